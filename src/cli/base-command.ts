@@ -1,0 +1,101 @@
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+
+import { isReplayEnvError, ManifestError, oneLine, ReplayEnvError, UsageError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { createLogger, logger, type LogLevel, logLevels } from '../log.js';
+import { scrubSecrets } from '../secrets.js';
+
+export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
+export type ArgsOf<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/**
+ * Every replay-env command extends this. It owns the cross-cutting contract:
+ * `--json` prints exactly one JSON document on stdout; logs go to stderr; a user error is one
+ * `error: …` line (plus `hint: …`) with a stable exit code; secrets are scrubbed from all of it.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    'log-level': Flags.option({
+      options: logLevels,
+      default: 'warn' as LogLevel,
+      helpGroup: 'GLOBAL',
+      summary: 'Log level for the JSON log lines written to stderr.',
+    })(),
+  };
+
+  protected flags!: FlagsOf<T>;
+  protected args!: ArgsOf<T>;
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as FlagsOf<T>;
+    this.args = args as ArgsOf<T>;
+    createLogger(this.flags['log-level'] as LogLevel);
+  }
+
+  /** Sets the process exit status without throwing, for results that carry a verdict (gate, doctor). */
+  protected setExitCode(code: number): void {
+    process.exitCode = code;
+  }
+
+  public override async catch(error: Error & { exitCode?: number }): Promise<void> {
+    if (error instanceof Errors.ExitError) throw error;
+    const userError = toUserError(error);
+    const lines =
+      userError instanceof ManifestError && userError.problems.length > 1
+        ? userError.problems
+        : [userError.message];
+    if (this.jsonEnabled()) {
+      const payload = {
+        error: {
+          code: userError.code,
+          message: userError.message,
+          ...(userError.hint ? { hint: userError.hint } : {}),
+          ...(userError instanceof ManifestError ? { problems: userError.problems } : {}),
+        },
+      };
+      process.stdout.write(`${scrubSecrets(JSON.stringify(payload, null, 2))}\n`);
+    } else {
+      for (const line of lines) process.stderr.write(`error: ${scrubSecrets(oneLine(line))}\n`);
+      if (userError.hint) process.stderr.write(`hint: ${scrubSecrets(oneLine(userError.hint))}\n`);
+    }
+    if (!isReplayEnvError(error) || logger().isLevelEnabled('debug')) {
+      logger().debug({ stack: scrubSecrets(error.stack ?? String(error)) }, 'error stack');
+    }
+    // oclif reads the exit code from different places with and without --json; ExitError is honoured by both.
+    throw new Errors.ExitError(userError.exitCode);
+  }
+}
+
+/** Maps any thrown value to the error a user sees. Parser errors are usage errors; the rest are bugs. */
+function toUserError(error: Error & { oclif?: { exit?: number } }): ReplayEnvError {
+  if (isReplayEnvError(error)) return error;
+  if (error instanceof Errors.CLIError || error.oclif) {
+    // oclif wraps parser errors in boilerplate lines; keep only what names the problem.
+    const lines = (error.message ?? '')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(
+        (line) =>
+          line &&
+          !/^The following errors? occurred:?$/.test(line) &&
+          !/^See more help with --help$/.test(line),
+      );
+    return new UsageError(lines.join('; ') || 'invalid arguments', 'see --help');
+  }
+  return new ReplayEnvError('internal', `internal error: ${oneLine(error.message ?? String(error))}`, {
+    exitCode: ExitCode.internal,
+    hint: 'rerun with --log-level debug for the stack trace, and please report it',
+  });
+}

@@ -1,0 +1,34 @@
+import { Flags } from '@oclif/core';
+
+/** Flags shared by several commands, defined once so names and help stay identical everywhere. */
+export const appFlag = Flags.custom<string>({
+  char: 'a',
+  required: true,
+  summary: 'App manifest (JSON or YAML).',
+  helpValue: 'MANIFEST',
+});
+
+export const dbUrlFlag = Flags.custom<string>({
+  summary: 'Database URL (default: the env var the manifest names).',
+  helpValue: 'URL',
+});
+
+export const subjectFlag = Flags.custom<string>({
+  multiple: true,
+  summary: 'Subject key=value; repeat for each subject key.',
+  helpValue: 'KEY=VALUE',
+});
+
+export const rewriteSubjectFlag = Flags.custom<string>({
+  multiple: true,
+  summary: 'Replace a subject value everywhere in the capsule before loading (key=new-value).',
+  helpValue: 'KEY=VALUE',
+});
+
+export const profileFlag = Flags.boolean({
+  summary: 'Print phase timings (stderr; in the result under --json).',
+});
+
+export const allowUnsafeTargetFlag = Flags.boolean({
+  summary: 'Allow a production-looking target or the export source. Think twice.',
+});

@@ -1,0 +1,176 @@
+/* eslint-disable */
+// Generated from schemas/manifest.schema.json by scripts/generate-types.js. Do not edit: edit the schema and run `npm run generate`.
+
+/**
+ * A plain SQL identifier (letters, digits, underscore; not starting with a digit).
+ */
+export type Identifier = string;
+export type SqlSnippet = string;
+/**
+ * A table name, optionally schema-qualified (public.orders).
+ */
+export type TableName = string;
+/**
+ * An environment variable name (letters, digits, underscore).
+ */
+export type EnvVarName = string;
+
+/**
+ * A replay-env app manifest: how to scope, export, redact, load and exercise one app's Postgres history. Unknown keys are ignored (the original tool ignored them too); doctor warns about them.
+ */
+export interface AppManifest {
+  /**
+   * The app's id; written into every capsule and checked when loading one.
+   */
+  appId: string;
+  /**
+   * The only adapter: a subject graph in one Postgres database.
+   */
+  adapter: 'postgres-subject-graph.v1';
+  /**
+   * The app's checkout; default working directory for commands (a relative path resolves from the current directory, as in the original tool).
+   */
+  repoPath?: string;
+  /**
+   * Columns that identify a subject, e.g. ["tenant_id", "user_id"].
+   *
+   * @minItems 1
+   */
+  subjectKeys: Identifier[];
+  /**
+   * The dev/local identity used by --use-local-subject: subject key -> value.
+   */
+  localSubject?: {
+    [k: string]: string;
+  };
+  /**
+   * Fallback replay database URL when neither --db-url nor the replay env var is set.
+   */
+  localDatabaseUrl?: string;
+  /**
+   * Replay loop folder (gate.yaml, judges.yaml); default loops/user-history-replay.
+   */
+  loop?: string;
+  postgres: Postgres;
+  commands?: Command[];
+  probes?: Probe[];
+  redactionRules?: RedactionRule[];
+  session?: SessionRecording;
+}
+export interface Postgres {
+  /**
+   * Env var holding the production (export source) URL. Default APP_PROD_DATABASE_URL.
+   */
+  prodDatabaseUrlEnv?: string;
+  /**
+   * Env var holding the replay database URL. Default APP_REPLAY_DATABASE_URL.
+   */
+  replayDatabaseUrlEnv?: string;
+  /**
+   * SELECTs returning the subject-key columns plus a reason text column; may use the one-row relation `params seed`.
+   */
+  graphEdges?: SqlSnippet[];
+  /**
+   * @minItems 1
+   */
+  tables: Table[];
+  /**
+   * Load order, parents first; deletes run in reverse. Default: the order of tables.
+   */
+  tableOrder?: TableName[];
+}
+export interface Table {
+  name: TableName;
+  /**
+   * A plain SQL identifier (letters, digits, underscore; not starting with a digit).
+   */
+  alias?: string;
+  /**
+   * FROM clause. Default `<name> <alias>`; may join graph_keys.
+   */
+  from?: string;
+  where?: SqlSnippet;
+  orderBy?: SqlSnippet;
+  /**
+   * Row JSON expression. Default to_jsonb(<alias>).
+   */
+  rowSql?: string;
+  /**
+   * Predicate over t (target row) and g (graph key row) used to clear the graph's rows before loading.
+   */
+  deletePredicate?: string;
+}
+export interface Command {
+  name: string;
+  /**
+   * Shell command line.
+   */
+  run: string;
+  cwd?: string;
+  /**
+   * Start it, keep it up while probes run, stop its process tree at the end.
+   */
+  background?: boolean;
+  allowFailure?: boolean;
+  timeoutSeconds?: number;
+  env?: {
+    [k: string]: string;
+  };
+  /**
+   * Readiness check for a background command: an http(s) URL answering, or a TCP port accepting.
+   */
+  waitFor?: {
+    url?: string;
+    port?: number;
+    host?: string;
+    timeoutSeconds?: number;
+  };
+}
+export interface Probe {
+  name: string;
+  kind: 'http' | 'command' | 'sql' | 'session';
+  url?: string;
+  method?: string;
+  headers?: {
+    [k: string]: string;
+  };
+  body?: string;
+  expectStatus?: number;
+  expectBodyContains?: string;
+  expectJson?: {
+    path: string;
+    equals?: unknown;
+  };
+  command?: string;
+  cwd?: string;
+  sql?: string;
+  expectRows?: number;
+  expectValue?: unknown;
+  /**
+   * Recorded session file (session probes).
+   */
+  session?: string;
+  ignoreColumns?: string[];
+  unordered?: boolean;
+  allowFailure?: boolean;
+  timeoutSeconds?: number;
+}
+export interface RedactionRule {
+  table?: TableName;
+  /**
+   * @minItems 1
+   */
+  fields: string[];
+  action: 'empty' | 'null' | 'empty_object' | 'empty_array' | 'hash';
+  prefix?: string;
+  recursive?: boolean;
+}
+/**
+ * Defaults for `record`.
+ */
+export interface SessionRecording {
+  listen?: string;
+  sessionsDir?: string;
+  targetUrlEnv?: EnvVarName;
+  redact?: boolean;
+}

@@ -1,0 +1,71 @@
+import { isAbsolute, resolve } from 'node:path';
+
+import type { AppManifest } from '../generated/manifest.js';
+import {
+  defaultProbeTimeoutSeconds,
+  defaultProdDatabaseUrlEnv,
+  defaultReplayDatabaseUrlEnv,
+  type ParsedManifest,
+  type ParsedTable,
+} from './parsed-manifest.js';
+
+/**
+ * The one place defaults are applied (SPEC §3). Input has passed schema validation; semantic checks
+ * (table order, local subject) run afterwards on the result, in `check-manifest.ts`.
+ */
+export function applyDefaults(raw: AppManifest, path: string, cwd: string): ParsedManifest {
+  const repoPath = resolve(cwd, raw.repoPath ?? '.');
+  const declared: ParsedTable[] = raw.postgres.tables.map((table) => {
+    const alias = table.alias ?? 't';
+    return {
+      ...table,
+      alias,
+      from: table.from ?? `${table.name} ${alias}`,
+      rowSql: table.rowSql ?? `to_jsonb(${alias})`,
+    };
+  });
+  const order = raw.postgres.tableOrder ?? [];
+  const byName = new Map(declared.map((table) => [table.name, table]));
+  const ordered = [
+    ...order.flatMap((name) => byName.get(name) ?? []),
+    ...declared.filter((table) => !order.includes(table.name)),
+  ];
+  return {
+    path,
+    appId: raw.appId,
+    adapter: raw.adapter,
+    repoPath,
+    subjectKeys: [...raw.subjectKeys],
+    localSubject: raw.localSubject,
+    localDatabaseUrl: raw.localDatabaseUrl,
+    loop: raw.loop ? resolve(cwd, raw.loop) : undefined,
+    postgres: {
+      prodDatabaseUrlEnv: raw.postgres.prodDatabaseUrlEnv ?? defaultProdDatabaseUrlEnv,
+      replayDatabaseUrlEnv: raw.postgres.replayDatabaseUrlEnv ?? defaultReplayDatabaseUrlEnv,
+      graphEdges: raw.postgres.graphEdges ?? [],
+      tables: ordered,
+      tableOrder: ordered.map((table) => table.name),
+    },
+    commands: (raw.commands ?? []).map((command) => ({
+      ...command,
+      background: command.background ?? false,
+      allowFailure: command.allowFailure ?? false,
+      cwd: command.cwd ? (isAbsolute(command.cwd) ? command.cwd : resolve(repoPath, command.cwd)) : repoPath,
+    })),
+    probes: (raw.probes ?? []).map((probe) => ({
+      ...probe,
+      allowFailure: probe.allowFailure ?? false,
+      expectStatus: probe.expectStatus ?? 200,
+      method: (probe.method ?? 'GET').toUpperCase(),
+      timeoutSeconds: probe.timeoutSeconds ?? defaultProbeTimeoutSeconds,
+    })),
+    redactionRules: (raw.redactionRules ?? []).map((rule) => ({
+      ...rule,
+      prefix: rule.prefix ?? 'replay-',
+      recursive: rule.recursive ?? true,
+    })),
+    session: raw.session,
+    warnings: [],
+    raw,
+  };
+}

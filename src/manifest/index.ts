@@ -1,0 +1,9 @@
+export { loadManifest, parseManifest } from './load-manifest.js';
+export type {
+  ParsedCommand,
+  ParsedManifest,
+  ParsedProbe,
+  ParsedRedactionRule,
+  ParsedTable,
+} from './parsed-manifest.js';
+export { parseSubject, parseSubjectRewrite, type Subject, subjectLabel } from './subject.js';

@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+
+import { parseDocument } from 'yaml';
+
+import { ManifestError } from '../errors.js';
+import type { AppManifest } from '../generated/manifest.js';
+import { validateAgainstSchema } from '../validation.js';
+import { applyDefaults } from './apply-defaults.js';
+import { checkManifest } from './check-manifest.js';
+import type { ParsedManifest } from './parsed-manifest.js';
+
+/**
+ * Reads, validates and defaults an app manifest (JSON or YAML). All problems are collected and thrown
+ * together as one ManifestError whose message is the first problem and whose `problems` has them all,
+ * each as `file: /json/pointer: message`.
+ */
+export async function loadManifest(file: string, options: { cwd?: string } = {}): Promise<ParsedManifest> {
+  const cwd = options.cwd ?? process.cwd();
+  const path = resolve(cwd, file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot be read';
+    throw new ManifestError(`${file}: ${reason}`, [`${file}: ${reason}`]);
+  }
+  return parseManifest(text, { file, path, cwd });
+}
+
+/** Parses manifest text; `file` is the name shown in messages, `path` the absolute path. */
+export function parseManifest(
+  text: string,
+  where: { file: string; path: string; cwd: string },
+): ParsedManifest {
+  const data = parseText(text, where.file, where.path);
+  const schemaProblems = validateAgainstSchema('manifest', data);
+  if (schemaProblems.length > 0) throw manifestError(where.file, schemaProblems);
+  const manifest = applyDefaults(data as AppManifest, where.path, where.cwd);
+  const { errors, warnings } = checkManifest(manifest);
+  if (errors.length > 0) throw manifestError(where.file, errors);
+  manifest.warnings.push(...warnings);
+  return manifest;
+}
+
+function parseText(text: string, file: string, path: string): unknown {
+  const isJson =
+    extname(path).toLowerCase() === '.json' || (extname(path) === '' && text.trimStart().startsWith('{'));
+  if (isJson) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw manifestError(file, [`/: not valid JSON: ${(error as Error).message}`]);
+    }
+  }
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw manifestError(
+      file,
+      document.errors.map((error) => {
+        const line = error.linePos?.[0];
+        return `/: not valid YAML${line ? ` (line ${line.line}, column ${line.col})` : ''}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
+      }),
+    );
+  }
+  return document.toJS() as unknown;
+}
+
+function manifestError(file: string, problems: string[]): ManifestError {
+  const lines = problems.map((problem) => `${file}: ${problem}`);
+  const more =
+    lines.length > 1 ? ` (and ${lines.length - 1} more problem${lines.length > 2 ? 's' : ''})` : '';
+  return new ManifestError(`${lines[0]}${more}`, lines);
+}
