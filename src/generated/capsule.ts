@@ -1,0 +1,55 @@
+/* eslint-disable */
+// Generated from schemas/capsule.schema.json by scripts/generate-types.js. Do not edit: edit the schema and run `npm run generate`.
+
+/**
+ * A replay capsule, schemaVersion 1 (SPEC §4). Readers accept keys in any order and ignore unknown keys. This schema describes the header; `tables` rows are validated as objects while streaming.
+ */
+export interface Capsule {
+  schemaVersion: 1;
+  /**
+   * Present when the file uses replay-env's line layout (docs/capsule-format.md): one row per line, header first, integrity last.
+   */
+  layout?: 'replay-env/rows-per-line/v1';
+  app: string;
+  adapter: string;
+  exportedAt?: string;
+  window?: {
+    sinceDays?: number;
+    sinceAt?: string;
+  };
+  redaction?: 'safe' | 'raw';
+  source?: {
+    kind?: string;
+    databaseUrlEnv?: string;
+    exportedBy?: string;
+    /**
+     * host:port/database of the export source (no credentials); lets materialize refuse to load into it.
+     */
+    database?: string;
+  };
+  tool?: {
+    name?: string;
+    version?: string;
+  };
+  subject: {
+    [k: string]: string;
+  };
+  graph: GraphEntry[];
+  tables: {
+    [k: string]: {}[];
+  };
+  integrity?: Integrity;
+}
+export interface GraphEntry {
+  reasons: string[];
+  [k: string]: string | unknown[] | string[];
+}
+export interface Integrity {
+  algorithm: 'sha256-rows-v1';
+  tables: {
+    [k: string]: {
+      rows: number;
+      sha256: string;
+    };
+  };
+}
