@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     globalSetup: ['test/setup/global-setup.ts'],
+    reporters: ['default', './test/setup/summary-reporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
