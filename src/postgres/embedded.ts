@@ -216,7 +216,10 @@ function sleep(ms: number): Promise<void> {
 }
 
 function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split('\n')[0]!;
+  // execFile errors carry the child's stderr, which says why (initdb's message), unlike the command line.
+  const stderr = String((error as { stderr?: unknown })?.stderr ?? '').trim();
+  const text = stderr || String((error as Error)?.message ?? error);
+  return text.split('\n').filter(Boolean).pop() ?? text;
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */

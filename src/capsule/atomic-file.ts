@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { close, createWriteStream, fsync, open as openFd, unlinkSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+
+import { FileError } from '../errors.js';
+
+/**
+ * A file written under a temporary name beside its target and renamed onto the target only when
+ * complete (docs/capsule-format.md "Files"): an interrupted or failed write never leaves a truncated file
+ * under the target name. Mode 0600 (capsules hold customer data), fsync'd before the rename.
+ */
+export interface AtomicFile {
+  /** Absolute target path. */
+  readonly path: string;
+  /** Absolute path of the temporary file while it is being written. */
+  readonly tempPath: string;
+  /** The temporary file's byte stream. */
+  readonly stream: Writable;
+  /** Ends the stream, fsyncs, renames onto the target. */
+  commit(): Promise<void>;
+  /** Destroys the stream and removes the temporary file. Safe to call at any time, and twice. */
+  abort(): Promise<void>;
+}
+
+/** Temporary files currently open, removed synchronously if the process is interrupted. */
+const live = new Set<string>();
+let handlersInstalled = false;
+
+function onSignal(signal: NodeJS.Signals): void {
+  removeLiveFiles();
+  // The default action of these signals is to exit; with a listener installed we must do it ourselves.
+  process.exit(signal === 'SIGINT' ? 130 : 143);
+}
+
+function removeLiveFiles(): void {
+  for (const file of live) {
+    try {
+      unlinkSync(file);
+    } catch {
+      // Already gone.
+    }
+  }
+  live.clear();
+}
+
+function track(file: string): void {
+  live.add(file);
+  if (!handlersInstalled) {
+    handlersInstalled = true;
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('exit', removeLiveFiles);
+  }
+}
+
+function untrack(file: string): void {
+  live.delete(file);
+  if (live.size === 0 && handlersInstalled) {
+    handlersInstalled = false;
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('exit', removeLiveFiles);
+  }
+}
+
+/** Creates the target's directory (recursively) and an exclusive temporary file beside the target. */
+export async function createAtomicFile(target: string): Promise<AtomicFile> {
+  const path = resolve(target);
+  const dir = dirname(path);
+  const tempPath = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number;
+  // Tracked before it exists: a signal arriving right after the file is created must still remove it.
+  track(tempPath);
+  try {
+    await mkdir(dir, { recursive: true });
+    fd = await promisify(openFd)(tempPath, 'wx', 0o600);
+  } catch (error) {
+    untrack(tempPath);
+    throw new FileError(`cannot write ${target}: ${(error as Error).message}`, { cause: error });
+  }
+  // A numeric fd, not a FileHandle: FileHandle.close() waits forever on a stream made with autoClose false.
+  const stream = createWriteStream('', { fd, autoClose: false });
+  let settled = false;
+  let fdOpen = true;
+  const closeFd = async () => {
+    if (!fdOpen) return;
+    fdOpen = false;
+    await promisify(close)(fd);
+  };
+
+  const abort = async () => {
+    if (settled) return;
+    settled = true;
+    stream.destroy();
+    await closeFd().catch(() => {});
+    await rm(tempPath, { force: true });
+    untrack(tempPath);
+  };
+
+  return {
+    path,
+    tempPath,
+    stream,
+    async commit() {
+      if (settled) throw new Error('atomic file already committed or aborted');
+      try {
+        await new Promise<void>((resolvePromise, reject) => {
+          stream.once('error', reject);
+          stream.end(() => resolvePromise());
+        });
+        await promisify(fsync)(fd);
+        await closeFd();
+        await rename(tempPath, path);
+        settled = true;
+        untrack(tempPath);
+      } catch (error) {
+        await abort();
+        throw new FileError(`cannot write ${target}: ${(error as Error).message}`, { cause: error });
+      }
+      // Make the rename itself durable; not all platforms allow fsync on a directory.
+      const dirHandle = await open(dir, 'r').catch(() => undefined);
+      await dirHandle?.sync().catch(() => {});
+      await dirHandle?.close().catch(() => {});
+    },
+    abort,
+  };
+}

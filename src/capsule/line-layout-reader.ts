@@ -1,0 +1,141 @@
+import { createHash, type Hash } from 'node:crypto';
+
+import { CapsuleError } from '../errors.js';
+import { type CapsuleHeader, lineLayoutId, validateCapsuleHeader } from './header.js';
+import { LayoutBreak, LineLayoutParser } from './line-layout-parser.js';
+import { checkIntegrity } from './reader-integrity.js';
+import { openTextSource } from './reader-source.js';
+import type { CapsuleReader, CapsuleRow, CapsuleSummary } from './reader-types.js';
+
+/** A line of text at the very end of the file that has no newline: the file was cut there. */
+export const unterminated = Symbol('unterminated');
+
+/**
+ * Splits text chunks into lines (without `\n`). A last line without a newline is yielded alone, in an
+ * array marked with `unterminated`.
+ */
+export async function* splitLines(
+  chunks: AsyncIterable<string>,
+): AsyncGenerator<string[] & { [unterminated]?: true }> {
+  let rest = '';
+  for await (const chunk of chunks) {
+    const text = rest + chunk;
+    const lines = text.split('\n');
+    rest = lines.pop()!;
+    if (lines.length > 0) yield lines;
+  }
+  if (rest !== '') yield Object.assign([rest], { [unterminated]: true as const });
+}
+
+/**
+ * Reads the header of a file whose first lines claim the line layout. Returns undefined when the file
+ * breaks the layout before its first row (e.g. it was pretty-printed again): the caller then reads it
+ * with the generic parser.
+ */
+export async function probeLineLayout(path: string): Promise<CapsuleHeader | undefined> {
+  const source = await openTextSource(path);
+  const parser = new LineLayoutParser();
+  try {
+    for await (const lines of splitLines(source.chunks)) {
+      for (const line of lines) {
+        const row = parser.push(line);
+        if (row !== undefined) {
+          JSON.parse(row); // the first row must stand on its own line, else this is not the line layout
+          return header(path, parser);
+        }
+        if (parser.state === 'done') return header(path, parser);
+      }
+    }
+    return undefined; // ended early: the generic parser names the problem
+  } catch (error) {
+    if (error instanceof LayoutBreak || error instanceof SyntaxError) return undefined;
+    throw error;
+  } finally {
+    await source.chunks[Symbol.asyncIterator]().return?.(undefined);
+  }
+}
+
+function header(path: string, parser: LineLayoutParser): CapsuleHeader {
+  return validateCapsuleHeader(parser.header, { file: path, hasTables: true, layout: lineLayoutId });
+}
+
+/** A reader over a line-layout capsule: rows are yielded as their text, hashed, never parsed. */
+export function lineLayoutReader(path: string, capsuleHeader: CapsuleHeader): CapsuleReader {
+  let last: CapsuleSummary | undefined;
+  async function* rows(): AsyncGenerator<CapsuleRow> {
+    const source = await openTextSource(path);
+    const parser = new LineLayoutParser();
+    const rowCounts: Record<string, number> = {};
+    const hashes = new Map<string, Hash>();
+    let table = '';
+    let tableCount = 0;
+    let hash: Hash | undefined;
+    let cut = false;
+    try {
+      for await (const lines of splitLines(source.chunks)) {
+        cut = lines[unterminated] === true;
+        for (const line of lines) {
+          const text = parser.push(line);
+          if (parser.tables.length !== tableCount) {
+            tableCount = parser.tables.length;
+            table = parser.table;
+            if (table in rowCounts) throw new LayoutBreak(parser.line, `table "${table}" appears twice`);
+            hash = createHash('sha256');
+            hashes.set(table, hash);
+            rowCounts[table] = 0;
+          }
+          if (text === undefined) continue;
+          rowCounts[table]!++;
+          hash!.update(text);
+          hash!.update('\n');
+          yield { table, text };
+        }
+      }
+    } catch (error) {
+      if (error instanceof LayoutBreak && cut) {
+        throw new CapsuleError(`capsule ${path} is truncated: line ${error.line} is incomplete`, {
+          code: 'capsule_truncated',
+        });
+      }
+      if (error instanceof LayoutBreak) {
+        throw new CapsuleError(`capsule ${path} is corrupt at line ${error.line}: ${error.reason}`, {
+          code: 'capsule_corrupt',
+        });
+      }
+      throw error;
+    }
+    if (parser.state !== 'done') {
+      throw new CapsuleError(
+        `capsule ${path} is truncated: it ends at line ${parser.line} ${parser.position()}`,
+        { code: 'capsule_truncated' },
+      );
+    }
+    const digests = Object.fromEntries([...hashes].map(([name, h]) => [name, h.digest('hex')]));
+    last = {
+      rowCounts,
+      integrity: checkIntegrity({ rowCounts, hashes: digests, integrity: parser.trailer.integrity }),
+      file: source.file(),
+    };
+    throwIfFailed(path, last);
+  }
+  return {
+    path,
+    header: capsuleHeader,
+    rows,
+    summary: () => summaryOrThrow(last),
+  };
+}
+
+/** After a complete iteration: a failed integrity check is an error (code `capsule_integrity_failed`). */
+export function throwIfFailed(path: string, summary: CapsuleSummary): void {
+  if (summary.integrity.status !== 'failed') return;
+  throw new CapsuleError(
+    `capsule ${path} failed its integrity check: ${summary.integrity.problems.join('; ')}`,
+    { code: 'capsule_integrity_failed' },
+  );
+}
+
+export function summaryOrThrow(summary: CapsuleSummary | undefined): CapsuleSummary {
+  if (!summary) throw new Error('CapsuleReader.summary() is only available after rows() was read to the end');
+  return summary;
+}

@@ -1,0 +1,80 @@
+import { parse, stringify } from 'lossless-json';
+
+/**
+ * Subject rewrite (SPEC §4): every string field whose key, lower-cased with non-alphanumerics removed,
+ * contains a subject key normalised the same way, and whose value equals the old subject value, gets the
+ * new value — at any depth (nested json/jsonb objects too). Array elements have no key of their own and
+ * are left alone unless they are objects (whose fields are checked).
+ */
+export interface SubjectRewrite {
+  /** Subject key → [old value, new value]; only keys whose value changes. */
+  changes: { key: string; normalizedKey: string; from: string; to: string }[];
+}
+
+/** Lower-case, alphanumerics only: `author_user_id` → `authoruserid`. */
+export function normalizeKey(key: string): string {
+  return key.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/**
+ * The rewrite from a capsule's subject to `target` (a subset of the subject keys). Keys whose value
+ * does not change are dropped, so an identity rewrite is empty.
+ */
+export function planSubjectRewrite(
+  subject: Record<string, string>,
+  target: Record<string, string>,
+): SubjectRewrite {
+  const changes = Object.entries(target)
+    .filter(([key, to]) => subject[key] !== undefined && subject[key] !== to)
+    .map(([key, to]) => ({ key, normalizedKey: normalizeKey(key), from: subject[key]!, to }));
+  return { changes };
+}
+
+/** A function telling, for a field name and a string value, the replacement value (or undefined). */
+export function subjectKeyMatcher(
+  rewrite: SubjectRewrite,
+): (field: string, value: string) => string | undefined {
+  const cache = new Map<string, SubjectRewrite['changes']>();
+  return (field, value) => {
+    let changes = cache.get(field);
+    if (!changes) {
+      const normalized = normalizeKey(field);
+      changes = rewrite.changes.filter((change) => normalized.includes(change.normalizedKey));
+      cache.set(field, changes);
+    }
+    for (const change of changes) if (change.from === value) return change.to;
+    return undefined;
+  };
+}
+
+/** Rewrites a parsed JSON value (returns a new value; the input is not modified). */
+export function rewriteSubjectInValue<T>(value: T, rewrite: SubjectRewrite): T {
+  if (rewrite.changes.length === 0) return value;
+  return rewriteWith(value, subjectKeyMatcher(rewrite)) as T;
+}
+
+function rewriteWith(value: unknown, match: (field: string, value: string) => string | undefined): unknown {
+  if (Array.isArray(value)) return value.map((item) => rewriteWith(item, match));
+  if (value === null || typeof value !== 'object' || !isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [field, item] of Object.entries(value)) {
+    out[field] = typeof item === 'string' ? (match(field, item) ?? item) : rewriteWith(item, match);
+  }
+  return out;
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Rewrites one row's JSON text. Rows that do not contain any old value as a JSON string are returned
+ * unchanged without parsing (the common case); others are parsed with lossless-json so numbers keep
+ * their exact text, and re-serialised compactly.
+ */
+export function rewriteSubjectInText(text: string, rewrite: SubjectRewrite): string {
+  if (!rewrite.changes.some((change) => text.includes(JSON.stringify(change.from).slice(1, -1)))) return text;
+  const rewritten = stringify(rewriteSubjectInValue(parse(text), rewrite));
+  return rewritten ?? text;
+}

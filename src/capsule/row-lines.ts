@@ -1,0 +1,69 @@
+import type { Hash } from 'node:crypto';
+
+import { ManifestError } from '../errors.js';
+import { redactRowText, type RowRedactor } from '../redaction/index.js';
+
+/** Per-table state of the row framing loop. */
+export interface RowFramingState {
+  table: string;
+  /** Rows framed so far. */
+  rows: number;
+  /** Bytes of an incomplete last line, carried to the next chunk. */
+  remainder: Buffer | undefined;
+  /** sha256-rows-v1 hash of the table: each row text as written, followed by `\n`. */
+  hash: Hash;
+  redactor: RowRedactor | undefined;
+}
+
+const firstSeparator = Buffer.from('\n      ', 'utf8');
+const nextSeparator = Buffer.from(',\n      ', 'utf8');
+const newline = 0x0a;
+const openBrace = 0x7b;
+
+/**
+ * Turns a chunk of `\n`-terminated row lines (split anywhere) into capsule row lines: each row is
+ * preceded by `\n      ` (first row) or `,\n      `, so the last row needs no look-ahead to omit its
+ * comma. Rows pass through as bytes — no decoding — unless the redactor's byte pre-check flags them.
+ * The integrity hash covers contiguous runs of untouched rows in one update each.
+ */
+export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
+  const buf = state.remainder ? Buffer.concat([state.remainder, chunk]) : chunk;
+  state.remainder = undefined;
+  // One check per chunk: most chunks contain no redactable field at all.
+  const redactor = state.redactor && state.redactor.mightApplyBytes(buf) ? state.redactor : undefined;
+  const parts: Buffer[] = [];
+  let start = 0;
+  let hashFrom = 0;
+  let nl: number;
+  while ((nl = buf.indexOf(newline, start)) !== -1) {
+    if (nl === start || buf[start] !== openBrace) {
+      throw new ManifestError(
+        `tables[${state.table}]: row ${state.rows + 1} is ${nl === start ? 'NULL' : 'not a JSON object'}; rowSql must return one JSON object per row`,
+      );
+    }
+    parts.push(state.rows === 0 ? firstSeparator : nextSeparator);
+    const row = buf.subarray(start, nl);
+    if (redactor && redactor.mightApplyBytes(row)) {
+      const original = row.toString('utf8');
+      const redacted = redactRowText(redactor, original);
+      if (redacted !== original) {
+        if (start > hashFrom) state.hash.update(buf.subarray(hashFrom, start));
+        const replaced = Buffer.from(redacted, 'utf8');
+        state.hash.update(replaced);
+        state.hash.update('\n');
+        hashFrom = nl + 1;
+        parts.push(replaced);
+      } else {
+        parts.push(row);
+      }
+    } else {
+      parts.push(row);
+    }
+    state.rows += 1;
+    start = nl + 1;
+  }
+  if (start > hashFrom) state.hash.update(buf.subarray(hashFrom, start));
+  // Copy the tail so the (large) chunk it points into can be released.
+  if (start < buf.length) state.remainder = Buffer.from(buf.subarray(start));
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}

@@ -1,0 +1,318 @@
+/**
+ * Streaming capsule writer: replay-env's line layout and `sha256-rows-v1` integrity
+ * (docs/capsule-format.md). Rows go from the caller to the file without the capsule ever being held in
+ * memory; the file appears under its target name only when complete (atomic-file.ts). A `.gz` target is
+ * gzip-compressed on the way.
+ *
+ * Longer than most modules because the byte-level row framing (row-lines) must stay in one hot loop.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
+import { Writable } from 'node:stream';
+import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
+
+import { stringify } from 'lossless-json';
+
+import { CapsuleError } from '../errors.js';
+import type { Integrity } from '../generated/capsule.js';
+import type { RowRedactor } from '../redaction/index.js';
+import { type AtomicFile, createAtomicFile } from './atomic-file.js';
+import { frameRows, type RowFramingState } from './row-lines.js';
+
+export const capsuleLayout = 'replay-env/rows-per-line/v1';
+
+/** Everything before `tables`. `graph` entries are the subject keys plus `reasons`. */
+export interface CapsuleHeader {
+  app: string;
+  adapter: string;
+  exportedAt?: string;
+  window?: { sinceDays: number; sinceAt: string };
+  redaction?: 'safe' | 'raw';
+  source?: { kind: string; databaseUrlEnv?: string; exportedBy?: string; database?: string };
+  tool?: { name: string; version: string };
+  subject: Record<string, string>;
+  graph: Array<Record<string, unknown> & { reasons: string[] }>;
+  /** Extra header keys (written after `subject`, before `graph`); readers ignore what they do not know. */
+  [key: string]: unknown;
+}
+
+export interface CapsuleWriteResult {
+  /** Absolute path of the capsule. */
+  path: string;
+  /** Size of the file on disk (compressed size for `.gz`). */
+  bytes: number;
+  /** SHA-256 (hex) of the file as written. */
+  sha256: string;
+  rowCounts: Record<string, number>;
+  integrity: Integrity;
+}
+
+export interface TableStreamOptions {
+  /** Applied to each row the redactor's pre-check flags (see redaction/row-redactor.ts). */
+  redactor?: RowRedactor | undefined;
+  /** Called after each chunk with the table's running row count (for progress displays). */
+  onRows?: (rows: number) => void;
+}
+
+export interface CapsuleWriter {
+  readonly path: string;
+  /**
+   * Opens table `name` and returns a Writable for its rows as bytes: each row's JSON text on one line,
+   * `\n`-terminated (exactly what COPY … TO STDOUT with the export's CSV settings sends). Chunks may
+   * split lines anywhere. End it (e.g. via stream.pipeline) before opening the next table.
+   */
+  tableStream(name: string, options?: TableStreamOptions): Writable;
+  /** Writes a whole table from rows: strings are taken as one row's JSON text, anything else is serialized. */
+  writeTable(
+    name: string,
+    rows: Iterable<unknown> | AsyncIterable<unknown>,
+    options?: TableStreamOptions,
+  ): Promise<void>;
+  /** Writes the integrity trailer, fsyncs and renames onto the target. */
+  finish(): Promise<CapsuleWriteResult>;
+  /** Removes the temporary file; nothing is left under the target name. Safe to call twice. */
+  abort(): Promise<void>;
+}
+
+export interface CapsuleWriterOptions {
+  /** gzip level for `.gz` targets (default 6). */
+  gzipLevel?: number;
+}
+
+const headerOrder = [
+  'app',
+  'adapter',
+  'exportedAt',
+  'window',
+  'redaction',
+  'source',
+  'tool',
+  'subject',
+] as const;
+
+/** Creates the temporary file and writes the header (everything up to `"tables": {`). */
+export async function createCapsuleWriter(
+  target: string,
+  header: CapsuleHeader,
+  options: CapsuleWriterOptions = {},
+): Promise<CapsuleWriter> {
+  const file = await createAtomicFile(target);
+  const sink = new Sink(
+    file,
+    target.endsWith('.gz') ? (options.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION) : undefined,
+  );
+  const rowCounts: Record<string, number> = {};
+  const integrity: Integrity = { algorithm: 'sha256-rows-v1', tables: {} };
+  let openTable: string | undefined;
+  let state: 'open' | 'finished' | 'aborted' = 'open';
+
+  const abort = async () => {
+    if (state === 'aborted') return;
+    state = 'aborted';
+    sink.destroy();
+    await file.abort();
+  };
+
+  try {
+    await sink.write(Buffer.from(renderHeader(header), 'utf8'));
+  } catch (error) {
+    await abort();
+    throw error;
+  }
+
+  const tableStream = (name: string, streamOptions: TableStreamOptions = {}): Writable => {
+    if (state !== 'open') throw new Error(`capsule writer is ${state}`);
+    if (openTable !== undefined) throw new Error(`table ${openTable} is still open`);
+    if (name in rowCounts) throw new Error(`table ${name} was already written`);
+    openTable = name;
+    const first = Object.keys(rowCounts).length === 0;
+    rowCounts[name] = 0;
+    const hash = createHash('sha256');
+    const framing: RowFramingState = {
+      table: name,
+      rows: 0,
+      remainder: undefined,
+      hash,
+      redactor: streamOptions.redactor,
+    };
+    let prefix: Buffer | undefined = Buffer.from(
+      `${first ? '\n' : ',\n'}    ${JSON.stringify(name)}: [`,
+      'utf8',
+    );
+    const emit = async (chunk: Buffer | undefined): Promise<void> => {
+      const parts = [prefix, chunk].filter((part): part is Buffer => part !== undefined);
+      prefix = undefined;
+      if (parts.length > 0) await sink.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    };
+    return new Writable({
+      highWaterMark: 1 << 16,
+      write(chunk: Buffer, _encoding, callback) {
+        let framed: Buffer;
+        try {
+          framed = frameRows(framing, chunk);
+        } catch (error) {
+          callback(error as Error);
+          return;
+        }
+        rowCounts[name] = framing.rows;
+        streamOptions.onRows?.(framing.rows);
+        emit(framed).then(() => callback(), callback);
+      },
+      final(callback) {
+        let framed: Buffer;
+        try {
+          // A last row without its newline (not from COPY, but from writeTable callers) still counts.
+          framed = framing.remainder ? frameRows(framing, Buffer.from('\n')) : Buffer.alloc(0);
+        } catch (error) {
+          callback(error as Error);
+          return;
+        }
+        rowCounts[name] = framing.rows;
+        integrity.tables[name] = { rows: framing.rows, sha256: hash.digest('hex') };
+        openTable = undefined;
+        streamOptions.onRows?.(framing.rows);
+        emit(Buffer.concat([framed, Buffer.from('\n    ]', 'utf8')])).then(() => callback(), callback);
+      },
+    });
+  };
+
+  return {
+    path: file.path,
+    tableStream,
+    async writeTable(name, rows, streamOptions) {
+      const stream = tableStream(name, streamOptions);
+      for await (const row of rows) {
+        const text = typeof row === 'string' ? row : (stringify(row) ?? 'null');
+        if (!stream.write(`${text}\n`)) await once(stream, 'drain');
+      }
+      await new Promise<void>((resolve, reject) => {
+        stream.once('error', reject);
+        stream.end(() => resolve());
+      });
+    },
+    async finish() {
+      if (state !== 'open') throw new Error(`capsule writer is ${state}`);
+      if (openTable !== undefined) throw new Error(`table ${openTable} is still open`);
+      try {
+        await sink.write(Buffer.from(`\n  },\n  "integrity": ${JSON.stringify(integrity)}\n}\n`, 'utf8'));
+        await sink.end();
+        await file.commit();
+      } catch (error) {
+        await abort();
+        throw error;
+      }
+      state = 'finished';
+      return { path: file.path, bytes: sink.bytes, sha256: sink.sha256(), rowCounts, integrity };
+    },
+    abort,
+  };
+}
+
+/** `{` … `  "tables": {`: every header key on its own line, the graph one entry per line. */
+export function renderHeader(header: CapsuleHeader): string {
+  const lines = ['{', '  "schemaVersion": 1,', `  "layout": ${JSON.stringify(capsuleLayout)},`];
+  const line = (key: string, value: unknown) =>
+    lines.push(`  ${JSON.stringify(key)}: ${JSON.stringify(value)},`);
+  for (const key of headerOrder) if (header[key] !== undefined) line(key, header[key]);
+  const reserved = new Set<string>([
+    ...headerOrder,
+    'graph',
+    'tables',
+    'schemaVersion',
+    'layout',
+    'integrity',
+  ]);
+  for (const [key, value] of Object.entries(header)) {
+    if (!reserved.has(key) && value !== undefined) line(key, value);
+  }
+  lines.push('  "graph": [');
+  header.graph.forEach((entry, index) => {
+    lines.push(`    ${JSON.stringify(entry)}${index < header.graph.length - 1 ? ',' : ''}`);
+  });
+  lines.push('  ],', '  "tables": {');
+  return lines.join('\n');
+}
+
+/**
+ * Bytes → (gzip) → temp file, hashing and counting what reaches the file. `write` resolves once the
+ * chain can take more (backpressure), and rejects with the first error anywhere in the chain.
+ */
+class Sink {
+  bytes = 0;
+  readonly #hash: Hash = createHash('sha256');
+  readonly #head: Writable;
+  readonly #gzip: Gzip | undefined;
+  readonly #file: AtomicFile;
+  #error: Error | undefined;
+
+  constructor(file: AtomicFile, gzipLevel: number | undefined) {
+    this.#file = file;
+    const onError = (error: Error) => {
+      this.#error ??= new CapsuleError(`cannot write ${file.path}: ${error.message}`, { cause: error });
+    };
+    file.stream.on('error', onError);
+    if (gzipLevel === undefined) {
+      this.#head = file.stream;
+    } else {
+      this.#gzip = createGzip({ level: gzipLevel });
+      this.#gzip.on('error', onError);
+      this.#gzip.on('data', (chunk: Buffer) => {
+        this.#track(chunk);
+        if (!file.stream.write(chunk)) {
+          this.#gzip!.pause();
+          file.stream.once('drain', () => this.#gzip!.resume());
+        }
+      });
+      this.#head = this.#gzip;
+    }
+  }
+
+  #track(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    this.#hash.update(chunk);
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.#error) throw this.#error;
+    if (!this.#gzip) this.#track(chunk);
+    if (!this.#head.write(chunk)) {
+      await new Promise<void>((resolve, reject) => {
+        const onDrain = () => {
+          cleanup();
+          resolve();
+        };
+        const onError = (error: Error) => {
+          cleanup();
+          reject(this.#error ?? error);
+        };
+        const cleanup = () => {
+          this.#head.off('drain', onDrain);
+          this.#head.off('error', onError);
+          this.#file.stream.off('error', onError);
+        };
+        this.#head.on('drain', onDrain);
+        this.#head.on('error', onError);
+        this.#file.stream.on('error', onError);
+      });
+    }
+    if (this.#error) throw this.#error;
+  }
+
+  /** Flushes gzip (if any). The file stream itself is ended by AtomicFile.commit(). */
+  async end(): Promise<void> {
+    if (this.#gzip) {
+      const ended = once(this.#gzip, 'end');
+      this.#gzip.end();
+      await ended;
+    }
+    if (this.#error) throw this.#error;
+  }
+
+  sha256(): string {
+    return this.#hash.digest('hex');
+  }
+
+  destroy(): void {
+    this.#gzip?.destroy();
+  }
+}

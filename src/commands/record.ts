@@ -1,0 +1,73 @@
+import { Flags } from '@oclif/core';
+
+import { BaseCommand } from '../cli/base-command.js';
+import { UsageError } from '../errors.js';
+import { loadManifest } from '../manifest/index.js';
+import { scrubSecrets } from '../secrets.js';
+import { type RecordResult, recordUntilStopped } from '../services/record.js';
+import { renderProxyBanner, renderProxyEvent } from '../session/console-render.js';
+import { resolveRecordOptions } from '../session/record-options.js';
+
+export default class Record extends BaseCommand<typeof Record> {
+  static override summary = 'Run a Postgres proxy that records every session through it into session files.';
+  static override description =
+    'Clients log in as a pseudo user; the proxy logs in to the target with the real credentials (which never reach the client, the console or a session file) and writes each session to DIR/<pseudo_user>_<YYYY-MM-DD_HH-MM-SS>.json. Stop it with Ctrl-C.';
+  static override examples = [
+    '<%= config.bin %> record --target-url "$APP_REPLAY_DATABASE_URL" --pseudo-user alice:local-secret',
+    '<%= config.bin %> record --app config/apps/teamdesk.yaml --redact --pseudo-user alice:local-secret',
+  ];
+
+  static override flags = {
+    app: Flags.string({
+      char: 'a',
+      summary: 'App manifest: its `session` block gives defaults, its redaction rules --redact.',
+      helpValue: 'MANIFEST',
+    }),
+    listen: Flags.string({
+      summary: 'Address to listen on (default 127.0.0.1:5433).',
+      helpValue: 'HOST:PORT',
+    }),
+    'target-url': Flags.string({
+      summary: 'Real database URL (default: the env var named by the manifest session.targetUrlEnv).',
+      helpValue: 'URL',
+    }),
+    'pseudo-user': Flags.string({
+      multiple: true,
+      required: true,
+      summary: 'A login clients may use; repeat for several.',
+      helpValue: 'NAME:PASSWORD',
+    }),
+    'sessions-dir': Flags.string({
+      summary: 'Folder for session files (default: sessions).',
+      helpValue: 'DIR',
+    }),
+    redact: Flags.boolean({
+      summary: "Apply the manifest's redaction rules to recorded result columns (needs --app).",
+      allowNo: true,
+    }),
+  };
+
+  public async run(): Promise<RecordResult> {
+    const manifest = this.flags.app ? await loadManifest(this.flags.app) : undefined;
+    if (this.flags.redact && !manifest)
+      throw new UsageError('--redact needs --app (the rules come from the manifest)');
+    const options = resolveRecordOptions(this.flags, manifest);
+    const live = !this.jsonEnabled();
+    return await recordUntilStopped({
+      ...options,
+      onStarted: (proxy) =>
+        live &&
+        this.log(
+          renderProxyBanner({
+            address: proxy.address,
+            pseudoUsers: options.pseudoUsers.map((user) => user.name),
+            target: options.target.toString(),
+            database: options.target.database,
+            sessionsDir: options.sessionsDir,
+            recovered: proxy.recovered,
+          }).join('\n'),
+        ),
+      onEvent: (event) => live && this.log(scrubSecrets(renderProxyEvent(event).join('\n'))),
+    });
+  }
+}

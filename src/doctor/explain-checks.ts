@@ -1,0 +1,81 @@
+import type pg from 'pg';
+
+import { buildGraphQuery, buildSessionSettings, buildTableQuery } from '../graph/export-sql.js';
+import type { ParsedManifest } from '../manifest/index.js';
+import { toDatabaseError } from '../postgres/errors.js';
+import { type DoctorCheck, fail, pass } from './check.js';
+import { buildDeletePredicateExplain, stubGraph } from './explain-sql.js';
+
+/** One statement to plan, and the manifest entry a failure is reported against. */
+interface Planned {
+  label: string;
+  text: string;
+  values?: unknown[];
+}
+
+/**
+ * Plans (EXPLAIN, never executes) every statement the manifest's SQL becomes: each graph edge through
+ * the export's graph query, each table's export SELECT, and each deletePredicate as the delete
+ * materialize runs. `params`/`graph_keys` hold one stub row, so a typo in a `where` is caught here, not
+ * mid-export. Runs in a READ ONLY transaction that is rolled back; each statement in a savepoint so one
+ * failure does not hide the next. Labels in `skip` (snippets already reported, e.g. an unknown column)
+ * are not planned again.
+ */
+export async function explainChecks(
+  client: pg.Client,
+  manifest: ParsedManifest,
+  options: { skip: ReadonlySet<string>; missingTables: ReadonlySet<string> },
+): Promise<DoctorCheck[]> {
+  const stub = stubGraph(manifest);
+  const planned: Planned[] = [];
+  manifest.postgres.graphEdges.forEach((edge, index) => {
+    const label = `graphEdges[${index}]`;
+    if (options.skip.has(label)) return;
+    // One edge at a time through the export's own builder: the failure names the edge, and the
+    // statement is exactly what export runs (columns cast to text, unioned with the subject).
+    const single = { ...manifest, postgres: { ...manifest.postgres, graphEdges: [edge] } };
+    const graph = buildGraphQuery(single, stub.subject, 180);
+    planned.push({ label, text: `explain ${graph.text}`, values: graph.values });
+  });
+  for (const table of manifest.postgres.tables) {
+    if (options.missingTables.has(table.name)) continue;
+    const fields = ['from', 'where', 'orderBy', 'rowSql'];
+    if (!fields.some((field) => options.skip.has(`tables[${table.name}].${field}`))) {
+      planned.push({
+        label: `tables[${table.name}]`,
+        text: `explain ${buildTableQuery(manifest, table).text}`,
+      });
+    }
+    const predicate = `tables[${table.name}].deletePredicate`;
+    if (table.deletePredicate && !options.skip.has(predicate)) {
+      planned.push({ label: predicate, text: buildDeletePredicateExplain(manifest, table).text });
+    }
+  }
+
+  const checks: DoctorCheck[] = [];
+  await client.query('begin transaction read only');
+  try {
+    await client.query(`set local statement_timeout = '30s'`);
+    const settings = buildSessionSettings(stub.params, stub.graphKeys);
+    await client.query(settings.text, settings.values);
+    for (const statement of planned) {
+      await client.query('savepoint doctor_explain');
+      try {
+        await client.query(statement.text, statement.values);
+        await client.query('release savepoint doctor_explain');
+      } catch (error) {
+        await client.query('rollback to savepoint doctor_explain');
+        const message = toDatabaseError(error, { sql: statement.text, action: 'does not plan' }).message;
+        checks.push(fail(`sql.${statement.label}`, statement.label, message));
+      }
+    }
+  } finally {
+    await client.query('rollback').catch(() => {});
+  }
+  if (checks.length === 0) {
+    checks.push(
+      pass('sql', 'manifest SQL', `${planned.length} statement(s) plan (EXPLAIN with stub graph keys)`),
+    );
+  }
+  return checks;
+}

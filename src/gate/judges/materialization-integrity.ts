@@ -1,0 +1,25 @@
+import type { JudgeResult, MaterializationEvidence } from './types.js';
+
+/** Materialization integrity: the replay database holds exactly the capsule's rows, per table. */
+export function judgeMaterializationIntegrity(evidence: MaterializationEvidence): JudgeResult {
+  const id = 'materialization_integrity';
+  if (evidence.status === 'skipped') return { id, verdict: 'warn', reasons: [evidence.reason] };
+  if (evidence.status === 'failed') {
+    return { id, verdict: 'fail', reasons: [`materialization failed: ${evidence.message}`] };
+  }
+  const mismatches = Object.entries(evidence.rowCounts)
+    .filter(([table, rows]) => (evidence.loaded[table] ?? -1) !== rows)
+    .map(
+      ([table, rows]) =>
+        `${table}: capsule has ${rows} rows, replay database ${evidence.loaded[table] ?? 'none'}`,
+    );
+  if (mismatches.length > 0) return { id, verdict: 'fail', reasons: mismatches };
+  if (!evidence.verified)
+    return { id, verdict: 'fail', reasons: ['row counts were not verified after loading'] };
+  const rows = Object.values(evidence.rowCounts).reduce((sum, n) => sum + n, 0);
+  return {
+    id,
+    verdict: 'pass',
+    reasons: [`${rows} rows in ${Object.keys(evidence.rowCounts).length} tables match the capsule`],
+  };
+}

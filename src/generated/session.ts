@@ -1,0 +1,84 @@
+/* eslint-disable */
+// Generated from schemas/session.schema.json by scripts/generate-types.js. Do not edit: edit the schema and run `npm run generate`.
+
+export type SessionEvent = SessionActivityEvent | QueryEvent | QueryResultEvent;
+/**
+ * ISO 8601, UTC.
+ */
+export type Timestamp = string;
+/**
+ * A session recorded by `replay-env record` (SPEC §7): an array of events in the order they happened. The `.json.journal` form holds the same events, one JSON object per line.
+ */
+export type SessionFile = SessionEvent[];
+
+export interface SessionActivityEvent {
+  type: 'session_activity';
+  timestamp: Timestamp;
+  data: {
+    activity: 'session_start' | 'connection' | 'session_end';
+    details: ActivityDetails;
+  };
+}
+/**
+ * session_start: session_id, pseudo_user, start_time (and redaction when rules were applied); connection: pseudo_user, real_user, database, real_db_host, real_db_port; session_end: end_time, queries, reason.
+ */
+export interface ActivityDetails {
+  session_id?: string;
+  pseudo_user?: string;
+  start_time?: string;
+  real_user?: string;
+  database?: string;
+  real_db_host?: string;
+  real_db_port?: string;
+  end_time?: string;
+  queries?: number;
+  reason?: string;
+  recovered?: boolean;
+  /**
+   * Redaction rules applied to recorded result columns; replay applies them to its results too.
+   */
+  redaction?: RecordedRedactionRule[];
+}
+export interface RecordedRedactionRule {
+  fields: string[];
+  action: 'empty' | 'null' | 'empty_object' | 'empty_array' | 'hash';
+  prefix?: string;
+}
+export interface QueryEvent {
+  type: 'query';
+  timestamp: Timestamp;
+  data: {
+    query_number: number;
+    sql: string;
+    /**
+     * Prepared statement name (extended protocol; "" = unnamed).
+     */
+    statement?: string;
+    /**
+     * Bound parameter values as text (binary ones as \x hex, see param_formats); null for SQL NULL.
+     */
+    params?: (string | null)[];
+    /**
+     * Per parameter: 0 text, 1 binary. Omitted when all are text.
+     */
+    param_formats?: (0 | 1)[];
+  };
+}
+export interface QueryResultEvent {
+  type: 'query_result';
+  timestamp: Timestamp;
+  data: {
+    query_number: number;
+    columns: string[];
+    rows: (string | null)[][];
+    row_count: number;
+    command_tag: string | null;
+    duration_ms?: number;
+    error: null | QueryError;
+  };
+}
+export interface QueryError {
+  code: string;
+  message: string;
+  severity: string;
+}

@@ -1,0 +1,226 @@
+/* eslint-disable */
+// Generated from schemas/trace.schema.json by scripts/generate-types.js. Do not edit: edit the schema and run `npm run generate`.
+
+export type Event = MaterializeEvent | CommandEvent | BackgroundEvent | ProbeEvent;
+/**
+ * Captured output, at most 16 KiB (head and tail kept, a marker in between), secrets scrubbed.
+ */
+export type Output = string;
+export type Verdict = 'continue' | 'warn' | 'human_review' | 'block';
+
+/**
+ * The trace `replay-env run` writes (SPEC §6): what ran, what happened, the judges' verdicts, the facts and the gate verdict. Captured output is truncated and scrubbed of secrets.
+ */
+export interface RunTrace {
+  schemaVersion: 1;
+  kind: 'replay-env-run-trace';
+  app: string;
+  startedAt: string;
+  finishedAt: string;
+  tool?: {
+    name: string;
+    version: string;
+  };
+  /**
+   * Path of the app manifest.
+   */
+  manifest?: string;
+  /**
+   * Folder of the gate and judges policy that was applied.
+   */
+  loop?: string;
+  /**
+   * The replay database as host:port/database (never a password).
+   */
+  database?: string | null;
+  capsule: null | CapsuleSummary;
+  events: Event[];
+  judges: JudgeResult[];
+  /**
+   * Facts the gate policy was evaluated over (fact name -> value; null = unknown in this run).
+   */
+  facts: {
+    [k: string]: string | number | boolean | null;
+  };
+  gate: Verdict;
+  gateReasons: string[];
+  /**
+   * Every ship_to_staging_if condition held. Does not change the gate verdict.
+   */
+  shipToStaging?: boolean;
+  /**
+   * The run was interrupted by this signal; process trees were stopped.
+   */
+  interrupted?: 'SIGINT' | 'SIGTERM';
+  /**
+   * The error that ended the run early, if any.
+   */
+  error?: {
+    code: string;
+    message: string;
+  };
+}
+export interface CapsuleSummary {
+  path: string;
+  sha256: string | null;
+  rowCounts: RowCounts;
+  redaction?: 'safe' | 'raw' | null;
+  graphSize?: number | null;
+}
+export interface RowCounts {
+  [k: string]: number;
+}
+export interface MaterializeEvent {
+  kind: 'materialize';
+  name: string;
+  success: boolean;
+  durationMs: number;
+  at: string;
+  message?: string;
+  errorCode?: string;
+  strategy?: string;
+  subject?: {
+    [k: string]: string;
+  };
+  rowCounts: RowCounts1;
+  loaded?: RowCounts2;
+  deleted?: RowCounts;
+  verified?: boolean;
+  skipped?: boolean;
+}
+/**
+ * Rows per table in the capsule.
+ */
+export interface RowCounts1 {
+  [k: string]: number;
+}
+/**
+ * Rows per table loaded and counted in the replay database.
+ */
+export interface RowCounts2 {
+  [k: string]: number;
+}
+export interface CommandEvent {
+  kind: 'command';
+  name: string;
+  success: boolean;
+  durationMs: number;
+  at: string;
+  allowFailure?: boolean;
+  skipped?: boolean;
+  message?: string;
+  command: string;
+  cwd: string;
+  /**
+   * Exit status, null when killed by a signal or not run.
+   */
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  timeoutSeconds?: number;
+  stdout: Output;
+  stderr: Output;
+}
+export interface BackgroundEvent {
+  kind: 'background';
+  name: string;
+  success: boolean;
+  /**
+   * How long it ran (start to stop).
+   */
+  durationMs: number;
+  at: string;
+  allowFailure?: boolean;
+  skipped?: boolean;
+  message?: string;
+  command: string;
+  cwd: string;
+  pid?: number;
+  /**
+   * Became ready (waitFor) or was running when the probes started.
+   */
+  ready: boolean;
+  readyMs?: number;
+  /**
+   * What readiness meant: a URL or host:port.
+   */
+  waitFor?: string;
+  /**
+   * Exited before replay-env stopped it.
+   */
+  exitedEarly: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: Output;
+  stderr: Output;
+}
+export interface ProbeEvent {
+  kind: 'probe';
+  name: string;
+  success: boolean;
+  durationMs: number;
+  at: string;
+  allowFailure?: boolean;
+  skipped?: boolean;
+  message?: string;
+  probeKind: 'http' | 'command' | 'sql' | 'session';
+  url?: string;
+  method?: string;
+  status?: number | null;
+  expectStatus?: number;
+  expectBodyContains?: string;
+  expectJson?: {
+    path: string;
+    equals?: unknown;
+  };
+  /**
+   * The value found at expectJson.path.
+   */
+  jsonValue?: unknown;
+  body?: Output;
+  command?: string;
+  cwd?: string;
+  exitCode?: number | null;
+  signal?: string | null;
+  timedOut?: boolean;
+  stdout?: Output;
+  stderr?: Output;
+  sql?: string;
+  rowCount?: number | null;
+  expectRows?: number;
+  /**
+   * First column of the first row, as text (sql probes).
+   */
+  value?: unknown;
+  /**
+   * Expected first value (sql probes).
+   */
+  expectValue?: unknown;
+  session?: string;
+  queriesExecuted?: number;
+  matched?: number;
+  mismatched?: number;
+  errors?: number;
+  newErrors?: number;
+}
+export interface JudgeResult {
+  id: string;
+  verdict: 'pass' | 'warn' | 'fail';
+  reasons: string[];
+  /**
+   * Credentials judge: where a secret was found. Never the value.
+   */
+  findings?: SecretFinding[];
+}
+export interface SecretFinding {
+  table: string;
+  /**
+   * 0-based index of the row in its table.
+   */
+  row: number;
+  /**
+   * Field path inside the row, e.g. profile.tokens[0].
+   */
+  path: string;
+  kind: string;
+}

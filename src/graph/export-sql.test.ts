@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+
+import { parseManifest } from '../manifest/index.js';
+import {
+  buildGraphQuery,
+  buildSessionSettings,
+  buildTableCopy,
+  buildTableQuery,
+  wrapInCopy,
+} from './export-sql.js';
+
+const manifest = parseManifest(
+  JSON.stringify({
+    appId: 'shop',
+    adapter: 'postgres-subject-graph.v1',
+    subjectKeys: ['shop_id', 'customer_id'],
+    postgres: {
+      graphEdges: [
+        "select n.shop_id, n.author_customer_id as customer_id, 'note_author'::text as reason from order_notes n, params seed where n.shop_id = seed.shop_id",
+        "select shop_id, customer_id, 'same_shop' as reason from customers, params seed where shop_id = seed.shop_id",
+      ],
+      tables: [
+        { name: 'customers' },
+        {
+          name: 'orders',
+          alias: 'o',
+          from: 'orders o join graph_keys g using (shop_id, customer_id)',
+          where: 'o.placed_at >= (select since_at from params)',
+          orderBy: 'o.id',
+          rowSql: "to_jsonb(o) - 'internal'",
+        },
+      ],
+    },
+  }),
+  { file: 'shop.json', path: '/tmp/shop.json', cwd: '/tmp' },
+);
+
+describe('buildGraphQuery', () => {
+  it('unions the subject with each labelled edge; subject values and days only as parameters', () => {
+    const query = buildGraphQuery(manifest, { shop_id: "s1'; drop table x; --", customer_id: 'c1' }, 30);
+    expect(query.values).toEqual(["s1'; drop table x; --", 'c1', 30]);
+    expect(query.text).not.toContain('drop table');
+    expect(query.text).toMatchInlineSnapshot(`
+      "with params as (
+        select $1::text as "shop_id", $2::text as "customer_id", now() - make_interval(days => $3::int) as since_at
+      ),
+      edge_0 as (
+      /* graphEdges[0] */
+      select n.shop_id, n.author_customer_id as customer_id, 'note_author'::text as reason from order_notes n, params seed where n.shop_id = seed.shop_id
+      ),
+      edge_1 as (
+      /* graphEdges[1] */
+      select shop_id, customer_id, 'same_shop' as reason from customers, params seed where shop_id = seed.shop_id
+      ),
+      /* graph */
+      edges as (
+        select "shop_id", "customer_id", 'subject'::text as reason from params
+        union all
+        /* graphEdges[0] columns */
+        select e."shop_id"::text, e."customer_id"::text, e.reason::text from edge_0 e
+        union all
+        /* graphEdges[1] columns */
+        select e."shop_id"::text, e."customer_id"::text, e.reason::text from edge_1 e
+      ),
+      distinct_edges as (
+        select distinct "shop_id", "customer_id", reason from edges
+        where "shop_id" is not null and "customer_id" is not null and reason is not null
+      )
+      select "shop_id", "customer_id",
+             array_agg(reason order by reason <> 'subject', reason) as reasons,
+             (select to_jsonb(since_at) #>> '{}' from params) as since_at,
+             to_jsonb(now()) #>> '{}' as exported_at
+      from distinct_edges
+      group by "shop_id", "customer_id"
+      order by "shop_id", "customer_id""
+    `);
+  });
+
+  it('without edges the graph is the subject alone', () => {
+    const bare = { ...manifest, postgres: { ...manifest.postgres, graphEdges: [] } };
+    expect(buildGraphQuery(bare, { shop_id: 's', customer_id: 'c' }, 180).text).not.toContain('union all');
+  });
+});
+
+describe('buildTableQuery / buildTableCopy', () => {
+  it('reads params and graph_keys from the session settings and labels every snippet', () => {
+    expect(buildTableQuery(manifest, manifest.postgres.tables[1]!).text).toMatchInlineSnapshot(`
+      "with params as (
+        select p."shop_id", p."customer_id", p.since_at
+        from jsonb_to_record(current_setting('replay.params')::jsonb) as p("shop_id" text, "customer_id" text, since_at timestamptz)
+      ),
+      graph_keys as (
+        select g."shop_id", g."customer_id"
+        from jsonb_to_recordset(current_setting('replay.graph_keys')::jsonb) as g("shop_id" text, "customer_id" text)
+      )
+      select (
+      /* tables[orders].rowSql */
+      to_jsonb(o) - 'internal'
+      )::jsonb::text
+      from
+      /* tables[orders].from */
+      orders o join graph_keys g using (shop_id, customer_id)
+      where
+      /* tables[orders].where */
+      o.placed_at >= (select since_at from params)
+      order by
+      /* tables[orders].orderBy */
+      o.id"
+    `);
+  });
+
+  it('applies the defaults (from "<name> <alias>", rowSql to_jsonb(alias)) and omits absent clauses', () => {
+    const text = buildTableQuery(manifest, manifest.postgres.tables[0]!).text;
+    expect(text).toContain('/* tables[customers].rowSql */\nto_jsonb(t)\n)::jsonb::text');
+    expect(text).toContain('/* tables[customers].from */\ncustomers t');
+    expect(text).not.toContain('where');
+    expect(text).not.toContain('order by');
+  });
+
+  it('wraps in a COPY whose CSV delimiter and quote never occur in JSON text', () => {
+    expect(wrapInCopy({ text: 'select 1' }).text).toMatchInlineSnapshot(`
+      "copy (
+      select 1
+      ) to stdout with (format csv, delimiter E'\\x02', quote E'\\x01')"
+    `);
+    expect(buildTableCopy(manifest, manifest.postgres.tables[0]!).text).toBe(
+      wrapInCopy(buildTableQuery(manifest, manifest.postgres.tables[0]!)).text,
+    );
+  });
+});
+
+describe('buildSessionSettings', () => {
+  it('passes params and graph keys as JSON text parameters, local to the transaction', () => {
+    const statement = buildSessionSettings(
+      { shop_id: 's1', customer_id: 'c1', since_at: '2026-01-01T00:00:00+00:00' },
+      [{ shop_id: 's1', customer_id: 'c1' }],
+    );
+    expect(statement).toMatchInlineSnapshot(`
+      {
+        "text": "select set_config('replay.params', $1, true), set_config('replay.graph_keys', $2, true)",
+        "values": [
+          "{"shop_id":"s1","customer_id":"c1","since_at":"2026-01-01T00:00:00+00:00"}",
+          "[{"shop_id":"s1","customer_id":"c1"}]",
+        ],
+      }
+    `);
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * Pure SQL builders for `export-postgres` (SPEC §3, §5). They serve the export itself, `--dry-run-sql`,
+ * `--explain` and doctor's SQL checks, so the SQL a user reviews is exactly the SQL that runs.
+ *
+ * The graph is computed ONCE (buildGraphQuery) and handed to every table query through two
+ * transaction-local settings (buildSessionSettings): temp tables are forbidden in a READ ONLY transaction
+ * and on replicas, and COPY takes no bind parameters. Each table query re-creates `params` and
+ * `graph_keys` as CTEs from those settings (buildTableQuery), so manifest SQL can join them by name.
+ *
+ * Subject values only ever travel as `$n` parameters or inside the JSON of a setting; identifiers (subject
+ * keys) were validated as plain identifiers by the manifest loader and are quoted with quoteIdent; manifest
+ * snippets are spliced verbatim after a `/* label *\/` comment that toDatabaseError shows on failure.
+ */
+import type { ParsedManifest, ParsedTable, Subject } from '../manifest/index.js';
+import { quoteIdent } from '../postgres/identifiers.js';
+
+export interface SqlStatement {
+  text: string;
+  values: unknown[];
+}
+
+/** One row of the graph query: the subject-key columns, plus these. */
+export interface GraphQueryRow {
+  [key: string]: unknown;
+  reasons: string[];
+  /** `since_at` as to_jsonb renders it (e.g. `2026-05-25T23:45:40.535064+00:00`); same on every row. */
+  since_at: string;
+  /** Transaction timestamp as to_jsonb renders it; same on every row. */
+  exported_at: string;
+}
+
+/** Names of the transaction-local settings the table queries read. */
+export const paramsSetting = 'replay.params';
+export const graphKeysSetting = 'replay.graph_keys';
+
+/**
+ * The subject graph: the subject itself (reason `subject`) unioned with every graph edge, one row per
+ * distinct key tuple, `reasons` deduplicated with `subject` first and the rest sorted, rows ordered by
+ * the key columns. Also returns `since_at` and `exported_at` (transaction time) as to_jsonb text.
+ *
+ * @example
+ * with params as (select $1::text as "shop_id", $2::text as "customer_id",
+ *                        now() - make_interval(days => $3::int) as since_at),
+ * edge_0 as (
+ * /* graphEdges[0] *\/
+ * select n.shop_id, … from order_notes n …, params seed where …
+ * ),
+ * edges as (select "shop_id", "customer_id", 'subject'::text as reason from params
+ *           union all select e."shop_id"::text, e."customer_id"::text, e.reason::text from edge_0 e) …
+ */
+export function buildGraphQuery(manifest: ParsedManifest, subject: Subject, sinceDays: number): SqlStatement {
+  const keys = manifest.subjectKeys;
+  const cols = keys.map(quoteIdent);
+  const values: unknown[] = keys.map((key) => subject[key]);
+  values.push(sinceDays);
+  const paramsSelect = [
+    ...keys.map((_, index) => `$${index + 1}::text as ${cols[index]}`),
+    `now() - make_interval(days => $${keys.length + 1}::int) as since_at`,
+  ].join(', ');
+  const edgeCtes = manifest.postgres.graphEdges.map(
+    (edge, index) => `edge_${index} as (\n/* graphEdges[${index}] */\n${edge}\n)`,
+  );
+  const edgeSelects = manifest.postgres.graphEdges.map(
+    (_, index) =>
+      `  union all\n  /* graphEdges[${index}] columns */\n  select ${cols.map((col) => `e.${col}::text`).join(', ')}, e.reason::text from edge_${index} e`,
+  );
+  const colList = cols.join(', ');
+  const text = [
+    `with params as (\n  select ${paramsSelect}\n),`,
+    ...edgeCtes.map((cte) => `${cte},`),
+    `/* graph */\nedges as (\n  select ${colList}, 'subject'::text as reason from params`,
+    ...edgeSelects,
+    `),`,
+    // Null keys or reasons cannot identify anyone; dropping them keeps graph_keys joinable.
+    `distinct_edges as (\n  select distinct ${colList}, reason from edges\n  where ${cols.map((col) => `${col} is not null`).join(' and ')} and reason is not null\n)`,
+    `select ${colList},`,
+    `       array_agg(reason order by reason <> 'subject', reason) as reasons,`,
+    `       (select to_jsonb(since_at) #>> '{}' from params) as since_at,`,
+    `       to_jsonb(now()) #>> '{}' as exported_at`,
+    `from distinct_edges`,
+    `group by ${colList}`,
+    `order by ${colList}`,
+  ].join('\n');
+  return { text, values };
+}
+
+/**
+ * The SELECT of one table (one JSON text column per row), reading `params` and `graph_keys` from the
+ * settings made by buildSessionSettings. Usable standalone (e.g. under EXPLAIN) once those are set.
+ *
+ * `(<rowSql>)::jsonb::text`: jsonb text never contains a raw newline or the bytes 0x01/0x02, which the
+ * COPY wrapper relies on; a `json` rowSql (which keeps its input's whitespace) is normalized on the way.
+ *
+ * @example
+ * with params as (select p."shop_id", p."customer_id", p.since_at
+ *   from jsonb_to_record(current_setting('replay.params')::jsonb) as p("shop_id" text, "customer_id" text, since_at timestamptz)),
+ * graph_keys as (select g."shop_id", g."customer_id"
+ *   from jsonb_to_recordset(current_setting('replay.graph_keys')::jsonb) as g("shop_id" text, "customer_id" text))
+ * select (
+ * /* tables[orders].rowSql *\/
+ * to_jsonb(o)
+ * )::jsonb::text
+ * from
+ * /* tables[orders].from *\/
+ * orders o join graph_keys g on …
+ * where
+ * /* tables[orders].where *\/
+ * o.placed_at >= (select since_at from params)
+ * order by
+ * /* tables[orders].orderBy *\/
+ * o.id
+ */
+export function buildTableQuery(manifest: ParsedManifest, table: ParsedTable): { text: string } {
+  const label = `tables[${table.name}]`;
+  const parts = [
+    settingsCtes(manifest.subjectKeys),
+    `select (\n/* ${label}.rowSql */\n${table.rowSql}\n)::jsonb::text`,
+    `from\n/* ${label}.from */\n${table.from}`,
+  ];
+  if (table.where) parts.push(`where\n/* ${label}.where */\n${table.where}`);
+  if (table.orderBy) parts.push(`order by\n/* ${label}.orderBy */\n${table.orderBy}`);
+  return { text: parts.join('\n') };
+}
+
+/** The `params` and `graph_keys` CTEs, rebuilt from the transaction-local settings. */
+function settingsCtes(subjectKeys: readonly string[]): string {
+  const cols = subjectKeys.map(quoteIdent);
+  const typed = cols.map((col) => `${col} text`).join(', ');
+  return [
+    `with params as (`,
+    `  select ${cols.map((col) => `p.${col}`).join(', ')}, p.since_at`,
+    `  from jsonb_to_record(current_setting('${paramsSetting}')::jsonb) as p(${typed}, since_at timestamptz)`,
+    `),`,
+    `graph_keys as (`,
+    `  select ${cols.map((col) => `g.${col}`).join(', ')}`,
+    `  from jsonb_to_recordset(current_setting('${graphKeysSetting}')::jsonb) as g(${typed})`,
+    `)`,
+  ].join('\n');
+}
+
+/**
+ * Wraps a table SELECT in COPY … TO STDOUT, CSV with delimiter 0x02 and quote 0x01: bytes JSON text
+ * never contains, so Postgres never quotes or escapes a row and every line is one row's JSON, verbatim.
+ */
+export function wrapInCopy(select: { text: string }): { text: string } {
+  return {
+    text: `copy (\n${select.text}\n) to stdout with (format csv, delimiter E'\\x02', quote E'\\x01')`,
+  };
+}
+
+/** buildTableQuery wrapped in COPY: what the export streams. */
+export function buildTableCopy(manifest: ParsedManifest, table: ParsedTable): { text: string } {
+  return wrapInCopy(buildTableQuery(manifest, table));
+}
+
+/**
+ * Sets `replay.params` and `replay.graph_keys` for the rest of the transaction (set_config(…, true)).
+ * `params` is `{<key>: value, …, since_at}`; `graphKeys` the key tuples (extra fields are ignored).
+ *
+ * @example
+ * select set_config('replay.params', $1, true), set_config('replay.graph_keys', $2, true)
+ */
+export function buildSessionSettings(
+  params: Record<string, unknown>,
+  graphKeys: readonly Record<string, unknown>[],
+): SqlStatement {
+  return {
+    text: `select set_config('${paramsSetting}', $1, true), set_config('${graphKeysSetting}', $2, true)`,
+    values: [JSON.stringify(params), JSON.stringify(graphKeys)],
+  };
+}

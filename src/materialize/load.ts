@@ -1,0 +1,267 @@
+import type pg from 'pg';
+
+import type { CapsuleReader } from '../capsule/index.js';
+import { CapsuleError, DatabaseError } from '../errors.js';
+import type { ParsedTable } from '../manifest/index.js';
+import { readTables, type TableInfo } from '../postgres/catalog.js';
+import type { DatabaseUrl } from '../postgres/database-url.js';
+import { toDatabaseError } from '../postgres/errors.js';
+import { checkColumns, columnProblems } from './column-check.js';
+import type { PreparedMaterialize } from './prepare.js';
+import {
+  allStagedKeysSql,
+  deleteSql,
+  resyncSequenceSql,
+  type Sql,
+  stagedKeysSql,
+  stageTable,
+  upsertSql,
+  verifySql,
+} from './sql.js';
+import { type LoadStrategy, stageCapsule, type StagedTable } from './stage.js';
+
+export type MaterializePhase = 'stage' | 'check' | 'delete' | 'upsert' | 'verify' | 'commit';
+
+export interface MaterializeProgress {
+  phase: MaterializePhase;
+  table?: string;
+  rows?: number;
+}
+
+export interface LoadOptions {
+  client: pg.Client;
+  url: DatabaseUrl;
+  reader: CapsuleReader;
+  subjectKeys: readonly string[];
+  prepared: PreparedMaterialize;
+  strategy: LoadStrategy;
+  chunkSize: number;
+  /** Run deletes and upserts under EXPLAIN ANALYZE and roll everything back. */
+  explain?: boolean;
+  onProgress?: ((event: MaterializeProgress) => void) | undefined;
+}
+
+export interface LoadOutcome {
+  rowCounts: Record<string, number>;
+  deleted: Record<string, number>;
+  loaded: Record<string, number>;
+  verified: boolean;
+  phases: Record<MaterializePhase, number>;
+  plans: { label: string; sql: string; plan: string }[];
+}
+
+/**
+ * The materialize transaction (SPEC §5): stage every capsule row into temp tables, check columns, delete
+ * the graph's rows (reverse load order, for the original and the rewritten graph), upsert in load order,
+ * verify that every capsule row is in its table, commit. Any failure rolls back, leaving the replay
+ * database exactly as it was.
+ */
+export async function loadCapsule(options: LoadOptions): Promise<LoadOutcome> {
+  const { client } = options;
+  const phases: Record<MaterializePhase, number> = {
+    stage: 0,
+    check: 0,
+    delete: 0,
+    upsert: 0,
+    verify: 0,
+    commit: 0,
+  };
+  let phaseStart = performance.now();
+  const endPhase = (phase: MaterializePhase) => {
+    const now = performance.now();
+    phases[phase] = Math.round(now - phaseStart);
+    phaseStart = now;
+  };
+  const run = async (sql: Sql): Promise<pg.QueryResult> => {
+    try {
+      return await client.query(sql.text, sql.values);
+    } catch (error) {
+      throw toError(error, sql, options.url);
+    }
+  };
+  const outcome: LoadOutcome = { rowCounts: {}, deleted: {}, loaded: {}, verified: false, phases, plans: [] };
+  await run({ text: 'begin', values: [] });
+  try {
+    await run({ text: 'set constraints all deferred', values: [] });
+    const byName = new Map(options.prepared.tables.map((table) => [table.name, table]));
+    const staged = await stageCapsule(client, options.reader, {
+      strategy: options.strategy,
+      chunkSize: options.chunkSize,
+      rewrite: options.prepared.rewrite,
+      declared: new Set(byName.keys()),
+      run,
+      toError: (error, sql) => toError(error, sql, options.url),
+      onRows: (table, rows) => options.onProgress?.({ phase: 'stage', table, rows }),
+    });
+    const summary = options.reader.summary();
+    outcome.rowCounts = summary.rowCounts;
+    for (const entry of staged) {
+      if (entry.rows !== summary.rowCounts[entry.table]) {
+        throw new CapsuleError(
+          `tables[${entry.table}]: ${entry.rows} rows staged, the capsule has ${summary.rowCounts[entry.table]}`,
+        );
+      }
+    }
+    endPhase('stage');
+
+    // Load order is the manifest's; the capsule's file order does not matter.
+    const ordered = options.prepared.tables
+      .map((table) => ({ table, stage: staged.find((entry) => entry.table === table.name) }))
+      .filter((item): item is { table: ParsedTable; stage: StagedTable } => item.stage !== undefined);
+    const infos = await readTables(
+      client,
+      ordered.map((item) => item.table.name),
+    );
+    const missing = ordered.filter((item) => !infos.has(item.table.name)).map((item) => item.table.name);
+    if (missing.length > 0) {
+      throw new DatabaseError(
+        `replay database ${options.url.identity()} has no table ${missing.join(', ')}`,
+        {
+          code: 'schema_mismatch',
+          hint: "create the app's schema in the replay database first (its migrations)",
+        },
+      );
+    }
+    const shapes = await checkAll(ordered, infos, run);
+    endPhase('check');
+
+    const maybeExplain = async (sql: Sql, label: string): Promise<pg.QueryResult> => {
+      if (!options.explain) return run(sql);
+      const result = await run({ ...sql, text: `explain (analyze, buffers, costs) ${sql.text}` });
+      outcome.plans.push({
+        label,
+        sql: sql.text,
+        plan: result.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n'),
+      });
+      return { ...result, rowCount: 0 };
+    };
+    for (const item of [...ordered].reverse()) {
+      const sql = deleteSql(item.table, options.subjectKeys, options.prepared.graphKeys);
+      if (!sql) continue;
+      options.onProgress?.({ phase: 'delete', table: item.table.name });
+      outcome.deleted[item.table.name] =
+        (await maybeExplain(sql, `tables[${item.table.name}] delete`)).rowCount ?? 0;
+    }
+    endPhase('delete');
+
+    for (const item of ordered) {
+      const shape = shapes.get(item.table.name)!;
+      outcome.loaded[item.table.name] = 0;
+      if (item.stage.rows === 0) continue;
+      if (options.explain) await run({ text: `analyze ${stageTable(item.stage.index)}`, values: [] });
+      options.onProgress?.({ phase: 'upsert', table: item.table.name, rows: item.stage.rows });
+      const sql = upsertSql(item.table.name, item.stage.index, shape);
+      outcome.loaded[item.table.name] =
+        (await maybeExplain(sql, `tables[${item.table.name}] upsert`)).rowCount ?? 0;
+    }
+    endPhase('upsert');
+    if (options.explain) {
+      await run({ text: 'rollback', values: [] });
+      return outcome;
+    }
+
+    options.onProgress?.({ phase: 'verify' });
+    await verify(ordered, shapes, outcome, run);
+    for (const item of ordered) {
+      for (const column of infos.get(item.table.name)!.columns) {
+        if (
+          column.identity !== '' ||
+          (column.hasDefault && /^(smallint|integer|bigint)$/.test(column.type))
+        ) {
+          await run(resyncSequenceSql(item.table.name, column.name));
+        }
+      }
+    }
+    outcome.verified = true;
+    endPhase('verify');
+    options.onProgress?.({ phase: 'commit' });
+    await run({ text: 'commit', values: [] });
+    endPhase('commit');
+    return outcome;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  }
+}
+
+interface Shape {
+  columns: string[];
+  primaryKey: string[];
+  overridingSystemValue: boolean;
+}
+
+async function checkAll(
+  ordered: { table: ParsedTable; stage: StagedTable }[],
+  infos: Map<string, TableInfo>,
+  run: (sql: Sql) => Promise<pg.QueryResult>,
+): Promise<Map<string, Shape>> {
+  const shapes = new Map<string, Shape>();
+  const problems: string[] = [];
+  for (const item of ordered) {
+    const info = infos.get(item.table.name)!;
+    let keys: string[] = [];
+    if (item.stage.rows > 0) {
+      const first = (await run(stagedKeysSql(item.table.name, item.stage.index))).rows[0] as {
+        keys: string[];
+        complete: boolean;
+      };
+      keys = first.complete
+        ? first.keys
+        : ((await run(allStagedKeysSql(item.table.name, item.stage.index))).rows[0].keys as string[]);
+      problems.push(...columnProblems(checkColumns(keys, info)));
+    }
+    const check = checkColumns(keys, info);
+    shapes.set(item.table.name, {
+      columns: check.writable,
+      primaryKey: info.primaryKey,
+      overridingSystemValue: check.overridingSystemValue,
+    });
+  }
+  if (problems.length > 0) {
+    throw new DatabaseError(`the capsule does not fit the replay database: ${problems.join('; ')}`, {
+      code: 'schema_mismatch',
+      hint: 'migrate the replay database to the schema the capsule was exported from',
+    });
+  }
+  return shapes;
+}
+
+async function verify(
+  ordered: { table: ParsedTable; stage: StagedTable }[],
+  shapes: Map<string, Shape>,
+  outcome: LoadOutcome,
+  run: (sql: Sql) => Promise<pg.QueryResult>,
+): Promise<void> {
+  const problems: string[] = [];
+  for (const item of ordered) {
+    if (item.stage.rows === 0) continue;
+    const shape = shapes.get(item.table.name)!;
+    // ON CONFLICT DO UPDATE (and a plain insert) affects every staged row exactly once, so its row count
+    // proves each row landed; only DO NOTHING (all columns in the key) needs a lookup by primary key.
+    const doNothing =
+      shape.primaryKey.length > 0 && shape.columns.every((column) => shape.primaryKey.includes(column));
+    const present = doNothing
+      ? Number((await run(verifySql(item.table.name, item.stage.index, shape.primaryKey))).rows[0].n)
+      : outcome.loaded[item.table.name]!;
+    if (present !== item.stage.rows) {
+      problems.push(
+        `tables[${item.table.name}]: ${present} of ${item.stage.rows} capsule rows are in the replay table`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new CapsuleError(`materialize verification failed: ${problems.join('; ')}`, {
+      code: 'materialize_verify_failed',
+    });
+  }
+}
+
+function toError(error: unknown, sql: Sql, url: DatabaseUrl): Error {
+  if (error instanceof CapsuleError || error instanceof DatabaseError) return error;
+  const label = /^\/\* (.*?) \*\//.exec(sql.text)?.[1];
+  return toDatabaseError(error, {
+    url,
+    sql: sql.text,
+    action: label ? `materialize ${label}` : 'materialize',
+  });
+}

@@ -1,0 +1,160 @@
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+import type { CapsuleReader } from '../capsule/index.js';
+import { rewriteSubjectInText, type SubjectRewrite } from '../capsule/rewrite-subject.js';
+import { CapsuleError } from '../errors.js';
+import { copyStageSql, createStageSql, insertStageChunkSql, type Sql } from './sql.js';
+
+export type LoadStrategy = 'copy' | 'jsonb';
+
+export interface StageOptions {
+  strategy: LoadStrategy;
+  chunkSize: number;
+  rewrite: SubjectRewrite;
+  /** Manifest table names; a capsule table not among them stops the load. */
+  declared: ReadonlySet<string>;
+  /** Runs a statement, mapping errors to DatabaseError with its SQL. */
+  run: (sql: Sql) => Promise<pg.QueryResult>;
+  /** Maps an error of a statement (a failed COPY) to the error to report. */
+  toError: (error: unknown, sql: Sql) => Error;
+  onRows?: (table: string, rows: number) => void;
+}
+
+export interface StagedTable {
+  table: string;
+  index: number;
+  rows: number;
+}
+
+interface Sink {
+  push(text: string): Promise<void>;
+  end(): Promise<number>;
+}
+
+/**
+ * Streams the capsule's rows, in file order, into one temp staging table per capsule table. Rows are
+ * not parsed (unless a subject rewrite may apply to them); COPY respects backpressure, so memory stays
+ * flat. The reader checks counts and hashes after the last row and throws if they fail, which aborts the
+ * load before anything is written to a target table.
+ */
+export async function stageCapsule(
+  client: pg.Client,
+  reader: CapsuleReader,
+  options: StageOptions,
+): Promise<StagedTable[]> {
+  const staged: StagedTable[] = [];
+  let sink: Sink | undefined;
+  let current: StagedTable | undefined;
+  const rewriting = options.rewrite.changes.length > 0;
+  const close = async () => {
+    if (sink && current) current.rows = await sink.end();
+    sink = undefined;
+  };
+  try {
+    for await (const row of reader.rows()) {
+      if (row.table !== current?.table) {
+        await close();
+        current = await openStage(row.table, staged.length, options);
+        staged.push(current);
+        sink = options.strategy === 'copy' ? copySink(client, current, options) : jsonbSink(current, options);
+      }
+      await sink!.push(rewriting ? rewriteSubjectInText(row.text, options.rewrite) : row.text);
+    }
+    await close();
+  } catch (error) {
+    // A COPY in flight must be ended before the connection can roll back; its error is the one to report.
+    await sink?.end().catch(() => {});
+    throw error;
+  }
+  // Tables with no rows still count: their graph rows are deleted (the subject has none now).
+  for (const [table, rows] of Object.entries(reader.summary().rowCounts)) {
+    if (rows === 0 && !staged.some((entry) => entry.table === table)) {
+      const entry = await openStage(table, staged.length, options);
+      staged.push(entry);
+    }
+  }
+  return staged;
+}
+
+async function openStage(table: string, index: number, options: StageOptions): Promise<StagedTable> {
+  if (!options.declared.has(table)) {
+    throw new CapsuleError(`capsule table "${table}" is not declared in the manifest`, {
+      code: 'capsule_table_unknown',
+      hint: 'add it to postgres.tables (with a deletePredicate), or use the manifest the capsule was exported with',
+    });
+  }
+  await options.run(createStageSql(table, index));
+  return { table, index, rows: 0 };
+}
+
+function copySink(client: pg.Client, stage: StagedTable, options: StageOptions): Sink {
+  const sql = copyStageSql(stage.table, stage.index);
+  const stream = client.query(copyFrom(sql.text));
+  let failure: unknown;
+  stream.on('error', (error) => {
+    failure ??= error;
+  });
+  let batch: string[] = [];
+  let rows = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const text = `${batch.join('\n')}\n`;
+    batch = [];
+    if (stream.write(text)) return;
+    try {
+      await once(stream, 'drain');
+    } catch (error) {
+      throw options.toError(failure ?? error, sql);
+    }
+  };
+  return {
+    async push(text) {
+      if (failure) throw options.toError(failure, sql);
+      batch.push(text);
+      rows++;
+      if (batch.length >= options.chunkSize) {
+        await flush();
+        options.onRows?.(stage.table, rows);
+      }
+    },
+    async end() {
+      try {
+        await flush();
+        stream.end();
+        await finished(stream);
+      } catch (error) {
+        throw options.toError(failure ?? error, sql);
+      }
+      if (failure) throw options.toError(failure, sql);
+      options.onRows?.(stage.table, rows);
+      return stream.rowCount ?? rows;
+    },
+  };
+}
+
+function jsonbSink(stage: StagedTable, options: StageOptions): Sink {
+  let batch: string[] = [];
+  let rows = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const chunk = batch;
+    batch = [];
+    await options.run(insertStageChunkSql(stage.table, stage.index, chunk));
+    options.onRows?.(stage.table, rows);
+  };
+  return {
+    async push(text) {
+      batch.push(text);
+      rows++;
+      if (batch.length >= options.chunkSize) await flush();
+    },
+    async end() {
+      await flush();
+      return rows;
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { defaultHashPrefix, hashValue } from './hash.js';
+export { redactRowText } from './redact-text.js';
+export { createRowRedactor, type RowRedactor } from './row-redactor.js';

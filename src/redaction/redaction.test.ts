@@ -1,0 +1,201 @@
+import { readFile } from 'node:fs/promises';
+
+import fc from 'fast-check';
+import { parse, stringify } from 'lossless-json';
+import { describe, expect, it } from 'vitest';
+
+import type { ParsedRedactionRule } from '../manifest/index.js';
+import { createRowRedactor, hashValue, redactRowText } from './index.js';
+
+const rule = (partial: Partial<ParsedRedactionRule> & Pick<ParsedRedactionRule, 'fields' | 'action'>) =>
+  ({ prefix: 'replay-', recursive: true, ...partial }) as ParsedRedactionRule;
+
+describe('hashValue', () => {
+  it.each([
+    ['prod-user-123', 'replay-user-', 'replay-user-3376300c1af8'],
+    ['ada@example.com', 'mail-', 'mail-b5fc85e55755'],
+    ['bob@example.com', 'mail-', 'mail-5ff860bf1190'],
+  ])('%s with prefix %s is %s (the original tool)', (value, prefix, expected) => {
+    expect(hashValue(value, prefix)).toBe(expected);
+  });
+
+  it('hashes a non-string as its JSON text, numbers by their exact text', () => {
+    expect(hashValue(42, 'p-')).toBe(hashValue('42', 'p-'));
+    expect(hashValue({ a: [1, true] }, 'p-')).toBe(hashValue('{"a":[1,true]}', 'p-'));
+    const exact = parse('{"n": 19.90}') as { n: unknown };
+    expect(hashValue(exact.n, 'p-')).toBe(hashValue('19.90', 'p-'));
+    expect(hashValue('x')).toMatch(/^replay-[0-9a-f]{12}$/);
+  });
+});
+
+describe('createRowRedactor', () => {
+  it('is undefined when no rule applies to the table', () => {
+    expect(createRowRedactor([], 'users')).toBeUndefined();
+    expect(
+      createRowRedactor([rule({ table: 'orders', fields: ['x'], action: 'null' })], 'users'),
+    ).toBeUndefined();
+  });
+
+  it('applies each action; hash leaves null and "" alone', () => {
+    const redactor = createRowRedactor(
+      [
+        rule({ fields: ['a'], action: 'empty' }),
+        rule({ fields: ['b'], action: 'null' }),
+        rule({ fields: ['c'], action: 'empty_object' }),
+        rule({ fields: ['d'], action: 'empty_array' }),
+        rule({ fields: ['e', 'f', 'g', 'h'], action: 'hash', prefix: 'h-' }),
+      ],
+      't',
+    )!;
+    expect(
+      redactor.redact({ a: 'x', b: 1, c: { z: 1 }, d: [1], e: 'v', f: null, g: '', h: 7, i: 'keep' }),
+    ).toEqual({
+      a: '',
+      b: null,
+      c: {},
+      d: [],
+      e: hashValue('v', 'h-'),
+      f: null,
+      g: '',
+      h: hashValue(7, 'h-'),
+      i: 'keep',
+    });
+  });
+
+  it('recursive (default) reaches any depth, through arrays; recursive false only top-level keys', () => {
+    const row = () => ({ token: 't0', nested: { token: 't1', list: [{ token: 't2' }, [{ token: 't3' }]] } });
+    expect(createRowRedactor([rule({ fields: ['token'], action: 'empty' })], 't')!.redact(row())).toEqual({
+      token: '',
+      nested: { token: '', list: [{ token: '' }, [{ token: '' }]] },
+    });
+    expect(
+      createRowRedactor([rule({ fields: ['token'], action: 'empty', recursive: false })], 't')!.redact(row()),
+    ).toEqual({ token: '', nested: { token: 't1', list: [{ token: 't2' }, [{ token: 't3' }]] } });
+  });
+
+  it('scopes rules with `table`; several rules on one field apply in manifest order', () => {
+    const rules = [
+      rule({ table: 'users', fields: ['email'], action: 'hash', prefix: 'u-' }),
+      rule({ fields: ['email'], action: 'empty' }),
+    ];
+    expect(createRowRedactor(rules, 'users')!.redact({ email: 'a@b' })).toEqual({ email: '' });
+    expect(createRowRedactor([...rules].reverse(), 'users')!.redact({ email: 'a@b' })).toEqual({ email: '' });
+    expect(createRowRedactor(rules.slice(0, 1), 'users')!.redact({ email: 'a@b' })).toEqual({
+      email: hashValue('a@b', 'u-'),
+    });
+    expect(createRowRedactor(rules, 'orders')!.redact({ email: 'a@b' })).toEqual({ email: '' });
+  });
+
+  it('pre-checks the row text for the field as a JSON key, also on bytes', () => {
+    const redactor = createRowRedactor([rule({ fields: ['api_key', 'naïve "q"'], action: 'empty' })], 't')!;
+    expect(redactor.mightApply('{"id": 1, "name": "x"}')).toBe(false);
+    expect(redactor.mightApply('{"api_key": "k"}')).toBe(true);
+    expect(redactor.mightApply('{"naïve \\"q\\"": 1}')).toBe(true);
+    expect(redactor.mightApplyBytes(Buffer.from('{"p": {"api_key": 1}}'))).toBe(true);
+    expect(redactor.mightApplyBytes(Buffer.from('{"apikey": 1}'))).toBe(false);
+  });
+});
+
+describe('redactRowText', () => {
+  const redactor = createRowRedactor([rule({ fields: ['secret'], action: 'hash' })], 't');
+
+  it('returns rows no rule touches unchanged, without re-serializing them', () => {
+    const text = '{"a": 1.50, "b": [1, 2]}';
+    expect(redactRowText(redactor, text)).toBe(text);
+    expect(redactRowText(undefined, '{"secret": 1}')).toBe('{"secret": 1}');
+  });
+
+  it('keeps numeric text exactly when a row is parsed and re-serialized', () => {
+    const out = redactRowText(
+      redactor,
+      '{"secret": "s", "big": 12345678901234567890.123456, "price": 19.90, "e": 1e400}',
+    );
+    expect(out).toBe(
+      `{"secret":"${hashValue('s')}","big":12345678901234567890.123456,"price":19.90,"e":1e400}`,
+    );
+  });
+
+  it("matches the original tool's capsule for the shop fixture rules", async () => {
+    const manifest = JSON.parse(
+      await readFile(new URL('../../test/fixtures/original-tool/manifest.json', import.meta.url), 'utf8'),
+    ) as { redactionRules: ParsedRedactionRule[] };
+    const rules = manifest.redactionRules.map((r) => rule(r));
+    const customers = createRowRedactor(rules, 'customers')!;
+    const ada = customers.redact({
+      email: 'ada@example.com',
+      api_key: 'key-ada-123',
+      profile: { prefs: { newsletter: true, api_key: 'nested-secret' } },
+    });
+    expect(ada).toEqual({
+      email: 'mail-b5fc85e55755',
+      api_key: '',
+      profile: { prefs: { newsletter: true, api_key: '' } },
+    });
+    // The email rule is scoped to customers; api_key applies everywhere.
+    expect(createRowRedactor(rules, 'orders')!.redact({ email: 'e', api_key: 'k' })).toEqual({
+      email: 'e',
+      api_key: '',
+    });
+  });
+});
+
+describe('properties', () => {
+  const field = fc.constantFrom('secret', 'token', 'email');
+  const key = fc.oneof(field, fc.string({ maxLength: 6 }));
+  const json = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.string(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie('value'), { maxLength: 3 }),
+      fc.dictionary(key, tie('value'), { maxKeys: 4 }),
+    ),
+  })).value;
+  const row = fc.dictionary(key, json, { maxKeys: 6 });
+  const nonHash = fc.constantFrom('empty', 'null', 'empty_object', 'empty_array') as fc.Arbitrary<
+    ParsedRedactionRule['action']
+  >;
+  const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+  it('non-hash actions are idempotent', () => {
+    fc.assert(
+      fc.property(row, nonHash, fc.boolean(), (input, action, recursive) => {
+        const redactor = createRowRedactor([rule({ fields: ['secret', 'token'], action, recursive })], 't')!;
+        const once = redactor.redact(clone(input));
+        expect(redactor.redact(clone(once))).toEqual(once);
+      }),
+    );
+  });
+
+  it('top-level fields no rule names are unchanged (non-recursive rules)', () => {
+    fc.assert(
+      fc.property(row, nonHash, (input, action) => {
+        const redactor = createRowRedactor([rule({ fields: ['secret'], action, recursive: false })], 't')!;
+        const out = redactor.redact(clone(input)) as Record<string, unknown>;
+        for (const [name, value] of Object.entries(input)) {
+          if (name !== 'secret') expect(out[name]).toEqual(value);
+        }
+      }),
+    );
+  });
+
+  it('the output never contains the original value of a redacted string field', () => {
+    const secret = fc.string({ minLength: 8, maxLength: 20 }).map((text) => `SECRET:${text}`);
+    fc.assert(
+      fc.property(
+        row,
+        secret,
+        fc.constantFrom('empty', 'null', 'hash') as fc.Arbitrary<ParsedRedactionRule['action']>,
+        (input, value, action) => {
+          const withSecret = { ...input, nested: [{ secret: value }], secret: value };
+          const text = stringify(withSecret)!;
+          const redactor = createRowRedactor([rule({ fields: ['secret'], action })], 't')!;
+          const out = redactRowText(redactor, text);
+          expect(out).not.toContain(JSON.stringify(value).slice(1, -1));
+        },
+      ),
+    );
+  });
+});

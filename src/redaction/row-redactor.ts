@@ -1,0 +1,114 @@
+import type { ParsedRedactionRule } from '../manifest/index.js';
+import { hashValue } from './hash.js';
+
+/** Redacts the rows of one table. Built once per table; `redact` runs only on rows `mightApply` flags. */
+export interface RowRedactor {
+  /**
+   * Cheap pre-check on a row's JSON text: false means no rule can touch the row, so it can be written
+   * as-is without parsing. (True may be a false positive, e.g. a string value equal to a field name.)
+   */
+  mightApply(rowText: string): boolean;
+  /** Same check on raw UTF-8 bytes (a slice of a COPY chunk), without decoding them. */
+  mightApplyBytes(rowBytes: Uint8Array): boolean;
+  /** Returns the row with every applicable rule applied. Mutates and returns `row` (a parsed copy). */
+  redact(row: unknown): unknown;
+}
+
+type Action = ParsedRedactionRule['action'];
+interface FieldRule {
+  action: Action;
+  prefix: string;
+}
+
+/**
+ * The rules of `rules` that apply to `table` (rule without `table`, or naming it), compiled into a
+ * redactor; undefined when none applies, so callers skip the per-row check entirely.
+ *
+ * Semantics (SPEC §3): a rule redacts its `fields` as top-level row keys, and — when `recursive` (the
+ * default) — also as keys at any depth inside nested objects and arrays. Several rules on one field apply
+ * in manifest order. `hash` leaves null and "" as they are.
+ */
+export function createRowRedactor(
+  rules: readonly ParsedRedactionRule[],
+  table: string,
+): RowRedactor | undefined {
+  const applicable = rules.filter((rule) => rule.table === undefined || rule.table === table);
+  if (applicable.length === 0) return undefined;
+  const topLevel = new Map<string, FieldRule[]>();
+  const nested = new Map<string, FieldRule[]>();
+  for (const rule of applicable) {
+    for (const field of rule.fields) {
+      const entry = { action: rule.action, prefix: rule.prefix };
+      push(topLevel, field, entry);
+      if (rule.recursive) push(nested, field, entry);
+    }
+  }
+  // A field appears in JSON text as its JSON string: that is the needle of the pre-check.
+  const needles = [...topLevel.keys()].map((field) => JSON.stringify(field));
+  const needleBytes = needles.map((needle) => Buffer.from(needle, 'utf8'));
+  return {
+    mightApply: (rowText) => needles.some((needle) => rowText.includes(needle)),
+    mightApplyBytes: (rowBytes) => {
+      const buffer = Buffer.isBuffer(rowBytes)
+        ? rowBytes
+        : Buffer.from(rowBytes.buffer, rowBytes.byteOffset, rowBytes.byteLength);
+      return needleBytes.some((needle) => buffer.includes(needle));
+    },
+    redact: (row) => {
+      if (isObject(row)) redactObject(row, topLevel, nested);
+      return row;
+    },
+  };
+}
+
+function redactObject(
+  object: Record<string, unknown>,
+  rules: Map<string, FieldRule[]>,
+  nested: Map<string, FieldRule[]>,
+): void {
+  for (const key of Object.keys(object)) {
+    const fieldRules = rules.get(key);
+    let value = object[key];
+    if (fieldRules) {
+      for (const rule of fieldRules) value = applyAction(rule, value);
+      object[key] = value;
+    }
+    if (nested.size > 0) redactNested(value, nested);
+  }
+}
+
+function redactNested(value: unknown, nested: Map<string, FieldRule[]>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) redactNested(item, nested);
+  } else if (isObject(value)) {
+    redactObject(value, nested, nested);
+  }
+}
+
+function applyAction(rule: FieldRule, value: unknown): unknown {
+  switch (rule.action) {
+    case 'empty':
+      return '';
+    case 'null':
+      return null;
+    case 'empty_object':
+      return {};
+    case 'empty_array':
+      return [];
+    case 'hash':
+      return value === null || value === '' ? value : hashValue(value, rule.prefix);
+  }
+}
+
+/** A plain JSON object (lossless-json numbers are class instances and are not descended into). */
+function isObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

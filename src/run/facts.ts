@@ -1,0 +1,66 @@
+import type { Facts } from '../gate/facts.js';
+import type {
+  CapsuleEvidence,
+  CapsuleUnreadable,
+  CredentialScan,
+  MaterializationEvidence,
+} from '../gate/judges/types.js';
+import type { Event, JudgeResult } from '../generated/trace.js';
+
+/** Everything the facts are computed from. */
+export interface FactInputs {
+  commands: string[];
+  probes: string[];
+  events: Event[];
+  judges: JudgeResult[];
+  capsule: CapsuleEvidence | CapsuleUnreadable | undefined;
+  scan: CredentialScan | undefined;
+  materialization: MaterializationEvidence;
+  interrupted: boolean;
+}
+
+/** The facts a gate policy is evaluated over (names and types: src/gate/facts.ts). */
+export function computeFacts(input: FactInputs): Facts {
+  const verdict = (id: string): Facts[string] =>
+    input.judges.find((judge) => judge.id === id)?.verdict ?? null;
+  const capsule = input.capsule && !('error' in input.capsule) ? input.capsule : undefined;
+  const steps = input.events.filter((event) => event.kind !== 'materialize');
+  const commandEvents = steps.filter((event) => event.kind === 'command' || event.kind === 'background');
+  const probeEvents = steps.filter((event) => event.kind === 'probe');
+  const failed = (events: Event[]): Event[] => events.filter((event) => !event.success && !event.skipped);
+  const required = (events: Event[]): Event[] =>
+    failed(events).filter((event) => !('allowFailure' in event && event.allowFailure));
+  const sessions = probeEvents.filter((event) => event.probeKind === 'session');
+  const facts: Facts = {
+    materialization_failed: input.materialization.status === 'failed',
+    materialized: input.materialization.status === 'done',
+    capsule_integrity: verdict('capsule_integrity'),
+    materialization_integrity: verdict('materialization_integrity'),
+    credentials_in_safe_export: verdict('credentials_in_safe_export'),
+    probe_outcomes: verdict('probe_outcomes'),
+    credentials_found: input.scan?.scanned ? input.scan.findings.length : null,
+    graph_size: capsule ? capsule.graphSize : null,
+    graph_related_users: capsule ? capsule.graphSize - (capsule.graphHasSubject ? 1 : 0) : null,
+    capsule_rows: capsule ? Object.values(capsule.tables).reduce((sum, n) => sum + n, 0) : null,
+    redaction: capsule ? capsule.redaction : null,
+    commands_total: input.commands.length,
+    commands_failed: failed(commandEvents).length,
+    required_commands_failed: required(commandEvents).length,
+    commands_skipped: commandEvents.filter((event) => event.skipped).length,
+    probes_total: input.probes.length,
+    probes_failed: failed(probeEvents).length,
+    required_probes_failed: required(probeEvents).length,
+    probes_skipped: probeEvents.filter((event) => event.skipped).length,
+    allowed_failures: failed(steps).length - required(steps).length,
+    session_mismatches: sessions.reduce((sum, event) => sum + (event.mismatched ?? 0), 0),
+    session_errors: sessions.reduce((sum, event) => sum + (event.newErrors ?? 0), 0),
+    interrupted: input.interrupted,
+  };
+  const outcome = (event: Event | undefined): string =>
+    !event || event.skipped ? 'skipped' : event.success ? 'pass' : 'fail';
+  for (const name of input.commands)
+    facts[`command.${name}`] = outcome(commandEvents.find((event) => event.name === name));
+  for (const name of input.probes)
+    facts[`probe.${name}`] = outcome(probeEvents.find((event) => event.name === name));
+  return facts;
+}

@@ -1,0 +1,39 @@
+import { ReplayEnvError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { killAllGroupsNow } from './process-group.js';
+
+/** Conventional shell exit statuses for death by SIGINT (128+2) and SIGTERM (128+15). */
+export const interruptExitCodes = { SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated } as const;
+export type InterruptSignal = keyof typeof interruptExitCodes;
+
+/** The run was interrupted; process trees were stopped and the trace written before this is thrown. */
+export class RunInterruptedError extends ReplayEnvError {
+  constructor(signal: InterruptSignal) {
+    super('interrupted', `interrupted by ${signal}; background and running processes were stopped`, {
+      exitCode: interruptExitCodes[signal],
+    });
+  }
+}
+
+/**
+ * Turns SIGINT/SIGTERM into an abort of `controller` (the run stops its process trees, writes the trace
+ * and exits 130/143). A second signal kills every tracked group at once and exits immediately.
+ * Returns a function that removes the handlers.
+ */
+export function handleInterrupts(controller: AbortController): () => void {
+  const handler = (signal: InterruptSignal): void => {
+    if (controller.signal.aborted) {
+      killAllGroupsNow();
+      process.exit(interruptExitCodes[signal]);
+    }
+    controller.abort(signal);
+  };
+  const onInt = (): void => handler('SIGINT');
+  const onTerm = (): void => handler('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  };
+}

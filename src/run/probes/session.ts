@@ -1,0 +1,57 @@
+import { isAbsolute, resolve } from 'node:path';
+
+import { isReplayEnvError } from '../../errors.js';
+import { scrubSecrets } from '../../secrets.js';
+import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } from './types.js';
+
+/**
+ * A session probe: replays a recorded session against the replay database — always inside a transaction
+ * that is rolled back — and succeeds when every compared result matches and no new error appears.
+ */
+export async function runSessionProbe(probe: ParsedProbe, context: ProbeContext): Promise<ProbeEvent> {
+  const file = isAbsolute(probe.session!)
+    ? probe.session!
+    : resolve(context.manifest.repoPath, probe.session!);
+  const event: ProbeEvent = { ...probeEventBase(probe, new Date().toISOString()), session: file };
+  const started = performance.now();
+  try {
+    if (!context.databaseUrl) throw new Error('no replay database URL');
+    if (!context.replaySession) throw new Error('session replay is not available in this build');
+    const replay = context.replaySession({
+      file,
+      databaseUrl: context.databaseUrl,
+      rollback: true,
+      ...(probe.ignoreColumns ? { ignoreColumns: probe.ignoreColumns } : {}),
+      ...(probe.unordered !== undefined ? { unordered: probe.unordered } : {}),
+    });
+    const result = await withTimeout(replay, probe.timeoutSeconds);
+    Object.assign(event, {
+      queriesExecuted: result.queriesExecuted,
+      matched: result.matched,
+      mismatched: result.mismatched,
+      errors: result.errors,
+      newErrors: result.newErrors,
+    });
+    if (!result.ok || result.mismatched > 0 || result.newErrors > 0) {
+      event.message = `${result.mismatched} mismatched, ${result.newErrors} new error(s) in ${result.queriesExecuted} queries`;
+    }
+  } catch (error) {
+    event.message = isReplayEnvError(error) ? error.message : (error as Error).message;
+  }
+  event.success = event.message === undefined;
+  if (event.message) event.message = scrubSecrets(event.message);
+  event.durationMs = Math.round(performance.now() - started);
+  return event;
+}
+
+async function withTimeout<T>(work: Promise<T>, seconds: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no result within ${seconds}s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

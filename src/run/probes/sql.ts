@@ -1,0 +1,89 @@
+import { isDeepStrictEqual } from 'node:util';
+
+import { isReplayEnvError } from '../../errors.js';
+import { withClient } from '../../postgres/connect.js';
+import { toDatabaseError } from '../../postgres/errors.js';
+import { scrubSecrets } from '../../secrets.js';
+import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } from './types.js';
+
+/** Every column arrives as the text Postgres renders, so comparisons do not depend on driver parsing. */
+const textTypes = { getTypeParser: () => (value: string) => value };
+const valueExcerptChars = 1024;
+
+/**
+ * An sql probe: runs the query against the replay database inside a transaction that is rolled back (a
+ * probe never changes the replay data), then checks `expectRows` (row count) and/or `expectValue` (first
+ * column of the first row, compared as text, or as JSON when the expectation is an object or array).
+ */
+export async function runSqlProbe(probe: ParsedProbe, context: ProbeContext): Promise<ProbeEvent> {
+  const event: ProbeEvent = {
+    ...probeEventBase(probe, new Date().toISOString()),
+    sql: probe.sql ?? '',
+    rowCount: null,
+    ...(probe.expectRows === undefined ? {} : { expectRows: probe.expectRows }),
+    ...('expectValue' in probe ? { expectValue: probe.expectValue } : {}),
+  };
+  const started = performance.now();
+  try {
+    if (!context.databaseUrl) throw new Error('no replay database URL');
+    const url = context.databaseUrl;
+    const result = await withClient(
+      url,
+      {
+        action: `probe ${probe.name}`,
+        statementTimeoutMs: probe.timeoutSeconds * 1000,
+        applicationName: 'replay-env run',
+      },
+      async (client) => {
+        await client.query('begin read only');
+        try {
+          return await client.query({ text: probe.sql!, rowMode: 'array', types: textTypes });
+        } catch (error) {
+          throw toDatabaseError(error, { url, sql: probe.sql!, action: `probe ${probe.name}` });
+        } finally {
+          await client.query('rollback').catch(() => {});
+        }
+      },
+    );
+    const rows = result.rows as unknown[][];
+    event.rowCount = rows.length;
+    const first = rows[0]?.[0] as string | null | undefined;
+    if (first !== undefined)
+      event.value = first === null ? null : scrubSecrets(first.slice(0, valueExcerptChars));
+    event.message = check(probe, rows.length, first);
+  } catch (error) {
+    event.message = isReplayEnvError(error) ? error.message : (error as Error).message;
+  }
+  event.success = event.message === undefined;
+  if (event.message) event.message = scrubSecrets(event.message);
+  event.durationMs = Math.round(performance.now() - started);
+  return event;
+}
+
+function check(probe: ParsedProbe, rowCount: number, first: string | null | undefined): string | undefined {
+  if (probe.expectRows !== undefined && rowCount !== probe.expectRows) {
+    return `${rowCount} row(s), expected ${probe.expectRows}`;
+  }
+  if ('expectValue' in probe && probe.expectValue !== undefined) {
+    if (first === undefined) return 'no rows, expected a value';
+    if (!valueMatches(first, probe.expectValue)) {
+      return `value is ${first === null ? 'null' : JSON.stringify(first.slice(0, 200))}, expected ${JSON.stringify(probe.expectValue)}`;
+    }
+  }
+  return undefined;
+}
+
+/** Compares Postgres' text rendering with an expectation from YAML/JSON. */
+export function valueMatches(actual: string | null, expected: unknown): boolean {
+  if (expected === null) return actual === null;
+  if (actual === null) return false;
+  if (typeof expected === 'boolean')
+    return (actual === 't' || actual === 'true') === expected && /^(t|f|true|false)$/.test(actual);
+  if (typeof expected === 'number') return actual.trim() !== '' && Number(actual) === expected;
+  if (typeof expected === 'string') return actual === expected;
+  try {
+    return isDeepStrictEqual(JSON.parse(actual), expected);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,29 @@
+import type { ProbeEvent } from '../../generated/trace.js';
+import type { ParsedManifest, ParsedProbe } from '../../manifest/index.js';
+import type { DatabaseUrl } from '../../postgres/database-url.js';
+import type { ReplaySessionFn } from '../dependencies.js';
+
+export interface ProbeContext {
+  manifest: ParsedManifest;
+  /** Child environment (replay URL set, production URL blocked). */
+  env: Record<string, string>;
+  databaseUrl: DatabaseUrl | undefined;
+  graceMs: number;
+  signal?: AbortSignal;
+  replaySession: ReplaySessionFn | undefined;
+}
+
+export type { ParsedProbe, ProbeEvent };
+
+/** The fields every probe event starts with. */
+export function probeEventBase(probe: ParsedProbe, at: string): ProbeEvent {
+  return {
+    kind: 'probe',
+    name: probe.name,
+    probeKind: probe.kind,
+    success: false,
+    durationMs: 0,
+    at,
+    allowFailure: probe.allowFailure,
+  };
+}

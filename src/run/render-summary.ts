@@ -1,0 +1,60 @@
+import Table from 'cli-table3';
+
+import type { Event } from '../generated/trace.js';
+import type { RunProgress, RunResult } from '../services/run.js';
+
+/** The human summary printed at the end of `run`: events, judges, the verdict with its reasons. */
+export function renderRunSummary(result: RunResult): string {
+  const { trace } = result;
+  const events = new Table({ head: ['step', 'kind', 'result', 'time'], style: { head: [], border: [] } });
+  for (const event of trace.events) {
+    events.push([event.name, kindLabel(event), outcome(event), seconds(event.durationMs)]);
+  }
+  const lines = [`replay-env run: ${trace.app}`, ''];
+  if (trace.capsule) {
+    const rows = Object.values(trace.capsule.rowCounts).reduce((sum, n) => sum + n, 0);
+    lines.push(
+      `capsule  ${trace.capsule.path} (${rows} rows, ${Object.keys(trace.capsule.rowCounts).length} tables)`,
+    );
+  }
+  if (trace.database) lines.push(`database ${trace.database}`);
+  if (trace.events.length > 0) lines.push(events.toString());
+  else lines.push('(no steps)');
+  const failures = trace.events.filter((event) => !event.success && event.message);
+  if (failures.length > 0) {
+    lines.push('', ...failures.map((event) => `${event.name}: ${event.message}`));
+  }
+  lines.push('', 'judges:');
+  for (const judge of trace.judges)
+    lines.push(`  ${judge.verdict.padEnd(4)}  ${judge.id}: ${judge.reasons.join('; ')}`);
+  lines.push('', `gate: ${trace.gate.toUpperCase()}`);
+  for (const reason of trace.gateReasons) lines.push(`  - ${reason}`);
+  lines.push(
+    '',
+    result.tracePath ? `trace: ${result.tracePath}` : 'trace: not written (pass --trace-out FILE)',
+  );
+  if (result.junitPath) lines.push(`junit: ${result.junitPath}`);
+  return lines.join('\n');
+}
+
+/** One progress line per step, for stderr while the run is going. */
+export function renderProgress(notice: RunProgress): string | undefined {
+  if (notice.kind === 'start') return `▶ ${notice.step} ${notice.name}`;
+  const { event } = notice;
+  if (event.kind === 'background' && event.success && !event.skipped) return `  ${event.name} started`;
+  return `  ${event.name}: ${outcome(event)} (${seconds(event.durationMs)})`;
+}
+
+function kindLabel(event: Event): string {
+  return event.kind === 'probe' ? `probe/${event.probeKind}` : event.kind;
+}
+
+function outcome(event: Event): string {
+  if (event.skipped) return 'skipped';
+  if (event.success) return 'ok';
+  return 'allowFailure' in event && event.allowFailure ? 'failed (allowed)' : 'FAILED';
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)}s`;
+}

@@ -1,0 +1,257 @@
+import { type CapsuleWriter, createCapsuleWriter } from '../capsule/writer.js';
+import { closeClient } from '../export/close-client.js';
+import { copyTableTo } from '../export/copy-table.js';
+import {
+  applySessionSettings,
+  beginExportStatements,
+  beginExportTransaction,
+  readGraph,
+} from '../export/snapshot.js';
+import { toolInfo } from '../export/tool-info.js';
+import {
+  buildGraphQuery,
+  buildSessionSettings,
+  buildTableCopy,
+  buildTableQuery,
+} from '../graph/export-sql.js';
+import type { ParsedManifest, Subject } from '../manifest/index.js';
+import { connect } from '../postgres/connect.js';
+import type { DatabaseUrl } from '../postgres/database-url.js';
+import { toDatabaseError } from '../postgres/errors.js';
+import { createRowRedactor } from '../redaction/index.js';
+
+export type RedactionMode = 'safe' | 'raw';
+
+export interface ExportOptions {
+  manifest: ParsedManifest;
+  /** Parsed with parseSubject: exactly the manifest's subject keys. */
+  subject: Subject;
+  databaseUrl: DatabaseUrl;
+  /** Target file; `.gz` → gzip. Written atomically (temp file + rename). */
+  out: string;
+  sinceDays: number;
+  redaction: RedactionMode;
+  /** Running row count of the table being exported (called per received chunk, and once when done). */
+  onProgress?: (event: { table: string; rows: number; done: boolean }) => void;
+  /** gzip level for `.gz` targets. */
+  gzipLevel?: number;
+  /** Include phase timings in the result (`--profile`). */
+  profile?: boolean;
+}
+
+export interface ExportResult {
+  /** Absolute path of the written capsule. */
+  capsule: string;
+  app: string;
+  subject: Subject;
+  redaction: RedactionMode;
+  sinceDays: number;
+  exportedAt: string;
+  sinceAt: string;
+  graph: { size: number; reasons: Record<string, number> };
+  rowCounts: Record<string, number>;
+  totalRows: number;
+  bytes: number;
+  sha256: string;
+  durationMs: number;
+  /** With `profile`: phase timings in ms — connect, graph, one per table (`table:<name>`), finish. */
+  phases?: Record<string, number>;
+}
+
+/**
+ * Exports the subject graph of `subject` into a capsule (SPEC §5): one REPEATABLE READ, READ ONLY
+ * transaction; the graph computed once; each table streamed with COPY straight into the capsule file,
+ * redacting on the way when `redaction` is `safe`. On any failure nothing exists under `out`.
+ */
+export async function exportCapsule(options: ExportOptions): Promise<ExportResult> {
+  const { manifest, subject, databaseUrl: url } = options;
+  const started = performance.now();
+  const phases: Record<string, number> = {};
+  let mark = started;
+  const lap = (name: string) => {
+    const now = performance.now();
+    phases[name] = Math.round(now - mark);
+    mark = now;
+  };
+
+  const client = await connect(url, { action: 'export', applicationName: 'replay-env export' });
+  let writer: CapsuleWriter | undefined;
+  let succeeded = false;
+  try {
+    lap('connect');
+    await beginExportTransaction(client, url);
+    const graph = await readGraph(client, url, manifest, subject, options.sinceDays);
+    await applySessionSettings(client, url, manifest, subject, graph);
+    lap('graph');
+    writer = await createCapsuleWriter(
+      options.out,
+      {
+        app: manifest.appId,
+        adapter: manifest.adapter,
+        exportedAt: graph.exportedAt,
+        window: { sinceDays: options.sinceDays, sinceAt: graph.sinceAt },
+        redaction: options.redaction,
+        source: {
+          kind: 'postgres',
+          databaseUrlEnv: manifest.postgres.prodDatabaseUrlEnv,
+          exportedBy: 'replay-env',
+          database: url.identity(),
+        },
+        tool: await toolInfo(),
+        subject,
+        graph: graph.entries,
+      },
+      options.gzipLevel === undefined ? {} : { gzipLevel: options.gzipLevel },
+    );
+    for (const table of manifest.postgres.tables) {
+      const redactor =
+        options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table.name) : undefined;
+      let rows = 0;
+      const destination = writer.tableStream(table.name, {
+        redactor,
+        onRows: (count) => {
+          rows = count;
+          options.onProgress?.({ table: table.name, rows, done: false });
+        },
+      });
+      await copyTableTo(
+        client,
+        url,
+        buildTableCopy(manifest, table).text,
+        destination,
+        `export: table ${table.name}`,
+      );
+      lap(`table:${table.name}`);
+      options.onProgress?.({ table: table.name, rows, done: true });
+    }
+    try {
+      // Read-only: nothing to commit; ending the transaction releases the snapshot before the fsync.
+      await client.query('rollback');
+    } catch (error) {
+      throw toDatabaseError(error, { url, action: 'export' });
+    }
+    const written = await writer.finish();
+    lap('finish');
+    succeeded = true;
+    const reasons: Record<string, number> = {};
+    for (const entry of graph.entries)
+      for (const reason of entry.reasons) reasons[reason] = (reasons[reason] ?? 0) + 1;
+    return {
+      capsule: written.path,
+      app: manifest.appId,
+      subject,
+      redaction: options.redaction,
+      sinceDays: options.sinceDays,
+      exportedAt: graph.exportedAt,
+      sinceAt: graph.sinceAt,
+      graph: { size: graph.entries.length, reasons },
+      rowCounts: written.rowCounts,
+      totalRows: Object.values(written.rowCounts).reduce((sum, rows) => sum + rows, 0),
+      bytes: written.bytes,
+      sha256: written.sha256,
+      durationMs: Math.round(performance.now() - started),
+      ...(options.profile ? { phases } : {}),
+    };
+  } finally {
+    if (!succeeded) await writer?.abort();
+    await closeClient(client, !succeeded);
+  }
+}
+
+export interface ExportPlan {
+  app: string;
+  subject: Subject;
+  sinceDays: number;
+  /** Statements that open the read-only transaction. */
+  begin: string[];
+  /** The graph query, with its parameter values ($1 … in order). */
+  graph: { sql: string; values: unknown[] };
+  /** The set_config statement; its values are computed from the graph at run time. */
+  session: { sql: string; values: string[] };
+  /** Each table's COPY, in load order. */
+  tables: Array<{ name: string; sql: string }>;
+}
+
+/** The SQL an export would run (`--dry-run-sql`), built without connecting. */
+export function planExport(options: {
+  manifest: ParsedManifest;
+  subject: Subject;
+  sinceDays: number;
+}): ExportPlan {
+  const { manifest, subject, sinceDays } = options;
+  const graph = buildGraphQuery(manifest, subject, sinceDays);
+  const session = buildSessionSettings({}, []);
+  const keys = manifest.subjectKeys.join(', ');
+  return {
+    app: manifest.appId,
+    subject,
+    sinceDays,
+    begin: beginExportStatements,
+    graph: { sql: graph.text, values: graph.values },
+    session: {
+      sql: session.text,
+      values: [
+        `<JSON object: ${keys}, since_at — from the subject and the graph query>`,
+        `<JSON array of {${keys}} — the graph query's rows>`,
+      ],
+    },
+    tables: manifest.postgres.tables.map((table) => ({
+      name: table.name,
+      sql: buildTableCopy(manifest, table).text,
+    })),
+  };
+}
+
+export interface ExplainResult {
+  app: string;
+  subject: Subject;
+  graph: { size: number; plan: string };
+  tables: Array<{ name: string; plan: string }>;
+}
+
+/**
+ * `--explain`: EXPLAIN of the graph query and of each table query, inside the same read-only
+ * transaction with the real graph handed over via set_config, so the plans are the ones an export gets.
+ * Writes no file.
+ */
+export async function explainExport(options: {
+  manifest: ParsedManifest;
+  subject: Subject;
+  databaseUrl: DatabaseUrl;
+  sinceDays: number;
+}): Promise<ExplainResult> {
+  const { manifest, subject, databaseUrl: url } = options;
+  const client = await connect(url, { action: 'export --explain', applicationName: 'replay-env export' });
+  try {
+    await beginExportTransaction(client, url);
+    const graphQuery = buildGraphQuery(manifest, subject, options.sinceDays);
+    const graphPlan = await explain(client, url, graphQuery.text, graphQuery.values, 'graph query');
+    const graph = await readGraph(client, url, manifest, subject, options.sinceDays);
+    await applySessionSettings(client, url, manifest, subject, graph);
+    const tables: ExplainResult['tables'] = [];
+    for (const table of manifest.postgres.tables) {
+      const sql = buildTableQuery(manifest, table).text;
+      tables.push({ name: table.name, plan: await explain(client, url, sql, [], `table ${table.name}`) });
+    }
+    await client.query('rollback').catch(() => {});
+    return { app: manifest.appId, subject, graph: { size: graph.entries.length, plan: graphPlan }, tables };
+  } finally {
+    await closeClient(client, false);
+  }
+}
+
+async function explain(
+  client: Awaited<ReturnType<typeof connect>>,
+  url: DatabaseUrl,
+  sql: string,
+  values: unknown[],
+  what: string,
+): Promise<string> {
+  const text = `explain ${sql}`;
+  try {
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(text, values);
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  } catch (error) {
+    throw toDatabaseError(error, { url, sql: text, action: `export --explain: ${what}` });
+  }
+}

@@ -1,0 +1,216 @@
+import { type CapsuleHeader, openCapsule } from '../capsule/index.js';
+import { UsageError } from '../errors.js';
+import type { ParsedManifest } from '../manifest/index.js';
+import {
+  loadCapsule,
+  type LoadOutcome,
+  type MaterializePhase,
+  type MaterializeProgress,
+} from '../materialize/load.js';
+import { prepareMaterialize } from '../materialize/prepare.js';
+import {
+  copyStageSql,
+  createStageSql,
+  deleteSql,
+  insertStageChunkSql,
+  type Sql,
+  upsertSql,
+} from '../materialize/sql.js';
+import type { LoadStrategy } from '../materialize/stage.js';
+import { withClient } from '../postgres/connect.js';
+import type { DatabaseUrl } from '../postgres/database-url.js';
+
+export type { LoadStrategy, MaterializeProgress };
+
+export interface MaterializeOptions {
+  manifest: ParsedManifest;
+  capsulePath: string;
+  databaseUrl: DatabaseUrl;
+  /** `--rewrite-subject`: subject key → new value (parse the flags with parseSubjectRewrite). */
+  rewriteSubject?: Record<string, string>;
+  useLocalSubject?: boolean;
+  loadStrategy?: LoadStrategy;
+  /** Rows per jsonb chunk / per COPY write (default 1000). */
+  chunkSize?: number;
+  allowUnsafeTarget?: boolean;
+  onProgress?: (event: MaterializeProgress) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface MaterializeResult {
+  app: string;
+  capsule: string;
+  /** host:port/database of the replay database (never a password). */
+  database: string;
+  strategy: LoadStrategy;
+  /** The subject the replay database now holds (after a rewrite). */
+  subject: Record<string, string>;
+  /** Capsule rows per table. */
+  rowCounts: Record<string, number>;
+  /** Rows removed by each table's deletePredicate (original and rewritten graph). */
+  deleted: Record<string, number>;
+  /** Rows inserted or updated per table. */
+  loaded: Record<string, number>;
+  /** Every capsule row is in the replay database and the capsule passed its integrity check. */
+  verified: boolean;
+  integrity: 'verified' | 'counts-only' | 'failed';
+  durationMs: number;
+  /** Milliseconds per phase (stage, check, delete, upsert, verify, commit). */
+  phases: Record<MaterializePhase, number>;
+}
+
+function defaults(options: { loadStrategy?: LoadStrategy; chunkSize?: number }): {
+  strategy: LoadStrategy;
+  chunkSize: number;
+} {
+  const chunkSize = options.chunkSize ?? 1000;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1)
+    throw new UsageError('--chunk-size must be a positive integer');
+  return { strategy: options.loadStrategy ?? 'copy', chunkSize };
+}
+
+async function run(
+  options: MaterializeOptions,
+  explain: boolean,
+): Promise<{ outcome: LoadOutcome; result: MaterializeResult }> {
+  const started = performance.now();
+  const { strategy, chunkSize } = defaults(options);
+  const reader = await openCapsule(options.capsulePath);
+  const prepared = prepareMaterialize({
+    manifest: options.manifest,
+    header: reader.header,
+    databaseUrl: options.databaseUrl,
+    rewriteSubject: options.rewriteSubject,
+    useLocalSubject: options.useLocalSubject,
+    allowUnsafeTarget: options.allowUnsafeTarget,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const outcome = await withClient(
+    options.databaseUrl,
+    { action: 'replay database', applicationName: 'replay-env materialize' },
+    (client) =>
+      loadCapsule({
+        client,
+        url: options.databaseUrl,
+        reader,
+        subjectKeys: options.manifest.subjectKeys,
+        prepared,
+        strategy,
+        chunkSize,
+        explain,
+        onProgress: options.onProgress,
+      }),
+  );
+  const result: MaterializeResult = {
+    app: options.manifest.appId,
+    capsule: options.capsulePath,
+    database: options.databaseUrl.identity(),
+    strategy,
+    subject: prepared.subject,
+    rowCounts: outcome.rowCounts,
+    deleted: outcome.deleted,
+    loaded: outcome.loaded,
+    verified: outcome.verified,
+    integrity: reader.summary().integrity.status,
+    durationMs: Math.round(performance.now() - started),
+    phases: outcome.phases,
+  };
+  return { outcome, result };
+}
+
+/**
+ * Loads a capsule into the replay database in one transaction (SPEC §5): checks app, subject keys and
+ * target safety first; stages rows into temp tables (COPY or jsonb chunks), deletes the graph's rows,
+ * upserts, verifies, commits. On any failure the transaction is rolled back and the error thrown.
+ */
+export async function materialize(options: MaterializeOptions): Promise<MaterializeResult> {
+  return (await run(options, false)).result;
+}
+
+export interface ExplainResult extends MaterializeResult {
+  plans: { label: string; sql: string; plan: string }[];
+}
+
+/** `--explain`: stages the capsule, runs deletes and upserts under EXPLAIN ANALYZE, then rolls back. */
+export async function explainMaterialize(options: MaterializeOptions): Promise<ExplainResult> {
+  const { outcome, result } = await run(options, true);
+  return { ...result, verified: false, plans: outcome.plans };
+}
+
+export interface MaterializePlan {
+  app: string;
+  capsule: string;
+  strategy: LoadStrategy;
+  subject: Record<string, string>;
+  statements: { label: string; sql: string; values: unknown[] }[];
+}
+
+/**
+ * `--dry-run-sql`: the statements materialize would run, without connecting. Upsert column lists come
+ * from the replay database's catalog at run time; here they are shown as the columns the table's first
+ * capsule row has, or `…` for tables without rows.
+ */
+export async function planMaterialize(
+  options: Omit<MaterializeOptions, 'databaseUrl'> & { databaseUrl?: DatabaseUrl | undefined },
+): Promise<MaterializePlan> {
+  const { strategy, chunkSize } = defaults(options);
+  const reader = await openCapsule(options.capsulePath);
+  const prepared = prepareMaterialize({
+    manifest: options.manifest,
+    header: reader.header,
+    databaseUrl: options.databaseUrl,
+    rewriteSubject: options.rewriteSubject,
+    useLocalSubject: options.useLocalSubject,
+    allowUnsafeTarget: true, // nothing is connected to or written; the real run checks the target
+  });
+  const firstRows = await firstRowKeys(reader);
+  const statements: MaterializePlan['statements'] = [];
+  const push = (label: string, sql: Sql) => statements.push({ label, sql: sql.text, values: sql.values });
+  const tables = prepared.tables.filter((table) => table.name in firstRows);
+  push('transaction', { text: 'begin', values: [] });
+  tables.forEach((table, index) => {
+    push(`tables[${table.name}] stage`, createStageSql(table.name, index));
+    push(
+      `tables[${table.name}] stage`,
+      strategy === 'copy'
+        ? copyStageSql(table.name, index)
+        : { ...insertStageChunkSql(table.name, index, []), values: [`[…up to ${chunkSize} rows…]`] },
+    );
+  });
+  for (const table of [...tables].reverse()) {
+    const sql = deleteSql(table, options.manifest.subjectKeys, prepared.graphKeys);
+    if (sql) push(`tables[${table.name}] delete`, sql);
+  }
+  tables.forEach((table, index) => {
+    const columns = firstRows[table.name]!;
+    if (columns.length === 0) return;
+    const sql = upsertSql(table.name, index, { columns, primaryKey: [], overridingSystemValue: false });
+    push(`tables[${table.name}] upsert`, {
+      ...sql,
+      text: `${sql.text}\n-- on conflict (<primary key>) do update set …: columns from the replay database's catalog`,
+    });
+  });
+  push('transaction', { text: 'commit', values: [] });
+  return {
+    app: options.manifest.appId,
+    capsule: options.capsulePath,
+    strategy,
+    subject: prepared.subject,
+    statements,
+  };
+}
+
+/** Keys of each table's first row (the whole capsule is read once, to verify it as well). */
+async function firstRowKeys(reader: {
+  rows(): AsyncIterable<{ table: string; text: string }>;
+  summary(): { rowCounts: Record<string, number> };
+}): Promise<Record<string, string[]>> {
+  const keys: Record<string, string[]> = {};
+  for await (const row of reader.rows()) {
+    if (!(row.table in keys)) keys[row.table] = Object.keys(JSON.parse(row.text) as object);
+  }
+  for (const table of Object.keys(reader.summary().rowCounts)) keys[table] ??= [];
+  return keys;
+}
+
+export type { CapsuleHeader };

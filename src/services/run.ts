@@ -1,0 +1,367 @@
+import { join, relative, resolve } from 'node:path';
+
+import { isReplayEnvError, ReplayEnvError, UsageError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { evaluateGate } from '../gate/evaluate.js';
+import { factCatalog } from '../gate/facts.js';
+import { loadJudgesConfig } from '../gate/judges/config.js';
+import type { MaterializationEvidence } from '../gate/judges/types.js';
+import { loadGatePolicy } from '../gate/policy.js';
+import { runJudges } from '../gate/run-judges.js';
+import type { Event, MaterializeEvent, RunTrace, Verdict } from '../generated/trace.js';
+import type { ParsedManifest } from '../manifest/index.js';
+import { DatabaseUrl } from '../postgres/database-url.js';
+import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
+import { assertSafeReplayTarget } from '../postgres/target-safety.js';
+import type { RunningBackground } from '../run/background.js';
+import { type CapsuleExamination, examineCapsule } from '../run/capsule-evidence.js';
+import { defaultDependencies, type RunDependencies } from '../run/dependencies.js';
+import { computeFacts } from '../run/facts.js';
+import { handleInterrupts, type InterruptSignal, RunInterruptedError } from '../run/interrupt.js';
+import { toJunit } from '../run/junit.js';
+import { resolveLoopDir } from '../run/loop.js';
+import { runSteps, type StepNotice } from '../run/run-steps.js';
+import { writeReport } from '../run/trace-file.js';
+import { scrubSecrets } from '../secrets.js';
+
+export interface RunOptions {
+  manifest: ParsedManifest;
+  /** Capsule file; required unless `skipMaterialize`. */
+  capsule?: string;
+  /** `--db-url`; default: the manifest's replay env var, then its localDatabaseUrl. */
+  dbUrl?: string;
+  skipMaterialize?: boolean;
+  useLocalSubject?: boolean;
+  rewriteSubject?: Record<string, string>;
+  loadStrategy?: 'copy' | 'jsonb';
+  chunkSize?: number;
+  allowUnsafeTarget?: boolean;
+  traceOut?: string;
+  junitOut?: string;
+  /** `--loop`: the folder with gate.yaml and judges.yaml. */
+  loop?: string;
+  cwd?: string;
+  /** Parent environment for children (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Install SIGINT/SIGTERM handlers that stop process trees and end with 130/143 (the CLI does). */
+  handleSignals?: boolean;
+  signal?: AbortSignal;
+  /** SIGTERM → SIGKILL grace period when stopping process trees (default 5 s). */
+  killGraceMs?: number;
+  onProgress?: (notice: RunProgress) => void;
+  dependencies?: Partial<RunDependencies>;
+}
+
+export type RunProgress = StepNotice | { kind: 'start'; step: 'materialize'; name: string };
+
+export interface RunResult {
+  app: string;
+  gate: Verdict;
+  gateReasons: string[];
+  shipToStaging: boolean;
+  /** 0 for continue/warn, 10 human_review, 11 block. */
+  exitCode: number;
+  tracePath: string | null;
+  junitPath: string | null;
+  /** Phase timings in ms (shown with --profile). */
+  phases: Record<string, number>;
+  trace: RunTrace;
+}
+
+const gateExitCodes: Record<Verdict, number> = {
+  continue: ExitCode.ok,
+  warn: ExitCode.ok,
+  human_review: ExitCode.humanReview,
+  block: ExitCode.block,
+};
+
+/**
+ * `run` (SPEC §6): materialize the capsule (unless skipped), run the manifest's commands and probes with
+ * the production URL blocked, stop every process tree, judge the evidence, evaluate the loop's gate
+ * policy and write the trace (also when a step failed or the run was interrupted).
+ */
+export async function runReplay(options: RunOptions): Promise<RunResult> {
+  const { manifest } = options;
+  const cwd = options.cwd ?? process.cwd();
+  const parentEnv = options.env ?? process.env;
+  const startedAt = new Date().toISOString();
+  const phases: Record<string, number> = {};
+  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      phases[phase] = Math.round(performance.now() - started);
+    }
+  };
+
+  // Everything that can be wrong with the invocation is found before anything runs.
+  const loopDir = resolveLoopDir({ flag: options.loop, manifestLoop: manifest.loop, cwd });
+  const catalog = factCatalog({
+    commands: manifest.commands.map((command) => command.name),
+    probes: manifest.probes.map((probe) => probe.name),
+  });
+  const policy = await loadGatePolicy(join(loopDir, 'gate.yaml'), catalog, { cwd });
+  const judgesConfig = await loadJudgesConfig(join(loopDir, 'judges.yaml'), { cwd });
+  if (!options.skipMaterialize && !options.capsule) {
+    throw new UsageError(
+      '--capsule is required',
+      'pass --capsule FILE, or --skip-materialize to use the replay database as it is',
+    );
+  }
+  const databaseUrl = resolveReplayUrl(options, parentEnv);
+  if (databaseUrl) {
+    const prod = parentEnv[manifest.postgres.prodDatabaseUrlEnv];
+    const exportSource = prod ? tryParse(prod, manifest.postgres.prodDatabaseUrlEnv) : undefined;
+    assertSafeReplayTarget(databaseUrl, { allowUnsafeTarget: options.allowUnsafeTarget, exportSource });
+  }
+  const dependencies = { ...defaultDependencies(), ...options.dependencies };
+  const capsulePath = options.capsule ? resolve(cwd, options.capsule) : undefined;
+
+  const controller = new AbortController();
+  const forward = (): void => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', forward, { once: true });
+  const removeHandlers = options.handleSignals ? handleInterrupts(controller) : () => {};
+  const notify = options.onProgress ?? (() => {});
+  const events: Event[] = [];
+  const backgrounds: RunningBackground[] = [];
+  let examination: CapsuleExamination | undefined;
+  let materialization: MaterializationEvidence = {
+    status: 'skipped',
+    reason: 'not materialized in this run (--skip-materialize)',
+  };
+  let runError: ReplayEnvError | undefined;
+  const graceMs = options.killGraceMs ?? 5000;
+  try {
+    if (capsulePath) {
+      examination = await timed('capsule', () =>
+        examineCapsule({
+          path: capsulePath,
+          subjectKeys: manifest.subjectKeys,
+          scanCredentials: judgesConfig.enabled.has('credentials_in_safe_export'),
+          scanOptions: { ...judgesConfig.credentials, hashPrefixes: hashPrefixes(manifest) },
+        }),
+      );
+    }
+    if (!options.skipMaterialize && capsulePath && databaseUrl && !controller.signal.aborted) {
+      notify({ kind: 'start', step: 'materialize', name: 'materialize' });
+      const { event, evidence } = await timed('materialize', () =>
+        materializeStep(options, dependencies, capsulePath, databaseUrl, examination, parentEnv),
+      );
+      materialization = evidence;
+      events.push(event);
+      notify({ kind: 'end', event });
+    }
+    await timed('steps', () =>
+      runSteps({
+        manifest,
+        context: {
+          manifest,
+          databaseUrl,
+          graceMs,
+          signal: controller.signal,
+          replaySession: dependencies.replaySession,
+          parentEnv,
+        },
+        events,
+        backgrounds,
+        skipReason: () =>
+          controller.signal.aborted
+            ? `interrupted by ${String(controller.signal.reason ?? 'signal')}`
+            : materialization.status === 'failed'
+              ? 'materialization failed'
+              : undefined,
+        notify,
+      }),
+    );
+  } catch (error) {
+    runError = isReplayEnvError(error)
+      ? error
+      : new ReplayEnvError('internal', `internal error: ${(error as Error).message}`, {
+          exitCode: ExitCode.internal,
+        });
+  } finally {
+    await timed('stop', () => Promise.all(backgrounds.map((running) => running.stop(graceMs))));
+    options.signal?.removeEventListener('abort', forward);
+  }
+
+  const interrupted = interruptSignal(controller.signal);
+  const judges = runJudges(judgesConfig, {
+    capsule: examination?.evidence,
+    scan: examination?.scan,
+    materialization,
+    events,
+  });
+  const facts = computeFacts({
+    commands: manifest.commands.map((command) => command.name),
+    probes: manifest.probes.map((probe) => probe.name),
+    events,
+    judges,
+    capsule: examination?.evidence,
+    scan: examination?.scan,
+    materialization,
+    interrupted: interrupted !== undefined,
+  });
+  const forced = [
+    ...(interrupted ? [`interrupted by ${interrupted}`] : []),
+    ...(materialization.status === 'failed' ? ['materialization failed'] : []),
+    ...(runError ? [`run failed: ${runError.message}`] : []),
+  ];
+  const { gate, gateReasons, shipToStaging } = evaluateGate(policy, facts, forced);
+  const evidence = examination?.evidence;
+  const trace: RunTrace = {
+    schemaVersion: 1,
+    kind: 'replay-env-run-trace',
+    app: manifest.appId,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    tool: { name: 'replay-env', version: '0.1.0' },
+    manifest: relative(cwd, manifest.path) || manifest.path,
+    loop: relative(cwd, loopDir) || loopDir,
+    database: databaseUrl ? databaseUrl.identity() : null,
+    capsule:
+      capsulePath && evidence
+        ? {
+            path: relative(cwd, capsulePath) || capsulePath,
+            sha256: 'error' in evidence ? null : evidence.sha256,
+            rowCounts: 'error' in evidence ? {} : evidence.tables,
+            redaction: 'error' in evidence ? null : evidence.redaction,
+            graphSize: 'error' in evidence ? null : evidence.graphSize,
+          }
+        : null,
+    events,
+    judges,
+    facts,
+    gate,
+    gateReasons,
+    shipToStaging,
+    ...(interrupted ? { interrupted } : {}),
+    ...(runError ? { error: { code: runError.code, message: scrubSecrets(runError.message) } } : {}),
+  };
+  const tracePath = options.traceOut ? resolve(cwd, options.traceOut) : null;
+  const junitPath = options.junitOut ? resolve(cwd, options.junitOut) : null;
+  if (tracePath) await writeReport(tracePath, `${JSON.stringify(trace, null, 2)}\n`);
+  if (junitPath) await writeReport(junitPath, toJunit(trace));
+  removeHandlers();
+  if (interrupted) throw new RunInterruptedError(interrupted);
+  if (runError?.code === 'internal') throw runError;
+  return {
+    app: manifest.appId,
+    gate,
+    gateReasons,
+    shipToStaging,
+    exitCode: gateExitCodes[gate],
+    tracePath,
+    junitPath,
+    phases,
+    trace: JSON.parse(scrubSecrets(JSON.stringify(trace))) as RunTrace,
+  };
+}
+
+async function materializeStep(
+  options: RunOptions,
+  dependencies: RunDependencies,
+  capsulePath: string,
+  databaseUrl: DatabaseUrl,
+  examination: CapsuleExamination | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<{ event: MaterializeEvent; evidence: MaterializationEvidence }> {
+  const at = new Date().toISOString();
+  const started = performance.now();
+  const capsuleRows = examination && !('error' in examination.evidence) ? examination.evidence.tables : {};
+  try {
+    const result = await dependencies.materialize({
+      manifest: options.manifest,
+      capsulePath,
+      databaseUrl,
+      ...(options.rewriteSubject ? { rewriteSubject: options.rewriteSubject } : {}),
+      ...(options.useLocalSubject ? { useLocalSubject: true } : {}),
+      ...(options.loadStrategy ? { loadStrategy: options.loadStrategy } : {}),
+      ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
+      ...(options.allowUnsafeTarget ? { allowUnsafeTarget: true } : {}),
+      env,
+    });
+    const event: MaterializeEvent = {
+      kind: 'materialize',
+      name: 'materialize',
+      success: result.verified,
+      durationMs: Math.round(performance.now() - started),
+      at,
+      ...(result.strategy ? { strategy: result.strategy } : {}),
+      ...(result.subject ? { subject: result.subject } : {}),
+      rowCounts: result.rowCounts,
+      loaded: result.loaded,
+      ...(result.deleted ? { deleted: result.deleted } : {}),
+      verified: result.verified,
+      ...(result.verified ? {} : { message: 'row counts in the replay database do not match the capsule' }),
+    };
+    return {
+      event,
+      evidence: {
+        status: 'done',
+        verified: result.verified,
+        rowCounts: result.rowCounts,
+        loaded: result.loaded,
+      },
+    };
+  } catch (error) {
+    if (!isReplayEnvError(error)) throw error;
+    const message = scrubSecrets(error.message);
+    const event: MaterializeEvent = {
+      kind: 'materialize',
+      name: 'materialize',
+      success: false,
+      durationMs: Math.round(performance.now() - started),
+      at,
+      message,
+      errorCode: error.code,
+      rowCounts: capsuleRows,
+    };
+    return { event, evidence: { status: 'failed', message } };
+  }
+}
+
+/** The replay URL; only required when something uses it (materialize, sql or session probes). */
+function resolveReplayUrl(options: RunOptions, env: NodeJS.ProcessEnv): DatabaseUrl | undefined {
+  const { manifest } = options;
+  const needed =
+    !options.skipMaterialize ||
+    manifest.probes.some((probe) => probe.kind === 'sql' || probe.kind === 'session');
+  const resolveIt = (): DatabaseUrl =>
+    resolveDatabaseUrl({
+      flag: options.dbUrl,
+      envVar: manifest.postgres.replayDatabaseUrlEnv,
+      env,
+      fallback: manifest.localDatabaseUrl,
+      role: 'replay database',
+    });
+  if (needed) return resolveIt();
+  try {
+    return resolveIt();
+  } catch {
+    return undefined;
+  }
+}
+
+function tryParse(text: string, envVar: string): DatabaseUrl | undefined {
+  try {
+    // Parsing also registers its password with the scrubber: a child echoing it would be masked too.
+    return DatabaseUrl.parse(text, `$${envVar}`);
+  } catch {
+    return undefined;
+  }
+}
+
+function hashPrefixes(manifest: ParsedManifest): string[] {
+  return [
+    ...new Set([
+      'replay-',
+      ...manifest.redactionRules.filter((rule) => rule.action === 'hash').map((rule) => rule.prefix),
+    ]),
+  ];
+}
+
+function interruptSignal(signal: AbortSignal): InterruptSignal | undefined {
+  if (!signal.aborted) return undefined;
+  return signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+}

@@ -1,0 +1,360 @@
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
+
+import { Parser } from 'pg-protocol/dist/parser.js';
+
+import type { RecordedRedactionRule, SessionEvent } from '../generated/session.js';
+import type { DatabaseUrl } from '../postgres/database-url.js';
+import {
+  authenticationCleartextPassword,
+  authenticationOk,
+  backendKeyData,
+  errorResponse,
+  parameterStatus,
+  readyForQuery,
+} from './backend-messages.js';
+import { FrontendDecoder, type FrontendMessage, type StartupPacket } from './frontend-decoder.js';
+import { QueryTracker, type TrackedQuery, type TrackedResult } from './query-tracker.js';
+import { redactRows } from './redact-cells.js';
+import { SessionJournal } from './session-journal.js';
+import { connectUpstream, sendCancel, type UpstreamConnection, UpstreamLoginError } from './upstream.js';
+
+/** What the proxy reports while it runs; `record` renders these as the live console. */
+export type ProxyEvent =
+  | { kind: 'connection'; sessionId: string; remote: string }
+  | { kind: 'login'; sessionId: string; pseudoUser: string; database: string }
+  | { kind: 'rejected'; sessionId: string; pseudoUser?: string; reason: string }
+  | { kind: 'mapped'; sessionId: string; pseudoUser: string; realUser: string; target: string }
+  | { kind: 'upstream-connected'; sessionId: string }
+  | { kind: 'recording'; sessionId: string; file: string }
+  | { kind: 'query'; sessionId: string; query: TrackedQuery; at: Date }
+  | { kind: 'result'; sessionId: string; result: TrackedResult }
+  | { kind: 'cancel'; sessionId: string; forwarded: boolean }
+  | { kind: 'protocol-error'; sessionId: string; message: string }
+  | { kind: 'closed'; sessionId: string; file?: string; queries: number };
+
+export interface ProxyContext {
+  target: DatabaseUrl;
+  /** Pseudo user name → pseudo password. */
+  pseudoUsers: Map<string, string>;
+  sessionsDir: string;
+  redaction: RecordedRedactionRule[];
+  /** Proxy-side cancel keys → the target's; shared by all sessions of one proxy. */
+  cancelKeys: Map<string, { processId: number; secretKey: number }>;
+  nextProcessId: () => number;
+  onEvent: (event: ProxyEvent) => void;
+  onSessionFile: (file: string) => void;
+}
+
+let sessionCounter = 0;
+
+/**
+ * One client connection through the recording proxy: startup and pseudo-user login on the client side,
+ * real login on the target side, then a byte-for-byte relay in both directions while a QueryTracker
+ * pairs queries with results and the journal records them. Server bytes are parsed and journaled
+ * synchronously before they are forwarded, so the client never sees a result that is not on disk.
+ */
+export class ProxySession {
+  readonly id = `session_${Date.now()}${String((sessionCounter = (sessionCounter + 1) % 1_000_000)).padStart(6, '0')}`;
+  readonly #decoder = new FrontendDecoder();
+  #phase: 'startup' | 'password' | 'connecting' | 'relay' | 'closed' = 'startup';
+  #pseudoUser = '';
+  #startupParameters: Record<string, string> = {};
+  #upstream: UpstreamConnection | undefined;
+  #journal: SessionJournal | undefined;
+  #tracker: QueryTracker | undefined;
+  #cancelKey: string | undefined;
+  /** Messages a pipelining client sent right after its password, before the target was ready. */
+  #early: FrontendMessage[] = [];
+  readonly #closed: Promise<void>;
+  #resolveClosed!: () => void;
+
+  constructor(
+    private readonly client: Socket,
+    private readonly context: ProxyContext,
+  ) {
+    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    client.setNoDelay(true);
+    context.onEvent({
+      kind: 'connection',
+      sessionId: this.id,
+      remote: `${client.remoteAddress ?? '?'}:${client.remotePort ?? '?'}`,
+    });
+    client.on('data', (chunk: Buffer) => this.#onClientData(chunk));
+    client.on('error', () => void this.close());
+    client.on('close', () => void this.close());
+  }
+
+  /** Resolves when the session has ended and its file is written. */
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  #onClientData(chunk: Buffer): void {
+    let packets: (StartupPacket | FrontendMessage)[];
+    try {
+      packets = this.#decoder.push(chunk);
+    } catch (error) {
+      this.#protocolError((error as Error).message);
+      return;
+    }
+    this.#relay(packets);
+  }
+
+  #relay(packets: (StartupPacket | FrontendMessage)[]): void {
+    const forward: Buffer[] = [];
+    for (const packet of packets) {
+      if (this.#phase === 'closed') return;
+      if ('kind' in packet) this.#onStartupPacket(packet);
+      else if (this.#phase === 'password') this.#onPassword(packet);
+      else if (this.#phase === 'connecting') this.#early.push(packet);
+      else if (this.#phase === 'relay') {
+        try {
+          this.#tracker!.frontend(packet);
+        } catch (error) {
+          // A bug in tracking must not break the client's session: keep relaying, stop recording detail.
+          this.context.onEvent({
+            kind: 'protocol-error',
+            sessionId: this.id,
+            message: (error as Error).message,
+          });
+        }
+        forward.push(packet.raw);
+      } else {
+        this.#protocolError(`unexpected message "${packet.type}" during login`);
+      }
+    }
+    if (forward.length > 0 && this.#upstream) {
+      if (!this.#upstream.socket.write(forward.length === 1 ? forward[0]! : Buffer.concat(forward))) {
+        this.client.pause();
+        this.#upstream.socket.once('drain', () => this.client.resume());
+      }
+    }
+  }
+
+  #onStartupPacket(packet: StartupPacket): void {
+    if (this.#phase !== 'startup') return this.#protocolError('unexpected startup packet');
+    switch (packet.kind) {
+      case 'ssl-request':
+      case 'gssenc-request':
+        // TLS/GSS are not offered; clients with sslmode=prefer (the default) continue in plain text.
+        this.client.write('N');
+        return;
+      case 'cancel': {
+        const real = this.context.cancelKeys.get(`${packet.processId}:${packet.secretKey}`);
+        if (real) sendCancel(this.context.target, real.processId, real.secretKey);
+        this.context.onEvent({ kind: 'cancel', sessionId: this.id, forwarded: Boolean(real) });
+        this.client.end();
+        return;
+      }
+      case 'startup': {
+        this.#startupParameters = packet.parameters;
+        this.#pseudoUser = packet.parameters.user ?? '';
+        const database = packet.parameters.database ?? this.#pseudoUser;
+        this.context.onEvent({ kind: 'login', sessionId: this.id, pseudoUser: this.#pseudoUser, database });
+        if (packet.parameters.replication)
+          return this.#reject('0A000', 'replication connections are not supported');
+        if (!this.context.pseudoUsers.has(this.#pseudoUser)) {
+          return this.#reject('28000', `role "${this.#pseudoUser}" is not a pseudo user of this proxy`);
+        }
+        this.#phase = 'password';
+        this.client.write(authenticationCleartextPassword());
+        return;
+      }
+    }
+  }
+
+  #onPassword(message: FrontendMessage): void {
+    if (message.type !== 'password') return this.#protocolError('expected a password message');
+    const given = message.body.subarray(0, Math.max(0, message.body.indexOf(0))).toString('utf8');
+    if (!samePassword(given, this.context.pseudoUsers.get(this.#pseudoUser) ?? '')) {
+      return this.#reject('28P01', `password authentication failed for user "${this.#pseudoUser}"`);
+    }
+    this.#phase = 'connecting';
+    this.client.pause();
+    void this.#connectUpstream();
+  }
+
+  async #connectUpstream(): Promise<void> {
+    const { target } = this.context;
+    this.context.onEvent({
+      kind: 'mapped',
+      sessionId: this.id,
+      pseudoUser: this.#pseudoUser,
+      realUser: target.user,
+      target: target.toString(),
+    });
+    try {
+      this.#upstream = await connectUpstream(target, this.#startupParameters);
+    } catch (error) {
+      const code = error instanceof UpstreamLoginError && error.sqlState ? error.sqlState : '08006';
+      // The target's own message may name the real user; the client gets a generic line.
+      return this.#reject(
+        code,
+        'replay-env proxy: the target database refused the login (see the proxy console)',
+        error,
+      );
+    }
+    if (this.#phase === 'closed') {
+      this.#upstream.socket.destroy();
+      return;
+    }
+    this.context.onEvent({ kind: 'upstream-connected', sessionId: this.id });
+    this.#startRecording();
+    const processId = this.context.nextProcessId();
+    const secretKey = randomInt(1, 2 ** 31 - 1);
+    this.#cancelKey = `${processId}:${secretKey}`;
+    this.context.cancelKeys.set(this.#cancelKey, {
+      processId: this.#upstream.processId,
+      secretKey: this.#upstream.secretKey,
+    });
+    this.client.write(
+      Buffer.concat([
+        authenticationOk(),
+        ...this.#upstream.parameters.map(([name, value]) => parameterStatus(name, value)),
+        backendKeyData(processId, secretKey),
+        readyForQuery('I'),
+      ]),
+    );
+    this.#relayUpstream(this.#upstream);
+    this.#phase = 'relay';
+    this.#relay(this.#early.splice(0));
+    this.client.resume();
+  }
+
+  #startRecording(): void {
+    const { target } = this.context;
+    const start = new Date();
+    this.#journal = SessionJournal.create(this.context.sessionsDir, this.#pseudoUser, start);
+    this.context.onSessionFile(this.#journal.finalPath);
+    const startTime = start.toISOString();
+    this.#record('session_activity', {
+      activity: 'session_start',
+      details: {
+        session_id: this.id,
+        pseudo_user: this.#pseudoUser,
+        start_time: startTime,
+        ...(this.context.redaction.length > 0 ? { redaction: this.context.redaction } : {}),
+      },
+    });
+    this.#record('session_activity', {
+      activity: 'connection',
+      details: {
+        pseudo_user: this.#pseudoUser,
+        real_user: target.user,
+        database: target.database,
+        real_db_host: target.host,
+        real_db_port: String(target.port),
+      },
+    });
+    this.context.onEvent({ kind: 'recording', sessionId: this.id, file: this.#journal.finalPath });
+    this.#tracker = new QueryTracker({
+      onQuery: (query) => {
+        this.#record('query', {
+          query_number: query.queryNumber,
+          sql: query.sql,
+          ...(query.statement !== undefined
+            ? { statement: query.statement, params: query.params ?? [] }
+            : {}),
+          ...(query.paramFormats ? { param_formats: query.paramFormats } : {}),
+        });
+        this.context.onEvent({ kind: 'query', sessionId: this.id, query, at: new Date(query.startedAt) });
+      },
+      onResult: (result) => {
+        const rows = redactRows(result.columns, result.rows, this.context.redaction);
+        this.#record('query_result', {
+          query_number: result.queryNumber,
+          columns: result.columns,
+          rows,
+          row_count: result.rowCount,
+          command_tag: result.commandTag,
+          duration_ms: result.durationMs,
+          error: result.error,
+        });
+        this.context.onEvent({ kind: 'result', sessionId: this.id, result: { ...result, rows } });
+      },
+    });
+  }
+
+  #relayUpstream(upstream: UpstreamConnection): void {
+    const parser = new Parser();
+    upstream.socket.on('data', (chunk: Buffer) => {
+      try {
+        parser.parse(chunk, (message) => this.#tracker?.backend(message));
+      } catch (error) {
+        this.context.onEvent({
+          kind: 'protocol-error',
+          sessionId: this.id,
+          message: (error as Error).message,
+        });
+      }
+      if (!this.client.write(chunk)) {
+        upstream.socket.pause();
+        this.client.once('drain', () => upstream.socket.resume());
+      }
+    });
+    upstream.socket.on('error', () => void this.close());
+    upstream.socket.on('close', () => void this.close());
+  }
+
+  #record(type: SessionEvent['type'], data: unknown): void {
+    this.#journal?.append({ type, timestamp: new Date().toISOString(), data } as SessionEvent);
+  }
+
+  #reject(code: string, message: string, cause?: unknown): void {
+    this.context.onEvent({
+      kind: 'rejected',
+      sessionId: this.id,
+      pseudoUser: this.#pseudoUser,
+      reason: cause instanceof Error ? cause.message : message,
+    });
+    this.client.end(errorResponse(code, message));
+    void this.close();
+  }
+
+  #protocolError(message: string): void {
+    this.context.onEvent({ kind: 'protocol-error', sessionId: this.id, message });
+    if (this.client.writable) this.client.end(errorResponse('08P01', `invalid frontend message: ${message}`));
+    this.client.destroySoon?.();
+    void this.close();
+  }
+
+  /** Ends both sides and writes the session file (idempotent). */
+  async close(): Promise<void> {
+    if (this.#phase === 'closed') return this.#closed;
+    this.#phase = 'closed';
+    if (this.#cancelKey) this.context.cancelKeys.delete(this.#cancelKey);
+    this.#upstream?.socket.destroy();
+    if (!this.client.destroyed) this.client.end();
+    let file: string | undefined;
+    if (this.#journal) {
+      const now = new Date().toISOString();
+      this.#record('session_activity', {
+        activity: 'session_end',
+        details: { end_time: now, queries: this.#tracker?.queryCount ?? 0, reason: 'connection closed' },
+      });
+      try {
+        file = await this.#journal.finalize();
+      } catch (error) {
+        this.context.onEvent({
+          kind: 'protocol-error',
+          sessionId: this.id,
+          message: `session file: ${(error as Error).message}`,
+        });
+      }
+    }
+    this.context.onEvent({
+      kind: 'closed',
+      sessionId: this.id,
+      file,
+      queries: this.#tracker?.queryCount ?? 0,
+    });
+    this.#resolveClosed();
+  }
+}
+
+/** Compares digests so the comparison takes the same time whatever the input. */
+function samePassword(given: string, expected: string): boolean {
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(expected)) && expected.length > 0;
+}

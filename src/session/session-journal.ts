@@ -1,0 +1,128 @@
+import { appendFileSync, closeSync, createReadStream, existsSync, openSync } from 'node:fs';
+import { open, readdir, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+import { FileError } from '../errors.js';
+import type { SessionEvent } from '../generated/session.js';
+
+export const journalSuffix = '.journal';
+
+/**
+ * Append-only JSONL journal of one session (`<file>.json.journal`), written synchronously event by
+ * event so that a `kill -9` of the proxy loses nothing the client was already answered; `finalize()`
+ * turns it into the `<file>.json` array and deletes the journal. Files are created mode 0600.
+ */
+export class SessionJournal {
+  readonly journalPath: string;
+  readonly finalPath: string;
+  #fd: number | undefined;
+
+  private constructor(finalPath: string, fd: number) {
+    this.finalPath = finalPath;
+    this.journalPath = `${finalPath}${journalSuffix}`;
+    this.#fd = fd;
+  }
+
+  /**
+   * Reserves `DIR/<name>_<YYYY-MM-DD_HH-MM-SS>.json` (UTC), adding `_2`, `_3`… when a session of the
+   * same name and second already exists; the journal is created exclusively so two sessions never share it.
+   */
+  static create(dir: string, name: string, at: Date): SessionJournal {
+    const stamp = at.toISOString().slice(0, 19).replace('T', '_').replace(/:/g, '-');
+    const base = `${safeFileName(name)}_${stamp}`;
+    for (let attempt = 1; attempt < 10_000; attempt += 1) {
+      const finalPath = join(dir, attempt === 1 ? `${base}.json` : `${base}_${attempt}.json`);
+      // wx on the journal reserves the name; the final file must not exist either.
+      if (existsSync(finalPath)) continue;
+      try {
+        return new SessionJournal(finalPath, openSync(`${finalPath}${journalSuffix}`, 'wx', 0o600));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    throw new FileError(`cannot find a free session file name for ${base} in ${dir}`);
+  }
+
+  /** Appends one event line; synchronous on purpose (see class comment). */
+  append(event: SessionEvent): void {
+    if (this.#fd === undefined) return;
+    appendFileSync(this.#fd, `${JSON.stringify(event)}\n`);
+  }
+
+  /** Closes the journal and writes the final JSON file; returns its path. */
+  async finalize(): Promise<string> {
+    if (this.#fd !== undefined) {
+      closeSync(this.#fd);
+      this.#fd = undefined;
+    }
+    await finalizeJournal(this.journalPath);
+    return this.finalPath;
+  }
+}
+
+/** Reads the events of a journal; a torn last line (the process died mid-write) is dropped. */
+export async function readJournal(path: string): Promise<SessionEvent[]> {
+  const events: SessionEvent[] = [];
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    try {
+      events.push(JSON.parse(line) as SessionEvent);
+    } catch {
+      break;
+    }
+  }
+  return events;
+}
+
+/**
+ * Converts `X.json.journal` into `X.json` (pretty JSON array, written to a temp file and renamed, mode
+ * 0600) and deletes the journal. A journal without a `session_end` (proxy killed) gets one with
+ * `recovered: true`.
+ */
+export async function finalizeJournal(journalPath: string): Promise<string> {
+  const finalPath = journalPath.slice(0, -journalSuffix.length);
+  const events = await readJournal(journalPath);
+  const last = events.at(-1);
+  if (!(last?.type === 'session_activity' && last.data.activity === 'session_end')) {
+    const now = new Date().toISOString();
+    events.push({
+      type: 'session_activity',
+      timestamp: now,
+      data: {
+        activity: 'session_end',
+        details: { end_time: now, reason: 'recovered from journal', recovered: true },
+      },
+    });
+  }
+  const temp = `${finalPath}.tmp-${process.pid}`;
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    await handle.write('[\n');
+    for (const [index, event] of events.entries()) {
+      const text = JSON.stringify(event, null, 2).replace(/^/gm, '  ');
+      await handle.write(`${text}${index < events.length - 1 ? ',' : ''}\n`);
+    }
+    await handle.write(']\n');
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, finalPath);
+  await rm(journalPath, { force: true });
+  return finalPath;
+}
+
+/** Finalizes every leftover `*.json.journal` in `dir` (a proxy that was killed); returns the files written. */
+export async function recoverJournals(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const recovered: string[] = [];
+  for (const name of names.filter((entry) => entry.endsWith(`.json${journalSuffix}`)).sort()) {
+    recovered.push(await finalizeJournal(join(dir, name)));
+  }
+  return recovered;
+}
+
+function safeFileName(name: string): string {
+  return basename(name).replace(/[^A-Za-z0-9_.-]/g, '_') || 'session';
+}

@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { parseJsonOutput, runCli } from '../setup/cli.js';
+
+interface DemoJson {
+  verdict: string;
+  serverPid: number;
+  runExitCode: number;
+  dir: string;
+  capsule: string;
+  trace: string;
+  steps: Array<{ title: string; command: string; exitCode: number }>;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('replay-env demo', () => {
+  it('runs the whole loop to a verdict and leaves nothing behind', async () => {
+    const before = new Set(await readdir(tmpdir()));
+    const result = await runCli(['demo']);
+    expect(result.stderr).not.toMatch(/^error:/m);
+    expect(result.exitCode).toBe(0);
+    for (const command of ['doctor', 'export-postgres', 'inspect', 'materialize-postgres', 'record', 'run']) {
+      expect(result.stdout).toContain(`$ replay-env ${command} `);
+    }
+    expect(result.stdout).toMatch(/^Verdict: (continue|warn) \(run exited 0\)/m);
+    expect(result.stdout).toContain('Server stopped; temporary files removed');
+    const leftovers = (await readdir(tmpdir())).filter(
+      (name) => !before.has(name) && name.startsWith('replay-env-demo-'),
+    );
+    expect(leftovers).toEqual([]);
+  });
+
+  it('--json --dir keeps the files, returns one JSON document, and stops the server', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'demo-kept-'));
+    const result = await runCli(['demo', '--dir', dir, '--json']);
+    expect(result.exitCode).toBe(0);
+    const demo = parseJsonOutput<DemoJson>(result.stdout);
+    expect(['continue', 'warn']).toContain(demo.verdict);
+    expect(demo.steps.map((step) => step.exitCode)).toEqual(demo.steps.map(() => 0));
+    expect(existsSync(demo.capsule)).toBe(true);
+    const trace = JSON.parse(await readFile(demo.trace, 'utf8')) as {
+      gate: string;
+      events: Array<{ kind: string; name: string }>;
+    };
+    expect(trace.gate).toBe(demo.verdict);
+    expect(trace.events.some((event) => event.name === 'dev-dashboard-session')).toBe(true);
+    expect(isAlive(demo.serverPid)).toBe(false);
+  });
+
+  it('--keep leaves a server reachable at the printed URL, stoppable as printed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'demo-keep-'));
+    const result = await runCli(['demo', '--keep', '--dir', dir, '--json']);
+    expect(result.exitCode).toBe(0);
+    const demo = parseJsonOutput<DemoJson & { kept: { replayUrl: string; pid: number } }>(result.stdout);
+    expect(isAlive(demo.kept.pid)).toBe(true);
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: demo.kept.replayUrl });
+    await client.connect();
+    const { rows } = await client.query<{ n: string }>(
+      "select count(*)::text as n from users where user_id = 'dev-user'",
+    );
+    await client.end();
+    expect(rows[0]!.n).toBe('1');
+    process.kill(demo.kept.pid, 'SIGINT');
+    for (let i = 0; i < 100 && isAlive(demo.kept.pid); i++) await new Promise((done) => setTimeout(done, 50));
+    expect(isAlive(demo.kept.pid)).toBe(false);
+  });
+});

@@ -1,0 +1,265 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { execa } from 'execa';
+import pg from 'pg';
+import { beforeAll, describe, expect } from 'vitest';
+
+import { capsuleDir, dumpTables, lineCapsuleText, writeCapsuleFile } from '../setup/capsules.js';
+import { parseJsonOutput, repoRoot, runCli } from '../setup/cli.js';
+import { dbTest, testerPassword } from '../setup/database.js';
+
+const fixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
+const app = fixture('manifest.json');
+const capsule = fixture('capsule.json');
+const tables = ['customers', 'orders', 'order_notes'];
+let schemaSql: string;
+let dataSql: string;
+let dir: string;
+
+beforeAll(async () => {
+  schemaSql = await readFile(fixture('schema.sql'), 'utf8');
+  dataSql = await readFile(fixture('data.sql'), 'utf8');
+  dir = await capsuleDir();
+});
+
+function expectNoPassword(...texts: string[]): void {
+  for (const text of texts) expect(text).not.toContain(testerPassword());
+}
+
+describe('materialize-postgres', () => {
+  dbTest('loads a capsule; --json is one document; the password appears nowhere', async ({ db }) => {
+    await db.query(schemaSql);
+    const result = await runCli([
+      'materialize-postgres',
+      '--app',
+      app,
+      '--capsule',
+      capsule,
+      '--db-url',
+      db.url.connectionString(),
+      '--json',
+      '--profile',
+    ]);
+    expect(result.exitCode).toBe(0);
+    const json = parseJsonOutput<Record<string, unknown>>(result.stdout);
+    expect(json).toMatchObject({
+      app: 'shop',
+      database: db.url.identity(),
+      strategy: 'copy',
+      verified: true,
+      rowCounts: { orders: 3, customers: 2, order_notes: 2 },
+      loaded: { orders: 3, customers: 2, order_notes: 2 },
+    });
+    expect(Object.keys(json.phases as object)).toEqual([
+      'stage',
+      'check',
+      'delete',
+      'upsert',
+      'verify',
+      'commit',
+    ]);
+    expectNoPassword(result.stdout, result.stderr);
+  });
+
+  dbTest("takes the replay URL from the manifest's env var and prints a readable summary", async ({ db }) => {
+    await db.query(schemaSql);
+    const result = await runCli(
+      [
+        'materialize-postgres',
+        '--app',
+        app,
+        '--capsule',
+        capsule,
+        '--use-local-subject',
+        '--load-strategy',
+        'jsonb',
+      ],
+      {
+        env: { SHOP_REPLAY_DATABASE_URL: db.url.connectionString() },
+      },
+    );
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`into ${db.url.identity()} (jsonb,`);
+    expect(result.stdout).toContain('subject: shop_id=dev-shop,customer_id=dev-customer');
+    expect(result.stdout).toMatch(/^customers +2 +0 +2$/m);
+    expect(result.stdout).toContain('verified: yes');
+    expect(await db.query("select customer_id from customers where shop_id = 'dev-shop' order by 1")).toEqual(
+      [{ customer_id: 'c2' }, { customer_id: 'dev-customer' }],
+    );
+    expectNoPassword(result.stdout, result.stderr);
+  });
+
+  dbTest('--dry-run-sql prints the SQL without connecting; --explain changes nothing', async ({ db }) => {
+    const dry = await runCli([
+      'materialize-postgres',
+      '--app',
+      app,
+      '--capsule',
+      capsule,
+      '--dry-run-sql',
+      '--db-url',
+      'postgres://u:p@127.0.0.1:1/none',
+    ]);
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stdout).toContain('/* tables[order_notes] delete */ delete from "order_notes" as t');
+    expect(dry.stdout).toContain('/* tables[order_notes].deletePredicate */ exists (select 1 from orders o');
+    expect(dry.stdout).toContain(
+      `copy "replay_stage_0" (doc) from stdin with (format csv, delimiter e'\\x02', quote e'\\x01')`,
+    );
+    expect(dry.stdout.indexOf('tables[order_notes] delete')).toBeLessThan(
+      dry.stdout.indexOf('tables[customers] delete'),
+    );
+    await db.query(schemaSql);
+    await db.query(dataSql);
+    const before = await dumpTables(db, tables);
+    const explain = await runCli([
+      'materialize-postgres',
+      '--app',
+      app,
+      '--capsule',
+      capsule,
+      '--db-url',
+      db.url.connectionString(),
+      '--explain',
+    ]);
+    expect(explain.exitCode).toBe(0);
+    expect(explain.stdout).toContain('-- tables[orders] upsert');
+    expect(explain.stdout).toMatch(/Insert on orders/);
+    expect(await dumpTables(db, tables)).toEqual(before);
+  });
+
+  dbTest.for([
+    [
+      'a capsule of another app',
+      () => lineCapsuleText({ app: 'other', tables: {} }),
+      [],
+      6,
+      /^error: capsule is for app other, manifest is for shop$/,
+    ],
+    [
+      'a production-looking target',
+      () => lineCapsuleText({ tables: {} }),
+      ['--db-url', 'postgres://u:secret-pw@prod-db.internal/shop'],
+      4,
+      /^error: refusing to write to prod-db\.internal:5432\/shop: host "prod-db\.internal" looks like production$/,
+    ],
+    [
+      'a constraint violation',
+      () =>
+        lineCapsuleText({
+          tables: {
+            order_notes: [
+              {
+                id: 9,
+                order_id: 999,
+                shop_id: 's1',
+                author_customer_id: 'c1',
+                body: 'x',
+                created_at: '2026-01-01T00:00:00Z',
+              },
+            ],
+          },
+        }),
+      [],
+      3,
+      /^error: materialize tables\[order_notes\] upsert .*violates foreign key constraint/,
+    ],
+  ] as const)(
+    '%s → one line, the exit code of its kind, nothing changed',
+    async ([name, text, args, exitCode, stderr], { db }) => {
+      await db.query(schemaSql);
+      await db.query(dataSql);
+      const before = await dumpTables(db, tables);
+      const path = await writeCapsuleFile(dir, `${name.replace(/\W+/g, '-')}.json`, text());
+      const dbUrl = (args as readonly string[]).includes('--db-url')
+        ? []
+        : ['--db-url', db.url.connectionString()];
+      const result = await runCli([
+        'materialize-postgres',
+        '--app',
+        app,
+        '--capsule',
+        path,
+        ...dbUrl,
+        ...args,
+      ]);
+      expect(result.exitCode).toBe(exitCode);
+      expect(result.stderr.split('\n')[0]).toMatch(stderr);
+      expect(await dumpTables(db, tables)).toEqual(before);
+      expectNoPassword(result.stdout, result.stderr);
+      expect(result.stderr).not.toContain('secret-pw');
+    },
+  );
+
+  dbTest('kill -9 of the CLI in the middle of a load leaves the database unchanged', async ({ db }) => {
+    await db.query(schemaSql);
+    await db.query(dataSql);
+    const before = await dumpTables(db, tables);
+    const orders = Array.from({ length: 400_000 }, (_, i) => ({
+      id: 1000 + i,
+      shop_id: 's1',
+      customer_id: 'c1',
+      items: [{ sku: `S${i}`, qty: i % 7 }],
+      total: (i % 1000) / 100,
+      tags: ['bulk', `t${i % 13}`],
+      receipt: null,
+      placed_at: '2026-01-05T10:00:00+00:00',
+      local_time: null,
+    }));
+    const customers = [
+      {
+        shop_id: 's1',
+        customer_id: 'c1',
+        name: 'Ada',
+        email: null,
+        api_key: '',
+        profile: {},
+        joined_on: null,
+      },
+    ];
+    const path = await writeCapsuleFile(dir, 'big.json', lineCapsuleText({ tables: { customers, orders } }));
+    const child = execa(
+      'node',
+      [
+        fileURLToPath(new URL('../../bin/run.js', import.meta.url)),
+        'materialize-postgres',
+        '--app',
+        app,
+        '--capsule',
+        path,
+        '--db-url',
+        db.url.connectionString(),
+      ],
+      { reject: false, cwd: repoRoot },
+    );
+    // Wait until the load is under way (its COPY or a later statement is running), then kill it.
+    const admin = new pg.Client({ connectionString: db.url.connectionString() });
+    await admin.connect();
+    try {
+      let seen = false;
+      for (let i = 0; i < 600 && !seen; i++) {
+        const { rows } = await admin.query(
+          "select 1 from pg_stat_activity where application_name = 'replay-env materialize' and state = 'active' and query like '%copy%'",
+        );
+        seen = rows.length > 0;
+        if (!seen) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(seen).toBe(true);
+      child.kill('SIGKILL');
+      const result = await child;
+      expect(result.signal).toBe('SIGKILL');
+      for (let i = 0; i < 200; i++) {
+        const { rows } = await admin.query(
+          "select 1 from pg_stat_activity where application_name = 'replay-env materialize'",
+        );
+        if (rows.length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    } finally {
+      await admin.end();
+    }
+    expect(await dumpTables(db, tables)).toEqual(before);
+  });
+});

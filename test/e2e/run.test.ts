@@ -1,0 +1,175 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { execa } from 'execa';
+import { describe, expect } from 'vitest';
+
+import { freePort } from '../../src/postgres/embedded.js';
+import { processAlive } from '../../src/run/process-group.js';
+import { validateAgainstSchema } from '../../src/validation.js';
+import { appCapsule, createSchema, portOpen, writeApp } from '../integration/run/helpers.js';
+import { parseJsonOutput, repoRoot, runCli } from '../setup/cli.js';
+import { dbTest, testerPassword } from '../setup/database.js';
+
+const runJs = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+
+describe('replay-env run (built CLI)', () => {
+  dbTest('--json prints one document with the trace; exit 0 on continue; junit written', async ({ db }) => {
+    await createSchema(db);
+    const app = await writeApp({
+      manifest: {
+        probes: [{ name: 'users', kind: 'sql', sql: 'select count(*) from users', expectValue: 2 }],
+      },
+    });
+    const junit = join(app.dir, 'report.xml');
+    const result = await runCli(
+      ['run', '--app', join(app.dir, 'app.json'), '--capsule', app.capsule, '--junit', junit, '--json'],
+      { env: { APP_REPLAY_DATABASE_URL: db.url.connectionString() } },
+    );
+    expect(result.exitCode).toBe(0);
+    const output = parseJsonOutput<{ gate: string; exitCode: number; trace: unknown; tracePath: null }>(
+      result.stdout,
+    );
+    expect(output).toMatchObject({ gate: 'continue', exitCode: 0, tracePath: null });
+    expect(validateAgainstSchema('trace', output.trace)).toEqual([]);
+    const xml = await readFile(junit, 'utf8');
+    expect(xml).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="replay-env run" tests="7" failures="0"/,
+    );
+    expect(result.stdout + result.stderr + xml).not.toContain(testerPassword());
+  });
+
+  dbTest('a failing probe exits 11 with a readable summary naming it', async ({ db }) => {
+    await createSchema(db);
+    const app = await writeApp({
+      manifest: {
+        probes: [{ name: 'needs-three', kind: 'sql', sql: 'select count(*) from users', expectValue: 3 }],
+      },
+    });
+    const trace = join(app.dir, 'out', 'trace.json');
+    const result = await runCli([
+      'run',
+      '--app',
+      join(app.dir, 'app.json'),
+      '--capsule',
+      app.capsule,
+      '--db-url',
+      db.url.connectionString(),
+      '--trace-out',
+      trace,
+    ]);
+    expect(result.exitCode).toBe(11);
+    expect(result.stdout).toContain('gate: BLOCK');
+    expect(result.stdout).toContain('needs-three: value is "2", expected 3');
+    expect(result.stdout).toContain(`trace: ${trace}`);
+    expect(result.stdout + result.stderr).not.toContain(testerPassword());
+    const written = JSON.parse(await readFile(trace, 'utf8'));
+    expect(validateAgainstSchema('trace', written)).toEqual([]);
+    expect(written.facts['probe.needs-three']).toBe('fail');
+  });
+
+  dbTest('a raw capsule needs human review: exit 10', async ({ db }) => {
+    await createSchema(db);
+    const app = await writeApp({
+      capsule: appCapsule({ extra: { redaction: 'raw' } }),
+      manifest: { probes: [{ name: 'p', kind: 'command', command: 'true' }] },
+    });
+    const result = await runCli([
+      'run',
+      '--app',
+      join(app.dir, 'app.json'),
+      '--capsule',
+      app.capsule,
+      '--db-url',
+      db.url.connectionString(),
+      '--json',
+    ]);
+    expect(result.exitCode).toBe(10);
+    expect(parseJsonOutput<{ gate: string }>(result.stdout).gate).toBe('human_review');
+  });
+
+  dbTest.for([
+    ['no capsule', [], /error: --capsule is required\nhint: /, 2],
+    [
+      'unknown fact',
+      ['--skip-materialize', '--loop', 'LOOP'],
+      /error: .*gate\.yaml: warn_if\[0\] "grph_size > 1": unknown fact "grph_size"/,
+      2,
+    ],
+  ] as const)('%s is a clear error', async ([, args, message, code], { db }) => {
+    const app = await writeApp({});
+    const loop = join(app.dir, 'loop');
+    await mkdir(loop);
+    await writeFile(join(loop, 'gate.yaml'), 'warn_if:\n  - grph_size > 1\n');
+    const result = await runCli([
+      'run',
+      '--app',
+      join(app.dir, 'app.json'),
+      '--db-url',
+      db.url.connectionString(),
+      ...args.map((arg) => (arg === 'LOOP' ? loop : arg)),
+    ]);
+    expect(result.exitCode).toBe(code);
+    expect(result.stderr).toMatch(message);
+  });
+
+  dbTest('SIGINT stops the background tree, writes the trace and exits 130', async ({ db }) => {
+    const port = await freePort();
+    const app = await writeApp({
+      manifest: {
+        commands: [
+          {
+            name: 'web',
+            run: 'node server.js',
+            background: true,
+            env: { PORT: String(port) },
+            waitFor: { port },
+          },
+          { name: 'long', run: 'sleep 60' },
+        ],
+      },
+    });
+    const pids = join(app.dir, 'pids');
+    const trace = join(app.dir, 'trace.json');
+    const manifestPath = join(app.dir, 'app.json');
+    const raw = JSON.parse(await readFile(manifestPath, 'utf8'));
+    raw.commands[0].env.PID_FILE = pids;
+    await writeFile(manifestPath, JSON.stringify(raw));
+    const child = execa(
+      'node',
+      [
+        runJs,
+        'run',
+        '--app',
+        manifestPath,
+        '--skip-materialize',
+        '--db-url',
+        db.url.connectionString(),
+        '--trace-out',
+        trace,
+      ],
+      {
+        cwd: repoRoot,
+        reject: false,
+        env: { NO_COLOR: '1' },
+      },
+    );
+    for (let i = 0; i < 200 && !existsSync(pids); i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(String(result.stderr)).toContain('error: interrupted by SIGINT');
+    const [server, worker] = (await readFile(pids, 'utf8')).split(' ').map(Number);
+    expect(processAlive(server!)).toBe(false);
+    expect(processAlive(worker!)).toBe(false);
+    expect(await portOpen(port)).toBe(false);
+    const written = JSON.parse(await readFile(trace, 'utf8'));
+    expect(validateAgainstSchema('trace', written)).toEqual([]);
+    expect(written).toMatchObject({ interrupted: 'SIGINT', gate: 'block' });
+    expect(written.gateReasons[0]).toBe('block: interrupted by SIGINT');
+  });
+});
