@@ -34,7 +34,7 @@ describe('subject rewrite', () => {
       requesterUserId: 'dev-user',
       assignee_user_id: 'bob',
       name: 'ada',
-      user_ids: ['ada'],
+      user_ids: ['dev-user'], // array items inherit the array's key, as in the original tool
       profile: {
         owner: { user_id: 'dev-user', tenantId: 'dev-tenant' },
         items: [{ user_id: 'dev-user', n: 1 }],
@@ -76,7 +76,7 @@ describe('subject rewrite', () => {
         // Same shape; a leaf changes exactly when it is an old subject value under a matching key.
         const walk = (before: unknown, after: unknown, key: string | undefined): void => {
           if (Array.isArray(before)) {
-            (before as unknown[]).forEach((item, i) => walk(item, (after as unknown[])[i], undefined));
+            (before as unknown[]).forEach((item, i) => walk(item, (after as unknown[])[i], key));
           } else if (before !== null && typeof before === 'object') {
             for (const [k, v] of Object.entries(before)) walk(v, (after as Record<string, unknown>)[k], k);
           } else {

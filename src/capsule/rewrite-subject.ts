@@ -3,8 +3,8 @@ import { parse, stringify } from 'lossless-json';
 /**
  * Subject rewrite (SPEC §4): every string field whose key, lower-cased with non-alphanumerics removed,
  * contains a subject key normalised the same way, and whose value equals the old subject value, gets the
- * new value — at any depth (nested json/jsonb objects too). Array elements have no key of their own and
- * are left alone unless they are objects (whose fields are checked).
+ * new value — at any depth (nested json/jsonb objects too). Array elements are judged by the key of the
+ * array that holds them (`"user_ids": ["u7"]` is rewritten), as the original tool did.
  */
 export interface SubjectRewrite {
   /** Subject key → [old value, new value]; only keys whose value changes. */
@@ -50,16 +50,20 @@ export function subjectKeyMatcher(
 /** Rewrites a parsed JSON value (returns a new value; the input is not modified). */
 export function rewriteSubjectInValue<T>(value: T, rewrite: SubjectRewrite): T {
   if (rewrite.changes.length === 0) return value;
-  return rewriteWith(value, subjectKeyMatcher(rewrite)) as T;
+  return rewriteWith(value, '', subjectKeyMatcher(rewrite)) as T;
 }
 
-function rewriteWith(value: unknown, match: (field: string, value: string) => string | undefined): unknown {
-  if (Array.isArray(value)) return value.map((item) => rewriteWith(item, match));
+/** `field` is the key the value sits under ('' at the top); array items inherit their array's key. */
+function rewriteWith(
+  value: unknown,
+  field: string,
+  match: (field: string, value: string) => string | undefined,
+): unknown {
+  if (typeof value === 'string') return match(field, value) ?? value;
+  if (Array.isArray(value)) return value.map((item) => rewriteWith(item, field, match));
   if (value === null || typeof value !== 'object' || !isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [field, item] of Object.entries(value)) {
-    out[field] = typeof item === 'string' ? (match(field, item) ?? item) : rewriteWith(item, match);
-  }
+  for (const [key, item] of Object.entries(value)) out[key] = rewriteWith(item, key, match);
   return out;
 }
 

@@ -32,3 +32,15 @@ export const profileFlag = Flags.boolean({
 export const allowUnsafeTargetFlag = Flags.boolean({
   summary: 'Allow a production-looking target or the export source. Think twice.',
 });
+
+/**
+ * Accepted (and ignored) so scripts written for the original tool keep working: it shelled out to psql;
+ * replay-env speaks the Postgres protocol itself. REPLAY_ENV_PSQL_COMMAND is ignored likewise.
+ */
+export const psqlCommandFlag = Flags.string({
+  hidden: true,
+  summary: 'Ignored: replay-env talks to Postgres natively and does not need psql.',
+  deprecated: {
+    message: '--psql-command is ignored: replay-env talks to Postgres natively and does not need psql.',
+  },
+});

@@ -158,10 +158,13 @@ export interface Probe {
 export interface RedactionRule {
   table?: TableName;
   /**
-   * @minItems 1
+   * Field names (JSON keys) the rule redacts. Default: none (the rule does nothing).
    */
-  fields: string[];
-  action: 'empty' | 'null' | 'empty_object' | 'empty_array' | 'hash';
+  fields?: string[];
+  /**
+   * What to put in place of the value. Default empty (as in the original tool).
+   */
+  action?: 'empty' | 'null' | 'empty_object' | 'empty_array' | 'hash';
   prefix?: string;
   recursive?: boolean;
 }

@@ -57,20 +57,17 @@ describe('buildGraphQuery', () => {
         select "shop_id", "customer_id", 'subject'::text as reason from params
         union all
         /* graphEdges[0] columns */
-        select e."shop_id"::text, e."customer_id"::text, e.reason::text from edge_0 e
+        select e."shop_id"::text, e."customer_id"::text, e.reason::text from edge_0 as e("shop_id", "customer_id", reason)
         union all
         /* graphEdges[1] columns */
-        select e."shop_id"::text, e."customer_id"::text, e.reason::text from edge_1 e
-      ),
-      distinct_edges as (
-        select distinct "shop_id", "customer_id", reason from edges
-        where "shop_id" is not null and "customer_id" is not null and reason is not null
+        select e."shop_id"::text, e."customer_id"::text, e.reason::text from edge_1 as e("shop_id", "customer_id", reason)
       )
       select "shop_id", "customer_id",
-             array_agg(reason order by reason <> 'subject', reason) as reasons,
+             array_remove(array_agg(distinct reason order by reason), null) as reasons,
              (select to_jsonb(since_at) #>> '{}' from params) as since_at,
              to_jsonb(now()) #>> '{}' as exported_at
-      from distinct_edges
+      from edges
+      where coalesce("shop_id", '') <> '' and coalesce("customer_id", '') <> ''
       group by "shop_id", "customer_id"
       order by "shop_id", "customer_id""
     `);

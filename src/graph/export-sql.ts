@@ -35,8 +35,8 @@ export const graphKeysSetting = 'replay.graph_keys';
 
 /**
  * The subject graph: the subject itself (reason `subject`) unioned with every graph edge, one row per
- * distinct key tuple, `reasons` deduplicated with `subject` first and the rest sorted, rows ordered by
- * the key columns. Also returns `since_at` and `exported_at` (transaction time) as to_jsonb text.
+ * distinct key tuple, `reasons` deduplicated and sorted, rows ordered by the key columns — the same
+ * graph the original tool computed. Also returns `since_at` and `exported_at` (transaction time) as to_jsonb text.
  *
  * @example
  * with params as (select $1::text as "shop_id", $2::text as "customer_id",
@@ -46,7 +46,8 @@ export const graphKeysSetting = 'replay.graph_keys';
  * select n.shop_id, … from order_notes n …, params seed where …
  * ),
  * edges as (select "shop_id", "customer_id", 'subject'::text as reason from params
- *           union all select e."shop_id"::text, e."customer_id"::text, e.reason::text from edge_0 e) …
+ *           union all select e."shop_id"::text, e."customer_id"::text, e.reason::text
+ *           from edge_0 as e("shop_id", "customer_id", reason)) …
  */
 export function buildGraphQuery(manifest: ParsedManifest, subject: Subject, sinceDays: number): SqlStatement {
   const keys = manifest.subjectKeys;
@@ -60,9 +61,12 @@ export function buildGraphQuery(manifest: ParsedManifest, subject: Subject, sinc
   const edgeCtes = manifest.postgres.graphEdges.map(
     (edge, index) => `edge_${index} as (\n/* graphEdges[${index}] */\n${edge}\n)`,
   );
+  // Edge columns are taken by POSITION (subject keys…, reason), as the original tool's `union all` did:
+  // `from edge_0 as e(k1, k2, reason)` renames them, so an edge may name its columns anything.
+  const positional = [...cols, 'reason'].join(', ');
   const edgeSelects = manifest.postgres.graphEdges.map(
     (_, index) =>
-      `  union all\n  /* graphEdges[${index}] columns */\n  select ${cols.map((col) => `e.${col}::text`).join(', ')}, e.reason::text from edge_${index} e`,
+      `  union all\n  /* graphEdges[${index}] columns */\n  select ${cols.map((col) => `e.${col}::text`).join(', ')}, e.reason::text from edge_${index} as e(${positional})`,
   );
   const colList = cols.join(', ');
   const text = [
@@ -70,14 +74,15 @@ export function buildGraphQuery(manifest: ParsedManifest, subject: Subject, sinc
     ...edgeCtes.map((cte) => `${cte},`),
     `/* graph */\nedges as (\n  select ${colList}, 'subject'::text as reason from params`,
     ...edgeSelects,
-    `),`,
-    // Null keys or reasons cannot identify anyone; dropping them keeps graph_keys joinable.
-    `distinct_edges as (\n  select distinct ${colList}, reason from edges\n  where ${cols.map((col) => `${col} is not null`).join(' and ')} and reason is not null\n)`,
+    `)`,
+    // As the original: a key tuple with a null or empty key identifies no one and is dropped; reasons
+    // are distinct and sorted, nulls removed.
     `select ${colList},`,
-    `       array_agg(reason order by reason <> 'subject', reason) as reasons,`,
+    `       array_remove(array_agg(distinct reason order by reason), null) as reasons,`,
     `       (select to_jsonb(since_at) #>> '{}' from params) as since_at,`,
     `       to_jsonb(now()) #>> '{}' as exported_at`,
-    `from distinct_edges`,
+    `from edges`,
+    `where ${cols.map((col) => `coalesce(${col}, '') <> ''`).join(' and ')}`,
     `group by ${colList}`,
     `order by ${colList}`,
   ].join('\n');

@@ -61,6 +61,9 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
     })),
     redactionRules: (raw.redactionRules ?? []).map((rule) => ({
       ...rule,
+      // The original tool defaulted both: a rule without fields does nothing, without action empties.
+      fields: rule.fields ?? [],
+      action: rule.action ?? 'empty',
       prefix: rule.prefix ?? 'replay-',
       recursive: rule.recursive ?? true,
     })),

@@ -43,7 +43,10 @@ export function checkManifest(manifest: ParsedManifest): { errors: string[]; war
         `/redactionRules/${index}/table: "${rule.table}" is not a declared table; the rule never applies`,
       );
     }
-    if (rule.prefix !== undefined && rule.action !== 'hash') {
+    if (!rule.fields || rule.fields.length === 0) {
+      warnings.push(`/redactionRules/${index}/fields: no fields; the rule never applies`);
+    }
+    if (rule.prefix !== undefined && (rule.action ?? 'empty') !== 'hash') {
       warnings.push(`/redactionRules/${index}/prefix: prefix only applies to the hash action`);
     }
   });

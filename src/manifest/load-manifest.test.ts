@@ -67,6 +67,25 @@ describe('loadManifest', () => {
     expect(yaml.postgres.graphEdges).toHaveLength(4);
   });
 
+  it('accepts what the original tool accepted: a rule without action (empty) or fields, unknown keys', () => {
+    const manifest = parseManifest(
+      JSON.stringify({
+        appId: 'a',
+        adapter: 'postgres-subject-graph.v1',
+        subjectKeys: ['k'],
+        someFutureField: { x: 1 },
+        postgres: { tables: [{ name: 'items', deletePredicate: 'true', comment: 'unknown key' }] },
+        redactionRules: [{ fields: ['secret'] }, { action: 'null' }],
+      }),
+      { file: 'm.json', path: '/x/m.json', cwd: '/x' },
+    );
+    expect(manifest.redactionRules).toEqual([
+      { fields: ['secret'], action: 'empty', prefix: 'replay-', recursive: true },
+      { fields: [], action: 'null', prefix: 'replay-', recursive: true },
+    ]);
+    expect(manifest.warnings).toEqual(['/redactionRules/1/fields: no fields; the rule never applies']);
+  });
+
   it('loads tables missing from tableOrder last, with a warning', () => {
     const manifest = parseManifest(
       JSON.stringify({

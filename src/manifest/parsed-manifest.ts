@@ -29,6 +29,8 @@ export interface ParsedProbe extends Probe {
 }
 
 export interface ParsedRedactionRule extends RedactionRule {
+  fields: string[];
+  action: NonNullable<RedactionRule['action']>;
   prefix: string;
   recursive: boolean;
 }

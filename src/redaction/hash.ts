@@ -1,19 +1,20 @@
 import { createHash } from 'node:crypto';
 
-import { stringify } from 'lossless-json';
+import { serdeJsonText } from './serde-json-text.js';
 
 /** The default prefix of a `hash` redaction (SPEC §4). */
 export const defaultHashPrefix = 'replay-';
 
 /**
  * `prefix + first 12 hex chars of sha256(value)` (SPEC §4), where value is the string itself or, for
- * anything else, its JSON text. Numbers parsed with lossless-json hash their exact source text.
+ * anything else, its JSON text exactly as the original tool's serde_json printed it (see
+ * serde-json-text.ts), so hashes of numbers, objects and arrays match the original byte for byte.
  * The redaction engine leaves null and "" untouched before calling this; this function hashes whatever
  * it is given.
  *
  * @example hashValue('prod-user-123', 'replay-user-') === 'replay-user-3376300c1af8'
  */
 export function hashValue(value: unknown, prefix: string = defaultHashPrefix): string {
-  const text = typeof value === 'string' ? value : (stringify(value) ?? 'null');
+  const text = typeof value === 'string' ? value : serdeJsonText(value);
   return prefix + createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 12);
 }

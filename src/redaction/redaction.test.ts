@@ -19,11 +19,11 @@ describe('hashValue', () => {
     expect(hashValue(value, prefix)).toBe(expected);
   });
 
-  it('hashes a non-string as its JSON text, numbers by their exact text', () => {
+  it('hashes a non-string as the JSON text the original tool printed (serde_json, numbers via f64)', () => {
     expect(hashValue(42, 'p-')).toBe(hashValue('42', 'p-'));
     expect(hashValue({ a: [1, true] }, 'p-')).toBe(hashValue('{"a":[1,true]}', 'p-'));
     const exact = parse('{"n": 19.90}') as { n: unknown };
-    expect(hashValue(exact.n, 'p-')).toBe(hashValue('19.90', 'p-'));
+    expect(hashValue(exact.n, 'p-')).toBe(hashValue('19.9', 'p-'));
     expect(hashValue('x')).toMatch(/^replay-[0-9a-f]{12}$/);
   });
 });
@@ -60,6 +60,13 @@ describe('createRowRedactor', () => {
       h: hashValue(7, 'h-'),
       i: 'keep',
     });
+  });
+
+  it('leaves null and "" alone whatever the action, as the original tool did', () => {
+    for (const action of ['empty', 'null', 'empty_object', 'empty_array', 'hash'] as const) {
+      const redactor = createRowRedactor([rule({ fields: ['x', 'y'], action })], 't')!;
+      expect(redactor.redact({ x: null, y: '' })).toEqual({ x: null, y: '' });
+    }
   });
 
   it('recursive (default) reaches any depth, through arrays; recursive false only top-level keys', () => {

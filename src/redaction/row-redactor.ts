@@ -26,7 +26,7 @@ interface FieldRule {
  *
  * Semantics (SPEC §3): a rule redacts its `fields` as top-level row keys, and — when `recursive` (the
  * default) — also as keys at any depth inside nested objects and arrays. Several rules on one field apply
- * in manifest order. `hash` leaves null and "" as they are.
+ * in manifest order. Every action leaves null and "" as they are (as the original tool did).
  */
 export function createRowRedactor(
   rules: readonly ParsedRedactionRule[],
@@ -86,6 +86,8 @@ function redactNested(value: unknown, nested: Map<string, FieldRule[]>): void {
 }
 
 function applyAction(rule: FieldRule, value: unknown): unknown {
+  // The original tool left null and "" untouched whatever the action; capsules must not differ.
+  if (value === null || value === '') return value;
   switch (rule.action) {
     case 'empty':
       return '';
@@ -96,7 +98,7 @@ function applyAction(rule: FieldRule, value: unknown): unknown {
     case 'empty_array':
       return [];
     case 'hash':
-      return value === null || value === '' ? value : hashValue(value, rule.prefix);
+      return hashValue(value, rule.prefix);
   }
 }
 

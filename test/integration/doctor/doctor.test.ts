@@ -108,7 +108,7 @@ const failures: Array<[string, Edit, string, string | RegExp]> = [
     (m) =>
       (m.postgres.graphEdges = ['select n.shop_id, n.author_customer_id as customer_id from order_notes n']),
     '',
-    /^graphEdges\[0\]: does not plan: column e\.reason does not exist/,
+    /^graphEdges\[0\]: does not plan: table "e" has 2 columns available but 3 columns specified/,
   ],
   [
     'a missing table',

@@ -11,31 +11,37 @@ import { dbTest } from '../../setup/database.js';
 import { loadShop } from './helpers.js';
 
 describe('export SQL builders against a real server', () => {
-  dbTest('the graph query dedupes keys, orders reasons (subject first) and keys', async ({ db }) => {
-    const manifest = await loadShop(db);
-    // Extra edges: a duplicate reason, a reason for the subject itself, and a null key (dropped).
-    const edges = [
-      ...manifest.postgres.graphEdges,
-      ...manifest.postgres.graphEdges,
-      `select 's1' as shop_id, 'c1' as customer_id, 'self_edge' as reason`,
-      `select 's1' as shop_id, null as customer_id, 'nobody' as reason`,
-      `select c.shop_id, c.customer_id, 'a_same_shop' as reason from customers c, params seed where c.shop_id = seed.shop_id`,
-    ];
-    const query = buildGraphQuery(
-      { ...manifest, postgres: { ...manifest.postgres, graphEdges: edges } },
-      { shop_id: 's1', customer_id: 'c1' },
-      30,
-    );
-    const rows = await db.query(query.text, query.values);
-    expect(rows.map(({ shop_id, customer_id, reasons }) => ({ shop_id, customer_id, reasons }))).toEqual([
-      { shop_id: 's1', customer_id: 'c1', reasons: ['subject', 'a_same_shop', 'self_edge'] },
-      { shop_id: 's1', customer_id: 'c2', reasons: ['a_same_shop', 'note_author'] },
-      { shop_id: 's1', customer_id: 'c3', reasons: ['a_same_shop'] },
-    ]);
-    const since = Date.parse(rows[0]!.since_at as string);
-    const exported = Date.parse(rows[0]!.exported_at as string);
-    expect(Math.round((exported - since) / 86_400_000)).toBe(30);
-  });
+  dbTest(
+    'the graph query dedupes keys, sorts reasons and keys, drops null/empty keys (as the original)',
+    async ({ db }) => {
+      const manifest = await loadShop(db);
+      // Extra edges: a duplicate reason, a reason for the subject itself, and a null key (dropped).
+      const edges = [
+        ...manifest.postgres.graphEdges,
+        ...manifest.postgres.graphEdges,
+        `select 's1' as shop_id, 'c1' as customer_id, 'self_edge' as reason`,
+        `select 's1' as shop_id, null as customer_id, 'nobody' as reason`,
+        `select 's1' as shop_id, '' as customer_id, 'empty key' as reason`,
+        // Columns are taken by position, as the original's union all did: names do not matter.
+        `select 's1' as a, 'c2' as b, 'positional' as c`,
+        `select c.shop_id, c.customer_id, 'a_same_shop' as reason from customers c, params seed where c.shop_id = seed.shop_id`,
+      ];
+      const query = buildGraphQuery(
+        { ...manifest, postgres: { ...manifest.postgres, graphEdges: edges } },
+        { shop_id: 's1', customer_id: 'c1' },
+        30,
+      );
+      const rows = await db.query(query.text, query.values);
+      expect(rows.map(({ shop_id, customer_id, reasons }) => ({ shop_id, customer_id, reasons }))).toEqual([
+        { shop_id: 's1', customer_id: 'c1', reasons: ['a_same_shop', 'self_edge', 'subject'] },
+        { shop_id: 's1', customer_id: 'c2', reasons: ['a_same_shop', 'note_author', 'positional'] },
+        { shop_id: 's1', customer_id: 'c3', reasons: ['a_same_shop'] },
+      ]);
+      const since = Date.parse(rows[0]!.since_at as string);
+      const exported = Date.parse(rows[0]!.exported_at as string);
+      expect(Math.round((exported - since) / 86_400_000)).toBe(30);
+    },
+  );
 
   dbTest('a subject value full of SQL is only ever data', async ({ db }) => {
     const manifest = await loadShop(db);
