@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
-import { appFlag, dbUrlFlag, profileFlag, subjectFlag } from '../cli/flags.js';
+import { appFlag, dbUrlFlag, profileFlag, psqlCommandFlag, subjectFlag } from '../cli/flags.js';
 import { createProgressReporter, progressEnabled } from '../cli/progress.js';
 import { UsageError } from '../errors.js';
 import { loadManifest, parseSubject, subjectLabel } from '../manifest/index.js';
@@ -52,6 +52,7 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
       summary: 'Print EXPLAIN plans (inside the read-only transaction); export nothing.',
     }),
     profile: profileFlag,
+    'psql-command': psqlCommandFlag,
   };
 
   public async run(): Promise<ExportResult | ExportPlan | ExplainResult> {

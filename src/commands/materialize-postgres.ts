@@ -1,7 +1,14 @@
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
-import { allowUnsafeTargetFlag, appFlag, dbUrlFlag, profileFlag, rewriteSubjectFlag } from '../cli/flags.js';
+import {
+  allowUnsafeTargetFlag,
+  appFlag,
+  dbUrlFlag,
+  profileFlag,
+  psqlCommandFlag,
+  rewriteSubjectFlag,
+} from '../cli/flags.js';
 import { createProgressReporter, progressEnabled } from '../cli/progress.js';
 import { loadManifest, parseSubjectRewrite } from '../manifest/index.js';
 import { renderExplain, renderMaterialize, renderPlan } from '../materialize/render-text.js';
@@ -47,6 +54,7 @@ export default class MaterializePostgres extends BaseCommand<typeof MaterializeP
       summary: 'Print plans (EXPLAIN ANALYZE) of deletes and upserts, then roll back.',
     }),
     profile: profileFlag,
+    'psql-command': psqlCommandFlag,
     'allow-unsafe-target': allowUnsafeTargetFlag,
   };
 
