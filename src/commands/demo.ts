@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
@@ -43,6 +45,8 @@ export default class Demo extends BaseCommand<typeof Demo> {
   }
 }
 
+const runScript = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+
 function render(result: DemoResult): string {
   const lines = [
     `Verdict: ${result.verdict ?? 'unknown'} (run exited ${result.runExitCode}) — ${result.steps.length} steps in ${(result.durationMs / 1000).toFixed(1)} s`,
@@ -55,6 +59,7 @@ function render(result: DemoResult): string {
       '',
       'The server is still running. Continue by hand:',
       `  cd ${result.dir}`,
+      `  alias replay-env='node ${runScript}'   # unless replay-env is on your PATH`,
       ...Object.entries(result.kept.env).map(([name, value]) => `  export ${name}='${value}'`),
       '  replay-env run --app teamdesk.yaml --capsule capsules/acme-ada.json --use-local-subject',
       `  psql "$${Object.keys(result.kept.env)[1]}"`,

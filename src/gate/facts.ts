@@ -43,6 +43,19 @@ export const baseFacts: Readonly<Record<string, FactSpec>> = {
   session_mismatches: count('Mismatched results over all session probes'),
   session_errors: count('Queries over all session probes that failed where the recording did not'),
   interrupted: { type: 'boolean', description: 'The run was interrupted (SIGINT/SIGTERM)' },
+  // Names the original tool's loops/user-history-replay/gate.yaml used, so such a policy keeps working.
+  capsule_subject_missing: {
+    type: 'boolean',
+    description: "The capsule has no subject, or its graph lacks it (original tool's name)",
+  },
+  safe_export_contains_credentials: {
+    type: 'boolean',
+    description: "A safe capsule holds credentials (original tool's name)",
+  },
+  raw_export_requested: {
+    type: 'boolean',
+    description: "The capsule was exported with redaction raw (original tool's name)",
+  },
 };
 
 /**

@@ -138,3 +138,22 @@ describe('gate policy', () => {
     );
   });
 });
+
+describe("the original tool's fact names", () => {
+  it('are known, so a policy written for the original keeps loading', () => {
+    const original = policy(`
+block_if:
+  - capsule_subject_missing = true
+  - safe_export_contains_credentials = true
+human_review_if:
+  - raw_export_requested = true
+`);
+    const verdict = evaluateGate(original, {
+      ...cleanFacts,
+      capsule_subject_missing: false,
+      safe_export_contains_credentials: false,
+      raw_export_requested: true,
+    });
+    expect(verdict.gate).toBe('human_review');
+  });
+});
