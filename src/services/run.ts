@@ -15,7 +15,6 @@ import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
 import { assertSafeReplayTarget } from '../postgres/target-safety.js';
 import type { RunningBackground } from '../run/background.js';
 import { type CapsuleExamination, examineCapsule } from '../run/capsule-evidence.js';
-import { defaultDependencies, type RunDependencies } from '../run/dependencies.js';
 import { computeFacts } from '../run/facts.js';
 import { handleInterrupts, type InterruptSignal, RunInterruptedError } from '../run/interrupt.js';
 import { toJunit } from '../run/junit.js';
@@ -23,6 +22,7 @@ import { resolveLoopDir } from '../run/loop.js';
 import { runSteps, type StepNotice } from '../run/run-steps.js';
 import { writeReport } from '../run/trace-file.js';
 import { scrubSecrets } from '../secrets.js';
+import { materialize } from './materialize.js';
 
 export interface RunOptions {
   manifest: ParsedManifest;
@@ -49,7 +49,6 @@ export interface RunOptions {
   /** SIGTERM → SIGKILL grace period when stopping process trees (default 5 s). */
   killGraceMs?: number;
   onProgress?: (notice: RunProgress) => void;
-  dependencies?: Partial<RunDependencies>;
 }
 
 export type RunProgress = StepNotice | { kind: 'start'; step: 'materialize'; name: string };
@@ -115,7 +114,6 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
     const exportSource = prod ? tryParse(prod, manifest.postgres.prodDatabaseUrlEnv) : undefined;
     assertSafeReplayTarget(databaseUrl, { allowUnsafeTarget: options.allowUnsafeTarget, exportSource });
   }
-  const dependencies = { ...defaultDependencies(), ...options.dependencies };
   const capsulePath = options.capsule ? resolve(cwd, options.capsule) : undefined;
 
   const controller = new AbortController();
@@ -146,7 +144,7 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
     if (!options.skipMaterialize && capsulePath && databaseUrl && !controller.signal.aborted) {
       notify({ kind: 'start', step: 'materialize', name: 'materialize' });
       const { event, evidence } = await timed('materialize', () =>
-        materializeStep(options, dependencies, capsulePath, databaseUrl, examination, parentEnv),
+        materializeStep(options, capsulePath, databaseUrl, examination, parentEnv),
       );
       materialization = evidence;
       events.push(event);
@@ -160,7 +158,6 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
           databaseUrl,
           graceMs,
           signal: controller.signal,
-          replaySession: dependencies.replaySession,
           parentEnv,
         },
         events,
@@ -260,7 +257,6 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
 
 async function materializeStep(
   options: RunOptions,
-  dependencies: RunDependencies,
   capsulePath: string,
   databaseUrl: DatabaseUrl,
   examination: CapsuleExamination | undefined,
@@ -270,7 +266,7 @@ async function materializeStep(
   const started = performance.now();
   const capsuleRows = examination && !('error' in examination.evidence) ? examination.evidence.tables : {};
   try {
-    const result = await dependencies.materialize({
+    const result = await materialize({
       manifest: options.manifest,
       capsulePath,
       databaseUrl,

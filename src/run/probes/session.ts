@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 
 import { isReplayEnvError } from '../../errors.js';
 import { scrubSecrets } from '../../secrets.js';
+import { replaySession } from '../../services/replay.js';
 import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } from './types.js';
 
 /**
@@ -16,8 +17,7 @@ export async function runSessionProbe(probe: ParsedProbe, context: ProbeContext)
   const started = performance.now();
   try {
     if (!context.databaseUrl) throw new Error('no replay database URL');
-    if (!context.replaySession) throw new Error('session replay is not available in this build');
-    const replay = context.replaySession({
+    const replay = replaySession({
       file,
       databaseUrl: context.databaseUrl,
       rollback: true,

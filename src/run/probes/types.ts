@@ -1,7 +1,6 @@
 import type { ProbeEvent } from '../../generated/trace.js';
 import type { ParsedManifest, ParsedProbe } from '../../manifest/index.js';
 import type { DatabaseUrl } from '../../postgres/database-url.js';
-import type { ReplaySessionFn } from '../dependencies.js';
 
 export interface ProbeContext {
   manifest: ParsedManifest;
@@ -10,7 +9,6 @@ export interface ProbeContext {
   databaseUrl: DatabaseUrl | undefined;
   graceMs: number;
   signal?: AbortSignal;
-  replaySession: ReplaySessionFn | undefined;
 }
 
 export type { ParsedProbe, ProbeEvent };
