@@ -1,19 +1,29 @@
 #!/usr/bin/env node
-// replay-env benchmark: export and materialize against raw COPY of the same rows, in the same run, on the
-// same server. Prints a table of ratios and writes it as JSON to bench/results/.
+// replay-env benchmark (docs/performance.md): export-postgres and materialize-postgres against raw COPY of
+// the same rows, on the same server, in the same run; peak RSS of every replay-env process; CLI start-up.
+// Prints a table and writes it as JSON to bench/results/.
 //
-//   npm run bench                      # 1,000,000 rows in scope (embedded PostgreSQL)
-//   npm run bench -- --rows 3000000    # bigger
-//   npm run bench -- --rows 200000 --strategies copy
-//   REPLAY_ENV_BENCH_DATABASE_URL=postgres://… npm run bench   # use your own server (a superuser URL)
-import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+//   npm run bench                                   # 1,000,000 rows in scope, embedded PostgreSQL
+//   npm run bench -- --rows 1000000,3000000         # several sizes (peak RSS must not grow)
+//   npm run bench -- --rows 200000 --repeat 3 --strategies copy
+//   node bench/run.js --rows 1000000 --export-args "--jobs 2"      # extra export-postgres flags
+//   REPLAY_ENV_BENCH_DATABASE_URL=postgres://… npm run bench      # your own server (a superuser URL)
+//
+// Fairness rules (why the baselines look the way they do):
+// - raw export is `COPY (SELECT to_jsonb(t)::text … ORDER BY <primary key>) TO STDOUT` of exactly the rows the
+//   export writes, in the same order, into a file that is fsync'd — the tool writes and fsyncs a file too;
+// - raw load is `COPY t FROM STDIN` (native text format, dumped beforehand, not timed) of the same rows into
+//   the same empty schema, indexes and foreign keys included, in one transaction;
+// - every timed step starts after a CHECKPOINT and on empty target tables (TRUNCATE), and raw and tool steps
+//   alternate within each repetition, so background noise hits both sides; ratios are per repetition.
+import { execFile, spawn } from 'node:child_process';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
@@ -22,18 +32,33 @@ import { DatabaseUrl } from '../dist/postgres/database-url.js';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'bin/run.js');
+const probe = new URL('./rss-probe.js', import.meta.url).href;
 const { values: args } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
     strategies: { type: 'string', default: 'copy,jsonb' },
-    repeat: { type: 'string', default: '1' },
+    repeat: { type: 'string', default: '2' },
+    redaction: { type: 'string', default: 'safe' },
+    'export-args': { type: 'string', default: '' },
+    'materialize-args': { type: 'string', default: '' },
+    'startup-runs': { type: 'string', default: '7' },
+    'skip-startup': { type: 'boolean', default: false },
+    'keep-capsule': { type: 'string' },
     out: { type: 'string' },
   },
 });
-const totalRows = Number(args.rows);
-const strategies = args.strategies.split(',');
+const sizes = args.rows.split(',').map(Number);
+const strategies = args.strategies.split(',').filter(Boolean);
+const repeat = Math.max(1, Number(args.repeat));
+const exportExtra = args['export-args'].split(/\s+/).filter(Boolean);
+const materializeExtra = args['materialize-args'].split(/\s+/).filter(Boolean);
+const tables = ['accounts', 'members', 'events', 'comments'];
+const primaryKeys = { accounts: 'account_id', members: 'member_id', events: 'id', comments: 'id' };
 
-// Scope: one account. events 70%, comments 25%, accounts' members 5% (jsonb, arrays, text with escapes).
+// One account in scope: events 70%, comments 25%, members 5% (every member row is parsed and redacted),
+// jsonb with nested objects and arrays, text[] with commas and quotes, numeric, timestamptz, text with
+// escapes and non-ASCII; plus rows of another account that the queries must skip.
 const schema = `
 create table accounts (account_id text primary key, name text not null, settings jsonb not null);
 create table members (account_id text not null references accounts, member_id bigint not null, email text not null,
@@ -46,11 +71,11 @@ create index on events (account_id); create index on comments (account_id); crea
 `;
 
 function manifest() {
-  const table = (name, alias, orderBy) => ({
+  const table = (name, alias) => ({
     name,
     alias,
     from: `${name} ${alias} join graph_keys g on g.account_id = ${alias}.account_id`,
-    orderBy,
+    orderBy: `${alias}.${primaryKeys[name]}`,
     deletePredicate: 't.account_id = g.account_id',
   });
   return {
@@ -61,13 +86,8 @@ function manifest() {
       prodDatabaseUrlEnv: 'BENCH_PROD_DATABASE_URL',
       replayDatabaseUrlEnv: 'BENCH_REPLAY_DATABASE_URL',
       graphEdges: [],
-      tableOrder: ['accounts', 'members', 'events', 'comments'],
-      tables: [
-        table('accounts', 'a', 'a.account_id'),
-        table('members', 'm', 'm.member_id'),
-        table('events', 'e', 'e.id'),
-        table('comments', 'c', 'c.id'),
-      ],
+      tableOrder: tables,
+      tables: [table('accounts', 'a'), table('members', 'm'), table('events', 'e'), table('comments', 'c')],
     },
     redactionRules: [{ table: 'members', fields: ['email'], action: 'hash', prefix: 'member-' }],
   };
@@ -84,28 +104,27 @@ async function seed(client, n) {
   await client.query(
     `insert into members select 'acct-1', i, 'member' || i || '@example.com', array['agent', 'role "' || (i % 7) || '"'],
        jsonb_build_object('bio', E'line1\\nline2\\t' || i, 'prefs', jsonb_build_object('theme', 'dark', 'n', i)),
-       now() - (i || ' minutes')::interval from generate_series(1, $1) i`,
+       timestamptz '2026-01-01' - (i || ' minutes')::interval from generate_series(1, $1) i`,
     [members],
   );
   await client.query(
     `insert into events select i, 'acct-1', 1 + i % $2, 'kind_' || (i % 13),
        jsonb_build_object('i', i, 'text', 'some "quoted" text ü ' || md5(i::text), 'nested', jsonb_build_object('a', array[i, i + 1], 'ok', i % 2 = 0)),
-       array['t' || (i % 5), 'tag,with,commas'], (i % 10000) / 100.0, now() - (i || ' seconds')::interval
+       array['t' || (i % 5), 'tag,with,commas'], (i % 10000) / 100.0, timestamptz '2026-01-01' - (i || ' seconds')::interval
      from generate_series(1, $1) i`,
     [events, members],
   );
   await client.query(
-    `insert into comments select i, 1 + i % $2, 'acct-1', 'comment ' || i || E' with \\\\ backslash and emoji 🚀 ' || md5(i::text), now()
-     from generate_series(1, $1) i`,
+    `insert into comments select i, 1 + i % $2, 'acct-1', 'comment ' || i || E' with \\\\ backslash and emoji 🚀 ' || md5(i::text),
+       timestamptz '2026-01-01' from generate_series(1, $1) i`,
     [comments, events],
   );
-  // Noise outside the scope, so the queries have to select.
   await client.query(
     `insert into events select 100000000 + i, 'acct-2', 1, 'x', '{}', '{}', 0, now() from generate_series(1, $1) i`,
     [Math.floor(n * 0.2)],
   );
-  await client.query('analyze');
-  return { members, events, comments, accounts: 1 };
+  await client.query('vacuum analyze');
+  return { accounts: 1, members, events, comments };
 }
 
 async function connect(url) {
@@ -120,136 +139,204 @@ async function timed(fn) {
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
 }
 
-/** Raw export: COPY of each table's row JSON text to one file — the physical limit for export. */
+async function fsyncFile(file) {
+  const handle = await open(file, 'r+');
+  await handle.sync();
+  await handle.close();
+}
+
+/** Raw export: each table's row JSON via COPY into one file, fsync'd — the physical limit for export. */
 async function rawExport(url, file) {
   const client = await connect(url);
-  const out = createWriteStream(file);
   try {
-    for (const t of ['accounts', 'members', 'events', 'comments']) {
-      const stream = client.query(
-        copyStreams.to(
-          `copy (select to_jsonb(x)::text from ${t} x where x.account_id = 'acct-1' order by 1) to stdout`,
-        ),
-      );
-      await pipeline(stream, out, { end: false });
+    const out = createWriteStream(file);
+    for (const t of tables) {
+      const sql = `copy (select to_jsonb(x)::text from ${t} x where x.account_id = 'acct-1' order by x.${primaryKeys[t]}) to stdout`;
+      await pipeline(client.query(copyStreams.to(sql)), out, { end: false });
     }
+    await new Promise((resolve, reject) => out.end((error) => (error ? reject(error) : resolve())));
+    await fsyncFile(file);
   } finally {
-    out.end();
     await client.end();
   }
   return (await stat(file)).size;
 }
 
-/** Raw load: native COPY text of the same rows into the empty schema — the physical limit for loading. */
-async function rawLoad(sourceUrl, targetUrl, dir) {
-  const source = await connect(sourceUrl);
+/** Native COPY text of the in-scope rows, one file per table (not timed). */
+async function dumpNative(url, dir) {
+  const client = await connect(url);
   const files = {};
-  for (const t of ['accounts', 'members', 'events', 'comments']) {
+  for (const t of tables) {
     files[t] = join(dir, `${t}.copy`);
     await pipeline(
-      source.query(copyStreams.to(`copy (select * from ${t} where account_id = 'acct-1') to stdout`)),
+      client.query(copyStreams.to(`copy (select * from ${t} where account_id = 'acct-1') to stdout`)),
       createWriteStream(files[t]),
     );
   }
-  await source.end();
-  const target = await connect(targetUrl);
-  const { createReadStream } = await import('node:fs');
-  const result = await timed(async () => {
-    await target.query('begin');
-    for (const t of ['accounts', 'members', 'events', 'comments']) {
-      await pipeline(createReadStream(files[t]), target.query(copyStreams.from(`copy ${t} from stdin`)));
-    }
-    await target.query('commit');
-  });
-  await target.query('truncate accounts, members, events, comments');
-  await target.end();
-  return result.seconds;
+  await client.end();
+  return files;
 }
 
-/** Runs the built CLI, sampling its peak RSS (VmHWM) from /proc. */
-function runCli(cliArgs, env) {
+/** Raw load: native COPY of the same rows into the empty schema, one transaction. */
+async function rawLoad(url, files) {
+  const client = await connect(url);
+  try {
+    return (
+      await timed(async () => {
+        await client.query('begin');
+        for (const t of tables) {
+          await pipeline(createReadStream(files[t]), client.query(copyStreams.from(`copy ${t} from stdin`)));
+        }
+        await client.query('commit');
+      })
+    ).seconds;
+  } finally {
+    await client.end();
+  }
+}
+
+async function resetTarget(url) {
+  const client = await connect(url);
+  await client.query(`truncate ${tables.join(', ')}`);
+  await client.query('checkpoint');
+  await client.end();
+}
+
+async function checkpoint(url) {
+  const client = await connect(url);
+  await client.query('checkpoint');
+  await client.end();
+}
+
+/** Runs the built CLI; peak RSS comes from getrusage in the process itself (bench/rss-probe.js). */
+function runCli(cliArgs, env, work) {
+  const rssFile = join(work, `rss-${process.hrtime.bigint()}`);
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, [join(root, 'bin/run.js'), ...cliArgs], {
-      env: { ...process.env, ...env },
+    const child = spawn(process.execPath, ['--import', probe, cli, ...cliArgs], {
+      env: { ...process.env, ...env, REPLAY_ENV_BENCH_RSS_FILE: rssFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let peakKb = 0;
     let stderr = '';
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const sample = async () => {
-      try {
-        const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-        const match = /VmHWM:\s+(\d+) kB/.exec(status);
-        if (match) peakKb = Math.max(peakKb, Number(match[1]));
-      } catch {
-        /* process gone */
-      }
-    };
-    const timer = setInterval(sample, 25);
     child.on('error', reject);
     child.on('exit', async (code) => {
-      clearInterval(timer);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      if (code !== 0)
+      if (code !== 0) {
         reject(
           new Error(
             `replay-env ${cliArgs[0]} exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
           ),
         );
-      else resolve({ seconds, peakMb: peakKb / 1024, stdout });
+        return;
+      }
+      const peakKb = Number(await readFile(rssFile, 'utf8').catch(() => 'NaN'));
+      await rm(rssFile, { force: true });
+      resolve({ seconds, peakMb: peakKb / 1024, result: JSON.parse(stdout) });
     });
   });
 }
 
-async function main() {
-  const external = process.env.REPLAY_ENV_BENCH_DATABASE_URL;
-  const server = external
-    ? undefined
-    : await startEmbeddedPostgres({
-        settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_wal_size: '4GB' },
-      });
-  const admin = external ? DatabaseUrl.parse(external) : server.adminUrl;
-  const work = await mkdtemp(join(tmpdir(), 'replay-env-bench-'));
-  try {
-    const adminClient = await connect(admin);
-    await adminClient.query('drop database if exists bench_source with (force)');
-    await adminClient.query('drop database if exists bench_replay with (force)');
-    await adminClient.query('create database bench_source');
-    await adminClient.query('create database bench_replay');
-    await adminClient.end();
-    const sourceUrl = admin.withDatabase('bench_source');
-    const replayUrl = admin.withDatabase('bench_replay');
-    process.stderr.write(`seeding ${totalRows.toLocaleString()} rows in scope …\n`);
-    const source = await connect(sourceUrl);
-    const counts = await seed(source, totalRows);
-    await source.end();
-    const replay = await connect(replayUrl);
-    await replay.query(schema);
-    await replay.end();
-    const manifestPath = join(work, 'bench.json');
-    await writeFile(manifestPath, JSON.stringify(manifest(), null, 2));
-    const env = {
-      BENCH_PROD_DATABASE_URL: sourceUrl.connectionString(),
-      BENCH_REPLAY_DATABASE_URL: replayUrl.connectionString(),
-    };
-    const rows = [];
+/** Wall time of short commands: median and best of `runs`. */
+async function startup(runs) {
+  const run = promisify(execFile);
+  const cases = [
+    ["node -e ''", ['-e', '']],
+    ['replay-env --help', [cli, '--help']],
+    [
+      'replay-env playbook --app teamdesk.yaml',
+      [cli, 'playbook', '--app', join(root, 'config/apps/teamdesk.yaml')],
+    ],
+    [
+      'replay-env export-postgres --dry-run-sql',
+      [
+        cli,
+        'export-postgres',
+        '--app',
+        join(root, 'config/apps/teamdesk.yaml'),
+        '--subject',
+        'tenant_id=acme',
+        '--subject',
+        'user_id=ada',
+        '--dry-run-sql',
+      ],
+    ],
+  ];
+  const out = [];
+  for (const [label, argv] of cases) {
+    const samples = [];
+    for (let i = 0; i < runs; i++) {
+      const { seconds } = await timed(() => run(process.execPath, argv, { cwd: root, maxBuffer: 1 << 24 }));
+      samples.push(seconds * 1000);
+    }
+    samples.sort((a, b) => a - b);
+    out.push({ command: label, medianMs: samples[Math.floor(samples.length / 2)], bestMs: samples[0] });
+  }
+  return out;
+}
 
-    process.stderr.write('raw COPY export …\n');
+function summarize(step, samples, extra = {}) {
+  const seconds = samples.map((s) => s.seconds);
+  const peaks = samples.map((s) => s.peakMb).filter((v) => v !== undefined && !Number.isNaN(v));
+  return {
+    step,
+    best: Math.min(...seconds),
+    worst: Math.max(...seconds),
+    samples: seconds,
+    peakMb: peaks.length > 0 ? Math.max(...peaks) : null,
+    ...extra,
+  };
+}
+
+async function benchSize(admin, totalRows, work) {
+  const adminClient = await connect(admin);
+  for (const db of ['bench_source', 'bench_replay']) {
+    await adminClient.query(`drop database if exists ${db} with (force)`);
+    await adminClient.query(`create database ${db}`);
+  }
+  await adminClient.end();
+  const sourceUrl = admin.withDatabase('bench_source');
+  const replayUrl = admin.withDatabase('bench_replay');
+  process.stderr.write(`seeding ${totalRows.toLocaleString('en-US')} rows in scope …\n`);
+  const source = await connect(sourceUrl);
+  const counts = await seed(source, totalRows);
+  await source.end();
+  const replay = await connect(replayUrl);
+  await replay.query(schema);
+  await replay.end();
+  const manifestPath = join(work, 'bench.json');
+  await writeFile(manifestPath, JSON.stringify(manifest(), null, 2));
+  const env = {
+    BENCH_PROD_DATABASE_URL: sourceUrl.connectionString(),
+    BENCH_REPLAY_DATABASE_URL: replayUrl.connectionString(),
+  };
+  const native = await dumpNative(sourceUrl, work);
+  let nativeBytes = 0;
+  for (const file of Object.values(native)) nativeBytes += (await stat(file)).size;
+  const capsule = join(work, 'capsule.json');
+  const samples = {
+    rawExport: [],
+    export: [],
+    rawLoad: [],
+    ...Object.fromEntries(strategies.map((s) => [s, []])),
+  };
+  let rawBytes = 0;
+  let capsuleBytes = 0;
+  let exportPhases;
+  const materializePhases = {};
+  for (let rep = 1; rep <= repeat; rep++) {
+    process.stderr.write(`[${rep}/${repeat}] raw COPY export …\n`);
+    await checkpoint(sourceUrl);
     const raw = await timed(() => rawExport(sourceUrl, join(work, 'raw.jsonl')));
-    const rawBytes = raw.value;
-    rows.push({
-      step: 'raw COPY TO (row JSON)',
-      seconds: raw.seconds,
-      bytes: rawBytes,
-      peakMb: null,
-      ratio: 1,
-    });
+    rawBytes = raw.value;
+    samples.rawExport.push({ seconds: raw.seconds });
+    await rm(join(work, 'raw.jsonl'));
 
-    process.stderr.write('replay-env export-postgres …\n');
-    const capsule = join(work, 'capsule.json');
+    process.stderr.write(`[${rep}/${repeat}] export-postgres …\n`);
+    await rm(capsule, { force: true });
+    await checkpoint(sourceUrl);
     const exp = await runCli(
       [
         'export-postgres',
@@ -261,33 +348,26 @@ async function main() {
         '36500',
         '--out',
         capsule,
+        '--redaction',
+        args.redaction,
+        '--json',
+        '--profile',
+        ...exportExtra,
       ],
       env,
+      work,
     );
-    const capsuleBytes = (await stat(capsule)).size;
-    rows.push({
-      step: 'export-postgres',
-      seconds: exp.seconds,
-      bytes: capsuleBytes,
-      peakMb: exp.peakMb,
-      ratio: raw.seconds / exp.seconds,
-    });
+    capsuleBytes = (await stat(capsule)).size;
+    exportPhases = exp.result.phases;
+    samples.export.push(exp);
 
-    process.stderr.write('raw COPY load …\n');
-    const rawLoadSeconds = await rawLoad(sourceUrl, replayUrl, work);
-    rows.push({
-      step: 'raw COPY FROM (native text)',
-      seconds: rawLoadSeconds,
-      bytes: null,
-      peakMb: null,
-      ratio: 1,
-    });
+    process.stderr.write(`[${rep}/${repeat}] raw COPY load …\n`);
+    await resetTarget(replayUrl);
+    samples.rawLoad.push({ seconds: await rawLoad(replayUrl, native) });
 
     for (const strategy of strategies) {
-      process.stderr.write(`replay-env materialize-postgres --load-strategy ${strategy} …\n`);
-      const target = await connect(replayUrl);
-      await target.query('truncate accounts, members, events, comments');
-      await target.end();
+      process.stderr.write(`[${rep}/${repeat}] materialize-postgres --load-strategy ${strategy} …\n`);
+      await resetTarget(replayUrl);
       const mat = await runCli(
         [
           'materialize-postgres',
@@ -297,47 +377,120 @@ async function main() {
           capsule,
           '--load-strategy',
           strategy,
-          '--chunk-size',
-          '5000',
+          '--json',
+          ...materializeExtra,
         ],
         env,
+        work,
       );
-      rows.push({
-        step: `materialize-postgres (${strategy})`,
-        seconds: mat.seconds,
-        bytes: null,
-        peakMb: mat.peakMb,
-        ratio: rawLoadSeconds / mat.seconds,
-      });
+      if (mat.result.verified !== true) throw new Error(`materialize (${strategy}) did not verify`);
+      materializePhases[strategy] = mat.result.phases;
+      samples[strategy].push(mat);
     }
+  }
+  if (args['keep-capsule'])
+    await pipeline(createReadStream(capsule), createWriteStream(args['keep-capsule']));
+  await rm(capsule, { force: true });
+  for (const file of Object.values(native)) await rm(file, { force: true });
 
-    const result = {
-      date: new Date().toISOString(),
-      rowsInScope: totalRows,
-      counts,
-      node: process.version,
-      results: rows,
-    };
-    printTable(result);
-    const outFile = args.out ?? join(root, 'bench', 'results', `bench-${totalRows}.json`);
+  // Ratios pair each tool run with the raw run of the same repetition (same background conditions).
+  const paired = (rawSamples, toolSamples) => {
+    const ratios = toolSamples.map((s, i) => rawSamples[i].seconds / s.seconds);
+    return { ratioBest: Math.max(...ratios), ratioWorst: Math.min(...ratios) };
+  };
+  const steps = [
+    summarize('raw COPY TO (row JSON → file)', samples.rawExport, { bytes: rawBytes }),
+    summarize(`export-postgres (${args.redaction})`, samples.export, {
+      bytes: capsuleBytes,
+      ...paired(samples.rawExport, samples.export),
+      phases: exportPhases,
+    }),
+    summarize('raw COPY FROM (native text)', samples.rawLoad, { bytes: nativeBytes }),
+    ...strategies.map((strategy) =>
+      summarize(`materialize-postgres (${strategy})`, samples[strategy], {
+        bytes: capsuleBytes,
+        ...paired(samples.rawLoad, samples[strategy]),
+        phases: materializePhases[strategy],
+      }),
+    ),
+  ];
+  return { rowsInScope: totalRows, counts, steps };
+}
+
+async function main() {
+  const external = process.env.REPLAY_ENV_BENCH_DATABASE_URL;
+  const server = external
+    ? undefined
+    : await startEmbeddedPostgres({
+        settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_wal_size: '8GB' },
+      });
+  const admin = external ? DatabaseUrl.parse(external) : server.adminUrl;
+  const work = await mkdtemp(join(tmpdir(), 'replay-env-bench-'));
+  const result = {
+    date: new Date().toISOString(),
+    node: process.version,
+    repeat,
+    exportArgs: exportExtra,
+    materializeArgs: materializeExtra,
+    sizes: [],
+    startup: undefined,
+  };
+  try {
+    for (const size of sizes) {
+      result.sizes.push(await benchSize(admin, size, work));
+      printSize(result.sizes.at(-1));
+    }
+    if (!args['skip-startup']) {
+      process.stderr.write('CLI start-up …\n');
+      result.startup = await startup(Number(args['startup-runs']));
+      printStartup(result.startup);
+    }
+    const nodeBaseline = await promisify(execFile)(process.execPath, [
+      '-e',
+      'process.stdout.write(String(process.resourceUsage().maxRSS))',
+    ]);
+    result.nodeBaselinePeakMb = Number(nodeBaseline.stdout) / 1024;
+    process.stdout.write(`(a bare \`node -e\` peaks at ${result.nodeBaselinePeakMb.toFixed(0)} MB)\n`);
+    const outFile = args.out ?? join(root, 'bench', 'results', `bench-${sizes.join('-')}.json`);
     await mkdir(join(outFile, '..'), { recursive: true });
     await writeFile(outFile, `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(`\nwritten: ${outFile}\n`);
+    process.stdout.write(`written: ${outFile}\n`);
   } finally {
     await rm(work, { recursive: true, force: true });
     await server?.stop();
   }
 }
 
-function printTable(result) {
-  const n = result.rowsInScope;
-  const line = (cells) => cells.map((c, i) => String(c).padEnd([34, 10, 12, 12, 12, 10][i])).join('');
-  process.stdout.write(`\nrows in scope: ${n.toLocaleString()} (${JSON.stringify(result.counts)})\n`);
+function printSize(size) {
+  const n = size.rowsInScope;
+  const widths = [36, 15, 12, 10, 11, 12];
+  const line = (cells) =>
+    cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('');
+  process.stdout.write(
+    `\n${n.toLocaleString('en-US')} rows in scope ${JSON.stringify(size.counts)}, ${repeat} run(s) each\n`,
+  );
   process.stdout.write(`${line(['step', 'seconds', 'rows/s', 'MB/s', 'peak RSS', 'vs raw'])}\n`);
-  for (const r of result.results) {
-    const mbs = r.bytes ? (r.bytes / 1e6 / r.seconds).toFixed(1) : '';
+  for (const r of size.steps) {
+    const secs = repeat > 1 ? `${r.best.toFixed(2)}–${r.worst.toFixed(2)}` : r.best.toFixed(2);
+    const mbs = r.bytes ? (r.bytes / 1e6 / r.best).toFixed(1) : '';
+    const ratio =
+      r.ratioBest === undefined
+        ? '1'
+        : repeat > 1
+          ? `${r.ratioWorst.toFixed(2)}–${r.ratioBest.toFixed(2)}×`
+          : `${r.ratioBest.toFixed(2)}×`;
+    const peak = r.peakMb === null ? '' : `${r.peakMb.toFixed(0)} MB`;
     process.stdout.write(
-      `${line([r.step, r.seconds.toFixed(2), Math.round(n / r.seconds).toLocaleString(), mbs, r.peakMb ? `${r.peakMb.toFixed(0)} MB` : '', `${r.ratio.toFixed(2)}x`])}\n`,
+      `${line([r.step, secs, Math.round(n / r.best).toLocaleString('en-US'), mbs, peak, ratio])}\n`,
+    );
+  }
+}
+
+function printStartup(rows) {
+  process.stdout.write('\nstart-up (wall ms)          median    best\n');
+  for (const r of rows) {
+    process.stdout.write(
+      `${r.command.padEnd(44)}${r.medianMs.toFixed(0).padStart(7)}${r.bestMs.toFixed(0).padStart(8)}\n`,
     );
   }
 }

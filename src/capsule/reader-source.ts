@@ -14,7 +14,10 @@ export interface TextSource {
   file(): { bytes: number; sha256: string; compressed: boolean };
 }
 
-const chunkBytes = 1 << 20;
+// 64 KiB: decoded chunks (and the row strings split from them) then stay below V8's large-object size
+// and die young in the scavenger; 1 MiB chunks went to large-object space and let the RSS of a long
+// materialize drift past 200 MB before a major GC (docs/performance.md).
+const chunkBytes = 1 << 16;
 
 /** Whether a file starts with the gzip magic bytes (1f 8b); the name does not matter. */
 export async function isGzipFile(path: string): Promise<boolean> {
