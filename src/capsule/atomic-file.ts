@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { close, createWriteStream, fsync, open as openFd, unlinkSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -66,6 +66,33 @@ function untrack(file: string): void {
   }
 }
 
+/**
+ * Removes `.<name>.<pid>.<hex>.tmp` files beside the target whose writer process is gone. SIGKILL (and a
+ * power cut) cannot be caught, so the temporary file of a killed export survives it; the next write to
+ * the same target cleans it up (docs/safety.md). Files of a live process (a concurrent writer) stay.
+ */
+async function removeStaleTempFiles(dir: string, name: string): Promise<void> {
+  const prefix = `.${name}.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const entry of names) {
+    if (!entry.startsWith(prefix) || !entry.endsWith('.tmp')) continue;
+    const match = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(entry.slice(prefix.length));
+    if (!match || pidAlive(Number(match[1]))) continue;
+    await rm(join(dir, entry), { force: true }).catch(() => {});
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Creates the target's directory (recursively) and an exclusive temporary file beside the target. */
 export async function createAtomicFile(target: string): Promise<AtomicFile> {
   const path = resolve(target);
@@ -76,6 +103,7 @@ export async function createAtomicFile(target: string): Promise<AtomicFile> {
   track(tempPath);
   try {
     await mkdir(dir, { recursive: true });
+    await removeStaleTempFiles(dir, basename(path));
     fd = await promisify(openFd)(tempPath, 'wx', 0o600);
   } catch (error) {
     untrack(tempPath);
@@ -108,8 +136,15 @@ export async function createAtomicFile(target: string): Promise<AtomicFile> {
       if (settled) throw new Error('atomic file already committed or aborted');
       try {
         await new Promise<void>((resolvePromise, reject) => {
+          // A write that failed before commit (EFBIG/ENOSPC on the last gzip chunk) has already emitted
+          // its 'error', and end()'s callback gets the error rather than nothing: ignoring both renamed a
+          // truncated file onto the target and reported success.
+          if (stream.errored) {
+            reject(stream.errored);
+            return;
+          }
           stream.once('error', reject);
-          stream.end(() => resolvePromise());
+          stream.end((error?: Error | null) => (error ? reject(error) : resolvePromise()));
         });
         await promisify(fsync)(fd);
         await closeFd();

@@ -13,7 +13,7 @@ import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 
 import { stringify } from 'lossless-json';
 
-import { CapsuleError } from '../errors.js';
+import { FileError } from '../errors.js';
 import type { Integrity } from '../generated/capsule.js';
 import type { RowRedactor } from '../redaction/index.js';
 import { type AtomicFile, createAtomicFile } from './atomic-file.js';
@@ -248,7 +248,9 @@ class Sink {
   constructor(file: AtomicFile, gzipLevel: number | undefined) {
     this.#file = file;
     const onError = (error: Error) => {
-      this.#error ??= new CapsuleError(`cannot write ${file.path}: ${error.message}`, { cause: error });
+      // A FileError (exit 2, code file_error) like every other failed write (atomic-file, trace-file): a
+      // full disk is not a corrupt capsule (exit 6 tells agents to distrust the input capsule).
+      this.#error ??= new FileError(`cannot write ${file.path}: ${error.message}`, { cause: error });
     };
     file.stream.on('error', onError);
     if (gzipLevel === undefined) {

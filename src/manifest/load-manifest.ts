@@ -50,7 +50,8 @@ function parseText(text: string, file: string, path: string): unknown {
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
-      throw manifestError(file, [`/: not valid JSON: ${(error as Error).message}`]);
+      // V8 quotes the offending input in its message, newlines included: keep the error on one line.
+      throw manifestError(file, [`/: not valid JSON: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}`]);
     }
   }
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -63,7 +64,13 @@ function parseText(text: string, file: string, path: string): unknown {
       }),
     );
   }
-  return document.toJS() as unknown;
+  try {
+    return document.toJS() as unknown;
+  } catch (error) {
+    // Parsing succeeds but conversion can still fail (an alias to no anchor: `*x`, a ReferenceError), which
+    // surfaced as an internal error with a stack trace (found by load-manifest.property.test.ts).
+    throw manifestError(file, [`/: not valid YAML: ${(error as Error).message.split('\n')[0]!}`]);
+  }
 }
 
 function manifestError(file: string, problems: string[]): ManifestError {

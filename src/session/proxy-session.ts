@@ -62,6 +62,7 @@ export class ProxySession {
   #startupParameters: Record<string, string> = {};
   #upstream: UpstreamConnection | undefined;
   #journal: SessionJournal | undefined;
+  #journalFailed = false;
   #tracker: QueryTracker | undefined;
   #cancelKey: string | undefined;
   /** Messages a pipelining client sent right after its password, before the target was ready. */
@@ -298,7 +299,19 @@ export class ProxySession {
   }
 
   #record(type: SessionEvent['type'], data: unknown): void {
-    this.#journal?.append({ type, timestamp: new Date().toISOString(), data } as SessionEvent);
+    try {
+      this.#journal?.append({ type, timestamp: new Date().toISOString(), data } as SessionEvent);
+    } catch (error) {
+      // A failing journal write (disk full) threw out of close() as an unhandled rejection and took the
+      // whole proxy, every client's session, down with a stack trace. Report it once and keep relaying.
+      if (this.#journalFailed) return;
+      this.#journalFailed = true;
+      this.context.onEvent({
+        kind: 'protocol-error',
+        sessionId: this.id,
+        message: `session file: ${(error as Error).message}`,
+      });
+    }
   }
 
   #reject(code: string, message: string, cause?: unknown): void {
