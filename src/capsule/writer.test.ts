@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { ParsedRedactionRule } from '../manifest/index.js';
 import { createRowRedactor } from '../redaction/index.js';
-import { type CapsuleHeader, createCapsuleWriter } from './writer.js';
+import { type CapsuleHeaderInput, createCapsuleWriter } from './writer.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -21,7 +21,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const header: CapsuleHeader = {
+const header: CapsuleHeaderInput = {
   app: 'shop',
   adapter: 'postgres-subject-graph.v1',
   exportedAt: '2026-11-21T23:45:40.535064+00:00',

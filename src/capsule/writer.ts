@@ -22,7 +22,8 @@ import { frameRows, type RowFramingState } from './row-lines.js';
 export const capsuleLayout = 'replay-env/rows-per-line/v1';
 
 /** Everything before `tables`. `graph` entries are the subject keys plus `reasons`. */
-export interface CapsuleHeader {
+/** What the writer is given for the header (the reader's view of a header is `CapsuleHeader` in header.ts). */
+export interface CapsuleHeaderInput {
   app: string;
   adapter: string;
   exportedAt?: string;
@@ -93,7 +94,7 @@ const headerOrder = [
 /** Creates the temporary file and writes the header (everything up to `"tables": {`). */
 export async function createCapsuleWriter(
   target: string,
-  header: CapsuleHeader,
+  header: CapsuleHeaderInput,
   options: CapsuleWriterOptions = {},
 ): Promise<CapsuleWriter> {
   const file = await createAtomicFile(target);
@@ -209,7 +210,7 @@ export async function createCapsuleWriter(
 }
 
 /** `{` … `  "tables": {`: every header key on its own line, the graph one entry per line. */
-export function renderHeader(header: CapsuleHeader): string {
+export function renderHeader(header: CapsuleHeaderInput): string {
   const lines = ['{', '  "schemaVersion": 1,', `  "layout": ${JSON.stringify(capsuleLayout)},`];
   const line = (key: string, value: unknown) =>
     lines.push(`  ${JSON.stringify(key)}: ${JSON.stringify(value)},`);
