@@ -21,8 +21,10 @@ import { frameRows, type RowFramingState } from './row-lines.js';
 
 export const capsuleLayout = 'replay-env/rows-per-line/v1';
 
-/** Everything before `tables`. `graph` entries are the subject keys plus `reasons`. */
-/** What the writer is given for the header (the reader's view of a header is `CapsuleHeader` in header.ts). */
+/**
+ * Everything before `tables`, as given to the writer (the reader's view is `CapsuleHeader` in header.ts).
+ * `graph` entries are the subject keys plus `reasons`.
+ */
 export interface CapsuleHeaderInput {
   app: string;
   adapter: string;
