@@ -1,12 +1,13 @@
 import type pg from 'pg';
 
-import type { CapsuleReader } from '../capsule/index.js';
+import type { CapsuleReader, IntegrityStatus } from '../capsule/index.js';
 import { CapsuleError, DatabaseError } from '../errors.js';
 import type { ParsedTable } from '../manifest/index.js';
 import { readTables, type TableInfo } from '../postgres/catalog.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
 import { checkColumns, columnProblems } from './column-check.js';
+import { loadDirect } from './load-direct.js';
 import type { PreparedMaterialize } from './prepare.js';
 import {
   allStagedKeysSql,
@@ -15,6 +16,7 @@ import {
   type Sql,
   stagedKeysSql,
   stageTable,
+  targetEmptySql,
   upsertSql,
   verifySql,
 } from './sql.js';
@@ -36,6 +38,11 @@ export interface LoadOptions {
   prepared: PreparedMaterialize;
   strategy: LoadStrategy;
   chunkSize: number;
+  /**
+   * `copy` strategy: load tables that are empty after the deletes with a direct COPY (default true);
+   * false forces the staging path for every table.
+   */
+  direct?: boolean;
   /** Run deletes and upserts under EXPLAIN ANALYZE and roll everything back. */
   explain?: boolean;
   onProgress?: ((event: MaterializeProgress) => void) | undefined;
@@ -43,6 +50,10 @@ export interface LoadOptions {
 
 export interface LoadOutcome {
   rowCounts: Record<string, number>;
+  /** Integrity of the capsule as read by the load. */
+  integrity: IntegrityStatus;
+  /** Tables copied straight into the target (no staging table); see src/materialize/load-direct.ts. */
+  directCopy: string[];
   deleted: Record<string, number>;
   loaded: Record<string, number>;
   verified: boolean;
@@ -57,6 +68,15 @@ export interface LoadOutcome {
  * database exactly as it was.
  */
 export async function loadCapsule(options: LoadOptions): Promise<LoadOutcome> {
+  if (options.strategy === 'copy' && !options.explain && options.direct !== false) {
+    const outcome = await loadDirect(options);
+    if (outcome) return outcome;
+  }
+  return loadStaged(options);
+}
+
+/** The staging path: every table through a jsonb staging table and jsonb_populate_record. */
+async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
   const { client } = options;
   const phases: Record<MaterializePhase, number> = {
     stage: 0,
@@ -79,7 +99,16 @@ export async function loadCapsule(options: LoadOptions): Promise<LoadOutcome> {
       throw toError(error, sql, options.url);
     }
   };
-  const outcome: LoadOutcome = { rowCounts: {}, deleted: {}, loaded: {}, verified: false, phases, plans: [] };
+  const outcome: LoadOutcome = {
+    rowCounts: {},
+    integrity: 'counts-only',
+    directCopy: [],
+    deleted: {},
+    loaded: {},
+    verified: false,
+    phases,
+    plans: [],
+  };
   await run({ text: 'begin', values: [] });
   try {
     await run({ text: 'set constraints all deferred', values: [] });
@@ -95,6 +124,7 @@ export async function loadCapsule(options: LoadOptions): Promise<LoadOutcome> {
     });
     const summary = options.reader.summary();
     outcome.rowCounts = summary.rowCounts;
+    outcome.integrity = summary.integrity.status;
     for (const entry of staged) {
       if (entry.rows !== summary.rowCounts[entry.table]) {
         throw new CapsuleError(
@@ -150,7 +180,9 @@ export async function loadCapsule(options: LoadOptions): Promise<LoadOutcome> {
       if (item.stage.rows === 0) continue;
       if (options.explain) await run({ text: `analyze ${stageTable(item.stage.index)}`, values: [] });
       options.onProgress?.({ phase: 'upsert', table: item.table.name, rows: item.stage.rows });
-      const sql = upsertSql(item.table.name, item.stage.index, shape);
+      const targetEmpty =
+        shape.primaryKey.length > 0 && (await run(targetEmptySql(item.table.name))).rows[0].empty === true;
+      const sql = upsertSql(item.table.name, item.stage.index, { ...shape, targetEmpty });
       outcome.loaded[item.table.name] =
         (await maybeExplain(sql, `tables[${item.table.name}] upsert`)).rowCount ?? 0;
     }
@@ -162,16 +194,10 @@ export async function loadCapsule(options: LoadOptions): Promise<LoadOutcome> {
 
     options.onProgress?.({ phase: 'verify' });
     await verify(ordered, shapes, outcome, run);
-    for (const item of ordered) {
-      for (const column of infos.get(item.table.name)!.columns) {
-        if (
-          column.identity !== '' ||
-          (column.hasDefault && /^(smallint|integer|bigint)$/.test(column.type))
-        ) {
-          await run(resyncSequenceSql(item.table.name, column.name));
-        }
-      }
-    }
+    await resyncSequences(
+      ordered.map((item) => infos.get(item.table.name)!),
+      run,
+    );
     outcome.verified = true;
     endPhase('verify');
     options.onProgress?.({ phase: 'commit' });
@@ -184,13 +210,14 @@ export async function loadCapsule(options: LoadOptions): Promise<LoadOutcome> {
   }
 }
 
-interface Shape {
+export interface Shape {
   columns: string[];
   primaryKey: string[];
   overridingSystemValue: boolean;
 }
 
-async function checkAll(
+/** Checks the capsule's columns of each table against the target (throws schema_mismatch). */
+export async function checkAll(
   ordered: { table: ParsedTable; stage: StagedTable }[],
   infos: Map<string, TableInfo>,
   run: (sql: Sql) => Promise<pg.QueryResult>,
@@ -226,7 +253,8 @@ async function checkAll(
   return shapes;
 }
 
-async function verify(
+/** Every staged row is in its target table (throws materialize_verify_failed). */
+export async function verify(
   ordered: { table: ParsedTable; stage: StagedTable }[],
   shapes: Map<string, Shape>,
   outcome: LoadOutcome,
@@ -256,7 +284,8 @@ async function verify(
   }
 }
 
-function toError(error: unknown, sql: Sql, url: DatabaseUrl): Error {
+/** Maps an error of a statement to the error to report (a DatabaseError naming the statement). */
+export function toError(error: unknown, sql: Sql, url: DatabaseUrl): Error {
   if (error instanceof CapsuleError || error instanceof DatabaseError) return error;
   const label = /^\/\* (.*?) \*\//.exec(sql.text)?.[1];
   return toDatabaseError(error, {
@@ -264,4 +293,18 @@ function toError(error: unknown, sql: Sql, url: DatabaseUrl): Error {
     sql: sql.text,
     action: label ? `materialize ${label}` : 'materialize',
   });
+}
+
+/** Moves serial/identity sequences past the loaded ids. */
+export async function resyncSequences(
+  tables: readonly TableInfo[],
+  run: (sql: Sql) => Promise<pg.QueryResult>,
+): Promise<void> {
+  for (const info of tables) {
+    for (const column of info.columns) {
+      if (column.identity !== '' || (column.hasDefault && /^(smallint|integer|bigint)$/.test(column.type))) {
+        await run(resyncSequenceSql(info.name, column.name));
+      }
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { ParsedTable } from '../manifest/index.js';
-import { copyStageSql, deleteSql, insertStageChunkSql, upsertSql, verifySql } from './sql.js';
+import { copyStageSql, deleteSql, insertStageChunkSql, targetEmptySql, upsertSql, verifySql } from './sql.js';
 
 const users: ParsedTable = {
   name: 'users',
@@ -63,6 +63,30 @@ describe('materialize SQL', () => {
     expect(
       upsertSql('log', 0, { columns: ['a'], primaryKey: [], overridingSystemValue: false }).text,
     ).not.toContain('on conflict');
+  });
+
+  it('writes a plain insert into an empty target, except for do-nothing shapes', () => {
+    const shape = { columns: ['id', 'action'], primaryKey: ['id'], overridingSystemValue: false };
+    expect(upsertSql('audit_events', 2, { ...shape, targetEmpty: true }).text).toMatchInlineSnapshot(`
+      "/* tables[audit_events] upsert */ insert into "audit_events" as t ("id", "action")
+      select r."id", r."action"
+        from "replay_stage_2" s cross join lateral jsonb_populate_record(null::"audit_events", s.doc) as r"
+    `);
+    expect(upsertSql('audit_events', 2, { ...shape, targetEmpty: false }).text).toContain(
+      'on conflict ("id") do update set "action" = excluded."action"',
+    );
+    // do nothing absorbs a key repeated in the capsule; a plain insert would fail on it.
+    expect(
+      upsertSql('tags', 0, {
+        columns: ['a', 'b'],
+        primaryKey: ['a', 'b'],
+        overridingSystemValue: false,
+        targetEmpty: true,
+      }).text,
+    ).toContain('on conflict ("a", "b") do nothing');
+    expect(targetEmptySql('audit_events').text).toMatchInlineSnapshot(
+      `"/* tables[audit_events] upsert */ select not exists (select 1 from "audit_events") as empty"`,
+    );
   });
 
   it('verifies by primary key', () => {

@@ -101,6 +101,22 @@ export interface UpsertShape {
   primaryKey: readonly string[];
   /** Some written column is GENERATED ALWAYS AS IDENTITY. */
   overridingSystemValue: boolean;
+  /**
+   * The target table was empty after the deletes (see targetEmptySql): no staged row can conflict with
+   * an existing one, so a `do update` upsert is written as a plain insert, which skips the speculative
+   * insertion per row. Same outcome: a key repeated inside the capsule fails either way (unique violation
+   * instead of "cannot affect row a second time") and rolls back. Ignored for `do nothing` shapes, where
+   * the upsert silently absorbs repeated keys and a plain insert would not.
+   */
+  targetEmpty?: boolean;
+}
+
+/** Whether a target table holds no rows (checked after the deletes, before the upsert). */
+export function targetEmptySql(table: string): Sql {
+  return {
+    text: `/* tables[${table}] upsert */ select not exists (select 1 from ${quoteTable(table)}) as empty`,
+    values: [],
+  };
 }
 
 /**
@@ -121,8 +137,8 @@ export function upsertSql(table: string, index: number, shape: UpsertShape): Sql
     `select ${columns.map((column) => `r.${column}`).join(', ')}`,
     `  from ${stageTable(index)} s cross join lateral jsonb_populate_record(null::${target}, s.doc) as r`,
   ];
-  if (shape.primaryKey.length > 0) {
-    const updates = columns.filter((column) => !shape.primaryKey.map(quoteIdent).includes(column));
+  const updates = columns.filter((column) => !shape.primaryKey.map(quoteIdent).includes(column));
+  if (shape.primaryKey.length > 0 && !(shape.targetEmpty === true && updates.length > 0)) {
     lines.push(
       updates.length > 0
         ? `on conflict (${shape.primaryKey.map(quoteIdent).join(', ')}) do update set ${updates.map((column) => `${column} = excluded.${column}`).join(', ')}`

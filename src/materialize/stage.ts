@@ -30,7 +30,7 @@ export interface StagedTable {
   rows: number;
 }
 
-interface Sink {
+export interface Sink {
   push(text: string): Promise<void>;
   end(): Promise<number>;
 }
@@ -60,7 +60,10 @@ export async function stageCapsule(
         await close();
         current = await openStage(row.table, staged.length, options);
         staged.push(current);
-        sink = options.strategy === 'copy' ? copySink(client, current, options) : jsonbSink(current, options);
+        sink =
+          options.strategy === 'copy'
+            ? copySink(client, copyStageSql(current.table, current.index), current, options)
+            : jsonbSink(current, options);
       }
       await sink!.push(rewriting ? rewriteSubjectInText(row.text, options.rewrite) : row.text);
     }
@@ -80,7 +83,7 @@ export async function stageCapsule(
   return staged;
 }
 
-async function openStage(table: string, index: number, options: StageOptions): Promise<StagedTable> {
+export async function openStage(table: string, index: number, options: StageOptions): Promise<StagedTable> {
   if (!options.declared.has(table)) {
     throw new CapsuleError(`capsule table "${table}" is not declared in the manifest`, {
       code: 'capsule_table_unknown',
@@ -91,19 +94,32 @@ async function openStage(table: string, index: number, options: StageOptions): P
   return { table, index, rows: 0 };
 }
 
-function copySink(client: pg.Client, stage: StagedTable, options: StageOptions): Sink {
-  const sql = copyStageSql(stage.table, stage.index);
+/** Characters per COPY write (UTF-16 units; rows are mostly ASCII, so about as many bytes). */
+const copyBatchChars = 1 << 16;
+
+/**
+ * A COPY … FROM STDIN of row lines (`sql`), written in batches with backpressure. Also used by the direct
+ * load (src/materialize/load-direct.ts), whose lines are COPY text rather than JSON.
+ */
+export function copySink(
+  client: pg.Client,
+  sql: Sql,
+  stage: Pick<StagedTable, 'table'>,
+  options: Pick<StageOptions, 'chunkSize' | 'toError' | 'onRows'>,
+): Sink {
   const stream = client.query(copyFrom(sql.text));
   let failure: unknown;
   stream.on('error', (error) => {
     failure ??= error;
   });
   let batch: string[] = [];
+  let batchChars = 0;
   let rows = 0;
   const flush = async () => {
     if (batch.length === 0) return;
     const text = `${batch.join('\n')}\n`;
     batch = [];
+    batchChars = 0;
     if (stream.write(text)) return;
     try {
       await once(stream, 'drain');
@@ -115,13 +131,20 @@ function copySink(client: pg.Client, stage: StagedTable, options: StageOptions):
     async push(text) {
       if (failure) throw options.toError(failure, sql);
       batch.push(text);
+      batchChars += text.length;
       rows++;
-      if (batch.length >= options.chunkSize) {
+      // Also bounded by size: a batch string above ~128 KB lands in V8's large-object space, which only a
+      // major GC frees, and the process's RSS grows with the capsule (docs/performance.md).
+      if (batch.length >= options.chunkSize || batchChars >= copyBatchChars) {
         await flush();
         options.onRows?.(stage.table, rows);
       }
     },
     async end() {
+      // After a server-side COPY error (e.g. a \u0000 in a row) the stream has emitted 'error' but is not
+      // destroyed: ending it again and awaiting finished() waited forever, and materialize hung with an
+      // aborted transaction open. The cleanup path calls end() a second time, so report the failure here.
+      if (failure) throw options.toError(failure, sql);
       try {
         await flush();
         stream.end();

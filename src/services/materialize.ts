@@ -33,6 +33,8 @@ export interface MaterializeOptions {
   /** Rows per jsonb chunk / per COPY write (default 1000). */
   chunkSize?: number;
   allowUnsafeTarget?: boolean;
+  /** `copy` strategy: copy tables that are empty after the deletes straight into them (default true). */
+  directCopy?: boolean;
   onProgress?: (event: MaterializeProgress) => void;
   env?: NodeJS.ProcessEnv;
 }
@@ -54,6 +56,11 @@ export interface MaterializeResult {
   /** Every capsule row is in the replay database and the capsule passed its integrity check. */
   verified: boolean;
   integrity: 'verified' | 'counts-only' | 'failed';
+  /**
+   * Tables copied straight into the replay table (`copy` strategy, table empty after the deletes); the
+   * others went through a jsonb staging table and an upsert.
+   */
+  directCopy: string[];
   durationMs: number;
   /** Milliseconds per phase (stage, check, delete, upsert, verify, commit). */
   phases: Record<MaterializePhase, number>;
@@ -98,6 +105,8 @@ async function run(
         strategy,
         chunkSize,
         explain,
+        // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
+        direct: options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
         onProgress: options.onProgress,
       }),
   );
@@ -111,7 +120,8 @@ async function run(
     deleted: outcome.deleted,
     loaded: outcome.loaded,
     verified: outcome.verified,
-    integrity: reader.summary().integrity.status,
+    integrity: outcome.integrity,
+    directCopy: outcome.directCopy,
     durationMs: Math.round(performance.now() - started),
     phases: outcome.phases,
   };

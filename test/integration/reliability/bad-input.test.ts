@@ -222,7 +222,7 @@ const brokenCapsules: Array<
     'a NUL character in a text value',
     () => lineCapsuleText({ ...base, tables: { accounts: [{ ...account, name: 'a\u0000b' }] } }),
     DatabaseError,
-    /^materialize tables\[accounts\] stage \(.*\): unsupported Unicode escape sequence \(\\u0000 cannot be converted to text\.\)$/,
+    /^materialize tables\[accounts\] stage \(.*\): unsupported Unicode escape sequence \(row 1, column doc\) \(\\u0000 cannot be converted to text\.\)$/,
   ],
 ];
 

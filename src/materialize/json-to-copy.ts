@@ -1,0 +1,370 @@
+/**
+ * Converts one capsule row (the JSON text `to_jsonb(row)` gave) into one line of PostgreSQL's COPY text
+ * format, in a single pass over the text and without building a JSON value: number spans are copied
+ * verbatim (numeric keeps its exact digits), strings are unescaped and COPY-escaped, json/jsonb values
+ * are copied as their JSON text, JSON arrays become array literals. It reproduces what
+ * `jsonb_populate_record` does with the same row; anything whose outcome it cannot reproduce exactly
+ * (an unexpected key, a number with an exponent, an object for a non-json column…) throws
+ * {@link UnsupportedRow} so the caller can use the staging path instead.
+ */
+
+/** How a target column's values are written. */
+export type CopyColumnKind =
+  /** Any scalar type read from its text (text, uuid, dates, bytea, enums, …); `numeric`: JSON numbers allowed. */
+  | { type: 'scalar'; numeric: boolean }
+  /** json/jsonb: the value's JSON text. */
+  | { type: 'json' }
+  /** An array (any dimensions) of scalars or of json/jsonb values. */
+  | { type: 'array'; element: 'scalar' | 'json'; numeric: boolean };
+
+export interface CopyColumn {
+  name: string;
+  kind: CopyColumnKind;
+}
+
+/** The row is valid but the converter cannot load it exactly as the staging path would. */
+export class UnsupportedRow extends Error {
+  constructor(
+    readonly column: string | undefined,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'UnsupportedRow';
+  }
+}
+
+/** The row is not valid JSON (or not an object). */
+export class InvalidRow extends Error {
+  constructor(
+    readonly column: string | undefined,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'InvalidRow';
+  }
+}
+
+const nullField = '\\N';
+// A raw control character is invalid JSON (jsonb_in rejects it) and would break COPY's line framing.
+// eslint-disable-next-line no-control-regex -- control characters are what this looks for
+const rawControl = /[\u0000-\u001f]/;
+const copySpecial = /[\\\n\r\t]/;
+const copySpecialAll = /[\\\n\r\t]/g;
+const copyEscapes: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const arraySpecialAll = /["\\]/g;
+
+/** Escapes a value for COPY text format: backslash, newline, carriage return, tab. */
+export function copyEscape(value: string): string {
+  return copySpecial.test(value) ? value.replace(copySpecialAll, (ch) => copyEscapes[ch]!) : value;
+}
+
+/** Quotes an array element: always double-quoted (so `NULL`, `""`, braces, commas stay data). */
+function quoteElement(value: string): string {
+  return `"${value.replace(arraySpecialAll, '\\$&')}"`;
+}
+
+/**
+ * Converts rows of one table. `columns` are the COPY column list, in order; `skipped` are keys whose
+ * values are ignored (generated columns). A key in neither stops with UnsupportedRow; a column a row
+ * lacks is NULL, as jsonb_populate_record makes it.
+ */
+export class RowConverter {
+  private readonly index = new Map<string, number>();
+  private readonly fields: string[];
+  private s = '';
+  private i = 0;
+  private column: string | undefined;
+
+  constructor(
+    private readonly columns: readonly CopyColumn[],
+    skipped: Iterable<string> = [],
+  ) {
+    columns.forEach((column, position) => this.index.set(column.name, position));
+    for (const name of skipped) this.index.set(name, -1);
+    this.fields = columns.map(() => nullField);
+  }
+
+  /** The COPY text line of a row (without the trailing newline). */
+  convert(text: string): string {
+    this.s = text;
+    this.i = 0;
+    this.column = undefined;
+    this.fields.fill(nullField);
+    if (rawControl.test(text)) this.invalid('raw control character in the row text');
+    if (text.includes('\\u0000')) throw new UnsupportedRow(undefined, '\\u0000 in the row text');
+    this.ws();
+    this.expect('{');
+    this.ws();
+    if (this.peek() === '}') {
+      this.i++;
+    } else {
+      for (;;) {
+        this.ws();
+        const key = this.string();
+        this.ws();
+        this.expect(':');
+        this.ws();
+        const position = this.index.get(key);
+        if (position === undefined) throw new UnsupportedRow(key, `key "${key}" is not a loaded column`);
+        this.column = key;
+        if (position < 0) this.skipValue();
+        else this.fields[position] = this.value(this.columns[position]!.kind);
+        this.column = undefined;
+        this.ws();
+        const next = this.s[this.i++];
+        if (next === '}') break;
+        if (next !== ',') this.invalid(`expected , or } at offset ${this.i - 1}`);
+      }
+    }
+    this.ws();
+    if (this.i !== this.s.length) this.invalid(`unexpected text after the row at offset ${this.i}`);
+    return this.fields.join('\t');
+  }
+
+  private value(kind: CopyColumnKind): string {
+    const ch = this.peek();
+    if (ch === 'n') {
+      this.literal('null');
+      return nullField;
+    }
+    if (kind.type === 'json') {
+      const start = this.i;
+      this.skipValue();
+      return copyEscape(this.s.slice(start, this.i));
+    }
+    if (ch === '"') return copyEscape(this.string());
+    if (kind.type === 'array') {
+      if (ch !== '[') throw new UnsupportedRow(this.column, 'an array column holds a non-array value');
+      return copyEscape(this.array(kind, 0));
+    }
+    if (ch === 't') return this.literal('true');
+    if (ch === 'f') return this.literal('false');
+    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) {
+      if (!kind.numeric) throw new UnsupportedRow(this.column, 'a number for a non-numeric column');
+      return this.number();
+    }
+    if (ch === '[' || ch === '{')
+      throw new UnsupportedRow(this.column, 'a JSON array/object for a scalar column');
+    return this.invalid(`unexpected character at offset ${this.i}`);
+  }
+
+  /** A JSON array as an array literal (nested arrays are dimensions, as jsonb_populate_record reads them). */
+  private array(kind: { element: 'scalar' | 'json'; numeric: boolean }, depth: number): string {
+    this.expect('[');
+    this.ws();
+    if (this.peek() === ']') {
+      this.i++;
+      if (depth > 0) throw new UnsupportedRow(this.column, 'an empty inner array');
+      return '{}';
+    }
+    let out = '{';
+    for (;;) {
+      this.ws();
+      const ch = this.peek();
+      if (ch === '[') {
+        out += this.array(kind, depth + 1);
+      } else if (ch === 'n') {
+        this.literal('null');
+        out += 'NULL';
+      } else if (kind.element === 'json') {
+        const start = this.i;
+        this.skipValue();
+        out += quoteElement(this.s.slice(start, this.i));
+      } else if (ch === '"') {
+        out += quoteElement(this.string());
+      } else if (ch === 't') {
+        out += this.literal('true');
+      } else if (ch === 'f') {
+        out += this.literal('false');
+      } else if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) {
+        if (!kind.numeric) throw new UnsupportedRow(this.column, 'a number in a non-numeric array');
+        out += this.number();
+      } else if (ch === '{') {
+        throw new UnsupportedRow(this.column, 'a JSON object in a non-json array');
+      } else {
+        this.invalid(`unexpected character at offset ${this.i}`);
+      }
+      this.ws();
+      const next = this.s[this.i++];
+      if (next === ']') return `${out}}`;
+      if (next !== ',') this.invalid(`expected , or ] at offset ${this.i - 1}`);
+      out += ',';
+    }
+  }
+
+  /** The span of a JSON number, verbatim; exponents are left to the staging path (int columns reject them). */
+  private number(): string {
+    const start = this.i;
+    const s = this.s;
+    let j = this.i;
+    if (s[j] === '-') j++;
+    const digits = j;
+    while (j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+    if (j === digits) this.invalid(`invalid number at offset ${start}`);
+    if (s[j] === '.') {
+      const fraction = ++j;
+      while (j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+      if (j === fraction) this.invalid(`invalid number at offset ${start}`);
+    }
+    if (s[j] === 'e' || s[j] === 'E') throw new UnsupportedRow(this.column, 'a number with an exponent');
+    this.i = j;
+    return s.slice(start, j);
+  }
+
+  /** A JSON string at the cursor, unescaped. */
+  private string(): string {
+    this.expect('"');
+    const s = this.s;
+    const start = this.i;
+    const end = s.indexOf('"', start);
+    if (end < 0) this.invalid('unterminated string');
+    const backslash = s.indexOf('\\', start);
+    if (backslash < 0 || backslash > end) {
+      this.i = end + 1;
+      return s.slice(start, end);
+    }
+    let out = s.slice(start, backslash);
+    let j = backslash;
+    for (;;) {
+      const ch = s[j];
+      if (ch === '"') {
+        this.i = j + 1;
+        return out;
+      }
+      if (ch === undefined) this.invalid('unterminated string');
+      if (ch !== '\\') {
+        // Copy the run up to the next quote or backslash in one slice.
+        let k = j + 1;
+        while (k < s.length && s[k] !== '"' && s[k] !== '\\') k++;
+        out += s.slice(j, k);
+        j = k;
+        continue;
+      }
+      const escape = s[j + 1];
+      switch (escape) {
+        case '"':
+        case '\\':
+        case '/':
+          out += escape;
+          j += 2;
+          break;
+        case 'b':
+          out += '\b';
+          j += 2;
+          break;
+        case 'f':
+          out += '\f';
+          j += 2;
+          break;
+        case 'n':
+          out += '\n';
+          j += 2;
+          break;
+        case 'r':
+          out += '\r';
+          j += 2;
+          break;
+        case 't':
+          out += '\t';
+          j += 2;
+          break;
+        case 'u': {
+          const code = this.hex4(j + 2);
+          j += 6;
+          if (code >= 0xd800 && code <= 0xdbff) {
+            // A high surrogate must be followed by a low one (jsonb_in rejects a lone surrogate).
+            const low = s[j] === '\\' && s[j + 1] === 'u' ? this.hex4(j + 2) : -1;
+            if (low < 0xdc00 || low > 0xdfff) this.invalid('lone Unicode surrogate in a string');
+            out += String.fromCharCode(code, low);
+            j += 6;
+          } else if (code >= 0xdc00 && code <= 0xdfff) {
+            this.invalid('lone Unicode surrogate in a string');
+          } else {
+            out += String.fromCharCode(code);
+          }
+          break;
+        }
+        default:
+          this.invalid(`invalid escape in a string at offset ${j}`);
+      }
+    }
+  }
+
+  private hex4(at: number): number {
+    const digits = this.s.slice(at, at + 4);
+    if (!/^[0-9a-fA-F]{4}$/.test(digits)) this.invalid(`invalid \\u escape at offset ${at}`);
+    return Number.parseInt(digits, 16);
+  }
+
+  /** Moves past one JSON value (its text is validated by the server when it is a json/jsonb value). */
+  private skipValue(): void {
+    const s = this.s;
+    const ch = s[this.i];
+    if (ch === '"') {
+      this.skipString();
+      return;
+    }
+    if (ch === '{' || ch === '[') {
+      let depth = 0;
+      let j = this.i;
+      for (; j < s.length; j++) {
+        const c = s.charCodeAt(j);
+        if (c === 34) {
+          this.i = j;
+          this.skipString();
+          j = this.i - 1;
+        } else if (c === 123 || c === 91) {
+          depth++;
+        } else if (c === 125 || c === 93) {
+          if (--depth === 0) break;
+        }
+      }
+      if (j >= s.length) this.invalid('unterminated object or array');
+      this.i = j + 1;
+      return;
+    }
+    let j = this.i;
+    while (j < s.length && /[-+.0-9a-zA-Z]/.test(s[j]!)) j++;
+    if (j === this.i) this.invalid(`unexpected character at offset ${this.i}`);
+    this.i = j;
+  }
+
+  private skipString(): void {
+    const s = this.s;
+    let j = this.i + 1;
+    for (;;) {
+      const end = s.indexOf('"', j);
+      if (end < 0) this.invalid('unterminated string');
+      let backslashes = 0;
+      for (let k = end - 1; s[k] === '\\'; k--) backslashes++;
+      j = end + 1;
+      if (backslashes % 2 === 0) break;
+    }
+    this.i = j;
+  }
+
+  private literal(word: 'true' | 'false' | 'null'): string {
+    if (!this.s.startsWith(word, this.i)) this.invalid(`unexpected character at offset ${this.i}`);
+    this.i += word.length;
+    return word;
+  }
+
+  private ws(): void {
+    const s = this.s;
+    let c = s.charCodeAt(this.i);
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = s.charCodeAt(++this.i);
+  }
+
+  private peek(): string | undefined {
+    return this.s[this.i];
+  }
+
+  private expect(ch: string): void {
+    if (this.s[this.i] !== ch) this.invalid(`expected ${ch} at offset ${this.i}`);
+    this.i++;
+  }
+
+  private invalid(reason: string): never {
+    throw new InvalidRow(this.column, reason);
+  }
+}

@@ -1,0 +1,321 @@
+import type pg from 'pg';
+
+import { lineLayoutId } from '../capsule/header.js';
+import { rewriteSubjectInText } from '../capsule/rewrite-subject.js';
+import { CapsuleError, DatabaseError } from '../errors.js';
+import { readTables, type TableInfo } from '../postgres/catalog.js';
+import { checkColumns, type ColumnCheck, columnProblems } from './column-check.js';
+import { type CopyTypes, directCopySql, readCopyTypes } from './copy-types.js';
+import { type CopyColumn, InvalidRow, RowConverter, UnsupportedRow } from './json-to-copy.js';
+import {
+  checkAll,
+  type LoadOptions,
+  type LoadOutcome,
+  type MaterializePhase,
+  resyncSequences,
+  type Shape,
+  toError,
+  verify,
+} from './load.js';
+import { copyStageSql, createStageSql, deleteSql, type Sql, targetEmptySql, upsertSql } from './sql.js';
+import { copySink, type Sink, type StagedTable } from './stage.js';
+
+/** The direct load cannot reproduce the staging path's result for this capsule: use the staging path. */
+class UseStaging extends Error {}
+
+interface TableLoad {
+  stage: StagedTable;
+  info: TableInfo;
+  /** Manifest load-order position. */
+  position: number;
+  sink?: Sink | undefined;
+  /** Set when the table is copied straight into the target. */
+  converter?: RowConverter;
+}
+
+/**
+ * The `copy` strategy's fast path (docs/materialize.md "Speed"). Every manifest table's graph rows are
+ * deleted first (reverse load order), then the capsule is streamed once, table by table in file order
+ * (which must be the load order, as replay-env writes it): a table that is empty (or has no primary key),
+ * whose column types the converter handles, without identity ALWAYS columns, INSERT rules or an
+ * all-key column list, gets its rows converted to COPY text on the client and copied straight into the
+ * target; any other table goes through its jsonb staging table and upsert right after its rows, as in
+ * the staging path. Same transaction, verification and sequence handling.
+ *
+ * Returns undefined (after rolling back) when the capsule needs the staging path for a reason found
+ * only while reading it: tables out of load order, a manifest table the capsule lacks, a manifest table
+ * missing from the replay database (the staging path reports it), or a row the converter cannot load
+ * exactly as jsonb_populate_record would (a key the first row lacks, a number with an exponent, …).
+ */
+export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | undefined> {
+  const { client, url } = options;
+  // Only replay-env's line layout guarantees tables in load order (the original tool's are in any order).
+  if (options.reader.header.layout !== lineLayoutId) return undefined;
+  const phases: Record<MaterializePhase, number> = {
+    stage: 0,
+    check: 0,
+    delete: 0,
+    upsert: 0,
+    verify: 0,
+    commit: 0,
+  };
+  let phaseStart = performance.now();
+  const endPhase = (phase: MaterializePhase) => {
+    const now = performance.now();
+    phases[phase] += Math.round(now - phaseStart);
+    phaseStart = now;
+  };
+  const run = async (sql: Sql): Promise<pg.QueryResult> => {
+    try {
+      return await client.query(sql.text, sql.values);
+    } catch (error) {
+      throw toError(error, sql, url);
+    }
+  };
+  const tables = options.prepared.tables;
+  const names = tables.map((table) => table.name);
+  const position = new Map(names.map((name, index) => [name, index]));
+  const outcome: LoadOutcome = {
+    rowCounts: {},
+    integrity: 'counts-only',
+    directCopy: [],
+    deleted: {},
+    loaded: {},
+    verified: false,
+    phases,
+    plans: [],
+  };
+  const sinkOptions = {
+    chunkSize: options.chunkSize,
+    toError: (error: unknown, sql: Sql) => toError(copyContext(error), sql, url),
+    onRows: (table: string, rows: number) => options.onProgress?.({ phase: 'stage' as const, table, rows }),
+  };
+  let copyTypes = new Map<string, CopyTypes>();
+  await run({ text: 'begin', values: [] });
+  let current: TableLoad | undefined;
+  // A manifest table was skipped in the file: empty, or (with a reordered manifest) still to come, in
+  // which case a foreign key to it fails before the order check can tell.
+  let skipped = false;
+  try {
+    await run({ text: 'set constraints all deferred', values: [] });
+    const infos = await readTables(client, names);
+    if (names.some((name) => !infos.has(name))) throw new UseStaging('a manifest table is missing');
+    copyTypes = await readCopyTypes(client, names);
+    endPhase('check');
+
+    for (const table of [...tables].reverse()) {
+      const sql = deleteSql(table, options.subjectKeys, options.prepared.graphKeys);
+      if (!sql) continue;
+      options.onProgress?.({ phase: 'delete', table: table.name });
+      outcome.deleted[table.name] = (await run(sql)).rowCount ?? 0;
+    }
+    endPhase('delete');
+
+    const loads: TableLoad[] = [];
+    const shapes = new Map<string, Shape>();
+    const rewriting = options.prepared.rewrite.changes.length > 0;
+    const finish = async (load: TableLoad) => {
+      if (!load.sink) return;
+      const rows = await load.sink.end();
+      load.sink = undefined;
+      if (load.converter) {
+        outcome.loaded[load.stage.table] = rows;
+        return;
+      }
+      load.stage.rows = rows;
+      // A staged table is checked and upserted right away, before the next table's rows are copied
+      // (which may reference it).
+      endPhase('stage');
+      const item = { table: tables[load.position]!, stage: load.stage };
+      const [shape] = (await checkAll([item], infos, run)).values();
+      shapes.set(load.stage.table, shape!);
+      endPhase('check');
+      options.onProgress?.({ phase: 'upsert', table: load.stage.table, rows });
+      const targetEmpty =
+        shape!.primaryKey.length > 0 && (await run(targetEmptySql(load.stage.table))).rows[0].empty === true;
+      const sql = upsertSql(load.stage.table, load.stage.index, { ...shape!, targetEmpty });
+      outcome.loaded[load.stage.table] = (await run(sql)).rowCount ?? 0;
+      endPhase('upsert');
+    };
+
+    for await (const row of options.reader.rows()) {
+      if (row.table !== current?.stage.table) {
+        if (current) await finish(current);
+        const at = position.get(row.table);
+        if (at === undefined) throw undeclared(row.table);
+        if (current && at <= current.position) throw new UseStaging('capsule tables are not in load order');
+        if (at !== (current?.position ?? -1) + 1) skipped = true;
+        current = {
+          stage: { table: row.table, index: loads.length, rows: 0 },
+          info: infos.get(row.table)!,
+          position: at,
+        };
+        loads.push(current);
+        await start(current, row.text);
+      }
+      const text = rewriting ? rewriteSubjectInText(row.text, options.prepared.rewrite) : row.text;
+      current.stage.rows++;
+      if (current.converter) {
+        let line: string;
+        try {
+          line = current.converter.convert(text);
+        } catch (error) {
+          throw rowError(error, current);
+        }
+        await current.sink!.push(line);
+      } else {
+        await current.sink!.push(text);
+      }
+    }
+    if (current) await finish(current);
+    current = undefined;
+    endPhase('stage');
+
+    const summary = options.reader.summary();
+    outcome.rowCounts = summary.rowCounts;
+    outcome.integrity = summary.integrity.status;
+    for (const table of Object.keys(summary.rowCounts)) {
+      if (!position.has(table)) throw undeclared(table);
+    }
+    // The deletes ran for every manifest table; the staging path deletes only from the capsule's.
+    if (names.some((name) => !(name in summary.rowCounts)))
+      throw new UseStaging('a manifest table is not in the capsule');
+    for (const load of loads) {
+      if (load.stage.rows !== summary.rowCounts[load.stage.table]) {
+        throw new CapsuleError(
+          `tables[${load.stage.table}]: ${load.stage.rows} rows staged, the capsule has ${summary.rowCounts[load.stage.table]}`,
+        );
+      }
+    }
+    for (const name of names) outcome.loaded[name] ??= 0;
+
+    options.onProgress?.({ phase: 'verify' });
+    const staged = loads.filter((load) => !load.converter);
+    await verify(
+      staged.map((load) => ({ table: tables[load.position]!, stage: load.stage })),
+      shapes,
+      outcome,
+      run,
+    );
+    const problems = loads
+      .filter((load) => load.converter && outcome.loaded[load.stage.table] !== load.stage.rows)
+      .map(
+        (load) =>
+          `tables[${load.stage.table}]: ${outcome.loaded[load.stage.table]} of ${load.stage.rows} capsule rows are in the replay table`,
+      );
+    if (problems.length > 0) {
+      throw new CapsuleError(`materialize verification failed: ${problems.join('; ')}`, {
+        code: 'materialize_verify_failed',
+      });
+    }
+    await resyncSequences(
+      names.map((name) => infos.get(name)!),
+      run,
+    );
+    outcome.verified = true;
+    outcome.directCopy = loads.filter((load) => load.converter).map((load) => load.stage.table);
+    endPhase('verify');
+    options.onProgress?.({ phase: 'commit' });
+    await run({ text: 'commit', values: [] });
+    endPhase('commit');
+    return outcome;
+  } catch (error) {
+    // A COPY in flight must be ended before the connection can roll back.
+    await current?.sink?.end().catch(() => {});
+    await client.query('rollback').catch(() => {});
+    if (error instanceof UseStaging) return undefined;
+    if (skipped && error instanceof DatabaseError && error.sqlState === '23503') return undefined;
+    throw error;
+  }
+
+  /** Decides, at a table's first row, between a direct COPY and the staging table. */
+  async function start(load: TableLoad, firstRow: string): Promise<void> {
+    // Only the keys are needed (numbers may lose digits here; they are never used).
+    const keys = Object.keys(JSON.parse(firstRow) as object);
+    const check = checkColumns(keys, load.info);
+    const problems = columnProblems(check);
+    if (problems.length > 0) {
+      throw new DatabaseError(`the capsule does not fit the replay database: ${problems.join('; ')}`, {
+        code: 'schema_mismatch',
+        hint: 'migrate the replay database to the schema the capsule was exported from',
+      });
+    }
+    const columns = directColumns(load.info, check, copyTypes.get(load.stage.table));
+    const direct =
+      columns !== undefined &&
+      (load.info.primaryKey.length === 0 ||
+        (await run(targetEmptySql(load.stage.table))).rows[0].empty === true);
+    if (direct) {
+      load.converter = new RowConverter(columns, check.generatedSkipped);
+      const sql = directCopySql(
+        load.stage.table,
+        columns.map((column) => column.name),
+      );
+      load.sink = copySink(client, sql, load.stage, sinkOptions);
+      return;
+    }
+    await run(createStageSql(load.stage.table, load.stage.index));
+    load.sink = copySink(client, copyStageSql(load.stage.table, load.stage.index), load.stage, sinkOptions);
+  }
+}
+
+/**
+ * The columns of a direct COPY (the capsule's writable columns with their conversions), or undefined
+ * when the table needs the staging path: a type the converter does not handle, identity ALWAYS columns
+ * (COPY cannot override them), INSERT rules (COPY bypasses them), or only key columns (the upsert's
+ * `do nothing` absorbs keys repeated in the capsule; COPY would fail on them).
+ */
+export function directColumns(
+  info: TableInfo,
+  check: ColumnCheck,
+  types: CopyTypes | undefined,
+): CopyColumn[] | undefined {
+  if (!types || types.insertRules || check.overridingSystemValue || check.writable.length === 0)
+    return undefined;
+  if (info.primaryKey.length > 0 && check.writable.every((column) => info.primaryKey.includes(column)))
+    return undefined;
+  const columns: CopyColumn[] = [];
+  for (const name of check.writable) {
+    const kind = types.columns.get(name);
+    if (!kind) return undefined;
+    columns.push({ name, kind });
+  }
+  return columns;
+}
+
+function undeclared(table: string): CapsuleError {
+  return new CapsuleError(`capsule table "${table}" is not declared in the manifest`, {
+    code: 'capsule_table_unknown',
+    hint: 'add it to postgres.tables (with a deletePredicate), or use the manifest the capsule was exported with',
+  });
+}
+
+/** A conversion failure as the error to report (or the signal to use the staging path). */
+function rowError(error: unknown, load: TableLoad): Error {
+  if (error instanceof UnsupportedRow) return new UseStaging(error.message);
+  if (error instanceof InvalidRow) {
+    const column = error.column === undefined ? '' : `, column ${error.column}`;
+    return new CapsuleError(
+      `tables[${load.stage.table}] row ${load.stage.rows}${column}: invalid JSON: ${error.message}`,
+      { code: 'capsule_corrupt' },
+    );
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Adds the row number and column of a failed COPY (the server's `COPY t, line N, column c` context) to
+ * its message, so "invalid input syntax for type uuid" says which capsule row it was.
+ */
+export function copyContext(error: unknown): unknown {
+  const where = (error as { where?: unknown } | undefined)?.where;
+  const message = (error as { message?: unknown } | undefined)?.message;
+  if (typeof where !== 'string' || typeof message !== 'string') return error;
+  const match = /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(where);
+  if (!match) return error;
+  const column = match[2] ? `, column ${match[2]}` : '';
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(error) as object) as object, error, {
+    message: `${message} (row ${match[1]}${column})`,
+  });
+  return copy;
+}
