@@ -1,5 +1,3 @@
-import type pg from 'pg';
-
 import { lineLayoutId } from '../capsule/header.js';
 import { rewriteSubjectInText } from '../capsule/rewrite-subject.js';
 import { CapsuleError, DatabaseError } from '../errors.js';
@@ -11,12 +9,12 @@ import {
   checkAll,
   type LoadOptions,
   type LoadOutcome,
-  type MaterializePhase,
   resyncSequences,
   type Shape,
   toError,
   verify,
 } from './load.js';
+import { phaseTimer, statementRunner } from './load-session.js';
 import { copyStageSql, createStageSql, deleteSql, type Sql, targetEmptySql, upsertSql } from './sql.js';
 import { copySink, type Sink, type StagedTable } from './stage.js';
 
@@ -51,27 +49,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
   const { client, url } = options;
   // Only replay-env's line layout guarantees tables in load order (the original tool's are in any order).
   if (options.reader.header.layout !== lineLayoutId) return undefined;
-  const phases: Record<MaterializePhase, number> = {
-    stage: 0,
-    check: 0,
-    delete: 0,
-    upsert: 0,
-    verify: 0,
-    commit: 0,
-  };
-  let phaseStart = performance.now();
-  const endPhase = (phase: MaterializePhase) => {
-    const now = performance.now();
-    phases[phase] += Math.round(now - phaseStart);
-    phaseStart = now;
-  };
-  const run = async (sql: Sql): Promise<pg.QueryResult> => {
-    try {
-      return await client.query(sql.text, sql.values);
-    } catch (error) {
-      throw toError(error, sql, url);
-    }
-  };
+  const { phases, end: endPhase } = phaseTimer();
+  const run = statementRunner(client, url, toError);
   const tables = options.prepared.tables;
   const names = tables.map((table) => table.name);
   const position = new Map(names.map((name, index) => [name, index]));

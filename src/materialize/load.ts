@@ -8,6 +8,7 @@ import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
 import { checkColumns, columnProblems } from './column-check.js';
 import { loadDirect } from './load-direct.js';
+import { type MaterializePhase, phaseTimer, statementRunner } from './load-session.js';
 import type { PreparedMaterialize } from './prepare.js';
 import {
   allStagedKeysSql,
@@ -22,7 +23,7 @@ import {
 } from './sql.js';
 import { type LoadStrategy, stageCapsule, type StagedTable } from './stage.js';
 
-export type MaterializePhase = 'stage' | 'check' | 'delete' | 'upsert' | 'verify' | 'commit';
+export type { MaterializePhase } from './load-session.js';
 
 export interface MaterializeProgress {
   phase: MaterializePhase;
@@ -78,27 +79,8 @@ export async function loadCapsule(options: LoadOptions): Promise<LoadOutcome> {
 /** The staging path: every table through a jsonb staging table and jsonb_populate_record. */
 async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
   const { client } = options;
-  const phases: Record<MaterializePhase, number> = {
-    stage: 0,
-    check: 0,
-    delete: 0,
-    upsert: 0,
-    verify: 0,
-    commit: 0,
-  };
-  let phaseStart = performance.now();
-  const endPhase = (phase: MaterializePhase) => {
-    const now = performance.now();
-    phases[phase] = Math.round(now - phaseStart);
-    phaseStart = now;
-  };
-  const run = async (sql: Sql): Promise<pg.QueryResult> => {
-    try {
-      return await client.query(sql.text, sql.values);
-    } catch (error) {
-      throw toError(error, sql, options.url);
-    }
-  };
+  const { phases, end: endPhase } = phaseTimer();
+  const run = statementRunner(client, options.url, toError);
   const outcome: LoadOutcome = {
     rowCounts: {},
     integrity: 'counts-only',
