@@ -114,6 +114,14 @@ describe('buildTableQuery / buildTableCopy', () => {
     expect(text).not.toContain('order by');
   });
 
+  it('tells the planner how many graph keys there are, when known', () => {
+    const orders = manifest.postgres.tables[1]!;
+    expect(buildTableQuery(manifest, orders, { graphSize: 3 }).text).toContain(
+      `from jsonb_to_recordset(current_setting('replay.graph_keys')::jsonb) as g("shop_id" text, "customer_id" text)\n  limit 3\n)`,
+    );
+    expect(buildTableQuery(manifest, orders).text).not.toContain('limit');
+  });
+
   it('wraps in a COPY whose CSV delimiter and quote never occur in JSON text', () => {
     expect(wrapInCopy({ text: 'select 1' }).text).toMatchInlineSnapshot(`
       "copy (

@@ -115,10 +115,14 @@ export function buildGraphQuery(manifest: ParsedManifest, subject: Subject, sinc
  * /* tables[orders].orderBy *\/
  * o.id
  */
-export function buildTableQuery(manifest: ParsedManifest, table: ParsedTable): { text: string } {
+export function buildTableQuery(
+  manifest: ParsedManifest,
+  table: ParsedTable,
+  options: TableQueryOptions = {},
+): { text: string } {
   const label = `tables[${table.name}]`;
   const parts = [
-    settingsCtes(manifest.subjectKeys),
+    settingsCtes(manifest.subjectKeys, options.graphSize),
     `select (\n/* ${label}.rowSql */\n${table.rowSql}\n)::jsonb::text`,
     `from\n/* ${label}.from */\n${table.from}`,
   ];
@@ -127,8 +131,18 @@ export function buildTableQuery(manifest: ParsedManifest, table: ParsedTable): {
   return { text: parts.join('\n') };
 }
 
+export interface TableQueryOptions {
+  /**
+   * Number of graph keys, when known (the export knows it; doctor and --dry-run-sql do not). It becomes a
+   * `limit` on graph_keys: the planner otherwise assumes a function returns 100 rows, and for the usual
+   * handful of subjects picks a hash join over a sequential scan plus an on-disk sort on production
+   * instead of index lookups (measured: 116 MB spilled for 700,000 rows without it, none with it).
+   */
+  graphSize?: number;
+}
+
 /** The `params` and `graph_keys` CTEs, rebuilt from the transaction-local settings. */
-function settingsCtes(subjectKeys: readonly string[]): string {
+function settingsCtes(subjectKeys: readonly string[], graphSize?: number): string {
   const cols = subjectKeys.map(quoteIdent);
   const typed = cols.map((col) => `${col} text`).join(', ');
   return [
@@ -139,6 +153,7 @@ function settingsCtes(subjectKeys: readonly string[]): string {
     `graph_keys as (`,
     `  select ${cols.map((col) => `g.${col}`).join(', ')}`,
     `  from jsonb_to_recordset(current_setting('${graphKeysSetting}')::jsonb) as g(${typed})`,
+    ...(graphSize === undefined ? [] : [`  limit ${Math.max(0, Math.floor(graphSize))}`]),
     `)`,
   ].join('\n');
 }
@@ -154,8 +169,12 @@ export function wrapInCopy(select: { text: string }): { text: string } {
 }
 
 /** buildTableQuery wrapped in COPY: what the export streams. */
-export function buildTableCopy(manifest: ParsedManifest, table: ParsedTable): { text: string } {
-  return wrapInCopy(buildTableQuery(manifest, table));
+export function buildTableCopy(
+  manifest: ParsedManifest,
+  table: ParsedTable,
+  options: TableQueryOptions = {},
+): { text: string } {
+  return wrapInCopy(buildTableQuery(manifest, table, options));
 }
 
 /**

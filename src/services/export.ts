@@ -117,7 +117,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       await copyTableTo(
         client,
         url,
-        buildTableCopy(manifest, table).text,
+        buildTableCopy(manifest, table, { graphSize: graph.entries.length }).text,
         destination,
         `export: table ${table.name}`,
       );
@@ -230,7 +230,7 @@ export async function explainExport(options: {
     await applySessionSettings(client, url, manifest, subject, graph);
     const tables: ExplainResult['tables'] = [];
     for (const table of manifest.postgres.tables) {
-      const sql = buildTableQuery(manifest, table).text;
+      const sql = buildTableQuery(manifest, table, { graphSize: graph.entries.length }).text;
       tables.push({ name: table.name, plan: await explain(client, url, sql, [], `table ${table.name}`) });
     }
     await client.query('rollback').catch(() => {});
