@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 
 import { parseJsonOutput, runCli } from '../setup/cli.js';
@@ -38,7 +39,8 @@ describe('replay-env demo', () => {
     expect(result.stdout).toMatch(/^Verdict: (continue|warn) \(run exited 0\)/m);
     expect(result.stdout).toContain('Server stopped; temporary files removed');
     const leftovers = (await readdir(tmpdir())).filter(
-      (name) => !before.has(name) && name.startsWith('replay-env-demo-'),
+      (name) =>
+        !before.has(name) && (name.startsWith('replay-env-demo-') || name.startsWith('replay-env-pg-')),
     );
     expect(leftovers).toEqual([]);
   });
@@ -64,7 +66,9 @@ describe('replay-env demo', () => {
     const dir = await mkdtemp(join(tmpdir(), 'demo-keep-'));
     const result = await runCli(['demo', '--keep', '--dir', dir, '--json']);
     expect(result.exitCode).toBe(0);
-    const demo = parseJsonOutput<DemoJson & { kept: { replayUrl: string; pid: number } }>(result.stdout);
+    const demo = parseJsonOutput<DemoJson & { kept: { replayUrl: string; pid: number; stop: string } }>(
+      result.stdout,
+    );
     expect(isAlive(demo.kept.pid)).toBe(true);
     const pg = await import('pg');
     const client = new pg.default.Client({ connectionString: demo.kept.replayUrl });
@@ -74,8 +78,10 @@ describe('replay-env demo', () => {
     );
     await client.end();
     expect(rows[0]!.n).toBe('1');
-    process.kill(demo.kept.pid, 'SIGINT');
+    // Stop it exactly as the demo told the user to.
+    await execa('bash', ['-c', demo.kept.stop]);
     for (let i = 0; i < 100 && isAlive(demo.kept.pid); i++) await new Promise((done) => setTimeout(done, 50));
     expect(isAlive(demo.kept.pid)).toBe(false);
+    expect(existsSync(dir)).toBe(false);
   });
 });
