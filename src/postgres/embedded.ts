@@ -1,9 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 import pg from 'pg';
@@ -51,12 +51,13 @@ export interface EmbeddedServerOptions {
 export async function startEmbeddedPostgres(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
   const binaries = await postgresBinaries();
   const port = options.port ?? (await freePort());
-  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'replay-env-pg-')));
+  const owner = await serverUser();
+  const dir =
+    options.dir ?? (await mkdtemp(join(await clusterParent(owner !== undefined), 'replay-env-pg-')));
   const ownsDir = options.dir === undefined;
   const dataDir = join(dir, 'pgdata');
   const logFile = join(dir, 'postgres.log');
   const password = options.password ?? randomBytes(12).toString('base64url');
-  const owner = await serverUser();
   const cleanup = async () => {
     await rm(ownsDir ? dir : dataDir, { recursive: true, force: true }).catch(() => {});
   };
@@ -182,6 +183,24 @@ async function postgresBinaries(): Promise<{ initdb: string; postgres: string }>
         hint: 'run npm ci, or point the command at your own server with a database URL',
       },
     );
+  }
+}
+
+/**
+ * Where cluster folders go: the temp dir, unless the server runs as another user (as root) and cannot
+ * reach it — TMPDIR inside a 0700 home, say — in which case /tmp, which every user can traverse.
+ */
+async function clusterParent(runsAsOtherUser: boolean): Promise<string> {
+  const preferred = tmpdir();
+  if (!runsAsOtherUser || (await traversableByAll(preferred))) return preferred;
+  return '/tmp';
+}
+
+async function traversableByAll(path: string): Promise<boolean> {
+  for (let current = resolve(path); ; current = dirname(current)) {
+    const mode = (await stat(current).catch(() => undefined))?.mode;
+    if (mode === undefined || (mode & 0o001) === 0) return false;
+    if (current === dirname(current)) return true;
   }
 }
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,8 +29,10 @@ function isAlive(pid: number): boolean {
 
 describe('replay-env demo', () => {
   it('runs the whole loop to a verdict and leaves nothing behind', async () => {
-    const before = new Set(await readdir(tmpdir()));
-    const result = await runCli(['demo']);
+    // Its own TMPDIR, so other tests' temp dirs (run in parallel) cannot be mistaken for leftovers.
+    const ownTmp = await mkdtemp(join(tmpdir(), 'demo-tmp-'));
+    await chmod(ownTmp, 0o755); // as root the server runs as `postgres`, which must reach its cluster here
+    const result = await runCli(['demo'], { env: { TMPDIR: ownTmp } });
     expect(result.stderr).not.toMatch(/^error:/m);
     expect(result.exitCode).toBe(0);
     for (const command of ['doctor', 'export-postgres', 'inspect', 'materialize-postgres', 'record', 'run']) {
@@ -38,11 +40,7 @@ describe('replay-env demo', () => {
     }
     expect(result.stdout).toMatch(/^Verdict: (continue|warn) \(run exited 0\)/m);
     expect(result.stdout).toContain('Server stopped; temporary files removed');
-    const leftovers = (await readdir(tmpdir())).filter(
-      (name) =>
-        !before.has(name) && (name.startsWith('replay-env-demo-') || name.startsWith('replay-env-pg-')),
-    );
-    expect(leftovers).toEqual([]);
+    expect(await readdir(ownTmp)).toEqual([]);
   });
 
   it('--json --dir keeps the files, returns one JSON document, and stops the server', async () => {
