@@ -163,3 +163,15 @@ export async function createAtomicFile(target: string): Promise<AtomicFile> {
     abort,
   };
 }
+
+/** Writes a whole text file the same way (temp beside the target, fsync, rename; mode 0600). */
+export async function writeFileAtomically(target: string, text: string): Promise<void> {
+  const file = await createAtomicFile(target);
+  try {
+    file.stream.write(text);
+  } catch (error) {
+    await file.abort();
+    throw new FileError(`cannot write ${target}: ${(error as Error).message}`, { cause: error });
+  }
+  await file.commit();
+}

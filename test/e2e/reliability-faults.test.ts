@@ -238,7 +238,7 @@ describe('a full disk (writes fail with EFBIG): one line, nothing under the targ
     ]);
     expect(result.exitCode).toBe(2);
     expect(JSON.parse(result.stdout)).toEqual({
-      error: { code: 'file_error', message: `cannot write ${trace}: EFBIG` },
+      error: { code: 'file_error', message: `cannot write ${trace}: EFBIG: file too large, write` },
     });
     expect(await readdir(join(s.dir, 'reports'))).toEqual([]);
   });
