@@ -54,7 +54,6 @@ export default class Replay extends BaseCommand<typeof Replay> {
       role: 'replay database',
     });
     const live = !this.jsonEnabled();
-    if (live) this.log(renderReplayHeader().join('\n'));
     const result = await replaySession({
       file: this.args.file,
       databaseUrl,
@@ -66,7 +65,12 @@ export default class Replay extends BaseCommand<typeof Replay> {
           .map((name) => name.trim())
           .filter(Boolean) ?? [],
       unordered: this.flags.unordered,
-      onEvent: (event) => live && this.log(scrubSecrets(renderReplayEvent(event).join('\n'))),
+      onEvent: (event) => {
+        if (!live) return;
+        // The banner waits until the file has loaded, so a malformed file gives just the error line.
+        if (event.kind === 'loaded') this.log(renderReplayHeader().join('\n'));
+        this.log(scrubSecrets(renderReplayEvent(event).join('\n')));
+      },
     });
     if (live) this.log(renderReplaySummary(result).join('\n'));
     if (!result.ok) this.setExitCode(ExitCode.replayMismatch);
