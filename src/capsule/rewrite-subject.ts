@@ -8,7 +8,14 @@ import { parse, stringify } from 'lossless-json';
  */
 export interface SubjectRewrite {
   /** Subject key → [old value, new value]; only keys whose value changes. */
-  changes: { key: string; normalizedKey: string; from: string; to: string }[];
+  changes: {
+    key: string;
+    normalizedKey: string;
+    from: string;
+    to: string;
+    /** `from` as it appears inside a JSON string literal: the per-row pre-check looks for it. */
+    needle: string;
+  }[];
 }
 
 /** Lower-case, alphanumerics only: `author_user_id` → `authoruserid`. */
@@ -26,7 +33,10 @@ export function planSubjectRewrite(
 ): SubjectRewrite {
   const changes = Object.entries(target)
     .filter(([key, to]) => subject[key] !== undefined && subject[key] !== to)
-    .map(([key, to]) => ({ key, normalizedKey: normalizeKey(key), from: subject[key]!, to }));
+    .map(([key, to]) => {
+      const from = subject[key]!;
+      return { key, normalizedKey: normalizeKey(key), from, to, needle: JSON.stringify(from).slice(1, -1) };
+    });
   return { changes };
 }
 
@@ -78,7 +88,8 @@ function isPlainObject(value: object): boolean {
  * their exact text, and re-serialised compactly.
  */
 export function rewriteSubjectInText(text: string, rewrite: SubjectRewrite): string {
-  if (!rewrite.changes.some((change) => text.includes(JSON.stringify(change.from).slice(1, -1)))) return text;
+  // Runs once per capsule row: the needles are computed once, in planSubjectRewrite.
+  if (!rewrite.changes.some((change) => text.includes(change.needle))) return text;
   const rewritten = stringify(rewriteSubjectInValue(parse(text), rewrite));
   return rewritten ?? text;
 }

@@ -7,6 +7,7 @@ import { type CopyTypes, directCopySql, readCopyTypes } from './copy-types.js';
 import { type CopyColumn, InvalidRow, RowConverter, UnsupportedRow } from './json-to-copy.js';
 import {
   checkAll,
+  emptyOutcome,
   type LoadOptions,
   type LoadOutcome,
   resyncSequences,
@@ -54,16 +55,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
   const tables = options.prepared.tables;
   const names = tables.map((table) => table.name);
   const position = new Map(names.map((name, index) => [name, index]));
-  const outcome: LoadOutcome = {
-    rowCounts: {},
-    integrity: 'counts-only',
-    directCopy: [],
-    deleted: {},
-    loaded: {},
-    verified: false,
-    phases,
-    plans: [],
-  };
+  const outcome = emptyOutcome(phases);
   const sinkOptions = {
     chunkSize: options.chunkSize,
     toError: (error: unknown, sql: Sql) => toError(copyContext(error), sql, url),

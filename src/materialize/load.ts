@@ -76,12 +76,9 @@ export async function loadCapsule(options: LoadOptions): Promise<LoadOutcome> {
   return loadStaged(options);
 }
 
-/** The staging path: every table through a jsonb staging table and jsonb_populate_record. */
-async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
-  const { client } = options;
-  const { phases, end: endPhase } = phaseTimer();
-  const run = statementRunner(client, options.url, toError);
-  const outcome: LoadOutcome = {
+/** A load's outcome before anything ran; both load paths fill it in. */
+export function emptyOutcome(phases: Record<MaterializePhase, number>): LoadOutcome {
+  return {
     rowCounts: {},
     integrity: 'counts-only',
     directCopy: [],
@@ -91,6 +88,14 @@ async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
     phases,
     plans: [],
   };
+}
+
+/** The staging path: every table through a jsonb staging table and jsonb_populate_record. */
+async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
+  const { client } = options;
+  const { phases, end: endPhase } = phaseTimer();
+  const run = statementRunner(client, options.url, toError);
+  const outcome = emptyOutcome(phases);
   await run({ text: 'begin', values: [] });
   try {
     await run({ text: 'set constraints all deferred', values: [] });

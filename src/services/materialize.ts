@@ -83,15 +83,7 @@ async function run(
   const started = performance.now();
   const { strategy, chunkSize } = defaults(options);
   const reader = await openCapsule(options.capsulePath);
-  const prepared = prepareMaterialize({
-    manifest: options.manifest,
-    header: reader.header,
-    databaseUrl: options.databaseUrl,
-    rewriteSubject: options.rewriteSubject,
-    useLocalSubject: options.useLocalSubject,
-    allowUnsafeTarget: options.allowUnsafeTarget,
-    ...(options.env ? { env: options.env } : {}),
-  });
+  const prepared = prepare(options, reader.header, options.allowUnsafeTarget);
   const outcome = await withClient(
     options.databaseUrl,
     { action: 'replay database', applicationName: 'replay-env materialize' },
@@ -165,14 +157,8 @@ export async function planMaterialize(
 ): Promise<MaterializePlan> {
   const { strategy, chunkSize } = defaults(options);
   const reader = await openCapsule(options.capsulePath);
-  const prepared = prepareMaterialize({
-    manifest: options.manifest,
-    header: reader.header,
-    databaseUrl: options.databaseUrl,
-    rewriteSubject: options.rewriteSubject,
-    useLocalSubject: options.useLocalSubject,
-    allowUnsafeTarget: true, // nothing is connected to or written; the real run checks the target
-  });
+  // Nothing is connected to or written here; the real run checks the target.
+  const prepared = prepare(options, reader.header, true);
   const firstRows = await firstRowKeys(reader);
   const statements: MaterializePlan['statements'] = [];
   const push = (label: string, sql: Sql) => statements.push({ label, sql: sql.text, values: sql.values });
@@ -224,3 +210,20 @@ async function firstRowKeys(reader: {
 }
 
 export type { CapsuleHeader };
+
+/** The checks and rewrite plan every mode (run, explain, dry run) starts from. */
+function prepare(
+  options: Omit<MaterializeOptions, 'databaseUrl'> & { databaseUrl?: DatabaseUrl | undefined },
+  header: CapsuleHeader,
+  allowUnsafeTarget: boolean | undefined,
+): ReturnType<typeof prepareMaterialize> {
+  return prepareMaterialize({
+    manifest: options.manifest,
+    header,
+    databaseUrl: options.databaseUrl,
+    rewriteSubject: options.rewriteSubject,
+    useLocalSubject: options.useLocalSubject,
+    allowUnsafeTarget,
+    ...(options.env ? { env: options.env } : {}),
+  });
+}
