@@ -341,6 +341,7 @@ export class ProxySession {
     if (!this.client.destroyed) this.client.end();
     let file: string | undefined;
     if (this.#journal) {
+      this.#tracker?.flush();
       const now = new Date().toISOString();
       this.#record('session_activity', {
         activity: 'session_end',

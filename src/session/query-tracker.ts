@@ -199,6 +199,19 @@ export class QueryTracker {
     }
   }
 
+  /**
+   * At session end: records every query whose outcome the client has already seen — an error, or a
+   * completed command — but whose ReadyForQuery never arrived. A client such as node-postgres settles
+   * on the ErrorResponse and may hang up before ReadyForQuery reaches the proxy (it came in the next TCP
+   * chunk); without this the answered query would be missing from the session file.
+   */
+  flush(): void {
+    for (const item of this.#pending.splice(0)) {
+      if ((item.kind === 'query' || item.kind === 'execute') && (item.open.error || item.open.last))
+        this.#finish(item);
+    }
+  }
+
   #open(query: Omit<TrackedQuery, 'queryNumber' | 'startedAt'>): OpenQuery {
     this.#queryNumber += 1;
     const tracked: TrackedQuery = { queryNumber: this.#queryNumber, ...query, startedAt: Date.now() };
