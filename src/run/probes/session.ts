@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 
 import { isReplayEnvError } from '../../errors.js';
 import { scrubSecrets } from '../../secrets.js';
-import { replaySession } from '../../services/replay.js';
+import { replaySession } from '../../session/replay-session.js';
 import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } from './types.js';
 
 /**
