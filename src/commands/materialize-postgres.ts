@@ -10,8 +10,8 @@ import {
   rewriteSubjectFlag,
 } from '../cli/flags.js';
 import { createProgressReporter, progressEnabled } from '../cli/progress.js';
+import { renderExplain, renderMaterialize, renderPlan } from '../cli/render/materialize-postgres.js';
 import { loadManifest, parseSubjectRewrite } from '../manifest/index.js';
-import { renderExplain, renderMaterialize, renderPlan } from '../materialize/render-text.js';
 import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
 import {
   explainMaterialize,

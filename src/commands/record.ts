@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
+import { renderProxyBanner, renderProxyEvent } from '../cli/render/record.js';
 import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/index.js';
 import { scrubSecrets } from '../secrets.js';
 import { type RecordResult, recordUntilStopped } from '../services/record.js';
-import { renderProxyBanner, renderProxyEvent } from '../session/console-render.js';
 import { resolveRecordOptions } from '../session/record-options.js';
 
 export default class Record extends BaseCommand<typeof Record> {

@@ -2,8 +2,8 @@ import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
 import { allowUnsafeTargetFlag, appFlag, dbUrlFlag, profileFlag, rewriteSubjectFlag } from '../cli/flags.js';
+import { renderProgress, renderRunSummary } from '../cli/render/run.js';
 import { loadManifest, parseSubjectRewrite } from '../manifest/index.js';
-import { renderProgress, renderRunSummary } from '../run/render-summary.js';
 import { runReplay, type RunResult } from '../services/run.js';
 
 export default class Run extends BaseCommand<typeof Run> {

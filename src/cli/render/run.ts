@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 
-import type { Event } from '../generated/trace.js';
-import type { RunProgress, RunResult } from '../services/run.js';
+import type { Event } from '../../generated/trace.js';
+import type { RunProgress, RunResult } from '../../services/run.js';
 
 /** The human summary printed at the end of `run`: events, judges, the verdict with its reasons. */
 export function renderRunSummary(result: RunResult): string {
