@@ -7,7 +7,7 @@ import {
   beginExportTransaction,
   readGraph,
 } from '../export/snapshot.js';
-import { toolInfo } from '../export/tool-info.js';
+import { toolInfo } from '../tool-info.js';
 import {
   buildGraphQuery,
   buildSessionSettings,
