@@ -42,11 +42,14 @@ describe('redactRows', () => {
     expect(redactRows(columns, rows, rules)).toEqual([['1', '', '']]);
   });
 
-  it('a hash leaves null and "" as they are', () => {
-    const rows = [
-      ['1', null, ''],
-      ['2', '', null],
-    ];
-    expect(redactRows(columns, rows, [{ fields: ['email', 'note'], action: 'hash' }])).toEqual(rows);
-  });
+  it.each(['hash', 'empty', 'null', 'empty_object', 'empty_array'] as const)(
+    '%s leaves null and "" as they are (the original tool\'s rule, as for capsule rows)',
+    (action) => {
+      const rows = [
+        ['1', null, ''],
+        ['2', '', null],
+      ];
+      expect(redactRows(columns, rows, [{ fields: ['email', 'note'], action }])).toEqual(rows);
+    },
+  );
 });
