@@ -34,6 +34,7 @@ describe('parseSubject', () => {
     [['=x'], '--subject "=x" must be key=value', 'subject keys: tenant_id, user_id'],
     [['org=x'], '--subject key "org" is not a subject key of this app', 'subject keys: tenant_id, user_id'],
     [['tenant_id=a', 'tenant_id=b'], '--subject key "tenant_id" is given twice', undefined],
+    [['tenant_id=a', 'tenant_id='], '--subject key "tenant_id" is given twice', undefined],
     [['tenant_id=', 'user_id=u'], '--subject "tenant_id" has an empty value', undefined],
     [['tenant_id=t'], '--subject is missing "user_id"', 'pass --subject tenant_id=… --subject user_id=…'],
     [[], '--subject is missing "tenant_id", "user_id"', 'pass --subject tenant_id=… --subject user_id=…'],
