@@ -51,7 +51,17 @@ export default class Record extends BaseCommand<typeof Record> {
     const manifest = this.flags.app ? await loadManifest(this.flags.app) : undefined;
     if (this.flags.redact && !manifest)
       throw new UsageError('--redact needs --app (the rules come from the manifest)');
-    const options = resolveRecordOptions(this.flags, manifest);
+    const { flags } = this;
+    const options = resolveRecordOptions(
+      {
+        listen: flags.listen,
+        targetUrl: flags['target-url'],
+        pseudoUsers: flags['pseudo-user'],
+        sessionsDir: flags['sessions-dir'],
+        redact: flags.redact,
+      },
+      manifest,
+    );
     const live = !this.jsonEnabled();
     return await recordUntilStopped({
       ...options,
