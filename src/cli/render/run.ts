@@ -58,3 +58,10 @@ function outcome(event: Event): string {
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)}s`;
 }
+
+/** `--profile`: the run's phase timings on one line. */
+export function renderRunPhases(phases: RunResult['phases']): string {
+  return `phases: ${Object.entries(phases)
+    .map(([phase, ms]) => `${phase} ${ms}ms`)
+    .join(', ')}`;
+}
