@@ -32,6 +32,13 @@ export default tseslint.config(
           ],
         },
       ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/(^|\\/)services\\//]',
+          message: 'only src/commands/ and src/cli/ may import services/',
+        },
+      ],
     },
   },
   {
