@@ -43,6 +43,15 @@ export const baseFacts: Readonly<Record<string, FactSpec>> = {
   session_mismatches: count('Mismatched results over all session probes'),
   session_errors: count('Queries over all session probes that failed where the recording did not'),
   interrupted: { type: 'boolean', description: 'The run was interrupted (SIGINT/SIGTERM)' },
+  egress_denied: count('Requests to non-loopback hosts the egress guard refused'),
+  egress_stubbed: count('Requests the egress guard answered with a manifest stub'),
+  egress_allowed: count(
+    'Requests the egress guard let through to a real host (allow pattern or passthrough)',
+  ),
+  egress_isolated: {
+    type: 'boolean',
+    description: 'The egress guard was active for every command and probe that ran and let nothing through',
+  },
   // Names the original tool's loops/user-history-replay/gate.yaml used, so such a policy keeps working.
   capsule_subject_missing: {
     type: 'boolean',

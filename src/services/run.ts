@@ -1,5 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 
+import { type EgressGuard, startEgressGuard } from '../egress/guard.js';
 import { isReplayEnvError, ReplayEnvError, UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { evaluateGate } from '../gate/evaluate.js';
@@ -125,6 +126,7 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
   const events: Event[] = [];
   const backgrounds: RunningBackground[] = [];
   let examination: CapsuleExamination | undefined;
+  let guard: EgressGuard | undefined;
   let materialization: MaterializationEvidence = {
     status: 'skipped',
     reason: 'not materialized in this run (--skip-materialize)',
@@ -151,9 +153,13 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
       events.push(event);
       notify({ kind: 'end', event });
     }
-    await timed('steps', () =>
-      runSteps({
+    if (!controller.signal.aborted) guard = await timed('egress', () => startEgressGuard(manifest));
+    const activeGuard = guard;
+    await timed('steps', async () => {
+      if (!activeGuard) return;
+      await runSteps({
         manifest,
+        guard: activeGuard,
         context: {
           manifest,
           databaseUrl,
@@ -170,8 +176,8 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
               ? 'materialization failed'
               : undefined,
         notify,
-      }),
-    );
+      });
+    });
   } catch (error) {
     runError = isReplayEnvError(error)
       ? error
@@ -180,6 +186,11 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
         });
   } finally {
     await timed('stop', () => Promise.all(backgrounds.map((running) => running.stop(graceMs))));
+    // Stopped after the background commands: they stay guarded until they are gone.
+    if (guard) {
+      await guard.stop();
+      events.push(...guard.events);
+    }
     options.signal?.removeEventListener('abort', forward);
   }
 
@@ -199,6 +210,7 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
     scan: examination?.scan,
     materialization,
     interrupted: interrupted !== undefined,
+    egressGuarded: guard !== undefined,
   });
   const forced = [
     ...(interrupted ? [`interrupted by ${interrupted}`] : []),

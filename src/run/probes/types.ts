@@ -1,3 +1,4 @@
+import type { StepProxy } from '../../egress/guard.js';
 import { isReplayEnvError } from '../../errors.js';
 import type { ProbeEvent } from '../../generated/trace.js';
 import type { ParsedManifest, ParsedProbe } from '../../manifest/index.js';
@@ -9,6 +10,8 @@ export interface ProbeContext {
   /** Child environment (replay URL set, production URL blocked). */
   env: Record<string, string>;
   databaseUrl: DatabaseUrl | undefined;
+  /** The probe's egress proxy: an http probe to a non-loopback host goes through it. */
+  proxy?: StepProxy;
   graceMs: number;
   signal?: AbortSignal;
 }
