@@ -100,7 +100,10 @@ function renderResult(result: ExportResult): string {
     .map(([reason, count]) => `${reason} ${count}`)
     .join(', ');
   const rows = Object.entries(result.rowCounts)
-    .map(([table, count]) => `  ${table}: ${count}`)
+    .map(([table, count]) => {
+      const added = result.closureRows?.[table];
+      return `  ${table}: ${count}${added ? ` (${added} added by closure)` : ''}`;
+    })
     .join('\n');
   return [
     `capsule: ${result.capsule}`,
