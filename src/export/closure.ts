@@ -33,6 +33,8 @@ export interface ClosureExportOptions {
   redactorFor: (table: string) => RowRedactor | undefined;
   onProgress?: (event: { table: string; rows: number; done: boolean }) => void;
   onTableDone?: (table: string) => void;
+  /** Keys per closure query (default closureChunkSize). */
+  chunkSize?: number;
 }
 
 /** Rows per table: from the table's own query, and added by closure. */
@@ -107,6 +109,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     }
   };
   const common = { graphSize: options.graphSize };
+  const chunkSize = Math.max(1, options.chunkSize ?? closureChunkSize);
 
   for (const group of plan.groups) {
     for (const name of group) for (const fk of plan.outgoing.get(name)!) targetOf(fk);
@@ -126,7 +129,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         more = false;
         for (const name of group) {
           for (const target of targetsOf(name)) {
-            for (const chunk of takePending(target)) {
+            for (const chunk of takePending(target, chunkSize)) {
               more = true;
               await setKeys(chunk);
               const sql = buildClosureRowsQuery(
@@ -167,7 +170,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     counts.own[table.name] = rows;
     for (const target of targetsOf(table.name)) {
       // In a cycle every key was requested by the key pass: fetch exactly those, in chunks.
-      const chunks = keysKnown ? chunked([...target.requested]) : takePending(target);
+      const chunks = keysKnown ? chunked([...target.requested], chunkSize) : takePending(target, chunkSize);
       for (const chunk of chunks) {
         await setKeys(chunk);
         const sql = buildClosureRowsQuery(manifest, table, target, outgoing, common);
@@ -186,22 +189,21 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
  * Drains `target.pending` chunk by chunk, marking keys requested; keys added while a chunk is being
  * fetched (a self-reference) are picked up by the next iteration.
  */
-function* takePending(target: Target): Generator<string[]> {
+function* takePending(target: Target, size: number): Generator<string[]> {
   while (target.pending.size > 0) {
     const chunk: string[] = [];
     for (const key of target.pending) {
       chunk.push(key);
       target.pending.delete(key);
       target.requested.add(key);
-      if (chunk.length === closureChunkSize) break;
+      if (chunk.length === size) break;
     }
     yield chunk;
   }
 }
 
-function* chunked(keys: string[]): Generator<string[]> {
-  for (let start = 0; start < keys.length; start += closureChunkSize)
-    yield keys.slice(start, start + closureChunkSize);
+function* chunked(keys: string[], size: number): Generator<string[]> {
+  for (let start = 0; start < keys.length; start += size) yield keys.slice(start, start + size);
 }
 
 function nullSink(): Writable {

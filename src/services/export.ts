@@ -38,6 +38,8 @@ export interface ExportOptions {
   gzipLevel?: number;
   /** Include phase timings in the result (`--profile`). */
   profile?: boolean;
+  /** Keys per closure query (default closureChunkSize); small values exercise chunking in tests. */
+  closureChunkSize?: number;
 }
 
 export interface ExportResult {
@@ -118,6 +120,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
               options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table) : undefined,
             ...(options.onProgress ? { onProgress: options.onProgress } : {}),
             onTableDone: (table) => lap(`table:${table}`),
+            ...(options.closureChunkSize ? { chunkSize: options.closureChunkSize } : {}),
           })
         : undefined;
     for (const table of closure ? [] : manifest.postgres.tables) {
