@@ -15,7 +15,9 @@ export async function readClosureForeignKeys(
   url: DatabaseUrl,
   tables: readonly string[],
 ): Promise<ClosureForeignKey[]> {
-  const sql = `with wanted as (
+  // Keys declared per partition (older dumps) are one key once resolved to the root: keep one.
+  const sql = `select distinct on (child, parent, columns, "referencedColumns") * from (
+with wanted as (
   select n as name, to_regclass(n) as oid from unnest($1::text[]) as n where to_regclass(n) is not null
 )
 select con.conname::text as name, cw.name as child, pw.name as parent,
@@ -30,7 +32,8 @@ select con.conname::text as name, cw.name as child, pw.name as parent,
   join wanted cw on cw.oid = coalesce(pg_partition_root(con.conrelid), con.conrelid)
   join wanted pw on pw.oid = coalesce(pg_partition_root(con.confrelid), con.confrelid)
  where con.contype = 'f' and con.conparentid = 0
- order by cw.name, con.conname`;
+) as fk
+ order by child, parent, columns, "referencedColumns", name`;
   try {
     return (await client.query<ClosureForeignKey>(sql, [tables])).rows;
   } catch (error) {

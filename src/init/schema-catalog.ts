@@ -53,7 +53,10 @@ export async function readInitCatalog(
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
  where n.nspname = $1 and c.relkind in ('r', 'p') and not c.relispartition
  order by c.relname`;
-  const fkSql = `select con.conname::text as name, cc.relname::text as child, pc.relname::text as parent,
+  // Older dumps (Pagila 3) declare a partitioned table's foreign keys on each partition instead: resolved
+  // to the root they are the same key several times, so keep one per (child, parent, columns).
+  const fkSql = `select distinct on (child, parent, columns, "referencedColumns") * from (
+select con.conname::text as name, cc.relname::text as child, pc.relname::text as parent,
        con.condeferrable as deferrable,
        (select array_agg(a.attname::text order by k.ord) from unnest(con.conkey) with ordinality k(attnum, ord)
           join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum) as columns,
@@ -65,7 +68,8 @@ export async function readInitCatalog(
   join pg_namespace cn on cn.oid = cc.relnamespace
   join pg_namespace pn on pn.oid = pc.relnamespace
  where con.contype = 'f' and con.conparentid = 0 and cn.nspname = $1 and pn.nspname = $1
- order by cc.relname, con.conname`;
+) as fk
+ order by child, parent, columns, "referencedColumns", name`;
   try {
     const database = (await client.query<{ db: string }>('select current_database() as db')).rows[0]!.db;
     const tables = (await client.query<InitTable>(tablesSql, [schema])).rows;
