@@ -134,6 +134,14 @@ function renderPlan(plan: ExportPlan): string {
     values(plan.session.values),
     `${plan.session.sql};`,
     ...plan.tables.flatMap((table) => ['', `-- table ${table.name}`, `${table.sql};`]),
+    ...(plan.closure
+      ? [
+          '',
+          '-- closure: parents. Tables run children first, each query above with one key column per foreign key',
+          '-- into another manifest table; then per parent, chunks of referenced keys (built at run time from',
+          "-- pg_constraint) go through set_config('replay.closure_keys', …) into a keyed query (docs/app-manifest.md).",
+        ]
+      : []),
     '',
     'rollback;',
   ].join('\n');

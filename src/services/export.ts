@@ -191,6 +191,8 @@ export interface ExportPlan {
   session: { sql: string; values: string[] };
   /** Each table's COPY, in load order. */
   tables: Array<{ name: string; sql: string }>;
+  /** `parents` when the manifest asks for parent closure (its keyed queries need the catalog). */
+  closure?: 'parents';
 }
 
 /** The SQL an export would run (`--dry-run-sql`), built without connecting. */
@@ -220,6 +222,7 @@ export function planExport(options: {
       name: table.name,
       sql: buildTableCopy(manifest, table).text,
     })),
+    ...(manifest.postgres.closure === 'parents' ? { closure: 'parents' as const } : {}),
   };
 }
 
