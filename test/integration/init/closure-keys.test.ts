@@ -97,4 +97,25 @@ describe('closure keys of every awkward type travel and come back exactly', () =
     expect(result.rowCounts).toEqual({ labels: 0, slots: 0, things: 1 });
     expect(result.closureRows).toBeUndefined();
   });
+
+  dbTest('a closure query that fails leaves no capsule and names the table', async ({ db }) => {
+    await db.query(`create table labels (code text primary key); create table slots (id int primary key);
+      create table things (id int primary key, owner text, label text references labels);
+      insert into labels values ('a'); insert into things values (1, 'me', 'a');`);
+    const broken = manifest('parents');
+    // a where that only fails when a row is evaluated: the closure query of labels is the first to do so
+    broken.postgres.tables[0]!.where = `t.code::int > 0`;
+    const out = join(dir, 'broken.json');
+    await expect(
+      exportCapsule({
+        manifest: broken,
+        subject: { owner: 'me' },
+        databaseUrl: db.url,
+        out,
+        sinceDays: 1,
+        redaction: 'raw',
+      }),
+    ).rejects.toThrow(/labels/);
+    await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+  });
 });
