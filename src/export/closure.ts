@@ -87,9 +87,26 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   };
   const targetsOf = (table: string) => [...targets.values()].filter((target) => target.table === table);
   const counts: ClosureCounts = { own: {}, added: {} };
-  const run = async (sql: string, outgoing: ClosureForeignKey[], sink: Writable, what: string) => {
+  /**
+   * Streams one query into `sink`. Its first key columns are `outgoing` (keys wanted from parents); the
+   * next ones, if `owned` is given, are this table's own keys for those targets: a row the table's own
+   * query writes is no longer wanted from closure.
+   */
+  const run = async (
+    sql: string,
+    outgoing: ClosureForeignKey[],
+    sink: Writable,
+    what: string,
+    owned: Target[] = [],
+  ) => {
     const outTargets = outgoing.map(targetOf);
-    const splitter = new KeySplitter(outgoing.length, (index, key) => {
+    const splitter = new KeySplitter(outgoing.length + owned.length, (index, key) => {
+      if (index >= outTargets.length) {
+        const target = owned[index - outTargets.length]!;
+        target.pending.delete(key);
+        target.requested.add(key);
+        return;
+      }
       const target = outTargets[index]!;
       if (!target.requested.has(key)) target.pending.add(key);
     });
@@ -165,8 +182,20 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         options.onProgress?.({ table: table.name, rows, done: false });
       },
     });
-    const own = buildOwnRowsQuery(manifest, table, outgoing, common);
-    await run(own.text, outgoing, destination, `table ${table.name}`);
+    // Outside a cycle, the own rows also report their keys for the targets children asked for, so closure
+    // fetches only what the table's own where did not export (the closure query still excludes those
+    // rows itself: this just spares the lookups). In a cycle the key pass already settled the keys.
+    const owned = keysKnown ? [] : targetsOf(table.name);
+    const ownKeys = owned.map((target) => ({
+      name: `own key (${target.columns.join(', ')})`,
+      child: table.name,
+      parent: table.name,
+      columns: target.columns,
+      referencedColumns: target.columns,
+      referencedTypes: target.types,
+    }));
+    const own = buildOwnRowsQuery(manifest, table, [...outgoing, ...ownKeys], common);
+    await run(own.text, outgoing, destination, `table ${table.name}`, owned);
     counts.own[table.name] = rows;
     for (const target of targetsOf(table.name)) {
       // In a cycle every key was requested by the key pass: fetch exactly those, in chunks.
@@ -217,15 +246,26 @@ function nullSink(): Writable {
 /**
  * A Writable that passes chunks on to `sink` (with its backpressure) and never ends it: the table's
  * capsule stream receives several COPYs (own rows, then closure chunks) and is ended once, by the caller.
+ * It finishes only when `sink` has processed every chunk it was given, so row counts read afterwards are
+ * exact.
  */
 function forwardTo(sink: Writable): Writable {
+  let inFlight = 0;
+  let failed: Error | null | undefined;
+  let onSettled: (() => void) | undefined;
+  const processed = (error?: Error | null) => {
+    inFlight -= 1;
+    if (error) failed = error;
+    if (inFlight === 0) onSettled?.();
+  };
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      if (sink.destroyed) {
-        callback(sink.errored ?? new Error('capsule table stream closed'));
+      if (sink.destroyed || failed) {
+        callback(failed ?? sink.errored ?? new Error('capsule table stream closed'));
         return;
       }
-      if (sink.write(chunk)) {
+      inFlight += 1;
+      if (sink.write(chunk, processed)) {
         callback();
         return;
       }
@@ -238,6 +278,11 @@ function forwardTo(sink: Writable): Writable {
       const onClose = () => settle(sink.errored ?? new Error('capsule table stream closed'));
       sink.once('drain', onDrain);
       sink.once('close', onClose);
+    },
+    final(callback) {
+      const done = () => callback(failed ?? null);
+      if (inFlight === 0) done();
+      else onSettled = done;
     },
   });
 }

@@ -43,7 +43,7 @@ const toPlans = {
 describe('closure SQL', () => {
   it('key columns: one jsonb array per foreign key, NULL when any column is NULL', () => {
     expect(keyColumns('l', [toPlans])).toEqual([
-      '/* closure key lines_plan_fk */ case when "l"."tier" is not null and "l"."version" is not null then jsonb_build_array("l"."tier", "l"."version")::text end',
+      '/* closure key lines_plan_fk */ case when "l"."tier" is not null and "l"."version" is not null then json_build_array("l"."tier", "l"."version")::text end',
     ]);
   });
 

@@ -4,7 +4,7 @@
  * setting (`replay.closure_keys`, a JSON array of key tuples), never in a temp table.
  *
  * Every query returns COPY lines `row-json 0x02 key-1 0x02 key-2 …`: one extra column per foreign key the
- * table has into another manifest table, holding the referenced tuple as jsonb array text
+ * table has into another manifest table, holding the referenced tuple as json array text
  * (`[7, "eu"]`), or NULL when a column is NULL (MATCH SIMPLE: no parent needed). The export strips those
  * columns on the way (key-splitter.ts) and collects the tuples for the parent tables.
  */
@@ -33,14 +33,14 @@ const keyAlias = 'replay_closure_key';
  *
  * @example
  * case when o."shop_id" is not null and o."customer_id" is not null
- *      then jsonb_build_array(o."shop_id", o."customer_id")::text end
+ *      then json_build_array(o."shop_id", o."customer_id")::text end
  */
 export function keyColumns(alias: string, fks: readonly ClosureForeignKey[]): string[] {
   const a = quoteIdent(alias);
   return fks.map((fk) => {
     const cols = fk.columns.map((col) => `${a}.${quoteIdent(col)}`);
     const notNull = cols.map((col) => `${col} is not null`).join(' and ');
-    return `/* closure key ${fk.name} */ case when ${notNull} then jsonb_build_array(${cols.join(', ')})::text end`;
+    return `/* closure key ${fk.name} */ case when ${notNull} then json_build_array(${cols.join(', ')})::text end`;
   });
 }
 
