@@ -12,7 +12,6 @@ import { parseManifest } from '../manifest/index.js';
 import { connect } from '../postgres/connect.js';
 import { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
-import { isPlainIdentifier } from '../postgres/identifiers.js';
 
 export interface InitOptions {
   dbUrl: string;
@@ -92,6 +91,11 @@ export async function initManifest(options: InitOptions): Promise<InitResult> {
       })),
     },
   };
+}
+
+/** Schema, table and column names init accepts: plain SQL identifiers, as the manifest requires. */
+function isPlainIdentifier(text: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(text) && text.length <= 63;
 }
 
 async function exists(path: string): Promise<boolean> {
