@@ -7,6 +7,7 @@ import { ManifestError } from '../errors.js';
 import type { EgressStub } from '../generated/manifest.js';
 import type { EgressEvent } from '../generated/trace.js';
 import type { ParsedManifest } from '../manifest/index.js';
+import { scrubSecrets } from '../secrets.js';
 import { type CaFiles, writeCaFiles } from './ca-files.js';
 import { findStub, hostMatches, isLoopbackHost, normalizeHost } from './rules.js';
 
@@ -29,7 +30,7 @@ export interface StepProxy {
 export interface EgressGuard {
   ca: CaFiles;
   events: EgressEvent[];
-  /** Steps that ran without the guard; always 0 unless a proxy could not start. */
+  /** Starts the proxy of one step; every request through it is recorded under that step's name. */
   proxyFor(step: Step, name: string): Promise<StepProxy>;
   stop(): Promise<void>;
 }
@@ -71,7 +72,8 @@ export async function startEgressGuard(manifest: Pick<ParsedManifest, 'path' | '
     const target = (request: CompletedRequest): { host: string; port: number | null; path: string } => {
       const url = new URL(request.url);
       const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-      return { host: normalizeHost(url.hostname), port, path: url.pathname };
+      // A path can carry a token (/v1/tokens/…): registered secrets are masked, as everywhere in a trace.
+      return { host: normalizeHost(url.hostname), port, path: scrubSecrets(url.pathname) };
     };
     await server
       .forAnyRequest()

@@ -56,7 +56,12 @@ describe('egress guard during run', () => {
     await writeFile(join(app.dir, 'egress.py'), pyScript);
     await writeFile(join(app.dir, 'egress.mjs'), nodeScript);
     const commands = [
-      { name: 'node-calls', run: `node ${join(app.dir, 'egress.mjs')}` },
+      {
+        name: 'node-calls',
+        run: `node ${join(app.dir, 'egress.mjs')}`,
+        // A step's own env cannot route around the guard.
+        env: { HTTPS_PROXY: 'http://127.0.0.1:1', NO_PROXY: '*', no_proxy: '*' },
+      },
       ...(curl
         ? [
             {
