@@ -12,6 +12,8 @@ export class ProtocolError extends Error {}
 const maxMessageLength = 1 << 30;
 /** Startup packets are small; Postgres itself refuses anything over 10000 bytes. */
 const maxStartupLength = 10_000;
+/** Before login only a password message may come; Postgres caps auth tokens at 65535 bytes. */
+export const maxPreAuthMessageLength = 65_535;
 
 export const protocolVersion3 = 196608;
 const sslRequestCode = 80877103;
@@ -104,10 +106,26 @@ class BodyReader {
  */
 export class FrontendDecoder {
   #buffer: Buffer = Buffer.alloc(0);
+  /** Chunks of a message still incomplete, joined once it is whole (joining per chunk is quadratic). */
+  #parts: Buffer[] = [];
+  #partsLength = 0;
+  #needed = 0;
   #startup = true;
+  /** The largest message accepted; the proxy lowers it until the client has logged in. */
+  maxMessageLength = maxMessageLength;
 
   push(chunk: Buffer): (StartupPacket | FrontendMessage)[] {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    if (this.#needed > 0) {
+      this.#parts.push(chunk);
+      this.#partsLength += chunk.length;
+      if (this.#partsLength < this.#needed) return [];
+      this.#buffer = Buffer.concat(this.#parts, this.#partsLength);
+      this.#parts = [];
+      this.#partsLength = 0;
+      this.#needed = 0;
+    } else {
+      this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    }
     const out: (StartupPacket | FrontendMessage)[] = [];
     for (;;) {
       const message = this.#startup ? this.#nextStartup() : this.#nextMessage();
@@ -121,7 +139,18 @@ export class FrontendDecoder {
 
   /** Bytes received but not yet forming a complete message. */
   get pending(): number {
-    return this.#buffer.length;
+    return this.#buffer.length + this.#partsLength;
+  }
+
+  /** Keeps an incomplete message of `total` bytes aside until all of it has arrived. */
+  #wait(total: number): undefined {
+    if (total > this.#buffer.length) {
+      this.#parts = [this.#buffer];
+      this.#partsLength = this.#buffer.length;
+      this.#needed = total;
+      this.#buffer = Buffer.alloc(0);
+    }
+    return undefined;
   }
 
   #nextStartup(): StartupPacket | undefined {
@@ -129,7 +158,7 @@ export class FrontendDecoder {
     const length = this.#buffer.readInt32BE(0);
     if (length < 8 || length > maxStartupLength)
       throw new ProtocolError(`invalid startup packet length ${length}`);
-    if (this.#buffer.length < length) return undefined;
+    if (this.#buffer.length < length) return this.#wait(length);
     const raw = this.#take(length);
     const reader = new BodyReader(raw.subarray(4));
     const code = reader.int32();
@@ -152,8 +181,9 @@ export class FrontendDecoder {
   #nextMessage(): FrontendMessage | undefined {
     if (this.#buffer.length < 5) return undefined;
     const length = this.#buffer.readInt32BE(1);
-    if (length < 4 || length > maxMessageLength) throw new ProtocolError(`invalid message length ${length}`);
-    if (this.#buffer.length < length + 1) return undefined;
+    if (length < 4 || length > this.maxMessageLength)
+      throw new ProtocolError(`invalid message length ${length}`);
+    if (this.#buffer.length < length + 1) return this.#wait(length + 1);
     const raw = this.#take(length + 1);
     return decodeMessage(String.fromCharCode(raw[0]!), raw);
   }
