@@ -35,6 +35,10 @@ export interface ActivityDetails {
   reason?: string;
   recovered?: boolean;
   /**
+   * session_end of a recovered journal: numbers of journal lines that were not valid JSON (their events are lost). Replay refuses such a session.
+   */
+  corrupt_lines?: number[];
+  /**
    * Redaction rules applied to recorded result columns; replay applies them to its results too.
    */
   redaction?: RecordedRedactionRule[];

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { connect,createServer } from 'node:tls';
+import { connect, createServer } from 'node:tls';
 
 import { expect, it } from 'vitest';
 
