@@ -28,7 +28,7 @@ export type StartupPacket =
 
 export type FrontendMessage =
   | { type: 'query'; sql: string; raw: Buffer }
-  | { type: 'parse'; statement: string; sql: string; raw: Buffer }
+  | { type: 'parse'; statement: string; sql: string; paramTypes: number[]; raw: Buffer }
   | {
       type: 'bind';
       portal: string;
@@ -51,7 +51,10 @@ export type FrontendMessage =
 /** Bounds-checked reader over one message body. */
 class BodyReader {
   #offset = 0;
-  constructor(private readonly body: Buffer) {}
+  constructor(
+    private readonly body: Buffer,
+    private readonly decode: (bytes: Buffer) => string = (bytes) => bytes.toString('utf8'),
+  ) {}
 
   int16(): number {
     this.need(2);
@@ -75,7 +78,7 @@ class BodyReader {
   cstring(): string {
     const end = this.body.indexOf(0, this.#offset);
     if (end < 0) throw new ProtocolError('unterminated string in message');
-    const value = this.body.toString('utf8', this.#offset, end);
+    const value = this.decode(this.body.subarray(this.#offset, end));
     this.#offset = end + 1;
     return value;
   }
@@ -113,6 +116,8 @@ export class FrontendDecoder {
   #startup = true;
   /** The largest message accepted; the proxy lowers it until the client has logged in. */
   maxMessageLength = maxMessageLength;
+  /** Decodes SQL text and names in the session's client_encoding (UTF-8 until the server says). */
+  decodeText: (bytes: Buffer) => string = (bytes) => bytes.toString('utf8');
 
   push(chunk: Buffer): (StartupPacket | FrontendMessage)[] {
     if (this.#needed > 0) {
@@ -185,7 +190,7 @@ export class FrontendDecoder {
       throw new ProtocolError(`invalid message length ${length}`);
     if (this.#buffer.length < length + 1) return this.#wait(length + 1);
     const raw = this.#take(length + 1);
-    return decodeMessage(String.fromCharCode(raw[0]!), raw);
+    return decodeMessage(String.fromCharCode(raw[0]!), raw, this.decodeText);
   }
 
   #take(length: number): Buffer {
@@ -195,17 +200,16 @@ export class FrontendDecoder {
   }
 }
 
-function decodeMessage(code: string, raw: Buffer): FrontendMessage {
-  const reader = new BodyReader(raw.subarray(5));
+function decodeMessage(code: string, raw: Buffer, decode: (bytes: Buffer) => string): FrontendMessage {
+  const reader = new BodyReader(raw.subarray(5), decode);
   switch (code) {
     case 'Q':
       return { type: 'query', sql: reader.cstring(), raw };
     case 'P': {
       const statement = reader.cstring();
       const sql = reader.cstring();
-      const types = reader.count();
-      reader.bytes(types * 4);
-      return { type: 'parse', statement, sql, raw };
+      const paramTypes = Array.from({ length: reader.count() }, () => reader.int32() >>> 0);
+      return { type: 'parse', statement, sql, paramTypes, raw };
     }
     case 'B': {
       const portal = reader.cstring();

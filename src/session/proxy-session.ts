@@ -2,10 +2,9 @@ import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
 
-import { Parser } from 'pg-protocol/dist/parser.js';
-
 import type { RecordedRedactionRule, SessionEvent } from '../generated/session.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
+import { BackendDecoder } from './backend-decoder.js';
 import {
   authenticationCleartextPassword,
   authenticationOk,
@@ -68,6 +67,8 @@ export interface ProxyContext {
   /** Time a client has to log in (Postgres: authentication_timeout, 60 s). */
   authTimeoutMs: number;
   throttle: LoginThrottle;
+  /** Rows kept per recorded result; beyond it the count and a digest (default result-set.ts). */
+  maxRecordedRows?: number;
   onEvent: (event: ProxyEvent) => void;
   onSessionFile: (file: string) => void;
 }
@@ -333,39 +334,53 @@ export class ProxySession {
       },
     });
     this.context.onEvent({ kind: 'recording', sessionId: this.id, file: this.#journal.finalPath });
-    this.#tracker = new QueryTracker({
-      onQuery: (query) => {
-        this.#record('query', {
-          query_number: query.queryNumber,
-          sql: query.sql,
-          ...(query.statement !== undefined
-            ? { statement: query.statement, params: query.params ?? [] }
-            : {}),
-          ...(query.paramFormats ? { param_formats: query.paramFormats } : {}),
-        });
-        this.context.onEvent({ kind: 'query', sessionId: this.id, query, at: new Date(query.startedAt) });
+    const rules = this.context.redaction;
+    this.#tracker = new QueryTracker(
+      {
+        onQuery: (query) => {
+          this.#record('query', {
+            query_number: query.queryNumber,
+            sql: query.sql,
+            ...(query.statement !== undefined
+              ? { statement: query.statement, params: query.params ?? [] }
+              : {}),
+            ...(query.paramFormats ? { param_formats: query.paramFormats } : {}),
+            ...(query.paramTypes ? { param_types: query.paramTypes } : {}),
+            ...(query.unreplayable ? { unreplayable: query.unreplayable } : {}),
+          });
+          this.context.onEvent({ kind: 'query', sessionId: this.id, query, at: new Date(query.startedAt) });
+        },
+        onResult: (result) => {
+          this.#record('query_result', {
+            query_number: result.queryNumber,
+            columns: result.columns,
+            rows: result.rows,
+            row_count: result.rowCount,
+            command_tag: result.commandTag,
+            duration_ms: result.durationMs,
+            error: result.error,
+            ...(result.truncated ? { truncated: true, digest: result.digest } : {}),
+            ...(result.skipped ? { skipped: true } : {}),
+            ...(result.batches ? { batches: result.batches } : {}),
+            ...(result.undecodedColumns ? { undecoded_columns: result.undecodedColumns } : {}),
+          });
+          this.context.onEvent({ kind: 'result', sessionId: this.id, result });
+        },
+        onEncoding: (decode) => (this.#decoder.decodeText = decode),
       },
-      onResult: (result) => {
-        const rows = redactRows(result.columns, result.rows, this.context.redaction);
-        this.#record('query_result', {
-          query_number: result.queryNumber,
-          columns: result.columns,
-          rows,
-          row_count: result.rowCount,
-          command_tag: result.commandTag,
-          duration_ms: result.durationMs,
-          error: result.error,
-        });
-        this.context.onEvent({ kind: 'result', sessionId: this.id, result: { ...result, rows } });
+      {
+        ...(this.context.maxRecordedRows ? { maxRows: this.context.maxRecordedRows } : {}),
+        ...(rules.length > 0 ? { redact: (columns, rows) => redactRows(columns, rows, rules) } : {}),
       },
-    });
+    );
+    for (const [name, value] of this.#upstream?.parameters ?? []) this.#tracker.setting(name, value);
   }
 
   #relayUpstream(upstream: UpstreamConnection): void {
-    const parser = new Parser();
+    const decoder = new BackendDecoder();
     upstream.socket.on('data', (chunk: Buffer) => {
       try {
-        parser.parse(chunk, (message) => this.#tracker?.backend(message));
+        decoder.push(chunk, (message) => this.#tracker?.backend(message));
       } catch (error) {
         this.context.onEvent({
           kind: 'protocol-error',
