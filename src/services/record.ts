@@ -37,6 +37,8 @@ export interface RecordingProxyOptions {
   authTimeoutMs?: number;
   /** Connections that have not logged in yet, at most; more are closed at once. Default 256. */
   maxPendingLogins?: number;
+  /** Rows kept per recorded result (beyond: count + digest). Default 1000. */
+  maxRecordedRows?: number;
   /** Log in to the target once at startup to report TLS and problems early (default true). */
   checkTarget?: boolean;
   onEvent?: (event: ProxyEvent) => void;
@@ -94,6 +96,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
     clientTls: tls?.context,
     authTimeoutMs: options.authTimeoutMs ?? 60_000,
     throttle: new LoginThrottle(),
+    ...(options.maxRecordedRows ? { maxRecordedRows: options.maxRecordedRows } : {}),
     nextProcessId: () => (processId = processId >= 2 ** 31 - 2 ? 10_000 : processId + 1),
     onEvent: options.onEvent ?? (() => {}),
     onSessionFile: (file: string) => files.push(file),

@@ -329,7 +329,7 @@ export class QueryTracker {
       columns: set?.columns.map((column) => column.name) ?? [],
       rows: set?.rows ?? [],
       rowCount: set?.rowCount ?? 0,
-      commandTag: open.error || open.skipped ? null : (set?.tag ?? null),
+      commandTag: open.error || open.skipped ? null : logicalTag(set, open.batches),
       error: open.error,
       durationMs: Date.now() - open.query.startedAt,
       ...(set?.truncated ? { truncated: true, digest: set.digest } : {}),
@@ -338,4 +338,14 @@ export class QueryTracker {
       ...(set && set.undecoded.size > 0 ? { undecodedColumns: [...set.undecoded] } : {}),
     });
   }
+}
+
+/**
+ * The tag of the whole query: after a suspended portal the server's final CommandComplete counts only
+ * the last batch ("SELECT 5" of 25 rows); the logical query — and its replay — returned all the rows.
+ */
+function logicalTag(set: ResultSet | undefined, batches: number): string | null {
+  const tag = set?.tag ?? null;
+  if (!set || batches < 2 || tag === null) return tag;
+  return tag.replace(/^(SELECT|FETCH|MOVE) \d+$/, `$1 ${set.rowCount}`);
 }

@@ -273,8 +273,26 @@ async function login(
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
-    socket.write(serialize.startup(parameters));
+    socket.write(startupPacket(parameters));
   });
+}
+
+/**
+ * The startup packet with exactly the client's parameters. pg-protocol's serializer appends
+ * `client_encoding=UTF8` after them, which overrode a client's own LATIN1 (the server takes the last).
+ */
+function startupPacket(parameters: Record<string, string>): Buffer {
+  const body = Buffer.concat([
+    ...Object.entries(parameters).flatMap(([name, value]) => [
+      Buffer.from(`${name}\0`),
+      Buffer.from(`${value}\0`),
+    ]),
+    Buffer.from([0]),
+  ]);
+  const head = Buffer.alloc(8);
+  head.writeInt32BE(body.length + 8, 0);
+  head.writeInt32BE(196_608, 4);
+  return Buffer.concat([head, body]);
 }
 
 /** Classifies the target's ErrorResponse during login. */
