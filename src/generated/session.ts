@@ -89,7 +89,7 @@ export interface QueryResultEvent {
      */
     truncated?: boolean;
     /**
-     * Order-independent digest of every row (sum of the SHA-256 of each row's JSON text in four 64-bit lanes); set when truncated.
+     * sha256:<hex> over every row in order (each row's JSON text followed by a newline); set when truncated.
      */
     digest?: string;
     /**

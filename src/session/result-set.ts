@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 
 import type { ColumnDescription } from './backend-decoder.js';
 import { binaryToText } from './binary-values.js';
@@ -8,8 +8,9 @@ export const defaultMaxRecordedRows = 1_000;
 
 /**
  * Accumulates one result: the first `maxRows` rows as text (binary columns decoded by type), the row
- * count, and an order-independent digest of every row, so a capped result can still be compared.
- * Memory per result is bounded by `maxRows`, whatever the server sends.
+ * count and, once the result outgrows the cap, a SHA-256 over every row in order (each row's JSON text
+ * and a newline), so a capped result can still be compared. Memory per result is bounded by
+ * `maxRows`, whatever the server sends; results under the cap cost no hashing at all.
  */
 export class ResultSet {
   readonly rows: (string | null)[][] = [];
@@ -17,7 +18,7 @@ export class ResultSet {
   tag: string | null = null;
   /** Columns whose binary values had no decoder: kept as \x hex. */
   readonly undecoded = new Set<string>();
-  readonly #sum = [0n, 0n, 0n, 0n];
+  #hash: Hash | undefined;
 
   constructor(
     readonly columns: ColumnDescription[],
@@ -36,16 +37,24 @@ export class ResultSet {
         [row],
       )[0]!;
     this.rowCount += 1;
-    addRowDigest(this.#sum, row);
-    if (this.rows.length < this.maxRows) this.rows.push(row);
+    if (this.rows.length < this.maxRows) {
+      this.rows.push(row);
+      return;
+    }
+    if (!this.#hash) {
+      this.#hash = createHash('sha256');
+      for (const kept of this.rows) this.#hash.update(`${JSON.stringify(kept)}\n`);
+    }
+    this.#hash.update(`${JSON.stringify(row)}\n`);
   }
 
   get truncated(): boolean {
     return this.rowCount > this.rows.length;
   }
 
-  get digest(): string {
-    return digestHex(this.#sum);
+  /** Set once truncated: the digest of every row, as `rowsDigest` computes it. */
+  get digest(): string | undefined {
+    return this.#hash ? `sha256:${this.#hash.copy().digest('hex')}` : undefined;
   }
 
   #text(value: Buffer | null, index: number): string | null {
@@ -59,23 +68,15 @@ export class ResultSet {
   }
 }
 
-const mask = (1n << 64n) - 1n;
-
-/** Adds one row's SHA-256 to a four-lane sum (mod 2^64 each): the same for any order of the rows. */
-export function addRowDigest(sum: bigint[], row: (string | null)[]): void {
-  const hash = createHash('sha256').update(JSON.stringify(row)).digest();
-  for (let lane = 0; lane < 4; lane += 1) sum[lane] = (sum[lane]! + hash.readBigUInt64BE(lane * 8)) & mask;
-}
-
-export function digestHex(sum: bigint[]): string {
-  return `sha256-sum:${sum.map((lane) => lane.toString(16).padStart(16, '0')).join('')}`;
-}
-
-/** The digest of a whole list of rows, as replay computes it for a capped recording. */
-export function rowsDigest(rows: (string | null)[][]): string {
-  const sum = [0n, 0n, 0n, 0n];
-  for (const row of rows) addRowDigest(sum, row);
-  return digestHex(sum);
+/** Digest of rows in order (replay computes it over its own rows to compare a capped recording). */
+export class RowsDigest {
+  readonly #hash = createHash('sha256');
+  add(row: (string | null)[]): void {
+    this.#hash.update(`${JSON.stringify(row)}\n`);
+  }
+  get digest(): string {
+    return `sha256:${this.#hash.digest('hex')}`;
+  }
 }
 
 /** Node decoders for Postgres client encodings (the common ones); undefined means UTF-8. */
