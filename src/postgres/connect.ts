@@ -5,8 +5,6 @@ import type { DatabaseUrl } from './database-url.js';
 import { toDatabaseError } from './errors.js';
 import { describeNegotiated, type NegotiatedTls, tlsPlan } from './tls.js';
 
-export type PgClient = pg.Client;
-
 export interface ConnectOptions {
   /** Shown in pg_stat_activity, so a DBA can tell what is running. */
   applicationName?: string;

@@ -15,7 +15,6 @@ const maxStartupLength = 10_000;
 /** Before login only a password message may come; Postgres caps auth tokens at 65535 bytes. */
 export const maxPreAuthMessageLength = 65_535;
 
-export const protocolVersion3 = 196608;
 const sslRequestCode = 80877103;
 const gssEncRequestCode = 80877104;
 const cancelRequestCode = 80877102;

@@ -1,0 +1,308 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type pg from 'pg';
+
+import type { QueryError } from '../generated/session.js';
+import { connect } from '../postgres/connect.js';
+import type { DatabaseUrl } from '../postgres/database-url.js';
+import { toDatabaseError } from '../postgres/errors.js';
+import { type ComparableResult, compareResults, type Verdict } from './compare-results.js';
+import { loadSession, type RecordedQuery } from './read-session.js';
+import { redactRows } from './redact-cells.js';
+import { RowsDigest } from './result-set.js';
+import { splitStatements, type StatementKind, statementKind } from './sql-statements.js';
+
+export type { Verdict } from './compare-results.js';
+
+export interface ReplayedQuery {
+  queryNumber: number;
+  sql: string;
+  verdict: Verdict;
+  diff?: string;
+  /** Rows the replay returned (absent when it failed or was not run). */
+  rowCount?: number;
+  /** Why a query was not compared (a translated transaction statement, no recorded result). */
+  note?: string;
+}
+
+export interface ReplaySessionResult {
+  file: string;
+  queriesExecuted: number;
+  errors: number;
+  matched: number;
+  mismatched: number;
+  newErrors: number;
+  ok: boolean;
+  queries: ReplayedQuery[];
+  durationMs: number;
+}
+
+export type ReplayEvent =
+  | { kind: 'loaded'; file: string; events: number; queries: number }
+  | { kind: 'connected' }
+  | { kind: 'query'; queryNumber: number; sql: string; at: string }
+  | { kind: 'verdict'; query: ReplayedQuery };
+
+export interface ReplaySessionOptions {
+  file: string;
+  databaseUrl: DatabaseUrl;
+  /** Run everything in one transaction that is rolled back at the end. */
+  rollback: boolean;
+  /** Keep the recorded gaps between queries, divided by this factor; absent = no waiting. */
+  speed?: number;
+  ignoreColumns?: string[];
+  unordered?: boolean;
+  onEvent?: (event: ReplayEvent) => void;
+}
+
+/** Hands every value back as the server's text, as the proxy recorded it. */
+const textTypes = { getTypeParser: () => (value: string) => value };
+
+/**
+ * Re-executes a recorded session (SPEC §7 `replay`) on one connection, in order, with the recorded
+ * parameters, and compares every result with the recording.
+ *
+ * With `rollback`, the replay runs inside one transaction that is rolled back: recorded BEGIN /
+ * COMMIT / ROLLBACK become SAVEPOINT / RELEASE / ROLLBACK TO a savepoint (verdict `not-compared`), and a
+ * statement outside a recorded transaction runs under its own savepoint so that an error does not abort
+ * the rest of the replay — as it would not have in the recorded autocommit session.
+ */
+export async function replaySession(options: ReplaySessionOptions): Promise<ReplaySessionResult> {
+  const started = Date.now();
+  const emit = options.onEvent ?? (() => {});
+  const session = await loadSession(options.file);
+  emit({
+    kind: 'loaded',
+    file: options.file,
+    events: session.events.length,
+    queries: session.queries.length,
+  });
+  const client = await connect(options.databaseUrl, {
+    action: 'replay',
+    applicationName: 'replay-env replay',
+  });
+  emit({ kind: 'connected' });
+  const queries: ReplayedQuery[] = [];
+  const runner = new Runner(client);
+  try {
+    if (options.rollback) await client.query('begin');
+    let previousAt: number | undefined;
+    for (const recorded of session.queries) {
+      const at = Date.parse(recorded.at);
+      if (options.speed && previousAt !== undefined && at > previousAt)
+        await sleep((at - previousAt) / options.speed);
+      previousAt = at;
+      const { query_number: queryNumber, sql } = recorded.query;
+      emit({ kind: 'query', queryNumber, sql, at: recorded.at });
+      const skip = skipReason(recorded, options.rollback);
+      let replayed: ReplayedQuery;
+      if (skip) {
+        replayed = { queryNumber, sql, verdict: 'not-compared', note: skip };
+      } else if (!sql.trim() && recorded.query.statement !== undefined) {
+        replayed = { queryNumber, sql, verdict: 'not-compared', note: 'statement text was not recorded' };
+      } else if (options.rollback) {
+        // One statement per Parse (extended protocol), transaction control translated: nothing the
+        // recorded SQL says can end the replay's own transaction.
+        const statements = recorded.query.statement !== undefined ? [sql] : splitStatements(sql);
+        const notes: string[] = [];
+        let actual: ComparableResult | undefined;
+        for (const statement of statements) {
+          const kind = statementKind(statement);
+          if (kind) {
+            notes.push(await runner.control(kind));
+            continue;
+          }
+          actual = await runner.run(recorded, statement, { guard: !runner.inTransaction, extended: true });
+        }
+        replayed = actual
+          ? verdictFor(recorded, actual, session.redaction, options)
+          : { queryNumber, sql, verdict: 'not-compared', note: notes.join('; ') };
+      } else {
+        const actual = await runner.run(recorded, sql, { guard: false, extended: false });
+        replayed = verdictFor(recorded, actual, session.redaction, options);
+      }
+      queries.push(replayed);
+      emit({ kind: 'verdict', query: replayed });
+    }
+  } finally {
+    if (options.rollback) await client.query('rollback').catch(() => {});
+    await client.end().catch(() => {});
+  }
+  return summarize(options.file, queries, Date.now() - started);
+}
+
+function verdictFor(
+  recorded: RecordedQuery,
+  actual: ComparableResult,
+  redaction: Parameters<typeof redactRows>[2],
+  options: ReplaySessionOptions,
+): ReplayedQuery {
+  const base = { queryNumber: recorded.query.query_number, sql: recorded.query.sql };
+  const rowCount = actual.error ? undefined : actual.rows.length;
+  if (!recorded.result) {
+    return actual.error
+      ? { ...base, verdict: 'new-error', diff: `error: ${actual.error.code} (${actual.error.message})` }
+      : { ...base, verdict: 'not-compared', rowCount, note: 'no recorded result' };
+  }
+  const expected: ComparableResult = {
+    columns: recorded.result.columns,
+    rows: recorded.result.rows,
+    commandTag: recorded.result.command_tag,
+    error: recorded.result.error,
+  };
+  // A redacted recording is compared with the replay redacted the same way.
+  const comparable = { ...actual, rows: redactRows(actual.columns, actual.rows, redaction) };
+  const capped = recorded.result.truncated
+    ? cappedDiff(recorded.result, comparable.rows, options)
+    : undefined;
+  if (capped !== undefined) comparable.rows = comparable.rows.slice(0, recorded.result.rows.length);
+  const compared = compareResults(expected, comparable, options);
+  const verdict = compared.verdict === 'matched' && capped ? 'mismatched' : compared.verdict;
+  const diff = compared.diff ?? (capped || undefined);
+  return { ...base, verdict, ...(diff ? { diff } : {}), ...(rowCount !== undefined ? { rowCount } : {}) };
+}
+
+/**
+ * A recording capped at its first rows: the replay must return as many rows, and (compared in order,
+ * no ignored columns) the same digest of all of them. Returns the difference, or '' when none.
+ */
+function cappedDiff(
+  recorded: NonNullable<RecordedQuery['result']>,
+  rows: (string | null)[][],
+  options: ReplaySessionOptions,
+): string {
+  if (rows.length !== recorded.row_count)
+    return `row count: recorded ${recorded.row_count}, replayed ${rows.length}`;
+  if (options.unordered || (options.ignoreColumns?.length ?? 0) > 0 || !recorded.digest) return '';
+  const digest = new RowsDigest();
+  for (const row of rows) digest.add(row);
+  return digest.digest === recorded.digest
+    ? ''
+    : `rows differ beyond the first ${recorded.rows.length} (digest)`;
+}
+
+/** Why a recorded query is not run at all, if it is not. */
+function skipReason(recorded: RecordedQuery, rollback: boolean): string | undefined {
+  if (recorded.query.unreplayable) return recorded.query.unreplayable;
+  if (recorded.result?.skipped)
+    return 'not executed when recorded (an earlier statement of its pipeline failed)';
+  if (rollback && /^\s*copy\b[^;]*\bfrom\s+stdin\b/i.test(recorded.query.sql))
+    return 'COPY FROM STDIN: the copied data is not recorded';
+  return undefined;
+}
+
+function summarize(file: string, queries: ReplayedQuery[], durationMs: number): ReplaySessionResult {
+  const count = (...verdicts: Verdict[]): number =>
+    queries.filter((query) => verdicts.includes(query.verdict)).length;
+  const executed = queries.filter((query) => !query.note || query.note === 'no recorded result').length;
+  const mismatched = count('mismatched');
+  const newErrors = count('new-error');
+  return {
+    file,
+    queriesExecuted: executed,
+    errors: count('error-matched', 'new-error'),
+    matched: count('matched', 'error-matched'),
+    mismatched,
+    newErrors,
+    ok: mismatched === 0 && newErrors === 0,
+    queries,
+    durationMs,
+  };
+}
+
+/** Executes recorded statements on one client and captures exactly what the proxy recorded. */
+class Runner {
+  /** A recorded transaction is open (replayed as the savepoint replay_env_transaction). */
+  inTransaction = false;
+  #lastTag: string | null = null;
+  /** Transaction status of the last ReadyForQuery: I idle, T in a transaction, E failed transaction. */
+  #status = 'I';
+
+  constructor(private readonly client: pg.Client) {
+    const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
+    // node-postgres keeps only the first word of a command tag ("CREATE"); the proxy recorded all of it.
+    connection.on('commandComplete', (message: { text: string }) => (this.#lastTag = message.text));
+    connection.on('readyForQuery', (message: { status: string }) => (this.#status = message.status));
+  }
+
+  async run(
+    recorded: RecordedQuery,
+    sql: string,
+    mode: { guard: boolean; extended: boolean },
+  ): Promise<ComparableResult> {
+    const { params, param_formats: formats, param_types: paramTypes } = recorded.query;
+    const values = params?.map((value, index) =>
+      value !== null && formats?.[index] === 1 ? Buffer.from(value.replace(/^\\x/, ''), 'hex') : value,
+    );
+    if (mode.guard) await this.client.query('savepoint replay_env_statement');
+    this.#lastTag = null;
+    try {
+      // Without values and not extended, node-postgres uses the simple protocol (several statements
+      // allowed), as recorded. The declared parameter types go in Parse: pg reads them from `types`,
+      // which must also answer getTypeParser for the results.
+      const raw = (await this.client.query({
+        text: sql,
+        ...(recorded.query.statement !== undefined ? { values: values ?? [] } : {}),
+        ...(mode.extended ? { queryMode: 'extended' } : {}),
+        rowMode: 'array',
+        types: paramTypes ? Object.assign([...paramTypes], textTypes) : textTypes,
+      } as pg.QueryArrayConfig)) as unknown as pg.QueryArrayResult | pg.QueryArrayResult[];
+      const result = Array.isArray(raw) ? raw.at(-1) : raw;
+      const commandTag = this.#lastTag;
+      if (mode.guard) await this.client.query('release savepoint replay_env_statement');
+      return {
+        columns: (result?.fields ?? []).map((field) => field.name),
+        rows: (result?.rows ?? []) as (string | null)[][],
+        commandTag,
+        error: null,
+      };
+    } catch (error) {
+      const pgError = error as { code?: string; message?: string; severity?: string };
+      // Only a server error is a query result; a lost connection ends the replay.
+      if (!pgError.severity || !pgError.code) throw toDatabaseError(error, { action: 'replay' });
+      if (mode.guard) await this.client.query('rollback to savepoint replay_env_statement');
+      const queryError: QueryError = {
+        code: pgError.code,
+        message: pgError.message ?? '',
+        severity: pgError.severity ?? 'ERROR',
+      };
+      return { columns: [], rows: [], commandTag: null, error: queryError };
+    }
+  }
+
+  /**
+   * Applies a recorded transaction statement inside the replay's own transaction: BEGIN → savepoint,
+   * COMMIT → release (or, as Postgres does for a failed transaction, roll back to it), ROLLBACK → roll
+   * back to it. A transaction that recovered with ROLLBACK TO SAVEPOINT is not failed (the server's
+   * status says so). Returns the note for the verdict.
+   */
+  async control(kind: StatementKind): Promise<string> {
+    switch (kind) {
+      case 'begin':
+        if (!this.inTransaction) await this.client.query('savepoint replay_env_transaction');
+        this.inTransaction = true;
+        return 'BEGIN replayed as a savepoint';
+      case 'commit':
+      case 'rollback':
+        await this.#end(kind === 'rollback' || this.#status === 'E');
+        return `${kind.toUpperCase()} replayed as a savepoint`;
+      case 'commit-and-chain':
+      case 'rollback-and-chain':
+        await this.#end(kind === 'rollback-and-chain' || this.#status === 'E');
+        await this.client.query('savepoint replay_env_transaction');
+        this.inTransaction = true;
+        return `${kind.replace(/-/g, ' ').toUpperCase()} replayed as savepoints`;
+      case 'set-transaction':
+        return 'SET TRANSACTION skipped: the replay runs inside its own transaction';
+      case 'two-phase':
+        return 'two-phase commit statement refused under --rollback';
+    }
+  }
+
+  async #end(rollBack: boolean): Promise<void> {
+    if (!this.inTransaction) return;
+    if (rollBack) await this.client.query('rollback to savepoint replay_env_transaction');
+    await this.client.query('release savepoint replay_env_transaction');
+    this.inTransaction = false;
+  }
+}
