@@ -67,7 +67,7 @@ export async function recordGoldenInLoopState(
     (entry) => (entry as Partial<GoldenRecord> | null)?.scenario !== record.scenario,
   );
   document.set('golden_traces', document.createNode([...entries, record]));
-  await writeLoopFile(path, document.toString());
+  await writeLoopFile(path, document.toString({ lineWidth: 0 }));
 }
 
 /**
@@ -82,5 +82,5 @@ export async function recordRoundInLoopState(
   const path = join(loopDir, loopStateFileName);
   const document = await readLoopYaml(path, shown, 'last_round: null\n');
   document.set('last_round', document.createNode({ ...round, trace: null, lesson: null }));
-  await writeLoopFile(path, document.toString());
+  await writeLoopFile(path, document.toString({ lineWidth: 0 }));
 }

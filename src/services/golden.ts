@@ -1,4 +1,4 @@
-import { relative, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 
 import { UsageError } from '../errors.js';
 import type { GoldenTrace } from '../generated/golden.js';
@@ -62,7 +62,7 @@ export async function saveGolden(options: GoldenSaveOptions): Promise<GoldenSave
       headers: (scenario.headers ?? defaultNormaliseOptions.headers).map((name) => name.toLowerCase()),
       stdout: scenario.stdout ?? defaultNormaliseOptions.stdout,
     },
-    { scenario: scenario.id, fromTrace: relative(loopDir, tracePath) },
+    { scenario: scenario.id, fromTrace: basename(tracePath) },
   );
   const warnings: string[] = [];
   const gate = golden.evidence.gate;
@@ -76,7 +76,7 @@ export async function saveGolden(options: GoldenSaveOptions): Promise<GoldenSave
     scenario: scenario.id,
     file: relative(loopDir, goldenPath),
     saved_at: golden.savedAt,
-    trace: relative(loopDir, tracePath),
+    trace: basename(tracePath),
   });
   return {
     scenario: scenario.id,

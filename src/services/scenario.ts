@@ -67,7 +67,7 @@ export async function addScenario(options: ScenarioAddOptions): Promise<Scenario
     document.set('scenarios', document.createNode([]));
   }
   document.addIn(['scenarios'], document.createNode(scenario));
-  await writeLoopFile(loaded.file, document.toString());
+  await writeLoopFile(loaded.file, document.toString({ lineWidth: 0 }));
   const golden = options.fromTrace
     ? await saveGolden({ trace: options.fromTrace, loop: loopDir, scenario: options.id, cwd })
     : null;
