@@ -12,6 +12,7 @@ interface DemoJson {
   verdict: string;
   serverPid: number;
   runExitCode: number;
+  checkExitCode: number;
   dir: string;
   capsule: string;
   trace: string;
@@ -35,10 +36,24 @@ describe('replay-env demo', () => {
     const result = await runCli(['demo'], { env: { TMPDIR: ownTmp } });
     expect(result.stderr).not.toMatch(/^error:/m);
     expect(result.exitCode).toBe(0);
-    for (const command of ['doctor', 'export-postgres', 'inspect', 'materialize-postgres', 'record', 'run']) {
+    for (const command of [
+      'doctor',
+      'export-postgres',
+      'inspect',
+      'materialize-postgres',
+      'record',
+      'run',
+      'scenario add',
+      'check',
+    ]) {
       expect(result.stdout).toContain(`$ replay-env ${command} `);
     }
-    expect(result.stdout).toMatch(/^Verdict: (continue|warn) \(run exited 0\)/m);
+    expect(result.stdout).toMatch(
+      /^Verdict: (continue|warn) \(run exited 0, check against the golden exited 0\)/m,
+    );
+    // The demo ends by saving a golden and re-checking it: the check compares with it and finds no difference.
+    expect(result.stdout).toMatch(/golden saved: loop\/golden\/acme-ada-dev-dashboard\.json/);
+    expect(result.stdout).toMatch(/│ acme-ada-dev-dashboard │ (continue|warn) +│ 0 +│/);
     expect(result.stdout).toContain('Server stopped; temporary files removed');
     expect(await readdir(ownTmp)).toEqual([]);
   });
@@ -57,6 +72,16 @@ describe('replay-env demo', () => {
     };
     expect(trace.gate).toBe(demo.verdict);
     expect(trace.events.some((event) => event.name === 'dev-dashboard-session')).toBe(true);
+    // The golden the demo saved holds the session replay's verdict counts, and the check matched it.
+    const golden = JSON.parse(
+      await readFile(join(dir, 'loop/golden/acme-ada-dev-dashboard.json'), 'utf8'),
+    ) as {
+      evidence: { probes: Record<string, { kind: string; mismatched: number; queriesExecuted: number }> };
+    };
+    expect(golden.evidence.probes['dev-dashboard-session']).toMatchObject({ kind: 'session', mismatched: 0 });
+    expect(golden.evidence.probes['dev-dashboard-session']!.queriesExecuted).toBeGreaterThan(0);
+    expect(demo.checkExitCode).toBe(0);
+    expect(await readFile(join(dir, 'loop/check.xml'), 'utf8')).toContain('name="acme-ada-dev-dashboard"');
     expect(isAlive(demo.serverPid)).toBe(false);
   });
 
