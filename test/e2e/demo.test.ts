@@ -28,12 +28,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
-describe('replay-env demo', () => {
+/** The whole loop, 8 steps with two embedded-server-backed runs: minutes on a loaded 2-core CI machine. */
+const demoTimeoutMs = 280_000;
+
+describe('replay-env demo', { timeout: 300_000 }, () => {
   it('runs the whole loop to a verdict and leaves nothing behind', async () => {
     // Its own TMPDIR, so other tests' temp dirs (run in parallel) cannot be mistaken for leftovers.
     const ownTmp = await mkdtemp(join(tmpdir(), 'demo-tmp-'));
     await chmod(ownTmp, 0o755); // as root the server runs as `postgres`, which must reach its cluster here
-    const result = await runCli(['demo'], { env: { TMPDIR: ownTmp } });
+    const result = await runCli(['demo'], { env: { TMPDIR: ownTmp }, timeout: demoTimeoutMs });
     expect(result.stderr).not.toMatch(/^error:/m);
     expect(result.exitCode).toBe(0);
     for (const command of [
@@ -60,7 +63,7 @@ describe('replay-env demo', () => {
 
   it('--json --dir keeps the files, returns one JSON document, and stops the server', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'demo-kept-'));
-    const result = await runCli(['demo', '--dir', dir, '--json']);
+    const result = await runCli(['demo', '--dir', dir, '--json'], { timeout: demoTimeoutMs });
     expect(result.exitCode).toBe(0);
     const demo = parseJsonOutput<DemoJson>(result.stdout);
     expect(['continue', 'warn']).toContain(demo.verdict);
@@ -87,7 +90,7 @@ describe('replay-env demo', () => {
 
   it('--keep leaves a server reachable at the printed URL, stoppable as printed', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'demo-keep-'));
-    const result = await runCli(['demo', '--keep', '--dir', dir, '--json']);
+    const result = await runCli(['demo', '--keep', '--dir', dir, '--json'], { timeout: demoTimeoutMs });
     expect(result.exitCode).toBe(0);
     const demo = parseJsonOutput<DemoJson & { kept: { replayUrl: string; pid: number; stop: string } }>(
       result.stdout,
