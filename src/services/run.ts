@@ -25,6 +25,7 @@ import { writeReport } from '../run/trace-file.js';
 import { unmetExpectations } from '../scenario/expect.js';
 import { prepareScenarioRun } from '../scenario/prepare.js';
 import { scrubSecrets } from '../secrets.js';
+import { toolInfo } from '../tool-info.js';
 import { materialize } from './materialize.js';
 
 export interface RunOptions {
@@ -227,7 +228,7 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
     app: manifest.appId,
     startedAt,
     finishedAt: new Date().toISOString(),
-    tool: { name: 'replay-env', version: '0.1.0' },
+    tool: await toolInfo(),
     manifest: relative(cwd, manifest.path) || manifest.path,
     loop: relative(cwd, loopDir) || loopDir,
     database: databaseUrl ? databaseUrl.identity() : null,
