@@ -5,6 +5,7 @@ import {
   defaultProbeTimeoutSeconds,
   defaultProdDatabaseUrlEnv,
   defaultReplayDatabaseUrlEnv,
+  defaultViewport,
   type ParsedManifest,
   type ParsedTable,
 } from './parsed-manifest.js';
@@ -39,6 +40,9 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
     localSubject: raw.localSubject,
     localDatabaseUrl: raw.localDatabaseUrl,
     loop: raw.loop ? resolve(cwd, raw.loop) : undefined,
+    browserExecutable: raw.browser?.executablePath
+      ? resolve(repoPath, raw.browser.executablePath)
+      : undefined,
     postgres: {
       prodDatabaseUrlEnv: raw.postgres.prodDatabaseUrlEnv ?? defaultProdDatabaseUrlEnv,
       replayDatabaseUrlEnv: raw.postgres.replayDatabaseUrlEnv ?? defaultReplayDatabaseUrlEnv,
@@ -58,6 +62,10 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
       expectStatus: probe.expectStatus ?? 200,
       method: (probe.method ?? 'GET').toUpperCase(),
       timeoutSeconds: probe.timeoutSeconds ?? defaultProbeTimeoutSeconds,
+      allowConsoleErrors: probe.allowConsoleErrors ?? false,
+      ignoreConsole: probe.ignoreConsole ?? [],
+      screenshot: probe.screenshot ?? true,
+      viewport: probe.viewport ?? defaultViewport,
     })),
     redactionRules: (raw.redactionRules ?? []).map((rule) => ({
       ...rule,
