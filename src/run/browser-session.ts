@@ -124,9 +124,9 @@ export class BrowserSession {
       return browser;
     } catch (error) {
       if (error instanceof BrowserUnavailable) throw error;
-      const first = ((error as Error).message.split('\n')[0] ?? '').slice(0, 300);
+      const reason = launchFailure((error as Error).message);
       throw new BrowserUnavailable(
-        `${describe(this.source)} did not start (${first}); ${advice(this.source)}`,
+        `${describe(this.source)} did not start (${reason}); ${advice(this.source)}`,
       );
     }
   }
@@ -152,7 +152,21 @@ function describe(source: BrowserSource): string {
 
 function advice(source: BrowserSource): string {
   if (source.kind === 'bundled') {
-    return `set ${chromiumEnvVar} to a Chromium or Chrome binary (e.g. /usr/bin/chromium)`;
+    return `set ${chromiumEnvVar} to a Chromium or Chrome binary (e.g. /usr/bin/chromium); if an earlier unpack was interrupted, delete $TMPDIR/chromium`;
   }
   return `point ${source.kind === 'env' ? chromiumEnvVar : 'browser.executablePath'} at a working Chromium or Chrome binary, or unset it to use the bundled one`;
+}
+
+/**
+ * The useful part of Playwright's launch error: its first line is generic ("Target … has been closed"),
+ * the browser's own stderr and exit status are further down, in the call log.
+ */
+export function launchFailure(message: string): string {
+  // eslint-disable-next-line no-control-regex -- the call log is coloured
+  const plain = message.replace(/\u001b\[[0-9;]*m/g, '');
+  const stderr = /\[err\] (.+)/.exec(plain)?.[1]?.trim();
+  const exit = /process did exit: ([^>]+)>/.exec(plain)?.[1];
+  const parts = [...(exit ? [`exited: ${exit}`] : []), ...(stderr ? [`stderr: ${stderr}`] : [])];
+  const text = parts.length > 0 ? parts.join('; ') : (plain.split('\n')[0] ?? 'failed');
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

@@ -13,7 +13,10 @@ export interface PageEvidence {
   failedRequests: FailedRequest[];
   /** Entries beyond `evidenceLimit`, per list. */
   dropped: { consoleErrors: number; pageErrors: number; failedRequests: number };
-  /** Forgets an HTTP-status entry for this request (the probe's own page, when its status was expected). */
+  /**
+   * The probe's own page answered with the expected status (a probe of a 404 page): its HTTP-status entry
+   * and Chromium's console line about that status are not the page's errors.
+   */
   forgetRequest(request: Request): void;
 }
 
@@ -25,6 +28,12 @@ export interface PageEvidence {
  */
 export function collectEvidence(page: Page, ignore: RegExp[]): PageEvidence {
   const requests = new Map<FailedRequest, Request>();
+  // Chromium also logs "Failed to load resource: … status of 404" for the document itself.
+  const forgiven = new Set<string>();
+  const forgivenConsole = (entry: ConsoleMessage): boolean =>
+    entry.location !== undefined &&
+    forgiven.has(entry.location) &&
+    entry.text.startsWith('Failed to load resource: the server responded with a status of');
   const evidence: PageEvidence = {
     consoleErrors: [],
     pageErrors: [],
@@ -36,6 +45,8 @@ export function collectEvidence(page: Page, ignore: RegExp[]): PageEvidence {
         evidence.failedRequests.splice(evidence.failedRequests.indexOf(entry), 1);
         requests.delete(entry);
       }
+      forgiven.add(clip(`${request.url()}:1`));
+      evidence.consoleErrors = evidence.consoleErrors.filter((entry) => !forgivenConsole(entry));
     },
   };
   const keep = <K extends keyof PageEvidence['dropped']>(list: K, entry: PageEvidence[K][number]): void => {
@@ -47,10 +58,11 @@ export function collectEvidence(page: Page, ignore: RegExp[]): PageEvidence {
   page.on('console', (message) => {
     if (message.type() !== 'error' || ignored(message.text())) return;
     const { url, lineNumber } = message.location();
-    keep('consoleErrors', {
+    const entry = {
       text: clip(message.text()),
       ...(url ? { location: clip(`${url}:${lineNumber + 1}`) } : {}),
-    });
+    };
+    if (!forgivenConsole(entry)) keep('consoleErrors', entry);
   });
   page.on('pageerror', (error) => {
     const text = error.stack?.split('\n')[0] ?? `${error.name}: ${error.message}`;
