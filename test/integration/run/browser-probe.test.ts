@@ -234,4 +234,23 @@ describe.skipIf(!chromium.ok)(title, () => {
     expect(off.event('off')).toMatchObject({ success: true, screenshot: null });
     expect(chromiumDescendants(process.pid)).toEqual([]);
   });
+
+  it('an abort while Chromium is still starting ends the probe and leaves no Chromium', async () => {
+    const app = await writeApp({
+      manifest: { probes: [{ name: 'home', kind: 'browser', url: `${site.base}/` }] },
+    });
+    const controller = new AbortController();
+    const running = runReplay({
+      manifest: app.manifest,
+      skipMaterialize: true,
+      cwd: app.dir,
+      signal: controller.signal,
+    });
+    for (let i = 0; i < 200 && chromiumDescendants(process.pid).length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    controller.abort('SIGINT');
+    await expect(running).rejects.toThrow('interrupted by SIGINT');
+    expect(chromiumDescendants(process.pid)).toEqual([]);
+  });
 });
