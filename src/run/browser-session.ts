@@ -41,7 +41,7 @@ export function browserSessionFor(
   env: NodeJS.ProcessEnv,
 ): BrowserSession | undefined {
   if (!manifest.probes.some((probe) => probe.kind === 'browser')) return undefined;
-  return new BrowserSession(browserSource(env, manifest.browserExecutable));
+  return new BrowserSession(browserSource(env, manifest.browserExecutable), env);
 }
 
 /**
@@ -73,7 +73,10 @@ export class BrowserSession {
   private launching: Promise<Browser> | undefined;
   private closed = false;
 
-  constructor(private readonly source: BrowserSource) {}
+  constructor(
+    private readonly source: BrowserSource,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   /** The running browser; rejects with BrowserUnavailable (the same one for every later probe). */
   browser(): Promise<Browser> {
@@ -134,7 +137,7 @@ export class BrowserSession {
   private async executable(): Promise<string> {
     if (this.source.kind === 'bundled') {
       try {
-        return await bundledChromium();
+        return await bundledChromium(this.env);
       } catch (error) {
         throw new BrowserUnavailable(`${(error as Error).message}; ${advice(this.source)}`);
       }
@@ -147,12 +150,12 @@ function describe(source: BrowserSource): string {
   if (source.kind === 'env') return `Chromium at ${source.path} (from $${chromiumEnvVar})`;
   if (source.kind === 'manifest')
     return `Chromium at ${source.path} (from the manifest's browser.executablePath)`;
-  return 'the bundled Chromium (@sparticuz/chromium)';
+  return 'the bundled Chromium (from @sparticuz/chromium)';
 }
 
 function advice(source: BrowserSource): string {
   if (source.kind === 'bundled') {
-    return `set ${chromiumEnvVar} to a Chromium or Chrome binary (e.g. /usr/bin/chromium); if an earlier unpack was interrupted, delete $TMPDIR/chromium`;
+    return `set ${chromiumEnvVar} to a Chromium or Chrome binary (e.g. /usr/bin/chromium)`;
   }
   return `point ${source.kind === 'env' ? chromiumEnvVar : 'browser.executablePath'} at a working Chromium or Chrome binary, or unset it to use the bundled one`;
 }

@@ -51,7 +51,7 @@ export async function startSite(): Promise<{ base: string; stop: () => Promise<v
 }
 
 /** Every live process descended from `root` (by parent pid, read from /proc). */
-export function descendants(root: number): Array<{ pid: number; comm: string }> {
+function descendants(root: number): Array<{ pid: number; comm: string }> {
   const children = new Map<number, number[]>();
   const comms = new Map<number, string>();
   for (const entry of readdirSync('/proc')) {

@@ -4,7 +4,7 @@ import type { ConsoleMessage, FailedRequest } from '../../../generated/trace.js'
 import { scrubSecrets } from '../../../secrets.js';
 
 /** Entries kept per list; a page that logs in a loop must not grow the trace without bound. */
-export const evidenceLimit = 50;
+const evidenceLimit = 50;
 const textLimit = 500;
 
 export interface PageEvidence {
