@@ -40,6 +40,9 @@ describe('replay-env demo', () => {
     }
     expect(result.stdout).toMatch(/^Verdict: (continue|warn) \(run exited 0\)/m);
     expect(result.stdout).toContain('Server stopped; temporary files removed');
+    // The sample app's web page, seen by a real headless Chromium, with its screenshot path.
+    expect(result.stdout).toMatch(/^ {2}dashboard: ok \(/m);
+    expect(result.stdout).toContain('screenshot dashboard: capsules/acme-ada-trace.dashboard.png');
     expect(await readdir(ownTmp)).toEqual([]);
   });
 
@@ -57,6 +60,14 @@ describe('replay-env demo', () => {
     };
     expect(trace.gate).toBe(demo.verdict);
     expect(trace.events.some((event) => event.name === 'dev-dashboard-session')).toBe(true);
+    const dashboard = trace.events.find((event) => event.name === 'dashboard') as unknown as {
+      success: boolean;
+      screenshot: string;
+      consoleErrors: unknown[];
+    };
+    expect(dashboard).toMatchObject({ success: true, consoleErrors: [] });
+    const png = await readFile(join(demo.dir, dashboard.screenshot));
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(isAlive(demo.serverPid)).toBe(false);
   });
 
