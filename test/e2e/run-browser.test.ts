@@ -78,6 +78,34 @@ describe.skipIf(!chromium.ok)(title, () => {
     },
   );
 
+  it('SIGKILL of run mid-probe: Chromium exits by itself (its control pipe closes)', async () => {
+    const app = await writeApp({
+      manifest: {
+        probes: [{ name: 'hangs', kind: 'browser', url: `${site.base}/slow`, timeoutSeconds: 120 }],
+      },
+    });
+    const child = execa('node', [runJs, 'run', '--app', join(app.dir, 'app.json'), '--skip-materialize'], {
+      reject: false,
+      env: { NO_COLOR: '1' },
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const seen = new Set<number>();
+    for (let i = 0; i < 600 && !stderr.includes('▶ probe hangs'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    for (let i = 0; i < 100 && seen.size < 2; i++) {
+      for (const pid of chromiumDescendants(child.pid!)) seen.add(pid);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(seen.size).toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    await child;
+    for (let i = 0; i < 50 && [...seen].some(alive); i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect([...seen].filter(alive)).toEqual([]);
+  });
+
   it('a probe that times out fails, and the run ends with no Chromium left', async () => {
     const app = await writeApp({
       manifest: { probes: [{ name: 'hangs', kind: 'browser', url: `${site.base}/slow`, timeoutSeconds: 2 }] },

@@ -213,6 +213,7 @@ describe.skipIf(!chromium.ok)(title, () => {
     expect(event('wrong-status')).toMatchObject({ success: false, status: 404 });
     expect(event('wrong-status').message).toBe(`load ${site.base}/no-such-page: status 404, expected 200`);
     expect(result.trace.facts.browser_failed_requests).toBe(2);
+    expect(result.gateReasons).toContain('warn: browser_failed_requests > 0 (browser_failed_requests = 2)');
   });
 
   it('keeps at most 50 console errors per probe but counts them all', async () => {
@@ -252,5 +253,15 @@ describe.skipIf(!chromium.ok)(title, () => {
     controller.abort('SIGINT');
     await expect(running).rejects.toThrow('interrupted by SIGINT');
     expect(chromiumDescendants(process.pid)).toEqual([]);
+  });
+
+  it('each probe gets a fresh context: no cookies carried over from the probe before', async () => {
+    const url = `${site.base}/cookie`;
+    const { event } = await run([
+      { name: 'first', kind: 'browser', url, expectText: 'no cookie' },
+      { name: 'second', kind: 'browser', url, expectText: 'no cookie', timeoutSeconds: 3 },
+    ]);
+    expect(event('first').success).toBe(true);
+    expect(event('second').success).toBe(true);
   });
 });
