@@ -33,6 +33,7 @@ const chromiumArgs = [
   '--disable-quic',
   '--disable-domain-reliability',
   '--no-pings',
+  '--no-zygote',
 ];
 
 /** The run's browser session: only when the manifest has browser probes (nothing is loaded otherwise). */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { checkBrowserProbe, parseHttpUrl } from '../../../manifest/check-browser-probe.js';
 import { browserSource, chromiumEnvVar, launchFailure } from '../../browser-session.js';
 import { screenshotPath } from './screenshot.js';
+import { displayUrl } from './display-url.js';
 import { describeStep } from './steps.js';
 
 describe('screenshotPath', () => {
@@ -86,5 +87,14 @@ describe('browser choice', () => {
       'exited: exitCode=127, signal=null; stderr: error while loading shared libraries: libnss3.so',
     );
     expect(launchFailure('Timeout 60000ms exceeded.\nmore')).toBe('Timeout 60000ms exceeded.');
+  });
+});
+
+describe('displayUrl', () => {
+  it('hides a password in a URL, wherever the URL is in the text', () => {
+    expect(displayUrl('http://ada:s3cret@app.test/x')).toBe('http://ada:***@app.test/x');
+    expect(displayUrl('load https://u:p@a.test/: status 500')).toBe('load https://u:***@a.test/: status 500');
+    expect(displayUrl('http://app.test/a@b')).toBe('http://app.test/a@b');
+    expect(displayUrl('#subject')).toBe('#subject');
   });
 });

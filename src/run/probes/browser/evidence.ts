@@ -2,6 +2,7 @@ import type { Page, Request } from 'playwright-core';
 
 import type { ConsoleMessage, FailedRequest } from '../../../generated/trace.js';
 import { scrubSecrets } from '../../../secrets.js';
+import { displayUrl } from './display-url.js';
 
 /** Entries kept per list; a page that logs in a loop must not grow the trace without bound. */
 const evidenceLimit = 50;
@@ -70,7 +71,7 @@ export function collectEvidence(page: Page, ignore: RegExp[]): PageEvidence {
     keep('pageErrors', clip(text));
   });
   const failed = (request: Request, reason: string): void => {
-    const entry = { url: clip(request.url()), method: request.method(), reason: clip(reason) };
+    const entry = { url: clip(displayUrl(request.url())), method: request.method(), reason: clip(reason) };
     if (evidence.failedRequests.length < evidenceLimit) requests.set(entry, request);
     keep('failedRequests', entry);
   };

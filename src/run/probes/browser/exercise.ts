@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import type { BrowserStepResult, ProbeEvent } from '../../../generated/trace.js';
 import type { ParsedProbe } from '../../../manifest/index.js';
 import { scrubSecrets } from '../../../secrets.js';
+import { displayUrl } from './display-url.js';
 import type { PageEvidence } from './evidence.js';
 import { describeStep, runStep, waitForText } from './steps.js';
 
@@ -36,7 +37,7 @@ export async function exercisePage(
     }
     results.push({
       action: step.action,
-      ...(step.target === undefined ? {} : { target: scrubSecrets(step.target) }),
+      ...(step.target === undefined ? {} : { target: displayUrl(step.target) }),
       durationMs: Math.round(performance.now() - started),
       ok: message === undefined,
       ...(message ? { message: scrubSecrets(message) } : {}),
@@ -55,7 +56,7 @@ export async function exercisePage(
     if (response) evidence.forgetRequest(response.request());
     return undefined;
   });
-  if (load) return `load ${url}: ${load}`;
+  if (load) return `load ${displayUrl(url)}: ${load}`;
 
   for (const [index, step] of (probe.steps ?? []).entries()) {
     const described = describeStep(step);

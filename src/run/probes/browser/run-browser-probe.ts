@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 
 import { scrubSecrets } from '../../../secrets.js';
+import { displayUrl } from './display-url.js';
 import { BrowserUnavailable } from '../../browser-session.js';
 import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } from '../types.js';
 import { collectEvidence, ignorePatterns, type PageEvidence } from './evidence.js';
@@ -21,7 +22,7 @@ const screenshotTimeoutMs = 10_000;
 export async function runBrowserProbe(probe: ParsedProbe, context: ProbeContext): Promise<ProbeEvent> {
   const event: ProbeEvent = {
     ...probeEventBase(probe, new Date().toISOString()),
-    url: scrubSecrets(probe.url!),
+    url: displayUrl(probe.url!),
     status: null,
     expectStatus: probe.expectStatus,
     ...(probe.expectText === undefined ? {} : { expectText: probe.expectText }),
@@ -54,7 +55,7 @@ export async function runBrowserProbe(probe: ParsedProbe, context: ProbeContext)
       event.message = firstLine(error);
     }
     if (!interrupted) {
-      event.finalUrl = scrubSecrets(page.url());
+      event.finalUrl = displayUrl(page.url());
       await takeScreenshot(page, probe, context, event);
     }
     event.consoleErrors = evidence.consoleErrors;
@@ -69,7 +70,8 @@ export async function runBrowserProbe(probe: ParsedProbe, context: ProbeContext)
     context.signal?.removeEventListener('abort', stop);
     await browserContext?.close().catch(() => {});
   }
-  if (interrupted && !context.signal?.aborted) event.message = `no result within ${probe.timeoutSeconds}s`;
+  // The guard fired: keep the step's own failure (a load that timed out) when there is one.
+  if (interrupted && !context.signal?.aborted) event.message ??= `no result within ${probe.timeoutSeconds}s`;
   else if (interrupted) event.message = 'interrupted';
   event.success = event.message === undefined;
   if (event.message) event.message = scrubSecrets(event.message);
