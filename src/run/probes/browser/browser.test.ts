@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { checkBrowserProbe, parseHttpUrl } from '../../../manifest/check-browser-probe.js';
 import { browserSource, chromiumEnvVar, launchFailure } from '../../browser-session.js';
-import { screenshotPath } from './screenshot.js';
 import { displayUrl } from './display-url.js';
+import { screenshotPath } from './screenshot.js';
 import { describeStep } from './steps.js';
 
 describe('screenshotPath', () => {

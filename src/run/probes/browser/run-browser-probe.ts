@@ -3,9 +3,9 @@ import { relative } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 
 import { scrubSecrets } from '../../../secrets.js';
-import { displayUrl } from './display-url.js';
 import { BrowserUnavailable } from '../../browser-session.js';
 import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } from '../types.js';
+import { displayUrl } from './display-url.js';
 import { collectEvidence, ignorePatterns, type PageEvidence } from './evidence.js';
 import { exercisePage, firstLine } from './exercise.js';
 import { screenshotPath, writeScreenshot } from './screenshot.js';
