@@ -96,8 +96,14 @@ export class BrowserSession {
     const launching = this.launching;
     if (!launching) return;
     const browser = await launching.catch(() => undefined);
-    // close() waits for Chromium to exit; a hung one is killed by Playwright's own timeout/exit handler.
-    await browser?.close().catch(() => {});
+    // close() waits for Chromium to exit. A hung one must not hold the run: after 10 s we go on, and
+    // Playwright's exit handler SIGKILLs its process group when this process exits.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      browser?.close().catch(() => {}),
+      new Promise((done) => (timer = setTimeout(done, 10_000))),
+    ]);
+    clearTimeout(timer);
   }
 
   private async launch(): Promise<Browser> {
