@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -79,6 +80,7 @@ describe.skipIf(!chromium.ok)(title, () => {
   );
 
   it('SIGKILL of run mid-probe: Chromium exits by itself (its control pipe closes)', async () => {
+    const ownTmp = await mkdtemp(join(tmpdir(), 'browser-kill-'));
     const app = await writeApp({
       manifest: {
         probes: [{ name: 'hangs', kind: 'browser', url: `${site.base}/slow`, timeoutSeconds: 120 }],
@@ -86,7 +88,8 @@ describe.skipIf(!chromium.ok)(title, () => {
     });
     const child = execa('node', [runJs, 'run', '--app', join(app.dir, 'app.json'), '--skip-materialize'], {
       reject: false,
-      env: { NO_COLOR: '1' },
+      // SIGKILL leaves Playwright no chance to remove Chromium's profile folder: keep it in a temp dir.
+      env: { NO_COLOR: '1', TMPDIR: ownTmp },
     });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -104,6 +107,7 @@ describe.skipIf(!chromium.ok)(title, () => {
     for (let i = 0; i < 50 && [...seen].some(alive); i++)
       await new Promise((resolve) => setTimeout(resolve, 100));
     expect([...seen].filter(alive)).toEqual([]);
+    await rm(ownTmp, { recursive: true, force: true });
   });
 
   it('a probe that times out fails, and the run ends with no Chromium left', async () => {
