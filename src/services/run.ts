@@ -15,6 +15,7 @@ import { DatabaseUrl } from '../postgres/database-url.js';
 import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
 import { assertSafeReplayTarget } from '../postgres/target-safety.js';
 import type { RunningBackground } from '../run/background.js';
+import { assertNamedBrowser } from '../run/browser-session.js';
 import { type CapsuleExamination, examineCapsule } from '../run/capsule-evidence.js';
 import { computeFacts } from '../run/facts.js';
 import { handleInterrupts, type InterruptSignal, RunInterruptedError } from '../run/interrupt.js';
@@ -130,6 +131,7 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
     const exportSource = prod ? tryParse(prod, manifest.postgres.prodDatabaseUrlEnv) : undefined;
     assertSafeReplayTarget(databaseUrl, { allowUnsafeTarget: options.allowUnsafeTarget, exportSource });
   }
+  assertNamedBrowser(manifest, parentEnv);
   const capsulePath = options.capsule ? resolve(cwd, options.capsule) : undefined;
 
   const controller = new AbortController();
@@ -175,6 +177,8 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
           graceMs,
           signal: controller.signal,
           parentEnv,
+          ...(options.traceOut ? { tracePath: resolve(cwd, options.traceOut) } : {}),
+          cwd,
         },
         events,
         backgrounds,

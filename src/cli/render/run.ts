@@ -21,6 +21,10 @@ export function renderRunSummary(result: RunResult): string {
   if (trace.database) lines.push(`database ${trace.database}`);
   if (trace.events.length > 0) lines.push(events.toString());
   else lines.push('(no steps)');
+  const screenshots = trace.events.flatMap((event) =>
+    'screenshot' in event && event.screenshot ? [`screenshot ${event.name}: ${event.screenshot}`] : [],
+  );
+  if (screenshots.length > 0) lines.push('', ...screenshots);
   const failures = trace.events.filter((event) => !event.success && event.message);
   if (failures.length > 0) {
     lines.push('', ...failures.map((event) => `${event.name}: ${event.message}`));
