@@ -1,5 +1,4 @@
 import { lineLayoutId } from '../capsule/header.js';
-import { rewriteSubjectInText } from '../capsule/rewrite-subject.js';
 import { CapsuleError, DatabaseError } from '../errors.js';
 import { readTables, type TableInfo } from '../postgres/catalog.js';
 import { checkColumns, type ColumnCheck, columnProblems } from './column-check.js';
@@ -16,8 +15,10 @@ import {
   verify,
 } from './load.js';
 import { phaseTimer, statementRunner } from './load-session.js';
+import { RewriteTally } from './rewrite-tally.js';
 import { copyStageSql, createStageSql, deleteSql, type Sql, targetEmptySql, upsertSql } from './sql.js';
 import { copySink, type Sink, type StagedTable } from './stage.js';
+import { suspendTriggers } from './triggers.js';
 
 /** The direct load cannot reproduce the staging path's result for this capsule: use the staging path. */
 class UseStaging extends Error {}
@@ -72,6 +73,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     const infos = await readTables(client, names);
     if (names.some((name) => !infos.has(name))) throw new UseStaging('a manifest table is missing');
     copyTypes = await readCopyTypes(client, names);
+    const triggers = await suspendTriggers(names, run, options.keepTriggers ?? false);
+    outcome.triggers = { disabled: triggers.disabled, firing: triggers.firing };
     endPhase('check');
 
     for (const table of [...tables].reverse()) {
@@ -84,7 +87,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
 
     const loads: TableLoad[] = [];
     const shapes = new Map<string, Shape>();
-    const rewriting = options.prepared.rewrite.changes.length > 0;
+    const tally = new RewriteTally(options.prepared.rewrite);
     const finish = async (load: TableLoad) => {
       if (!load.sink) return;
       const rows = await load.sink.end();
@@ -124,7 +127,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         loads.push(current);
         await start(current, row.text);
       }
-      const text = rewriting ? rewriteSubjectInText(row.text, options.prepared.rewrite) : row.text;
+      const text = tally.row(row.table, row.text);
       current.stage.rows++;
       if (current.converter) {
         let line: string;
@@ -142,6 +145,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     current = undefined;
     endPhase('stage');
 
+    tally.assertMoved();
+    outcome.rewritten = tally.perTable;
     const summary = options.reader.summary();
     outcome.rowCounts = summary.rowCounts;
     outcome.integrity = summary.integrity.status;
@@ -186,6 +191,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     outcome.verified = true;
     outcome.directCopy = loads.filter((load) => load.converter).map((load) => load.stage.table);
     endPhase('verify');
+    await triggers.restore();
     options.onProgress?.({ phase: 'commit' });
     await run({ text: 'commit', values: [] });
     endPhase('commit');

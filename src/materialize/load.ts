@@ -10,10 +10,11 @@ import { checkColumns, columnProblems } from './column-check.js';
 import { loadDirect } from './load-direct.js';
 import { type MaterializePhase, phaseTimer, statementRunner } from './load-session.js';
 import type { PreparedMaterialize } from './prepare.js';
+import { RewriteTally } from './rewrite-tally.js';
+import { advanceSequences } from './sequences.js';
 import {
   allStagedKeysSql,
   deleteSql,
-  resyncSequenceSql,
   type Sql,
   stagedKeysSql,
   stageTable,
@@ -22,6 +23,7 @@ import {
   verifySql,
 } from './sql.js';
 import { type LoadStrategy, stageCapsule, type StagedTable } from './stage.js';
+import { suspendTriggers } from './triggers.js';
 
 export type { MaterializePhase } from './load-session.js';
 
@@ -44,6 +46,8 @@ export interface LoadOptions {
    * false forces the staging path for every table.
    */
   direct?: boolean;
+  /** Leave the tables' user triggers on during the load (default: off where the role may; triggers.ts). */
+  keepTriggers?: boolean;
   /** Run deletes and upserts under EXPLAIN ANALYZE and roll everything back. */
   explain?: boolean;
   onProgress?: ((event: MaterializeProgress) => void) | undefined;
@@ -57,6 +61,10 @@ export interface LoadOutcome {
   directCopy: string[];
   deleted: Record<string, number>;
   loaded: Record<string, number>;
+  /** Values changed by the subject rewrite, per table (empty without a rewrite). */
+  rewritten: Record<string, number>;
+  /** Tables whose user triggers were off during the load, and tables whose triggers fired. */
+  triggers: { disabled: string[]; firing: string[] };
   verified: boolean;
   phases: Record<MaterializePhase, number>;
   plans: { label: string; sql: string; plan: string }[];
@@ -84,6 +92,8 @@ export function emptyOutcome(phases: Record<MaterializePhase, number>): LoadOutc
     directCopy: [],
     deleted: {},
     loaded: {},
+    rewritten: {},
+    triggers: { disabled: [], firing: [] },
     verified: false,
     phases,
     plans: [],
@@ -99,16 +109,25 @@ async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
   await run({ text: 'begin', values: [] });
   try {
     await run({ text: 'set constraints all deferred', values: [] });
+    const triggers = await suspendTriggers(
+      options.prepared.tables.map((table) => table.name),
+      run,
+      options.keepTriggers ?? false,
+    );
+    outcome.triggers = { disabled: triggers.disabled, firing: triggers.firing };
     const byName = new Map(options.prepared.tables.map((table) => [table.name, table]));
+    const tally = new RewriteTally(options.prepared.rewrite);
     const staged = await stageCapsule(client, options.reader, {
       strategy: options.strategy,
       chunkSize: options.chunkSize,
-      rewrite: options.prepared.rewrite,
+      tally,
       declared: new Set(byName.keys()),
       run,
       toError: (error, sql) => toError(error, sql, options.url),
       onRows: (table, rows) => options.onProgress?.({ phase: 'stage', table, rows }),
     });
+    tally.assertMoved();
+    outcome.rewritten = tally.perTable;
     const summary = options.reader.summary();
     outcome.rowCounts = summary.rowCounts;
     outcome.integrity = summary.integrity.status;
@@ -187,6 +206,7 @@ async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
     );
     outcome.verified = true;
     endPhase('verify');
+    await triggers.restore();
     options.onProgress?.({ phase: 'commit' });
     await run({ text: 'commit', values: [] });
     endPhase('commit');
@@ -282,16 +302,13 @@ export function toError(error: unknown, sql: Sql, url: DatabaseUrl): Error {
   });
 }
 
-/** Moves serial/identity sequences past the loaded ids. */
+/** Moves the sequences of the loaded tables past the loaded ids (src/materialize/sequences.ts). */
 export async function resyncSequences(
   tables: readonly TableInfo[],
   run: (sql: Sql) => Promise<pg.QueryResult>,
 ): Promise<void> {
-  for (const info of tables) {
-    for (const column of info.columns) {
-      if (column.identity !== '' || (column.hasDefault && /^(smallint|integer|bigint)$/.test(column.type))) {
-        await run(resyncSequenceSql(info.name, column.name));
-      }
-    }
-  }
+  await advanceSequences(
+    tables.map((info) => info.name),
+    run,
+  );
 }
