@@ -19,6 +19,7 @@ import { RewriteTally } from './rewrite-tally.js';
 import { copyStageSql, createStageSql, deleteSql, type Sql, targetEmptySql, upsertSql } from './sql.js';
 import { copySink, type Sink, type StagedTable } from './stage.js';
 import { suspendTriggers } from './triggers.js';
+import { DirectDigest, verifyValues } from './verify-values.js';
 
 /** The direct load cannot reproduce the staging path's result for this capsule: use the staging path. */
 class UseStaging extends Error {}
@@ -31,6 +32,9 @@ interface TableLoad {
   sink?: Sink | undefined;
   /** Set when the table is copied straight into the target. */
   converter?: RowConverter;
+  /** Direct tables: the digest of the rows sent, and the columns written (value verification). */
+  digest?: DirectDigest;
+  written?: string[];
 }
 
 /**
@@ -133,6 +137,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         let line: string;
         try {
           line = current.converter.convert(text);
+          current.digest!.add(text);
         } catch (error) {
           throw rowError(error, current);
         }
@@ -188,7 +193,30 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       names.map((name) => infos.get(name)!),
       run,
     );
-    outcome.verified = true;
+    outcome.valueDifferences = await verifyValues({
+      staged: staged
+        .filter((load) => load.stage.rows > 0)
+        .map((load) => ({
+          table: load.stage.table,
+          index: load.stage.index,
+          info: load.info,
+          written: shapes.get(load.stage.table)!.columns,
+        })),
+      direct: loads
+        .filter((load) => load.converter)
+        .map((load) => ({
+          table: load.stage.table,
+          info: load.info,
+          written: load.written!,
+          sent: load.digest!,
+        })),
+      run,
+      client,
+      reader: options.reader,
+      rewrite: options.prepared.rewrite,
+      toError: sinkOptions.toError,
+    });
+    outcome.verified = Object.keys(outcome.valueDifferences).length === 0;
     outcome.directCopy = loads.filter((load) => load.converter).map((load) => load.stage.table);
     endPhase('verify');
     await triggers.restore();
@@ -224,6 +252,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         (await run(targetEmptySql(load.stage.table))).rows[0].empty === true);
     if (direct) {
       load.converter = new RowConverter(columns, check.generatedSkipped);
+      load.digest = new DirectDigest(load.info);
+      load.written = columns.map((column) => column.name);
       const sql = directCopySql(
         load.stage.table,
         columns.map((column) => column.name),

@@ -24,6 +24,7 @@ import {
 } from './sql.js';
 import { type LoadStrategy, stageCapsule, type StagedTable } from './stage.js';
 import { suspendTriggers } from './triggers.js';
+import { verifyValues } from './verify-values.js';
 
 export type { MaterializePhase } from './load-session.js';
 
@@ -63,6 +64,11 @@ export interface LoadOutcome {
   loaded: Record<string, number>;
   /** Values changed by the subject rewrite, per table (empty without a rewrite). */
   rewritten: Record<string, number>;
+  /**
+   * Capsule rows whose values are not in the replay table after the load, per table with any (value
+   * verification, src/materialize/verify-values.ts); `verified` is false when any.
+   */
+  valueDifferences: Record<string, number>;
   /** Tables whose user triggers were off during the load, and tables whose triggers fired. */
   triggers: { disabled: string[]; firing: string[] };
   verified: boolean;
@@ -94,6 +100,7 @@ export function emptyOutcome(phases: Record<MaterializePhase, number>): LoadOutc
     loaded: {},
     rewritten: {},
     triggers: { disabled: [], firing: [] },
+    valueDifferences: {},
     verified: false,
     phases,
     plans: [],
@@ -204,7 +211,23 @@ async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
       ordered.map((item) => infos.get(item.table.name)!),
       run,
     );
-    outcome.verified = true;
+    outcome.valueDifferences = await verifyValues({
+      staged: ordered
+        .filter((item) => item.stage.rows > 0)
+        .map((item) => ({
+          table: item.table.name,
+          index: item.stage.index,
+          info: infos.get(item.table.name)!,
+          written: shapes.get(item.table.name)!.columns,
+        })),
+      direct: [],
+      run,
+      client,
+      reader: options.reader,
+      rewrite: options.prepared.rewrite,
+      toError: (error, sql) => toError(error, sql, options.url),
+    });
+    outcome.verified = Object.keys(outcome.valueDifferences).length === 0;
     endPhase('verify');
     await triggers.restore();
     options.onProgress?.({ phase: 'commit' });

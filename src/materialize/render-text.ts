@@ -21,7 +21,7 @@ export function renderMaterialize(result: MaterializeResult, profile: boolean): 
           `warning: user triggers fired during the load on ${result.triggers.firing.join(', ')} (--keep-triggers, or the replay role does not own them); they may have changed loaded values`,
         ]
       : []),
-    `verified: ${result.verified ? 'yes' : 'no'} (capsule integrity: ${result.integrity})`,
+    `verified: ${result.verified ? 'yes' : 'no'} (capsule integrity: ${result.integrity}${differences(result)})`,
   ];
   if (profile) {
     lines.push(
@@ -63,4 +63,11 @@ function rewrittenLine(result: MaterializeResult): string[] {
   return [
     `rewritten: ${total} ${total === 1 ? 'value' : 'values'} (${entries.map(([table, n]) => `${table} ${n}`).join(', ')})`,
   ];
+}
+
+/** `; values differ: film 2 rows, customer 1 row` when value verification found differences. */
+function differences(result: MaterializeResult): string {
+  const entries = Object.entries(result.valueDifferences ?? {});
+  if (entries.length === 0) return '';
+  return `; values differ from the capsule: ${entries.map(([table, n]) => `${table} ${n} ${n === 1 ? 'row' : 'rows'}`).join(', ')}`;
 }

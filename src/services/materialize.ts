@@ -62,8 +62,13 @@ export interface MaterializeResult {
    * (`firing`: `--keep-triggers`, or the replay role does not own them).
    */
   triggers: { disabled: string[]; firing: string[] };
-  /** Every capsule row is in the replay database and the capsule passed its integrity check. */
+  /**
+   * Every capsule row is in the replay database with the capsule's values (counts and values checked);
+   * false when `valueDifferences` has any table.
+   */
   verified: boolean;
+  /** Capsule rows whose values differ in the replay database, per table with any (the load commits). */
+  valueDifferences: Record<string, number>;
   integrity: 'verified' | 'counts-only' | 'failed';
   /**
    * Tables copied straight into the replay table (`copy` strategy, table empty after the deletes); the
@@ -124,6 +129,7 @@ async function run(
     rewritten: outcome.rewritten,
     triggers: outcome.triggers,
     verified: outcome.verified,
+    valueDifferences: outcome.valueDifferences,
     integrity: outcome.integrity,
     directCopy: outcome.directCopy,
     durationMs: Math.round(performance.now() - started),

@@ -109,4 +109,53 @@ describe.each(['copy', 'jsonb'] as const)('fidelity fixture (%s)', (loadStrategy
       );
     },
   );
+
+  dbTest(
+    '--keep-triggers: triggers change values, and value verification counts the rows',
+    async ({ db }) => {
+      const capsule = await source(db);
+      const target = await db.sibling();
+      await target.query(schemaSql);
+      // customer without a deletePredicate: a reload replaces its row by primary key (an UPDATE).
+      const upsertCustomers: ParsedManifest = {
+        ...manifest,
+        postgres: {
+          ...manifest.postgres,
+          tables: manifest.postgres.tables.map(({ deletePredicate, ...table }) =>
+            table.name === 'customer' ? table : { ...table, deletePredicate },
+          ),
+        },
+      };
+      const load = () =>
+        materialize({
+          manifest: upsertCustomers,
+          capsulePath: capsule,
+          databaseUrl: target.url,
+          loadStrategy,
+          keepTriggers: true,
+        });
+      // First load (inserts): the tsvector trigger recomputes film 1's vector (production's used another
+      // dictionary); film 2's is what the trigger computes anyway. The counts are right.
+      const first = await load();
+      expect(first.triggers).toEqual({ disabled: [], firing: ['customer', 'film', 'payment'] });
+      expect(first.loaded).toEqual(first.rowCounts);
+      expect(first.valueDifferences).toEqual({ film: 1 });
+      expect(first.verified).toBe(false);
+      expect(await target.query('select count(*)::int as n from payment_audit')).toEqual([{ n: 1 }]);
+      // Reload: the customer row is updated, and its BEFORE UPDATE trigger stamps last_update = now().
+      const second = await load();
+      expect(second.valueDifferences).toEqual({ customer: 1, film: 1 });
+      expect(second.verified).toBe(false);
+      // Without the option the same reload restores the capsule's values exactly.
+      const third = await materialize({
+        manifest,
+        capsulePath: capsule,
+        databaseUrl: target.url,
+        loadStrategy,
+      });
+      expect(third.valueDifferences).toEqual({});
+      expect(third.verified).toBe(true);
+      expect(await history(target, 1)).toEqual(await history(db, 1));
+    },
+  );
 });
