@@ -22,6 +22,8 @@ export function canonicalJson(text: string, drop?: ReadonlySet<string>): string 
 }
 
 const hex = '0123456789abcdef';
+const jsonNumber = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const words = ['true', 'false', 'null'];
 
 class Parser {
   at = 0;
@@ -39,7 +41,7 @@ class Parser {
     if (code === 91) return this.array();
     if (code === 34) return quote(this.string());
     if (code === 45 || (code >= 48 && code <= 57)) return this.number();
-    for (const word of ['true', 'false', 'null']) {
+    for (const word of words) {
       if (this.text.startsWith(word, this.at)) {
         this.at += word.length;
         return word;
@@ -135,7 +137,7 @@ class Parser {
   }
 
   number(): string {
-    const match = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+    const match = jsonNumber;
     match.lastIndex = this.at;
     const found = match.exec(this.text);
     if (!found) throw new SyntaxError(`bad number at ${this.at}`);

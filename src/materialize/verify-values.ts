@@ -44,7 +44,11 @@ export class DirectDigest {
   }
 
   add(rowText: string): void {
-    this.accumulator.add(canonicalJson(rowText, this.drop));
+    // A row as export writes it is `to_jsonb(t)::text`, already the canonical text: hashed as it is.
+    // Rows that were re-serialised (redacted, rewritten: compact JSON) are canonicalised first. A row
+    // taken for canonical that is not makes the digest differ, and the exact comparison decides.
+    const canonical = this.drop.size === 0 && rowText.startsWith('{"') && rowText.includes('": ');
+    this.accumulator.add(canonical ? rowText : canonicalJson(rowText, this.drop));
   }
 
   digest(): Digest {

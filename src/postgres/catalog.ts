@@ -79,23 +79,33 @@ export async function readTables(
   );
 }
 
-/** Foreign keys whose referencing or referenced table is one of `names` (as written in the manifest). */
+/**
+ * Foreign keys whose referencing or referenced table is one of `names` (as written in the manifest).
+ * Partitions are reported as their partitioned root (issue #14 item 5): a key declared on a partitioned
+ * table is cloned onto every partition (and, when it references one, onto every referenced partition);
+ * the clones (`conparentid` set) are left out, and a key declared on a partition itself is reported
+ * against the partition's root, which is the table a manifest names.
+ */
 export async function readForeignKeys(
   client: pg.Client,
   names: readonly string[],
 ): Promise<ForeignKeyInfo[]> {
   const { rows } = await client.query<ForeignKeyInfo>(
-    `with wanted as (select to_regclass(n) as oid from unnest($1::text[]) as n where to_regclass(n) is not null)
+    `with wanted as (select to_regclass(n) as oid from unnest($1::text[]) as n where to_regclass(n) is not null),
+     keys as (
+       select con.*, coalesce(pg_partition_root(con.conrelid), con.conrelid) as root,
+              coalesce(pg_partition_root(con.confrelid), con.confrelid) as froot
+         from pg_constraint con
+        where con.contype = 'f' and con.conparentid = 0)
      select con.conname as name,
-            con.conrelid::regclass::text as table,
+            con.root::regclass::text as table,
             (select array_agg(a.attname::text order by k.ord) from unnest(con.conkey) with ordinality k(attnum, ord)
                join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum) as columns,
-            con.confrelid::regclass::text as "referencedTable",
+            con.froot::regclass::text as "referencedTable",
             (select array_agg(a.attname::text order by k.ord) from unnest(con.confkey) with ordinality k(attnum, ord)
                join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum) as "referencedColumns"
-       from pg_constraint con
-      where con.contype = 'f'
-        and (con.conrelid in (select oid from wanted) or con.confrelid in (select oid from wanted))
+       from keys con
+      where con.root in (select oid from wanted) or con.froot in (select oid from wanted)
       order by 2, 1`,
     [names],
   );
