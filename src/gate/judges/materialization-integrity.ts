@@ -11,7 +11,7 @@ export function judgeMaterializationIntegrity(evidence: MaterializationEvidence)
     .filter(([table, rows]) => (evidence.loaded[table] ?? -1) !== rows)
     .map(
       ([table, rows]) =>
-        `${table}: capsule has ${rows} rows, replay database ${evidence.loaded[table] ?? 'none'}`,
+        `${table}: capsule has ${rows} ${rows === 1 ? 'row' : 'rows'}, replay database ${evidence.loaded[table] ?? 'none'}`,
     );
   const differing = Object.entries(evidence.valueDifferences ?? {})
     .filter(([, n]) => n > 0)
