@@ -1,5 +1,6 @@
 import { type CapsuleWriter, createCapsuleWriter } from '../capsule/writer.js';
 import { closeClient } from '../export/close-client.js';
+import { exportWithClosure } from '../export/closure.js';
 import { copyTableTo } from '../export/copy-table.js';
 import {
   applySessionSettings,
@@ -38,6 +39,8 @@ export interface ExportOptions {
   gzipLevel?: number;
   /** Include phase timings in the result (`--profile`). */
   profile?: boolean;
+  /** Keys per closure query (default closureChunkSize); small values exercise chunking in tests. */
+  closureChunkSize?: number;
 }
 
 export interface ExportResult {
@@ -57,6 +60,8 @@ export interface ExportResult {
   bytes: number;
   sha256: string;
   durationMs: number;
+  /** With `postgres.closure: parents`: per table, rows closure added beyond the table's own `where`. */
+  closureRows?: Record<string, number>;
   /** With `profile`: phase timings in ms — connect, graph, one per table (`table:<name>`), finish. */
   phases?: Record<string, number>;
 }
@@ -106,7 +111,22 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       },
       options.gzipLevel === undefined ? {} : { gzipLevel: options.gzipLevel },
     );
-    for (const table of manifest.postgres.tables) {
+    const closure =
+      manifest.postgres.closure === 'parents'
+        ? await exportWithClosure({
+            client,
+            url,
+            manifest,
+            writer,
+            graphSize: graph.entries.length,
+            redactorFor: (table) =>
+              options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table) : undefined,
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+            onTableDone: (table) => lap(`table:${table}`),
+            ...(options.closureChunkSize ? { chunkSize: options.closureChunkSize } : {}),
+          })
+        : undefined;
+    for (const table of closure ? [] : manifest.postgres.tables) {
       const redactor =
         options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table.name) : undefined;
       let rows = 0;
@@ -154,6 +174,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       bytes: written.bytes,
       sha256: written.sha256,
       durationMs: Math.round(performance.now() - started),
+      ...(closure ? { closureRows: closure.added } : {}),
       ...(options.profile ? { phases } : {}),
     };
   } finally {
@@ -174,6 +195,8 @@ export interface ExportPlan {
   session: { sql: string; values: string[] };
   /** Each table's COPY, in load order. */
   tables: Array<{ name: string; sql: string }>;
+  /** `parents` when the manifest asks for parent closure (its keyed queries need the catalog). */
+  closure?: 'parents';
 }
 
 /** The SQL an export would run (`--dry-run-sql`), built without connecting. */
@@ -203,6 +226,7 @@ export function planExport(options: {
       name: table.name,
       sql: buildTableCopy(manifest, table).text,
     })),
+    ...(manifest.postgres.closure === 'parents' ? { closure: 'parents' as const } : {}),
   };
 }
 
