@@ -8,6 +8,7 @@ import {
   beginExportTransaction,
   readGraph,
 } from '../export/snapshot.js';
+import { emptyWindowedTables } from '../export/window-hint.js';
 import {
   buildGraphQuery,
   buildSessionSettings,
@@ -54,6 +55,8 @@ export interface ExportResult {
   graph: { size: number; reasons: Record<string, number> };
   rowCounts: Record<string, number>;
   totalRows: number;
+  /** Tables with no rows whose SQL reads the `since_at` window: the window may have excluded them. */
+  emptyWindowed: string[];
   bytes: number;
   sha256: string;
   durationMs: number;
@@ -167,6 +170,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       graph: { size: graph.entries.length, reasons },
       rowCounts: written.rowCounts,
       totalRows: Object.values(written.rowCounts).reduce((sum, rows) => sum + rows, 0),
+      emptyWindowed: emptyWindowedTables(manifest, written.rowCounts),
       bytes: written.bytes,
       sha256: written.sha256,
       durationMs: Math.round(performance.now() - started),

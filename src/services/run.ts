@@ -317,7 +317,7 @@ async function materializeStep(
       loaded: result.loaded,
       ...(result.deleted ? { deleted: result.deleted } : {}),
       verified: result.verified,
-      ...(result.verified ? {} : { message: 'row counts in the replay database do not match the capsule' }),
+      ...(result.verified ? {} : { message: notVerified(result.valueDifferences) }),
     };
     return {
       event,
@@ -326,6 +326,7 @@ async function materializeStep(
         verified: result.verified,
         rowCounts: result.rowCounts,
         loaded: result.loaded,
+        valueDifferences: result.valueDifferences ?? {},
       },
     };
   } catch (error) {
@@ -388,4 +389,11 @@ function hashPrefixes(manifest: ParsedManifest): string[] {
 function interruptSignal(signal: AbortSignal): InterruptSignal | undefined {
   if (!signal.aborted) return undefined;
   return signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+}
+
+/** Why a load is not verified: values that differ (value verification), else the row counts. */
+function notVerified(differences: Record<string, number> | undefined): string {
+  const entries = Object.entries(differences ?? {});
+  if (entries.length === 0) return 'row counts in the replay database do not match the capsule';
+  return `values in the replay database differ from the capsule: ${entries.map(([table, n]) => `${table} ${n} ${n === 1 ? 'row' : 'rows'}`).join(', ')}`;
 }

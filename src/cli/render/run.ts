@@ -15,7 +15,7 @@ export function renderRunSummary(result: RunResult): string {
   if (trace.capsule) {
     const rows = Object.values(trace.capsule.rowCounts).reduce((sum, n) => sum + n, 0);
     lines.push(
-      `capsule  ${trace.capsule.path} (${rows} rows, ${Object.keys(trace.capsule.rowCounts).length} tables)`,
+      `capsule  ${trace.capsule.path} (${rows} ${rows === 1 ? 'row' : 'rows'}, ${Object.keys(trace.capsule.rowCounts).length} tables)`,
     );
   }
   if (trace.database) lines.push(`database ${trace.database}`);
