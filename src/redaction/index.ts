@@ -1,3 +1,4 @@
 export { defaultHashPrefix, hashValue } from './hash.js';
 export { redactRowText } from './redact-text.js';
+export { buildSqlRedaction, jsRedactionMarker } from './redaction-sql.js';
 export { createRowRedactor, type RowRedactor } from './row-redactor.js';

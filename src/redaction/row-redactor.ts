@@ -15,7 +15,7 @@ export interface RowRedactor {
 }
 
 type Action = ParsedRedactionRule['action'];
-interface FieldRule {
+export interface FieldRule {
   action: Action;
   prefix: string;
 }
@@ -85,7 +85,8 @@ function redactNested(value: unknown, nested: Map<string, FieldRule[]>): void {
   }
 }
 
-function applyAction(rule: FieldRule, value: unknown): unknown {
+/** One action on one value, as every path (JS rows, constants folded into SQL) applies it. */
+export function applyAction(rule: FieldRule, value: unknown): unknown {
   // The original tool left null and "" untouched whatever the action; capsules must not differ.
   if (value === null || value === '') return value;
   switch (rule.action) {

@@ -106,21 +106,20 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     for (const table of manifest.postgres.tables) {
       const redactor =
         options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table.name) : undefined;
+      const copy = buildTableCopy(manifest, table, {
+        graphSize: graph.entries.length,
+        ...sqlRedactionOption(manifest, options.redaction),
+      });
       let rows = 0;
       const destination = writer.tableStream(table.name, {
         redactor,
+        redactedInSql: copy.redactedInSql,
         onRows: (count) => {
           rows = count;
           options.onProgress?.({ table: table.name, rows, done: false });
         },
       });
-      await copyTableTo(
-        client,
-        url,
-        buildTableCopy(manifest, table, { graphSize: graph.entries.length }).text,
-        destination,
-        `export: table ${table.name}`,
-      );
+      await copyTableTo(client, url, copy.text, destination, `export: table ${table.name}`);
       lap(`table:${table.name}`);
       options.onProgress?.({ table: table.name, rows, done: true });
     }
@@ -158,6 +157,19 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
   }
 }
 
+/**
+ * Top-level redaction in SQL (redaction/redaction-sql.ts) whenever rules apply; the JS redactor then only
+ * sees the rows the server marks. `REPLAY_ENV_EXPORT_SQL_REDACTION=0` keeps every row on the JS path (to
+ * measure one against the other).
+ */
+function sqlRedactionOption(
+  manifest: ParsedManifest,
+  redaction: RedactionMode = 'safe',
+): { redactionRules?: ParsedManifest['redactionRules'] } {
+  if (redaction !== 'safe' || process.env.REPLAY_ENV_EXPORT_SQL_REDACTION === '0') return {};
+  return { redactionRules: manifest.redactionRules };
+}
+
 export interface ExportPlan {
   app: string;
   subject: Subject;
@@ -177,6 +189,8 @@ export function planExport(options: {
   manifest: ParsedManifest;
   subject: Subject;
   sinceDays: number;
+  /** Default safe: the table SQL then includes the redaction done in SQL. */
+  redaction?: RedactionMode;
 }): ExportPlan {
   const { manifest, subject, sinceDays } = options;
   const graph = buildGraphQuery(manifest, subject, sinceDays);
@@ -197,7 +211,7 @@ export function planExport(options: {
     },
     tables: manifest.postgres.tables.map((table) => ({
       name: table.name,
-      sql: buildTableCopy(manifest, table).text,
+      sql: buildTableCopy(manifest, table, sqlRedactionOption(manifest, options.redaction)).text,
     })),
   };
 }
@@ -219,6 +233,7 @@ export async function explainExport(options: {
   subject: Subject;
   databaseUrl: DatabaseUrl;
   sinceDays: number;
+  redaction?: RedactionMode;
 }): Promise<ExplainResult> {
   const { manifest, subject, databaseUrl: url } = options;
   const client = await connect(url, { action: 'export --explain', applicationName: 'replay-env export' });
@@ -230,7 +245,10 @@ export async function explainExport(options: {
     await applySessionSettings(client, url, manifest, subject, graph);
     const tables: ExplainResult['tables'] = [];
     for (const table of manifest.postgres.tables) {
-      const sql = buildTableQuery(manifest, table, { graphSize: graph.entries.length }).text;
+      const sql = buildTableQuery(manifest, table, {
+        graphSize: graph.entries.length,
+        ...sqlRedactionOption(manifest, options.redaction),
+      }).text;
       tables.push({ name: table.name, plan: await explain(client, url, sql, [], `table ${table.name}`) });
     }
     await client.query('rollback').catch(() => {});
