@@ -1,7 +1,7 @@
 import type { Hash } from 'node:crypto';
 
 import { ManifestError } from '../errors.js';
-import { jsRedactionMarker, redactRowText, type RowRedactor } from '../redaction/index.js';
+import { jsRedactionMarker, type RowRedactor } from '../redaction/index.js';
 
 /** Per-table state of the row framing loop. */
 export interface RowFramingState {
@@ -58,17 +58,15 @@ export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
       // Written without its marker: the integrity hash run breaks here whatever the redactor does.
       if (start > hashFrom) state.hash.update(buf.subarray(hashFrom, start));
       if (!redactor) throw new Error(`tables[${state.table}]: a row marked for redaction, but no redactor`);
-      const redacted = Buffer.from(redactRowText(redactor, row.toString('utf8')), 'utf8');
+      const redacted = redactor.redactBytes(row);
       state.hash.update(redacted);
       state.hash.update('\n');
       hashFrom = nl + 1;
       parts.push(redacted);
     } else if (!sql && redactor && redactor.mightApplyBytes(row)) {
-      const original = row.toString('utf8');
-      const redacted = redactRowText(redactor, original);
-      if (redacted !== original) {
+      const replaced = redactor.redactBytes(row);
+      if (replaced !== row) {
         if (start > hashFrom) state.hash.update(buf.subarray(hashFrom, start));
-        const replaced = Buffer.from(redacted, 'utf8');
         state.hash.update(replaced);
         state.hash.update('\n');
         hashFrom = nl + 1;

@@ -88,7 +88,9 @@ export function buildSqlRedaction(
     `    when s.r is null or jsonb_typeof(s.r) <> 'object' then s.r::text`,
     ...(toJs.length === 0
       ? []
-      : [`    when ${toJs.map((condition) => `(${condition})`).join('\n      or ')} then chr(3) || s.r::text`]),
+      : [
+          `    when ${toJs.map((condition) => `(${condition})`).join('\n      or ')} then chr(3) || s.r::text`,
+        ]),
     `    else s.t`,
     `  end`,
     `from (`,

@@ -1,5 +1,7 @@
 import type { ParsedRedactionRule } from '../manifest/index.js';
 import { hashValue } from './hash.js';
+import { redactRowText } from './redact-text.js';
+import { splicePlan, spliceTopLevel } from './top-level-splice.js';
 
 /** Redacts the rows of one table. Built once per table; `redact` runs only on rows `mightApply` flags. */
 export interface RowRedactor {
@@ -12,6 +14,12 @@ export interface RowRedactor {
   mightApplyBytes(rowBytes: Uint8Array): boolean;
   /** Returns the row with every applicable rule applied. Mutates and returns `row` (a parsed copy). */
   redact(row: unknown): unknown;
+  /**
+   * Redacts one row given as JSON bytes: in place when rule keys occur only at the top level
+   * (top-level-splice.ts), else parsed and re-serialised (redactRowText). Returns `row` itself when
+   * nothing changed on the fast path.
+   */
+  redactBytes(row: Buffer): Buffer;
 }
 
 type Action = ParsedRedactionRule['action'];
@@ -46,7 +54,10 @@ export function createRowRedactor(
   // A field appears in JSON text as its JSON string: that is the needle of the pre-check.
   const needles = [...topLevel.keys()].map((field) => JSON.stringify(field));
   const needleBytes = needles.map((needle) => Buffer.from(needle, 'utf8'));
-  return {
+  const plan = splicePlan(topLevel, nested.keys());
+  // REPLAY_ENV_REDACTION_SPLICE=0 keeps every row on the full path (to measure one against the other).
+  const splice = process.env.REPLAY_ENV_REDACTION_SPLICE !== '0';
+  const redactor: RowRedactor = {
     mightApply: (rowText) => needles.some((needle) => rowText.includes(needle)),
     mightApplyBytes: (rowBytes) => {
       const buffer = Buffer.isBuffer(rowBytes)
@@ -58,7 +69,15 @@ export function createRowRedactor(
       if (isObject(row)) redactObject(row, topLevel, nested);
       return row;
     },
+    redactBytes: (row) => {
+      const fast = splice ? spliceTopLevel(row, plan) : undefined;
+      if (fast) return fast;
+      const original = row.toString('utf8');
+      const redacted = redactRowText(redactor, original);
+      return redacted === original ? row : Buffer.from(redacted, 'utf8');
+    },
   };
+  return redactor;
 }
 
 function redactObject(

@@ -158,15 +158,15 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
 }
 
 /**
- * Top-level redaction in SQL (redaction/redaction-sql.ts) whenever rules apply; the JS redactor then only
- * sees the rows the server marks. `REPLAY_ENV_EXPORT_SQL_REDACTION=0` keeps every row on the JS path (to
- * measure one against the other).
+ * Top-level redaction in SQL (redaction/redaction-sql.ts) is opt-in: `REPLAY_ENV_EXPORT_SQL_REDACTION=1`.
+ * Measured (docs/performance.md), it costs the server more CPU than the JS splice path
+ * (redaction/top-level-splice.ts) costs Node, and the server is what an export waits on.
  */
 function sqlRedactionOption(
   manifest: ParsedManifest,
   redaction: RedactionMode = 'safe',
 ): { redactionRules?: ParsedManifest['redactionRules'] } {
-  if (redaction !== 'safe' || process.env.REPLAY_ENV_EXPORT_SQL_REDACTION === '0') return {};
+  if (redaction !== 'safe' || process.env.REPLAY_ENV_EXPORT_SQL_REDACTION !== '1') return {};
   return { redactionRules: manifest.redactionRules };
 }
 
@@ -189,7 +189,7 @@ export function planExport(options: {
   manifest: ParsedManifest;
   subject: Subject;
   sinceDays: number;
-  /** Default safe: the table SQL then includes the redaction done in SQL. */
+  /** Default safe: with REPLAY_ENV_EXPORT_SQL_REDACTION=1 the table SQL then includes the redaction. */
   redaction?: RedactionMode;
 }): ExportPlan {
   const { manifest, subject, sinceDays } = options;

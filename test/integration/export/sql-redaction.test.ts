@@ -22,53 +22,10 @@ import {
 } from '../../../src/redaction/index.js';
 import { exportCapsule } from '../../../src/services/export.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
+import { redactionRow as row, redactionRule as rule } from '../../setup/json-arbitraries.js';
 import { capsuleRowTexts, manifestFrom } from './helpers.js';
 
-const fields = ['email', 'token', 'ip', 'n'] as const;
-const key = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(...fields) },
-  fc.constantFrom('x"email', 'other', 'émail', ''),
-  fc.string({ maxLength: 4 }),
-);
-const number = fc.oneof(
-  fc.integer().map(String),
-  fc.constantFrom(
-    '19.90',
-    '5.00',
-    '0.0',
-    '-0',
-    '12345678901234567890.123456',
-    '1e16',
-    '2.5e-7',
-    '18446744073709551616',
-  ),
-  fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
-);
-// Values as JSON text, so numbers keep the exact text the rows carry.
-const jsonText: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc
-      .oneof(fc.string(), fc.constantFrom('', 'email', 'token', 'naïve "q" \\ 🚀', '\u0001\n'))
-      .map((s) => JSON.stringify(s)),
-    number,
-    fc.constantFrom('true', 'false', 'null'),
-    fc.array(tie('value'), { maxLength: 3 }).map((items) => `[${items.join(',')}]`),
-    fc
-      .array(fc.tuple(key, tie('value')), { maxLength: 4 })
-      .map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
-  ),
-})).value;
-const row = fc
-  .array(fc.tuple(key, jsonText), { maxLength: 6 })
-  .map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`);
-const rule: fc.Arbitrary<ParsedRedactionRule> = fc.record({
-  table: fc.constantFrom(undefined, 't', 'other'),
-  fields: fc.subarray([...fields], { minLength: 1 }),
-  action: fc.constantFrom('empty', 'null', 'empty_object', 'empty_array', 'hash', 'hash'),
-  prefix: fc.constantFrom('replay-', 'mail-', '', "it's-"),
-  recursive: fc.boolean(),
-}) as fc.Arbitrary<ParsedRedactionRule>;
+const compact = (text: string) => stringify(parse(text)) ?? 'null';
 
 async function withClient<T>(db: TestDatabase, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: db.url.connectionString() });
@@ -85,13 +42,19 @@ async function bothPaths(client: pg.Client, rules: ParsedRedactionRule[]): Promi
   const redactor = createRowRedactor(rules, 't');
   const original = (await client.query<{ r: string }>('select r::text as r from t order by id')).rows;
   const js = original.map(({ r }) => redactRowText(redactor, r));
+  // The writer's byte path (in-place splice where it can) gives the same values as the full path.
+  const bytes = original.map(({ r }) =>
+    redactor ? redactor.redactBytes(Buffer.from(r, 'utf8')).toString('utf8') : r,
+  );
+  expect(bytes.map(compact)).toEqual(js.map(compact));
   const sql = buildSqlRedaction(rules, 't', 'select r from t order by id');
   if (!sql) return [js, js];
   const rows = (await client.query<Record<string, string>>(sql.text)).rows.map((r) => Object.values(r)[0]!);
   const viaSql = rows.map((text) =>
-    text.charCodeAt(0) === jsRedactionMarker ? redactRowText(redactor, text.slice(1)) : text,
+    text.charCodeAt(0) === jsRedactionMarker
+      ? redactor!.redactBytes(Buffer.from(text.slice(1), 'utf8')).toString('utf8')
+      : text,
   );
-  const compact = (text: string) => stringify(parse(text)) ?? 'null';
   return [viaSql.map(compact), js.map(compact)];
 }
 
@@ -152,66 +115,73 @@ describe('redaction in SQL', () => {
     },
   );
 
-  dbTest('a safe export still rejects NULL and non-object rows when redacting in SQL', async ({ db }) => {
-    await db.query(`create table accounts (account_id text primary key, email text)`);
-    await db.query(`insert into accounts values ('a1', 'a@example.com')`);
-    const dir = await mkdtemp(join(tmpdir(), 'sql-redaction-'));
-    try {
-      for (const [rowSql, message] of [
-        ['null::jsonb', /row 1 is NULL/],
-        [`to_jsonb(a.email)`, /row 1 is not a JSON object/],
-      ] as const) {
+  dbTest.for(['1', '0'])(
+    'a safe export (REPLAY_ENV_EXPORT_SQL_REDACTION=%s) rejects NULL and non-object rows, redacts the rest',
+    async (mode, { db }) => {
+      const previous = process.env.REPLAY_ENV_EXPORT_SQL_REDACTION;
+      process.env.REPLAY_ENV_EXPORT_SQL_REDACTION = mode;
+      await db.query(`create table accounts (account_id text primary key, email text)`);
+      await db.query(`insert into accounts values ('a1', 'a@example.com')`);
+      const dir = await mkdtemp(join(tmpdir(), 'sql-redaction-'));
+      try {
+        for (const [rowSql, message] of [
+          ['null::jsonb', /row 1 is NULL/],
+          [`to_jsonb(a.email)`, /row 1 is not a JSON object/],
+        ] as const) {
+          const manifest = manifestFrom({
+            appId: 'acct',
+            adapter: 'postgres-subject-graph.v1',
+            subjectKeys: ['account_id'],
+            postgres: { tables: [{ name: 'accounts', alias: 'a', rowSql }] },
+            redactionRules: [{ fields: ['email'], action: 'hash' }],
+          });
+          const out = join(dir, 'c.json');
+          await expect(
+            exportCapsule({
+              manifest,
+              subject: { account_id: 'a1' },
+              databaseUrl: db.url,
+              out,
+              sinceDays: 1,
+              redaction: 'safe',
+            }),
+          ).rejects.toThrow(ManifestError);
+          await expect(
+            exportCapsule({
+              manifest,
+              subject: { account_id: 'a1' },
+              databaseUrl: db.url,
+              out,
+              sinceDays: 1,
+              redaction: 'safe',
+            }),
+          ).rejects.toThrow(message);
+        }
+        // And a good export (SQL or JS splice path): jsonb spacing kept, the hash is the original's.
         const manifest = manifestFrom({
           appId: 'acct',
           adapter: 'postgres-subject-graph.v1',
           subjectKeys: ['account_id'],
-          postgres: { tables: [{ name: 'accounts', alias: 'a', rowSql }] },
-          redactionRules: [{ fields: ['email'], action: 'hash' }],
+          postgres: { tables: [{ name: 'accounts', alias: 'a' }] },
+          redactionRules: [{ fields: ['email'], action: 'hash', prefix: 'mail-' }],
         });
-        const out = join(dir, 'c.json');
-        await expect(
-          exportCapsule({
-            manifest,
-            subject: { account_id: 'a1' },
-            databaseUrl: db.url,
-            out,
-            sinceDays: 1,
-            redaction: 'safe',
-          }),
-        ).rejects.toThrow(ManifestError);
-        await expect(
-          exportCapsule({
-            manifest,
-            subject: { account_id: 'a1' },
-            databaseUrl: db.url,
-            out,
-            sinceDays: 1,
-            redaction: 'safe',
-          }),
-        ).rejects.toThrow(message);
+        const out = join(dir, 'ok.json');
+        await exportCapsule({
+          manifest,
+          subject: { account_id: 'a1' },
+          databaseUrl: db.url,
+          out,
+          sinceDays: 1,
+          redaction: 'safe',
+        });
+        expect((await capsuleRowTexts(out)).accounts).toEqual([
+          `{"email": "${hashValue('a@example.com', 'mail-')}", "account_id": "a1"}`,
+        ]);
+      } finally {
+        if (previous === undefined) delete process.env.REPLAY_ENV_EXPORT_SQL_REDACTION;
+        else process.env.REPLAY_ENV_EXPORT_SQL_REDACTION = previous;
+        await rm(dir, { recursive: true, force: true });
       }
-      // And a good export: the server redacted the row (jsonb spacing kept), the hash is the original's.
-      const manifest = manifestFrom({
-        appId: 'acct',
-        adapter: 'postgres-subject-graph.v1',
-        subjectKeys: ['account_id'],
-        postgres: { tables: [{ name: 'accounts', alias: 'a' }] },
-        redactionRules: [{ fields: ['email'], action: 'hash', prefix: 'mail-' }],
-      });
-      const out = join(dir, 'ok.json');
-      await exportCapsule({
-        manifest,
-        subject: { account_id: 'a1' },
-        databaseUrl: db.url,
-        out,
-        sinceDays: 1,
-        redaction: 'safe',
-      });
-      expect((await capsuleRowTexts(out)).accounts).toEqual([
-        `{"email": "${hashValue('a@example.com', 'mail-')}", "account_id": "a1"}`,
-      ]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });
