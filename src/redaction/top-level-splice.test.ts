@@ -61,6 +61,18 @@ describe('redactBytes (top-level splice, else the full path)', () => {
     expect(redactor.redactBytes(same)).toBe(same);
   });
 
+  it('recognises keys written with escapes, at the top level and nested', () => {
+    const redactor = createRowRedactor(
+      [{ fields: ['email'], action: 'hash', prefix: 'm-', recursive: true }] as ParsedRedactionRule[],
+      't',
+    )!;
+    const out = (text: string) => redactor.redactBytes(Buffer.from(text, 'utf8')).toString('utf8');
+    expect(out('{"\\u0065mail": "a"}')).toBe(`{"\\u0065mail": "${hashValue('a', 'm-')}"}`);
+    expect(compact(out('{"email": "a", "p": {"\\u0065mail": "b"}}'))).toBe(
+      `{"email":"${hashValue('a', 'm-')}","p":{"email":"${hashValue('b', 'm-')}"}}`,
+    );
+  });
+
   it('takes the full path for what it does not understand (duplicate keys, broken text)', () => {
     const redactor = createRowRedactor(
       [{ fields: ['a'], action: 'empty', recursive: false }] as ParsedRedactionRule[],
