@@ -28,7 +28,8 @@ const openBrace = 0x7b;
 /**
  * Turns a chunk of `\n`-terminated row lines (split anywhere) into capsule row lines: each row is
  * preceded by `\n      ` (first row) or `,\n      `, so the last row needs no look-ahead to omit its
- * comma. Rows pass through as bytes — no decoding — unless the redactor's byte pre-check flags them.
+ * comma. Rows pass through as bytes — no decoding — unless a rule key occurs in their chunk; then the
+ * redactor looks at each row (redactBytes: in-place splice, or parse and re-serialise).
  * The integrity hash covers contiguous runs of untouched rows in one update each.
  */
 export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
@@ -63,7 +64,7 @@ export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
       state.hash.update('\n');
       hashFrom = nl + 1;
       parts.push(redacted);
-    } else if (!sql && redactor && redactor.mightApplyBytes(row)) {
+    } else if (!sql && redactor) {
       const replaced = redactor.redactBytes(row);
       if (replaced !== row) {
         if (start > hashFrom) state.hash.update(buf.subarray(hashFrom, start));

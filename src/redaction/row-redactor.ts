@@ -70,8 +70,10 @@ export function createRowRedactor(
       return row;
     },
     redactBytes: (row) => {
+      // The splice scan is exact (it finds every rule key), so it needs no byte pre-check first.
       const fast = splice ? spliceTopLevel(row, plan) : undefined;
       if (fast) return fast;
+      if (!redactor.mightApplyBytes(row)) return row;
       const original = row.toString('utf8');
       const redacted = redactRowText(redactor, original);
       return redacted === original ? row : Buffer.from(redacted, 'utf8');
