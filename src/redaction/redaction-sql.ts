@@ -25,7 +25,8 @@
  */
 import type { ParsedRedactionRule } from '../manifest/index.js';
 import { quoteLiteral } from '../postgres/identifiers.js';
-import { applyAction, type FieldRule } from './row-redactor.js';
+import { redactValue } from './redact-value.js';
+import type { FieldRule } from './row-redactor.js';
 
 /** First byte of a row the server left for the JS redactor. */
 export const jsRedactionMarker = 0x03;
@@ -105,19 +106,19 @@ export function buildSqlRedaction(
 
 /**
  * Folds one field's rule chain (manifest order) into SQL: the first action sees the unknown input;
- * after a constant result, later actions are applied here, in JS, by the same `applyAction` as the rows.
+ * after a constant result, later actions are applied here, in JS, by the same `redactValue` as the rows.
  */
 function planField(chain: readonly FieldRule[], input: string): FieldPlan {
   let constant: { value: unknown } | undefined;
   let hashed: string | undefined; // SQL text expression of a hash result (a non-empty string)
   for (const rule of chain) {
     if (constant) {
-      constant = { value: applyAction(rule, constant.value) };
+      constant = { value: redactValue(rule.action, rule.prefix, constant.value) };
     } else if (rule.action === 'hash') {
       hashed = hashSql(hashed ?? input, rule.prefix);
     } else {
       // The input (or a hash of it) is neither null nor "": any non-hash action gives a constant.
-      constant = { value: applyAction(rule, 'x') };
+      constant = { value: redactValue(rule.action, rule.prefix, 'x') };
       hashed = undefined;
     }
   }

@@ -1,7 +1,7 @@
 /**
  * Fast path of the row redactor (issue #16): when a row's rule keys occur ONLY as top-level keys, their
  * values are replaced in the row's text in place — one pass over the bytes, no parse and re-serialise of
- * the whole row. The new values come from the same `applyAction` as the full path (the value alone is
+ * the whole row. The new values come from the same `redactValue` as the full path (the value alone is
  * parsed with lossless-json, so numbers are hashed as serde_json printed them), so the redacted values are
  * identical; the rest of the row keeps its bytes (jsonb spacing) instead of being re-serialised compactly.
  *
@@ -13,7 +13,8 @@
  */
 import { parse, stringify } from 'lossless-json';
 
-import { applyAction, type FieldRule } from './row-redactor.js';
+import { redactValue } from './redact-value.js';
+import type { FieldRule } from './row-redactor.js';
 
 export interface SplicePlan {
   /** Rule chain (manifest order) per top-level field. */
@@ -64,7 +65,7 @@ function redactValueText(row: Buffer, start: number, end: number, chain: FieldRu
   const text = row.toString('utf8', start, end);
   if (text === 'null' || text === '""') return undefined;
   let value: unknown = row[start] === quote ? (JSON.parse(text) as string) : parse(text);
-  for (const rule of chain) value = applyAction(rule, value);
+  for (const rule of chain) value = redactValue(rule.action, rule.prefix, value);
   return typeof value === 'string' ? JSON.stringify(value) : (stringify(value) ?? 'null');
 }
 

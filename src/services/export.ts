@@ -7,7 +7,6 @@ import {
   beginExportTransaction,
   readGraph,
 } from '../export/snapshot.js';
-import { toolInfo } from '../export/tool-info.js';
 import {
   buildGraphQuery,
   buildSessionSettings,
@@ -19,6 +18,7 @@ import { connect } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
 import { createRowRedactor } from '../redaction/index.js';
+import { toolInfo } from '../tool-info.js';
 
 export type RedactionMode = 'safe' | 'raw';
 

@@ -1,8 +1,3 @@
-import type pg from 'pg';
-
-import type { DatabaseUrl } from '../postgres/database-url.js';
-import type { Sql } from './sql.js';
-
 export type MaterializePhase = 'stage' | 'check' | 'delete' | 'upsert' | 'verify' | 'commit';
 
 /** Phase timings of one load (ms); `end(phase)` adds the time since the previous `end` to that phase. */
@@ -26,20 +21,5 @@ export function phaseTimer(): {
       phases[phase] += Math.round(now - since);
       since = now;
     },
-  };
-}
-
-/** Runs one statement of the load; a failure becomes the labelled one-line error `toError` makes. */
-export function statementRunner(
-  client: pg.Client,
-  url: DatabaseUrl,
-  toError: (error: unknown, sql: Sql, url: DatabaseUrl) => Error,
-): (sql: Sql) => Promise<pg.QueryResult> {
-  return async (sql) => {
-    try {
-      return await client.query(sql.text, sql.values);
-    } catch (error) {
-      throw toError(error, sql, url);
-    }
   };
 }
