@@ -26,7 +26,7 @@
 import type { ParsedRedactionRule } from '../manifest/index.js';
 import { quoteLiteral } from '../postgres/identifiers.js';
 import { redactValue } from './redact-value.js';
-import type { FieldRule } from './row-redactor.js';
+import type { FieldRule } from './top-level-splice.js';
 
 /** First byte of a row the server left for the JS redactor. */
 export const jsRedactionMarker = 0x03;

@@ -1,7 +1,8 @@
+import { parse, stringify } from 'lossless-json';
+
 import type { ParsedRedactionRule } from '../manifest/index.js';
-import { redactRowText } from './redact-text.js';
-import { type RedactionAction, redactValue } from './redact-value.js';
-import { splicePlan, spliceTopLevel } from './top-level-splice.js';
+import { redactValue } from './redact-value.js';
+import { type FieldRule, splicePlan, spliceTopLevel } from './top-level-splice.js';
 
 /** Redacts the rows of one table. Built once per table; `redact` runs only on rows `mightApply` flags. */
 export interface RowRedactor {
@@ -20,11 +21,6 @@ export interface RowRedactor {
    * nothing changed on the fast path.
    */
   redactBytes(row: Buffer): Buffer;
-}
-
-export interface FieldRule {
-  action: RedactionAction;
-  prefix: string;
 }
 
 /**
@@ -73,8 +69,9 @@ export function createRowRedactor(
       const fast = splice ? spliceTopLevel(row, plan) : undefined;
       if (fast) return fast;
       if (!redactor.mightApplyBytes(row)) return row;
+      // The full path (as redactRowText, which imports this module's type): parse, redact, re-serialise.
       const original = row.toString('utf8');
-      const redacted = redactRowText(redactor, original);
+      const redacted = stringify(redactor.redact(parse(original))) ?? 'null';
       return redacted === original ? row : Buffer.from(redacted, 'utf8');
     },
   };

@@ -13,8 +13,13 @@
  */
 import { parse, stringify } from 'lossless-json';
 
-import { redactValue } from './redact-value.js';
-import type { FieldRule } from './row-redactor.js';
+import { type RedactionAction, redactValue } from './redact-value.js';
+
+/** One rule of a field's chain. */
+export interface FieldRule {
+  action: RedactionAction;
+  prefix: string;
+}
 
 export interface SplicePlan {
   /** Rule chain (manifest order) per top-level field. */
