@@ -9,6 +9,7 @@
 //   npm run bench -- --workloads realistic          # one workload (default: simple,realistic)
 //   node bench/run.js --rows 1000000 --export-args "--jobs 2"      # extra export-postgres flags
 //   REPLAY_ENV_BENCH_DATABASE_URL=postgres://… npm run bench      # your own server (a superuser URL)
+//   npm run bench -- --closure                      # the manifest with `closure: parents` (docs/app-manifest.md)
 //
 // Fairness rules (why the baselines look the way they do):
 // - raw export is `COPY (SELECT to_jsonb(x)::text FROM <same from> ORDER BY <same order>) TO STDOUT` of exactly the rows the
@@ -48,6 +49,7 @@ const { values: args } = parseArgs({
     'materialize-args': { type: 'string', default: '' },
     'startup-runs': { type: 'string', default: '7' },
     'skip-startup': { type: 'boolean', default: false },
+    closure: { type: 'boolean', default: false },
     'keep-capsule': { type: 'string' },
     out: { type: 'string' },
   },
@@ -270,7 +272,7 @@ async function benchSize(admin, workload, totalRows, work) {
   await replay.query(workload.schema);
   await replay.end();
   const manifestPath = join(work, 'bench.json');
-  await writeFile(manifestPath, JSON.stringify(workload.manifest(), null, 2));
+  await writeFile(manifestPath, JSON.stringify(workload.manifest({ closure: args.closure }), null, 2));
   const env = {
     BENCH_PROD_DATABASE_URL: sourceUrl.connectionString(),
     BENCH_REPLAY_DATABASE_URL: replayUrl.connectionString(),
@@ -363,7 +365,7 @@ async function benchSize(admin, workload, totalRows, work) {
   };
   const steps = [
     summarize('raw COPY TO (row JSON → file)', samples.rawExport, { bytes: rawBytes }),
-    summarize(`export-postgres (${args.redaction})`, samples.export, {
+    summarize(`export-postgres (${args.redaction}${args.closure ? ', closure' : ''})`, samples.export, {
       bytes: capsuleBytes,
       ...paired(samples.rawExport, samples.export),
       phases: exportPhases,

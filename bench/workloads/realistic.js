@@ -67,7 +67,8 @@ const deletePredicates = {
   documents: 't.org_id = g.org_id and t.owner_id = g.user_id::bigint',
 };
 
-function manifest() {
+/** `closure`: every foreign key is followed (parents closure); with all parents in scope it measures its cost. */
+function manifest({ closure = false } = {}) {
   return {
     appId: 'bench-realistic',
     adapter: 'postgres-subject-graph.v1',
@@ -80,6 +81,7 @@ function manifest() {
          where t.org_id = seed.org_id and t.requester_id = seed.user_id::bigint and t.assignee_id is not null`,
       ],
       tableOrder: tables,
+      ...(closure ? { closure: 'parents' } : {}),
       tables: tables.map((name) => ({
         name,
         alias: 'x',

@@ -15,7 +15,8 @@ create table comments (id bigint primary key, event_id bigint not null reference
 create index on events (account_id); create index on comments (account_id); create index on members (account_id);
 `;
 
-function manifest() {
+/** `closure`: every foreign key is followed (parents closure); with all parents in scope it measures its cost. */
+function manifest({ closure = false } = {}) {
   const table = (name, alias) => ({
     name,
     alias,
@@ -32,6 +33,7 @@ function manifest() {
       replayDatabaseUrlEnv: 'BENCH_REPLAY_DATABASE_URL',
       graphEdges: [],
       tableOrder: tables,
+      ...(closure ? { closure: 'parents' } : {}),
       tables: [table('accounts', 'a'), table('members', 'm'), table('events', 'e'), table('comments', 'c')],
     },
     redactionRules: [{ table: 'members', fields: ['email'], action: 'hash', prefix: 'member-' }],

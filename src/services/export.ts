@@ -1,5 +1,6 @@
 import { type CapsuleWriter, createCapsuleWriter } from '../capsule/writer.js';
 import { closeClient } from '../export/close-client.js';
+import { exportWithClosure } from '../export/closure.js';
 import { copyTableTo } from '../export/copy-table.js';
 import {
   applySessionSettings,
@@ -37,6 +38,8 @@ export interface ExportOptions {
   gzipLevel?: number;
   /** Include phase timings in the result (`--profile`). */
   profile?: boolean;
+  /** Keys per closure query (default closureChunkSize); small values exercise chunking in tests. */
+  closureChunkSize?: number;
 }
 
 export interface ExportResult {
@@ -54,6 +57,8 @@ export interface ExportResult {
   bytes: number;
   sha256: string;
   durationMs: number;
+  /** With `postgres.closure: parents`: per table, rows closure added beyond the table's own `where`. */
+  closureRows?: Record<string, number>;
   /** With `profile`: phase timings in ms — connect, graph, one per table (`table:<name>`), finish. */
   phases?: Record<string, number>;
 }
@@ -103,7 +108,22 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       },
       options.gzipLevel === undefined ? {} : { gzipLevel: options.gzipLevel },
     );
-    for (const table of manifest.postgres.tables) {
+    const closure =
+      manifest.postgres.closure === 'parents'
+        ? await exportWithClosure({
+            client,
+            url,
+            manifest,
+            writer,
+            graphSize: graph.entries.length,
+            redactorFor: (table) =>
+              options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table) : undefined,
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+            onTableDone: (table) => lap(`table:${table}`),
+            ...(options.closureChunkSize ? { chunkSize: options.closureChunkSize } : {}),
+          })
+        : undefined;
+    for (const table of closure ? [] : manifest.postgres.tables) {
       const redactor =
         options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table.name) : undefined;
       const copy = buildTableCopy(manifest, table, {
@@ -149,6 +169,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       bytes: written.bytes,
       sha256: written.sha256,
       durationMs: Math.round(performance.now() - started),
+      ...(closure ? { closureRows: closure.added } : {}),
       ...(options.profile ? { phases } : {}),
     };
   } finally {
@@ -182,6 +203,8 @@ export interface ExportPlan {
   session: { sql: string; values: string[] };
   /** Each table's COPY, in load order. */
   tables: Array<{ name: string; sql: string }>;
+  /** `parents` when the manifest asks for parent closure (its keyed queries need the catalog). */
+  closure?: 'parents';
 }
 
 /** The SQL an export would run (`--dry-run-sql`), built without connecting. */
@@ -213,6 +236,7 @@ export function planExport(options: {
       name: table.name,
       sql: buildTableCopy(manifest, table, sqlRedactionOption(manifest, options.redaction)).text,
     })),
+    ...(manifest.postgres.closure === 'parents' ? { closure: 'parents' as const } : {}),
   };
 }
 

@@ -6,7 +6,10 @@ export function renderExport(result: ExportResult): string {
     .map(([reason, count]) => `${reason} ${count}`)
     .join(', ');
   const rows = Object.entries(result.rowCounts)
-    .map(([table, count]) => `  ${table}: ${count}`)
+    .map(([table, count]) => {
+      const added = result.closureRows?.[table];
+      return `  ${table}: ${count}${added ? ` (${added} added by closure)` : ''}`;
+    })
     .join('\n');
   return [
     `capsule: ${result.capsule}`,
@@ -37,6 +40,14 @@ export function renderExportPlan(plan: ExportPlan): string {
     values(plan.session.values),
     `${plan.session.sql};`,
     ...plan.tables.flatMap((table) => ['', `-- table ${table.name}`, `${table.sql};`]),
+    ...(plan.closure
+      ? [
+          '',
+          '-- closure: parents. Tables run children first, each query above with one key column per foreign key',
+          '-- into another manifest table; then per parent, chunks of referenced keys (built at run time from',
+          "-- pg_constraint) go through set_config('replay.closure_keys', …) into a keyed query (docs/app-manifest.md).",
+        ]
+      : []),
     '',
     'rollback;',
   ].join('\n');
