@@ -129,21 +129,20 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     for (const table of closure ? [] : manifest.postgres.tables) {
       const redactor =
         options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table.name) : undefined;
+      const copy = buildTableCopy(manifest, table, {
+        graphSize: graph.entries.length,
+        ...sqlRedactionOption(manifest, options.redaction),
+      });
       let rows = 0;
       const destination = writer.tableStream(table.name, {
         redactor,
+        redactedInSql: copy.redactedInSql,
         onRows: (count) => {
           rows = count;
           options.onProgress?.({ table: table.name, rows, done: false });
         },
       });
-      await copyTableTo(
-        client,
-        url,
-        buildTableCopy(manifest, table, { graphSize: graph.entries.length }).text,
-        destination,
-        `export: table ${table.name}`,
-      );
+      await copyTableTo(client, url, copy.text, destination, `export: table ${table.name}`);
       lap(`table:${table.name}`);
       options.onProgress?.({ table: table.name, rows, done: true });
     }
@@ -183,6 +182,19 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
   }
 }
 
+/**
+ * Top-level redaction in SQL (redaction/redaction-sql.ts) is opt-in: `REPLAY_ENV_EXPORT_SQL_REDACTION=1`.
+ * Measured (docs/performance.md), it costs the server more CPU than the JS splice path
+ * (redaction/top-level-splice.ts) costs Node, and the server is what an export waits on.
+ */
+function sqlRedactionOption(
+  manifest: ParsedManifest,
+  redaction: RedactionMode = 'safe',
+): { redactionRules?: ParsedManifest['redactionRules'] } {
+  if (redaction !== 'safe' || process.env.REPLAY_ENV_EXPORT_SQL_REDACTION !== '1') return {};
+  return { redactionRules: manifest.redactionRules };
+}
+
 export interface ExportPlan {
   app: string;
   subject: Subject;
@@ -204,6 +216,8 @@ export function planExport(options: {
   manifest: ParsedManifest;
   subject: Subject;
   sinceDays: number;
+  /** Default safe: with REPLAY_ENV_EXPORT_SQL_REDACTION=1 the table SQL then includes the redaction. */
+  redaction?: RedactionMode;
 }): ExportPlan {
   const { manifest, subject, sinceDays } = options;
   const graph = buildGraphQuery(manifest, subject, sinceDays);
@@ -224,7 +238,7 @@ export function planExport(options: {
     },
     tables: manifest.postgres.tables.map((table) => ({
       name: table.name,
-      sql: buildTableCopy(manifest, table).text,
+      sql: buildTableCopy(manifest, table, sqlRedactionOption(manifest, options.redaction)).text,
     })),
     ...(manifest.postgres.closure === 'parents' ? { closure: 'parents' as const } : {}),
   };
@@ -247,6 +261,7 @@ export async function explainExport(options: {
   subject: Subject;
   databaseUrl: DatabaseUrl;
   sinceDays: number;
+  redaction?: RedactionMode;
 }): Promise<ExplainResult> {
   const { manifest, subject, databaseUrl: url } = options;
   const client = await connect(url, { action: 'export --explain', applicationName: 'replay-env export' });
@@ -258,7 +273,10 @@ export async function explainExport(options: {
     await applySessionSettings(client, url, manifest, subject, graph);
     const tables: ExplainResult['tables'] = [];
     for (const table of manifest.postgres.tables) {
-      const sql = buildTableQuery(manifest, table, { graphSize: graph.entries.length }).text;
+      const sql = buildTableQuery(manifest, table, {
+        graphSize: graph.entries.length,
+        ...sqlRedactionOption(manifest, options.redaction),
+      }).text;
       tables.push({ name: table.name, plan: await explain(client, url, sql, [], `table ${table.name}`) });
     }
     await client.query('rollback').catch(() => {});
