@@ -15,13 +15,25 @@ export class DatabaseUrl {
 
   private constructor(url: URL) {
     this.#url = url;
+    // Query parameters override the URL parts, and a repeated one counts by its last value, as in the
+    // driver (pg-connection-string) — so what we print and guard is what the driver connects to.
     // A URL may use a unix socket via ?host=/path; the URL host is then empty.
-    this.host = url.searchParams.get('host') ?? (decodeURIComponent(url.hostname) || 'localhost');
-    this.port = url.port ? Number(url.port) : Number(url.searchParams.get('port') ?? 5432);
+    this.host = lastParam(url, 'host') ?? (decode(url.hostname) || 'localhost');
+    const port = lastParam(url, 'port') ?? (url.port || '5432');
+    this.port = Number(port);
+    if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65_535) {
+      throw new UsageError(`database URL has an invalid port "${port}"`);
+    }
+    this.user = lastParam(url, 'user') ?? decode(url.username);
     this.database =
-      decodeURIComponent(url.pathname.replace(/^\//, '')) || decodeURIComponent(url.username) || 'postgres';
-    this.user = decodeURIComponent(url.username);
+      lastParam(url, 'dbname') ?? (decode(url.pathname.replace(/^\//, '')) || this.user || 'postgres');
     registerSecret(this.password);
+    registerSecret(lastParam(url, 'sslpassword'));
+  }
+
+  /** A query parameter (`?sslmode=…`), the last one when repeated. */
+  param(name: string): string | undefined {
+    return lastParam(this.#url, name);
   }
 
   /** Parses `postgres://` / `postgresql://` URLs; `source` names where it came from, for the error line. */
@@ -38,11 +50,16 @@ export class DatabaseUrl {
     if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
       throw new UsageError(`${source} must start with postgres:// or postgresql://`);
     }
-    return new DatabaseUrl(url);
+    try {
+      return new DatabaseUrl(url);
+    } catch (error) {
+      if (error instanceof URIError) throw new UsageError(`${source} has an invalid %-escape`);
+      throw error;
+    }
   }
 
   get password(): string | undefined {
-    return this.#url.password ? decodeURIComponent(this.#url.password) : undefined;
+    return lastParam(this.#url, 'password') ?? (this.#url.password ? decode(this.#url.password) : undefined);
   }
 
   /** The real URL, password included. Pass it to the driver only. */
@@ -50,10 +67,22 @@ export class DatabaseUrl {
     return this.#url.toString();
   }
 
+  /**
+   * The real URL without its TLS parameters, for node-postgres: pg-connection-string reads `sslmode`
+   * its own way (`require` verifies the certificate) and would override the `ssl` options that
+   * `pgClientConfig` derives from them with libpq's semantics.
+   */
+  driverConnectionString(): string {
+    const url = new URL(this.#url.toString());
+    for (const name of tlsParameters) url.searchParams.delete(name);
+    return url.toString();
+  }
+
   /** The same server and credentials, another database. */
   withDatabase(database: string): DatabaseUrl {
     const url = new URL(this.#url.toString());
     url.pathname = `/${encodeURIComponent(database)}`;
+    url.searchParams.delete('dbname');
     return new DatabaseUrl(url);
   }
 
@@ -65,10 +94,27 @@ export class DatabaseUrl {
   toString(): string {
     const url = new URL(this.#url.toString());
     if (url.password) url.password = '***';
-    return url.toString();
+    if (url.searchParams.has('password')) url.searchParams.set('password', '***');
+    if (url.searchParams.has('sslpassword')) url.searchParams.set('sslpassword', '***');
+    return url
+      .toString()
+      .replace(/=\*\*\*/g, '=***')
+      .replace(/%2A%2A%2A/g, '***');
   }
 
   toJSON(): string {
     return this.toString();
   }
+}
+
+/** libpq's TLS connection parameters (handled by postgres/tls.ts, never by the driver's own parser). */
+const tlsParameters = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'ssl', 'sslcrl'];
+
+function lastParam(url: URL, name: string): string | undefined {
+  const values = url.searchParams.getAll(name);
+  return values.length > 0 ? values[values.length - 1] : undefined;
+}
+
+function decode(text: string): string {
+  return decodeURIComponent(text);
 }

@@ -6,6 +6,7 @@ import type { ParsedManifest } from '../manifest/index.js';
 import { defaultCommandTimeoutSeconds } from '../manifest/parsed-manifest.js';
 import { scrubSecrets } from '../secrets.js';
 import { type RunningBackground, startBackground } from './background.js';
+import { browserSessionFor } from './browser-session.js';
 import { childEnv } from './child-env.js';
 import { type ProbeContext, runProbe, skippedProbe } from './probes/index.js';
 import { runShell } from './run-shell.js';
@@ -94,15 +95,20 @@ export async function runSteps(options: {
     });
     if (result.failure && !command.allowFailure) stopReason = `command ${command.name} failed`;
   }
-  for (const probe of manifest.probes) {
-    stopReason ??= options.skipReason();
-    if (stopReason) {
-      record(skippedProbe(probe, `not run: ${stopReason}`));
-      continue;
+  const browser = browserSessionFor(manifest, context.parentEnv);
+  try {
+    for (const probe of manifest.probes) {
+      stopReason ??= options.skipReason();
+      if (stopReason) {
+        record(skippedProbe(probe, `not run: ${stopReason}`));
+        continue;
+      }
+      notify({ kind: 'start', step: 'probe', name: probe.name });
+      const { env, proxy } = await guarded('probe', probe.name, undefined);
+      record(await runProbe(probe, { ...context, env, proxy, ...(browser ? { browser } : {}) }));
     }
-    notify({ kind: 'start', step: 'probe', name: probe.name });
-    const { env, proxy } = await guarded('probe', probe.name, undefined);
-    record(await runProbe(probe, { ...context, env, proxy }));
+  } finally {
+    await browser?.close();
   }
 }
 
