@@ -40,8 +40,11 @@ export function reportMissing(tool: string, missing: boolean): void {
 export const pseudo = { user: 'app_user', password: 'app-pw' };
 
 export interface ToolRecording {
+  /** The first session's file and events. */
   file: string;
   events: SessionEvent[];
+  /** Every session, in the order they started (tools such as pgbench open several). */
+  sessions: { file: string; events: SessionEvent[] }[];
 }
 
 /** Starts a recording proxy to `target`, lets `work` drive it on its port, returns the session file. */
@@ -63,10 +66,13 @@ export async function recordThrough(
   }
   const files = proxy.sessionFiles();
   expect(files.length).toBeGreaterThan(0);
-  const file = files[0]!;
-  const events = await readSession(file);
-  expect(validateAgainstSchema('session', events)).toEqual([]);
-  return { file, events };
+  const sessions = [];
+  for (const file of files) {
+    const events = await readSession(file);
+    expect(validateAgainstSchema('session', events)).toEqual([]);
+    sessions.push({ file, events });
+  }
+  return { ...sessions[0]!, sessions };
 }
 
 /** libpq environment for a tool logging in through the proxy. */
@@ -124,7 +130,7 @@ export async function reseed(db: TestDatabase): Promise<void> {
 }
 
 const transactionControl =
-  /^\s*(begin|start\s+transaction|commit|end|rollback|abort|savepoint|release|set\s+transaction|set\s+session\s+characteristics)\b/i;
+  /^\s*(begin|start\s+transaction|commit|end|rollback|abort|savepoint|release|set\s+transaction|set\s+session\s+characteristics|vacuum)\b/i;
 function isTransactionControl(sql: string): boolean {
   return transactionControl.test(sql);
 }
