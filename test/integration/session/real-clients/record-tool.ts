@@ -5,10 +5,10 @@ import { promisify } from 'node:util';
 import { expect } from 'vitest';
 
 import type { QueryEvent, QueryResultEvent, SessionEvent } from '../../../../src/generated/session.js';
+import type { DatabaseUrl } from '../../../../src/postgres/database-url.js';
 import { startRecordingProxy } from '../../../../src/services/record.js';
 import { replaySession, type ReplaySessionResult } from '../../../../src/services/replay.js';
 import { validateAgainstSchema } from '../../../../src/validation.js';
-import type { DatabaseUrl } from '../../../../src/postgres/database-url.js';
 import type { TestDatabase } from '../../../setup/database.js';
 import { readSession, seedTable, tempDir } from '../helpers.js';
 
