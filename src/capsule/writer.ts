@@ -53,6 +53,8 @@ export interface CapsuleWriteResult {
 export interface TableStreamOptions {
   /** Applied to each row the redactor's pre-check flags (see redaction/row-redactor.ts). */
   redactor?: RowRedactor | undefined;
+  /** The rows were redacted in SQL except those marked for the redactor (see RowFramingState). */
+  redactedInSql?: boolean | undefined;
   /** Called after each chunk with the table's running row count (for progress displays). */
   onRows?: (rows: number) => void;
 }
@@ -137,6 +139,7 @@ export async function createCapsuleWriter(
       remainder: undefined,
       hash,
       redactor: streamOptions.redactor,
+      redactedInSql: streamOptions.redactedInSql,
     };
     let prefix: Buffer | undefined = Buffer.from(
       `${first ? '\n' : ',\n'}    ${JSON.stringify(name)}: [`,

@@ -35,7 +35,10 @@ export async function explainChecks(
     // statement is exactly what export runs (columns cast to text, unioned with the subject).
     const single = { ...manifest, postgres: { ...manifest.postgres, graphEdges: [edge] } };
     const graph = buildGraphQuery(single, stub.subject, 180);
-    planned.push({ label, text: `explain ${graph.text}`, values: graph.values });
+    // Subject keys as NULL parameters: a custom plan folds a bound text stub into casts such as
+    // `seed.customer_id::int` and fails; NULL plans under any cast (issue #14 item 6).
+    const values = graph.values.map((value, at) => (at < manifest.subjectKeys.length ? null : value));
+    planned.push({ label, text: `explain ${graph.text}`, values });
   });
   for (const table of manifest.postgres.tables) {
     if (options.missingTables.has(table.name)) continue;

@@ -8,6 +8,7 @@ import {
   beginExportTransaction,
   readGraph,
 } from '../export/snapshot.js';
+import { emptyWindowedTables } from '../export/window-hint.js';
 import {
   buildGraphQuery,
   buildSessionSettings,
@@ -54,6 +55,8 @@ export interface ExportResult {
   graph: { size: number; reasons: Record<string, number> };
   rowCounts: Record<string, number>;
   totalRows: number;
+  /** Tables with no rows whose SQL reads the `since_at` window: the window may have excluded them. */
+  emptyWindowed: string[];
   bytes: number;
   sha256: string;
   durationMs: number;
@@ -126,21 +129,20 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     for (const table of closure ? [] : manifest.postgres.tables) {
       const redactor =
         options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table.name) : undefined;
+      const copy = buildTableCopy(manifest, table, {
+        graphSize: graph.entries.length,
+        ...sqlRedactionOption(manifest, options.redaction),
+      });
       let rows = 0;
       const destination = writer.tableStream(table.name, {
         redactor,
+        redactedInSql: copy.redactedInSql,
         onRows: (count) => {
           rows = count;
           options.onProgress?.({ table: table.name, rows, done: false });
         },
       });
-      await copyTableTo(
-        client,
-        url,
-        buildTableCopy(manifest, table, { graphSize: graph.entries.length }).text,
-        destination,
-        `export: table ${table.name}`,
-      );
+      await copyTableTo(client, url, copy.text, destination, `export: table ${table.name}`);
       lap(`table:${table.name}`);
       options.onProgress?.({ table: table.name, rows, done: true });
     }
@@ -167,6 +169,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       graph: { size: graph.entries.length, reasons },
       rowCounts: written.rowCounts,
       totalRows: Object.values(written.rowCounts).reduce((sum, rows) => sum + rows, 0),
+      emptyWindowed: emptyWindowedTables(manifest, written.rowCounts),
       bytes: written.bytes,
       sha256: written.sha256,
       durationMs: Math.round(performance.now() - started),
@@ -177,6 +180,19 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     if (!succeeded) await writer?.abort();
     await closeClient(client, !succeeded);
   }
+}
+
+/**
+ * Top-level redaction in SQL (redaction/redaction-sql.ts) is opt-in: `REPLAY_ENV_EXPORT_SQL_REDACTION=1`.
+ * Measured (docs/performance.md), it costs the server more CPU than the JS splice path
+ * (redaction/top-level-splice.ts) costs Node, and the server is what an export waits on.
+ */
+function sqlRedactionOption(
+  manifest: ParsedManifest,
+  redaction: RedactionMode = 'safe',
+): { redactionRules?: ParsedManifest['redactionRules'] } {
+  if (redaction !== 'safe' || process.env.REPLAY_ENV_EXPORT_SQL_REDACTION !== '1') return {};
+  return { redactionRules: manifest.redactionRules };
 }
 
 export interface ExportPlan {
@@ -200,6 +216,8 @@ export function planExport(options: {
   manifest: ParsedManifest;
   subject: Subject;
   sinceDays: number;
+  /** Default safe: with REPLAY_ENV_EXPORT_SQL_REDACTION=1 the table SQL then includes the redaction. */
+  redaction?: RedactionMode;
 }): ExportPlan {
   const { manifest, subject, sinceDays } = options;
   const graph = buildGraphQuery(manifest, subject, sinceDays);
@@ -220,7 +238,7 @@ export function planExport(options: {
     },
     tables: manifest.postgres.tables.map((table) => ({
       name: table.name,
-      sql: buildTableCopy(manifest, table).text,
+      sql: buildTableCopy(manifest, table, sqlRedactionOption(manifest, options.redaction)).text,
     })),
     ...(manifest.postgres.closure === 'parents' ? { closure: 'parents' as const } : {}),
   };
@@ -243,6 +261,7 @@ export async function explainExport(options: {
   subject: Subject;
   databaseUrl: DatabaseUrl;
   sinceDays: number;
+  redaction?: RedactionMode;
 }): Promise<ExplainResult> {
   const { manifest, subject, databaseUrl: url } = options;
   const client = await connect(url, { action: 'export --explain', applicationName: 'replay-env export' });
@@ -254,7 +273,10 @@ export async function explainExport(options: {
     await applySessionSettings(client, url, manifest, subject, graph);
     const tables: ExplainResult['tables'] = [];
     for (const table of manifest.postgres.tables) {
-      const sql = buildTableQuery(manifest, table, { graphSize: graph.entries.length }).text;
+      const sql = buildTableQuery(manifest, table, {
+        graphSize: graph.entries.length,
+        ...sqlRedactionOption(manifest, options.redaction),
+      }).text;
       tables.push({ name: table.name, plan: await explain(client, url, sql, [], `table ${table.name}`) });
     }
     await client.query('rollback').catch(() => {});

@@ -33,6 +33,8 @@ export interface MaterializeOptions {
   /** Rows per jsonb chunk / per COPY write (default 1000). */
   chunkSize?: number;
   allowUnsafeTarget?: boolean;
+  /** Keep the replay tables' user triggers on during the load (`--keep-triggers`). */
+  keepTriggers?: boolean;
   /** `copy` strategy: copy tables that are empty after the deletes straight into them (default true). */
   directCopy?: boolean;
   onProgress?: (event: MaterializeProgress) => void;
@@ -53,8 +55,20 @@ export interface MaterializeResult {
   deleted: Record<string, number>;
   /** Rows inserted or updated per table. */
   loaded: Record<string, number>;
-  /** Every capsule row is in the replay database and the capsule passed its integrity check. */
+  /** Values changed by `--rewrite-subject`/`--use-local-subject`, per table (empty without a rewrite). */
+  rewritten: Record<string, number>;
+  /**
+   * Tables whose user triggers were off during the load (`disabled`) and tables whose triggers fired
+   * (`firing`: `--keep-triggers`, or the replay role does not own them).
+   */
+  triggers: { disabled: string[]; firing: string[] };
+  /**
+   * Every capsule row is in the replay database with the capsule's values (counts and values checked);
+   * false when `valueDifferences` has any table.
+   */
   verified: boolean;
+  /** Capsule rows whose values differ in the replay database, per table with any (the load commits). */
+  valueDifferences: Record<string, number>;
   integrity: 'verified' | 'counts-only' | 'failed';
   /**
    * Tables copied straight into the replay table (`copy` strategy, table empty after the deletes); the
@@ -97,6 +111,7 @@ async function run(
         strategy,
         chunkSize,
         explain,
+        keepTriggers: options.keepTriggers ?? false,
         // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
         direct: options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
         onProgress: options.onProgress,
@@ -111,7 +126,10 @@ async function run(
     rowCounts: outcome.rowCounts,
     deleted: outcome.deleted,
     loaded: outcome.loaded,
+    rewritten: outcome.rewritten,
+    triggers: outcome.triggers,
     verified: outcome.verified,
+    valueDifferences: outcome.valueDifferences,
     integrity: outcome.integrity,
     directCopy: outcome.directCopy,
     durationMs: Math.round(performance.now() - started),
