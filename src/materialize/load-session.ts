@@ -1,6 +1,7 @@
 import type pg from 'pg';
 
 import type { DatabaseUrl } from '../postgres/database-url.js';
+import { extendedQuery } from '../postgres/one-statement.js';
 import type { Sql } from './sql.js';
 
 export type MaterializePhase = 'stage' | 'check' | 'delete' | 'upsert' | 'verify' | 'commit';
@@ -37,7 +38,8 @@ export function statementRunner(
 ): (sql: Sql) => Promise<pg.QueryResult> {
   return async (sql) => {
     try {
-      return await client.query(sql.text, sql.values);
+      // Extended protocol: a deletePredicate cannot stack a second statement behind the delete.
+      return await client.query(extendedQuery(sql.text, sql.values));
     } catch (error) {
       throw toError(error, sql, url);
     }

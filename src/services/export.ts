@@ -13,11 +13,18 @@ import {
   buildSessionSettings,
   buildTableCopy,
   buildTableQuery,
+  wrapInCopy,
 } from '../graph/export-sql.js';
 import type { ParsedManifest, Subject } from '../manifest/index.js';
 import { connect } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
+import {
+  assertOneStatement,
+  extendedQuery,
+  isMultipleCommands,
+  multipleStatementsError,
+} from '../postgres/one-statement.js';
 import { createRowRedactor } from '../redaction/index.js';
 
 export type RedactionMode = 'safe' | 'raw';
@@ -74,7 +81,11 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     mark = now;
   };
 
-  const client = await connect(url, { action: 'export', applicationName: 'replay-env export' });
+  const client = await connect(url, {
+    action: 'export',
+    applicationName: 'replay-env export',
+    readOnlySession: true,
+  });
   let writer: CapsuleWriter | undefined;
   let succeeded = false;
   try {
@@ -114,13 +125,9 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
           options.onProgress?.({ table: table.name, rows, done: false });
         },
       });
-      await copyTableTo(
-        client,
-        url,
-        buildTableCopy(manifest, table, { graphSize: graph.entries.length }).text,
-        destination,
-        `export: table ${table.name}`,
-      );
+      const select = buildTableQuery(manifest, table, { graphSize: graph.entries.length });
+      await assertOneStatement(client, url, select.text, `export: table ${table.name}`);
+      await copyTableTo(client, url, wrapInCopy(select).text, destination, `export: table ${table.name}`);
       lap(`table:${table.name}`);
       options.onProgress?.({ table: table.name, rows, done: true });
     }
@@ -221,7 +228,11 @@ export async function explainExport(options: {
   sinceDays: number;
 }): Promise<ExplainResult> {
   const { manifest, subject, databaseUrl: url } = options;
-  const client = await connect(url, { action: 'export --explain', applicationName: 'replay-env export' });
+  const client = await connect(url, {
+    action: 'export --explain',
+    applicationName: 'replay-env export',
+    readOnlySession: true,
+  });
   try {
     await beginExportTransaction(client, url);
     const graphQuery = buildGraphQuery(manifest, subject, options.sinceDays);
@@ -249,9 +260,10 @@ async function explain(
 ): Promise<string> {
   const text = `explain ${sql}`;
   try {
-    const { rows } = await client.query<{ 'QUERY PLAN': string }>(text, values);
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(extendedQuery(text, values));
     return rows.map((row) => row['QUERY PLAN']).join('\n');
   } catch (error) {
+    if (isMultipleCommands(error)) throw multipleStatementsError(`export --explain: ${what}`);
     throw toDatabaseError(error, { url, sql: text, action: `export --explain: ${what}` });
   }
 }
