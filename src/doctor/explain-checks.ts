@@ -3,11 +3,7 @@ import type pg from 'pg';
 import { buildGraphQuery, buildSessionSettings, buildTableQuery } from '../graph/export-sql.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { toDatabaseError } from '../postgres/errors.js';
-import {
-  extendedQuery,
-  isMultipleCommands,
-  multipleStatementsError,
-} from '../postgres/one-statement.js';
+import { extendedQuery, isMultipleCommands, multipleStatementsError } from '../postgres/one-statement.js';
 import { type DoctorCheck, fail, pass } from './check.js';
 import { buildDeletePredicateExplain, stubGraph } from './explain-sql.js';
 

@@ -3,11 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isReplayEnvError } from '../../errors.js';
 import { withClient } from '../../postgres/connect.js';
 import { toDatabaseError } from '../../postgres/errors.js';
-import {
-  extendedQuery,
-  isMultipleCommands,
-  multipleStatementsError,
-} from '../../postgres/one-statement.js';
+import { extendedQuery, isMultipleCommands, multipleStatementsError } from '../../postgres/one-statement.js';
 import { scrubSecrets } from '../../secrets.js';
 import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } from './types.js';
 

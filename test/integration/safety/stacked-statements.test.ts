@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 
 import { DatabaseError, ManifestError } from '../../../src/errors.js';
-import { explainExport,exportCapsule } from '../../../src/services/export.js';
+import { explainExport, exportCapsule } from '../../../src/services/export.js';
 import { dumpTables } from '../../setup/capsules.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
 import { manifestFrom } from '../export/helpers.js';
