@@ -15,6 +15,7 @@ import { stringify } from 'lossless-json';
 
 import { FileError } from '../errors.js';
 import type { Integrity } from '../generated/capsule.js';
+import type { ServerIdentity } from '../postgres/server-identity.js';
 import type { RowRedactor } from '../redaction/index.js';
 import { type AtomicFile, createAtomicFile } from './atomic-file.js';
 import { frameRows, type RowFramingState } from './row-lines.js';
@@ -31,7 +32,14 @@ export interface CapsuleHeaderInput {
   exportedAt?: string;
   window?: { sinceDays: number; sinceAt: string };
   redaction?: 'safe' | 'raw';
-  source?: { kind: string; databaseUrlEnv?: string; exportedBy?: string; database?: string };
+  source?: {
+    kind: string;
+    databaseUrlEnv?: string;
+    exportedBy?: string;
+    database?: string;
+    /** The export source as its server identifies it (postgres/server-identity.ts). */
+    server?: ServerIdentity;
+  };
   tool?: { name: string; version: string };
   subject: Record<string, string>;
   graph: Array<Record<string, unknown> & { reasons: string[] }>;

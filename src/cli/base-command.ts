@@ -4,6 +4,7 @@ import { isReplayEnvError, ManifestError, oneLine, ReplayEnvError, UsageError } 
 import { ExitCode } from '../exit-codes.js';
 import { createLogger, logger, type LogLevel, logLevels } from '../log.js';
 import { scrubSecrets } from '../secrets.js';
+import { setWarningSink } from '../warnings.js';
 
 export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -42,6 +43,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as FlagsOf<T>;
     this.args = args as ArgsOf<T>;
     createLogger(this.flags['log-level'] as LogLevel);
+    setWarningSink((line) => process.stderr.write(`warning: ${scrubSecrets(oneLine(line))}\n`));
   }
 
   /** Sets the process exit status without throwing, for results that carry a verdict (gate, doctor). */

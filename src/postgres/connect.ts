@@ -22,6 +22,9 @@ export interface ConnectOptions {
 /** Opens one client connection; every failure becomes a one-line DatabaseError without the password. */
 export async function connect(url: DatabaseUrl, options: ConnectOptions = {}): Promise<pg.Client> {
   const client = new pg.Client({
+    // The parameters resolved at parse time first; the URL's own values override them (pg merges the
+    // parsed connection string over the config), so PG* env changes after parsing cannot move us.
+    ...url.resolvedParams(),
     connectionString: url.connectionString(),
     application_name: options.applicationName ?? 'replay-env',
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,

@@ -25,6 +25,7 @@ import {
   isMultipleCommands,
   multipleStatementsError,
 } from '../postgres/one-statement.js';
+import { identifyServer } from '../postgres/server-identity.js';
 import { createRowRedactor } from '../redaction/index.js';
 
 export type RedactionMode = 'safe' | 'raw';
@@ -89,6 +90,10 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
   let writer: CapsuleWriter | undefined;
   let succeeded = false;
   try {
+    // What the server says it is, recorded so materialize can refuse this database by any name.
+    const server = await identifyServer(client).catch((error: unknown) => {
+      throw toDatabaseError(error, { url, action: 'export' });
+    });
     lap('connect');
     await beginExportTransaction(client, url);
     const graph = await readGraph(client, url, manifest, subject, options.sinceDays);
@@ -107,6 +112,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
           databaseUrlEnv: manifest.postgres.prodDatabaseUrlEnv,
           exportedBy: 'replay-env',
           database: url.identity(),
+          server,
         },
         tool: await toolInfo(),
         subject,

@@ -19,6 +19,7 @@ import {
 import type { LoadStrategy } from '../materialize/stage.js';
 import { withClient } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
+import { checkTargetAfterConnect } from '../postgres/target.js';
 
 export type { LoadStrategy, MaterializeProgress };
 
@@ -87,8 +88,13 @@ async function run(
   const outcome = await withClient(
     options.databaseUrl,
     { action: 'replay database', applicationName: 'replay-env materialize' },
-    (client) =>
-      loadCapsule({
+    async (client) => {
+      // Before any write: is the server we reached the export source, whatever the URL said?
+      await checkTargetAfterConnect(client, options.databaseUrl, {
+        capsuleSource: reader.header.source,
+        allowUnsafeTarget: options.allowUnsafeTarget,
+      });
+      return loadCapsule({
         client,
         url: options.databaseUrl,
         reader,
@@ -100,7 +106,8 @@ async function run(
         // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
         direct: options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
         onProgress: options.onProgress,
-      }),
+      });
+    },
   );
   const result: MaterializeResult = {
     app: options.manifest.appId,

@@ -1,6 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 
-import { isReplayEnvError, ReplayEnvError, UsageError } from '../errors.js';
+import { isReplayEnvError, ReplayEnvError, UnsafeTargetError, UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { evaluateGate } from '../gate/evaluate.js';
 import { factCatalog } from '../gate/facts.js';
@@ -12,7 +12,7 @@ import type { Event, MaterializeEvent, RunTrace, Verdict } from '../generated/tr
 import type { ParsedManifest } from '../manifest/index.js';
 import { DatabaseUrl } from '../postgres/database-url.js';
 import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
-import { assertSafeReplayTarget } from '../postgres/target-safety.js';
+import { checkTargetBeforeConnect } from '../postgres/target.js';
 import type { RunningBackground } from '../run/background.js';
 import { type CapsuleExamination, examineCapsule } from '../run/capsule-evidence.js';
 import { computeFacts } from '../run/facts.js';
@@ -111,8 +111,13 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
   const databaseUrl = resolveReplayUrl(options, parentEnv);
   if (databaseUrl) {
     const prod = parentEnv[manifest.postgres.prodDatabaseUrlEnv];
-    const exportSource = prod ? tryParse(prod, manifest.postgres.prodDatabaseUrlEnv) : undefined;
-    assertSafeReplayTarget(databaseUrl, { allowUnsafeTarget: options.allowUnsafeTarget, exportSource });
+    // Parsing registers the production password with the scrubber: a child echoing it is masked too.
+    if (prod) tryParse(prod, manifest.postgres.prodDatabaseUrlEnv);
+    checkTargetBeforeConnect(databaseUrl, {
+      prodEnvVar: manifest.postgres.prodDatabaseUrlEnv,
+      env: parentEnv,
+      allowUnsafeTarget: options.allowUnsafeTarget,
+    });
   }
   const capsulePath = options.capsule ? resolve(cwd, options.capsule) : undefined;
 
@@ -301,7 +306,9 @@ async function materializeStep(
       },
     };
   } catch (error) {
-    if (!isReplayEnvError(error)) throw error;
+    // A refused target is not a failed materialization to judge: the run stops, exit 4, like the
+    // check before anything runs (the capsule's recorded source is only known once it is read).
+    if (!isReplayEnvError(error) || error instanceof UnsafeTargetError) throw error;
     const message = scrubSecrets(error.message);
     const event: MaterializeEvent = {
       kind: 'materialize',
