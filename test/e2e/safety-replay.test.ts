@@ -99,7 +99,7 @@ dbTest(
     const viaFallback = await runCli(['replay', file, '--app', manifest, '--json']);
     expect(viaFallback.exitCode).toBe(0);
     // The session reads test_data, which only the twin has: a wrong database would be a mismatch (12).
-  expect((JSON.parse(viaFallback.stdout) as { ok: boolean }).ok).toBe(true);
+    expect((JSON.parse(viaFallback.stdout) as { ok: boolean }).ok).toBe(true);
     const viaEnv = await runCli(['replay', file, '--app', manifest], {
       env: { MY_REPLAY_URL: 'postgres://u@127.0.0.1:1/app_production' },
     });
