@@ -119,6 +119,9 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
       allowUnsafeTarget: options.allowUnsafeTarget,
     });
   }
+  // run never connects to production: once checked, the CLI drops that URL from its own environment,
+  // so nothing started later inherits it (the kernel's copy in /proc/<pid>/environ stays: docs/safety.md).
+  if (!options.env) delete process.env[manifest.postgres.prodDatabaseUrlEnv];
   const capsulePath = options.capsule ? resolve(cwd, options.capsule) : undefined;
 
   const controller = new AbortController();
