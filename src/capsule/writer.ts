@@ -173,7 +173,8 @@ export async function createCapsuleWriter(
         let framed: Buffer;
         try {
           // A last row without its newline (not from COPY, but from writeTable callers) still counts.
-          framed = framing.remainder ? frameRows(framing, Buffer.from('\n')) : Buffer.alloc(0);
+          framed =
+            framing.remainder || framing.pending ? frameRows(framing, Buffer.from('\n')) : Buffer.alloc(0);
         } catch (error) {
           callback(error as Error);
           return;
