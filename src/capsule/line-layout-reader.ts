@@ -109,7 +109,8 @@ export function lineLayoutReader(path: string, capsuleHeader: CapsuleHeader): Ca
           if (parser.tables.length !== tableCount) {
             tableCount = parser.tables.length;
             table = parser.table;
-            if (table in rowCounts) throw new LayoutBreak(parser.line, `table "${table}" appears twice`);
+            if (Object.hasOwn(rowCounts, table))
+              throw new LayoutBreak(parser.line, `table "${table}" appears twice`);
             hash = createHash('sha256');
             hashes.set(table, hash);
             rowCounts[table] = 0;

@@ -134,7 +134,7 @@ export async function createCapsuleWriter(
   const tableStream = (name: string, streamOptions: TableStreamOptions = {}): Writable => {
     if (state !== 'open') throw new Error(`capsule writer is ${state}`);
     if (openTable !== undefined) throw new Error(`table ${openTable} is still open`);
-    if (name in rowCounts) throw new Error(`table ${name} was already written`);
+    if (Object.hasOwn(rowCounts, name)) throw new Error(`table ${name} was already written`);
     openTable = name;
     const first = Object.keys(rowCounts).length === 0;
     rowCounts[name] = 0;

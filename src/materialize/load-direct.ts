@@ -149,7 +149,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       if (!position.has(table)) throw undeclared(table);
     }
     // The deletes ran for every manifest table; the staging path deletes only from the capsule's.
-    if (names.some((name) => !(name in summary.rowCounts)))
+    if (names.some((name) => !Object.hasOwn(summary.rowCounts, name)))
       throw new UseStaging('a manifest table is not in the capsule');
     for (const load of loads) {
       if (load.stage.rows !== summary.rowCounts[load.stage.table]) {
@@ -158,7 +158,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         );
       }
     }
-    for (const name of names) outcome.loaded[name] ??= 0;
+    for (const name of names) if (!Object.hasOwn(outcome.loaded, name)) outcome.loaded[name] = 0;
 
     options.onProgress?.({ phase: 'verify' });
     const staged = loads.filter((load) => !load.converter);

@@ -169,7 +169,7 @@ export async function planMaterialize(
   const firstRows = await firstRowKeys(reader);
   const statements: MaterializePlan['statements'] = [];
   const push = (label: string, sql: Sql) => statements.push({ label, sql: sql.text, values: sql.values });
-  const tables = prepared.tables.filter((table) => table.name in firstRows);
+  const tables = prepared.tables.filter((table) => Object.hasOwn(firstRows, table.name));
   push('transaction', { text: 'begin', values: [] });
   tables.forEach((table, index) => {
     push(`tables[${table.name}] stage`, createStageSql(table.name, index));
@@ -210,9 +210,10 @@ async function firstRowKeys(reader: {
 }): Promise<Record<string, string[]>> {
   const keys: Record<string, string[]> = {};
   for await (const row of reader.rows()) {
-    if (!(row.table in keys)) keys[row.table] = Object.keys(JSON.parse(row.text) as object);
+    if (!Object.hasOwn(keys, row.table)) keys[row.table] = Object.keys(JSON.parse(row.text) as object);
   }
-  for (const table of Object.keys(reader.summary().rowCounts)) keys[table] ??= [];
+  for (const table of Object.keys(reader.summary().rowCounts))
+    if (!Object.hasOwn(keys, table)) keys[table] = [];
   return keys;
 }
 
