@@ -7,6 +7,7 @@ import {
   type MaterializePhase,
   type MaterializeProgress,
 } from '../materialize/load.js';
+import { takeLoadLock } from '../materialize/load-lock.js';
 import { prepareMaterialize } from '../materialize/prepare.js';
 import {
   copyStageSql,
@@ -94,6 +95,7 @@ async function run(
         capsuleSource: reader.header.source,
         allowUnsafeTarget: options.allowUnsafeTarget,
       });
+      await takeLoadLock(client, options.databaseUrl);
       return loadCapsule({
         client,
         url: options.databaseUrl,

@@ -249,7 +249,8 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
   if (junitPath) await writeReport(junitPath, toJunit(trace));
   removeHandlers();
   if (interrupted) throw new RunInterruptedError(interrupted);
-  if (runError?.code === 'internal') throw runError;
+  // The trace is written; a bug, or a refused target (exit 4, not a gate verdict), still ends the run.
+  if (runError?.code === 'internal' || runError instanceof UnsafeTargetError) throw runError;
   return {
     app: manifest.appId,
     gate,
