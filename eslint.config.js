@@ -17,6 +17,43 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // Layers (README "Layout"): only commands/ and cli/ (and index.ts, the programmatic API) may reach the
+  // services; only they may know oclif. Domain modules return data; services return typed results.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/commands/**', 'src/cli/**', 'src/services/**', 'src/index.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/services/**'], message: 'only src/commands/ and src/cli/ may import services/' },
+            { group: ['@oclif/*', '@oclif/**'], message: 'only src/commands/ and src/cli/ may use oclif' },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/(^|\\/)services\\//]',
+          message: 'only src/commands/ and src/cli/ may import services/',
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/services/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@oclif/*', '@oclif/**'], message: 'only src/commands/ and src/cli/ may use oclif' },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['**/*.js'],
     languageOptions: { globals: globals.node },

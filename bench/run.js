@@ -8,6 +8,7 @@
 //   npm run bench -- --rows 200000 --repeat 3 --strategies copy
 //   node bench/run.js --rows 1000000 --export-args "--jobs 2"      # extra export-postgres flags
 //   REPLAY_ENV_BENCH_DATABASE_URL=postgres://… npm run bench      # your own server (a superuser URL)
+//   npm run bench -- --closure                      # the manifest with `closure: parents` (docs/app-manifest.md)
 //
 // Fairness rules (why the baselines look the way they do):
 // - raw export is `COPY (SELECT to_jsonb(t)::text … ORDER BY <primary key>) TO STDOUT` of exactly the rows the
@@ -44,6 +45,7 @@ const { values: args } = parseArgs({
     'materialize-args': { type: 'string', default: '' },
     'startup-runs': { type: 'string', default: '7' },
     'skip-startup': { type: 'boolean', default: false },
+    closure: { type: 'boolean', default: false },
     'keep-capsule': { type: 'string' },
     out: { type: 'string' },
   },
@@ -88,6 +90,9 @@ function manifest() {
       graphEdges: [],
       tableOrder: tables,
       tables: [table('accounts', 'a'), table('members', 'm'), table('events', 'e'), table('comments', 'c')],
+      // --closure: every foreign key is followed (comments → events, events/members → accounts); the
+      // parents are all in scope already, so this measures what closure costs when it adds nothing.
+      ...(args.closure ? { closure: 'parents' } : {}),
     },
     redactionRules: [{ table: 'members', fields: ['email'], action: 'hash', prefix: 'member-' }],
   };
@@ -400,7 +405,7 @@ async function benchSize(admin, totalRows, work) {
   };
   const steps = [
     summarize('raw COPY TO (row JSON → file)', samples.rawExport, { bytes: rawBytes }),
-    summarize(`export-postgres (${args.redaction})`, samples.export, {
+    summarize(`export-postgres (${args.redaction}${args.closure ? ', closure' : ''})`, samples.export, {
       bytes: capsuleBytes,
       ...paired(samples.rawExport, samples.export),
       phases: exportPhases,

@@ -46,8 +46,3 @@ export function scrubSecrets(text: string): string {
   }
   return out;
 }
-
-/** Number of secrets registered; for tests. */
-export function registeredSecretCount(): number {
-  return secrets.size;
-}

@@ -1,8 +1,7 @@
-import { fileURLToPath } from 'node:url';
-
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
+import { renderDemo } from '../cli/render/demo.js';
 import { type DemoResult, runDemo } from '../services/demo.js';
 
 export default class Demo extends BaseCommand<typeof Demo> {
@@ -35,7 +34,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
         signal: abort.signal,
         onOutput: this.jsonEnabled() ? undefined : (text) => process.stdout.write(text),
       });
-      this.log(render(result));
+      this.log(renderDemo(result));
       return result;
     } finally {
       process.removeListener('SIGINT', onSignal);
@@ -43,34 +42,4 @@ export default class Demo extends BaseCommand<typeof Demo> {
       if (abort.signal.aborted) this.setExitCode(130);
     }
   }
-}
-
-const runScript = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
-
-function render(result: DemoResult): string {
-  const lines = [
-    `Verdict: ${result.verdict ?? 'unknown'} (run exited ${result.runExitCode}) — ${result.steps.length} steps in ${(result.durationMs / 1000).toFixed(1)} s`,
-  ];
-  if (result.kept) {
-    lines.push(
-      `Capsule: ${result.capsule}`,
-      `Trace:   ${result.trace}`,
-      `Session: ${result.session ?? '-'}`,
-      '',
-      'The server is still running. Continue by hand:',
-      `  cd ${result.dir}`,
-      `  alias replay-env='node ${runScript}'   # unless replay-env is on your PATH`,
-      ...Object.entries(result.kept.env).map(([name, value]) => `  export ${name}='${value}'`),
-      '  replay-env run --app teamdesk.yaml --capsule capsules/acme-ada.json --use-local-subject',
-      `  psql "$${Object.keys(result.kept.env)[1]}"`,
-      `Stop it and remove everything: ${result.kept.stop}`,
-    );
-  } else {
-    lines.push(
-      result.dir.includes('replay-env-demo-')
-        ? 'Server stopped; temporary files removed (use --keep or --dir to keep them).'
-        : `Files kept in ${result.dir}; server stopped.`,
-    );
-  }
-  return lines.join('\n');
 }

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
 import { appFlag, dbUrlFlag } from '../cli/flags.js';
+import { renderDoctor } from '../cli/render/doctor.js';
 import { ExitCode } from '../exit-codes.js';
 import { type DoctorResult, runDoctor } from '../services/doctor.js';
 
@@ -29,16 +30,8 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       capsule: this.flags.capsule,
       strict: this.flags.strict,
     });
-    this.log(render(result, this.flags.strict));
+    this.log(renderDoctor(result, this.flags.strict));
     if (!result.ok) this.setExitCode(ExitCode.doctorFailed);
     return result;
   }
-}
-
-function render(result: DoctorResult, strict: boolean): string {
-  const lines = result.checks.map((check) => `[${check.status}] ${check.name}: ${check.detail}`);
-  const { passed, warnings, failed } = result.summary;
-  const verdict = result.ok ? 'ok' : strict && failed === 0 ? 'not ok (--strict: warnings fail)' : 'not ok';
-  lines.push('', `${passed} passed, ${warnings} warnings, ${failed} failed: ${verdict}`);
-  return lines.join('\n');
 }

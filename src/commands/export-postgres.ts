@@ -3,8 +3,14 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { appFlag, dbUrlFlag, profileFlag, psqlCommandFlag, subjectFlag } from '../cli/flags.js';
 import { createProgressReporter, progressEnabled } from '../cli/progress.js';
+import {
+  renderExport,
+  renderExportExplain,
+  renderExportPlan,
+  renderPhases,
+} from '../cli/render/export-postgres.js';
 import { UsageError } from '../errors.js';
-import { loadManifest, parseSubject, subjectLabel } from '../manifest/index.js';
+import { loadManifest, parseSubject } from '../manifest/index.js';
 import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
 import {
   explainExport,
@@ -62,7 +68,7 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
     const sinceDays = flags['since-days'];
     if (flags['dry-run-sql']) {
       const plan = planExport({ manifest, subject, sinceDays });
-      this.log(renderPlan(plan));
+      this.log(renderExportPlan(plan));
       return plan;
     }
     const databaseUrl = resolveDatabaseUrl({
@@ -72,7 +78,7 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
     });
     if (flags.explain) {
       const explained = await explainExport({ manifest, subject, databaseUrl, sinceDays });
-      this.log(renderExplain(explained));
+      this.log(renderExportExplain(explained));
       return explained;
     }
     if (!flags.out)
@@ -89,57 +95,8 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
       onProgress: ({ table, rows, done }) =>
         done ? progress.done(table, rows) : progress.update(table, rows),
     }).finally(() => progress.stop());
-    this.log(renderResult(result));
+    this.log(renderExport(result));
     if (result.phases) this.logToStderr(renderPhases(result.phases));
     return result;
   }
-}
-
-function renderResult(result: ExportResult): string {
-  const reasons = Object.entries(result.graph.reasons)
-    .map(([reason, count]) => `${reason} ${count}`)
-    .join(', ');
-  const rows = Object.entries(result.rowCounts)
-    .map(([table, count]) => `  ${table}: ${count}`)
-    .join('\n');
-  return [
-    `capsule: ${result.capsule}`,
-    `app: ${result.app}  subject: ${subjectLabel(result.subject)}  redaction: ${result.redaction}  since: ${result.sinceAt} (${result.sinceDays} days)`,
-    `graph: ${result.graph.size} subject(s) (${reasons})`,
-    `rows: ${result.totalRows} in ${Object.keys(result.rowCounts).length} table(s)`,
-    rows,
-    `bytes: ${result.bytes}  sha256: ${result.sha256}  took: ${(result.durationMs / 1000).toFixed(2)} s`,
-  ].join('\n');
-}
-
-function renderPhases(phases: Record<string, number>): string {
-  return ['profile (ms):', ...Object.entries(phases).map(([phase, ms]) => `  ${phase}: ${ms}`)].join('\n');
-}
-
-function renderPlan(plan: ExportPlan): string {
-  const values = (list: unknown[]) =>
-    list.map((value, index) => `--   $${index + 1} = ${JSON.stringify(value)}`).join('\n');
-  return [
-    `-- export-postgres ${plan.app}, subject ${subjectLabel(plan.subject)}: SQL only, nothing was run`,
-    ...plan.begin.map((statement) => `${statement};`),
-    '',
-    '-- graph query; parameters:',
-    values(plan.graph.values),
-    `${plan.graph.sql};`,
-    '',
-    '-- hand params and graph_keys to the table queries; parameters (computed at run time):',
-    values(plan.session.values),
-    `${plan.session.sql};`,
-    ...plan.tables.flatMap((table) => ['', `-- table ${table.name}`, `${table.sql};`]),
-    '',
-    'rollback;',
-  ].join('\n');
-}
-
-function renderExplain(result: ExplainResult): string {
-  return [
-    `-- graph query (${result.graph.size} subject(s) in the graph)`,
-    result.graph.plan,
-    ...result.tables.flatMap((table) => ['', `-- table ${table.name}`, table.plan]),
-  ].join('\n');
 }

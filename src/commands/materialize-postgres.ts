@@ -10,8 +10,8 @@ import {
   rewriteSubjectFlag,
 } from '../cli/flags.js';
 import { createProgressReporter, progressEnabled } from '../cli/progress.js';
+import { renderExplain, renderMaterialize, renderPlan } from '../cli/render/materialize-postgres.js';
 import { loadManifest, parseSubjectRewrite } from '../manifest/index.js';
-import { renderExplain, renderMaterialize, renderPlan } from '../materialize/render-text.js';
 import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
 import {
   explainMaterialize,
@@ -87,20 +87,14 @@ export default class MaterializePostgres extends BaseCommand<typeof MaterializeP
       return explained;
     }
     const progress = createProgressReporter({ enabled: progressEnabled(this.jsonEnabled()) });
-    try {
-      const result = await materialize({
-        ...base,
-        databaseUrl,
-        onProgress: (event) => {
-          if (event.phase === 'stage' && event.table)
-            progress.update(`stage ${event.table}`, event.rows ?? 0);
-        },
-      });
-      progress.stop();
-      this.log(renderMaterialize(result, flags.profile));
-      return result;
-    } finally {
-      progress.stop();
-    }
+    const result = await materialize({
+      ...base,
+      databaseUrl,
+      onProgress: (event) => {
+        if (event.phase === 'stage' && event.table) progress.update(`stage ${event.table}`, event.rows ?? 0);
+      },
+    }).finally(() => progress.stop());
+    this.log(renderMaterialize(result, flags.profile));
+    return result;
   }
 }

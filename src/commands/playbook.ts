@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
 import { appFlag } from '../cli/flags.js';
+import { renderPlaybookMarkdown, renderPlaybookText } from '../cli/render/playbook.js';
 import { loadManifest } from '../manifest/index.js';
 import { buildPlaybook, type PlaybookResult } from '../services/playbook.js';
 
@@ -18,32 +19,7 @@ export default class Playbook extends BaseCommand<typeof Playbook> {
   public async run(): Promise<PlaybookResult> {
     const manifest = await loadManifest(this.flags.app);
     const playbook = buildPlaybook(manifest);
-    this.log(this.flags.markdown ? renderMarkdown(playbook) : renderText(playbook));
+    this.log(this.flags.markdown ? renderPlaybookMarkdown(playbook) : renderPlaybookText(playbook));
     return playbook;
   }
-}
-
-function renderText(playbook: PlaybookResult): string {
-  const lines = [`Replay playbook for ${playbook.app} (${playbook.manifest})`, ''];
-  playbook.steps.forEach((step, index) => {
-    lines.push(`${index + 1}. ${step.title}`, `   ${step.command}`, `   # ${step.why}`, '');
-  });
-  lines.push('Rules:', ...playbook.rules.map((rule) => `- ${rule}`));
-  return lines.join('\n');
-}
-
-function renderMarkdown(playbook: PlaybookResult): string {
-  const lines = [`## Replay playbook: ${playbook.app}`, ''];
-  playbook.steps.forEach((step, index) => {
-    lines.push(
-      `${index + 1}. **${step.title}** — ${step.why}`,
-      '',
-      '   ```sh',
-      `   ${step.command}`,
-      '   ```',
-      '',
-    );
-  });
-  lines.push('Rules:', '', ...playbook.rules.map((rule) => `- ${rule}`));
-  return lines.join('\n');
 }

@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
+import { renderProxyBanner, renderProxyEvent } from '../cli/render/record.js';
 import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/index.js';
 import { scrubSecrets } from '../secrets.js';
 import { type RecordResult, recordUntilStopped } from '../services/record.js';
-import { renderProxyBanner, renderProxyEvent } from '../session/console-render.js';
 import { resolveRecordOptions } from '../session/record-options.js';
 
 export default class Record extends BaseCommand<typeof Record> {
@@ -51,7 +51,17 @@ export default class Record extends BaseCommand<typeof Record> {
     const manifest = this.flags.app ? await loadManifest(this.flags.app) : undefined;
     if (this.flags.redact && !manifest)
       throw new UsageError('--redact needs --app (the rules come from the manifest)');
-    const options = resolveRecordOptions(this.flags, manifest);
+    const { flags } = this;
+    const options = resolveRecordOptions(
+      {
+        listen: flags.listen,
+        targetUrl: flags['target-url'],
+        pseudoUsers: flags['pseudo-user'],
+        sessionsDir: flags['sessions-dir'],
+        redact: flags.redact,
+      },
+      manifest,
+    );
     const live = !this.jsonEnabled();
     return await recordUntilStopped({
       ...options,

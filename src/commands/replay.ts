@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
 import { allowUnsafeTargetFlag, dbUrlFlag } from '../cli/flags.js';
+import { renderReplayEvent, renderReplayHeader, renderReplaySummary } from '../cli/render/replay.js';
 import { UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadManifest } from '../manifest/index.js';
@@ -9,7 +10,6 @@ import { defaultProdDatabaseUrlEnv, defaultReplayDatabaseUrlEnv } from '../manif
 import { checkTargetBeforeConnect, resolveReplayUrl } from '../postgres/target.js';
 import { scrubSecrets } from '../secrets.js';
 import { replaySession, type ReplaySessionResult } from '../services/replay.js';
-import { renderReplayEvent, renderReplayHeader, renderReplaySummary } from '../session/replay-render.js';
 
 export default class Replay extends BaseCommand<typeof Replay> {
   static override summary = 'Re-execute a recorded session and compare every result with the recording.';

@@ -2,8 +2,8 @@ import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
 import { allowUnsafeTargetFlag, appFlag, dbUrlFlag, profileFlag, rewriteSubjectFlag } from '../cli/flags.js';
+import { renderProgress, renderRunPhases, renderRunSummary } from '../cli/render/run.js';
 import { loadManifest, parseSubjectRewrite } from '../manifest/index.js';
-import { renderProgress, renderRunSummary } from '../run/render-summary.js';
 import { runReplay, type RunResult } from '../services/run.js';
 
 export default class Run extends BaseCommand<typeof Run> {
@@ -71,13 +71,7 @@ export default class Run extends BaseCommand<typeof Run> {
             if (line) process.stderr.write(`${line}\n`);
           },
     });
-    if (flags.profile) {
-      process.stderr.write(
-        `phases: ${Object.entries(result.phases)
-          .map(([phase, ms]) => `${phase} ${ms}ms`)
-          .join(', ')}\n`,
-      );
-    }
+    if (flags.profile) process.stderr.write(`${renderRunPhases(result.phases)}\n`);
     this.log(renderRunSummary(result));
     this.setExitCode(result.exitCode);
     return result;

@@ -31,7 +31,8 @@ export function foreignKeyOrderChecks(
     const columns = `${fk.table}(${fk.columns.join(', ')}) → ${fk.referencedTable}(${fk.referencedColumns.join(', ')})`;
     if (child !== undefined && parent !== undefined) {
       inside += 1;
-      if (child === parent) continue;
+      // Self-references and DEFERRABLE keys (checked at commit; materialize defers all) need no order.
+      if (child === parent || fk.deferrable) continue;
       const [childAt, parentAt] = [position.get(child)!, position.get(parent)!];
       if (childAt < parentAt) {
         checks.push(

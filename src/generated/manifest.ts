@@ -78,6 +78,14 @@ export interface Postgres {
    * Load order, parents first; deletes run in reverse. Default: the order of tables.
    */
   tableOrder?: TableName[];
+  /**
+   * Parent closure at export (docs/app-manifest.md): `parents` adds every row of a manifest table that exported rows reference through a foreign key, transitively, in the same snapshot. Default none.
+   */
+  closure?: 'none' | 'parents';
+  /**
+   * A table name, optionally schema-qualified (public.orders).
+   */
+  subjectTable?: string;
 }
 export interface Table {
   name: TableName;

@@ -142,7 +142,7 @@ export interface TableQueryOptions {
 }
 
 /** The `params` and `graph_keys` CTEs, rebuilt from the transaction-local settings. */
-function settingsCtes(subjectKeys: readonly string[], graphSize?: number): string {
+export function settingsCtes(subjectKeys: readonly string[], graphSize?: number): string {
   const cols = subjectKeys.map(quoteIdent);
   const typed = cols.map((col) => `${col} text`).join(', ');
   return [

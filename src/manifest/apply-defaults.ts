@@ -45,6 +45,8 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
       graphEdges: raw.postgres.graphEdges ?? [],
       tables: ordered,
       tableOrder: ordered.map((table) => table.name),
+      closure: raw.postgres.closure ?? 'none',
+      subjectTable: raw.postgres.subjectTable,
     },
     commands: (raw.commands ?? []).map((command) => ({
       ...command,

@@ -26,6 +26,8 @@ export function checkManifest(manifest: ParsedManifest): { errors: string[]; war
       );
     }
   }
+  if (raw.postgres.subjectTable !== undefined && !declared.has(raw.postgres.subjectTable))
+    errors.push(`/postgres/subjectTable: "${raw.postgres.subjectTable}" is not a declared table`);
   raw.postgres.tables.forEach((table, index) => {
     if (!table.deletePredicate) {
       warnings.push(

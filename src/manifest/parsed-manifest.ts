@@ -59,6 +59,10 @@ export interface ParsedManifest {
     tables: ParsedTable[];
     /** Names in load order; deletes run in reverse. */
     tableOrder: string[];
+    /** Parent closure at export (src/export/closure.ts); `none` unless the manifest asks. */
+    closure: 'none' | 'parents';
+    /** The manifest table holding the subjects, when declared. */
+    subjectTable: string | undefined;
   };
   commands: ParsedCommand[];
   probes: ParsedProbe[];

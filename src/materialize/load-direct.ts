@@ -5,17 +5,19 @@ import { readTables, type TableInfo } from '../postgres/catalog.js';
 import { checkColumns, type ColumnCheck, columnProblems } from './column-check.js';
 import { type CopyTypes, directCopySql, readCopyTypes } from './copy-types.js';
 import { type CopyColumn, InvalidRow, RowConverter, UnsupportedRow } from './json-to-copy.js';
+import { doesNotFit, rowsMissing, toError, undeclaredTable, verificationFailed } from './load-errors.js';
 import {
   checkAll,
+  checkStagedCounts,
   emptyOutcome,
   type LoadOptions,
   type LoadOutcome,
   resyncSequences,
   type Shape,
-  toError,
+  statementRunner,
   verify,
-} from './load.js';
-import { phaseTimer, statementRunner } from './load-session.js';
+} from './load-steps.js';
+import { phaseTimer } from './load-timing.js';
 import { copyStageSql, createStageSql, deleteSql, type Sql, targetEmptySql, upsertSql } from './sql.js';
 import { copySink, type Sink, type StagedTable } from './stage.js';
 
@@ -113,7 +115,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       if (row.table !== current?.stage.table) {
         if (current) await finish(current);
         const at = position.get(row.table);
-        if (at === undefined) throw undeclared(row.table);
+        if (at === undefined) throw undeclaredTable(row.table);
         if (current && at <= current.position) throw new UseStaging('capsule tables are not in load order');
         if (at !== (current?.position ?? -1) + 1) skipped = true;
         current = {
@@ -146,18 +148,15 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     outcome.rowCounts = summary.rowCounts;
     outcome.integrity = summary.integrity.status;
     for (const table of Object.keys(summary.rowCounts)) {
-      if (!position.has(table)) throw undeclared(table);
+      if (!position.has(table)) throw undeclaredTable(table);
     }
     // The deletes ran for every manifest table; the staging path deletes only from the capsule's.
     if (names.some((name) => !Object.hasOwn(summary.rowCounts, name)))
       throw new UseStaging('a manifest table is not in the capsule');
-    for (const load of loads) {
-      if (load.stage.rows !== summary.rowCounts[load.stage.table]) {
-        throw new CapsuleError(
-          `tables[${load.stage.table}]: ${load.stage.rows} rows staged, the capsule has ${summary.rowCounts[load.stage.table]}`,
-        );
-      }
-    }
+    checkStagedCounts(
+      loads.map((load) => load.stage),
+      summary.rowCounts,
+    );
     for (const name of names) if (!Object.hasOwn(outcome.loaded, name)) outcome.loaded[name] = 0;
 
     options.onProgress?.({ phase: 'verify' });
@@ -170,15 +169,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     );
     const problems = loads
       .filter((load) => load.converter && outcome.loaded[load.stage.table] !== load.stage.rows)
-      .map(
-        (load) =>
-          `tables[${load.stage.table}]: ${outcome.loaded[load.stage.table]} of ${load.stage.rows} capsule rows are in the replay table`,
-      );
-    if (problems.length > 0) {
-      throw new CapsuleError(`materialize verification failed: ${problems.join('; ')}`, {
-        code: 'materialize_verify_failed',
-      });
-    }
+      .map((load) => rowsMissing(load.stage.table, outcome.loaded[load.stage.table]!, load.stage.rows));
+    if (problems.length > 0) throw verificationFailed(problems);
     await resyncSequences(
       names.map((name) => infos.get(name)!),
       run,
@@ -205,12 +197,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     const keys = Object.keys(JSON.parse(firstRow) as object);
     const check = checkColumns(keys, load.info);
     const problems = columnProblems(check);
-    if (problems.length > 0) {
-      throw new DatabaseError(`the capsule does not fit the replay database: ${problems.join('; ')}`, {
-        code: 'schema_mismatch',
-        hint: 'migrate the replay database to the schema the capsule was exported from',
-      });
-    }
+    if (problems.length > 0) throw doesNotFit(problems);
     const columns = directColumns(load.info, check, copyTypes.get(load.stage.table));
     const direct =
       columns !== undefined &&
@@ -252,13 +239,6 @@ export function directColumns(
     columns.push({ name, kind });
   }
   return columns;
-}
-
-function undeclared(table: string): CapsuleError {
-  return new CapsuleError(`capsule table "${table}" is not declared in the manifest`, {
-    code: 'capsule_table_unknown',
-    hint: 'add it to postgres.tables (with a deletePredicate), or use the manifest the capsule was exported with',
-  });
 }
 
 /** A conversion failure as the error to report (or the signal to use the staging path). */

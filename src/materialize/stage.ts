@@ -6,7 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 
 import type { CapsuleReader } from '../capsule/index.js';
 import { rewriteSubjectInText, type SubjectRewrite } from '../capsule/rewrite-subject.js';
-import { CapsuleError } from '../errors.js';
+import { undeclaredTable } from './load-errors.js';
 import { copyStageSql, createStageSql, insertStageChunkSql, type Sql } from './sql.js';
 
 export type LoadStrategy = 'copy' | 'jsonb';
@@ -85,10 +85,7 @@ export async function stageCapsule(
 
 export async function openStage(table: string, index: number, options: StageOptions): Promise<StagedTable> {
   if (!options.declared.has(table)) {
-    throw new CapsuleError(`capsule table "${table}" is not declared in the manifest`, {
-      code: 'capsule_table_unknown',
-      hint: 'add it to postgres.tables (with a deletePredicate), or use the manifest the capsule was exported with',
-    });
+    throw undeclaredTable(table);
   }
   await options.run(createStageSql(table, index));
   return { table, index, rows: 0 };

@@ -20,6 +20,8 @@ export interface ForeignKeyInfo {
   columns: string[];
   referencedTable: string;
   referencedColumns: string[];
+  /** DEFERRABLE: checked at commit when deferred (materialize defers all), so load order does not matter. */
+  deferrable?: boolean;
 }
 
 export interface TableInfo {
@@ -79,24 +81,33 @@ export async function readTables(
   );
 }
 
-/** Foreign keys whose referencing or referenced table is one of `names` (as written in the manifest). */
+/**
+ * Foreign keys whose referencing or referenced table is one of `names` (as written in the manifest). A
+ * foreign key on or to a partitioned table is read once, as declared on the partitioned table
+ * (`conparentid = 0` drops the per-partition clones Postgres adds), with both ends named by the partition
+ * root — so a manifest naming the partitioned table sees it, and no check runs per partition.
+ */
 export async function readForeignKeys(
   client: pg.Client,
   names: readonly string[],
 ): Promise<ForeignKeyInfo[]> {
   const { rows } = await client.query<ForeignKeyInfo>(
-    `with wanted as (select to_regclass(n) as oid from unnest($1::text[]) as n where to_regclass(n) is not null)
-     select con.conname as name,
-            con.conrelid::regclass::text as table,
-            (select array_agg(a.attname::text order by k.ord) from unnest(con.conkey) with ordinality k(attnum, ord)
-               join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum) as columns,
-            con.confrelid::regclass::text as "referencedTable",
-            (select array_agg(a.attname::text order by k.ord) from unnest(con.confkey) with ordinality k(attnum, ord)
-               join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum) as "referencedColumns"
-       from pg_constraint con
-      where con.contype = 'f'
-        and (con.conrelid in (select oid from wanted) or con.confrelid in (select oid from wanted))
-      order by 2, 1`,
+    `with wanted as (select to_regclass(n) as oid from unnest($1::text[]) as n where to_regclass(n) is not null),
+     fk as (select con.*, coalesce(pg_partition_root(con.conrelid), con.conrelid) as child,
+                   coalesce(pg_partition_root(con.confrelid), con.confrelid) as parent
+              from pg_constraint con where con.contype = 'f' and con.conparentid = 0)
+     select distinct on (2, 4, 3, 5) fk.conname as name,
+            fk.child::regclass::text as table,
+            (select array_agg(a.attname::text order by k.ord) from unnest(fk.conkey) with ordinality k(attnum, ord)
+               join pg_attribute a on a.attrelid = fk.conrelid and a.attnum = k.attnum) as columns,
+            fk.parent::regclass::text as "referencedTable",
+            (select array_agg(a.attname::text order by k.ord) from unnest(fk.confkey) with ordinality k(attnum, ord)
+               join pg_attribute a on a.attrelid = fk.confrelid and a.attnum = k.attnum) as "referencedColumns",
+            fk.condeferrable as deferrable
+       from fk
+      where fk.child in (select oid from wanted) or fk.parent in (select oid from wanted)
+      -- a key declared on each partition (older dumps) is one key on the root: reported once
+      order by 2, 4, 3, 5, 1`,
     [names],
   );
   return rows;

@@ -3,8 +3,6 @@ import pg from 'pg';
 import type { DatabaseUrl } from './database-url.js';
 import { toDatabaseError } from './errors.js';
 
-export type PgClient = pg.Client;
-
 export interface ConnectOptions {
   /** Shown in pg_stat_activity, so a DBA can tell what is running. */
   applicationName?: string;

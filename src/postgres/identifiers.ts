@@ -1,12 +1,4 @@
-/** A plain SQL identifier: what the manifest may use for subject keys, table names and aliases. */
-export const plainIdentifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** A table name, optionally schema-qualified (`public.orders`). */
-export const tableIdentifier = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
-
-export function isPlainIdentifier(text: string): boolean {
-  return plainIdentifier.test(text) && text.length <= 63;
-}
+// Identifiers are validated by the manifest schema (schemas/); this module only quotes them.
 
 /** Double-quotes one identifier part for SQL. The only way identifiers enter generated SQL. */
 export function quoteIdent(name: string): string {

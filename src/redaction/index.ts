@@ -1,3 +1,4 @@
 export { defaultHashPrefix, hashValue } from './hash.js';
 export { redactRowText } from './redact-text.js';
+export { redactValue } from './redact-value.js';
 export { createRowRedactor, type RowRedactor } from './row-redactor.js';

@@ -1,5 +1,5 @@
 import type { ParsedRedactionRule } from '../manifest/index.js';
-import { hashValue } from './hash.js';
+import { type RedactionAction, redactValue } from './redact-value.js';
 
 /** Redacts the rows of one table. Built once per table; `redact` runs only on rows `mightApply` flags. */
 export interface RowRedactor {
@@ -14,9 +14,8 @@ export interface RowRedactor {
   redact(row: unknown): unknown;
 }
 
-type Action = ParsedRedactionRule['action'];
 interface FieldRule {
-  action: Action;
+  action: RedactionAction;
   prefix: string;
 }
 
@@ -70,7 +69,7 @@ function redactObject(
     const fieldRules = rules.get(key);
     let value = object[key];
     if (fieldRules) {
-      for (const rule of fieldRules) value = applyAction(rule, value);
+      for (const rule of fieldRules) value = redactValue(rule.action, rule.prefix, value);
       object[key] = value;
     }
     if (nested.size > 0) redactNested(value, nested);
@@ -82,23 +81,6 @@ function redactNested(value: unknown, nested: Map<string, FieldRule[]>): void {
     for (const item of value) redactNested(item, nested);
   } else if (isObject(value)) {
     redactObject(value, nested, nested);
-  }
-}
-
-function applyAction(rule: FieldRule, value: unknown): unknown {
-  // The original tool left null and "" untouched whatever the action; capsules must not differ.
-  if (value === null || value === '') return value;
-  switch (rule.action) {
-    case 'empty':
-      return '';
-    case 'null':
-      return null;
-    case 'empty_object':
-      return {};
-    case 'empty_array':
-      return [];
-    case 'hash':
-      return hashValue(value, rule.prefix);
   }
 }
 

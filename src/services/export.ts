@@ -1,5 +1,6 @@
 import { type CapsuleWriter, createCapsuleWriter } from '../capsule/writer.js';
 import { closeClient } from '../export/close-client.js';
+import { exportWithClosure } from '../export/closure.js';
 import { copyTableTo } from '../export/copy-table.js';
 import {
   applySessionSettings,
@@ -7,7 +8,6 @@ import {
   beginExportTransaction,
   readGraph,
 } from '../export/snapshot.js';
-import { toolInfo } from '../export/tool-info.js';
 import {
   buildGraphQuery,
   buildSessionSettings,
@@ -27,6 +27,7 @@ import {
 } from '../postgres/one-statement.js';
 import { identifyServer } from '../postgres/server-identity.js';
 import { createRowRedactor } from '../redaction/index.js';
+import { toolInfo } from '../tool-info.js';
 
 export type RedactionMode = 'safe' | 'raw';
 
@@ -45,6 +46,8 @@ export interface ExportOptions {
   gzipLevel?: number;
   /** Include phase timings in the result (`--profile`). */
   profile?: boolean;
+  /** Keys per closure query (default closureChunkSize); small values exercise chunking in tests. */
+  closureChunkSize?: number;
 }
 
 export interface ExportResult {
@@ -62,6 +65,8 @@ export interface ExportResult {
   bytes: number;
   sha256: string;
   durationMs: number;
+  /** With `postgres.closure: parents`: per table, rows closure added beyond the table's own `where`. */
+  closureRows?: Record<string, number>;
   /** With `profile`: phase timings in ms — connect, graph, one per table (`table:<name>`), finish. */
   phases?: Record<string, number>;
 }
@@ -120,7 +125,22 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       },
       options.gzipLevel === undefined ? {} : { gzipLevel: options.gzipLevel },
     );
-    for (const table of manifest.postgres.tables) {
+    const closure =
+      manifest.postgres.closure === 'parents'
+        ? await exportWithClosure({
+            client,
+            url,
+            manifest,
+            writer,
+            graphSize: graph.entries.length,
+            redactorFor: (table) =>
+              options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table) : undefined,
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+            onTableDone: (table) => lap(`table:${table}`),
+            ...(options.closureChunkSize ? { chunkSize: options.closureChunkSize } : {}),
+          })
+        : undefined;
+    for (const table of closure ? [] : manifest.postgres.tables) {
       const redactor =
         options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table.name) : undefined;
       let rows = 0;
@@ -163,6 +183,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       bytes: written.bytes,
       sha256: written.sha256,
       durationMs: Math.round(performance.now() - started),
+      ...(closure ? { closureRows: closure.added } : {}),
       ...(options.profile ? { phases } : {}),
     };
   } finally {
@@ -183,6 +204,8 @@ export interface ExportPlan {
   session: { sql: string; values: string[] };
   /** Each table's COPY, in load order. */
   tables: Array<{ name: string; sql: string }>;
+  /** `parents` when the manifest asks for parent closure (its keyed queries need the catalog). */
+  closure?: 'parents';
 }
 
 /** The SQL an export would run (`--dry-run-sql`), built without connecting. */
@@ -212,6 +235,7 @@ export function planExport(options: {
       name: table.name,
       sql: buildTableCopy(manifest, table).text,
     })),
+    ...(manifest.postgres.closure === 'parents' ? { closure: 'parents' as const } : {}),
   };
 }
 

@@ -219,8 +219,6 @@ async function firstRowKeys(reader: {
   return keys;
 }
 
-export type { CapsuleHeader };
-
 /** The checks and rewrite plan every mode (run, explain, dry run) starts from. */
 function prepare(
   options: Omit<MaterializeOptions, 'databaseUrl'> & { databaseUrl?: DatabaseUrl | undefined },

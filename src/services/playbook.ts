@@ -34,7 +34,14 @@ export function buildPlaybook(manifest: ParsedManifest, options: { cwd?: string 
   const localSubject = manifest.localSubject ? ' --use-local-subject' : '';
   const replayUrl = `"$${replayEnv}"`;
 
+  const subjectTable = manifest.postgres.subjectTable ?? '<subject table>';
   const steps: PlaybookStep[] = [
+    {
+      id: 'init',
+      title: 'New app: draft its manifest from the schema (once; skip when the manifest exists)',
+      command: `replay-env init --db-url "$${prodEnv}" --subject-table ${subjectTable} --out <new manifest>.yaml`,
+      why: 'reads foreign keys in a read-only transaction: owned tables by path, parents via closure, load order, graph edges, redaction suggestions — each explained in a comment',
+    },
     {
       id: 'doctor',
       title: 'Check the manifest and the replay database',
@@ -51,7 +58,10 @@ export function buildPlaybook(manifest: ParsedManifest, options: { cwd?: string 
       id: 'export',
       title: 'Export the subject graph (redacted)',
       command: `${prodEnv}=<read-only production URL> replay-env export-postgres --app ${app} ${subjectFlags} --since-days 180 --out ${capsule}`,
-      why: 'one REPEATABLE READ, READ ONLY transaction; safe redaction is on by default',
+      why:
+        manifest.postgres.closure === 'parents'
+          ? 'one REPEATABLE READ, READ ONLY transaction; safe redaction is on by default; closure adds every referenced parent row'
+          : 'one REPEATABLE READ, READ ONLY transaction; safe redaction is on by default',
     },
     {
       id: 'inspect',

@@ -22,6 +22,7 @@ import { resolveLoopDir } from '../run/loop.js';
 import { runSteps, type StepNotice } from '../run/run-steps.js';
 import { writeReport } from '../run/trace-file.js';
 import { scrubSecrets } from '../secrets.js';
+import { toolInfo } from '../tool-info.js';
 import { materialize } from './materialize.js';
 
 export interface RunOptions {
@@ -220,7 +221,7 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
     app: manifest.appId,
     startedAt,
     finishedAt: new Date().toISOString(),
-    tool: { name: 'replay-env', version: '0.1.0' },
+    tool: await toolInfo(),
     manifest: relative(cwd, manifest.path) || manifest.path,
     loop: relative(cwd, loopDir) || loopDir,
     database: databaseUrl ? databaseUrl.identity() : null,

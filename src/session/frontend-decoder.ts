@@ -13,7 +13,6 @@ const maxMessageLength = 1 << 30;
 /** Startup packets are small; Postgres itself refuses anything over 10000 bytes. */
 const maxStartupLength = 10_000;
 
-export const protocolVersion3 = 196608;
 const sslRequestCode = 80877103;
 const gssEncRequestCode = 80877104;
 const cancelRequestCode = 80877102;

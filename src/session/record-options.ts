@@ -5,12 +5,14 @@ import type { RecordedRedactionRule } from '../generated/session.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { DatabaseUrl } from '../postgres/database-url.js';
 
-export interface RecordFlags {
-  listen?: string;
-  'target-url'?: string;
-  'pseudo-user': string[];
-  'sessions-dir'?: string;
-  redact?: boolean;
+/** What the caller asked for (the `record` command: its flags); unset fields fall back to the manifest. */
+export interface RecordRequest {
+  listen?: string | undefined;
+  targetUrl?: string | undefined;
+  /** `NAME:PASSWORD` each. */
+  pseudoUsers: string[];
+  sessionsDir?: string | undefined;
+  redact?: boolean | undefined;
 }
 
 export interface ResolvedRecordOptions {
@@ -24,18 +26,18 @@ export interface ResolvedRecordOptions {
 export const defaultListen = '127.0.0.1:5433';
 
 /**
- * Flags first, then the manifest's optional `session` block (listen, sessionsDir, targetUrlEnv,
+ * The request (flags) first, then the manifest's optional `session` block (listen, sessionsDir, targetUrlEnv,
  * redact), then built-in defaults. Relative `sessionsDir` from a manifest is relative to the manifest.
  */
 export function resolveRecordOptions(
-  flags: RecordFlags,
+  request: RecordRequest,
   manifest: ParsedManifest | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedRecordOptions {
   const session = manifest?.session;
   let target: DatabaseUrl;
-  if (flags['target-url']) {
-    target = DatabaseUrl.parse(flags['target-url'], '--target-url');
+  if (request.targetUrl) {
+    target = DatabaseUrl.parse(request.targetUrl, '--target-url');
   } else if (session?.targetUrlEnv && env[session.targetUrlEnv]) {
     target = DatabaseUrl.parse(env[session.targetUrlEnv]!, `$${session.targetUrlEnv}`);
   } else {
@@ -44,18 +46,18 @@ export function resolveRecordOptions(
       session?.targetUrlEnv ? `pass --target-url or set ${session.targetUrlEnv}` : 'pass --target-url',
     );
   }
-  const pseudoUsers = flags['pseudo-user'].map(parsePseudoUser);
+  const pseudoUsers = request.pseudoUsers.map(parsePseudoUser);
   const names = new Set<string>();
   for (const user of pseudoUsers) {
     if (names.has(user.name)) throw new UsageError(`pseudo user "${user.name}" given twice`);
     names.add(user.name);
   }
-  const sessionsDir = flags['sessions-dir']
-    ? resolve(flags['sessions-dir'])
+  const sessionsDir = request.sessionsDir
+    ? resolve(request.sessionsDir)
     : session?.sessionsDir && manifest
       ? resolve(manifest.path, '..', session.sessionsDir)
       : resolve('sessions');
-  const redact = flags.redact ?? session?.redact ?? false;
+  const redact = request.redact ?? session?.redact ?? false;
   const redaction: RecordedRedactionRule[] =
     redact && manifest
       ? manifest.redactionRules.map((rule) => ({
@@ -65,7 +67,7 @@ export function resolveRecordOptions(
         }))
       : [];
   return {
-    listen: flags.listen ?? session?.listen ?? defaultListen,
+    listen: request.listen ?? session?.listen ?? defaultListen,
     target,
     pseudoUsers,
     sessionsDir,

@@ -19,6 +19,7 @@ describe('replay-env CLI basics', () => {
       );
       expect(playbook.app).toBe('teamdesk');
       expect(playbook.steps.map((step) => step.id)).toEqual([
+        'init',
         'doctor',
         'export-dry-run',
         'export',

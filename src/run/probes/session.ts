@@ -1,9 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
 
-import { isReplayEnvError } from '../../errors.js';
-import { scrubSecrets } from '../../secrets.js';
-import { replaySession } from '../../services/replay.js';
-import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } from './types.js';
+import { replaySession } from '../../session/replay-session.js';
+import {
+  type ParsedProbe,
+  type ProbeContext,
+  type ProbeEvent,
+  probeEventBase,
+  settleProbe,
+} from './types.js';
 
 /**
  * A session probe: replays a recorded session against the replay database — always inside a transaction
@@ -14,8 +18,7 @@ export async function runSessionProbe(probe: ParsedProbe, context: ProbeContext)
     ? probe.session!
     : resolve(context.manifest.repoPath, probe.session!);
   const event: ProbeEvent = { ...probeEventBase(probe, new Date().toISOString()), session: file };
-  const started = performance.now();
-  try {
+  return settleProbe(event, performance.now(), async () => {
     if (!context.databaseUrl) throw new Error('no replay database URL');
     const replay = replaySession({
       file,
@@ -33,15 +36,10 @@ export async function runSessionProbe(probe: ParsedProbe, context: ProbeContext)
       newErrors: result.newErrors,
     });
     if (!result.ok || result.mismatched > 0 || result.newErrors > 0) {
-      event.message = `${result.mismatched} mismatched, ${result.newErrors} new error(s) in ${result.queriesExecuted} queries`;
+      return `${result.mismatched} mismatched, ${result.newErrors} new error(s) in ${result.queriesExecuted} queries`;
     }
-  } catch (error) {
-    event.message = isReplayEnvError(error) ? error.message : (error as Error).message;
-  }
-  event.success = event.message === undefined;
-  if (event.message) event.message = scrubSecrets(event.message);
-  event.durationMs = Math.round(performance.now() - started);
-  return event;
+    return undefined;
+  });
 }
 
 async function withTimeout<T>(work: Promise<T>, seconds: number): Promise<T> {

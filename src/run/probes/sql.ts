@@ -1,11 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
 
-import { isReplayEnvError } from '../../errors.js';
 import { withClient } from '../../postgres/connect.js';
 import { toDatabaseError } from '../../postgres/errors.js';
 import { extendedQuery, isMultipleCommands, multipleStatementsError } from '../../postgres/one-statement.js';
 import { scrubSecrets } from '../../secrets.js';
-import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } from './types.js';
+import {
+  type ParsedProbe,
+  type ProbeContext,
+  type ProbeEvent,
+  probeEventBase,
+  settleProbe,
+} from './types.js';
 
 /** Every column arrives as the text Postgres renders, so comparisons do not depend on driver parsing. */
 const textTypes = { getTypeParser: () => (value: string) => value };
@@ -24,8 +29,7 @@ export async function runSqlProbe(probe: ParsedProbe, context: ProbeContext): Pr
     ...(probe.expectRows === undefined ? {} : { expectRows: probe.expectRows }),
     ...('expectValue' in probe ? { expectValue: probe.expectValue } : {}),
   };
-  const started = performance.now();
-  try {
+  return settleProbe(event, performance.now(), async () => {
     if (!context.databaseUrl) throw new Error('no replay database URL');
     const url = context.databaseUrl;
     const result = await withClient(
@@ -55,14 +59,8 @@ export async function runSqlProbe(probe: ParsedProbe, context: ProbeContext): Pr
     const first = rows[0]?.[0] as string | null | undefined;
     if (first !== undefined)
       event.value = first === null ? null : scrubSecrets(first.slice(0, valueExcerptChars));
-    event.message = check(probe, rows.length, first);
-  } catch (error) {
-    event.message = isReplayEnvError(error) ? error.message : (error as Error).message;
-  }
-  event.success = event.message === undefined;
-  if (event.message) event.message = scrubSecrets(event.message);
-  event.durationMs = Math.round(performance.now() - started);
-  return event;
+    return check(probe, rows.length, first);
+  });
 }
 
 function check(probe: ParsedProbe, rowCount: number, first: string | null | undefined): string | undefined {

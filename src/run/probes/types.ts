@@ -1,6 +1,8 @@
+import { isReplayEnvError } from '../../errors.js';
 import type { ProbeEvent } from '../../generated/trace.js';
 import type { ParsedManifest, ParsedProbe } from '../../manifest/index.js';
 import type { DatabaseUrl } from '../../postgres/database-url.js';
+import { scrubSecrets } from '../../secrets.js';
 
 export interface ProbeContext {
   manifest: ParsedManifest;
@@ -24,4 +26,25 @@ export function probeEventBase(probe: ParsedProbe, at: string): ProbeEvent {
     at,
     allowFailure: probe.allowFailure,
   };
+}
+
+/**
+ * The end every probe that checks a result shares: runs `work` (which fills in `event` and returns the
+ * failure message, if any), takes a thrown error as the failure, scrubs secrets from the message and
+ * records success and the time since `started`.
+ */
+export async function settleProbe(
+  event: ProbeEvent,
+  started: number,
+  work: () => Promise<string | undefined>,
+): Promise<ProbeEvent> {
+  try {
+    event.message = await work();
+  } catch (error) {
+    event.message = isReplayEnvError(error) ? error.message : (error as Error).message;
+  }
+  event.success = event.message === undefined;
+  if (event.message) event.message = scrubSecrets(event.message);
+  event.durationMs = Math.round(performance.now() - started);
+  return event;
 }

@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-import { parse } from 'lossless-json';
-
 import { loadManifest, type ParsedManifest, parseManifest } from '../../../src/manifest/index.js';
 import type { TestDatabase } from '../../setup/database.js';
 
@@ -30,11 +28,6 @@ export type CapsuleJson = Record<string, any>;
 /** Reads a capsule as one JSON document, numbers as plain JS numbers (so 19.90 equals 19.9). */
 export async function readCapsuleJson(path: string): Promise<CapsuleJson> {
   return JSON.parse(await readFile(path, 'utf8')) as CapsuleJson;
-}
-
-/** Parses with exact numbers (lossless-json), for checks that numerics keep their text. */
-export async function readCapsuleLossless(path: string): Promise<unknown> {
-  return parse(await readFile(path, 'utf8'));
 }
 
 /**

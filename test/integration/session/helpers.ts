@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -35,10 +35,6 @@ export async function proxyClient(
   client.on('error', () => {});
   await client.connect();
   return client;
-}
-
-export async function sessionFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((name) => name.endsWith('.json')).map((name) => join(dir, name));
 }
 
 export async function readSession(file: string): Promise<SessionEvent[]> {

@@ -2,10 +2,10 @@ import { readFile, stat } from 'node:fs/promises';
 
 import { describe, expect } from 'vitest';
 
+import { renderProxyEvent } from '../../../src/cli/render/record.js';
 import type { QueryEvent, QueryResultEvent, SessionEvent } from '../../../src/generated/session.js';
 import { type ProxyEvent, type RecordingProxy, startRecordingProxy } from '../../../src/services/record.js';
 import { replaySession } from '../../../src/services/replay.js';
-import { renderProxyEvent } from '../../../src/session/console-render.js';
 import { validateAgainstSchema } from '../../../src/validation.js';
 import { dbTest, type TestDatabase, testerPassword } from '../../setup/database.js';
 import { proxyClient, readSession, seedQueries, seedTable, tableContents, tempDir } from './helpers.js';

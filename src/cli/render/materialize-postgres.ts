@@ -1,4 +1,4 @@
-import type { ExplainResult, MaterializePlan, MaterializeResult } from '../services/materialize.js';
+import type { ExplainResult, MaterializePlan, MaterializeResult } from '../../services/materialize.js';
 
 /** Plain aligned text: one line per table with capsule rows, deleted and loaded counts. */
 export function renderMaterialize(result: MaterializeResult, profile: boolean): string {

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, expect } from 'vitest';
 
 import { exportCapsule } from '../../../src/services/export.js';
 import { dbTest } from '../../setup/database.js';
-import { type CapsuleJson, fixturesDir, loadShop, readCapsuleJson } from './helpers.js';
+import { type CapsuleJson, fixturesDir, loadShop, readCapsuleJson } from '../export/helpers.js';
 
 let dir: string;
 beforeEach(async () => {

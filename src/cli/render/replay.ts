@@ -1,4 +1,4 @@
-import type { ReplayEvent, ReplaySessionResult } from '../services/replay.js';
+import type { ReplayEvent, ReplaySessionResult } from '../../services/replay.js';
 
 const rule = '━'.repeat(53);
 

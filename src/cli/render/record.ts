@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 
-import type { ProxyEvent } from './proxy-session.js';
+import type { ProxyEvent } from '../../session/proxy-session.js';
 
 const rule = '━'.repeat(53);
 const maxRows = 20;

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 
-import type { Event } from '../generated/trace.js';
-import type { RunProgress, RunResult } from '../services/run.js';
+import type { Event } from '../../generated/trace.js';
+import type { RunProgress, RunResult } from '../../services/run.js';
 
 /** The human summary printed at the end of `run`: events, judges, the verdict with its reasons. */
 export function renderRunSummary(result: RunResult): string {
@@ -57,4 +57,11 @@ function outcome(event: Event): string {
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)}s`;
+}
+
+/** `--profile`: the run's phase timings on one line. */
+export function renderRunPhases(phases: RunResult['phases']): string {
+  return `phases: ${Object.entries(phases)
+    .map(([phase, ms]) => `${phase} ${ms}ms`)
+    .join(', ')}`;
 }

@@ -1,0 +1,62 @@
+import { subjectLabel } from '../../manifest/index.js';
+import type { ExplainResult, ExportPlan, ExportResult } from '../../services/export.js';
+
+export function renderExport(result: ExportResult): string {
+  const reasons = Object.entries(result.graph.reasons)
+    .map(([reason, count]) => `${reason} ${count}`)
+    .join(', ');
+  const rows = Object.entries(result.rowCounts)
+    .map(([table, count]) => {
+      const added = result.closureRows?.[table];
+      return `  ${table}: ${count}${added ? ` (${added} added by closure)` : ''}`;
+    })
+    .join('\n');
+  return [
+    `capsule: ${result.capsule}`,
+    `app: ${result.app}  subject: ${subjectLabel(result.subject)}  redaction: ${result.redaction}  since: ${result.sinceAt} (${result.sinceDays} days)`,
+    `graph: ${result.graph.size} subject(s) (${reasons})`,
+    `rows: ${result.totalRows} in ${Object.keys(result.rowCounts).length} table(s)`,
+    rows,
+    `bytes: ${result.bytes}  sha256: ${result.sha256}  took: ${(result.durationMs / 1000).toFixed(2)} s`,
+  ].join('\n');
+}
+
+export function renderPhases(phases: Record<string, number>): string {
+  return ['profile (ms):', ...Object.entries(phases).map(([phase, ms]) => `  ${phase}: ${ms}`)].join('\n');
+}
+
+export function renderExportPlan(plan: ExportPlan): string {
+  const values = (list: unknown[]) =>
+    list.map((value, index) => `--   $${index + 1} = ${JSON.stringify(value)}`).join('\n');
+  return [
+    `-- export-postgres ${plan.app}, subject ${subjectLabel(plan.subject)}: SQL only, nothing was run`,
+    ...plan.begin.map((statement) => `${statement};`),
+    '',
+    '-- graph query; parameters:',
+    values(plan.graph.values),
+    `${plan.graph.sql};`,
+    '',
+    '-- hand params and graph_keys to the table queries; parameters (computed at run time):',
+    values(plan.session.values),
+    `${plan.session.sql};`,
+    ...plan.tables.flatMap((table) => ['', `-- table ${table.name}`, `${table.sql};`]),
+    ...(plan.closure
+      ? [
+          '',
+          '-- closure: parents. Tables run children first, each query above with one key column per foreign key',
+          '-- into another manifest table; then per parent, chunks of referenced keys (built at run time from',
+          "-- pg_constraint) go through set_config('replay.closure_keys', …) into a keyed query (docs/app-manifest.md).",
+        ]
+      : []),
+    '',
+    'rollback;',
+  ].join('\n');
+}
+
+export function renderExportExplain(result: ExplainResult): string {
+  return [
+    `-- graph query (${result.graph.size} subject(s) in the graph)`,
+    result.graph.plan,
+    ...result.tables.flatMap((table) => ['', `-- table ${table.name}`, table.plan]),
+  ].join('\n');
+}

@@ -1,0 +1,42 @@
+import type pg from 'pg';
+
+import type { ClosureForeignKey } from '../graph/closure-sql.js';
+import type { DatabaseUrl } from '../postgres/database-url.js';
+import { toDatabaseError } from '../postgres/errors.js';
+
+/**
+ * Foreign keys between manifest tables, by manifest name, for parent closure. A foreign key declared on
+ * (or pointing at) a partitioned table is read once, on the partitioned parent (`conparentid = 0` drops the
+ * per-partition clones); partitions resolve to their root with pg_partition_root, so a manifest that
+ * names the partitioned table sees the foreign keys of all its partitions.
+ */
+export async function readClosureForeignKeys(
+  client: pg.Client,
+  url: DatabaseUrl,
+  tables: readonly string[],
+): Promise<ClosureForeignKey[]> {
+  // Keys declared per partition (older dumps) are one key once resolved to the root: keep one.
+  const sql = `select distinct on (child, parent, columns, "referencedColumns") * from (
+with wanted as (
+  select n as name, to_regclass(n) as oid from unnest($1::text[]) as n where to_regclass(n) is not null
+)
+select con.conname::text as name, cw.name as child, pw.name as parent,
+       (select array_agg(a.attname::text order by k.ord) from unnest(con.conkey) with ordinality k(attnum, ord)
+          join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum) as columns,
+       (select array_agg(a.attname::text order by k.ord) from unnest(con.confkey) with ordinality k(attnum, ord)
+          join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum) as "referencedColumns",
+       (select array_agg(format_type(a.atttypid, a.atttypmod) order by k.ord)
+          from unnest(con.confkey) with ordinality k(attnum, ord)
+          join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum) as "referencedTypes"
+  from pg_constraint con
+  join wanted cw on cw.oid = coalesce(pg_partition_root(con.conrelid), con.conrelid)
+  join wanted pw on pw.oid = coalesce(pg_partition_root(con.confrelid), con.confrelid)
+ where con.contype = 'f' and con.conparentid = 0
+) as fk
+ order by child, parent, columns, "referencedColumns", name`;
+  try {
+    return (await client.query<ClosureForeignKey>(sql, [tables])).rows;
+  } catch (error) {
+    throw toDatabaseError(error, { url, sql, action: 'export: closure foreign keys' });
+  }
+}

@@ -1,0 +1,288 @@
+import { Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+
+import type { CapsuleWriter } from '../capsule/writer.js';
+import { isReplayEnvError } from '../errors.js';
+import { planClosure } from '../graph/closure-plan.js';
+import {
+  buildClosureKeysSetting,
+  buildClosureRowsQuery,
+  buildOwnRowsQuery,
+  type ClosureForeignKey,
+} from '../graph/closure-sql.js';
+import { wrapInCopy } from '../graph/export-sql.js';
+import type { ParsedManifest, ParsedTable } from '../manifest/index.js';
+import type { DatabaseUrl } from '../postgres/database-url.js';
+import { toDatabaseError } from '../postgres/errors.js';
+import type { RowRedactor } from '../redaction/index.js';
+import { readClosureForeignKeys } from './closure-catalog.js';
+import { KeySplitter } from './key-splitter.js';
+
+/** Keys handed to one closure query: bounds the setting's size and the server's hash of keys. */
+export const closureChunkSize = 10_000;
+
+export interface ClosureExportOptions {
+  client: pg.Client;
+  url: DatabaseUrl;
+  manifest: ParsedManifest;
+  writer: CapsuleWriter;
+  graphSize: number;
+  redactorFor: (table: string) => RowRedactor | undefined;
+  onProgress?: (event: { table: string; rows: number; done: boolean }) => void;
+  onTableDone?: (table: string) => void;
+  /** Keys per closure query (default closureChunkSize). */
+  chunkSize?: number;
+}
+
+/** Rows per table: from the table's own query, and added by closure. */
+export interface ClosureCounts {
+  own: Record<string, number>;
+  added: Record<string, number>;
+}
+
+/** Keys of one referenced unique key of a parent table: wanted but not fetched yet, and fetched. */
+interface Target {
+  table: string;
+  columns: string[];
+  types: string[];
+  pending: Set<string>;
+  requested: Set<string>;
+}
+
+/**
+ * Exports every manifest table with parent closure (`postgres.closure: parents`), in the open read-only
+ * transaction: children first (graph/closure-plan.ts); while a table's rows stream into the capsule, the
+ * key tuples they reference in other manifest tables are collected (key-splitter.ts); each parent table
+ * then gets its own rows plus the referenced rows it lacks, fetched by chunks of keys passed like
+ * graph_keys. Self-references re-query the table until no new key appears; tables in a foreign-key cycle
+ * first compute their keys to a fixpoint with key-only queries, then write their rows once.
+ *
+ * Only child → parent edges are followed: a parent row never brings in its other children, so no other
+ * subject's rows can enter. Memory holds the distinct referenced key tuples (not rows).
+ */
+export async function exportWithClosure(options: ClosureExportOptions): Promise<ClosureCounts> {
+  const { client, url, manifest } = options;
+  const names = manifest.postgres.tables.map((table) => table.name);
+  const byName = new Map(manifest.postgres.tables.map((table) => [table.name, table]));
+  const fks = await readClosureForeignKeys(client, url, names);
+  const plan = planClosure(names, fks);
+  const targets = new Map<string, Target>();
+  const targetOf = (fk: ClosureForeignKey): Target => {
+    const id = `${fk.parent}|${fk.referencedColumns.join(',')}`;
+    let target = targets.get(id);
+    if (!target) {
+      target = {
+        table: fk.parent,
+        columns: fk.referencedColumns,
+        types: fk.referencedTypes,
+        pending: new Set(),
+        requested: new Set(),
+      };
+      targets.set(id, target);
+    }
+    return target;
+  };
+  const targetsOf = (table: string) => [...targets.values()].filter((target) => target.table === table);
+  const counts: ClosureCounts = { own: {}, added: {} };
+  /**
+   * Streams one query into `sink`. Its first key columns are `outgoing` (keys wanted from parents); the
+   * next ones, if `owned` is given, are this table's own keys for those targets: a row the table's own
+   * query writes is no longer wanted from closure.
+   */
+  const run = async (
+    sql: string,
+    outgoing: ClosureForeignKey[],
+    sink: Writable,
+    what: string,
+    owned: Target[] = [],
+  ) => {
+    const outTargets = outgoing.map(targetOf);
+    const splitter = new KeySplitter(outgoing.length + owned.length, (index, key) => {
+      if (index >= outTargets.length) {
+        const target = owned[index - outTargets.length]!;
+        target.pending.delete(key);
+        target.requested.add(key);
+        return;
+      }
+      const target = outTargets[index]!;
+      if (!target.requested.has(key)) target.pending.add(key);
+    });
+    try {
+      await pipeline(client.query(copyStreams.to(wrapInCopy({ text: sql }).text)), splitter, forwardTo(sink));
+    } catch (error) {
+      if (isReplayEnvError(error)) throw error;
+      throw toDatabaseError(error, { url, sql, action: `export: ${what}` });
+    }
+  };
+  const setKeys = async (keys: string[]) => {
+    const statement = buildClosureKeysSetting(keys);
+    try {
+      await client.query(statement.text, statement.values);
+    } catch (error) {
+      throw toDatabaseError(error, { url, sql: statement.text, action: 'export: closure keys' });
+    }
+  };
+  const common = { graphSize: options.graphSize };
+  const chunkSize = Math.max(1, options.chunkSize ?? closureChunkSize);
+
+  for (const group of plan.groups) {
+    for (const name of group) for (const fk of plan.outgoing.get(name)!) targetOf(fk);
+    if (group.length > 1) {
+      // A cycle: fixpoint of keys first (key-only queries), so each table is then written in one piece.
+      const discard = nullSink();
+      for (const name of group) {
+        const table = byName.get(name)!;
+        const sql = buildOwnRowsQuery(manifest, table, plan.outgoing.get(name)!, {
+          ...common,
+          keysOnly: true,
+        });
+        await run(sql.text, plan.outgoing.get(name)!, discard, `closure keys of ${name}`);
+      }
+      let more = true;
+      while (more) {
+        more = false;
+        for (const name of group) {
+          for (const target of targetsOf(name)) {
+            for (const chunk of takePending(target, chunkSize)) {
+              more = true;
+              await setKeys(chunk);
+              const sql = buildClosureRowsQuery(
+                manifest,
+                byName.get(name)!,
+                target,
+                plan.outgoing.get(name)!,
+                {
+                  ...common,
+                  keysOnly: true,
+                },
+              );
+              await run(sql.text, plan.outgoing.get(name)!, discard, `closure keys of ${name}`);
+            }
+          }
+        }
+      }
+    }
+    for (const name of group) {
+      const table = byName.get(name)!;
+      await writeTable(table, group.length > 1);
+    }
+  }
+  return counts;
+
+  async function writeTable(table: ParsedTable, keysKnown: boolean): Promise<void> {
+    const outgoing = plan.outgoing.get(table.name)!;
+    let rows = 0;
+    const destination = options.writer.tableStream(table.name, {
+      redactor: options.redactorFor(table.name),
+      onRows: (count) => {
+        rows = count;
+        options.onProgress?.({ table: table.name, rows, done: false });
+      },
+    });
+    // Outside a cycle, the own rows also report their keys for the targets children asked for, so closure
+    // fetches only what the table's own where did not export (the closure query still excludes those
+    // rows itself: this just spares the lookups). In a cycle the key pass already settled the keys.
+    const owned = keysKnown ? [] : targetsOf(table.name);
+    const ownKeys = owned.map((target) => ({
+      name: `own key (${target.columns.join(', ')})`,
+      child: table.name,
+      parent: table.name,
+      columns: target.columns,
+      referencedColumns: target.columns,
+      referencedTypes: target.types,
+    }));
+    const own = buildOwnRowsQuery(manifest, table, [...outgoing, ...ownKeys], common);
+    await run(own.text, outgoing, destination, `table ${table.name}`, owned);
+    counts.own[table.name] = rows;
+    for (const target of targetsOf(table.name)) {
+      // In a cycle every key was requested by the key pass: fetch exactly those, in chunks.
+      const chunks = keysKnown ? chunked([...target.requested], chunkSize) : takePending(target, chunkSize);
+      for (const chunk of chunks) {
+        await setKeys(chunk);
+        const sql = buildClosureRowsQuery(manifest, table, target, outgoing, common);
+        await run(sql.text, outgoing, destination, `closure rows of ${table.name}`);
+      }
+    }
+    destination.end();
+    await finished(destination);
+    counts.added[table.name] = rows - counts.own[table.name]!;
+    options.onProgress?.({ table: table.name, rows, done: true });
+    options.onTableDone?.(table.name);
+  }
+}
+
+/**
+ * Drains `target.pending` chunk by chunk, marking keys requested; keys added while a chunk is being
+ * fetched (a self-reference) are picked up by the next iteration.
+ */
+function* takePending(target: Target, size: number): Generator<string[]> {
+  while (target.pending.size > 0) {
+    const chunk: string[] = [];
+    for (const key of target.pending) {
+      chunk.push(key);
+      target.pending.delete(key);
+      target.requested.add(key);
+      if (chunk.length === size) break;
+    }
+    yield chunk;
+  }
+}
+
+function* chunked(keys: string[], size: number): Generator<string[]> {
+  for (let start = 0; start < keys.length; start += size) yield keys.slice(start, start + size);
+}
+
+function nullSink(): Writable {
+  return new Writable({
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
+}
+
+/**
+ * A Writable that passes chunks on to `sink` (with its backpressure) and never ends it: the table's
+ * capsule stream receives several COPYs (own rows, then closure chunks) and is ended once, by the caller.
+ * It finishes only when `sink` has processed every chunk it was given, so row counts read afterwards are
+ * exact.
+ */
+function forwardTo(sink: Writable): Writable {
+  let inFlight = 0;
+  let failed: Error | null | undefined;
+  let onSettled: (() => void) | undefined;
+  const processed = (error?: Error | null) => {
+    inFlight -= 1;
+    if (error) failed = error;
+    if (inFlight === 0) onSettled?.();
+  };
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (sink.destroyed || failed) {
+        callback(failed ?? sink.errored ?? new Error('capsule table stream closed'));
+        return;
+      }
+      inFlight += 1;
+      if (sink.write(chunk, processed)) {
+        callback();
+        return;
+      }
+      const settle = (error?: Error | null) => {
+        sink.off('drain', onDrain);
+        sink.off('close', onClose);
+        callback(error);
+      };
+      const onDrain = () => settle();
+      const onClose = () => settle(sink.errored ?? new Error('capsule table stream closed'));
+      sink.once('drain', onDrain);
+      sink.once('close', onClose);
+    },
+    final(callback) {
+      const done = () => callback(failed ?? null);
+      if (inFlight === 0) done();
+      else onSettled = done;
+    },
+  });
+}

@@ -1,0 +1,65 @@
+import { Transform, type TransformCallback } from 'node:stream';
+
+const newline = 0x0a;
+const delimiter = 0x02;
+
+/**
+ * Splits closure COPY lines `row-json 0x02 key-1 0x02 key-2 … \n` (graph/closure-sql.ts): passes
+ * `row-json\n` on, hands each non-empty key (jsonb array text) to `onKey(index, key)`. JSON text never
+ * holds a raw 0x02 or newline, so the first 0x02 ends the row. A key equal to the previous row's key for
+ * the same foreign key is skipped without decoding (children usually arrive grouped by parent).
+ */
+export class KeySplitter extends Transform {
+  readonly #keys: number;
+  readonly #onKey: (index: number, key: string) => void;
+  readonly #last: Array<Buffer | undefined>;
+  #remainder: Buffer | undefined;
+
+  constructor(keys: number, onKey: (index: number, key: string) => void) {
+    super();
+    this.#keys = keys;
+    this.#onKey = onKey;
+    this.#last = new Array<Buffer | undefined>(keys).fill(undefined);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const buf = this.#remainder ? Buffer.concat([this.#remainder, chunk]) : chunk;
+    this.#remainder = undefined;
+    const out = Buffer.allocUnsafe(buf.length);
+    let written = 0;
+    let start = 0;
+    let nl: number;
+    while ((nl = buf.indexOf(newline, start)) !== -1) {
+      let field = buf.indexOf(delimiter, start);
+      if (field === -1 || field > nl) field = nl;
+      written += buf.copy(out, written, start, field);
+      out[written++] = newline;
+      for (let index = 0; index < this.#keys && field < nl; index += 1) {
+        const from = field + 1;
+        let to = buf.indexOf(delimiter, from);
+        if (to === -1 || to > nl) to = nl;
+        if (to > from) this.#key(index, buf, from, to);
+        field = to;
+      }
+      start = nl + 1;
+    }
+    if (start < buf.length) this.#remainder = Buffer.from(buf.subarray(start));
+    callback(null, written === 0 ? undefined : out.subarray(0, written));
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.#remainder && this.#remainder.length > 0) {
+      callback(new Error('closure export: COPY output ended in the middle of a row'));
+      return;
+    }
+    callback();
+  }
+
+  #key(index: number, buf: Buffer, from: number, to: number): void {
+    const last = this.#last[index];
+    if (last && last.length === to - from && buf.compare(last, 0, last.length, from, to) === 0) return;
+    const copy = Buffer.from(buf.subarray(from, to));
+    this.#last[index] = copy;
+    this.#onKey(index, copy.toString('utf8'));
+  }
+}

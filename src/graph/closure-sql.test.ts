@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+
+import { parseManifest } from '../manifest/index.js';
+import {
+  buildClosureKeysSetting,
+  buildClosureRowsQuery,
+  buildOwnRowsQuery,
+  keyColumns,
+} from './closure-sql.js';
+
+const manifest = parseManifest(
+  JSON.stringify({
+    appId: 'shop',
+    adapter: 'postgres-subject-graph.v1',
+    subjectKeys: ['customer_id'],
+    postgres: {
+      closure: 'parents',
+      tables: [
+        {
+          name: 'order_lines',
+          alias: 'l',
+          where: 'exists (select 1 from graph_keys g where l.customer_id = g.customer_id::int)',
+        },
+        { name: 'plans', where: 'false' },
+      ],
+    },
+  }),
+  { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
+);
+const [lines, plans] = manifest.postgres.tables as [
+  (typeof manifest.postgres.tables)[0],
+  (typeof manifest.postgres.tables)[0],
+];
+const toPlans = {
+  name: 'lines_plan_fk',
+  child: 'order_lines',
+  parent: 'plans',
+  columns: ['tier', 'version'],
+  referencedColumns: ['tier', 'version'],
+  referencedTypes: ['text', 'integer'],
+};
+
+describe('closure SQL', () => {
+  it('key columns: one jsonb array per foreign key, NULL when any column is NULL', () => {
+    expect(keyColumns('l', [toPlans])).toEqual([
+      '/* closure key lines_plan_fk */ case when "l"."tier" is not null and "l"."version" is not null then json_build_array("l"."tier", "l"."version")::text end',
+    ]);
+  });
+
+  it('own rows: the table query with its key columns appended', () => {
+    const text = buildOwnRowsQuery(manifest, lines, [toPlans], { graphSize: 2 }).text;
+    expect(text).toContain(
+      'select (\n/* tables[order_lines].rowSql */\nto_jsonb(l)\n)::jsonb::text,\n  /* closure key lines_plan_fk */',
+    );
+    expect(text).toContain('  limit 2\n)');
+    expect(text).toMatch(/from\n\/\* tables\[order_lines\]\.from \*\/\norder_lines l\nwhere\n/);
+    expect(buildOwnRowsQuery(manifest, lines, [toPlans], { keysOnly: true }).text).toContain("select '{}',");
+  });
+
+  it('closure rows: the keyed rows minus what the own where exports, keys cast to the column types', () => {
+    const text = buildClosureRowsQuery(
+      manifest,
+      plans,
+      { columns: ['tier', 'version'], types: ['text', 'integer'] },
+      [],
+    ).text;
+    expect(text.slice(text.indexOf('replay_closure_keys as'))).toBe(
+      [
+        'replay_closure_keys as (',
+        `  select (k.value->>0)::text as "tier", (k.value->>1)::integer as "version"`,
+        `  from jsonb_array_elements(current_setting('replay.closure_keys')::jsonb) as k`,
+        ')',
+        'select (\n/* tables[plans].rowSql */\nto_jsonb(t)\n)::jsonb::text',
+        'from "plans" as "t"',
+        'join replay_closure_keys as replay_closure_key on ("t"."tier", "t"."version") = (replay_closure_key."tier", replay_closure_key."version")',
+        'where not exists (',
+        '  select 1 from',
+        '/* tables[plans].from */\nplans t',
+        '  where (\n/* tables[plans].where */\nfalse\n) and ("t"."tier", "t"."version") = (replay_closure_key."tier", replay_closure_key."version")',
+        ')',
+        'order by "t"."tier", "t"."version"',
+      ].join('\n'),
+    );
+  });
+
+  it('keys travel as one JSON array parameter', () => {
+    expect(buildClosureKeysSetting(['[1]', '["a", 2]'])).toEqual({
+      text: "select set_config('replay.closure_keys', $1, true)",
+      values: ['[[1],["a", 2]]'],
+    });
+  });
+});

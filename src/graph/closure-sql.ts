@@ -1,0 +1,128 @@
+/**
+ * Pure SQL builders for parent closure (`postgres.closure`, docs/app-manifest.md). Closure runs inside the
+ * export's READ ONLY snapshot, so — like graph_keys — the keys to fetch travel in a transaction-local
+ * setting (`replay.closure_keys`, a JSON array of key tuples), never in a temp table.
+ *
+ * Every query returns COPY lines `row-json 0x02 key-1 0x02 key-2 …`: one extra column per foreign key the
+ * table has into another manifest table, holding the referenced tuple as json array text
+ * (`[7, "eu"]`), or NULL when a column is NULL (MATCH SIMPLE: no parent needed). The export strips those
+ * columns on the way (key-splitter.ts) and collects the tuples for the parent tables.
+ */
+import type { ParsedManifest, ParsedTable } from '../manifest/index.js';
+import { quoteIdent, quoteTable } from '../postgres/identifiers.js';
+import { settingsCtes, type SqlStatement } from './export-sql.js';
+
+/** A foreign key between two manifest tables, as closure follows it (child → parent). */
+export interface ClosureForeignKey {
+  name: string;
+  /** Manifest names. */
+  child: string;
+  parent: string;
+  columns: string[];
+  referencedColumns: string[];
+  /** format_type() of each referenced column (for casting the JSON keys back). */
+  referencedTypes: string[];
+}
+
+export const closureKeysSetting = 'replay.closure_keys';
+/** Alias of the key relation inside closure queries; manifest SQL is unlikely to use it. */
+const keyAlias = 'replay_closure_key';
+
+/**
+ * The key columns of a row, one per outgoing foreign key, qualified with the table's alias.
+ *
+ * @example
+ * case when o."shop_id" is not null and o."customer_id" is not null
+ *      then json_build_array(o."shop_id", o."customer_id")::text end
+ */
+export function keyColumns(alias: string, fks: readonly ClosureForeignKey[]): string[] {
+  const a = quoteIdent(alias);
+  return fks.map((fk) => {
+    const cols = fk.columns.map((col) => `${a}.${quoteIdent(col)}`);
+    const notNull = cols.map((col) => `${col} is not null`).join(' and ');
+    return `/* closure key ${fk.name} */ case when ${notNull} then json_build_array(${cols.join(', ')})::text end`;
+  });
+}
+
+function selectList(table: ParsedTable, fks: readonly ClosureForeignKey[], keysOnly: boolean): string {
+  const first = keysOnly ? `'{}'` : `(\n/* tables[${table.name}].rowSql */\n${table.rowSql}\n)::jsonb::text`;
+  return [first, ...keyColumns(table.alias, fks)].join(',\n  ');
+}
+
+/**
+ * The table's own rows (its `from`/`where`, as the plain export) with the key columns appended.
+ * `keysOnly` replaces the row JSON by `'{}'` (the key pass over a foreign-key cycle).
+ */
+export function buildOwnRowsQuery(
+  manifest: ParsedManifest,
+  table: ParsedTable,
+  fks: readonly ClosureForeignKey[],
+  options: { graphSize?: number; keysOnly?: boolean } = {},
+): { text: string } {
+  const label = `tables[${table.name}]`;
+  const parts = [
+    settingsCtes(manifest.subjectKeys, options.graphSize),
+    `select ${selectList(table, fks, options.keysOnly ?? false)}`,
+    `from\n/* ${label}.from */\n${table.from}`,
+  ];
+  if (table.where) parts.push(`where\n/* ${label}.where */\n${table.where}`);
+  if (table.orderBy && !options.keysOnly) parts.push(`order by\n/* ${label}.orderBy */\n${table.orderBy}`);
+  return { text: parts.join('\n') };
+}
+
+/**
+ * Rows of `table` whose `columns` (a unique key other tables reference) equal one of the tuples in
+ * `replay.closure_keys`, minus rows the table's own `from`/`where` already exports (those are in the
+ * capsule once, from the plain query).
+ *
+ * @example
+ * with params as (…), graph_keys as (…),
+ * replay_closure_keys as (select (k.value->>0)::integer as "id"
+ *   from jsonb_array_elements(current_setting('replay.closure_keys')::jsonb) as k)
+ * select (to_jsonb(t))::jsonb::text, <key columns>
+ * from "stores" as "t" join replay_closure_keys as replay_closure_key on ("t"."id") = (replay_closure_key."id")
+ * where not exists (select 1 from stores t where (t.region = 'eu') and ("t"."id") = (replay_closure_key."id"))
+ * order by "t"."id"
+ */
+export function buildClosureRowsQuery(
+  manifest: ParsedManifest,
+  table: ParsedTable,
+  target: { columns: readonly string[]; types: readonly string[] },
+  fks: readonly ClosureForeignKey[],
+  options: { graphSize?: number; keysOnly?: boolean } = {},
+): { text: string } {
+  const label = `tables[${table.name}]`;
+  const a = quoteIdent(table.alias);
+  const cols = target.columns.map(quoteIdent);
+  const casts = cols.map((col, index) => `(k.value->>${index})::${target.types[index]} as ${col}`);
+  const mine = `(${cols.map((col) => `${a}.${col}`).join(', ')})`;
+  const theirs = `(${cols.map((col) => `${keyAlias}.${col}`).join(', ')})`;
+  const own = [`/* ${label}.from */\n${table.from}`];
+  const ownWhere = table.where ? [`(\n/* ${label}.where */\n${table.where}\n)`] : [];
+  return {
+    text: [
+      `${settingsCtes(manifest.subjectKeys, options.graphSize)},`,
+      `replay_closure_keys as (`,
+      `  select ${casts.join(', ')}`,
+      `  from jsonb_array_elements(current_setting('${closureKeysSetting}')::jsonb) as k`,
+      `)`,
+      `select ${selectList(table, fks, options.keysOnly ?? false)}`,
+      `from ${quoteTable(table.name)} as ${a}`,
+      `join replay_closure_keys as ${keyAlias} on ${mine} = ${theirs}`,
+      `where not exists (`,
+      `  select 1 from`,
+      ...own,
+      `  where ${[...ownWhere, `${mine} = ${theirs}`].join(' and ')}`,
+      `)`,
+      `order by ${cols.map((col) => `${a}.${col}`).join(', ')}`,
+    ].join('\n'),
+  };
+}
+
+/** Hands one chunk of key tuples (each a jsonb array text) to the next closure query. */
+export function buildClosureKeysSetting(keys: readonly string[]): SqlStatement {
+  return {
+    text: `select set_config('${closureKeysSetting}', $1, true)`,
+    values: [`[${keys.join(',')}]`],
+  };
+}

@@ -1,0 +1,25 @@
+export type MaterializePhase = 'stage' | 'check' | 'delete' | 'upsert' | 'verify' | 'commit';
+
+/** Phase timings of one load (ms); `end(phase)` adds the time since the previous `end` to that phase. */
+export function phaseTimer(): {
+  phases: Record<MaterializePhase, number>;
+  end(phase: MaterializePhase): void;
+} {
+  const phases: Record<MaterializePhase, number> = {
+    stage: 0,
+    check: 0,
+    delete: 0,
+    upsert: 0,
+    verify: 0,
+    commit: 0,
+  };
+  let since = performance.now();
+  return {
+    phases,
+    end(phase) {
+      const now = performance.now();
+      phases[phase] += Math.round(now - since);
+      since = now;
+    },
+  };
+}

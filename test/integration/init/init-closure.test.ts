@@ -1,0 +1,133 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect } from 'vitest';
+
+import { loadManifest } from '../../../src/manifest/index.js';
+import { runDoctor } from '../../../src/services/doctor.js';
+import { exportCapsule } from '../../../src/services/export.js';
+import { initManifest } from '../../../src/services/init.js';
+import { materialize } from '../../../src/services/materialize.js';
+import { dbTest, type TestDatabase } from '../../setup/database.js';
+
+const fixture = (name: string) => new URL(`../../fixtures/init/${name}`, import.meta.url);
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'init-closure-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function loadFixture(db: TestDatabase, withData: boolean): Promise<void> {
+  await db.query(await readFile(fixture('schema.sql'), 'utf8'));
+  if (withData) await db.query(await readFile(fixture('data.sql'), 'utf8'));
+}
+
+/** Every row of every table, keyed by table, as to_jsonb text sorted (the comparison base). */
+async function allRows(db: TestDatabase, tables: string[]): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const table of tables) {
+    const rows = await db.query<{ row: string }>(`select to_jsonb(x)::text as row from ${table} x`);
+    out[table] = rows.map((r) => r.row).sort();
+  }
+  return out;
+}
+
+/**
+ * Customer 1's capsule, worked out by hand from data.sql: customer 2 is in the graph (they exchanged
+ * messages); parents follow transitively (staff 12 → 11 → 10, categories 3 → 2 → 1, the stores ↔ staff
+ * cycle, the composite plans key); nothing of customer 3 (store 3, region ap, staff 30, product 4, …).
+ */
+const expectedKeys: Record<string, string> = {
+  customers: 'select id::text as k from customers where id in (1, 2)',
+  staff: 'select id::text as k from staff where id in (10, 11, 12, 20, 21)',
+  stores: 'select id::text as k from stores where id in (1, 2)',
+  regions: `select code as k from regions where code in ('eu', 'us')`,
+  categories: 'select id::text as k from categories',
+  products: 'select id::text as k from products where id in (1, 2, 3)',
+  plans: `select tier || version as k from plans where (tier, version) in (('basic', 2), ('pro', 1))`,
+  orders: 'select id::text as k from orders where id in (1, 2, 3)',
+  order_lines: 'select order_id || line_no::text as k from order_lines where order_id in (1, 2, 3)',
+  messages: 'select id::text as k from messages where id in (1, 2)',
+  subscriptions: 'select id::text as k from subscriptions where id in (1, 2)',
+  audit_events: 'select id::text as k from audit_events where id in (1, 2)',
+};
+
+describe('init → doctor → export (closure) → materialize, no hand edits', () => {
+  dbTest('a fresh copy of the schema gets exactly customer 1’s rows, equal to the source', async ({ db }) => {
+    await loadFixture(db, true);
+    const replay = await db.sibling();
+    await loadFixture(replay, false);
+    const out = join(dir, 'shop.yaml');
+    const drafted = await initManifest({ dbUrl: db.url.connectionString(), subjectTable: 'customers', out });
+    expect(drafted.reasoning.unreachable.map((entry) => entry.table)).toEqual(['feature_flags']);
+    expect(drafted.reasoning.tables.find((t) => t.name === 'audit_events')?.role).toBe('name-matched');
+    expect(drafted.reasoning.graphEdges.map((edge) => edge.reason).sort()).toEqual([
+      'messages_recipient_id',
+      'messages_sender_id',
+    ]);
+
+    const doctor = await runDoctor({ app: out, dbUrl: replay.url.connectionString() });
+    expect(doctor.checks.filter((check) => check.status === 'fail')).toEqual([]);
+
+    const manifest = await loadManifest(out);
+    const capsule = join(dir, 'c1.json');
+    const exported = await exportCapsule({
+      manifest,
+      subject: { customer_id: '1' },
+      databaseUrl: db.url,
+      out: capsule,
+      sinceDays: 180,
+      redaction: 'raw',
+      closureChunkSize: 2,
+    });
+    expect(exported.closureRows).toMatchObject({ staff: 5, stores: 2, regions: 2, categories: 5, plans: 2 });
+    expect(exported.closureRows?.customers).toBe(0);
+
+    await materialize({ manifest, capsulePath: capsule, databaseUrl: replay.url });
+    const checked = await runDoctor({ app: out, dbUrl: replay.url.connectionString(), capsule });
+    expect(checked.checks.filter((check) => check.status === 'fail')).toEqual([]);
+    expect(checked.checks.map((check) => check.detail).join('\n')).toMatch(/every reference resolves/);
+
+    const tables = Object.keys(expectedKeys);
+    const source = await allRows(db, tables);
+    const loaded = await allRows(replay, tables);
+    for (const table of tables) {
+      const keys = (await db.query<{ k: string }>(expectedKeys[table]!)).map((r) => r.k);
+      expect(loaded[table], table).toHaveLength(keys.length);
+      // Every loaded row is byte-for-byte a source row (no other subject's, nothing altered).
+      for (const row of loaded[table]!) expect(source[table], table).toContain(row);
+    }
+  });
+
+  dbTest('a table’s own where and closure never write a row twice; self-references close', async ({ db }) => {
+    await loadFixture(db, true);
+    const out = join(dir, 'shop.yaml');
+    await initManifest({ dbUrl: db.url.connectionString(), subjectTable: 'customers', out });
+    const text = (await readFile(out, 'utf8')).replace(
+      /(- name: categories\n\s+where: )"false"/,
+      '$1t.id in (2, 3)',
+    );
+    const edited = join(dir, 'edited.yaml');
+    await writeFile(edited, text);
+    const capsule = join(dir, 'c3.json');
+    const result = await exportCapsule({
+      manifest: await loadManifest(edited),
+      subject: { customer_id: '3' },
+      databaseUrl: db.url,
+      out: capsule,
+      sinceDays: 180,
+      redaction: 'safe',
+    });
+    // Customer 3 bought product 4 (category 5 → 4 → 1); the own where adds 2 and 3 (whose parent 1 is
+    // already needed): 5 categories, each once.
+    const rows = JSON.parse(await readFile(capsule, 'utf8')).tables as Record<string, Array<{ id: number }>>;
+    expect(rows.categories!.map((row) => row.id).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(result.closureRows?.categories).toBe(3);
+    expect(rows.customers!.map((row) => row.id)).toEqual([3]);
+    // safe redaction: the drafted secret rules apply to closure rows too
+    expect(JSON.stringify(rows)).not.toMatch(/hash-three|tok-3|flo@shop\.test/);
+  });
+});
