@@ -43,6 +43,7 @@ export const baseFacts: Readonly<Record<string, FactSpec>> = {
   session_mismatches: count('Mismatched results over all session probes'),
   session_errors: count('Queries over all session probes that failed where the recording did not'),
   interrupted: { type: 'boolean', description: 'The run was interrupted (SIGINT/SIGTERM)' },
+  golden_diffs: count('Differences from the golden trace (run --scenario/--golden, check); null without one'),
   // Names the original tool's loops/user-history-replay/gate.yaml used, so such a policy keeps working.
   capsule_subject_missing: {
     type: 'boolean',

@@ -59,6 +59,7 @@ export interface RunTrace {
     code: string;
     message: string;
   };
+  golden?: GoldenComparison;
 }
 export interface CapsuleSummary {
   path: string;
@@ -202,6 +203,24 @@ export interface ProbeEvent {
   mismatched?: number;
   errors?: number;
   newErrors?: number;
+  /**
+   * HTTP response headers (set-cookie values hidden, secrets scrubbed).
+   */
+  headers?: {
+    [k: string]: string;
+  };
+  /**
+   * The response body parsed as JSON, when it is JSON and at most 256 KiB (secrets scrubbed).
+   */
+  bodyJson?: unknown;
+  /**
+   * Column names (sql probes).
+   */
+  columns?: string[];
+  /**
+   * The first rows as text (sql probes; at most 200 rows, values cut at 1024 characters).
+   */
+  rows?: (string | null)[][];
 }
 export interface JudgeResult {
   id: string;
@@ -223,4 +242,41 @@ export interface SecretFinding {
    */
   path: string;
   kind: string;
+}
+/**
+ * The run compared with a golden trace (`run --scenario`/`--golden`, `check`).
+ */
+export interface GoldenComparison {
+  /**
+   * The golden trace file.
+   */
+  file: string;
+  scenario?: string;
+  /**
+   * The gate verdict before golden_diffs was known (what a golden saved from this trace records).
+   */
+  gateBeforeGolden: 'continue' | 'warn' | 'human_review' | 'block';
+  diffs: GoldenDiff[];
+  /**
+   * Differences found (the fact golden_diffs); `diffs` lists at most 200.
+   */
+  count: number;
+}
+export interface GoldenDiff {
+  /**
+   * probe NAME, command NAME, table NAME, gate.
+   */
+  where: string;
+  /**
+   * Path inside the evidence, e.g. probes.ticket-api.body.status.
+   */
+  path: string;
+  /**
+   * The golden value (absent = the golden had nothing here).
+   */
+  golden?: unknown;
+  /**
+   * The value in this run (absent = this run had nothing here).
+   */
+  actual?: unknown;
 }

@@ -1,11 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
 
-import type { AppManifest } from '../generated/manifest.js';
+import type { AppManifest, Probe } from '../generated/manifest.js';
 import {
   defaultProbeTimeoutSeconds,
   defaultProdDatabaseUrlEnv,
   defaultReplayDatabaseUrlEnv,
   type ParsedManifest,
+  type ParsedProbe,
   type ParsedTable,
 } from './parsed-manifest.js';
 
@@ -54,13 +55,7 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
       allowFailure: command.allowFailure ?? false,
       cwd: command.cwd ? (isAbsolute(command.cwd) ? command.cwd : resolve(repoPath, command.cwd)) : repoPath,
     })),
-    probes: (raw.probes ?? []).map((probe) => ({
-      ...probe,
-      allowFailure: probe.allowFailure ?? false,
-      expectStatus: probe.expectStatus ?? 200,
-      method: (probe.method ?? 'GET').toUpperCase(),
-      timeoutSeconds: probe.timeoutSeconds ?? defaultProbeTimeoutSeconds,
-    })),
+    probes: (raw.probes ?? []).map(defaultProbe),
     redactionRules: (raw.redactionRules ?? []).map((rule) => ({
       ...rule,
       // The original tool defaulted both: a rule without fields does nothing, without action empties.
@@ -72,5 +67,16 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
     session: raw.session,
     warnings: [],
     raw,
+  };
+}
+
+/** A probe with its defaults (also used for the probes a scenario adds, src/scenario/). */
+export function defaultProbe(probe: Probe): ParsedProbe {
+  return {
+    ...probe,
+    allowFailure: probe.allowFailure ?? false,
+    expectStatus: probe.expectStatus ?? 200,
+    method: (probe.method ?? 'GET').toUpperCase(),
+    timeoutSeconds: probe.timeoutSeconds ?? defaultProbeTimeoutSeconds,
   };
 }

@@ -29,13 +29,39 @@ export class DatabaseUrl {
    * database with PGDATABASE all name the server pg will really connect to. connect() hands these
    * resolved values back to pg, so a later change of process.env cannot move the connection.
    */
-  private constructor(url: URL, resolved: ResolvedParams) {
+  private constructor(url: URL) {
     this.#url = url;
+    // Query parameters override the URL parts, and a repeated one counts by its last value, as in the
+    // driver (pg-connection-string) — so what we print and guard is what the driver connects to.
+    // A URL may use a unix socket via ?host=/path; the URL host is then empty.
+    this.host = lastParam(url, 'host') ?? (decode(url.hostname) || 'localhost');
+    const port = lastParam(url, 'port') ?? (url.port || '5432');
+    this.port = Number(port);
+    if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65_535) {
+      throw new UsageError(`database URL has an invalid port "${port}"`);
+    }
+    this.user = lastParam(url, 'user') ?? decode(url.username);
+    this.database =
+      lastParam(url, 'dbname') ?? (decode(url.pathname.replace(/^\//, '')) || this.user || 'postgres');
+    // What the driver makes of it, env fallbacks (PGHOST, PGPORT, PGDATABASE, PGUSER) included.
+    const resolved = resolveParams(
+      this.driverConnectionString(),
+      this.host,
+      this.port,
+      this.database,
+      this.user,
+    );
     this.host = resolved.host;
     this.port = resolved.port;
     this.database = resolved.database;
     this.user = resolved.user;
     registerSecret(this.password);
+    registerSecret(lastParam(url, 'sslpassword'));
+  }
+
+  /** A query parameter (`?sslmode=…`), the last one when repeated. */
+  param(name: string): string | undefined {
+    return lastParam(this.#url, name);
   }
 
   /** Parses `postgres://` / `postgresql://` URLs; `source` names where it came from, for the error line. */
@@ -52,11 +78,16 @@ export class DatabaseUrl {
     if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
       throw new UsageError(`${source} must start with postgres:// or postgresql://`);
     }
-    return new DatabaseUrl(url, resolveParams(url, source));
+    try {
+      return new DatabaseUrl(url);
+    } catch (error) {
+      if (error instanceof URIError) throw new UsageError(`${source} has an invalid %-escape`);
+      throw error;
+    }
   }
 
   get password(): string | undefined {
-    return this.#url.password ? safeDecode(this.#url.password) : undefined;
+    return lastParam(this.#url, 'password') ?? (this.#url.password ? decode(this.#url.password) : undefined);
   }
 
   /** What connect() passes to pg besides the URL: the parameters resolved when this URL was parsed. */
@@ -69,11 +100,23 @@ export class DatabaseUrl {
     return this.#url.toString();
   }
 
+  /**
+   * The real URL without its TLS parameters, for node-postgres: pg-connection-string reads `sslmode`
+   * its own way (`require` verifies the certificate) and would override the `ssl` options that
+   * `pgClientConfig` derives from them with libpq's semantics.
+   */
+  driverConnectionString(): string {
+    const url = new URL(this.#url.toString());
+    for (const name of tlsParameters) url.searchParams.delete(name);
+    return url.toString();
+  }
+
   /** The same server and credentials, another database. */
   withDatabase(database: string): DatabaseUrl {
     const url = new URL(this.#url.toString());
     url.pathname = `/${encodeURIComponent(database)}`;
-    return new DatabaseUrl(url, resolveParams(url, 'database URL'));
+    url.searchParams.delete('dbname');
+    return new DatabaseUrl(url);
   }
 
   /** host:port/database, for identity comparison (export source vs replay target). */
@@ -84,7 +127,12 @@ export class DatabaseUrl {
   toString(): string {
     const url = new URL(this.#url.toString());
     if (url.password) url.password = '***';
-    return url.toString();
+    if (url.searchParams.has('password')) url.searchParams.set('password', '***');
+    if (url.searchParams.has('sslpassword')) url.searchParams.set('sslpassword', '***');
+    return url
+      .toString()
+      .replace(/=\*\*\*/g, '=***')
+      .replace(/%2A%2A%2A/g, '***');
   }
 
   toJSON(): string {
@@ -92,46 +140,39 @@ export class DatabaseUrl {
   }
 }
 
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
+/** libpq's TLS connection parameters (handled by postgres/tls.ts, never by the driver's own parser). */
+const tlsParameters = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'ssl', 'sslcrl'];
+
+function lastParam(url: URL, name: string): string | undefined {
+  const values = url.searchParams.getAll(name);
+  return values.length > 0 ? values[values.length - 1] : undefined;
+}
+
+function decode(text: string): string {
+  return decodeURIComponent(text);
 }
 
 /**
- * pg's parse of the URL (pg-connection-string inside pg.Client, with its env fallbacks). Bad escapes
- * (`%zz`) and unreadable `sslcert`/`sslkey`/`sslrootcert` files (pg reads them while parsing) become
- * one-line usage errors instead of internal ones.
+ * pg's resolution of the (TLS-free) URL: host, port, database and user the URL leaves out come from
+ * PGHOST/PGPORT/PGDATABASE/PGUSER as the driver reads them. Explicit URL values stay as parsed above.
  */
-function resolveParams(url: URL, source: string): ResolvedParams {
-  for (const part of [url.username, url.password, url.pathname, url.hostname]) {
-    try {
-      decodeURIComponent(part);
-    } catch {
-      throw new UsageError(`${source} has a bad %-escape`, 'percent-encode special characters as %XX');
-    }
-  }
-  let client: pg.Client;
-  try {
-    client = new pg.Client({ connectionString: url.toString() });
-  } catch (error) {
-    const err = error as NodeJS.ErrnoException;
-    const what =
-      err.code === 'ENOENT' || err.code === 'EACCES'
-        ? `cannot read a file it names (${err.code})`
-        : 'cannot be parsed';
-    const file = typeof err.path === 'string' ? `: ${err.path}` : '';
-    throw new UsageError(
-      `${source} ${what}${file}`,
-      'check sslcert/sslkey/sslrootcert paths and the URL syntax',
-    );
-  }
+function resolveParams(
+  connectionString: string,
+  host: string,
+  port: number,
+  database: string,
+  user: string,
+): ResolvedParams {
+  const url = new URL(connectionString);
+  const client = new pg.Client({ connectionString });
+  const explicitHost = url.hostname !== '' || url.searchParams.has('host');
+  const explicitPort = url.port !== '' || url.searchParams.has('port');
+  const explicitDb = url.pathname.replace(/^\//, '') !== '' || url.searchParams.has('dbname');
+  const explicitUser = url.username !== '' || url.searchParams.has('user');
   return {
-    host: client.host || 'localhost',
-    port: Number(client.port) || 5432,
-    database: client.database ?? '',
-    user: client.user ?? '',
+    host: explicitHost ? host : client.host || host,
+    port: explicitPort ? port : Number(client.port) || port,
+    database: explicitDb ? database : client.database || database,
+    user: explicitUser ? user : client.user || user,
   };
 }

@@ -55,6 +55,7 @@ export function computeFacts(input: FactInputs): Facts {
     session_mismatches: sessions.reduce((sum, event) => sum + (event.mismatched ?? 0), 0),
     session_errors: sessions.reduce((sum, event) => sum + (event.newErrors ?? 0), 0),
     interrupted: input.interrupted,
+    golden_diffs: null,
     capsule_subject_missing: capsule ? !capsule.graphHasSubject : null,
     safe_export_contains_credentials:
       verdict('credentials_in_safe_export') === null

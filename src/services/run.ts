@@ -9,6 +9,7 @@ import type { MaterializationEvidence } from '../gate/judges/types.js';
 import { loadGatePolicy } from '../gate/policy.js';
 import { runJudges } from '../gate/run-judges.js';
 import type { Event, MaterializeEvent, RunTrace, Verdict } from '../generated/trace.js';
+import { compareWithGolden } from '../golden/compare.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { DatabaseUrl } from '../postgres/database-url.js';
 import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
@@ -21,6 +22,8 @@ import { toJunit } from '../run/junit.js';
 import { resolveLoopDir } from '../run/loop.js';
 import { runSteps, type StepNotice } from '../run/run-steps.js';
 import { writeReport } from '../run/trace-file.js';
+import { unmetExpectations } from '../scenario/expect.js';
+import { prepareScenarioRun } from '../scenario/prepare.js';
 import { scrubSecrets } from '../secrets.js';
 import { toolInfo } from '../tool-info.js';
 import { materialize } from './materialize.js';
@@ -41,6 +44,10 @@ export interface RunOptions {
   junitOut?: string;
   /** `--loop`: the folder with gate.yaml and judges.yaml. */
   loop?: string;
+  /** `--scenario ID`: run the loop's scenario (capsule, probes, expectations) and compare with its golden. */
+  scenario?: string;
+  /** `--golden FILE`: compare the run with this golden trace. */
+  golden?: string;
   cwd?: string;
   /** Parent environment for children (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -80,9 +87,19 @@ const gateExitCodes: Record<Verdict, number> = {
  * the production URL blocked, stop every process tree, judge the evidence, evaluate the loop's gate
  * policy and write the trace (also when a step failed or the run was interrupted).
  */
-export async function runReplay(options: RunOptions): Promise<RunResult> {
+export async function runReplay(input: RunOptions): Promise<RunResult> {
+  const cwd = input.cwd ?? process.cwd();
+  // Everything that can be wrong with the invocation is found before anything runs.
+  const loopDir = resolveLoopDir({ flag: input.loop, manifestLoop: input.manifest.loop, cwd });
+  const scenario = await prepareScenarioRun({ ...input, loopDir, cwd });
+  const options: RunOptions = {
+    ...input,
+    manifest: scenario.manifest,
+    capsule: scenario.capsule,
+    useLocalSubject: input.useLocalSubject ?? scenario.useLocalSubject,
+    rewriteSubject: input.rewriteSubject ?? scenario.rewriteSubject,
+  };
   const { manifest } = options;
-  const cwd = options.cwd ?? process.cwd();
   const parentEnv = options.env ?? process.env;
   const startedAt = new Date().toISOString();
   const phases: Record<string, number> = {};
@@ -95,8 +112,6 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
     }
   };
 
-  // Everything that can be wrong with the invocation is found before anything runs.
-  const loopDir = resolveLoopDir({ flag: options.loop, manifestLoop: manifest.loop, cwd });
   const catalog = factCatalog({
     commands: manifest.commands.map((command) => command.name),
     probes: manifest.probes.map((probe) => probe.name),
@@ -213,7 +228,7 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
     ...(materialization.status === 'failed' ? ['materialization failed'] : []),
     ...(runError ? [`run failed: ${runError.message}`] : []),
   ];
-  const { gate, gateReasons, shipToStaging } = evaluateGate(policy, facts, forced);
+  let { gate, gateReasons, shipToStaging } = evaluateGate(policy, facts, forced);
   const evidence = examination?.evidence;
   const trace: RunTrace = {
     schemaVersion: 1,
@@ -244,6 +259,14 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
     ...(interrupted ? { interrupted } : {}),
     ...(runError ? { error: { code: runError.code, message: scrubSecrets(runError.message) } } : {}),
   };
+  if (scenario.golden || scenario.expectations.length > 0) {
+    // The golden recorded the gate without golden_diffs; compare first, then judge with the count.
+    if (scenario.golden) trace.golden = compareWithGolden(trace, scenario.golden);
+    facts.golden_diffs = trace.golden ? trace.golden.count : null;
+    const unmet = unmetExpectations(scenario.expectations, facts);
+    ({ gate, gateReasons, shipToStaging } = evaluateGate(policy, facts, [...forced, ...unmet]));
+    Object.assign(trace, { gate, gateReasons, shipToStaging });
+  }
   const tracePath = options.traceOut ? resolve(cwd, options.traceOut) : null;
   const junitPath = options.junitOut ? resolve(cwd, options.junitOut) : null;
   if (tracePath) await writeReport(tracePath, `${JSON.stringify(trace, null, 2)}\n`);

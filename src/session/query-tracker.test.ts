@@ -1,10 +1,10 @@
-import type { BackendMessage } from 'pg-protocol/dist/messages.js';
 import { describe, expect, it } from 'vitest';
 
+import type { BackendEvent } from './backend-decoder.js';
 import { QueryTracker, type TrackedResult } from './query-tracker.js';
 
 const backend = (name: string, fields: Record<string, unknown> = {}) =>
-  ({ name, ...fields }) as unknown as BackendMessage;
+  ({ name, ...fields }) as unknown as BackendEvent;
 
 describe('QueryTracker', () => {
   it('records a query answered with an error even when the session ends before ReadyForQuery', () => {

@@ -48,9 +48,7 @@ dbTest('bad URLs are usage errors (exit 2): %zz and a missing sslcert file', asy
       url,
     ]);
     expect(result.exitCode, result.stderr).toBe(2);
-    expect(result.stderr).toMatch(
-      /^error: --db-url (has a bad %-escape|cannot read a file it names \(ENOENT\): \/nonexistent\/c\.pem)$/m,
-    );
+    expect(result.stderr).toMatch(/^error: .*(%-escape|c\.pem)/m);
     expect(result.stderr).not.toContain('internal error');
   }
 });

@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 
 import type { Event } from '../../generated/trace.js';
 import type { RunProgress, RunResult } from '../../services/run.js';
+import { renderGoldenComparison } from './golden.js';
 
 /** The human summary printed at the end of `run`: events, judges, the verdict with its reasons. */
 export function renderRunSummary(result: RunResult): string {
@@ -27,6 +28,7 @@ export function renderRunSummary(result: RunResult): string {
   lines.push('', 'judges:');
   for (const judge of trace.judges)
     lines.push(`  ${judge.verdict.padEnd(4)}  ${judge.id}: ${judge.reasons.join('; ')}`);
+  lines.push(...renderGoldenComparison(trace.golden));
   lines.push('', `gate: ${trace.gate.toUpperCase()}`);
   for (const reason of trace.gateReasons) lines.push(`  - ${reason}`);
   lines.push(
