@@ -216,6 +216,47 @@ describe.skipIf(!chromium.ok)(title, () => {
     expect(result.gateReasons).toContain('warn: browser_failed_requests > 0 (browser_failed_requests = 2)');
   });
 
+  it('goes through the egress guard: an outside page is denied and recorded, a stubbed host answers', async () => {
+    const { event, result } = await run(
+      [
+        { name: 'outside', kind: 'browser', url: 'http://mail.provider.test/inbox?token=browser-secret' },
+        {
+          name: 'stubbed',
+          kind: 'browser',
+          url: 'http://status.stub.test/',
+          expectText: 'all systems normal',
+        },
+        { name: 'local', kind: 'browser', url: `${site.base}/`, expectText: 'Welcome to teamdesk' },
+      ],
+      {
+        egress: {
+          stubs: [
+            {
+              host: 'status.stub.test',
+              status: 200,
+              headers: { 'content-type': 'text/html' },
+              body: '<p>all systems normal</p>',
+            },
+          ],
+        },
+      },
+    );
+    expect(event('outside')).toMatchObject({ success: false, status: 403 });
+    expect(event('stubbed')).toMatchObject({ success: true, status: 200 });
+    expect(event('local')).toMatchObject({ success: true, status: 200 });
+    const egress = result.trace.events
+      .filter((e) => e.kind === 'egress')
+      .map((e) => {
+        const x = e as unknown as { name: string; host: string; path: string; verdict: string };
+        return `${x.name} ${x.host}${x.path} ${x.verdict}`;
+      });
+    expect(egress).toContain('outside mail.provider.test/inbox denied');
+    expect(egress).toContain('stubbed status.stub.test/ stubbed');
+    expect(egress.some((line) => line.includes('127.0.0.1'))).toBe(false);
+    // Egress events never carry the query string (the probe's own URL is the manifest's, shown as written).
+    expect(egress.join('\n')).not.toContain('browser-secret');
+  });
+
   it('keeps at most 50 console errors per probe but counts them all', async () => {
     const { result, event } = await run([
       { name: 'noisy', kind: 'browser', url: `${site.base}/noisy`, allowConsoleErrors: true },

@@ -45,7 +45,12 @@ export async function runBrowserProbe(probe: ParsedProbe, context: ProbeContext)
     const browser = await context.browser.browser();
     event.browser = `chromium ${browser.version()}`;
     if (context.signal?.aborted) throw new Error('interrupted');
-    browserContext = await browser.newContext({ viewport: probe.viewport });
+    // The page's requests go through the probe's egress proxy like every other step's; Chromium bypasses
+    // loopback by itself, so the app's own pages load directly (docs/run.md, egress guard).
+    browserContext = await browser.newContext({
+      viewport: probe.viewport,
+      ...(context.proxy ? { proxy: { server: context.proxy.url } } : {}),
+    });
     const page = await browserContext.newPage();
     const evidence = collectEvidence(page, ignorePatterns(probe.ignoreConsole));
     const deadline = Date.now() + probe.timeoutSeconds * 1000;
