@@ -9,7 +9,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { type Duplex, type Readable, Writable } from 'node:stream';
-import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
+import { constants as zlibConstants, createGzip } from 'node:zlib';
 
 import { stringify } from 'lossless-json';
 
