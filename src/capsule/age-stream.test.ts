@@ -44,16 +44,21 @@ async function write(name: string, encryptTo?: string[]) {
 
 describe('age-encrypted capsules', () => {
   for (const gz of ['', '.gz']) {
-    it.skipIf(!ageCli)(`the age CLI decrypts a .json${gz}.age capsule to the plain export's bytes`, async () => {
-      await write(`plain.json${gz}`);
-      const written = await write(`secret.json${gz}.age`, [recipient]);
-      const stored = await readFile(written.path);
-      expect(stored.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
-      const plain = await readFile(join(dir, `plain.json${gz}`));
-      const decrypted = execFileSync('age', ['-d', '-i', identityFile, written.path], { maxBuffer: 1 << 28 });
-      // gzip output is deterministic for the same input and level (no name/mtime in the header).
-      expect(decrypted.equals(plain)).toBe(true);
-    });
+    it.skipIf(!ageCli)(
+      `the age CLI decrypts a .json${gz}.age capsule to the plain export's bytes`,
+      async () => {
+        await write(`plain.json${gz}`);
+        const written = await write(`secret.json${gz}.age`, [recipient]);
+        const stored = await readFile(written.path);
+        expect(stored.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+        const plain = await readFile(join(dir, `plain.json${gz}`));
+        const decrypted = execFileSync('age', ['-d', '-i', identityFile, written.path], {
+          maxBuffer: 1 << 28,
+        });
+        // gzip output is deterministic for the same input and level (no name/mtime in the header).
+        expect(decrypted.equals(plain)).toBe(true);
+      },
+    );
 
     it(`openCapsule reads a .json${gz}.age capsule with the identity and verifies it`, async () => {
       await write(`secret.json${gz}.age`, [recipient]);

@@ -28,9 +28,7 @@ export async function ageEncryptStream(recipients: readonly string[]): Promise<D
     }
   }
   const input = new PassThrough();
-  const encrypted = await encrypter.encrypt(
-    Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>,
-  );
+  const encrypted = await encrypter.encrypt(Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>);
   const output = Readable.fromWeb(encrypted as unknown as WebReadableStream<Uint8Array>);
   return Duplex.from({ writable: input, readable: output });
 }

@@ -47,7 +47,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const access = this.flags as { identity?: string; 'allow-expired'?: boolean };
     setCapsuleAccess({
       identityFile: access.identity,
-      refuseExpired: 'allow-expired' in this.ctor.flags && !access['allow-expired'],
+      refuseExpired: 'allow-expired' in (this.ctor.flags ?? {}) && !access['allow-expired'],
     });
   }
 

@@ -62,7 +62,8 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
     }),
     'encrypt-to': Flags.string({
       multiple: true,
-      summary: 'Encrypt the capsule with age to this recipient (age1…); repeatable. --out must end with .age.',
+      summary:
+        'Encrypt the capsule with age to this recipient (age1…); repeatable. --out must end with .age.',
       helpValue: 'RECIPIENT',
     }),
     'expires-in': Flags.string({
@@ -112,19 +113,21 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
       redaction: flags.redaction,
       recipients: policy.encryptTo.map(recipientFingerprint),
     };
-    const result = await withAudit(out, audit, () => exportCapsule({
-      manifest,
-      subject,
-      databaseUrl,
-      out,
-      sinceDays,
-      redaction: flags.redaction as RedactionMode,
-      profile: flags.profile,
-      encryptTo: policy.encryptTo,
-      ...(policy.expiresAt ? { expiresAt: policy.expiresAt } : {}),
-      onProgress: ({ table, rows, done }) =>
-        done ? progress.done(table, rows) : progress.update(table, rows),
-    }).finally(() => progress.stop()));
+    const result = await withAudit(out, audit, () =>
+      exportCapsule({
+        manifest,
+        subject,
+        databaseUrl,
+        out,
+        sinceDays,
+        redaction: flags.redaction as RedactionMode,
+        profile: flags.profile,
+        encryptTo: policy.encryptTo,
+        ...(policy.expiresAt ? { expiresAt: policy.expiresAt } : {}),
+        onProgress: ({ table, rows, done }) =>
+          done ? progress.done(table, rows) : progress.update(table, rows),
+      }).finally(() => progress.stop()),
+    );
     this.log(renderExport(result));
     if (result.phases) this.logToStderr(renderPhases(result.phases));
     return result;

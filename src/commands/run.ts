@@ -53,29 +53,35 @@ export default class Run extends BaseCommand<typeof Run> {
     const manifest = await loadManifest(flags.app);
     const json = this.jsonEnabled();
     const audit = { command: 'run', app: manifest.appId };
-    const result = await withAudit(flags.capsule, audit, () => runReplay({
-      manifest,
-      capsule: flags.capsule,
-      dbUrl: flags['db-url'],
-      skipMaterialize: flags['skip-materialize'],
-      useLocalSubject: flags['use-local-subject'],
-      rewriteSubject: flags['rewrite-subject']
-        ? parseSubjectRewrite(flags['rewrite-subject'], manifest.subjectKeys)
-        : undefined,
-      loadStrategy: flags['load-strategy'],
-      chunkSize: flags['chunk-size'],
-      allowUnsafeTarget: flags['allow-unsafe-target'],
-      traceOut: flags['trace-out'],
-      junitOut: flags.junit,
-      loop: flags.loop,
-      handleSignals: true,
-      onProgress: json
-        ? undefined
-        : (notice) => {
-            const line = renderProgress(notice);
-            if (line) process.stderr.write(`${line}\n`);
-          },
-    }), auditedRun);
+    const result = await withAudit(
+      flags.capsule,
+      audit,
+      () =>
+        runReplay({
+          manifest,
+          capsule: flags.capsule,
+          dbUrl: flags['db-url'],
+          skipMaterialize: flags['skip-materialize'],
+          useLocalSubject: flags['use-local-subject'],
+          rewriteSubject: flags['rewrite-subject']
+            ? parseSubjectRewrite(flags['rewrite-subject'], manifest.subjectKeys)
+            : undefined,
+          loadStrategy: flags['load-strategy'],
+          chunkSize: flags['chunk-size'],
+          allowUnsafeTarget: flags['allow-unsafe-target'],
+          traceOut: flags['trace-out'],
+          junitOut: flags.junit,
+          loop: flags.loop,
+          handleSignals: true,
+          onProgress: json
+            ? undefined
+            : (notice) => {
+                const line = renderProgress(notice);
+                if (line) process.stderr.write(`${line}\n`);
+              },
+        }),
+      auditedRun,
+    );
     if (flags.profile) process.stderr.write(`${renderRunPhases(result.phases)}\n`);
     this.log(renderRunSummary(result));
     this.setExitCode(result.exitCode);

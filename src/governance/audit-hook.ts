@@ -25,8 +25,8 @@ export async function withAudit<T>(
   } catch (error) {
     const code = isReplayEnvError(error) ? error.code : 'internal';
     const capsuleSha256 = await fileSha256(capsulePath);
-    await appendAudit(capsulePath, { ...fields, capsuleSha256, outcome: 'failed', error: code }).catch((auditError: Error) =>
-      logger().warn({ error: auditError.message }, 'audit log append failed'),
+    await appendAudit(capsulePath, { ...fields, capsuleSha256, outcome: 'failed', error: code }).catch(
+      (auditError: Error) => logger().warn({ error: auditError.message }, 'audit log append failed'),
     );
     throw error;
   }

@@ -12,7 +12,8 @@ export interface CapsulePolicyInput {
 
 /** Recipients and expiry of an export, from flags then the manifest; refuses inconsistent requests. */
 export function resolveCapsulePolicy(input: CapsulePolicyInput): { encryptTo: string[]; expiresAt?: string } {
-  const encryptTo = input.encryptTo.length > 0 ? [...input.encryptTo] : [...(input.manifest?.encryptTo ?? [])];
+  const encryptTo =
+    input.encryptTo.length > 0 ? [...input.encryptTo] : [...(input.manifest?.encryptTo ?? [])];
   const encrypted = /\.age$/i.test(input.out);
   if (encryptTo.length > 0 && !encrypted)
     throw new UsageError(`--out ${input.out} must end with .age when encrypting`, 'e.g. --out c.json.gz.age');

@@ -68,9 +68,13 @@ export async function pruneCapsules(options: PruneOptions): Promise<PruneResult>
   }
   if (!options.dryRun) {
     for (const entry of result.removed) {
-      await withAudit(join(dir, entry.capsule), { command: 'prune', reason: entry.reason, derived: entry.derived }, async () => {
-        for (const file of [...entry.derived, entry.capsule]) await rm(join(dir, file), { force: true });
-      });
+      await withAudit(
+        join(dir, entry.capsule),
+        { command: 'prune', reason: entry.reason, derived: entry.derived },
+        async () => {
+          for (const file of [...entry.derived, entry.capsule]) await rm(join(dir, file), { force: true });
+        },
+      );
     }
   }
   return result;
@@ -79,7 +83,8 @@ export async function pruneCapsules(options: PruneOptions): Promise<PruneResult>
 async function pruneReason(path: string, options: PruneOptions, now: number): Promise<string | undefined> {
   if (options.olderThanMs !== undefined) {
     const stats = await lstat(path);
-    if (now - stats.mtimeMs > options.olderThanMs) return `older than ${Math.round(options.olderThanMs / 86_400_000)}d`;
+    if (now - stats.mtimeMs > options.olderThanMs)
+      return `older than ${Math.round(options.olderThanMs / 86_400_000)}d`;
   }
   if (options.expired) {
     const reader = await openCapsule(path);
@@ -93,7 +98,10 @@ async function regularFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((error: Error) => {
     throw new FileError(`cannot list ${dir}: ${error.message}`);
   });
-  return entries.filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name)
+    .sort();
 }
 
 /** Whether `path` is a run trace whose `capsule.sha256` is `sha256` (small JSON files only). */

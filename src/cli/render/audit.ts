@@ -6,7 +6,12 @@ export function renderAudit(entries: Array<AuditEntry | { invalid: string }>): s
   return entries
     .map((entry) => {
       if ('invalid' in entry) return `(unreadable line) ${entry.invalid}`;
-      const parts = [entry.time, entry.user, entry.command, entry.outcome + (entry.error ? `:${entry.error}` : '')];
+      const parts = [
+        entry.time,
+        entry.user,
+        entry.command,
+        entry.outcome + (entry.error ? `:${entry.error}` : ''),
+      ];
       if (entry.capsule) parts.push(entry.capsule);
       if (entry.source) parts.push(`from ${entry.source}`);
       if (entry.target) parts.push(`into ${entry.target}`);
