@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 
 /** Names of the JSON Schemas shipped in `schemas/` (the single source of truth for file formats). */
-export type SchemaName = 'manifest' | 'capsule' | 'trace' | 'session' | 'gate-policy';
+export type SchemaName =
+  'manifest' | 'capsule' | 'trace' | 'session' | 'gate-policy' | 'golden' | 'scenarios';
 
 const cache = new Map<SchemaName, object>();
 

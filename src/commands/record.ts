@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
 import { renderProxyBanner, renderProxyEvent } from '../cli/render/record.js';
+import { jsonProxyEvent, readyEvent } from '../cli/render/record-events.js';
 import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/index.js';
 import { scrubSecrets } from '../secrets.js';
@@ -41,6 +42,22 @@ export default class Record extends BaseCommand<typeof Record> {
       summary: 'Folder for session files (default: sessions).',
       helpValue: 'DIR',
     }),
+    'tls-cert': Flags.string({
+      summary:
+        'PEM certificate offered to clients that ask for TLS (default: a self-signed one made per run).',
+      helpValue: 'FILE',
+      dependsOn: ['tls-key'],
+    }),
+    'tls-key': Flags.string({
+      summary: 'PEM private key of --tls-cert.',
+      helpValue: 'FILE',
+      dependsOn: ['tls-cert'],
+    }),
+    'client-tls': Flags.boolean({
+      summary: 'Accept TLS from clients (--no-client-tls answers their TLS request with "no").',
+      allowNo: true,
+      default: true,
+    }),
     redact: Flags.boolean({
       summary: "Apply the manifest's redaction rules to recorded result columns (needs --app).",
       allowNo: true,
@@ -63,21 +80,37 @@ export default class Record extends BaseCommand<typeof Record> {
       manifest,
     );
     const live = !this.jsonEnabled();
+    const emit = (event: object | undefined): void => {
+      if (event) process.stderr.write(`${scrubSecrets(JSON.stringify(event))}\n`);
+    };
+    const { 'tls-cert': certFile, 'tls-key': keyFile } = this.flags;
     return await recordUntilStopped({
       ...options,
+      clientTls: !this.flags['client-tls']
+        ? 'off'
+        : certFile && keyFile
+          ? { certFile, keyFile }
+          : 'self-signed',
       onStarted: (proxy) =>
-        live &&
-        this.log(
-          renderProxyBanner({
-            address: proxy.address,
-            pseudoUsers: options.pseudoUsers.map((user) => user.name),
-            target: options.target.toString(),
-            database: options.target.database,
-            sessionsDir: options.sessionsDir,
-            recovered: proxy.recovered,
-          }).join('\n'),
-        ),
-      onEvent: (event) => live && this.log(scrubSecrets(renderProxyEvent(event).join('\n'))),
+        live
+          ? this.log(
+              scrubSecrets(
+                renderProxyBanner({
+                  address: proxy.address,
+                  pseudoUsers: options.pseudoUsers.map((user) => user.name),
+                  target: options.target.toString(),
+                  database: options.target.database,
+                  sessionsDir: options.sessionsDir,
+                  recovered: proxy.recovered,
+                  clientTls: proxy.clientTls,
+                  targetCheck: proxy.target,
+                  warnings: proxy.warnings,
+                }).join('\n'),
+              ),
+            )
+          : emit(readyEvent(proxy, options.target.toString(), options.sessionsDir)),
+      onEvent: (event) =>
+        live ? this.log(scrubSecrets(renderProxyEvent(event).join('\n'))) : emit(jsonProxyEvent(event)),
     });
   }
 }

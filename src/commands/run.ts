@@ -23,7 +23,7 @@ export default class Run extends BaseCommand<typeof Run> {
     app: appFlag(),
     capsule: Flags.string({
       char: 'c',
-      summary: 'Capsule to materialize (required unless --skip-materialize).',
+      summary: 'Capsule to materialize (required unless --skip-materialize or --scenario gives one).',
       helpValue: 'FILE',
     }),
     'db-url': dbUrlFlag({
@@ -45,6 +45,11 @@ export default class Run extends BaseCommand<typeof Run> {
     'trace-out': Flags.string({ summary: 'Write the trace (JSON) here.', helpValue: 'FILE' }),
     junit: Flags.string({ summary: 'Write a JUnit XML report here (for CI).', helpValue: 'FILE' }),
     loop: Flags.string({ summary: 'Replay loop folder with gate.yaml and judges.yaml.', helpValue: 'DIR' }),
+    scenario: Flags.string({
+      summary: "Run the loop's scenario ID (its capsule, probes, expect) and compare with its golden trace.",
+      helpValue: 'ID',
+    }),
+    golden: Flags.string({ summary: 'Compare the run with this golden trace.', helpValue: 'FILE' }),
     profile: profileFlag,
   };
 
@@ -72,6 +77,8 @@ export default class Run extends BaseCommand<typeof Run> {
           traceOut: flags['trace-out'],
           junitOut: flags.junit,
           loop: flags.loop,
+          scenario: flags.scenario,
+          golden: flags.golden,
           handleSignals: true,
           onProgress: json
             ? undefined

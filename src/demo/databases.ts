@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
-import pg from 'pg';
+import type pg from 'pg';
 
+import { withClient } from '../postgres/connect.js';
 import { DatabaseUrl } from '../postgres/database-url.js';
 import { quoteLiteral } from '../postgres/identifiers.js';
 import { readSampleSql } from './sample-app.js';
@@ -57,11 +58,5 @@ function withCredentials(
 }
 
 async function withSql<T>(url: DatabaseUrl, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url.connectionString() });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+  return await withClient(url, { action: 'demo' }, work);
 }

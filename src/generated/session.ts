@@ -35,6 +35,10 @@ export interface ActivityDetails {
   reason?: string;
   recovered?: boolean;
   /**
+   * session_end of a recovered journal: numbers of journal lines that were not valid JSON (their events are lost). Replay refuses such a session.
+   */
+  corrupt_lines?: number[];
+  /**
    * Redaction rules applied to recorded result columns; replay applies them to its results too.
    */
   redaction?: RecordedRedactionRule[];
@@ -59,6 +63,14 @@ export interface QueryEvent {
      */
     params?: (string | null)[];
     /**
+     * Parameter type OIDs the client declared in Parse (0 = inferred by the server); replay declares the same.
+     */
+    param_types?: number[];
+    /**
+     * Why replay cannot run this call (e.g. a fastpath function call); replay reports it as not compared.
+     */
+    unreplayable?: string;
+    /**
      * Per parameter: 0 text, 1 binary. Omitted when all are text.
      */
     param_formats?: (0 | 1)[];
@@ -72,6 +84,26 @@ export interface QueryResultEvent {
     columns: string[];
     rows: (string | null)[][];
     row_count: number;
+    /**
+     * More rows than the recording cap: `rows` holds the first ones, `row_count` counts all, `digest` covers all.
+     */
+    truncated?: boolean;
+    /**
+     * sha256:<hex> over every row in order (each row's JSON text followed by a newline); set when truncated.
+     */
+    digest?: string;
+    /**
+     * Never executed: an earlier statement of the same pipeline failed and the server skipped to Sync.
+     */
+    skipped?: boolean;
+    /**
+     * The rows came in this many Execute batches (portal suspended in between).
+     */
+    batches?: number;
+    /**
+     * Binary-format columns of a type the recorder cannot print as text; their values are \x hex.
+     */
+    undecoded_columns?: string[];
     command_tag: string | null;
     duration_ms?: number;
     error: null | QueryError;

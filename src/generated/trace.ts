@@ -59,6 +59,7 @@ export interface RunTrace {
     code: string;
     message: string;
   };
+  golden?: GoldenComparison;
 }
 export interface CapsuleSummary {
   path: string;
@@ -163,7 +164,7 @@ export interface ProbeEvent {
   allowFailure?: boolean;
   skipped?: boolean;
   message?: string;
-  probeKind: 'http' | 'command' | 'sql' | 'session';
+  probeKind: 'http' | 'command' | 'sql' | 'session' | 'browser';
   url?: string;
   method?: string;
   status?: number | null;
@@ -202,6 +203,88 @@ export interface ProbeEvent {
   mismatched?: number;
   errors?: number;
   newErrors?: number;
+  /**
+   * HTTP response headers (set-cookie values hidden, secrets scrubbed).
+   */
+  headers?: {
+    [k: string]: string;
+  };
+  /**
+   * The response body parsed as JSON, when it is JSON and at most 256 KiB (secrets scrubbed).
+   */
+  bodyJson?: unknown;
+  /**
+   * Column names (sql probes).
+   */
+  columns?: string[];
+  /**
+   * The first rows as text (sql probes; at most 200 rows, values cut at 1024 characters).
+   */
+  rows?: (string | null)[][];
+  /**
+   * Browser probes: the page's URL at the end (after redirects and steps).
+   */
+  finalUrl?: string;
+  expectText?: string;
+  expectSelector?: string;
+  /**
+   * Browser probes: the browser that ran it (name and version).
+   */
+  browser?: string;
+  /**
+   * Browser probes: console.error messages (ignoreConsole matches left out), at most 50.
+   */
+  consoleErrors?: ConsoleMessage[];
+  /**
+   * Browser probes: uncaught exceptions in the page (ignoreConsole matches left out), at most 50.
+   */
+  pageErrors?: string[];
+  /**
+   * Browser probes: requests that failed (network error, or an HTTP status >= 400), at most 50.
+   */
+  failedRequests?: FailedRequest[];
+  /**
+   * Browser probes: entries beyond the 50 kept per list (counted in the facts, not listed).
+   */
+  droppedEvidence?: {
+    consoleErrors: number;
+    pageErrors: number;
+    failedRequests: number;
+  };
+  /**
+   * Browser probes: PNG of the page at the end (path relative to the current directory, mode 0600), null when none was taken.
+   */
+  screenshot?: string | null;
+  /**
+   * Browser probes: each step (the initial page load first) with its timing.
+   */
+  steps?: BrowserStepResult[];
+}
+export interface ConsoleMessage {
+  text: string;
+  /**
+   * url:line of the code that logged it.
+   */
+  location?: string;
+}
+export interface FailedRequest {
+  url: string;
+  method?: string;
+  /**
+   * The network error (net::ERR_…) or HTTP <status>.
+   */
+  reason: string;
+}
+export interface BrowserStepResult {
+  action:
+    'load' | 'goto' | 'click' | 'fill' | 'press' | 'waitFor' | 'expectText' | 'expectSelector' | 'screenshot';
+  /**
+   * URL, selector, key or text the step acted on (never a fill value).
+   */
+  target?: string;
+  durationMs: number;
+  ok: boolean;
+  message?: string;
 }
 export interface JudgeResult {
   id: string;
@@ -223,4 +306,41 @@ export interface SecretFinding {
    */
   path: string;
   kind: string;
+}
+/**
+ * The run compared with a golden trace (`run --scenario`/`--golden`, `check`).
+ */
+export interface GoldenComparison {
+  /**
+   * The golden trace file.
+   */
+  file: string;
+  scenario?: string;
+  /**
+   * The gate verdict before golden_diffs was known (what a golden saved from this trace records).
+   */
+  gateBeforeGolden: 'continue' | 'warn' | 'human_review' | 'block';
+  diffs: GoldenDiff[];
+  /**
+   * Differences found (the fact golden_diffs); `diffs` lists at most 200.
+   */
+  count: number;
+}
+export interface GoldenDiff {
+  /**
+   * probe NAME, command NAME, table NAME, gate.
+   */
+  where: string;
+  /**
+   * Path inside the evidence, e.g. probes.ticket-api.body.status.
+   */
+  path: string;
+  /**
+   * The golden value (absent = the golden had nothing here).
+   */
+  golden?: unknown;
+  /**
+   * The value in this run (absent = this run had nothing here).
+   */
+  actual?: unknown;
 }

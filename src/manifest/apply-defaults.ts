@@ -1,11 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
 
-import type { AppManifest } from '../generated/manifest.js';
+import type { AppManifest, Probe } from '../generated/manifest.js';
 import {
   defaultProbeTimeoutSeconds,
   defaultProdDatabaseUrlEnv,
   defaultReplayDatabaseUrlEnv,
+  defaultViewport,
   type ParsedManifest,
+  type ParsedProbe,
   type ParsedTable,
 } from './parsed-manifest.js';
 
@@ -39,6 +41,9 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
     localSubject: raw.localSubject,
     localDatabaseUrl: raw.localDatabaseUrl,
     loop: raw.loop ? resolve(cwd, raw.loop) : undefined,
+    browserExecutable: raw.browser?.executablePath
+      ? resolve(repoPath, raw.browser.executablePath)
+      : undefined,
     postgres: {
       prodDatabaseUrlEnv: raw.postgres.prodDatabaseUrlEnv ?? defaultProdDatabaseUrlEnv,
       replayDatabaseUrlEnv: raw.postgres.replayDatabaseUrlEnv ?? defaultReplayDatabaseUrlEnv,
@@ -54,13 +59,7 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
       allowFailure: command.allowFailure ?? false,
       cwd: command.cwd ? (isAbsolute(command.cwd) ? command.cwd : resolve(repoPath, command.cwd)) : repoPath,
     })),
-    probes: (raw.probes ?? []).map((probe) => ({
-      ...probe,
-      allowFailure: probe.allowFailure ?? false,
-      expectStatus: probe.expectStatus ?? 200,
-      method: (probe.method ?? 'GET').toUpperCase(),
-      timeoutSeconds: probe.timeoutSeconds ?? defaultProbeTimeoutSeconds,
-    })),
+    probes: (raw.probes ?? []).map(defaultProbe),
     redactionRules: (raw.redactionRules ?? []).map((rule) => ({
       ...rule,
       // The original tool defaulted both: a rule without fields does nothing, without action empties.
@@ -72,5 +71,20 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
     session: raw.session,
     warnings: [],
     raw,
+  };
+}
+
+/** A probe with its defaults (also used for the probes a scenario adds, src/scenario/). */
+export function defaultProbe(probe: Probe): ParsedProbe {
+  return {
+    ...probe,
+    allowFailure: probe.allowFailure ?? false,
+    expectStatus: probe.expectStatus ?? 200,
+    method: (probe.method ?? 'GET').toUpperCase(),
+    timeoutSeconds: probe.timeoutSeconds ?? defaultProbeTimeoutSeconds,
+    allowConsoleErrors: probe.allowConsoleErrors ?? false,
+    ignoreConsole: probe.ignoreConsole ?? [],
+    screenshot: probe.screenshot ?? true,
+    viewport: probe.viewport ?? defaultViewport,
   };
 }

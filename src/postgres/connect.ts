@@ -1,7 +1,9 @@
 import pg from 'pg';
 
+import { logger } from '../log.js';
 import type { DatabaseUrl } from './database-url.js';
 import { toDatabaseError } from './errors.js';
+import { describeNegotiated, type NegotiatedTls, tlsPlan } from './tls.js';
 
 export interface ConnectOptions {
   /** Shown in pg_stat_activity, so a DBA can tell what is running. */
@@ -10,25 +12,83 @@ export interface ConnectOptions {
   /** What the connection is for, used as the prefix of error lines ("export", "replay database"). */
   action?: string;
   statementTimeoutMs?: number;
+  /**
+   * Start the session with `default_transaction_read_only=on` (a startup option, so no SQL sent later
+   * has to be trusted to set it): a second wall behind the READ ONLY export transaction.
+   */
+  readOnlySession?: boolean;
 }
 
-/** Opens one client connection; every failure becomes a one-line DatabaseError without the password. */
+/**
+ * node-postgres settings for `url`: the URL without its TLS parameters plus `ssl` options built with
+ * libpq's semantics (postgres/tls.ts). `tls` picks the attempt: with TLS or without (for the
+ * fallbacks of `prefer` and `allow`). Every pg client of replay-env is configured here.
+ */
+export function pgClientConfig(url: DatabaseUrl, tls: 'tls' | 'plain' = 'tls'): pg.ClientConfig {
+  const plan = tlsPlan(url);
+  return {
+    connectionString: url.driverConnectionString(),
+    ssl: tls === 'tls' && plan.tls ? plan.tls : false,
+  };
+}
+
+const negotiated = new WeakMap<pg.Client, NegotiatedTls>();
+
+/** What TLS the connection of `client` (opened by `connect`) negotiated. */
+export function negotiatedTls(client: pg.Client): NegotiatedTls | undefined {
+  return negotiated.get(client);
+}
+
+/** Network failures after which a second attempt (TLS ↔ plaintext) cannot do better. */
+const hopeless = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Opens one client connection; every failure becomes a one-line DatabaseError without the password.
+ * `sslmode=prefer` (the default) tries TLS and falls back to plaintext, `allow` the other way round,
+ * as libpq does.
+ */
 export async function connect(url: DatabaseUrl, options: ConnectOptions = {}): Promise<pg.Client> {
-  const client = new pg.Client({
-    connectionString: url.connectionString(),
-    application_name: options.applicationName ?? 'replay-env',
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
-  });
-  // An idle client whose server goes away emits 'error'; without a listener node would crash the process.
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => {});
-    throw toDatabaseError(error, { url, action: options.action ?? 'connect' });
+  const plan = tlsPlan(url);
+  const attempts: ('tls' | 'plain')[] =
+    plan.mode === 'disable'
+      ? ['plain']
+      : plan.mode === 'prefer'
+        ? ['tls', 'plain']
+        : plan.mode === 'allow'
+          ? ['plain', 'tls']
+          : ['tls'];
+  let lastError: unknown;
+  for (const attempt of attempts) {
+    const client = new pg.Client({
+      // Parameters resolved at parse time (PGHOST/PGPORT/PGDATABASE fallbacks included) first; the URL's
+      // own values override them, so PG* env changes after parsing cannot move the connection.
+      ...url.resolvedParams(),
+      ...pgClientConfig(url, attempt),
+      application_name: options.applicationName ?? 'replay-env',
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      ...(options.readOnlySession ? { options: '-c default_transaction_read_only=on' } : {}),
+    });
+    // An idle client whose server goes away emits 'error'; without a listener node would crash the process.
+    client.on('error', () => {});
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => {});
+      lastError = error;
+      if (hopeless.has((error as NodeJS.ErrnoException).code ?? '')) break;
+      continue;
+    }
+    const stream = (client as unknown as { connection?: { stream?: unknown } }).connection?.stream;
+    const tls = describeNegotiated(plan, stream);
+    negotiated.set(client, tls);
+    logger().info(
+      { action: options.action ?? 'connect', target: url.identity(), tls: tls.summary },
+      'connected',
+    );
+    return client;
   }
-  return client;
+  throw toDatabaseError(lastError, { url, action: options.action ?? 'connect' });
 }
 
 /** Runs `work` with a connected client and always closes it. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -7,7 +7,8 @@ import { parseDocument } from 'yaml';
 
 import { type CliStepResult, runCliStep, startCliProcess } from '../demo/cli-step.js';
 import { createDemoDatabases } from '../demo/databases.js';
-import { sampleApp, sampleAppQueries } from '../demo/sample-app.js';
+import { packageRoot, sampleApp, sampleAppQueries } from '../demo/sample-app.js';
+import { placeWebPage } from '../demo/web-page.js';
 import { ReplayEnvError } from '../errors.js';
 import { type EmbeddedServer, freePort, startEmbeddedPostgres } from '../postgres/embedded.js';
 
@@ -32,6 +33,8 @@ export interface DemoStep {
 export interface DemoResult {
   verdict: string | undefined;
   runExitCode: number;
+  /** Exit status of the final `check` against the golden saved from the run. */
+  checkExitCode: number;
   dir: string;
   capsule: string;
   trace: string;
@@ -67,7 +70,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     out(`  "production": ${String(prodUrl)}  (read-only role, teamdesk sample history)\n`);
     out(`  replay:       ${String(replayUrl)}  (same schema, empty)\n\n`);
     const manifestText = await readFile(sampleApp.manifest, 'utf8');
-    await writeFile(join(dir, 'teamdesk.yaml'), manifestText);
+    await writeFile(join(dir, 'teamdesk.yaml'), await placeWebPage(manifestText));
     const env = {
       ...stringEnv(process.env),
       [sampleApp.prodEnv]: prodUrl.connectionString(),
@@ -76,7 +79,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const steps: DemoStep[] = [];
     const step = async (title: string, args: string[], expectExit = [0]): Promise<CliStepResult> => {
       options.signal?.throwIfAborted();
-      out(`━━ ${steps.length + 1}. ${title}\n$ replay-env ${args.join(' ')}\n`);
+      out(`━━ ${steps.length + 1}. ${title}\n$ replay-env ${args.map(shellWord).join(' ')}\n`);
       const result = await runCliStep(args, { cwd: dir, env, onOutput: out });
       steps.push({
         title,
@@ -126,9 +129,32 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       [0, 10, 11],
     );
     const verdict = await readVerdict(join(dir, trace));
+    // Close the loop: this good outcome becomes a golden trace, and `check` replays it against the golden.
+    await copyLoopPolicy(join(dir, 'loop'));
+    await step('Keep this outcome as a scenario with its golden trace', [
+      'scenario',
+      'add',
+      '--loop',
+      'loop',
+      '--id',
+      'acme-ada-dev-dashboard',
+      '--capsule',
+      capsule,
+      '--use-local-subject',
+      '--from-trace',
+      trace,
+      '--summary',
+      "ada's history as the dev identity, with the dashboard's recorded session",
+    ]);
+    const check = await step(
+      'Re-check it: run the scenario again and compare with its golden (the CI gate step)',
+      ['check', '--loop', 'loop', '--app', 'teamdesk.yaml', '--junit', 'loop/check.xml'],
+      [0, 10, 11],
+    );
     const result: DemoResult = {
       verdict,
       runExitCode: run.exitCode,
+      checkExitCode: check.exitCode,
       dir,
       capsule: join(dir, capsule),
       trace: join(dir, trace),
@@ -259,6 +285,14 @@ async function addSessionProbe(manifestPath: string, session: string): Promise<v
   await writeFile(manifestPath, document.toString());
 }
 
+/** The shipped loop's gate and judges (not its scenarios: the demo adds its own). */
+async function copyLoopPolicy(loopDir: string): Promise<void> {
+  await mkdir(loopDir, { recursive: true });
+  for (const file of ['gate.yaml', 'judges.yaml']) {
+    await copyFile(join(packageRoot, 'loops', 'user-history-replay', file), join(loopDir, file));
+  }
+}
+
 async function readVerdict(tracePath: string): Promise<string | undefined> {
   try {
     return (JSON.parse(await readFile(tracePath, 'utf8')) as { gate?: string }).gate;
@@ -271,4 +305,9 @@ function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
+}
+
+/** An argument as a user would type it: quoted when the shell would split or expand it. */
+function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
 }

@@ -1,6 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 
-import { isReplayEnvError, ReplayEnvError, UsageError } from '../errors.js';
+import { isReplayEnvError, ReplayEnvError, UnsafeTargetError, UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { evaluateGate } from '../gate/evaluate.js';
 import { factCatalog } from '../gate/facts.js';
@@ -9,11 +9,13 @@ import type { MaterializationEvidence } from '../gate/judges/types.js';
 import { loadGatePolicy } from '../gate/policy.js';
 import { runJudges } from '../gate/run-judges.js';
 import type { Event, MaterializeEvent, RunTrace, Verdict } from '../generated/trace.js';
+import { compareWithGolden } from '../golden/compare.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { DatabaseUrl } from '../postgres/database-url.js';
 import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
-import { assertSafeReplayTarget } from '../postgres/target-safety.js';
+import { checkTargetBeforeConnect } from '../postgres/target.js';
 import type { RunningBackground } from '../run/background.js';
+import { assertNamedBrowser } from '../run/browser-session.js';
 import { type CapsuleExamination, examineCapsule } from '../run/capsule-evidence.js';
 import { computeFacts } from '../run/facts.js';
 import { handleInterrupts, type InterruptSignal, RunInterruptedError } from '../run/interrupt.js';
@@ -21,6 +23,8 @@ import { toJunit } from '../run/junit.js';
 import { resolveLoopDir } from '../run/loop.js';
 import { runSteps, type StepNotice } from '../run/run-steps.js';
 import { writeReport } from '../run/trace-file.js';
+import { unmetExpectations } from '../scenario/expect.js';
+import { prepareScenarioRun } from '../scenario/prepare.js';
 import { scrubSecrets } from '../secrets.js';
 import { toolInfo } from '../tool-info.js';
 import { materialize } from './materialize.js';
@@ -41,6 +45,10 @@ export interface RunOptions {
   junitOut?: string;
   /** `--loop`: the folder with gate.yaml and judges.yaml. */
   loop?: string;
+  /** `--scenario ID`: run the loop's scenario (capsule, probes, expectations) and compare with its golden. */
+  scenario?: string;
+  /** `--golden FILE`: compare the run with this golden trace. */
+  golden?: string;
   cwd?: string;
   /** Parent environment for children (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -80,9 +88,19 @@ const gateExitCodes: Record<Verdict, number> = {
  * the production URL blocked, stop every process tree, judge the evidence, evaluate the loop's gate
  * policy and write the trace (also when a step failed or the run was interrupted).
  */
-export async function runReplay(options: RunOptions): Promise<RunResult> {
+export async function runReplay(input: RunOptions): Promise<RunResult> {
+  const cwd = input.cwd ?? process.cwd();
+  // Everything that can be wrong with the invocation is found before anything runs.
+  const loopDir = resolveLoopDir({ flag: input.loop, manifestLoop: input.manifest.loop, cwd });
+  const scenario = await prepareScenarioRun({ ...input, loopDir, cwd });
+  const options: RunOptions = {
+    ...input,
+    manifest: scenario.manifest,
+    capsule: scenario.capsule,
+    useLocalSubject: input.useLocalSubject ?? scenario.useLocalSubject,
+    rewriteSubject: input.rewriteSubject ?? scenario.rewriteSubject,
+  };
   const { manifest } = options;
-  const cwd = options.cwd ?? process.cwd();
   const parentEnv = options.env ?? process.env;
   const startedAt = new Date().toISOString();
   const phases: Record<string, number> = {};
@@ -95,8 +113,6 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
     }
   };
 
-  // Everything that can be wrong with the invocation is found before anything runs.
-  const loopDir = resolveLoopDir({ flag: options.loop, manifestLoop: manifest.loop, cwd });
   const catalog = factCatalog({
     commands: manifest.commands.map((command) => command.name),
     probes: manifest.probes.map((probe) => probe.name),
@@ -112,9 +128,18 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
   const databaseUrl = resolveReplayUrl(options, parentEnv);
   if (databaseUrl) {
     const prod = parentEnv[manifest.postgres.prodDatabaseUrlEnv];
-    const exportSource = prod ? tryParse(prod, manifest.postgres.prodDatabaseUrlEnv) : undefined;
-    assertSafeReplayTarget(databaseUrl, { allowUnsafeTarget: options.allowUnsafeTarget, exportSource });
+    // Parsing registers the production password with the scrubber: a child echoing it is masked too.
+    if (prod) tryParse(prod, manifest.postgres.prodDatabaseUrlEnv);
+    checkTargetBeforeConnect(databaseUrl, {
+      prodEnvVar: manifest.postgres.prodDatabaseUrlEnv,
+      env: parentEnv,
+      allowUnsafeTarget: options.allowUnsafeTarget,
+    });
   }
+  assertNamedBrowser(manifest, parentEnv);
+  // run never connects to production: once checked, the CLI drops that URL from its own environment,
+  // so nothing started later inherits it (the kernel's copy in /proc/<pid>/environ stays: docs/safety.md).
+  if (!options.env) delete process.env[manifest.postgres.prodDatabaseUrlEnv];
   const capsulePath = options.capsule ? resolve(cwd, options.capsule) : undefined;
 
   const controller = new AbortController();
@@ -160,6 +185,8 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
           graceMs,
           signal: controller.signal,
           parentEnv,
+          ...(options.traceOut ? { tracePath: resolve(cwd, options.traceOut) } : {}),
+          cwd,
         },
         events,
         backgrounds,
@@ -205,7 +232,7 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
     ...(materialization.status === 'failed' ? ['materialization failed'] : []),
     ...(runError ? [`run failed: ${runError.message}`] : []),
   ];
-  const { gate, gateReasons, shipToStaging } = evaluateGate(policy, facts, forced);
+  let { gate, gateReasons, shipToStaging } = evaluateGate(policy, facts, forced);
   const evidence = examination?.evidence;
   const trace: RunTrace = {
     schemaVersion: 1,
@@ -236,13 +263,22 @@ export async function runReplay(options: RunOptions): Promise<RunResult> {
     ...(interrupted ? { interrupted } : {}),
     ...(runError ? { error: { code: runError.code, message: scrubSecrets(runError.message) } } : {}),
   };
+  if (scenario.golden || scenario.expectations.length > 0) {
+    // The golden recorded the gate without golden_diffs; compare first, then judge with the count.
+    if (scenario.golden) trace.golden = compareWithGolden(trace, scenario.golden);
+    facts.golden_diffs = trace.golden ? trace.golden.count : null;
+    const unmet = unmetExpectations(scenario.expectations, facts);
+    ({ gate, gateReasons, shipToStaging } = evaluateGate(policy, facts, [...forced, ...unmet]));
+    Object.assign(trace, { gate, gateReasons, shipToStaging });
+  }
   const tracePath = options.traceOut ? resolve(cwd, options.traceOut) : null;
   const junitPath = options.junitOut ? resolve(cwd, options.junitOut) : null;
   if (tracePath) await writeReport(tracePath, `${JSON.stringify(trace, null, 2)}\n`);
   if (junitPath) await writeReport(junitPath, toJunit(trace));
   removeHandlers();
   if (interrupted) throw new RunInterruptedError(interrupted);
-  if (runError?.code === 'internal') throw runError;
+  // The trace is written; a bug, or a refused target (exit 4, not a gate verdict), still ends the run.
+  if (runError?.code === 'internal' || runError instanceof UnsafeTargetError) throw runError;
   return {
     app: manifest.appId,
     gate,
@@ -290,7 +326,7 @@ async function materializeStep(
       loaded: result.loaded,
       ...(result.deleted ? { deleted: result.deleted } : {}),
       verified: result.verified,
-      ...(result.verified ? {} : { message: 'row counts in the replay database do not match the capsule' }),
+      ...(result.verified ? {} : { message: notVerified(result.valueDifferences) }),
     };
     return {
       event,
@@ -299,10 +335,13 @@ async function materializeStep(
         verified: result.verified,
         rowCounts: result.rowCounts,
         loaded: result.loaded,
+        valueDifferences: result.valueDifferences ?? {},
       },
     };
   } catch (error) {
-    if (!isReplayEnvError(error)) throw error;
+    // A refused target is not a failed materialization to judge: the run stops, exit 4, like the
+    // check before anything runs (the capsule's recorded source is only known once it is read).
+    if (!isReplayEnvError(error) || error instanceof UnsafeTargetError) throw error;
     const message = scrubSecrets(error.message);
     const event: MaterializeEvent = {
       kind: 'materialize',
@@ -361,4 +400,11 @@ function hashPrefixes(manifest: ParsedManifest): string[] {
 function interruptSignal(signal: AbortSignal): InterruptSignal | undefined {
   if (!signal.aborted) return undefined;
   return signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+}
+
+/** Why a load is not verified: values that differ (value verification), else the row counts. */
+function notVerified(differences: Record<string, number> | undefined): string {
+  const entries = Object.entries(differences ?? {});
+  if (entries.length === 0) return 'row counts in the replay database do not match the capsule';
+  return `values in the replay database differ from the capsule: ${entries.map(([table, n]) => `${table} ${n} ${n === 1 ? 'row' : 'rows'}`).join(', ')}`;
 }

@@ -12,6 +12,8 @@ export class ProtocolError extends Error {}
 const maxMessageLength = 1 << 30;
 /** Startup packets are small; Postgres itself refuses anything over 10000 bytes. */
 const maxStartupLength = 10_000;
+/** Before login only a password message may come; Postgres caps auth tokens at 65535 bytes. */
+export const maxPreAuthMessageLength = 65_535;
 
 const sslRequestCode = 80877103;
 const gssEncRequestCode = 80877104;
@@ -25,7 +27,7 @@ export type StartupPacket =
 
 export type FrontendMessage =
   | { type: 'query'; sql: string; raw: Buffer }
-  | { type: 'parse'; statement: string; sql: string; raw: Buffer }
+  | { type: 'parse'; statement: string; sql: string; paramTypes: number[]; raw: Buffer }
   | {
       type: 'bind';
       portal: string;
@@ -48,7 +50,10 @@ export type FrontendMessage =
 /** Bounds-checked reader over one message body. */
 class BodyReader {
   #offset = 0;
-  constructor(private readonly body: Buffer) {}
+  constructor(
+    private readonly body: Buffer,
+    private readonly decode: (bytes: Buffer) => string = (bytes) => bytes.toString('utf8'),
+  ) {}
 
   int16(): number {
     this.need(2);
@@ -72,7 +77,7 @@ class BodyReader {
   cstring(): string {
     const end = this.body.indexOf(0, this.#offset);
     if (end < 0) throw new ProtocolError('unterminated string in message');
-    const value = this.body.toString('utf8', this.#offset, end);
+    const value = this.decode(this.body.subarray(this.#offset, end));
     this.#offset = end + 1;
     return value;
   }
@@ -103,10 +108,28 @@ class BodyReader {
  */
 export class FrontendDecoder {
   #buffer: Buffer = Buffer.alloc(0);
+  /** Chunks of a message still incomplete, joined once it is whole (joining per chunk is quadratic). */
+  #parts: Buffer[] = [];
+  #partsLength = 0;
+  #needed = 0;
   #startup = true;
+  /** The largest message accepted; the proxy lowers it until the client has logged in. */
+  maxMessageLength = maxMessageLength;
+  /** Decodes SQL text and names in the session's client_encoding (UTF-8 until the server says). */
+  decodeText: (bytes: Buffer) => string = (bytes) => bytes.toString('utf8');
 
   push(chunk: Buffer): (StartupPacket | FrontendMessage)[] {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    if (this.#needed > 0) {
+      this.#parts.push(chunk);
+      this.#partsLength += chunk.length;
+      if (this.#partsLength < this.#needed) return [];
+      this.#buffer = Buffer.concat(this.#parts, this.#partsLength);
+      this.#parts = [];
+      this.#partsLength = 0;
+      this.#needed = 0;
+    } else {
+      this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    }
     const out: (StartupPacket | FrontendMessage)[] = [];
     for (;;) {
       const message = this.#startup ? this.#nextStartup() : this.#nextMessage();
@@ -120,7 +143,18 @@ export class FrontendDecoder {
 
   /** Bytes received but not yet forming a complete message. */
   get pending(): number {
-    return this.#buffer.length;
+    return this.#buffer.length + this.#partsLength;
+  }
+
+  /** Keeps an incomplete message of `total` bytes aside until all of it has arrived. */
+  #wait(total: number): undefined {
+    if (total > this.#buffer.length) {
+      this.#parts = [this.#buffer];
+      this.#partsLength = this.#buffer.length;
+      this.#needed = total;
+      this.#buffer = Buffer.alloc(0);
+    }
+    return undefined;
   }
 
   #nextStartup(): StartupPacket | undefined {
@@ -128,7 +162,7 @@ export class FrontendDecoder {
     const length = this.#buffer.readInt32BE(0);
     if (length < 8 || length > maxStartupLength)
       throw new ProtocolError(`invalid startup packet length ${length}`);
-    if (this.#buffer.length < length) return undefined;
+    if (this.#buffer.length < length) return this.#wait(length);
     const raw = this.#take(length);
     const reader = new BodyReader(raw.subarray(4));
     const code = reader.int32();
@@ -151,10 +185,11 @@ export class FrontendDecoder {
   #nextMessage(): FrontendMessage | undefined {
     if (this.#buffer.length < 5) return undefined;
     const length = this.#buffer.readInt32BE(1);
-    if (length < 4 || length > maxMessageLength) throw new ProtocolError(`invalid message length ${length}`);
-    if (this.#buffer.length < length + 1) return undefined;
+    if (length < 4 || length > this.maxMessageLength)
+      throw new ProtocolError(`invalid message length ${length}`);
+    if (this.#buffer.length < length + 1) return this.#wait(length + 1);
     const raw = this.#take(length + 1);
-    return decodeMessage(String.fromCharCode(raw[0]!), raw);
+    return decodeMessage(String.fromCharCode(raw[0]!), raw, this.decodeText);
   }
 
   #take(length: number): Buffer {
@@ -164,17 +199,16 @@ export class FrontendDecoder {
   }
 }
 
-function decodeMessage(code: string, raw: Buffer): FrontendMessage {
-  const reader = new BodyReader(raw.subarray(5));
+function decodeMessage(code: string, raw: Buffer, decode: (bytes: Buffer) => string): FrontendMessage {
+  const reader = new BodyReader(raw.subarray(5), decode);
   switch (code) {
     case 'Q':
       return { type: 'query', sql: reader.cstring(), raw };
     case 'P': {
       const statement = reader.cstring();
       const sql = reader.cstring();
-      const types = reader.count();
-      reader.bytes(types * 4);
-      return { type: 'parse', statement, sql, raw };
+      const paramTypes = Array.from({ length: reader.count() }, () => reader.int32() >>> 0);
+      return { type: 'parse', statement, sql, paramTypes, raw };
     }
     case 'B': {
       const portal = reader.cstring();

@@ -1,10 +1,10 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
-
-import { Parser } from 'pg-protocol/dist/parser.js';
+import { type SecureContext, TLSSocket } from 'node:tls';
 
 import type { RecordedRedactionRule, SessionEvent } from '../generated/session.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
+import { BackendDecoder } from './backend-decoder.js';
 import {
   authenticationCleartextPassword,
   authenticationOk,
@@ -13,19 +13,39 @@ import {
   parameterStatus,
   readyForQuery,
 } from './backend-messages.js';
-import { FrontendDecoder, type FrontendMessage, type StartupPacket } from './frontend-decoder.js';
+import {
+  FrontendDecoder,
+  type FrontendMessage,
+  maxPreAuthMessageLength,
+  type StartupPacket,
+} from './frontend-decoder.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { QueryTracker, type TrackedQuery, type TrackedResult } from './query-tracker.js';
 import { redactRows } from './redact-cells.js';
 import { SessionJournal } from './session-journal.js';
-import { connectUpstream, sendCancel, type UpstreamConnection, UpstreamLoginError } from './upstream.js';
+import {
+  connectUpstream,
+  sendCancel,
+  type UpstreamConnection,
+  type UpstreamFailure,
+  UpstreamLoginError,
+} from './upstream.js';
 
 /** What the proxy reports while it runs; `record` renders these as the live console. */
 export type ProxyEvent =
   | { kind: 'connection'; sessionId: string; remote: string }
   | { kind: 'login'; sessionId: string; pseudoUser: string; database: string }
-  | { kind: 'rejected'; sessionId: string; pseudoUser?: string; reason: string }
+  | {
+      kind: 'rejected';
+      sessionId: string;
+      pseudoUser?: string;
+      reason: string;
+      /** Set when the target (not the pseudo login) failed: why. */
+      upstream?: UpstreamFailure;
+    }
+  | { kind: 'client-tls'; sessionId: string; protocol: string }
   | { kind: 'mapped'; sessionId: string; pseudoUser: string; realUser: string; target: string }
-  | { kind: 'upstream-connected'; sessionId: string }
+  | { kind: 'upstream-connected'; sessionId: string; tls: string }
   | { kind: 'recording'; sessionId: string; file: string }
   | { kind: 'query'; sessionId: string; query: TrackedQuery; at: Date }
   | { kind: 'result'; sessionId: string; result: TrackedResult }
@@ -42,6 +62,13 @@ export interface ProxyContext {
   /** Proxy-side cancel keys → the target's; shared by all sessions of one proxy. */
   cancelKeys: Map<string, { processId: number; secretKey: number }>;
   nextProcessId: () => number;
+  /** Certificate and key offered to clients that ask for TLS; undefined: TLS refused ("N"). */
+  clientTls: SecureContext | undefined;
+  /** Time a client has to log in (Postgres: authentication_timeout, 60 s). */
+  authTimeoutMs: number;
+  throttle: LoginThrottle;
+  /** Rows kept per recorded result; beyond it the count and a digest (default result-set.ts). */
+  maxRecordedRows?: number;
   onEvent: (event: ProxyEvent) => void;
   onSessionFile: (file: string) => void;
 }
@@ -69,21 +96,65 @@ export class ProxySession {
   #early: FrontendMessage[] = [];
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
+  /** The client's socket; replaced by its TLS wrapper after an accepted SSLRequest. */
+  private client: Socket;
+  readonly #address: string;
+  #authTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly client: Socket,
+    client: Socket,
     private readonly context: ProxyContext,
   ) {
+    this.client = client;
+    this.#address = client.remoteAddress ?? '?';
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#decoder.maxMessageLength = maxPreAuthMessageLength;
     client.setNoDelay(true);
     context.onEvent({
       kind: 'connection',
       sessionId: this.id,
       remote: `${client.remoteAddress ?? '?'}:${client.remotePort ?? '?'}`,
     });
-    client.on('data', (chunk: Buffer) => this.#onClientData(chunk));
-    client.on('error', () => void this.close());
-    client.on('close', () => void this.close());
+    this.#authTimer = setTimeout(() => {
+      if (this.#phase === 'startup' || this.#phase === 'password') {
+        this.#reject('08006', 'authentication timeout');
+      }
+    }, context.authTimeoutMs);
+    this.#listen(client);
+  }
+
+  #listen(socket: Socket): void {
+    socket.on('data', (chunk: Buffer) => this.#onClientData(chunk));
+    socket.on('error', () => void this.close());
+    socket.on('close', () => void this.close());
+  }
+
+  /** Answers an SSLRequest: "S" and a TLS handshake when the proxy has a certificate, else "N". */
+  #onSslRequest(moreInBatch: boolean): void {
+    if (this.#phase !== 'startup') return this.#protocolError('unexpected SSLRequest');
+    const tls = this.context.clientTls;
+    if (!tls || this.client instanceof TLSSocket) {
+      this.client.write('N');
+      return;
+    }
+    // Bytes sent after SSLRequest before the handshake would be injected plaintext (CVE-2021-23222).
+    if (moreInBatch || this.#decoder.pending > 0) return this.#protocolError('data after SSLRequest');
+    const raw = this.client;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('close');
+    raw.removeAllListeners('error');
+    raw.on('error', () => void this.close());
+    raw.write('S');
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: tls });
+    this.client = secure;
+    secure.once('secure', () =>
+      this.context.onEvent({
+        kind: 'client-tls',
+        sessionId: this.id,
+        protocol: secure.getProtocol() ?? 'TLS',
+      }),
+    );
+    this.#listen(secure);
   }
 
   /** Resolves when the session has ended and its file is written. */
@@ -104,9 +175,10 @@ export class ProxySession {
 
   #relay(packets: (StartupPacket | FrontendMessage)[]): void {
     const forward: Buffer[] = [];
-    for (const packet of packets) {
+    for (const [index, packet] of packets.entries()) {
       if (this.#phase === 'closed') return;
-      if ('kind' in packet) this.#onStartupPacket(packet);
+      if ('kind' in packet && packet.kind === 'ssl-request') this.#onSslRequest(index < packets.length - 1);
+      else if ('kind' in packet) this.#onStartupPacket(packet);
       else if (this.#phase === 'password') this.#onPassword(packet);
       else if (this.#phase === 'connecting') this.#early.push(packet);
       else if (this.#phase === 'relay') {
@@ -138,7 +210,7 @@ export class ProxySession {
     switch (packet.kind) {
       case 'ssl-request':
       case 'gssenc-request':
-        // TLS/GSS are not offered; clients with sslmode=prefer (the default) continue in plain text.
+        // GSS encryption is not offered; clients then ask for TLS or continue in plain text.
         this.client.write('N');
         return;
       case 'cancel': {
@@ -169,8 +241,18 @@ export class ProxySession {
     if (message.type !== 'password') return this.#protocolError('expected a password message');
     const given = message.body.subarray(0, Math.max(0, message.body.indexOf(0))).toString('utf8');
     if (!samePassword(given, this.context.pseudoUsers.get(this.#pseudoUser) ?? '')) {
-      return this.#reject('28P01', `password authentication failed for user "${this.#pseudoUser}"`);
+      // Answer late, later with each failure from the same address: guessing stays slow.
+      const delay = this.context.throttle.failed(this.#address);
+      this.#phase = 'connecting';
+      this.client.pause();
+      setTimeout(
+        () => this.#reject('28P01', `password authentication failed for user "${this.#pseudoUser}"`),
+        delay,
+      ).unref();
+      return;
     }
+    this.context.throttle.succeeded(this.#address);
+    clearTimeout(this.#authTimer);
     this.#phase = 'connecting';
     this.client.pause();
     void this.#connectUpstream();
@@ -188,19 +270,22 @@ export class ProxySession {
     try {
       this.#upstream = await connectUpstream(target, this.#startupParameters);
     } catch (error) {
+      const failure = error instanceof UpstreamLoginError ? error.kind : 'refused';
       const code = error instanceof UpstreamLoginError && error.sqlState ? error.sqlState : '08006';
-      // The target's own message may name the real user; the client gets a generic line.
+      // The target's own message may name the real user; the client gets the kind of failure only.
       return this.#reject(
         code,
-        'replay-env proxy: the target database refused the login (see the proxy console)',
+        `replay-env proxy: cannot log in to the target database: ${upstreamFailureText[failure]} (see the proxy console)`,
         error,
+        failure,
       );
     }
     if (this.#phase === 'closed') {
       this.#upstream.socket.destroy();
       return;
     }
-    this.context.onEvent({ kind: 'upstream-connected', sessionId: this.id });
+    this.context.onEvent({ kind: 'upstream-connected', sessionId: this.id, tls: this.#upstream.tls.summary });
+    this.#decoder.maxMessageLength = 1 << 30;
     this.#startRecording();
     const processId = this.context.nextProcessId();
     const secretKey = randomInt(1, 2 ** 31 - 1);
@@ -249,39 +334,53 @@ export class ProxySession {
       },
     });
     this.context.onEvent({ kind: 'recording', sessionId: this.id, file: this.#journal.finalPath });
-    this.#tracker = new QueryTracker({
-      onQuery: (query) => {
-        this.#record('query', {
-          query_number: query.queryNumber,
-          sql: query.sql,
-          ...(query.statement !== undefined
-            ? { statement: query.statement, params: query.params ?? [] }
-            : {}),
-          ...(query.paramFormats ? { param_formats: query.paramFormats } : {}),
-        });
-        this.context.onEvent({ kind: 'query', sessionId: this.id, query, at: new Date(query.startedAt) });
+    const rules = this.context.redaction;
+    this.#tracker = new QueryTracker(
+      {
+        onQuery: (query) => {
+          this.#record('query', {
+            query_number: query.queryNumber,
+            sql: query.sql,
+            ...(query.statement !== undefined
+              ? { statement: query.statement, params: query.params ?? [] }
+              : {}),
+            ...(query.paramFormats ? { param_formats: query.paramFormats } : {}),
+            ...(query.paramTypes ? { param_types: query.paramTypes } : {}),
+            ...(query.unreplayable ? { unreplayable: query.unreplayable } : {}),
+          });
+          this.context.onEvent({ kind: 'query', sessionId: this.id, query, at: new Date(query.startedAt) });
+        },
+        onResult: (result) => {
+          this.#record('query_result', {
+            query_number: result.queryNumber,
+            columns: result.columns,
+            rows: result.rows,
+            row_count: result.rowCount,
+            command_tag: result.commandTag,
+            duration_ms: result.durationMs,
+            error: result.error,
+            ...(result.truncated ? { truncated: true, digest: result.digest } : {}),
+            ...(result.skipped ? { skipped: true } : {}),
+            ...(result.batches ? { batches: result.batches } : {}),
+            ...(result.undecodedColumns ? { undecoded_columns: result.undecodedColumns } : {}),
+          });
+          this.context.onEvent({ kind: 'result', sessionId: this.id, result });
+        },
+        onEncoding: (decode) => (this.#decoder.decodeText = decode),
       },
-      onResult: (result) => {
-        const rows = redactRows(result.columns, result.rows, this.context.redaction);
-        this.#record('query_result', {
-          query_number: result.queryNumber,
-          columns: result.columns,
-          rows,
-          row_count: result.rowCount,
-          command_tag: result.commandTag,
-          duration_ms: result.durationMs,
-          error: result.error,
-        });
-        this.context.onEvent({ kind: 'result', sessionId: this.id, result: { ...result, rows } });
+      {
+        ...(this.context.maxRecordedRows ? { maxRows: this.context.maxRecordedRows } : {}),
+        ...(rules.length > 0 ? { redact: (columns, rows) => redactRows(columns, rows, rules) } : {}),
       },
-    });
+    );
+    for (const [name, value] of this.#upstream?.parameters ?? []) this.#tracker.setting(name, value);
   }
 
   #relayUpstream(upstream: UpstreamConnection): void {
-    const parser = new Parser();
+    const decoder = new BackendDecoder();
     upstream.socket.on('data', (chunk: Buffer) => {
       try {
-        parser.parse(chunk, (message) => this.#tracker?.backend(message));
+        decoder.push(chunk, (message) => this.#tracker?.backend(message));
       } catch (error) {
         this.context.onEvent({
           kind: 'protocol-error',
@@ -314,12 +413,14 @@ export class ProxySession {
     }
   }
 
-  #reject(code: string, message: string, cause?: unknown): void {
+  #reject(code: string, message: string, cause?: unknown, upstream?: UpstreamFailure): void {
+    if (this.#phase === 'closed') return;
     this.context.onEvent({
       kind: 'rejected',
       sessionId: this.id,
       pseudoUser: this.#pseudoUser,
       reason: cause instanceof Error ? cause.message : message,
+      ...(upstream ? { upstream } : {}),
     });
     this.client.end(errorResponse(code, message));
     void this.close();
@@ -336,6 +437,7 @@ export class ProxySession {
   async close(): Promise<void> {
     if (this.#phase === 'closed') return this.#closed;
     this.#phase = 'closed';
+    clearTimeout(this.#authTimer);
     if (this.#cancelKey) this.context.cancelKeys.delete(this.#cancelKey);
     this.#upstream?.socket.destroy();
     if (!this.client.destroyed) this.client.end();
@@ -366,6 +468,18 @@ export class ProxySession {
     this.#resolveClosed();
   }
 }
+
+/** What the client is told when the target login fails (never the target's own words). */
+export const upstreamFailureText: Record<UpstreamFailure, string> = {
+  unreachable: 'the target is unreachable (connection refused or no route)',
+  timeout: 'the target did not answer in time',
+  'auth-failed': 'the target rejected the real credentials',
+  refused: 'the target refused the login',
+  'tls-required': 'the target requires TLS (add sslmode=require to the target URL)',
+  'tls-unavailable': 'the target does not offer TLS but the target URL requires it',
+  'tls-failed': 'the TLS handshake with the target failed',
+  closed: 'the target closed the connection during login',
+};
 
 /** Compares digests so the comparison takes the same time whatever the input. */
 function samePassword(given: string, expected: string): boolean {

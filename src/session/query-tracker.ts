@@ -1,7 +1,7 @@
-import type { BackendMessage } from 'pg-protocol/dist/messages.js';
-
 import type { QueryError } from '../generated/session.js';
+import type { BackendEvent, ColumnDescription } from './backend-decoder.js';
 import { formatAt, type FrontendMessage } from './frontend-decoder.js';
+import { defaultMaxRecordedRows, ResultSet, textDecoderFor } from './result-set.js';
 
 export interface TrackedQuery {
   queryNumber: number;
@@ -10,6 +10,10 @@ export interface TrackedQuery {
   statement?: string;
   params?: (string | null)[];
   paramFormats?: (0 | 1)[];
+  /** Parameter type OIDs the client declared in Parse (0 = let the server infer). */
+  paramTypes?: number[];
+  /** Why replay cannot run this one (a fastpath function call). */
+  unreplayable?: string;
   startedAt: number;
 }
 
@@ -21,24 +25,33 @@ export interface TrackedResult {
   commandTag: string | null;
   error: QueryError | null;
   durationMs: number;
+  /** Rows beyond the cap were counted and digested, not kept. */
+  truncated?: boolean;
+  digest?: string;
+  /** Not executed: an earlier statement of the same pipeline failed. */
+  skipped?: boolean;
+  /** Fetched in several Execute batches (portal suspended in between). */
+  batches?: number;
+  /** Binary columns kept as \x hex (no decoder for their type). */
+  undecodedColumns?: string[];
 }
 
 interface Described {
-  columns?: string[];
+  columns?: ColumnDescription[];
 }
 interface Statement extends Described {
   sql: string;
+  paramTypes: number[];
 }
 interface Portal extends Described {
   statementName: string;
   statement: Statement | undefined;
   params: (string | null)[];
   paramFormats: (0 | 1)[];
-}
-interface ResultSet {
-  columns: string[];
-  rows: (string | null)[][];
-  tag: string | null;
+  /** Bind's result format codes: a statement's Describe always says text, the Bind decides. */
+  resultFormats: number[];
+  /** The logical query of a portal suspended by Execute's row limit, continued by the next Execute. */
+  suspended?: OpenQuery;
 }
 interface OpenQuery {
   query: TrackedQuery;
@@ -47,38 +60,56 @@ interface OpenQuery {
   /** Simple protocol: the last completed result of a multi-statement query string. */
   last: ResultSet | undefined;
   error: QueryError | null;
+  skipped?: boolean;
+  batches: number;
 }
 
 type Pending =
   | { kind: 'parse' | 'bind' | 'close' | 'sync' }
   | { kind: 'describe'; target: Described | undefined }
-  | { kind: 'execute' | 'query'; open: OpenQuery };
+  | { kind: 'execute' | 'query' | 'fastpath'; open: OpenQuery };
 
 /**
  * Follows a Postgres session from both sides and turns it into query/result pairs. Every frontend
  * message that the server answers is queued; server messages are matched against the head of the queue
- * — which is how the protocol itself works, and why pipelined extended-protocol batches (Parse/Bind/
- * Describe/Execute/Sync sent in one write) pair up correctly. An error in the extended protocol makes
- * the server skip to the next Sync; the queued messages up to it are dropped and the first Execute among
- * them carry the error (that is where a driver reports it). A simple-protocol string with several
- * statements is one query whose recorded result is its last statement's (as node-postgres's and psql's
- * last result).
+ * — which is how the protocol itself works, and why pipelined extended-protocol batches pair up
+ * correctly. After an error the server skips to the next Sync: the Execute that failed (or the first
+ * one after a failed Parse/Bind) carries the error, the later ones are recorded as skipped. Execute
+ * with a row limit that suspends the portal is one logical query across its batches. A simple-protocol
+ * string with several statements is one query whose recorded result is its last statement's.
+ * Text is decoded in the session's client_encoding; binary columns by type.
  */
 export class QueryTracker {
   #queryNumber = 0;
   readonly #pending: Pending[] = [];
   readonly #statements = new Map<string, Statement>();
   readonly #portals = new Map<string, Portal>();
+  decodeText: (bytes: Buffer) => string = (bytes) => bytes.toString('utf8');
+  #timeZone: string | undefined;
 
   constructor(
     private readonly handlers: {
       onQuery: (query: TrackedQuery) => void;
       onResult: (result: TrackedResult) => void;
+      /** The client encoding changed (SET client_encoding): frontend text must follow. */
+      onEncoding?: (decode: (bytes: Buffer) => string) => void;
     },
+    private readonly options: {
+      maxRows?: number;
+      redact?: (columns: string[], rows: (string | null)[][]) => (string | null)[][];
+    } = {},
   ) {}
 
   get queryCount(): number {
     return this.#queryNumber;
+  }
+
+  /** Applies a server setting (from login or ParameterStatus). */
+  setting(name: string, value: string): void {
+    if (name === 'client_encoding') {
+      this.decodeText = textDecoderFor(value);
+      this.handlers.onEncoding?.(this.decodeText);
+    } else if (name === 'TimeZone') this.#timeZone = value;
   }
 
   /** Call for each client message before it is forwarded to the target. */
@@ -88,7 +119,7 @@ export class QueryTracker {
         this.#pending.push({ kind: 'query', open: this.#open({ sql: message.sql }) });
         break;
       case 'parse':
-        this.#statements.set(message.statement, { sql: message.sql });
+        this.#statements.set(message.statement, { sql: message.sql, paramTypes: message.paramTypes });
         this.#pending.push({ kind: 'parse' });
         break;
       case 'bind': {
@@ -103,9 +134,10 @@ export class QueryTracker {
               ? null
               : paramFormats[index] === 1
                 ? `\\x${value.toString('hex')}`
-                : value.toString('utf8'),
+                : this.decodeText(value),
           ),
           paramFormats,
+          resultFormats: message.resultFormats,
         });
         this.#pending.push({ kind: 'bind' });
         break;
@@ -117,18 +149,9 @@ export class QueryTracker {
             message.target === 'S' ? this.#statements.get(message.name) : this.#portals.get(message.name),
         });
         break;
-      case 'execute': {
-        const portal = this.#portals.get(message.portal);
-        const open = this.#open({
-          sql: portal?.statement?.sql ?? '',
-          statement: portal?.statementName ?? '',
-          params: portal?.params ?? [],
-          ...(portal?.paramFormats.includes(1) ? { paramFormats: portal.paramFormats } : {}),
-        });
-        open.portal = portal;
-        this.#pending.push({ kind: 'execute', open });
+      case 'execute':
+        this.#execute(message.portal);
         break;
-      }
       case 'close':
         (message.target === 'S' ? this.#statements : this.#portals).delete(message.name);
         this.#pending.push({ kind: 'close' });
@@ -136,31 +159,64 @@ export class QueryTracker {
       case 'sync':
         this.#pending.push({ kind: 'sync' });
         break;
+      case 'other':
+        if (message.code === 'F') {
+          const oid = message.raw.length >= 9 ? message.raw.readUInt32BE(5) : 0;
+          const open = this.#open({
+            sql: `/* fastpath function call, function oid ${oid} */`,
+            unreplayable: 'fastpath function call (large objects or similar): not replayable',
+          });
+          this.#pending.push({ kind: 'fastpath', open });
+        }
+        break;
       default:
         break;
     }
   }
 
-  /** Call for each parsed server message, before its bytes are forwarded to the client. */
-  backend(message: BackendMessage): void {
+  #execute(portalName: string): void {
+    const portal = this.#portals.get(portalName);
+    if (portal?.suspended) {
+      portal.suspended.batches += 1;
+      this.#pending.push({ kind: 'execute', open: portal.suspended });
+      return;
+    }
+    const statement = portal?.statement;
+    const open = this.#open({
+      sql: statement?.sql ?? '',
+      statement: portal?.statementName ?? '',
+      params: portal?.params ?? [],
+      ...(portal?.paramFormats.includes(1) ? { paramFormats: portal.paramFormats } : {}),
+      ...(statement?.paramTypes.some((oid) => oid !== 0) ? { paramTypes: statement.paramTypes } : {}),
+    });
+    open.portal = portal;
+    this.#pending.push({ kind: 'execute', open });
+  }
+
+  /** Call for each server message, before its bytes are forwarded to the client. */
+  backend(message: BackendEvent): void {
     const head = this.#pending[0];
-    const fields = message as unknown as Record<string, unknown>;
     switch (message.name) {
+      case 'parameterStatus':
+        this.setting(message.parameterName, message.parameterValue);
+        break;
       case 'parseComplete':
       case 'bindComplete':
       case 'closeComplete':
         if (head && head.kind !== 'query' && head.kind !== 'execute') this.#pending.shift();
         break;
-      case 'rowDescription': {
-        const columns = (fields.fields as { name: string }[]).map((field) => field.name);
+      case 'rowDescription':
         if (head?.kind === 'describe') {
-          if (head.target) head.target.columns = columns;
+          if (head.target) head.target.columns = message.fields;
+          // Drivers (pgJDBC) describe a portal once, then Bind/Execute its statement without Describe:
+          // remember the columns on the statement too.
+          const statement = (head.target as Partial<Portal> | undefined)?.statement;
+          if (statement && !statement.columns) statement.columns = message.fields;
           this.#pending.shift();
         } else if (head?.kind === 'query') {
-          head.open.current = { columns, rows: [], tag: null };
+          head.open.current = this.#newSet(message.fields);
         }
         break;
-      }
       case 'noData':
         if (head?.kind === 'describe') {
           if (head.target) head.target.columns = [];
@@ -168,47 +224,62 @@ export class QueryTracker {
         }
         break;
       case 'dataRow':
-        if (head?.kind === 'query' || head?.kind === 'execute') {
-          this.#resultSet(head.open).rows.push(fields.fields as (string | null)[]);
+        if (head?.kind === 'query' || head?.kind === 'execute')
+          this.#resultSet(head.open).add(message.values);
+        break;
+      case 'portalSuspended':
+        if (head?.kind === 'execute') {
+          this.#resultSet(head.open);
+          if (head.open.portal) head.open.portal.suspended = head.open;
+          this.#pending.shift();
         }
         break;
       case 'commandComplete':
       case 'emptyQuery':
-      case 'portalSuspended':
         if (head?.kind === 'query' || head?.kind === 'execute') {
           const set = this.#resultSet(head.open);
-          set.tag = message.name === 'commandComplete' ? (fields.text as string) : null;
+          set.tag = message.name === 'commandComplete' ? message.text : null;
           head.open.last = set;
           head.open.current = undefined;
-          if (head.kind === 'execute') this.#finish(this.#pending.shift() as { open: OpenQuery });
+          if (head.kind === 'execute') {
+            if (head.open.portal) head.open.portal.suspended = undefined;
+            this.#finish(this.#pending.shift() as { open: OpenQuery });
+          }
         }
         break;
       case 'error':
-        this.#error(fields);
+        this.#error({ code: message.code, message: message.message, severity: message.severity });
         break;
       case 'readyForQuery':
         // Everything up to and including the query/sync that this answers is done.
         while (this.#pending.length > 0) {
           const item = this.#pending.shift()!;
-          if (item.kind === 'query' || item.kind === 'execute') this.#finish(item);
-          if (item.kind === 'query' || item.kind === 'sync') break;
+          if (item.kind === 'query' || item.kind === 'execute' || item.kind === 'fastpath')
+            this.#finish(item);
+          if (item.kind === 'query' || item.kind === 'sync' || item.kind === 'fastpath') break;
         }
+        // Outside a transaction block the portals are gone: a query left suspended ends here.
+        if (message.status === 'I') this.#endSuspended();
         break;
       default:
         break;
     }
   }
 
-  /**
-   * At session end: records every query whose outcome the client has already seen — an error, or a
-   * completed command — but whose ReadyForQuery never arrived. A client such as node-postgres settles
-   * on the ErrorResponse and may hang up before ReadyForQuery reaches the proxy (it came in the next TCP
-   * chunk); without this the answered query would be missing from the session file.
-   */
+  /** At session end: records queries whose outcome the client has seen but whose ReadyForQuery never came. */
   flush(): void {
     for (const item of this.#pending.splice(0)) {
-      if ((item.kind === 'query' || item.kind === 'execute') && (item.open.error || item.open.last))
+      if ('open' in item && (item.open.error || item.open.last || item.open.portal?.suspended === item.open))
         this.#finish(item);
+    }
+    this.#endSuspended();
+  }
+
+  #endSuspended(): void {
+    for (const portal of this.#portals.values()) {
+      const open = portal.suspended;
+      portal.suspended = undefined;
+      if (open) this.#finish({ open });
     }
   }
 
@@ -216,36 +287,42 @@ export class QueryTracker {
     this.#queryNumber += 1;
     const tracked: TrackedQuery = { queryNumber: this.#queryNumber, ...query, startedAt: Date.now() };
     this.handlers.onQuery(tracked);
-    return { query: tracked, current: undefined, last: undefined, error: null };
+    return { query: tracked, current: undefined, last: undefined, error: null, batches: 1 };
+  }
+
+  #newSet(columns: ColumnDescription[]): ResultSet {
+    return new ResultSet(
+      columns,
+      this.options.maxRows ?? defaultMaxRecordedRows,
+      this.decodeText,
+      this.#timeZone,
+      this.options.redact,
+    );
   }
 
   #resultSet(open: OpenQuery): ResultSet {
-    if (!open.current) {
-      // Extended protocol: the columns come from the Describe of the portal or of its statement.
-      const columns = open.portal?.columns ?? open.portal?.statement?.columns ?? [];
-      open.current = { columns, rows: [], tag: null };
-    }
+    // Extended protocol: the columns come from the Describe of the portal or of its statement.
+    open.current ??= this.#newSet(portalColumns(open.portal));
     return open.current;
   }
 
-  #error(fields: Record<string, unknown>): void {
-    const error: QueryError = {
-      code: String(fields.code ?? ''),
-      message: String(fields.message ?? ''),
-      severity: String(fields.severity ?? 'ERROR'),
-    };
+  #error(error: QueryError): void {
     const head = this.#pending[0];
-    if (head?.kind === 'query') {
+    if (head?.kind === 'query' || head?.kind === 'fastpath') {
       head.open.error = error;
       head.open.current = undefined;
       return;
     }
-    // Extended protocol: the server discards everything up to the next Sync.
-    // Every Execute skipped that way failed with this error, as far as its client is concerned.
+    // Extended protocol: the server discards everything up to the next Sync. The first Execute carries
+    // the error (where the client sees it); the later ones never ran.
+    let first = true;
     while (this.#pending.length > 0 && this.#pending[0]!.kind !== 'sync') {
       const item = this.#pending.shift()!;
-      if (item.kind === 'execute' || item.kind === 'query') {
-        item.open.error = error;
+      if (item.kind === 'execute') {
+        if (first) item.open.error = error;
+        else item.open.skipped = true;
+        first = false;
+        if (item.open.portal?.suspended === item.open) item.open.portal.suspended = undefined;
         this.#finish(item);
       }
     }
@@ -253,15 +330,39 @@ export class QueryTracker {
 
   #finish(item: { open: OpenQuery }): void {
     const { open } = item;
-    const set = open.error ? undefined : (open.last ?? open.current);
+    const set = open.error || open.skipped ? undefined : (open.last ?? open.current);
     this.handlers.onResult({
       queryNumber: open.query.queryNumber,
-      columns: set?.columns ?? [],
+      columns: set?.columns.map((column) => column.name) ?? [],
       rows: set?.rows ?? [],
-      rowCount: set?.rows.length ?? 0,
-      commandTag: open.error ? null : (set?.tag ?? null),
+      rowCount: set?.rowCount ?? 0,
+      commandTag: open.error || open.skipped ? null : logicalTag(set, open.batches),
       error: open.error,
       durationMs: Date.now() - open.query.startedAt,
+      ...(set?.truncated ? { truncated: true, digest: set.digest } : {}),
+      ...(open.skipped ? { skipped: true } : {}),
+      ...(open.batches > 1 ? { batches: open.batches } : {}),
+      ...(set && set.undecoded.size > 0 ? { undecodedColumns: [...set.undecoded] } : {}),
     });
   }
+}
+
+/**
+ * The tag of the whole query: after a suspended portal the server's final CommandComplete counts only
+ * the last batch ("SELECT 5" of 25 rows); the logical query — and its replay — returned all the rows.
+ */
+function logicalTag(set: ResultSet | undefined, batches: number): string | null {
+  const tag = set?.tag ?? null;
+  if (!set || batches < 2 || tag === null) return tag;
+  return tag.replace(/^(SELECT|FETCH|MOVE) \d+$/, `$1 ${set.rowCount}`);
+}
+
+/** A portal's columns: from its own Describe, else its statement's, in the formats its Bind asked for. */
+function portalColumns(portal: Portal | undefined): ColumnDescription[] {
+  if (!portal) return [];
+  if (portal.columns) return portal.columns;
+  return (portal.statement?.columns ?? []).map((column, index) => ({
+    ...column,
+    format: formatAt(portal.resultFormats, index),
+  }));
 }

@@ -30,10 +30,13 @@ export interface LoadedSession {
  */
 export async function loadSession(file: string): Promise<LoadedSession> {
   let events: SessionEvent[];
+  let corruptLines: number[] = [];
   try {
-    events = file.endsWith(journalSuffix)
-      ? await readJournal(file)
-      : (JSON.parse(await readFile(file, 'utf8')) as SessionEvent[]);
+    if (file.endsWith(journalSuffix)) {
+      ({ events, corruptLines } = await readJournal(file));
+    } else {
+      events = JSON.parse(await readFile(file, 'utf8')) as SessionEvent[];
+    }
   } catch (error) {
     const reason =
       (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
@@ -44,6 +47,16 @@ export async function loadSession(file: string): Promise<LoadedSession> {
     throw new FileError(`${file} is not a session file: ${problems.slice(0, 3).join('; ')}`, {
       hint: 'record sessions with `replay-env record`; see docs/sessions.md',
     });
+  }
+  for (const event of events) {
+    if (event.type === 'session_activity' && event.data.details.corrupt_lines)
+      corruptLines = [...corruptLines, ...event.data.details.corrupt_lines];
+  }
+  if (corruptLines.length > 0) {
+    throw new FileError(
+      `${file} has ${corruptLines.length} corrupt line(s) (journal line ${corruptLines.slice(0, 5).join(', ')}${corruptLines.length > 5 ? ', …' : ''}): the queries on them cannot be replayed`,
+      { hint: 'the session file was damaged after recording; record the session again' },
+    );
   }
   const results = new Map<number, QueryResultEvent['data']>();
   for (const event of events)

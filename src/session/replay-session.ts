@@ -9,7 +9,8 @@ import { toDatabaseError } from '../postgres/errors.js';
 import { type ComparableResult, compareResults, type Verdict } from './compare-results.js';
 import { loadSession, type RecordedQuery } from './read-session.js';
 import { redactRows } from './redact-cells.js';
-import { classifyTransactionStatement } from './transaction-statements.js';
+import { RowsDigest } from './result-set.js';
+import { splitStatements, type StatementKind, statementKind } from './sql-statements.js';
 
 export type { Verdict } from './compare-results.js';
 
@@ -85,7 +86,6 @@ export async function replaySession(options: ReplaySessionOptions): Promise<Repl
   const runner = new Runner(client);
   try {
     if (options.rollback) await client.query('begin');
-    let inTransaction = false;
     let previousAt: number | undefined;
     for (const recorded of session.queries) {
       const at = Date.parse(recorded.at);
@@ -94,17 +94,31 @@ export async function replaySession(options: ReplaySessionOptions): Promise<Repl
       previousAt = at;
       const { query_number: queryNumber, sql } = recorded.query;
       emit({ kind: 'query', queryNumber, sql, at: recorded.at });
-      const control = options.rollback ? classifyTransactionStatement(sql) : undefined;
+      const skip = skipReason(recorded, options.rollback);
       let replayed: ReplayedQuery;
-      if (control) {
-        inTransaction = await runner.translate(control, inTransaction);
-        replayed = { queryNumber, sql, verdict: 'not-compared', note: `${control} replayed as a savepoint` };
+      if (skip) {
+        replayed = { queryNumber, sql, verdict: 'not-compared', note: skip };
       } else if (!sql.trim() && recorded.query.statement !== undefined) {
         replayed = { queryNumber, sql, verdict: 'not-compared', note: 'statement text was not recorded' };
+      } else if (options.rollback) {
+        // One statement per Parse (extended protocol), transaction control translated: nothing the
+        // recorded SQL says can end the replay's own transaction.
+        const statements = recorded.query.statement !== undefined ? [sql] : splitStatements(sql);
+        const notes: string[] = [];
+        let actual: ComparableResult | undefined;
+        for (const statement of statements) {
+          const kind = statementKind(statement);
+          if (kind) {
+            notes.push(await runner.control(kind));
+            continue;
+          }
+          actual = await runner.run(recorded, statement, { guard: !runner.inTransaction, extended: true });
+        }
+        replayed = actual
+          ? verdictFor(recorded, actual, session.redaction, options)
+          : { queryNumber, sql, verdict: 'not-compared', note: notes.join('; ') };
       } else {
-        const guard = options.rollback && !inTransaction;
-        const actual = await runner.run(recorded, guard);
-        if (inTransaction && actual.error) runner.aborted = true;
+        const actual = await runner.run(recorded, sql, { guard: false, extended: false });
         replayed = verdictFor(recorded, actual, session.redaction, options);
       }
       queries.push(replayed);
@@ -138,8 +152,43 @@ function verdictFor(
   };
   // A redacted recording is compared with the replay redacted the same way.
   const comparable = { ...actual, rows: redactRows(actual.columns, actual.rows, redaction) };
-  const { verdict, diff } = compareResults(expected, comparable, options);
+  const capped = recorded.result.truncated
+    ? cappedDiff(recorded.result, comparable.rows, options)
+    : undefined;
+  if (capped !== undefined) comparable.rows = comparable.rows.slice(0, recorded.result.rows.length);
+  const compared = compareResults(expected, comparable, options);
+  const verdict = compared.verdict === 'matched' && capped ? 'mismatched' : compared.verdict;
+  const diff = compared.diff ?? (capped || undefined);
   return { ...base, verdict, ...(diff ? { diff } : {}), ...(rowCount !== undefined ? { rowCount } : {}) };
+}
+
+/**
+ * A recording capped at its first rows: the replay must return as many rows, and (compared in order,
+ * no ignored columns) the same digest of all of them. Returns the difference, or '' when none.
+ */
+function cappedDiff(
+  recorded: NonNullable<RecordedQuery['result']>,
+  rows: (string | null)[][],
+  options: ReplaySessionOptions,
+): string {
+  if (rows.length !== recorded.row_count)
+    return `row count: recorded ${recorded.row_count}, replayed ${rows.length}`;
+  if (options.unordered || (options.ignoreColumns?.length ?? 0) > 0 || !recorded.digest) return '';
+  const digest = new RowsDigest();
+  for (const row of rows) digest.add(row);
+  return digest.digest === recorded.digest
+    ? ''
+    : `rows differ beyond the first ${recorded.rows.length} (digest)`;
+}
+
+/** Why a recorded query is not run at all, if it is not. */
+function skipReason(recorded: RecordedQuery, rollback: boolean): string | undefined {
+  if (recorded.query.unreplayable) return recorded.query.unreplayable;
+  if (recorded.result?.skipped)
+    return 'not executed when recorded (an earlier statement of its pipeline failed)';
+  if (rollback && /^\s*copy\b[^;]*\bfrom\s+stdin\b/i.test(recorded.query.sql))
+    return 'COPY FROM STDIN: the copied data is not recorded';
+  return undefined;
 }
 
 function summarize(file: string, queries: ReplayedQuery[], durationMs: number): ReplaySessionResult {
@@ -163,36 +212,44 @@ function summarize(file: string, queries: ReplayedQuery[], durationMs: number): 
 
 /** Executes recorded statements on one client and captures exactly what the proxy recorded. */
 class Runner {
-  /** A statement inside a translated transaction failed: the transaction is aborted until rolled back. */
-  aborted = false;
+  /** A recorded transaction is open (replayed as the savepoint replay_env_transaction). */
+  inTransaction = false;
   #lastTag: string | null = null;
+  /** Transaction status of the last ReadyForQuery: I idle, T in a transaction, E failed transaction. */
+  #status = 'I';
 
   constructor(private readonly client: pg.Client) {
+    const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
     // node-postgres keeps only the first word of a command tag ("CREATE"); the proxy recorded all of it.
-    (client as unknown as { connection: NodeJS.EventEmitter }).connection.on(
-      'commandComplete',
-      (message: { text: string }) => (this.#lastTag = message.text),
-    );
+    connection.on('commandComplete', (message: { text: string }) => (this.#lastTag = message.text));
+    connection.on('readyForQuery', (message: { status: string }) => (this.#status = message.status));
   }
 
-  async run(recorded: RecordedQuery, guard: boolean): Promise<ComparableResult> {
-    const { sql, params, param_formats: formats } = recorded.query;
+  async run(
+    recorded: RecordedQuery,
+    sql: string,
+    mode: { guard: boolean; extended: boolean },
+  ): Promise<ComparableResult> {
+    const { params, param_formats: formats, param_types: paramTypes } = recorded.query;
     const values = params?.map((value, index) =>
       value !== null && formats?.[index] === 1 ? Buffer.from(value.replace(/^\\x/, ''), 'hex') : value,
     );
-    if (guard) await this.client.query('savepoint replay_env_statement');
+    if (mode.guard) await this.client.query('savepoint replay_env_statement');
     this.#lastTag = null;
     try {
-      // Without values node-postgres uses the simple protocol (several statements allowed), as recorded.
+      // Without values and not extended, node-postgres uses the simple protocol (several statements
+      // allowed), as recorded. The declared parameter types go in Parse: pg reads them from `types`,
+      // which must also answer getTypeParser for the results.
       const raw = (await this.client.query({
         text: sql,
         ...(recorded.query.statement !== undefined ? { values: values ?? [] } : {}),
+        ...(mode.extended ? { queryMode: 'extended' } : {}),
         rowMode: 'array',
-        types: textTypes,
-      })) as unknown as pg.QueryArrayResult | pg.QueryArrayResult[];
+        types: paramTypes ? Object.assign([...paramTypes], textTypes) : textTypes,
+      } as pg.QueryArrayConfig)) as unknown as pg.QueryArrayResult | pg.QueryArrayResult[];
       const result = Array.isArray(raw) ? raw.at(-1) : raw;
       const commandTag = this.#lastTag;
-      if (guard) await this.client.query('release savepoint replay_env_statement');
+      if (mode.guard) await this.client.query('release savepoint replay_env_statement');
       return {
         columns: (result?.fields ?? []).map((field) => field.name),
         rows: (result?.rows ?? []) as (string | null)[][],
@@ -203,7 +260,7 @@ class Runner {
       const pgError = error as { code?: string; message?: string; severity?: string };
       // Only a server error is a query result; a lost connection ends the replay.
       if (!pgError.severity || !pgError.code) throw toDatabaseError(error, { action: 'replay' });
-      if (guard) await this.client.query('rollback to savepoint replay_env_statement');
+      if (mode.guard) await this.client.query('rollback to savepoint replay_env_statement');
       const queryError: QueryError = {
         code: pgError.code,
         message: pgError.message ?? '',
@@ -213,19 +270,41 @@ class Runner {
     }
   }
 
-  /** Applies a recorded BEGIN/COMMIT/ROLLBACK as savepoint operations; returns whether a recorded transaction is open. */
-  async translate(control: 'begin' | 'commit' | 'rollback', inTransaction: boolean): Promise<boolean> {
-    if (control === 'begin') {
-      if (!inTransaction) await this.client.query('savepoint replay_env_transaction');
-      this.aborted = false;
-      return true;
+  /**
+   * Applies a recorded transaction statement inside the replay's own transaction: BEGIN → savepoint,
+   * COMMIT → release (or, as Postgres does for a failed transaction, roll back to it), ROLLBACK → roll
+   * back to it. A transaction that recovered with ROLLBACK TO SAVEPOINT is not failed (the server's
+   * status says so). Returns the note for the verdict.
+   */
+  async control(kind: StatementKind): Promise<string> {
+    switch (kind) {
+      case 'begin':
+        if (!this.inTransaction) await this.client.query('savepoint replay_env_transaction');
+        this.inTransaction = true;
+        return 'BEGIN replayed as a savepoint';
+      case 'commit':
+      case 'rollback':
+        await this.#end(kind === 'rollback' || this.#status === 'E');
+        return `${kind.toUpperCase()} replayed as a savepoint`;
+      case 'commit-and-chain':
+      case 'rollback-and-chain':
+        await this.#end(kind === 'rollback-and-chain' || this.#status === 'E');
+        await this.client.query('savepoint replay_env_transaction');
+        this.inTransaction = true;
+        return `${kind.replace(/-/g, ' ').toUpperCase()} replayed as savepoints`;
+      case 'set-transaction':
+        return 'SET TRANSACTION skipped: the replay runs inside its own transaction';
+      case 'two-phase':
+        return 'two-phase commit statement refused under --rollback';
+      case 'vacuum':
+        return 'VACUUM skipped: it cannot run inside the replay transaction (and changes no rows)';
     }
-    if (!inTransaction) return false;
-    // COMMIT of a failed transaction is a rollback, in Postgres as here.
-    if (control === 'rollback' || this.aborted)
-      await this.client.query('rollback to savepoint replay_env_transaction');
+  }
+
+  async #end(rollBack: boolean): Promise<void> {
+    if (!this.inTransaction) return;
+    if (rollBack) await this.client.query('rollback to savepoint replay_env_transaction');
     await this.client.query('release savepoint replay_env_transaction');
-    this.aborted = false;
-    return false;
+    this.inTransaction = false;
   }
 }

@@ -61,19 +61,35 @@ export class SessionJournal {
   }
 }
 
-/** Reads the events of a journal; a torn last line (the process died mid-write) is dropped. */
-export async function readJournal(path: string): Promise<SessionEvent[]> {
+/** The events of a journal and the 1-based numbers of lines in the middle that were not valid JSON. */
+export interface JournalContents {
+  events: SessionEvent[];
+  corruptLines: number[];
+}
+
+/**
+ * Reads the events of a journal. A torn last line (the process died mid-write) is dropped silently;
+ * a bad line anywhere else is corruption: it is skipped and counted, never taken as the end of the
+ * session (which would hide every query after it).
+ */
+export async function readJournal(path: string): Promise<JournalContents> {
   const events: SessionEvent[] = [];
+  const bad: number[] = [];
+  let lineNumber = 0;
+  let lastGood = 0;
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
   for await (const line of lines) {
+    lineNumber += 1;
     if (!line.trim()) continue;
     try {
       events.push(JSON.parse(line) as SessionEvent);
+      lastGood = lineNumber;
     } catch {
-      break;
+      bad.push(lineNumber);
     }
   }
-  return events;
+  // Bad lines after the last good one are the torn tail of a killed writer.
+  return { events, corruptLines: bad.filter((line) => line < lastGood) };
 }
 
 /**
@@ -83,16 +99,23 @@ export async function readJournal(path: string): Promise<SessionEvent[]> {
  */
 export async function finalizeJournal(journalPath: string): Promise<string> {
   const finalPath = journalPath.slice(0, -journalSuffix.length);
-  const events = await readJournal(journalPath);
+  const { events, corruptLines } = await readJournal(journalPath);
   const last = events.at(-1);
-  if (!(last?.type === 'session_activity' && last.data.activity === 'session_end')) {
+  const ended = last?.type === 'session_activity' && last.data.activity === 'session_end';
+  if (!ended || corruptLines.length > 0) {
     const now = new Date().toISOString();
+    // The corrupt line numbers travel with the session: replay refuses it rather than pass on less.
     events.push({
       type: 'session_activity',
       timestamp: now,
       data: {
         activity: 'session_end',
-        details: { end_time: now, reason: 'recovered from journal', recovered: true },
+        details: {
+          end_time: now,
+          reason: 'recovered from journal',
+          recovered: true,
+          ...(corruptLines.length > 0 ? { corrupt_lines: corruptLines } : {}),
+        },
       },
     });
   }

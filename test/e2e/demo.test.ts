@@ -12,6 +12,7 @@ interface DemoJson {
   verdict: string;
   serverPid: number;
   runExitCode: number;
+  checkExitCode: number;
   dir: string;
   capsule: string;
   trace: string;
@@ -27,25 +28,45 @@ function isAlive(pid: number): boolean {
   }
 }
 
-describe('replay-env demo', () => {
+/** The whole loop, 8 steps with two embedded-server-backed runs: minutes on a loaded 2-core CI machine. */
+const demoTimeoutMs = 280_000;
+
+describe('replay-env demo', { timeout: 300_000 }, () => {
   it('runs the whole loop to a verdict and leaves nothing behind', async () => {
     // Its own TMPDIR, so other tests' temp dirs (run in parallel) cannot be mistaken for leftovers.
     const ownTmp = await mkdtemp(join(tmpdir(), 'demo-tmp-'));
     await chmod(ownTmp, 0o755); // as root the server runs as `postgres`, which must reach its cluster here
-    const result = await runCli(['demo'], { env: { TMPDIR: ownTmp } });
+    const result = await runCli(['demo'], { env: { TMPDIR: ownTmp }, timeout: demoTimeoutMs });
     expect(result.stderr).not.toMatch(/^error:/m);
     expect(result.exitCode).toBe(0);
-    for (const command of ['doctor', 'export-postgres', 'inspect', 'materialize-postgres', 'record', 'run']) {
+    for (const command of [
+      'doctor',
+      'export-postgres',
+      'inspect',
+      'materialize-postgres',
+      'record',
+      'run',
+      'scenario add',
+      'check',
+    ]) {
       expect(result.stdout).toContain(`$ replay-env ${command} `);
     }
-    expect(result.stdout).toMatch(/^Verdict: (continue|warn) \(run exited 0\)/m);
+    expect(result.stdout).toMatch(
+      /^Verdict: (continue|warn) \(run exited 0, check against the golden exited 0\)/m,
+    );
+    // The demo ends by saving a golden and re-checking it: the check compares with it and finds no difference.
+    expect(result.stdout).toMatch(/golden saved: loop\/golden\/acme-ada-dev-dashboard\.json/);
+    expect(result.stdout).toMatch(/│ acme-ada-dev-dashboard │ (continue|warn) +│ 0 +│/);
     expect(result.stdout).toContain('Server stopped; temporary files removed');
+    // The sample app's web page, seen by a real headless Chromium, with its screenshot path.
+    expect(result.stdout).toMatch(/^ {2}dashboard: ok \(/m);
+    expect(result.stdout).toContain('screenshot dashboard: capsules/acme-ada-trace.dashboard.png');
     expect(await readdir(ownTmp)).toEqual([]);
   });
 
   it('--json --dir keeps the files, returns one JSON document, and stops the server', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'demo-kept-'));
-    const result = await runCli(['demo', '--dir', dir, '--json']);
+    const result = await runCli(['demo', '--dir', dir, '--json'], { timeout: demoTimeoutMs });
     expect(result.exitCode).toBe(0);
     const demo = parseJsonOutput<DemoJson>(result.stdout);
     expect(['continue', 'warn']).toContain(demo.verdict);
@@ -57,12 +78,30 @@ describe('replay-env demo', () => {
     };
     expect(trace.gate).toBe(demo.verdict);
     expect(trace.events.some((event) => event.name === 'dev-dashboard-session')).toBe(true);
+    // The golden the demo saved holds the session replay's verdict counts, and the check matched it.
+    const golden = JSON.parse(
+      await readFile(join(dir, 'loop/golden/acme-ada-dev-dashboard.json'), 'utf8'),
+    ) as {
+      evidence: { probes: Record<string, { kind: string; mismatched: number; queriesExecuted: number }> };
+    };
+    expect(golden.evidence.probes['dev-dashboard-session']).toMatchObject({ kind: 'session', mismatched: 0 });
+    expect(golden.evidence.probes['dev-dashboard-session']!.queriesExecuted).toBeGreaterThan(0);
+    expect(demo.checkExitCode).toBe(0);
+    expect(await readFile(join(dir, 'loop/check.xml'), 'utf8')).toContain('name="acme-ada-dev-dashboard"');
+    const dashboard = trace.events.find((event) => event.name === 'dashboard') as unknown as {
+      success: boolean;
+      screenshot: string;
+      consoleErrors: unknown[];
+    };
+    expect(dashboard).toMatchObject({ success: true, consoleErrors: [] });
+    const png = await readFile(join(demo.dir, dashboard.screenshot));
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(isAlive(demo.serverPid)).toBe(false);
   });
 
   it('--keep leaves a server reachable at the printed URL, stoppable as printed', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'demo-keep-'));
-    const result = await runCli(['demo', '--keep', '--dir', dir, '--json']);
+    const result = await runCli(['demo', '--keep', '--dir', dir, '--json'], { timeout: demoTimeoutMs });
     expect(result.exitCode).toBe(0);
     const demo = parseJsonOutput<DemoJson & { kept: { replayUrl: string; pid: number; stop: string } }>(
       result.stdout,

@@ -96,3 +96,84 @@ dbTest('record: the console shows queries and tables; kill -9 keeps every answer
   for (const output of [console, second.output(), text]) expect(output).not.toContain(testerPassword());
   client.end().catch(() => {});
 });
+
+dbTest(
+  'record --json: a ready event on stderr at once, target failures as events, the result on stdout',
+  async ({ db }) => {
+    const dir = await tempDir('e2e-record-json');
+    // The password as a query parameter (#13 item 7): used for the login, shown nowhere.
+    const target = new URL(db.url.connectionString());
+    target.password = '';
+    target.searchParams.set('password', testerPassword());
+    const child = execa(
+      'node',
+      [
+        runJs,
+        'record',
+        '--json',
+        '--listen',
+        '127.0.0.1:0',
+        '--target-url',
+        target.toString(),
+        '--pseudo-user',
+        'pseudo_user:pseudo-pw',
+        '--sessions-dir',
+        dir,
+      ],
+      { reject: false, env: { NO_COLOR: '1' } },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const line = stderr.split('\n').find((text) => text.includes('"event":"ready"'));
+        if (line) {
+          clearInterval(timer);
+          resolve(JSON.parse(line) as Record<string, unknown>);
+        }
+      }, 50);
+      void child.then(() => reject(new Error(`record exited early: ${stderr}`)));
+    });
+    expect(ready).toMatchObject({
+      event: 'ready',
+      targetCheck: { ok: true, tls: 'plaintext (sslmode=prefer)' },
+      clientTls: {
+        source: 'self-signed',
+        fingerprint256: expect.stringMatching(/^[0-9A-F:]{95}$/) as string,
+      },
+      warnings: [],
+    });
+    const port = (ready.address as { port: number }).port;
+    const client = await proxyClient(port);
+    await client.query('select 1');
+    await client.end();
+    await expect(proxyClient(port, 'pseudo_user', 'wrong')).rejects.toThrow('password authentication failed');
+    child.kill('SIGTERM');
+    const exit = await child;
+    expect(exit.exitCode).toBe(0);
+    const result = JSON.parse(String(exit.stdout)) as { sessions: string[]; targetCheck: unknown };
+    expect(result.sessions).toHaveLength(1);
+    const events = stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{"event"'))
+      .map((line) => (JSON.parse(line) as { event: string }).event);
+    expect(events).toEqual(
+      expect.arrayContaining(['ready', 'session-started', 'session-closed', 'login-rejected']),
+    );
+    for (const text of [stderr, String(exit.stdout)]) expect(text).not.toContain(testerPassword());
+  },
+);
+
+dbTest('record: a target that is down is named as such at startup and to clients', async ({ db }) => {
+  const dir = await tempDir('e2e-record-down');
+  const down = new URL(db.url.connectionString());
+  down.port = '9'; // discard port: nothing listens there
+  const recorder = await startRecord(down.toString(), dir);
+  const client = proxyClient(recorder.port);
+  await expect(client).rejects.toThrow('the target is unreachable');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  recorder.child.kill('SIGTERM');
+  await recorder.child;
+  expect(recorder.output()).toContain('WARNING: cannot log in to the target (unreachable)');
+  expect(recorder.output()).toContain('unreachable: cannot reach the target: ECONNREFUSED');
+});

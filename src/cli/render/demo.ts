@@ -6,7 +6,7 @@ const runScript = fileURLToPath(new URL('../../../bin/run.js', import.meta.url))
 
 export function renderDemo(result: DemoResult): string {
   const lines = [
-    `Verdict: ${result.verdict ?? 'unknown'} (run exited ${result.runExitCode}) — ${result.steps.length} steps in ${(result.durationMs / 1000).toFixed(1)} s`,
+    `Verdict: ${result.verdict ?? 'unknown'} (run exited ${result.runExitCode}, check against the golden exited ${result.checkExitCode}) — ${result.steps.length} steps in ${(result.durationMs / 1000).toFixed(1)} s`,
   ];
   if (result.kept) {
     lines.push(

@@ -14,17 +14,31 @@ export function renderProxyBanner(info: {
   database: string;
   sessionsDir: string;
   recovered: string[];
+  clientTls?: { source: 'given' | 'self-signed'; fingerprint256: string } | undefined;
+  targetCheck?:
+    { ok: true; tls: string } | { ok: false; failure: string; message: string; explanation: string };
+  warnings?: string[];
 }): string[] {
   const lines = [
     '✅ Proxy Server Started!',
     `🎧 Listening on ${info.address.host}:${info.address.port}`,
+    ...(info.warnings ?? []).map((warning) => `⚠️  WARNING: ${warning}`),
+    info.clientTls
+      ? `🔒 Client TLS: ${info.clientTls.source === 'self-signed' ? 'self-signed certificate for this run' : 'your certificate'}, SHA-256 fingerprint ${info.clientTls.fingerprint256}`
+      : '🔓 Client TLS: off (clients connect in plain text)',
     '📋 Available Pseudo Credentials:',
     rule,
   ];
   for (const user of info.pseudoUsers) {
     lines.push(`Pseudo User: ${user}`, 'Password: (the one given with --pseudo-user)');
   }
-  lines.push(`Database: ${info.database}`, `→ Maps to: ${info.target}`, '🔌 Connect using:');
+  lines.push(`Database: ${info.database}`, `→ Maps to: ${info.target}`);
+  if (info.targetCheck?.ok) lines.push(`🔐 Target connection: ${info.targetCheck.tls}`);
+  else if (info.targetCheck)
+    lines.push(
+      `⚠️  WARNING: cannot log in to the target (${info.targetCheck.failure}): ${info.targetCheck.explanation} — ${info.targetCheck.message}`,
+    );
+  lines.push('🔌 Connect using:');
   lines.push(
     `psql -h ${info.address.host} -p ${info.address.port} -U ${info.pseudoUsers[0] ?? 'pseudo_user'} -d ${info.database}`,
   );
@@ -46,11 +60,17 @@ function body(event: ProxyEvent): string[] {
     case 'login':
       return [`👤 Pseudo user attempting connection: ${event.pseudoUser} (database: ${event.database})`];
     case 'rejected':
-      return [`⛔ Connection rejected${event.pseudoUser ? ` for ${event.pseudoUser}` : ''}: ${event.reason}`];
+      return [
+        `⛔ Connection rejected${event.pseudoUser ? ` for ${event.pseudoUser}` : ''}: ${
+          event.upstream ? `${event.upstream}: ` : ''
+        }${event.reason}`,
+      ];
+    case 'client-tls':
+      return [`🔒 Client connected with ${event.protocol}`];
     case 'mapped':
       return [`✅ Credentials mapped: ${event.pseudoUser} → ${event.realUser} (${event.target})`];
     case 'upstream-connected':
-      return ['🔌 Connected to real database'];
+      return [`🔌 Connected to real database (${event.tls})`];
     case 'recording':
       return [`📝 Session recording started: ${event.file}`];
     case 'query': {

@@ -7,6 +7,7 @@ import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } 
 /** Bytes of a response body kept for checks; the trace keeps a shorter excerpt. */
 const bodyReadLimit = 4 * 1024 * 1024;
 const bodyExcerptChars = 2048;
+const bodyJsonChars = 256 * 1024;
 
 /** An http(s) probe: the status must match, and the body checks (contains, JSON path) must hold. */
 export async function runHttpProbe(probe: ParsedProbe, context: ProbeContext): Promise<ProbeEvent> {
@@ -33,6 +34,7 @@ export async function runHttpProbe(probe: ParsedProbe, context: ProbeContext): P
     event.status = response.status;
     const body = await readLimited(response);
     event.body = scrubSecrets(body.slice(0, bodyExcerptChars));
+    Object.assign(event, goldenEvidence(response, body));
     event.message = check(probe, response.status, body, event);
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
@@ -46,6 +48,20 @@ export async function runHttpProbe(probe: ParsedProbe, context: ProbeContext): P
   if (event.message) event.message = scrubSecrets(event.message);
   event.durationMs = Math.round(performance.now() - started);
   return event;
+}
+
+/** What a golden trace compares (src/golden/): the response headers and the body as JSON, when it is JSON. */
+function goldenEvidence(response: Response, body: string): Pick<ProbeEvent, 'headers' | 'bodyJson'> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = name === 'set-cookie' ? '<hidden>' : scrubSecrets(value);
+  });
+  if (body.length > bodyJsonChars) return { headers };
+  try {
+    return { headers, bodyJson: JSON.parse(scrubSecrets(body)) as unknown };
+  } catch {
+    return { headers };
+  }
 }
 
 function check(probe: ParsedProbe, status: number, body: string, event: ProbeEvent): string | undefined {

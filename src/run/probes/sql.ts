@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 
 import { withClient } from '../../postgres/connect.js';
 import { toDatabaseError } from '../../postgres/errors.js';
+import { extendedQuery, isMultipleCommands, multipleStatementsError } from '../../postgres/one-statement.js';
 import { scrubSecrets } from '../../secrets.js';
 import {
   type ParsedProbe,
@@ -14,6 +15,7 @@ import {
 /** Every column arrives as the text Postgres renders, so comparisons do not depend on driver parsing. */
 const textTypes = { getTypeParser: () => (value: string) => value };
 const valueExcerptChars = 1024;
+const rowsKept = 200;
 
 /**
  * An sql probe: runs the query against the replay database inside a transaction that is rolled back (a
@@ -41,8 +43,12 @@ export async function runSqlProbe(probe: ParsedProbe, context: ProbeContext): Pr
       async (client) => {
         await client.query('begin read only');
         try {
-          return await client.query({ text: probe.sql!, rowMode: 'array', types: textTypes });
+          // Extended protocol: one statement, so `select 1; commit; update …` cannot escape the
+          // rolled-back transaction.
+          const query = { ...extendedQuery(probe.sql!), rowMode: 'array' as const, types: textTypes };
+          return await client.query(query);
         } catch (error) {
+          if (isMultipleCommands(error)) throw multipleStatementsError(`probe ${probe.name}`);
           throw toDatabaseError(error, { url, sql: probe.sql!, action: `probe ${probe.name}` });
         } finally {
           await client.query('rollback').catch(() => {});
@@ -51,6 +57,13 @@ export async function runSqlProbe(probe: ParsedProbe, context: ProbeContext): Pr
     );
     const rows = result.rows as unknown[][];
     event.rowCount = rows.length;
+    // Kept for golden traces (src/golden/): bounded, and scrubbed like every other value in a trace.
+    event.columns = result.fields.map((field) => field.name);
+    event.rows = rows
+      .slice(0, rowsKept)
+      .map((row) =>
+        row.map((cell) => (cell === null ? null : scrubSecrets(String(cell).slice(0, valueExcerptChars)))),
+      );
     const first = rows[0]?.[0] as string | null | undefined;
     if (first !== undefined)
       event.value = first === null ? null : scrubSecrets(first.slice(0, valueExcerptChars));

@@ -40,7 +40,7 @@ async function rawExchange(port: number, chunks: Buffer[], halfClose = true): Pr
 
 describe('proxy protocol handling', () => {
   dbTest('answers SSLRequest and GSSENCRequest with N, then logs in', async ({ db }) => {
-    const proxy = await openProxy(db);
+    const proxy = await openProxy(db, { clientTls: 'off' });
     try {
       const ssl = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
       const gss = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x30]);

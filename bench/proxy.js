@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+// Session proxy benchmark (docs/sessions.md): pgbench select-only directly against PostgreSQL and through
+// `replay-env record` (recording on, every session written to disk), in the same run, printed as ratios;
+// then peak RSS of the proxy while N clients each read a large result at once.
+//
+//   npm run build && node bench/proxy.js                      # 8 clients, 3 × 10 s rounds, 8 × 1M rows
+//   node bench/proxy.js --clients 8 --seconds 10 --rounds 3 --big-rows 1000000 --big-clients 8
+//   node bench/proxy.js --protocol prepared                   # pgbench -M simple|extended|prepared
+//
+// Fairness: direct and proxied rounds alternate; both use plaintext (PGSSLMODE=disable on the client side,
+// the embedded server has no TLS), the same pgbench binary, clients and duration. The proxy runs as the
+// built CLI in its own process, so its RSS is measured alone (VmHWM from /proc).
+import { execFile, spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+
+import pg from 'pg';
+
+import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
+
+const run = promisify(execFile);
+const cli = fileURLToPath(new URL('../bin/run.js', import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    protocol: { type: 'string', default: 'simple' },
+    'big-rows': { type: 'string', default: '1000000' },
+    'big-clients': { type: 'string', default: '8' },
+  },
+});
+
+const server = await startEmbeddedPostgres({ settings: { fsync: 'off', max_connections: '100' } });
+const sessionsDir = await mkdtemp(join(tmpdir(), 'replay-env-bench-sessions-'));
+let proxy;
+try {
+  const url = server.adminUrl;
+  const env = { ...process.env, PGPASSWORD: url.password, PGSSLMODE: 'disable' };
+  await run(
+    'pgbench',
+    ['-i', '-s', '1', '-q', '-h', url.host, '-p', String(url.port), '-U', url.user, 'postgres'],
+    { env },
+  );
+  proxy = await startProxy(url.connectionString(), sessionsDir);
+  const pgbench = async (port, user, password) => {
+    const { stdout } = await run(
+      'pgbench',
+      [
+        '-S',
+        '-n',
+        '-M',
+        args.protocol,
+        '-c',
+        args.clients,
+        '-j',
+        '2',
+        '-T',
+        args.seconds,
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        user,
+        'postgres',
+      ],
+      { env: { ...env, PGPASSWORD: password } },
+    );
+    return Number(/tps = ([\d.]+)/.exec(stdout)[1]);
+  };
+  const rows = [];
+  for (let round = 1; round <= Number(args.rounds); round += 1) {
+    const direct = await pgbench(url.port, url.user, url.password);
+    const proxied = await pgbench(proxy.port, 'bench', 'bench-pw');
+    rows.push({ round, direct, proxied, ratio: proxied / direct });
+    console.log(
+      `round ${round}: direct ${direct.toFixed(0)} tps, through the proxy ${proxied.toFixed(0)} tps, ratio ${(proxied / direct).toFixed(2)}`,
+    );
+  }
+  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  console.log(
+    `pgbench -S -M ${args.protocol} -c ${args.clients}: median ratio ${median(rows.map((row) => row.ratio)).toFixed(2)}× direct TPS (recording on)`,
+  );
+
+  // Memory: N clients each read a big result through the proxy at the same time.
+  const before = await vmHwm(proxy.pid);
+  const bigRows = Number(args['big-rows']);
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: Number(args['big-clients']) }, async () => {
+      const client = new pg.Client({
+        host: '127.0.0.1',
+        port: proxy.port,
+        user: 'bench',
+        password: 'bench-pw',
+        database: 'postgres',
+      });
+      await client.connect();
+      // Rows are counted by the server-side cursor-less query; the client discards them as they come.
+      const result = await client.query({
+        text: `select g, md5(g::text) from generate_series(1, ${bigRows}) g`,
+        rowMode: 'array',
+      });
+      if (result.rowCount !== bigRows) throw new Error(`expected ${bigRows} rows, got ${result.rowCount}`);
+      await client.end();
+    }),
+  );
+  const peak = await vmHwm(proxy.pid);
+  console.log(
+    `${args['big-clients']} concurrent ${bigRows.toLocaleString('en')}-row results through the proxy in ${((Date.now() - started) / 1000).toFixed(1)} s: proxy peak RSS ${(peak / 1024).toFixed(0)} MB (${(before / 1024).toFixed(0)} MB before)`,
+  );
+} finally {
+  proxy?.child.kill('SIGTERM');
+  await new Promise((resolve) => (proxy ? proxy.child.once('exit', resolve) : resolve()));
+  await server.stop();
+  await rm(sessionsDir, { recursive: true, force: true });
+}
+
+async function startProxy(target, dir) {
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      'record',
+      '--json',
+      '--listen',
+      '127.0.0.1:0',
+      '--target-url',
+      `${target}?sslmode=disable`,
+      '--pseudo-user',
+      'bench:bench-pw',
+      '--sessions-dir',
+      dir,
+      '--no-client-tls',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  const port = await new Promise((resolve, reject) => {
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      const line = stderr.split('\n').find((text) => text.includes('"event":"ready"'));
+      if (line) resolve(JSON.parse(line).address.port);
+    });
+    child.once('exit', () => reject(new Error(`record exited: ${stderr}`)));
+  });
+  return { child, port, pid: child.pid };
+}
+
+async function vmHwm(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)[1]);
+}

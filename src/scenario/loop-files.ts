@@ -1,0 +1,86 @@
+import { chmod, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { type Document, parseDocument } from 'yaml';
+
+import { writeFileAtomically } from '../capsule/atomic-file.js';
+import { ReplayEnvError } from '../errors.js';
+import { scrubSecrets } from '../secrets.js';
+
+/**
+ * Writes a file of the loop folder (scenarios.yaml, loop-state.yaml, a golden trace) atomically. These are
+ * meant to be committed and shared, so they end up 0644, not the 0600 of capsules and traces.
+ */
+export async function writeLoopFile(path: string, text: string): Promise<void> {
+  await writeFileAtomically(path, scrubSecrets(text));
+  await chmod(path, 0o644);
+}
+
+/** A YAML file of the loop as an editable document (comments kept), or `fallback` when it does not exist. */
+export async function readLoopYaml(path: string, shown: string, fallback: string): Promise<Document> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ReplayEnvError('loop_file_invalid', `${shown}: cannot be read`);
+    }
+    text = fallback;
+  }
+  const document = parseDocument(text, { uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ReplayEnvError(
+      'loop_file_invalid',
+      `${shown}: not valid YAML: ${document.errors[0]!.message.split('\n')[0]}`,
+    );
+  }
+  return document;
+}
+
+export const loopStateFileName = 'loop-state.yaml';
+
+export interface GoldenRecord {
+  scenario: string;
+  file: string;
+  saved_at: string;
+  trace: string;
+}
+
+export interface RoundRecord {
+  at: string;
+  command: string;
+  gate: string;
+  scenarios: Record<string, string>;
+  junit: string | null;
+}
+
+/** Adds (or replaces, by scenario) an entry of loop-state.yaml `golden_traces`. */
+export async function recordGoldenInLoopState(
+  loopDir: string,
+  shown: string,
+  record: GoldenRecord,
+): Promise<void> {
+  const path = join(loopDir, loopStateFileName);
+  const document = await readLoopYaml(path, shown, 'golden_traces: []\n');
+  const existing = (document.toJS() as { golden_traces?: unknown } | null)?.golden_traces;
+  const entries = (Array.isArray(existing) ? existing : []).filter(
+    (entry) => (entry as Partial<GoldenRecord> | null)?.scenario !== record.scenario,
+  );
+  document.set('golden_traces', document.createNode([...entries, record]));
+  await writeLoopFile(path, document.toString({ lineWidth: 0 }));
+}
+
+/**
+ * Sets loop-state.yaml `last_round` to this round (keeping a `lesson` someone wrote for the previous one
+ * out: a new round has not taught anything yet).
+ */
+export async function recordRoundInLoopState(
+  loopDir: string,
+  shown: string,
+  round: RoundRecord,
+): Promise<void> {
+  const path = join(loopDir, loopStateFileName);
+  const document = await readLoopYaml(path, shown, 'last_round: null\n');
+  document.set('last_round', document.createNode({ ...round, trace: null, lesson: null }));
+  await writeLoopFile(path, document.toString({ lineWidth: 0 }));
+}

@@ -1,0 +1,85 @@
+import { readFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+
+import { parseDocument } from 'yaml';
+
+import { ReplayEnvError } from '../errors.js';
+import type { Scenario, ScenariosFile } from '../generated/scenarios.js';
+import { validateAgainstSchema } from '../validation.js';
+
+export type { Scenario };
+
+/** scenarios.yaml is missing, not YAML, or not valid (every problem listed). */
+export class ScenariosError extends ReplayEnvError {
+  constructor(message: string, hint?: string) {
+    super('scenarios_invalid', message, { hint });
+  }
+}
+
+export interface LoadedScenarios {
+  /** Absolute path of scenarios.yaml. */
+  file: string;
+  /** Name shown in messages. */
+  shown: string;
+  scenarios: Scenario[];
+  /** False when the file does not exist (an empty list). */
+  exists: boolean;
+}
+
+export const scenariosFileName = 'scenarios.yaml';
+
+/**
+ * Reads `<loop>/scenarios.yaml`. The original tool's prose entries (id, summary, subject_shape, an
+ * `expect:` map) load unchanged; they are executable only once they name a `capsule`.
+ */
+export async function loadScenarios(loopDir: string, cwd = process.cwd()): Promise<LoadedScenarios> {
+  const file = join(loopDir, scenariosFileName);
+  const shown = relative(cwd, file) || file;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      return { file, shown, scenarios: [], exists: false };
+    throw new ScenariosError(`${shown}: cannot be read`);
+  }
+  const document = parseDocument(text, { uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ScenariosError(`${shown}: not valid YAML: ${document.errors[0]!.message.split('\n')[0]}`);
+  }
+  const data = (document.toJS() as unknown) ?? { scenarios: [] };
+  const problems = validateAgainstSchema('scenarios', data);
+  if (problems.length > 0) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    throw new ScenariosError(`${shown}: ${problems[0]}${more}`);
+  }
+  const scenarios = (data as ScenariosFile).scenarios;
+  const seen = new Set<string>();
+  for (const scenario of scenarios) {
+    if (seen.has(scenario.id))
+      throw new ScenariosError(`${shown}: scenario id "${scenario.id}" appears twice`);
+    seen.add(scenario.id);
+  }
+  return { file, shown, scenarios, exists: true };
+}
+
+/** The scenario with this id, or a one-line error listing the ids there are. */
+export function findScenario(loaded: LoadedScenarios, id: string): Scenario {
+  const scenario = loaded.scenarios.find((candidate) => candidate.id === id);
+  if (scenario) return scenario;
+  const known = loaded.scenarios.map((candidate) => candidate.id);
+  throw new ScenariosError(
+    `${loaded.shown}: no scenario "${id}"${known.length > 0 ? ` (scenarios: ${known.join(', ')})` : ''}`,
+    'add one with `replay-env scenario add --loop DIR --id ID --capsule FILE`',
+  );
+}
+
+/** A scenario runs only when it names a capsule; prose-only entries are listed as not executable. */
+export function isExecutable(scenario: Scenario): boolean {
+  return scenario.capsule !== undefined;
+}
+
+/** Where a scenario's golden trace lives: its `golden`, else golden/<id>.json, under the loop folder. */
+export function goldenPathOf(scenario: Scenario, loopDir: string): string {
+  return resolve(loopDir, scenario.golden ?? join('golden', `${scenario.id}.json`));
+}

@@ -1,0 +1,30 @@
+import { X509Certificate } from 'node:crypto';
+import { connect, createServer } from 'node:tls';
+
+import { expect, it } from 'vitest';
+
+import { selfSignedCertificate } from './self-signed.js';
+
+it('builds a certificate that X.509 parsers and a TLS handshake accept', async () => {
+  const { cert, key, fingerprint256 } = selfSignedCertificate();
+  const parsed = new X509Certificate(cert);
+  expect(parsed.subject).toBe('CN=replay-env proxy');
+  expect(parsed.verify(parsed.publicKey)).toBe(true);
+  expect(parsed.checkHost('localhost')).toBe('localhost');
+  expect(parsed.checkIP('127.0.0.1')).toBe('127.0.0.1');
+  expect(fingerprint256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+  expect(new Date(parsed.validTo).getTime()).toBeGreaterThan(Date.now() + 300 * 86_400_000);
+  // Trusting exactly this certificate verifies the handshake, host name included.
+  const server = createServer({ cert, key }, (socket) => socket.end('ok'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, ca: cert, servername: 'localhost' }, () => {
+      socket.once('data', (data) => resolve(data.toString()));
+    });
+    socket.on('error', reject);
+  });
+  server.close();
+  expect(answer).toBe('ok');
+  expect(selfSignedCertificate().fingerprint256).not.toBe(fingerprint256);
+});
