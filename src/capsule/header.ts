@@ -20,6 +20,8 @@ export interface CapsuleHeader {
   redaction?: Capsule['redaction'];
   source?: Capsule['source'];
   tool?: Capsule['tool'];
+  /** ISO time after which materialize/run refuse the capsule (governance). */
+  expiresAt?: string;
   /** How the file is read; a file that claims the line layout but breaks it is read as `generic`. */
   layout: CapsuleLayout;
 }
@@ -37,6 +39,7 @@ const headerKeys = [
   'redaction',
   'source',
   'tool',
+  'expiresAt',
 ] as const;
 
 /**

@@ -1,3 +1,5 @@
+import { CapsuleError } from '../errors.js';
+import { capsuleAccess } from './capsule-access.js';
 import { genericReader } from './generic-reader.js';
 import { lineLayoutLines } from './line-layout-parser.js';
 import { lineLayoutReader, probeLineLayout } from './line-layout-reader.js';
@@ -16,11 +18,29 @@ import type { CapsuleReader } from './reader-types.js';
  * capsule.summary().integrity.status; // 'verified'
  */
 export async function openCapsule(path: string): Promise<CapsuleReader> {
+  const reader = await openAnyLayout(path);
+  refuseIfExpired(reader);
+  return reader;
+}
+
+async function openAnyLayout(path: string): Promise<CapsuleReader> {
   if (await claimsLineLayout(path)) {
     const header = await probeLineLayout(path);
     if (header) return lineLayoutReader(path, header);
   }
   return genericReader(path);
+}
+
+/** Past `expiresAt`, loading commands (capsuleAccess().refuseExpired) refuse the capsule. */
+function refuseIfExpired(reader: CapsuleReader): void {
+  const expiresAt = reader.header.expiresAt;
+  if (!expiresAt || !capsuleAccess().refuseExpired) return;
+  const at = Date.parse(expiresAt);
+  if (Number.isNaN(at) || at <= Date.now())
+    throw new CapsuleError(`capsule ${reader.path} expired at ${expiresAt}`, {
+      code: 'capsule_expired',
+      hint: 'export it again, or pass --allow-expired to load it anyway (replay-env prune --expired removes it)',
+    });
 }
 
 /** Whether the first three lines are exactly the line layout's opening. */

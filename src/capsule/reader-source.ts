@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { pipeline, type Readable, Transform } from 'node:stream';
+import { PassThrough, pipeline, type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 import { CapsuleError, FileError } from '../errors.js';
+import { ageDecryptStream, ageMagic } from './age-stream.js';
+import { capsuleAccess } from './capsule-access.js';
 import { maxExpandedBytes, mib } from './limits.js';
 
 /** The decoded text of a capsule file, as chunks, plus what was read of the stored file. */
@@ -22,12 +24,22 @@ const chunkBytes = 1 << 16;
 
 /** Whether a file starts with the gzip magic bytes (1f 8b); the name does not matter. */
 export async function isGzipFile(path: string): Promise<boolean> {
+  const head = await readHead(path, 2);
+  return head.length === 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/** Whether a file starts with the age header line `age-encryption.org/v1`; the name does not matter. */
+export async function isAgeFile(path: string): Promise<boolean> {
+  return (await readHead(path, ageMagic.length)).equals(ageMagic);
+}
+
+async function readHead(path: string, length: number): Promise<Buffer> {
   const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
     throw fileError(path, error);
   });
   try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(length), 0, length, 0);
+    return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
@@ -38,7 +50,9 @@ export async function isGzipFile(path: string): Promise<boolean> {
  * errors surface from the iteration as FileError/CapsuleError. Breaking out of the iteration closes the file.
  */
 export async function openTextSource(path: string): Promise<TextSource> {
-  const gzip = await isGzipFile(path);
+  const age = await isAgeFile(path);
+  // Inside age the gzip magic cannot be peeked before decrypting; `.gz.age` is what export writes.
+  const gzip = age ? /\.gz\.age$/i.test(path) : await isGzipFile(path);
   const hash = createHash('sha256');
   let bytes = 0;
   const tap = new Transform({
@@ -48,11 +62,12 @@ export async function openTextSource(path: string): Promise<TextSource> {
       callback(null, chunk);
     },
   });
-  const streams: (NodeJS.ReadableStream | NodeJS.WritableStream)[] = [
-    createReadStream(path, { highWaterMark: chunkBytes }),
-    tap,
-  ];
-  if (gzip) streams.push(createGunzip({ chunkSize: chunkBytes }));
+  const stored = createReadStream(path, { highWaterMark: chunkBytes });
+  const streams: (NodeJS.ReadableStream | NodeJS.WritableStream)[] = age
+    ? [await decryptedSource(stored.pipe(tap), path)]
+    : [stored, tap];
+  stored.on('error', (error) => tap.destroy(error));
+  streams.push(gzip ? createGunzip({ chunkSize: chunkBytes }) : new PassThrough());
   // pipeline destroys every stream with the first error, so the iteration below sees it.
   const output = (pipeline as unknown as (...args: unknown[]) => Readable)(...streams, () => {});
   output.setEncoding('utf8');
@@ -82,6 +97,15 @@ export async function openTextSource(path: string): Promise<TextSource> {
     gzip,
     file: () => ({ bytes, sha256: hash.copy().digest('hex'), compressed: gzip }),
   };
+}
+
+async function decryptedSource(ciphertext: Readable, path: string): Promise<Readable> {
+  try {
+    return await ageDecryptStream(ciphertext, path, capsuleAccess().identityFile);
+  } catch (error) {
+    ciphertext.destroy();
+    throw error;
+  }
 }
 
 function sourceError(path: string, gzip: boolean, error: NodeJS.ErrnoException): Error {

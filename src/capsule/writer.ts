@@ -8,8 +8,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
-import { Writable } from 'node:stream';
-import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
+import { type Duplex, type Readable, Writable } from 'node:stream';
+import { constants as zlibConstants, createGzip } from 'node:zlib';
 
 import { stringify } from 'lossless-json';
 
@@ -17,6 +17,7 @@ import { FileError } from '../errors.js';
 import type { Integrity } from '../generated/capsule.js';
 import type { ServerIdentity } from '../postgres/server-identity.js';
 import type { RowRedactor } from '../redaction/index.js';
+import { ageEncryptStream } from './age-stream.js';
 import { type AtomicFile, createAtomicFile } from './atomic-file.js';
 import { frameRows, type RowFramingState } from './row-lines.js';
 
@@ -90,6 +91,8 @@ export interface CapsuleWriter {
 export interface CapsuleWriterOptions {
   /** gzip level for `.gz` targets (default 6). */
   gzipLevel?: number;
+  /** age recipients (`age1…`): the file is age-encrypted on the way (age-stream.ts). */
+  encryptTo?: readonly string[];
 }
 
 const headerOrder = [
@@ -109,10 +112,12 @@ export async function createCapsuleWriter(
   header: CapsuleHeaderInput,
   options: CapsuleWriterOptions = {},
 ): Promise<CapsuleWriter> {
+  const encrypt = options.encryptTo?.length ? await ageEncryptStream(options.encryptTo) : undefined;
   const file = await createAtomicFile(target);
   const sink = new Sink(
     file,
-    target.endsWith('.gz') ? (options.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION) : undefined,
+    /\.gz(\.age)?$/.test(target) ? (options.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION) : undefined,
+    encrypt,
   );
   const rowCounts: Record<string, number> = {};
   const integrity: Integrity = { algorithm: 'sha256-rows-v1', tables: {} };
@@ -249,18 +254,19 @@ export function renderHeader(header: CapsuleHeaderInput): string {
 }
 
 /**
- * Bytes → (gzip) → temp file, hashing and counting what reaches the file. `write` resolves once the
- * chain can take more (backpressure), and rejects with the first error anywhere in the chain.
+ * Bytes → (gzip) → (age) → temp file, hashing and counting what reaches the file. `write` resolves once
+ * the chain can take more (backpressure), and rejects with the first error anywhere in the chain.
  */
 class Sink {
   bytes = 0;
   readonly #hash: Hash = createHash('sha256');
   readonly #head: Writable;
-  readonly #gzip: Gzip | undefined;
+  /** Stages after the head whose output is pumped onward (gzip, age), in order; ended in order. */
+  readonly #stages: Duplex[] = [];
   readonly #file: AtomicFile;
   #error: Error | undefined;
 
-  constructor(file: AtomicFile, gzipLevel: number | undefined) {
+  constructor(file: AtomicFile, gzipLevel: number | undefined, encrypt: Duplex | undefined) {
     this.#file = file;
     const onError = (error: Error) => {
       // A FileError (exit 2, code file_error) like every other failed write (atomic-file, trace-file): a
@@ -268,20 +274,25 @@ class Sink {
       this.#error ??= new FileError(`cannot write ${file.path}: ${error.message}`, { cause: error });
     };
     file.stream.on('error', onError);
-    if (gzipLevel === undefined) {
-      this.#head = file.stream;
-    } else {
-      this.#gzip = createGzip({ level: gzipLevel });
-      this.#gzip.on('error', onError);
-      this.#gzip.on('data', (chunk: Buffer) => {
-        this.#track(chunk);
-        if (!file.stream.write(chunk)) {
-          this.#gzip!.pause();
-          file.stream.once('drain', () => this.#gzip!.resume());
-        }
-      });
-      this.#head = this.#gzip;
-    }
+    if (gzipLevel !== undefined) this.#stages.push(createGzip({ level: gzipLevel }));
+    if (encrypt) this.#stages.push(encrypt);
+    this.#stages.forEach((stage, index) => {
+      stage.on('error', onError);
+      const next = this.#stages[index + 1];
+      if (next) this.#pump(stage, next, false);
+      else this.#pump(stage, file.stream, true);
+    });
+    this.#head = this.#stages[0] ?? file.stream;
+  }
+
+  #pump(from: Readable, to: Writable, track: boolean): void {
+    from.on('data', (chunk: Buffer) => {
+      if (track) this.#track(chunk);
+      if (!to.write(chunk)) {
+        from.pause();
+        to.once('drain', () => from.resume());
+      }
+    });
   }
 
   #track(chunk: Buffer): void {
@@ -291,7 +302,7 @@ class Sink {
 
   async write(chunk: Buffer): Promise<void> {
     if (this.#error) throw this.#error;
-    if (!this.#gzip) this.#track(chunk);
+    if (this.#stages.length === 0) this.#track(chunk);
     if (!this.#head.write(chunk)) {
       await new Promise<void>((resolve, reject) => {
         const onDrain = () => {
@@ -315,11 +326,11 @@ class Sink {
     if (this.#error) throw this.#error;
   }
 
-  /** Flushes gzip (if any). The file stream itself is ended by AtomicFile.commit(). */
+  /** Flushes gzip and age (if any), in order. The file stream itself is ended by AtomicFile.commit(). */
   async end(): Promise<void> {
-    if (this.#gzip) {
-      const ended = once(this.#gzip, 'end');
-      this.#gzip.end();
+    for (const stage of this.#stages) {
+      const ended = once(stage, 'end');
+      stage.end();
       await ended;
     }
     if (this.#error) throw this.#error;
@@ -330,6 +341,6 @@ class Sink {
   }
 
   destroy(): void {
-    this.#gzip?.destroy();
+    for (const stage of this.#stages) stage.destroy();
   }
 }

@@ -1,5 +1,6 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 
+import { setCapsuleAccess } from '../capsule/capsule-access.js';
 import { isReplayEnvError, ManifestError, oneLine, ReplayEnvError, UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { createLogger, logger, type LogLevel, logLevels } from '../log.js';
@@ -43,6 +44,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as FlagsOf<T>;
     this.args = args as ArgsOf<T>;
     createLogger(this.flags['log-level'] as LogLevel);
+    // Commands that read capsules declare identityFlag (and allowExpiredFlag when they load one).
+    const access = this.flags as { identity?: string; 'allow-expired'?: boolean };
+    setCapsuleAccess({
+      identityFile: access.identity,
+      refuseExpired: 'allow-expired' in (this.ctor.flags ?? {}) && !access['allow-expired'],
+    });
     setWarningSink((line) => process.stderr.write(`warning: ${scrubSecrets(oneLine(line))}\n`));
   }
 

@@ -44,3 +44,15 @@ export const psqlCommandFlag = Flags.string({
     message: '--psql-command is ignored: replay-env talks to Postgres natively and does not need psql.',
   },
 });
+
+/** `--identity`: the age identity file readers decrypt `.age` capsules with. */
+export const identityFlag = Flags.string({
+  summary: 'age identity file (age-keygen format) to open an encrypted (.age) capsule.',
+  env: 'REPLAY_ENV_AGE_IDENTITY',
+  helpValue: 'FILE',
+});
+
+/** `--allow-expired`: load a capsule whose `expiresAt` has passed (loading commands refuse it otherwise). */
+export const allowExpiredFlag = Flags.boolean({
+  summary: 'Load a capsule even after its expiresAt (retention) has passed.',
+});

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
+import { identityFlag } from '../cli/flags.js';
 import { appFlag, dbUrlFlag } from '../cli/flags.js';
 import { renderDoctor } from '../cli/render/doctor.js';
 import { ExitCode } from '../exit-codes.js';
@@ -17,6 +18,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   ];
 
   static override flags = {
+    identity: identityFlag,
     app: appFlag(),
     'db-url': dbUrlFlag(),
     capsule: Flags.string({ summary: 'Also check this capsule (.json or .json.gz).', helpValue: 'FILE' }),

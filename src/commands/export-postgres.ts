@@ -10,6 +10,9 @@ import {
   renderPhases,
 } from '../cli/render/export-postgres.js';
 import { UsageError } from '../errors.js';
+import { withAudit } from '../governance/audit-hook.js';
+import { recipientFingerprint, subjectSha256 } from '../governance/audit-log.js';
+import { resolveCapsulePolicy } from '../governance/export-policy.js';
 import { loadManifest, parseSubject } from '../manifest/index.js';
 import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
 import {
@@ -57,6 +60,16 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
     explain: Flags.boolean({
       summary: 'Print EXPLAIN plans (inside the read-only transaction); export nothing.',
     }),
+    'encrypt-to': Flags.string({
+      multiple: true,
+      summary:
+        'Encrypt the capsule with age to this recipient (age1…); repeatable. --out must end with .age.',
+      helpValue: 'RECIPIENT',
+    }),
+    'expires-in': Flags.string({
+      summary: 'Retention: write expiresAt = now + this (30m, 12h, 7d, 2w); loading refuses it afterwards.',
+      helpValue: 'DURATION',
+    }),
     profile: profileFlag,
     'psql-command': psqlCommandFlag,
   };
@@ -89,18 +102,38 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
     }
     if (!flags.out)
       throw new UsageError('--out is required', 'pass --out FILE (or --dry-run-sql / --explain)');
+    const out = flags.out;
+    const policy = resolveCapsulePolicy({
+      out,
+      encryptTo: flags['encrypt-to'] ?? [],
+      expiresIn: flags['expires-in'],
+    });
     const progress = createProgressReporter({ enabled: progressEnabled(this.jsonEnabled()) });
-    const result = await exportCapsule({
-      manifest,
-      subject,
-      databaseUrl,
-      out: flags.out,
-      sinceDays,
-      redaction: flags.redaction as RedactionMode,
-      profile: flags.profile,
-      onProgress: ({ table, rows, done }) =>
-        done ? progress.done(table, rows) : progress.update(table, rows),
-    }).finally(() => progress.stop());
+    const audit = {
+      command: 'export-postgres',
+      app: manifest.appId,
+      subjectKeys: Object.keys(subject),
+      subjectSha256: subjectSha256(subject),
+      capsule: out,
+      source: databaseUrl.identity(),
+      redaction: flags.redaction,
+      recipients: policy.encryptTo.map(recipientFingerprint),
+    };
+    const result = await withAudit(out, audit, () =>
+      exportCapsule({
+        manifest,
+        subject,
+        databaseUrl,
+        out,
+        sinceDays,
+        redaction: flags.redaction as RedactionMode,
+        profile: flags.profile,
+        encryptTo: policy.encryptTo,
+        ...(policy.expiresAt ? { expiresAt: policy.expiresAt } : {}),
+        onProgress: ({ table, rows, done }) =>
+          done ? progress.done(table, rows) : progress.update(table, rows),
+      }).finally(() => progress.stop()),
+    );
     this.log(renderExport(result));
     if (result.phases) this.logToStderr(renderPhases(result.phases));
     return result;

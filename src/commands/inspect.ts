@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
+import { identityFlag } from '../cli/flags.js';
 import { renderInspect } from '../cli/render/inspect.js';
 import { ExitCode } from '../exit-codes.js';
 import { inspectCapsule, type InspectResult } from '../services/inspect.js';
@@ -19,6 +20,8 @@ export default class Inspect extends BaseCommand<typeof Inspect> {
   static override args = {
     capsule: Args.string({ required: true, description: 'Capsule file (.json or .json.gz).' }),
   };
+
+  static override flags = { identity: identityFlag };
 
   public async run(): Promise<InspectResult> {
     const result = await inspectCapsule(this.args.capsule);

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
+import { allowExpiredFlag, identityFlag } from '../cli/flags.js';
 import {
   allowUnsafeTargetFlag,
   appFlag,
@@ -11,6 +12,7 @@ import {
 } from '../cli/flags.js';
 import { createProgressReporter, progressEnabled } from '../cli/progress.js';
 import { renderExplain, renderMaterialize, renderPlan } from '../cli/render/materialize-postgres.js';
+import { auditedMaterialize, withAudit } from '../governance/audit-hook.js';
 import { loadManifest, parseSubjectRewrite } from '../manifest/index.js';
 import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
 import {
@@ -33,6 +35,8 @@ export default class MaterializePostgres extends BaseCommand<typeof MaterializeP
   ];
 
   static override flags = {
+    identity: identityFlag,
+    'allow-expired': allowExpiredFlag,
     app: appFlag(),
     capsule: Flags.string({
       required: true,
@@ -91,13 +95,21 @@ export default class MaterializePostgres extends BaseCommand<typeof MaterializeP
       return explained;
     }
     const progress = createProgressReporter({ enabled: progressEnabled(this.jsonEnabled()) });
-    const result = await materialize({
-      ...base,
-      databaseUrl,
-      onProgress: (event) => {
-        if (event.phase === 'stage' && event.table) progress.update(`stage ${event.table}`, event.rows ?? 0);
-      },
-    }).finally(() => progress.stop());
+    const audit = { command: 'materialize-postgres', app: manifest.appId, target: databaseUrl.identity() };
+    const result = await withAudit(
+      flags.capsule,
+      audit,
+      () =>
+        materialize({
+          ...base,
+          databaseUrl,
+          onProgress: (event) => {
+            if (event.phase === 'stage' && event.table)
+              progress.update(`stage ${event.table}`, event.rows ?? 0);
+          },
+        }).finally(() => progress.stop()),
+      auditedMaterialize,
+    );
     this.log(renderMaterialize(result, flags.profile));
     return result;
   }

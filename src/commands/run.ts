@@ -1,8 +1,10 @@
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
+import { allowExpiredFlag, identityFlag } from '../cli/flags.js';
 import { allowUnsafeTargetFlag, appFlag, dbUrlFlag, profileFlag, rewriteSubjectFlag } from '../cli/flags.js';
 import { renderProgress, renderRunPhases, renderRunSummary } from '../cli/render/run.js';
+import { auditedRun, withAudit } from '../governance/audit-hook.js';
 import { loadManifest, parseSubjectRewrite } from '../manifest/index.js';
 import { runReplay, type RunResult } from '../services/run.js';
 
@@ -16,6 +18,8 @@ export default class Run extends BaseCommand<typeof Run> {
   ];
 
   static override flags = {
+    identity: identityFlag,
+    'allow-expired': allowExpiredFlag,
     app: appFlag(),
     capsule: Flags.string({
       char: 'c',
@@ -53,31 +57,38 @@ export default class Run extends BaseCommand<typeof Run> {
     const { flags } = this;
     const manifest = await loadManifest(flags.app);
     const json = this.jsonEnabled();
-    const result = await runReplay({
-      manifest,
-      capsule: flags.capsule,
-      dbUrl: flags['db-url'],
-      skipMaterialize: flags['skip-materialize'],
-      useLocalSubject: flags['use-local-subject'],
-      rewriteSubject: flags['rewrite-subject']
-        ? parseSubjectRewrite(flags['rewrite-subject'], manifest.subjectKeys)
-        : undefined,
-      loadStrategy: flags['load-strategy'],
-      chunkSize: flags['chunk-size'],
-      allowUnsafeTarget: flags['allow-unsafe-target'],
-      traceOut: flags['trace-out'],
-      junitOut: flags.junit,
-      loop: flags.loop,
-      scenario: flags.scenario,
-      golden: flags.golden,
-      handleSignals: true,
-      onProgress: json
-        ? undefined
-        : (notice) => {
-            const line = renderProgress(notice);
-            if (line) process.stderr.write(`${line}\n`);
-          },
-    });
+    const audit = { command: 'run', app: manifest.appId };
+    const result = await withAudit(
+      flags.capsule,
+      audit,
+      () =>
+        runReplay({
+          manifest,
+          capsule: flags.capsule,
+          dbUrl: flags['db-url'],
+          skipMaterialize: flags['skip-materialize'],
+          useLocalSubject: flags['use-local-subject'],
+          rewriteSubject: flags['rewrite-subject']
+            ? parseSubjectRewrite(flags['rewrite-subject'], manifest.subjectKeys)
+            : undefined,
+          loadStrategy: flags['load-strategy'],
+          chunkSize: flags['chunk-size'],
+          allowUnsafeTarget: flags['allow-unsafe-target'],
+          traceOut: flags['trace-out'],
+          junitOut: flags.junit,
+          loop: flags.loop,
+          scenario: flags.scenario,
+          golden: flags.golden,
+          handleSignals: true,
+          onProgress: json
+            ? undefined
+            : (notice) => {
+                const line = renderProgress(notice);
+                if (line) process.stderr.write(`${line}\n`);
+              },
+        }),
+      auditedRun,
+    );
     if (flags.profile) process.stderr.write(`${renderRunPhases(result.phases)}\n`);
     this.log(renderRunSummary(result));
     this.setExitCode(result.exitCode);

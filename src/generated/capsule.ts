@@ -46,6 +46,10 @@ export interface Capsule {
       port?: string;
     };
   };
+  /**
+   * When the capsule's retention ends (export --expires-in); materialize and run refuse it afterwards unless --allow-expired. Absent: no expiry.
+   */
+  expiresAt?: string;
   tool?: {
     name?: string;
     version?: string;

@@ -49,6 +49,10 @@ export interface ExportOptions {
   profile?: boolean;
   /** Keys per closure query (default closureChunkSize); small values exercise chunking in tests. */
   closureChunkSize?: number;
+  /** age recipients: the capsule is encrypted while it is written (`out` ends with `.age`). */
+  encryptTo?: readonly string[];
+  /** Written into the header; loading commands refuse the capsule afterwards. */
+  expiresAt?: string;
 }
 
 export interface ExportResult {
@@ -124,9 +128,13 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
         },
         tool: await toolInfo(),
         subject,
+        ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}),
         graph: graph.entries,
       },
-      options.gzipLevel === undefined ? {} : { gzipLevel: options.gzipLevel },
+      {
+        ...(options.gzipLevel === undefined ? {} : { gzipLevel: options.gzipLevel }),
+        ...(options.encryptTo?.length ? { encryptTo: options.encryptTo } : {}),
+      },
     );
     const closure =
       manifest.postgres.closure === 'parents'

@@ -1,0 +1,22 @@
+import { identityEnv } from './age-stream.js';
+
+/**
+ * How readers open capsules in this process: the age identity file and whether an expired capsule may
+ * be loaded. Set once by the command (from `--identity`/`--allow-expired`), read by openCapsule, so the
+ * services between them need no new parameters.
+ */
+export interface CapsuleAccess {
+  identityFile?: string | undefined;
+  /** Refuse a capsule whose `expiresAt` has passed (materialize, run, check). */
+  refuseExpired: boolean;
+}
+
+let access: CapsuleAccess = { refuseExpired: false };
+
+export function setCapsuleAccess(next: CapsuleAccess): void {
+  access = { ...next };
+}
+
+export function capsuleAccess(): CapsuleAccess {
+  return { ...access, identityFile: access.identityFile || process.env[identityEnv] || undefined };
+}

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+
+import { isReplayEnvError } from '../errors.js';
+import { logger } from '../log.js';
+import { appendAudit, type AuditEntry, subjectSha256 } from './audit-log.js';
+
+type AuditFields = Omit<AuditEntry, 'time' | 'user' | 'outcome'>;
+
+/**
+ * Runs a command's work and appends one audit line next to `capsulePath` whatever the outcome. On
+ * success a failed append fails the command (an audit trail that silently skips is worse than none);
+ * on failure the original error wins and the append problem is only logged.
+ */
+export async function withAudit<T>(
+  capsulePath: string | undefined,
+  fields: AuditFields,
+  work: () => Promise<T>,
+  fromResult: (result: T) => Partial<AuditFields> = () => ({}),
+): Promise<T> {
+  if (!capsulePath) return work();
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    const code = isReplayEnvError(error) ? error.code : 'internal';
+    const capsuleSha256 = await fileSha256(capsulePath);
+    await appendAudit(capsulePath, { ...fields, capsuleSha256, outcome: 'failed', error: code }).catch(
+      (auditError: Error) => logger().warn({ error: auditError.message }, 'audit log append failed'),
+    );
+    throw error;
+  }
+  const capsuleSha256 = await fileSha256(capsulePath);
+  await appendAudit(capsulePath, { ...fields, capsuleSha256, ...fromResult(result), outcome: 'ok' });
+  return result;
+}
+
+/** SHA-256 of the capsule as stored (ciphertext when encrypted); undefined when it does not exist. */
+async function fileSha256(path: string): Promise<string | undefined> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch {
+    return undefined;
+  }
+  return hash.digest('hex');
+}
+
+/** What a materialize result adds to its audit line: the subject now loaded (hashed) and the capsule's redaction. */
+export function auditedMaterialize(result: {
+  subject: Record<string, string>;
+  integrity: string;
+}): Partial<AuditFields> {
+  return {
+    subjectKeys: Object.keys(result.subject),
+    subjectSha256: subjectSha256(result.subject),
+    integrity: result.integrity,
+  };
+}
+
+/** What a run result adds to its audit line: the gate verdict, its exit code and the trace written. */
+export function auditedRun(result: {
+  gate: string;
+  exitCode: number;
+  tracePath: string | null;
+}): Partial<AuditFields> {
+  return { gate: result.gate, exitCode: result.exitCode, trace: result.tracePath ?? undefined };
+}
