@@ -47,7 +47,13 @@ export async function loadScenarios(loopDir: string, cwd = process.cwd()): Promi
   if (document.errors.length > 0) {
     throw new ScenariosError(`${shown}: not valid YAML: ${document.errors[0]!.message.split('\n')[0]}`);
   }
-  const data = (document.toJS() as unknown) ?? { scenarios: [] };
+  let data: unknown;
+  try {
+    // toJS refuses alias bombs (yaml's maxAliasCount): one line, not an internal error.
+    data = (document.toJS() as unknown) ?? { scenarios: [] };
+  } catch (error) {
+    throw new ScenariosError(`${shown}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
   const problems = validateAgainstSchema('scenarios', data);
   if (problems.length > 0) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
