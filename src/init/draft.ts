@@ -199,6 +199,13 @@ export function draftManifest(catalog: InitCatalog, options: DraftOptions): Init
       table: table.name,
       why: `no foreign-key path to ${subject.name}, referenced by no exported table, no column named ${subjectKeys.join(', ')}`,
     }));
+  // Manifests name tables unquoted (SQL as written): `from user t` reads current_user, `from Items`
+  // reads items. Such a table is drafted, but the manifest cannot work until it is renamed.
+  for (const table of catalog.tables)
+    if (included.has(table.name) && table.needsQuoting)
+      warnings.push(
+        `table ${JSON.stringify(table.name)} needs quoting in SQL (reserved word, capitals or other characters); manifests name tables unquoted, so export and doctor will not read it: rename the table`,
+      );
   const order = loadOrder(
     tables.map((table) => table.name),
     catalog.foreignKeys,
