@@ -6,12 +6,13 @@
 //   npm run bench                                   # 1,000,000 rows in scope, embedded PostgreSQL
 //   npm run bench -- --rows 1000000,3000000         # several sizes (peak RSS must not grow)
 //   npm run bench -- --rows 200000 --repeat 3 --strategies copy
+//   npm run bench -- --workloads realistic          # one workload (default: simple,realistic)
 //   node bench/run.js --rows 1000000 --export-args "--jobs 2"      # extra export-postgres flags
 //   REPLAY_ENV_BENCH_DATABASE_URL=postgres://… npm run bench      # your own server (a superuser URL)
 //   npm run bench -- --closure                      # the manifest with `closure: parents` (docs/app-manifest.md)
 //
 // Fairness rules (why the baselines look the way they do):
-// - raw export is `COPY (SELECT to_jsonb(t)::text … ORDER BY <primary key>) TO STDOUT` of exactly the rows the
+// - raw export is `COPY (SELECT to_jsonb(x)::text FROM <same from> ORDER BY <same order>) TO STDOUT` of exactly the rows the
 //   export writes, in the same order, into a file that is fsync'd — the tool writes and fsyncs a file too;
 // - raw load is `COPY t FROM STDIN` (native text format, dumped beforehand, not timed) of the same rows into
 //   the same empty schema, indexes and foreign keys included, in one transaction;
@@ -31,6 +32,8 @@ import copyStreams from 'pg-copy-streams';
 
 import { DatabaseUrl } from '../dist/postgres/database-url.js';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
+import { realistic } from './workloads/realistic.js';
+import { simple } from './workloads/simple.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'bin/run.js');
@@ -38,6 +41,7 @@ const probe = new URL('./rss-probe.js', import.meta.url).href;
 const { values: args } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
+    workloads: { type: 'string', default: 'simple,realistic' },
     strategies: { type: 'string', default: 'copy,jsonb' },
     repeat: { type: 'string', default: '2' },
     redaction: { type: 'string', default: 'safe' },
@@ -55,81 +59,27 @@ const strategies = args.strategies.split(',').filter(Boolean);
 const repeat = Math.max(1, Number(args.repeat));
 const exportExtra = args['export-args'].split(/\s+/).filter(Boolean);
 const materializeExtra = args['materialize-args'].split(/\s+/).filter(Boolean);
-const tables = ['accounts', 'members', 'events', 'comments'];
-const primaryKeys = { accounts: 'account_id', members: 'member_id', events: 'id', comments: 'id' };
-
-// One account in scope: events 70%, comments 25%, members 5% (every member row is parsed and redacted),
-// jsonb with nested objects and arrays, text[] with commas and quotes, numeric, timestamptz, text with
-// escapes and non-ASCII; plus rows of another account that the queries must skip.
-const schema = `
-create table accounts (account_id text primary key, name text not null, settings jsonb not null);
-create table members (account_id text not null references accounts, member_id bigint not null, email text not null,
-  roles text[] not null, profile jsonb not null, joined_at timestamptz not null, primary key (account_id, member_id));
-create table events (id bigint primary key, account_id text not null references accounts, member_id bigint not null,
-  kind text not null, payload jsonb not null, tags text[] not null, amount numeric(12,2), at timestamptz not null);
-create table comments (id bigint primary key, event_id bigint not null references events, account_id text not null,
-  body text not null, created_at timestamptz not null);
-create index on events (account_id); create index on comments (account_id); create index on members (account_id);
-`;
-
-function manifest() {
-  const table = (name, alias) => ({
-    name,
-    alias,
-    from: `${name} ${alias} join graph_keys g on g.account_id = ${alias}.account_id`,
-    orderBy: `${alias}.${primaryKeys[name]}`,
-    deletePredicate: 't.account_id = g.account_id',
+const workloads = { simple, realistic };
+const selectedWorkloads = args.workloads
+  .split(',')
+  .filter(Boolean)
+  .map((name) => {
+    if (!workloads[name])
+      throw new Error(`unknown workload ${name} (known: ${Object.keys(workloads).join(', ')})`);
+    return workloads[name];
   });
-  return {
-    appId: 'bench',
-    adapter: 'postgres-subject-graph.v1',
-    subjectKeys: ['account_id'],
-    postgres: {
-      prodDatabaseUrlEnv: 'BENCH_PROD_DATABASE_URL',
-      replayDatabaseUrlEnv: 'BENCH_REPLAY_DATABASE_URL',
-      graphEdges: [],
-      tableOrder: tables,
-      tables: [table('accounts', 'a'), table('members', 'm'), table('events', 'e'), table('comments', 'c')],
-      // --closure: every foreign key is followed (comments → events, events/members → accounts); the
-      // parents are all in scope already, so this measures what closure costs when it adds nothing.
-      ...(args.closure ? { closure: 'parents' } : {}),
-    },
-    redactionRules: [{ table: 'members', fields: ['email'], action: 'hash', prefix: 'member-' }],
-  };
-}
 
-async function seed(client, n) {
-  const members = Math.max(1, Math.floor(n * 0.05));
-  const events = Math.floor(n * 0.7);
-  const comments = n - members - events - 1;
-  await client.query(schema);
-  await client.query(
-    `insert into accounts values ('acct-1', 'Bench Co', '{"plan":"pro"}'), ('acct-2', 'Other', '{}')`,
-  );
-  await client.query(
-    `insert into members select 'acct-1', i, 'member' || i || '@example.com', array['agent', 'role "' || (i % 7) || '"'],
-       jsonb_build_object('bio', E'line1\\nline2\\t' || i, 'prefs', jsonb_build_object('theme', 'dark', 'n', i)),
-       timestamptz '2026-01-01' - (i || ' minutes')::interval from generate_series(1, $1) i`,
-    [members],
-  );
-  await client.query(
-    `insert into events select i, 'acct-1', 1 + i % $2, 'kind_' || (i % 13),
-       jsonb_build_object('i', i, 'text', 'some "quoted" text ü ' || md5(i::text), 'nested', jsonb_build_object('a', array[i, i + 1], 'ok', i % 2 = 0)),
-       array['t' || (i % 5), 'tag,with,commas'], (i % 10000) / 100.0, timestamptz '2026-01-01' - (i || ' seconds')::interval
-     from generate_series(1, $1) i`,
-    [events, members],
-  );
-  await client.query(
-    `insert into comments select i, 1 + i % $2, 'acct-1', 'comment ' || i || E' with \\\\ backslash and emoji 🚀 ' || md5(i::text),
-       timestamptz '2026-01-01' from generate_series(1, $1) i`,
-    [comments, events],
-  );
-  await client.query(
-    `insert into events select 100000000 + i, 'acct-2', 1, 'x', '{}', '{}', 0, now() from generate_series(1, $1) i`,
-    [Math.floor(n * 0.2)],
-  );
-  await client.query('vacuum analyze');
-  return { accounts: 1, members, events, comments };
+/** `with graph_keys(…) as (values …)`: the graph's key tuples inlined for the raw baseline's queries. */
+async function graphKeysCte(url, workload) {
+  const client = await connect(url);
+  try {
+    const { rows, fields } = await client.query(workload.graphKeysSql);
+    const literal = (value) => `'${String(value).replace(/'/g, "''")}'`;
+    const values = rows.map((row) => `(${fields.map((f) => literal(row[f.name])).join(', ')})`).join(', ');
+    return `with graph_keys(${fields.map((f) => f.name).join(', ')}) as (values ${values})`;
+  } finally {
+    await client.end();
+  }
 }
 
 async function connect(url) {
@@ -150,31 +100,40 @@ async function fsyncFile(file) {
   await handle.close();
 }
 
-/** Raw export: each table's row JSON via COPY into one file, fsync'd — the physical limit for export. */
-async function rawExport(url, file) {
+/**
+ * Raw export: each table's in-scope rows as `to_jsonb(x)::text` via COPY into one file, in the export's
+ * order, fsync'd — the physical limit for export. Returns bytes and per-table seconds.
+ */
+async function rawExport(url, workload, keysCte, file) {
   const client = await connect(url);
+  const perTable = {};
   try {
     const out = createWriteStream(file);
-    for (const t of tables) {
-      const sql = `copy (select to_jsonb(x)::text from ${t} x where x.account_id = 'acct-1' order by x.${primaryKeys[t]}) to stdout`;
+    out.setMaxListeners(0); // one pipeline per table into the same file (end: false)
+    for (const t of workload.tables) {
+      const { from, orderBy } = workload.scopeSql(t);
+      const sql = `copy (${keysCte} select to_jsonb(x)::text from ${from} order by ${orderBy}) to stdout`;
+      const start = process.hrtime.bigint();
       await pipeline(client.query(copyStreams.to(sql)), out, { end: false });
+      perTable[t] = Number(process.hrtime.bigint() - start) / 1e9;
     }
     await new Promise((resolve, reject) => out.end((error) => (error ? reject(error) : resolve())));
     await fsyncFile(file);
   } finally {
     await client.end();
   }
-  return (await stat(file)).size;
+  return { bytes: (await stat(file)).size, perTable };
 }
 
 /** Native COPY text of the in-scope rows, one file per table (not timed). */
-async function dumpNative(url, dir) {
+async function dumpNative(url, workload, keysCte, dir) {
   const client = await connect(url);
   const files = {};
-  for (const t of tables) {
+  for (const t of workload.tables) {
+    const { from } = workload.scopeSql(t);
     files[t] = join(dir, `${t}.copy`);
     await pipeline(
-      client.query(copyStreams.to(`copy (select * from ${t} where account_id = 'acct-1') to stdout`)),
+      client.query(copyStreams.to(`copy (${keysCte} select x.* from ${from}) to stdout`)),
       createWriteStream(files[t]),
     );
   }
@@ -183,7 +142,7 @@ async function dumpNative(url, dir) {
 }
 
 /** Raw load: native COPY of the same rows into the empty schema, one transaction. */
-async function rawLoad(url, files) {
+async function rawLoad(url, tables, files) {
   const client = await connect(url);
   try {
     return (
@@ -200,7 +159,7 @@ async function rawLoad(url, files) {
   }
 }
 
-async function resetTarget(url) {
+async function resetTarget(url, tables) {
   const client = await connect(url);
   await client.query(`truncate ${tables.join(', ')}`);
   await client.query('checkpoint');
@@ -295,7 +254,8 @@ function summarize(step, samples, extra = {}) {
   };
 }
 
-async function benchSize(admin, totalRows, work) {
+async function benchSize(admin, workload, totalRows, work) {
+  const { tables } = workload;
   const adminClient = await connect(admin);
   for (const db of ['bench_source', 'bench_replay']) {
     await adminClient.query(`drop database if exists ${db} with (force)`);
@@ -304,20 +264,21 @@ async function benchSize(admin, totalRows, work) {
   await adminClient.end();
   const sourceUrl = admin.withDatabase('bench_source');
   const replayUrl = admin.withDatabase('bench_replay');
-  process.stderr.write(`seeding ${totalRows.toLocaleString('en-US')} rows in scope …\n`);
+  process.stderr.write(`${workload.name}: seeding ${totalRows.toLocaleString('en-US')} rows in scope …\n`);
   const source = await connect(sourceUrl);
-  const counts = await seed(source, totalRows);
+  const counts = await workload.seed(source, totalRows);
   await source.end();
   const replay = await connect(replayUrl);
-  await replay.query(schema);
+  await replay.query(workload.schema);
   await replay.end();
   const manifestPath = join(work, 'bench.json');
-  await writeFile(manifestPath, JSON.stringify(manifest(), null, 2));
+  await writeFile(manifestPath, JSON.stringify(workload.manifest({ closure: args.closure }), null, 2));
   const env = {
     BENCH_PROD_DATABASE_URL: sourceUrl.connectionString(),
     BENCH_REPLAY_DATABASE_URL: replayUrl.connectionString(),
   };
-  const native = await dumpNative(sourceUrl, work);
+  const keysCte = await graphKeysCte(sourceUrl, workload);
+  const native = await dumpNative(sourceUrl, workload, keysCte, work);
   let nativeBytes = 0;
   for (const file of Object.values(native)) nativeBytes += (await stat(file)).size;
   const capsule = join(work, 'capsule.json');
@@ -334,9 +295,9 @@ async function benchSize(admin, totalRows, work) {
   for (let rep = 1; rep <= repeat; rep++) {
     process.stderr.write(`[${rep}/${repeat}] raw COPY export …\n`);
     await checkpoint(sourceUrl);
-    const raw = await timed(() => rawExport(sourceUrl, join(work, 'raw.jsonl')));
-    rawBytes = raw.value;
-    samples.rawExport.push({ seconds: raw.seconds });
+    const raw = await timed(() => rawExport(sourceUrl, workload, keysCte, join(work, 'raw.jsonl')));
+    rawBytes = raw.value.bytes;
+    samples.rawExport.push({ seconds: raw.seconds, perTable: raw.value.perTable });
     await rm(join(work, 'raw.jsonl'));
 
     process.stderr.write(`[${rep}/${repeat}] export-postgres …\n`);
@@ -347,8 +308,7 @@ async function benchSize(admin, totalRows, work) {
         'export-postgres',
         '--app',
         manifestPath,
-        '--subject',
-        'account_id=acct-1',
+        ...workload.subject.flatMap((s) => ['--subject', s]),
         '--since-days',
         '36500',
         '--out',
@@ -367,12 +327,12 @@ async function benchSize(admin, totalRows, work) {
     samples.export.push(exp);
 
     process.stderr.write(`[${rep}/${repeat}] raw COPY load …\n`);
-    await resetTarget(replayUrl);
-    samples.rawLoad.push({ seconds: await rawLoad(replayUrl, native) });
+    await resetTarget(replayUrl, tables);
+    samples.rawLoad.push({ seconds: await rawLoad(replayUrl, tables, native) });
 
     for (const strategy of strategies) {
       process.stderr.write(`[${rep}/${repeat}] materialize-postgres --load-strategy ${strategy} …\n`);
-      await resetTarget(replayUrl);
+      await resetTarget(replayUrl, tables);
       const mat = await runCli(
         [
           'materialize-postgres',
@@ -419,7 +379,21 @@ async function benchSize(admin, totalRows, work) {
       }),
     ),
   ];
-  return { rowsInScope: totalRows, counts, steps };
+  // Per table: the raw COPY of that table vs the export's `table:<name>` phase, paired per repetition.
+  const perTable = tables.map((table) => {
+    const raw = samples.rawExport.map((s) => s.perTable[table]);
+    const tool = samples.export.map((s) => (s.result.phases?.[`table:${table}`] ?? NaN) / 1000);
+    const ratios = raw.map((r, i) => r / tool[i]);
+    return {
+      table,
+      rows: samples.export[0].result.rowCounts[table],
+      raw,
+      tool,
+      ratioWorst: Math.min(...ratios),
+      ratioBest: Math.max(...ratios),
+    };
+  });
+  return { workload: workload.name, rowsInScope: totalRows, counts, steps, perTable };
 }
 
 async function main() {
@@ -437,13 +411,16 @@ async function main() {
     repeat,
     exportArgs: exportExtra,
     materializeArgs: materializeExtra,
+    workloads: selectedWorkloads.map((w) => w.name),
     sizes: [],
     startup: undefined,
   };
   try {
     for (const size of sizes) {
-      result.sizes.push(await benchSize(admin, size, work));
-      printSize(result.sizes.at(-1));
+      for (const workload of selectedWorkloads) {
+        result.sizes.push(await benchSize(admin, workload, size, work));
+        printSize(result.sizes.at(-1));
+      }
     }
     if (!args['skip-startup']) {
       process.stderr.write('CLI start-up …\n');
@@ -472,7 +449,7 @@ function printSize(size) {
   const line = (cells) =>
     cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('');
   process.stdout.write(
-    `\n${n.toLocaleString('en-US')} rows in scope ${JSON.stringify(size.counts)}, ${repeat} run(s) each\n`,
+    `\n[${size.workload}] ${n.toLocaleString('en-US')} rows in scope ${JSON.stringify(size.counts)}, ${repeat} run(s) each\n`,
   );
   process.stdout.write(`${line(['step', 'seconds', 'rows/s', 'MB/s', 'peak RSS', 'vs raw'])}\n`);
   for (const r of size.steps) {
@@ -489,8 +466,20 @@ function printSize(size) {
       `${line([r.step, secs, Math.round(n / r.best).toLocaleString('en-US'), mbs, peak, ratio])}\n`,
     );
   }
+  const span = (values) => {
+    const best = Math.min(...values);
+    const worst = Math.max(...values);
+    return repeat > 1 ? `${best.toFixed(2)}–${worst.toFixed(2)}` : best.toFixed(2);
+  };
+  process.stdout.write(`${line(['  per table (export)', 'raw s', 'tool s', 'rows', '', 'vs raw'])}\n`);
+  for (const t of size.perTable) {
+    const ratio =
+      repeat > 1 ? `${t.ratioWorst.toFixed(2)}–${t.ratioBest.toFixed(2)}×` : `${t.ratioBest.toFixed(2)}×`;
+    process.stdout.write(
+      `${line([`  ${t.table}`, span(t.raw), span(t.tool), (t.rows ?? 0).toLocaleString('en-US'), '', ratio])}\n`,
+    );
+  }
 }
-
 function printStartup(rows) {
   process.stdout.write('\nstart-up (wall ms)          median    best\n');
   for (const r of rows) {

@@ -97,3 +97,31 @@ describe('subject rewrite', () => {
     );
   });
 });
+
+describe('subject rewrite of integer keys (issue #14 item 1)', () => {
+  const integer = planSubjectRewrite({ customer_id: '1' }, { customer_id: '9001' });
+
+  it('rewrites numbers and strings whose text is the old value, keeping their JSON type, and counts them', () => {
+    const counts: Record<string, number> = {};
+    expect(
+      rewriteSubjectInText(
+        '{"customer_id": 1, "film_id": 1, "ref_customer_id": "1", "customer_ids": [1, 2], "amount": 1.0}',
+        integer,
+        counts,
+      ),
+    ).toBe('{"customer_id":9001,"film_id":1,"ref_customer_id":"9001","customer_ids":[9001,2],"amount":1.0}');
+    expect(counts).toEqual({ customer_id: 3 });
+    // Graph entries read by the driver carry plain numbers.
+    expect(rewriteSubjectInValue([{ customer_id: 1, reasons: ['subject'] }], integer)).toEqual([
+      { customer_id: 9001, reasons: ['subject'] },
+    ]);
+  });
+
+  it('a number rewritten to a value that is not a number becomes that string', () => {
+    const text = rewriteSubjectInText(
+      '{"customer_id": 1}',
+      planSubjectRewrite({ customer_id: '1' }, { customer_id: 'dev' }),
+    );
+    expect(text).toBe('{"customer_id":"dev"}');
+  });
+});

@@ -1,10 +1,12 @@
-import { parse, stringify } from 'lossless-json';
+import { isLosslessNumber, LosslessNumber, parse, stringify } from 'lossless-json';
 
 /**
- * Subject rewrite (SPEC §4): every string field whose key, lower-cased with non-alphanumerics removed,
- * contains a subject key normalised the same way, and whose value equals the old subject value, gets the
- * new value — at any depth (nested json/jsonb objects too). Array elements are judged by the key of the
- * array that holds them (`"user_ids": ["u7"]` is rewritten), as the original tool did.
+ * Subject rewrite (SPEC §4): every string or number field whose key, lower-cased with non-alphanumerics
+ * removed, contains a subject key normalised the same way, and whose value's text equals the old subject
+ * value, gets the new value — at any depth (nested json/jsonb objects too). A number stays a number
+ * (when the new value is one), so integer subject keys are rewritten too (the original tool rewrote only
+ * strings, and a rewrite of an integer key silently moved nothing). Array elements are judged by the key
+ * of the array that holds them (`"user_ids": ["u7"]` is rewritten), as the original tool did.
  */
 export interface SubjectRewrite {
   /** Subject key → [old value, new value]; only keys whose value changes. */
@@ -40,10 +42,10 @@ export function planSubjectRewrite(
   return { changes };
 }
 
-/** A function telling, for a field name and a string value, the replacement value (or undefined). */
+/** A function telling, for a field name and a value's text, the change that applies (or undefined). */
 export function subjectKeyMatcher(
   rewrite: SubjectRewrite,
-): (field: string, value: string) => string | undefined {
+): (field: string, value: string) => SubjectRewrite['changes'][number] | undefined {
   const cache = new Map<string, SubjectRewrite['changes']>();
   return (field, value) => {
     let changes = cache.get(field);
@@ -52,16 +54,29 @@ export function subjectKeyMatcher(
       changes = rewrite.changes.filter((change) => normalized.includes(change.normalizedKey));
       cache.set(field, changes);
     }
-    for (const change of changes) if (change.from === value) return change.to;
+    for (const change of changes) if (change.from === value) return change;
     return undefined;
   };
 }
 
-/** Rewrites a parsed JSON value (returns a new value; the input is not modified). */
-export function rewriteSubjectInValue<T>(value: T, rewrite: SubjectRewrite): T {
+/** Counts of values rewritten, per subject key. */
+export type RewriteCounts = Record<string, number>;
+
+/**
+ * Rewrites a parsed JSON value (returns a new value; the input is not modified). `counts`, when given,
+ * gets one more per value rewritten, under the subject key that matched.
+ */
+export function rewriteSubjectInValue<T>(value: T, rewrite: SubjectRewrite, counts?: RewriteCounts): T {
   if (rewrite.changes.length === 0) return value;
-  return rewriteWith(value, '', subjectKeyMatcher(rewrite)) as T;
+  const match = subjectKeyMatcher(rewrite);
+  return rewriteWith(value, '', (field, text) => {
+    const change = match(field, text);
+    if (change !== undefined && counts) counts[change.key] = (counts[change.key] ?? 0) + 1;
+    return change?.to;
+  }) as T;
 }
+
+const jsonNumber = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 /** `field` is the key the value sits under ('' at the top); array items inherit their array's key. */
 function rewriteWith(
@@ -70,9 +85,21 @@ function rewriteWith(
   match: (field: string, value: string) => string | undefined,
 ): unknown {
   if (typeof value === 'string') return match(field, value) ?? value;
+  // Numbers: lossless-json's (capsule rows, exact text) and plain ones (the header's graph).
+  if (isLosslessNumber(value)) {
+    const to = match(field, (value as LosslessNumber).value);
+    if (to === undefined) return value;
+    return jsonNumber.test(to) ? new LosslessNumber(to) : to;
+  }
+  if (typeof value === 'number') {
+    const to = match(field, String(value));
+    if (to === undefined) return value;
+    return jsonNumber.test(to) && String(Number(to)) === to ? Number(to) : to;
+  }
   if (Array.isArray(value)) return value.map((item) => rewriteWith(item, field, match));
   if (value === null || typeof value !== 'object' || !isPlainObject(value)) return value;
-  const out: Record<string, unknown> = {};
+  // Null prototype: a jsonb key named `__proto__` is an ordinary key here, not the prototype setter.
+  const out = Object.create(null) as Record<string, unknown>;
   for (const [key, item] of Object.entries(value)) out[key] = rewriteWith(item, key, match);
   return out;
 }
@@ -87,9 +114,10 @@ function isPlainObject(value: object): boolean {
  * unchanged without parsing (the common case); others are parsed with lossless-json so numbers keep
  * their exact text, and re-serialised compactly.
  */
-export function rewriteSubjectInText(text: string, rewrite: SubjectRewrite): string {
-  // Runs once per capsule row: the needles are computed once, in planSubjectRewrite.
+export function rewriteSubjectInText(text: string, rewrite: SubjectRewrite, counts?: RewriteCounts): string {
+  // Runs once per capsule row: the needles are computed once, in planSubjectRewrite. A needle is the old
+  // value's text, so it finds numbers as well as strings.
   if (!rewrite.changes.some((change) => text.includes(change.needle))) return text;
-  const rewritten = stringify(rewriteSubjectInValue(parse(text), rewrite));
+  const rewritten = stringify(rewriteSubjectInValue(parse(text), rewrite, counts));
   return rewritten ?? text;
 }

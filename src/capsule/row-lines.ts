@@ -1,18 +1,26 @@
 import type { Hash } from 'node:crypto';
 
-import { ManifestError } from '../errors.js';
-import { redactRowText, type RowRedactor } from '../redaction/index.js';
+import { CapsuleError, ManifestError } from '../errors.js';
+import { jsRedactionMarker, type RowRedactor } from '../redaction/index.js';
+import { maxLineBytes, mib } from './limits.js';
 
 /** Per-table state of the row framing loop. */
 export interface RowFramingState {
   table: string;
   /** Rows framed so far. */
   rows: number;
-  /** Bytes of an incomplete last line, carried to the next chunk. */
+  /** Pieces of an incomplete last line, carried to the next chunk (joined once, when it ends). */
   remainder: Buffer | undefined;
+  /** Set by frameRows: pieces of a line longer than one chunk, and their total length. */
+  pending?: { pieces: Buffer[]; length: number } | undefined;
   /** sha256-rows-v1 hash of the table: each row text as written, followed by `\n`. */
   hash: Hash;
   redactor: RowRedactor | undefined;
+  /**
+   * The rows come from a query that redacted them in SQL (redaction/redaction-sql.ts): only rows marked
+   * with jsRedactionMarker go to the redactor (marker dropped); unmarked rows are final as they are.
+   */
+  redactedInSql?: boolean | undefined;
 }
 
 const firstSeparator = Buffer.from('\n      ', 'utf8');
@@ -23,32 +31,67 @@ const openBrace = 0x7b;
 /**
  * Turns a chunk of `\n`-terminated row lines (split anywhere) into capsule row lines: each row is
  * preceded by `\n      ` (first row) or `,\n      `, so the last row needs no look-ahead to omit its
- * comma. Rows pass through as bytes — no decoding — unless the redactor's byte pre-check flags them.
+ * comma. Rows pass through as bytes — no decoding — unless a rule key occurs in their chunk; then the
+ * redactor looks at each row (redactBytes: in-place splice, or parse and re-serialise).
  * The integrity hash covers contiguous runs of untouched rows in one update each.
  */
 export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
-  const buf = state.remainder ? Buffer.concat([state.remainder, chunk]) : chunk;
-  state.remainder = undefined;
-  // One check per chunk: most chunks contain no redactable field at all.
-  const redactor = state.redactor && state.redactor.mightApplyBytes(buf) ? state.redactor : undefined;
+  // Linear in the line length: while a line has not ended, chunks are only collected (one newline scan
+  // of each new chunk), never concatenated and re-scanned chunk after chunk.
+  if (state.remainder) {
+    state.pending = { pieces: [state.remainder], length: state.remainder.length };
+    state.remainder = undefined;
+  }
+  if (state.pending) {
+    const nl = chunk.indexOf(newline);
+    if (nl === -1) {
+      state.pending.pieces.push(chunk);
+      state.pending.length += chunk.length;
+      const limit = maxLineBytes();
+      if (state.pending.length > limit) {
+        throw new CapsuleError(
+          `tables[${state.table}]: row ${state.rows + 1} is longer than ${mib(limit)} (the per-line limit)`,
+          { code: 'capsule_line_too_long', hint: 'see docs/safety.md (size limits)' },
+        );
+      }
+      return Buffer.alloc(0);
+    }
+  }
+  const buf = state.pending ? Buffer.concat([...state.pending.pieces, chunk]) : chunk;
+  state.pending = undefined;
+  // One check per chunk: most chunks contain no redactable field (or, redacted in SQL, no marked row).
+  const sql = state.redactedInSql === true;
+  const redactor =
+    state.redactor && (sql ? buf.includes(jsRedactionMarker) : state.redactor.mightApplyBytes(buf))
+      ? state.redactor
+      : undefined;
   const parts: Buffer[] = [];
   let start = 0;
   let hashFrom = 0;
   let nl: number;
   while ((nl = buf.indexOf(newline, start)) !== -1) {
-    if (nl === start || buf[start] !== openBrace) {
+    const marked = sql && buf[start] === jsRedactionMarker;
+    const rowStart = marked ? start + 1 : start;
+    if (nl === rowStart || buf[rowStart] !== openBrace) {
       throw new ManifestError(
         `tables[${state.table}]: row ${state.rows + 1} is ${nl === start ? 'NULL' : 'not a JSON object'}; rowSql must return one JSON object per row`,
       );
     }
     parts.push(state.rows === 0 ? firstSeparator : nextSeparator);
-    const row = buf.subarray(start, nl);
-    if (redactor && redactor.mightApplyBytes(row)) {
-      const original = row.toString('utf8');
-      const redacted = redactRowText(redactor, original);
-      if (redacted !== original) {
+    const row = buf.subarray(rowStart, nl);
+    if (marked) {
+      // Written without its marker: the integrity hash run breaks here whatever the redactor does.
+      if (start > hashFrom) state.hash.update(buf.subarray(hashFrom, start));
+      if (!redactor) throw new Error(`tables[${state.table}]: a row marked for redaction, but no redactor`);
+      const redacted = redactor.redactBytes(row);
+      state.hash.update(redacted);
+      state.hash.update('\n');
+      hashFrom = nl + 1;
+      parts.push(redacted);
+    } else if (!sql && redactor) {
+      const replaced = redactor.redactBytes(row);
+      if (replaced !== row) {
         if (start > hashFrom) state.hash.update(buf.subarray(hashFrom, start));
-        const replaced = Buffer.from(redacted, 'utf8');
         state.hash.update(replaced);
         state.hash.update('\n');
         hashFrom = nl + 1;

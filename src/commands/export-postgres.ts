@@ -67,7 +67,7 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
     const subject = parseSubject(flags.subject, manifest.subjectKeys);
     const sinceDays = flags['since-days'];
     if (flags['dry-run-sql']) {
-      const plan = planExport({ manifest, subject, sinceDays });
+      const plan = planExport({ manifest, subject, sinceDays, redaction: flags.redaction as RedactionMode });
       this.log(renderExportPlan(plan));
       return plan;
     }
@@ -77,7 +77,13 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
       role: 'export source database',
     });
     if (flags.explain) {
-      const explained = await explainExport({ manifest, subject, databaseUrl, sinceDays });
+      const explained = await explainExport({
+        manifest,
+        subject,
+        databaseUrl,
+        sinceDays,
+        redaction: flags.redaction as RedactionMode,
+      });
       this.log(renderExportExplain(explained));
       return explained;
     }

@@ -48,6 +48,9 @@ export default class MaterializePostgres extends BaseCommand<typeof MaterializeP
       summary:
         'copy: COPY into staging tables (fastest); jsonb: chunked jsonb inserts, as the original tool.',
     })(),
+    'keep-triggers': Flags.boolean({
+      summary: "Leave the replay tables' user triggers on during the load (they may change loaded values).",
+    }),
     'chunk-size': Flags.integer({ default: 1000, min: 1, summary: 'Rows per jsonb chunk / per COPY write.' }),
     'dry-run-sql': Flags.boolean({ summary: 'Print the SQL without connecting.' }),
     explain: Flags.boolean({
@@ -68,6 +71,7 @@ export default class MaterializePostgres extends BaseCommand<typeof MaterializeP
       useLocalSubject: flags['use-local-subject'],
       loadStrategy: flags['load-strategy'],
       chunkSize: flags['chunk-size'],
+      keepTriggers: flags['keep-triggers'],
       allowUnsafeTarget: flags['allow-unsafe-target'],
     };
     if (flags['dry-run-sql']) {

@@ -9,7 +9,7 @@ import { buildPlaybook, type PlaybookResult } from '../services/playbook.js';
 export default class Playbook extends BaseCommand<typeof Playbook> {
   static override summary =
     'Print the app-specific sequence of replay commands, filled in from the manifest.';
-  static override examples = ['<%= config.bin %> playbook --app config/apps/shop.yaml'];
+  static override examples = ['<%= config.bin %> playbook --app config/apps/teamdesk.yaml'];
 
   static override flags = {
     app: appFlag(),

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { buildGraphQuery, buildSessionSettings, buildTableQuery } from '../graph/export-sql.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { toDatabaseError } from '../postgres/errors.js';
+import { extendedQuery, isMultipleCommands, multipleStatementsError } from '../postgres/one-statement.js';
 import { type DoctorCheck, fail, pass } from './check.js';
 import { buildDeletePredicateExplain, stubGraph } from './explain-sql.js';
 
@@ -35,7 +36,10 @@ export async function explainChecks(
     // statement is exactly what export runs (columns cast to text, unioned with the subject).
     const single = { ...manifest, postgres: { ...manifest.postgres, graphEdges: [edge] } };
     const graph = buildGraphQuery(single, stub.subject, 180);
-    planned.push({ label, text: `explain ${graph.text}`, values: graph.values });
+    // Subject keys as NULL parameters: a custom plan folds a bound text stub into casts such as
+    // `seed.customer_id::int` and fails; NULL plans under any cast (issue #14 item 6).
+    const values = graph.values.map((value, at) => (at < manifest.subjectKeys.length ? null : value));
+    planned.push({ label, text: `explain ${graph.text}`, values });
   });
   for (const table of manifest.postgres.tables) {
     if (options.missingTables.has(table.name)) continue;
@@ -61,11 +65,14 @@ export async function explainChecks(
     for (const statement of planned) {
       await client.query('savepoint doctor_explain');
       try {
-        await client.query(statement.text, statement.values);
+        // Extended protocol: EXPLAIN of a snippet that stacks `; commit; …` is refused, never run.
+        await client.query(extendedQuery(statement.text, statement.values));
         await client.query('release savepoint doctor_explain');
       } catch (error) {
         await client.query('rollback to savepoint doctor_explain');
-        const message = toDatabaseError(error, { sql: statement.text, action: 'does not plan' }).message;
+        const message = isMultipleCommands(error)
+          ? multipleStatementsError('does not plan').message
+          : toDatabaseError(error, { sql: statement.text, action: 'does not plan' }).message;
         checks.push(fail(`sql.${statement.label}`, statement.label, message));
       }
     }

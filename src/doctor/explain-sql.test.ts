@@ -24,7 +24,7 @@ const manifest = parseManifest(
 describe('doctor SQL builders', () => {
   it('plans a deletePredicate as the delete it becomes, over a stub graph_keys', () => {
     expect(buildDeletePredicateExplain(manifest, manifest.postgres.tables[0]!).text).toMatchInlineSnapshot(`
-      "explain with graph_keys as (select 'replay-env-doctor'::text as "shop_id", 'replay-env-doctor'::text as "customer_id")
+      "explain with graph_keys as (select null::text as "shop_id", null::text as "customer_id")
       delete from "billing"."orders" as t where exists (select 1 from graph_keys g where
       /* tables[billing.orders].deletePredicate */
       t.shop_id = g.shop_id and t.customer_id = g.customer_id

@@ -1,5 +1,5 @@
 import type { ParsedManifest, ParsedTable } from '../manifest/index.js';
-import { quoteIdent, quoteLiteral, quoteTable } from '../postgres/identifiers.js';
+import { quoteIdent, quoteTable } from '../postgres/identifiers.js';
 
 /** The stub value every subject key gets when doctor plans manifest SQL: plans need types, not data. */
 export const stubValue = 'replay-env-doctor';
@@ -24,15 +24,17 @@ export function stubGraph(manifest: ParsedManifest): {
  * read-only transaction doctor rolls back.
  *
  * @example
- * explain with graph_keys as (select 'replay-env-doctor'::text as "shop_id", …)
+ * explain with graph_keys as (select null::text as "shop_id", …)
  * delete from "orders" as t where exists (select 1 from graph_keys g where
  * /* tables[orders].deletePredicate *\/
  * t.shop_id = g.shop_id
  * )
  */
 export function buildDeletePredicateExplain(manifest: ParsedManifest, table: ParsedTable): { text: string } {
-  const stub = quoteLiteral(stubValue);
-  const keys = manifest.subjectKeys.map((key) => `${stub}::text as ${quoteIdent(key)}`).join(', ');
+  // Typed NULLs, not a text stub: the planner folds constants, so `g.customer_id::int` on a literal
+  // 'replay-env-doctor' failed to plan ("invalid input syntax for type integer") while materialize,
+  // with real keys, worked. A NULL plans under any cast.
+  const keys = manifest.subjectKeys.map((key) => `null::text as ${quoteIdent(key)}`).join(', ');
   return {
     text: [
       `explain with graph_keys as (select ${keys})`,

@@ -42,6 +42,9 @@ export const baseFacts: Readonly<Record<string, FactSpec>> = {
   allowed_failures: count('Commands and probes that failed but are allowFailure'),
   session_mismatches: count('Mismatched results over all session probes'),
   session_errors: count('Queries over all session probes that failed where the recording did not'),
+  browser_console_errors: count('Console errors over all browser probes (ignoreConsole matches left out)'),
+  browser_page_errors: count('Uncaught page errors over all browser probes (ignoreConsole matches left out)'),
+  browser_failed_requests: count('Failed requests (network error or HTTP >= 400) over all browser probes'),
   interrupted: { type: 'boolean', description: 'The run was interrupted (SIGINT/SIGTERM)' },
   golden_diffs: count('Differences from the golden trace (run --scenario/--golden, check); null without one'),
   // Names the original tool's loops/user-history-replay/gate.yaml used, so such a policy keeps working.

@@ -11,6 +11,48 @@ export type SqlSnippet = string;
  */
 export type TableName = string;
 /**
+ * One browser action: exactly one of goto, click, fill (with value), press, waitFor.
+ */
+export type BrowserStep =
+  | {
+      /**
+       * URL, absolute or relative to the probe's url.
+       */
+      goto: string;
+    }
+  | {
+      /**
+       * Selector of the element to click.
+       */
+      click: string;
+    }
+  | {
+      /**
+       * Selector of the input to fill.
+       */
+      fill: string;
+      value: string;
+    }
+  | {
+      /**
+       * Key, e.g. Enter or Control+A.
+       */
+      press: string;
+      /**
+       * Element to press it on (default: the focused element).
+       */
+      selector?: string;
+    }
+  | {
+      /**
+       * Wait until a selector matches a visible element, or the page shows a text.
+       */
+      waitFor: {
+        selector?: string;
+        text?: string;
+      };
+    };
+/**
  * An environment variable name (letters, digits, underscore).
  */
 export type EnvVarName = string;
@@ -56,6 +98,15 @@ export interface AppManifest {
   probes?: Probe[];
   redactionRules?: RedactionRule[];
   session?: SessionRecording;
+  /**
+   * Which Chromium runs browser probes. Default: the binary shipped in the npm package @sparticuz/chromium (Linux x64). The REPLAY_ENV_CHROMIUM environment variable overrides this setting.
+   */
+  browser?: {
+    /**
+     * A Chromium or Chrome binary (absolute, or relative to repoPath).
+     */
+    executablePath?: string;
+  };
 }
 export interface Postgres {
   /**
@@ -136,7 +187,7 @@ export interface Command {
 }
 export interface Probe {
   name: string;
-  kind: 'http' | 'command' | 'sql' | 'session';
+  kind: 'http' | 'command' | 'sql' | 'session' | 'browser';
   url?: string;
   method?: string;
   headers?: {
@@ -160,6 +211,39 @@ export interface Probe {
   session?: string;
   ignoreColumns?: string[];
   unordered?: boolean;
+  /**
+   * Browser probes: text the page must show (visible text, after the steps).
+   */
+  expectText?: string;
+  /**
+   * Browser probes: a selector (CSS, or Playwright's text=/role= forms) that must match a visible element.
+   */
+  expectSelector?: string;
+  /**
+   * Browser probes: actions run in order after the page loads.
+   *
+   * @maxItems 100
+   */
+  steps?: BrowserStep[];
+  /**
+   * Browser probes: page size in CSS pixels (default 1280x720).
+   */
+  viewport?: {
+    width: number;
+    height: number;
+  };
+  /**
+   * Browser probes: console errors and uncaught page errors do not fail the probe (default false). They are still recorded.
+   */
+  allowConsoleErrors?: boolean;
+  /**
+   * Browser probes: regular expressions; console errors and page errors matching one are not counted.
+   */
+  ignoreConsole?: string[];
+  /**
+   * Browser probes: save a PNG of the page next to the trace (default true).
+   */
+  screenshot?: boolean;
   allowFailure?: boolean;
   timeoutSeconds?: number;
 }

@@ -164,7 +164,7 @@ export interface ProbeEvent {
   allowFailure?: boolean;
   skipped?: boolean;
   message?: string;
-  probeKind: 'http' | 'command' | 'sql' | 'session';
+  probeKind: 'http' | 'command' | 'sql' | 'session' | 'browser';
   url?: string;
   method?: string;
   status?: number | null;
@@ -221,6 +221,70 @@ export interface ProbeEvent {
    * The first rows as text (sql probes; at most 200 rows, values cut at 1024 characters).
    */
   rows?: (string | null)[][];
+  /**
+   * Browser probes: the page's URL at the end (after redirects and steps).
+   */
+  finalUrl?: string;
+  expectText?: string;
+  expectSelector?: string;
+  /**
+   * Browser probes: the browser that ran it (name and version).
+   */
+  browser?: string;
+  /**
+   * Browser probes: console.error messages (ignoreConsole matches left out), at most 50.
+   */
+  consoleErrors?: ConsoleMessage[];
+  /**
+   * Browser probes: uncaught exceptions in the page (ignoreConsole matches left out), at most 50.
+   */
+  pageErrors?: string[];
+  /**
+   * Browser probes: requests that failed (network error, or an HTTP status >= 400), at most 50.
+   */
+  failedRequests?: FailedRequest[];
+  /**
+   * Browser probes: entries beyond the 50 kept per list (counted in the facts, not listed).
+   */
+  droppedEvidence?: {
+    consoleErrors: number;
+    pageErrors: number;
+    failedRequests: number;
+  };
+  /**
+   * Browser probes: PNG of the page at the end (path relative to the current directory, mode 0600), null when none was taken.
+   */
+  screenshot?: string | null;
+  /**
+   * Browser probes: each step (the initial page load first) with its timing.
+   */
+  steps?: BrowserStepResult[];
+}
+export interface ConsoleMessage {
+  text: string;
+  /**
+   * url:line of the code that logged it.
+   */
+  location?: string;
+}
+export interface FailedRequest {
+  url: string;
+  method?: string;
+  /**
+   * The network error (net::ERR_…) or HTTP <status>.
+   */
+  reason: string;
+}
+export interface BrowserStepResult {
+  action:
+    'load' | 'goto' | 'click' | 'fill' | 'press' | 'waitFor' | 'expectText' | 'expectSelector' | 'screenshot';
+  /**
+   * URL, selector, key or text the step acted on (never a fill value).
+   */
+  target?: string;
+  durationMs: number;
+  ok: boolean;
+  message?: string;
 }
 export interface JudgeResult {
   id: string;

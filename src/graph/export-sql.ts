@@ -11,8 +11,9 @@
  * keys) were validated as plain identifiers by the manifest loader and are quoted with quoteIdent; manifest
  * snippets are spliced verbatim after a `/* label *\/` comment that toDatabaseError shows on failure.
  */
-import type { ParsedManifest, ParsedTable, Subject } from '../manifest/index.js';
+import type { ParsedManifest, ParsedRedactionRule, ParsedTable, Subject } from '../manifest/index.js';
 import { quoteIdent } from '../postgres/identifiers.js';
+import { buildSqlRedaction } from '../redaction/redaction-sql.js';
 
 export interface SqlStatement {
   text: string;
@@ -119,16 +120,32 @@ export function buildTableQuery(
   manifest: ParsedManifest,
   table: ParsedTable,
   options: TableQueryOptions = {},
-): { text: string } {
+): TableQuery {
   const label = `tables[${table.name}]`;
-  const parts = [
-    settingsCtes(manifest.subjectKeys, options.graphSize),
-    `select (\n/* ${label}.rowSql */\n${table.rowSql}\n)::jsonb::text`,
-    `from\n/* ${label}.from */\n${table.from}`,
-  ];
-  if (table.where) parts.push(`where\n/* ${label}.where */\n${table.where}`);
-  if (table.orderBy) parts.push(`order by\n/* ${label}.orderBy */\n${table.orderBy}`);
-  return { text: parts.join('\n') };
+  const ctes = settingsCtes(manifest.subjectKeys, options.graphSize);
+  const source = (column: string) => {
+    const parts = [
+      `select (\n/* ${label}.rowSql */\n${table.rowSql}\n)::jsonb${column}`,
+      `from\n/* ${label}.from */\n${table.from}`,
+    ];
+    if (table.where) parts.push(`where\n/* ${label}.where */\n${table.where}`);
+    if (table.orderBy) parts.push(`order by\n/* ${label}.orderBy */\n${table.orderBy}`);
+    return parts.join('\n');
+  };
+  const redacted = options.redactionRules
+    ? buildSqlRedaction(options.redactionRules, table.name, source(' as r'))
+    : undefined;
+  if (redacted) return { text: `${ctes}\n${redacted.text}`, redactedInSql: true };
+  return { text: `${ctes}\n${source('::text')}`, redactedInSql: false };
+}
+
+export interface TableQuery {
+  text: string;
+  /**
+   * The query applies the redaction rules itself (redaction/redaction-sql.ts): rows starting with
+   * jsRedactionMarker are left to the JS redactor, the others are final.
+   */
+  redactedInSql: boolean;
 }
 
 export interface TableQueryOptions {
@@ -139,6 +156,8 @@ export interface TableQueryOptions {
    * instead of index lookups (measured: 116 MB spilled for 700,000 rows without it, none with it).
    */
   graphSize?: number;
+  /** The manifest's redaction rules, for a `safe` export that redacts top-level fields in SQL. */
+  redactionRules?: readonly ParsedRedactionRule[];
 }
 
 /** The `params` and `graph_keys` CTEs, rebuilt from the transaction-local settings. */
@@ -162,8 +181,9 @@ export function settingsCtes(subjectKeys: readonly string[], graphSize?: number)
  * Wraps a table SELECT in COPY … TO STDOUT, CSV with delimiter 0x02 and quote 0x01: bytes JSON text
  * never contains, so Postgres never quotes or escapes a row and every line is one row's JSON, verbatim.
  */
-export function wrapInCopy(select: { text: string }): { text: string } {
+export function wrapInCopy<T extends { text: string }>(select: T): T {
   return {
+    ...select,
     text: `copy (\n${select.text}\n) to stdout with (format csv, delimiter E'\\x02', quote E'\\x01')`,
   };
 }
@@ -173,7 +193,7 @@ export function buildTableCopy(
   manifest: ParsedManifest,
   table: ParsedTable,
   options: TableQueryOptions = {},
-): { text: string } {
+): TableQuery {
   return wrapInCopy(buildTableQuery(manifest, table, options));
 }
 

@@ -5,6 +5,7 @@ import {
   defaultProbeTimeoutSeconds,
   defaultProdDatabaseUrlEnv,
   defaultReplayDatabaseUrlEnv,
+  defaultViewport,
   type ParsedManifest,
   type ParsedProbe,
   type ParsedTable,
@@ -40,6 +41,9 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
     localSubject: raw.localSubject,
     localDatabaseUrl: raw.localDatabaseUrl,
     loop: raw.loop ? resolve(cwd, raw.loop) : undefined,
+    browserExecutable: raw.browser?.executablePath
+      ? resolve(repoPath, raw.browser.executablePath)
+      : undefined,
     postgres: {
       prodDatabaseUrlEnv: raw.postgres.prodDatabaseUrlEnv ?? defaultProdDatabaseUrlEnv,
       replayDatabaseUrlEnv: raw.postgres.replayDatabaseUrlEnv ?? defaultReplayDatabaseUrlEnv,
@@ -78,5 +82,9 @@ export function defaultProbe(probe: Probe): ParsedProbe {
     expectStatus: probe.expectStatus ?? 200,
     method: (probe.method ?? 'GET').toUpperCase(),
     timeoutSeconds: probe.timeoutSeconds ?? defaultProbeTimeoutSeconds,
+    allowConsoleErrors: probe.allowConsoleErrors ?? false,
+    ignoreConsole: probe.ignoreConsole ?? [],
+    screenshot: probe.screenshot ?? true,
+    viewport: probe.viewport ?? defaultViewport,
   };
 }

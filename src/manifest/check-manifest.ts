@@ -1,3 +1,4 @@
+import { checkBrowserProbe } from './check-browser-probe.js';
 import type { ParsedManifest } from './parsed-manifest.js';
 
 /**
@@ -59,9 +60,16 @@ export function checkManifest(manifest: ParsedManifest): { errors: string[]; war
     errors.push(`/probes: probe name "${name}" is used twice; trace events are keyed by name`),
   );
   (raw.probes ?? []).forEach((probe, index) => {
-    const needs = { http: 'url', command: 'command', sql: 'sql', session: 'session' } as const;
+    const needs = {
+      http: 'url',
+      command: 'command',
+      sql: 'sql',
+      session: 'session',
+      browser: 'url',
+    } as const;
     const field = needs[probe.kind];
     if (!probe[field]) errors.push(`/probes/${index}: a ${probe.kind} probe needs "${field}"`);
+    if (probe.kind === 'browser') errors.push(...checkBrowserProbe(probe, `/probes/${index}`));
   });
   (raw.commands ?? []).forEach((command, index) => {
     if (command.waitFor && !command.background) {

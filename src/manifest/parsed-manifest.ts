@@ -26,6 +26,10 @@ export interface ParsedProbe extends Probe {
   expectStatus: number;
   method: string;
   timeoutSeconds: number;
+  allowConsoleErrors: boolean;
+  ignoreConsole: string[];
+  screenshot: boolean;
+  viewport: { width: number; height: number };
 }
 
 export interface ParsedRedactionRule extends RedactionRule {
@@ -51,6 +55,8 @@ export interface ParsedManifest {
   localDatabaseUrl: string | undefined;
   /** Absolute path of the replay loop folder, when the manifest names one. */
   loop: string | undefined;
+  /** Absolute path of the Chromium the manifest names for browser probes (`browser.executablePath`). */
+  browserExecutable: string | undefined;
   postgres: {
     prodDatabaseUrlEnv: string;
     replayDatabaseUrlEnv: string;
@@ -78,3 +84,4 @@ export const defaultProdDatabaseUrlEnv = 'APP_PROD_DATABASE_URL';
 export const defaultReplayDatabaseUrlEnv = 'APP_REPLAY_DATABASE_URL';
 export const defaultCommandTimeoutSeconds = 900;
 export const defaultProbeTimeoutSeconds = 30;
+export const defaultViewport = { width: 1280, height: 720 } as const;

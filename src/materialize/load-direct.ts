@@ -1,5 +1,4 @@
 import { lineLayoutId } from '../capsule/header.js';
-import { rewriteSubjectInText } from '../capsule/rewrite-subject.js';
 import { CapsuleError, DatabaseError } from '../errors.js';
 import { readTables, type TableInfo } from '../postgres/catalog.js';
 import { checkColumns, type ColumnCheck, columnProblems } from './column-check.js';
@@ -18,8 +17,11 @@ import {
   verify,
 } from './load-steps.js';
 import { phaseTimer } from './load-timing.js';
+import { RewriteTally } from './rewrite-tally.js';
 import { copyStageSql, createStageSql, deleteSql, type Sql, targetEmptySql, upsertSql } from './sql.js';
 import { copySink, type Sink, type StagedTable } from './stage.js';
+import { suspendTriggers } from './triggers.js';
+import { DirectDigest, verifyValues } from './verify-values.js';
 
 /** The direct load cannot reproduce the staging path's result for this capsule: use the staging path. */
 class UseStaging extends Error {}
@@ -32,6 +34,9 @@ interface TableLoad {
   sink?: Sink | undefined;
   /** Set when the table is copied straight into the target. */
   converter?: RowConverter;
+  /** Direct tables: the digest of the rows sent, and the columns written (value verification). */
+  digest?: DirectDigest;
+  written?: string[];
 }
 
 /**
@@ -74,6 +79,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     const infos = await readTables(client, names);
     if (names.some((name) => !infos.has(name))) throw new UseStaging('a manifest table is missing');
     copyTypes = await readCopyTypes(client, names);
+    const triggers = await suspendTriggers(names, run, options.keepTriggers ?? false);
+    outcome.triggers = { disabled: triggers.disabled, firing: triggers.firing };
     endPhase('check');
 
     for (const table of [...tables].reverse()) {
@@ -86,7 +93,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
 
     const loads: TableLoad[] = [];
     const shapes = new Map<string, Shape>();
-    const rewriting = options.prepared.rewrite.changes.length > 0;
+    const tally = new RewriteTally(options.prepared.rewrite);
     const finish = async (load: TableLoad) => {
       if (!load.sink) return;
       const rows = await load.sink.end();
@@ -126,12 +133,13 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         loads.push(current);
         await start(current, row.text);
       }
-      const text = rewriting ? rewriteSubjectInText(row.text, options.prepared.rewrite) : row.text;
+      const text = tally.row(row.table, row.text);
       current.stage.rows++;
       if (current.converter) {
         let line: string;
         try {
           line = current.converter.convert(text);
+          current.digest!.add(text);
         } catch (error) {
           throw rowError(error, current);
         }
@@ -144,6 +152,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     current = undefined;
     endPhase('stage');
 
+    tally.assertMoved();
+    outcome.rewritten = tally.perTable;
     const summary = options.reader.summary();
     outcome.rowCounts = summary.rowCounts;
     outcome.integrity = summary.integrity.status;
@@ -151,13 +161,13 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       if (!position.has(table)) throw undeclaredTable(table);
     }
     // The deletes ran for every manifest table; the staging path deletes only from the capsule's.
-    if (names.some((name) => !(name in summary.rowCounts)))
+    if (names.some((name) => !Object.hasOwn(summary.rowCounts, name)))
       throw new UseStaging('a manifest table is not in the capsule');
     checkStagedCounts(
       loads.map((load) => load.stage),
       summary.rowCounts,
     );
-    for (const name of names) outcome.loaded[name] ??= 0;
+    for (const name of names) if (!Object.hasOwn(outcome.loaded, name)) outcome.loaded[name] = 0;
 
     options.onProgress?.({ phase: 'verify' });
     const staged = loads.filter((load) => !load.converter);
@@ -175,9 +185,33 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       names.map((name) => infos.get(name)!),
       run,
     );
-    outcome.verified = true;
+    outcome.valueDifferences = await verifyValues({
+      staged: staged
+        .filter((load) => load.stage.rows > 0)
+        .map((load) => ({
+          table: load.stage.table,
+          index: load.stage.index,
+          info: load.info,
+          written: shapes.get(load.stage.table)!.columns,
+        })),
+      direct: loads
+        .filter((load) => load.converter)
+        .map((load) => ({
+          table: load.stage.table,
+          info: load.info,
+          written: load.written!,
+          sent: load.digest!,
+        })),
+      run,
+      client,
+      reader: options.reader,
+      rewrite: options.prepared.rewrite,
+      toError: sinkOptions.toError,
+    });
+    outcome.verified = Object.keys(outcome.valueDifferences).length === 0;
     outcome.directCopy = loads.filter((load) => load.converter).map((load) => load.stage.table);
     endPhase('verify');
+    await triggers.restore();
     options.onProgress?.({ phase: 'commit' });
     await run({ text: 'commit', values: [] });
     endPhase('commit');
@@ -205,6 +239,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         (await run(targetEmptySql(load.stage.table))).rows[0].empty === true);
     if (direct) {
       load.converter = new RowConverter(columns, check.generatedSkipped);
+      load.digest = new DirectDigest(load.info);
+      load.written = columns.map((column) => column.name);
       const sql = directCopySql(
         load.stage.table,
         columns.map((column) => column.name),

@@ -15,8 +15,11 @@ import {
   verify,
 } from './load-steps.js';
 import { phaseTimer } from './load-timing.js';
+import { RewriteTally } from './rewrite-tally.js';
 import { deleteSql, type Sql, stageTable, targetEmptySql, upsertSql } from './sql.js';
 import { stageCapsule, type StagedTable } from './stage.js';
+import { suspendTriggers } from './triggers.js';
+import { verifyValues } from './verify-values.js';
 
 /** The staging path: every table through a jsonb staging table and jsonb_populate_record. */
 export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
@@ -27,16 +30,25 @@ export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
   await run({ text: 'begin', values: [] });
   try {
     await run({ text: 'set constraints all deferred', values: [] });
+    const triggers = await suspendTriggers(
+      options.prepared.tables.map((table) => table.name),
+      run,
+      options.keepTriggers ?? false,
+    );
+    outcome.triggers = { disabled: triggers.disabled, firing: triggers.firing };
     const byName = new Map(options.prepared.tables.map((table) => [table.name, table]));
+    const tally = new RewriteTally(options.prepared.rewrite);
     const staged = await stageCapsule(client, options.reader, {
       strategy: options.strategy,
       chunkSize: options.chunkSize,
-      rewrite: options.prepared.rewrite,
+      tally,
       declared: new Set(byName.keys()),
       run,
       toError: (error, sql) => toError(error, sql, options.url),
       onRows: (table, rows) => options.onProgress?.({ phase: 'stage', table, rows }),
     });
+    tally.assertMoved();
+    outcome.rewritten = tally.perTable;
     const summary = options.reader.summary();
     outcome.rowCounts = summary.rowCounts;
     outcome.integrity = summary.integrity.status;
@@ -107,8 +119,25 @@ export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
       ordered.map((item) => infos.get(item.table.name)!),
       run,
     );
-    outcome.verified = true;
+    outcome.valueDifferences = await verifyValues({
+      staged: ordered
+        .filter((item) => item.stage.rows > 0)
+        .map((item) => ({
+          table: item.table.name,
+          index: item.stage.index,
+          info: infos.get(item.table.name)!,
+          written: shapes.get(item.table.name)!.columns,
+        })),
+      direct: [],
+      run,
+      client,
+      reader: options.reader,
+      rewrite: options.prepared.rewrite,
+      toError: (error, sql) => toError(error, sql, options.url),
+    });
+    outcome.verified = Object.keys(outcome.valueDifferences).length === 0;
     endPhase('verify');
+    await triggers.restore();
     options.onProgress?.({ phase: 'commit' });
     await run({ text: 'commit', values: [] });
     endPhase('commit');

@@ -4,11 +4,13 @@ import type { CapsuleReader, IntegrityStatus } from '../capsule/index.js';
 import type { ParsedTable } from '../manifest/index.js';
 import type { TableInfo } from '../postgres/catalog.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
+import { extendedQuery } from '../postgres/one-statement.js';
 import { checkColumns, columnProblems } from './column-check.js';
 import { doesNotFit, rowsMissing, stagedCountMismatch, verificationFailed } from './load-errors.js';
 import type { MaterializePhase } from './load-timing.js';
 import type { PreparedMaterialize } from './prepare.js';
-import { allStagedKeysSql, resyncSequenceSql, type Sql, stagedKeysSql, verifySql } from './sql.js';
+import { advanceSequences } from './sequences.js';
+import { allStagedKeysSql, type Sql, stagedKeysSql, verifySql } from './sql.js';
 import type { LoadStrategy, StagedTable } from './stage.js';
 
 // What the two load paths (load-staged.ts, load-direct.ts) share: their options and outcome, and the
@@ -33,6 +35,8 @@ export interface LoadOptions {
    * false forces the staging path for every table.
    */
   direct?: boolean;
+  /** Leave the tables' user triggers on during the load (default: off where the role may; triggers.ts). */
+  keepTriggers?: boolean;
   /** Run deletes and upserts under EXPLAIN ANALYZE and roll everything back. */
   explain?: boolean;
   onProgress?: ((event: MaterializeProgress) => void) | undefined;
@@ -46,6 +50,15 @@ export interface LoadOutcome {
   directCopy: string[];
   deleted: Record<string, number>;
   loaded: Record<string, number>;
+  /** Values changed by the subject rewrite, per table (empty without a rewrite). */
+  rewritten: Record<string, number>;
+  /**
+   * Capsule rows whose values are not in the replay table after the load, per table with any (value
+   * verification, src/materialize/verify-values.ts); `verified` is false when any.
+   */
+  valueDifferences: Record<string, number>;
+  /** Tables whose user triggers were off during the load, and tables whose triggers fired. */
+  triggers: { disabled: string[]; firing: string[] };
   verified: boolean;
   phases: Record<MaterializePhase, number>;
   plans: { label: string; sql: string; plan: string }[];
@@ -67,6 +80,9 @@ export function emptyOutcome(phases: Record<MaterializePhase, number>): LoadOutc
     directCopy: [],
     deleted: {},
     loaded: {},
+    rewritten: {},
+    triggers: { disabled: [], firing: [] },
+    valueDifferences: {},
     verified: false,
     phases,
     plans: [],
@@ -81,7 +97,8 @@ export function statementRunner(
 ): RunStatement {
   return async (sql) => {
     try {
-      return await client.query(sql.text, sql.values);
+      // Extended protocol: a deletePredicate cannot stack a second statement behind the delete.
+      return await client.query(extendedQuery(sql.text, sql.values));
     } catch (error) {
       throw toError(error, sql, url);
     }
@@ -152,13 +169,10 @@ export async function verify(
   if (problems.length > 0) throw verificationFailed(problems);
 }
 
-/** Moves serial/identity sequences past the loaded ids. */
+/** Moves the sequences of the loaded tables past the loaded ids (src/materialize/sequences.ts). */
 export async function resyncSequences(tables: readonly TableInfo[], run: RunStatement): Promise<void> {
-  for (const info of tables) {
-    for (const column of info.columns) {
-      if (column.identity !== '' || (column.hasDefault && /^(smallint|integer|bigint)$/.test(column.type))) {
-        await run(resyncSequenceSql(info.name, column.name));
-      }
-    }
-  }
+  await advanceSequences(
+    tables.map((info) => info.name),
+    run,
+  );
 }

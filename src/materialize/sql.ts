@@ -161,21 +161,3 @@ export function verifySql(table: string, index: number, primaryKey: readonly str
     values: [],
   };
 }
-
-/**
- * Moves a column's sequence (serial or identity) past the loaded rows, so the app's own inserts after
- * a replay do not collide with loaded ids. Never moves it backwards.
- */
-export function resyncSequenceSql(table: string, column: string): Sql {
-  const target = quoteTable(table);
-  return {
-    text: [
-      `/* tables[${table}] sequence of ${column} */ select setval(q.seq, m.v)`,
-      `  from (select pg_get_serial_sequence($1, $2) as seq) q,`,
-      `       (select max(${quoteIdent(column)})::bigint as v from ${target}) m`,
-      ` where q.seq is not null and m.v is not null`,
-      `   and m.v > coalesce(pg_sequence_last_value(q.seq::regclass), 0)`,
-    ].join('\n'),
-    values: [target, column],
-  };
-}

@@ -5,8 +5,8 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
 import type { CapsuleReader } from '../capsule/index.js';
-import { rewriteSubjectInText, type SubjectRewrite } from '../capsule/rewrite-subject.js';
 import { undeclaredTable } from './load-errors.js';
+import type { RewriteTally } from './rewrite-tally.js';
 import { copyStageSql, createStageSql, insertStageChunkSql, type Sql } from './sql.js';
 
 export type LoadStrategy = 'copy' | 'jsonb';
@@ -14,7 +14,8 @@ export type LoadStrategy = 'copy' | 'jsonb';
 export interface StageOptions {
   strategy: LoadStrategy;
   chunkSize: number;
-  rewrite: SubjectRewrite;
+  /** Applies (and counts) the subject rewrite. */
+  tally: RewriteTally;
   /** Manifest table names; a capsule table not among them stops the load. */
   declared: ReadonlySet<string>;
   /** Runs a statement, mapping errors to DatabaseError with its SQL. */
@@ -49,7 +50,6 @@ export async function stageCapsule(
   const staged: StagedTable[] = [];
   let sink: Sink | undefined;
   let current: StagedTable | undefined;
-  const rewriting = options.rewrite.changes.length > 0;
   const close = async () => {
     if (sink && current) current.rows = await sink.end();
     sink = undefined;
@@ -65,7 +65,7 @@ export async function stageCapsule(
             ? copySink(client, copyStageSql(current.table, current.index), current, options)
             : jsonbSink(current, options);
       }
-      await sink!.push(rewriting ? rewriteSubjectInText(row.text, options.rewrite) : row.text);
+      await sink!.push(options.tally.row(row.table, row.text));
     }
     await close();
   } catch (error) {

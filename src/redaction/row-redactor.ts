@@ -1,5 +1,8 @@
+import { parse, stringify } from 'lossless-json';
+
 import type { ParsedRedactionRule } from '../manifest/index.js';
-import { type RedactionAction, redactValue } from './redact-value.js';
+import { redactValue } from './redact-value.js';
+import { type FieldRule, splicePlan, spliceTopLevel } from './top-level-splice.js';
 
 /** Redacts the rows of one table. Built once per table; `redact` runs only on rows `mightApply` flags. */
 export interface RowRedactor {
@@ -12,11 +15,12 @@ export interface RowRedactor {
   mightApplyBytes(rowBytes: Uint8Array): boolean;
   /** Returns the row with every applicable rule applied. Mutates and returns `row` (a parsed copy). */
   redact(row: unknown): unknown;
-}
-
-interface FieldRule {
-  action: RedactionAction;
-  prefix: string;
+  /**
+   * Redacts one row given as JSON bytes: in place when rule keys occur only at the top level
+   * (top-level-splice.ts), else parsed and re-serialised (redactRowText). Returns `row` itself when
+   * nothing changed on the fast path.
+   */
+  redactBytes(row: Buffer): Buffer;
 }
 
 /**
@@ -45,7 +49,10 @@ export function createRowRedactor(
   // A field appears in JSON text as its JSON string: that is the needle of the pre-check.
   const needles = [...topLevel.keys()].map((field) => JSON.stringify(field));
   const needleBytes = needles.map((needle) => Buffer.from(needle, 'utf8'));
-  return {
+  const plan = splicePlan(topLevel, nested.keys());
+  // REPLAY_ENV_REDACTION_SPLICE=0 keeps every row on the full path (to measure one against the other).
+  const splice = process.env.REPLAY_ENV_REDACTION_SPLICE !== '0';
+  const redactor: RowRedactor = {
     mightApply: (rowText) => needles.some((needle) => rowText.includes(needle)),
     mightApplyBytes: (rowBytes) => {
       const buffer = Buffer.isBuffer(rowBytes)
@@ -57,7 +64,18 @@ export function createRowRedactor(
       if (isObject(row)) redactObject(row, topLevel, nested);
       return row;
     },
+    redactBytes: (row) => {
+      // The splice scan is exact (it finds every rule key), so it needs no byte pre-check first.
+      const fast = splice ? spliceTopLevel(row, plan) : undefined;
+      if (fast) return fast;
+      if (!redactor.mightApplyBytes(row)) return row;
+      // The full path (as redactRowText, which imports this module's type): parse, redact, re-serialise.
+      const original = row.toString('utf8');
+      const redacted = stringify(redactor.redact(parse(original))) ?? 'null';
+      return redacted === original ? row : Buffer.from(redacted, 'utf8');
+    },
   };
+  return redactor;
 }
 
 function redactObject(

@@ -54,6 +54,7 @@ export function computeFacts(input: FactInputs): Facts {
     allowed_failures: failed(steps).length - required(steps).length,
     session_mismatches: sessions.reduce((sum, event) => sum + (event.mismatched ?? 0), 0),
     session_errors: sessions.reduce((sum, event) => sum + (event.newErrors ?? 0), 0),
+    ...browserFacts(probeEvents),
     interrupted: input.interrupted,
     golden_diffs: null,
     capsule_subject_missing: capsule ? !capsule.graphHasSubject : null,
@@ -70,4 +71,20 @@ export function computeFacts(input: FactInputs): Facts {
   for (const name of input.probes)
     facts[`probe.${name}`] = outcome(probeEvents.find((event) => event.name === name));
   return facts;
+}
+
+/** Evidence counts over every browser probe (kept entries plus those beyond the per-list limit). */
+function browserFacts(probeEvents: Event[]): Facts {
+  const counts = { consoleErrors: 0, pageErrors: 0, failedRequests: 0 };
+  for (const event of probeEvents) {
+    if (event.kind !== 'probe' || event.probeKind !== 'browser') continue;
+    for (const list of ['consoleErrors', 'pageErrors', 'failedRequests'] as const) {
+      counts[list] += (event[list]?.length ?? 0) + (event.droppedEvidence?.[list] ?? 0);
+    }
+  }
+  return {
+    browser_console_errors: counts.consoleErrors,
+    browser_page_errors: counts.pageErrors,
+    browser_failed_requests: counts.failedRequests,
+  };
 }

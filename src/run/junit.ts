@@ -51,7 +51,8 @@ function eventCase(event: Event): string {
   if (event.skipped)
     return testcase(classname, event.name, seconds, `      <skipped message="${xml(message)}"/>\n`);
   const allowed = !event.success && 'allowFailure' in event && event.allowFailure === true;
-  const stdout = `${allowed ? `allowed failure: ${message}\n` : ''}${'stdout' in event ? (event.stdout ?? '') : ''}`;
+  const screenshot = 'screenshot' in event && event.screenshot ? `screenshot: ${event.screenshot}\n` : '';
+  const stdout = `${allowed ? `allowed failure: ${message}\n` : ''}${screenshot}${'stdout' in event ? (event.stdout ?? '') : ''}`;
   const stderr = 'stderr' in event ? (event.stderr ?? '') : '';
   const output =
     (stdout ? `      <system-out>${xml(stdout)}</system-out>\n` : '') +

@@ -3,6 +3,7 @@ import type { ParsedManifest } from '../manifest/index.js';
 import { defaultCommandTimeoutSeconds } from '../manifest/parsed-manifest.js';
 import { scrubSecrets } from '../secrets.js';
 import { type RunningBackground, startBackground } from './background.js';
+import { browserSessionFor } from './browser-session.js';
 import { childEnv } from './child-env.js';
 import { type ProbeContext, runProbe, skippedProbe } from './probes/index.js';
 import { runShell } from './run-shell.js';
@@ -78,15 +79,20 @@ export async function runSteps(options: {
     });
     if (result.failure && !command.allowFailure) stopReason = `command ${command.name} failed`;
   }
-  const probeContext: ProbeContext = { ...context, env: childEnv(base) };
-  for (const probe of manifest.probes) {
-    stopReason ??= options.skipReason();
-    if (stopReason) {
-      record(skippedProbe(probe, `not run: ${stopReason}`));
-      continue;
+  const browser = browserSessionFor(manifest, context.parentEnv);
+  const probeContext: ProbeContext = { ...context, env: childEnv(base), ...(browser ? { browser } : {}) };
+  try {
+    for (const probe of manifest.probes) {
+      stopReason ??= options.skipReason();
+      if (stopReason) {
+        record(skippedProbe(probe, `not run: ${stopReason}`));
+        continue;
+      }
+      notify({ kind: 'start', step: 'probe', name: probe.name });
+      record(await runProbe(probe, probeContext));
     }
-    notify({ kind: 'start', step: 'probe', name: probe.name });
-    record(await runProbe(probe, probeContext));
+  } finally {
+    await browser?.close();
   }
 }
 

@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import { type CliStepResult, runCliStep, startCliProcess } from '../demo/cli-step.js';
 import { createDemoDatabases } from '../demo/databases.js';
 import { packageRoot, sampleApp, sampleAppQueries } from '../demo/sample-app.js';
+import { placeWebPage } from '../demo/web-page.js';
 import { ReplayEnvError } from '../errors.js';
 import { type EmbeddedServer, freePort, startEmbeddedPostgres } from '../postgres/embedded.js';
 
@@ -69,7 +70,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     out(`  "production": ${String(prodUrl)}  (read-only role, teamdesk sample history)\n`);
     out(`  replay:       ${String(replayUrl)}  (same schema, empty)\n\n`);
     const manifestText = await readFile(sampleApp.manifest, 'utf8');
-    await writeFile(join(dir, 'teamdesk.yaml'), manifestText);
+    await writeFile(join(dir, 'teamdesk.yaml'), await placeWebPage(manifestText));
     const env = {
       ...stringEnv(process.env),
       [sampleApp.prodEnv]: prodUrl.connectionString(),

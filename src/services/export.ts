@@ -8,16 +8,25 @@ import {
   beginExportTransaction,
   readGraph,
 } from '../export/snapshot.js';
+import { emptyWindowedTables } from '../export/window-hint.js';
 import {
   buildGraphQuery,
   buildSessionSettings,
   buildTableCopy,
   buildTableQuery,
+  wrapInCopy,
 } from '../graph/export-sql.js';
 import type { ParsedManifest, Subject } from '../manifest/index.js';
 import { connect } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
+import {
+  assertOneStatement,
+  extendedQuery,
+  isMultipleCommands,
+  multipleStatementsError,
+} from '../postgres/one-statement.js';
+import { identifyServer } from '../postgres/server-identity.js';
 import { createRowRedactor } from '../redaction/index.js';
 import { toolInfo } from '../tool-info.js';
 
@@ -54,6 +63,8 @@ export interface ExportResult {
   graph: { size: number; reasons: Record<string, number> };
   rowCounts: Record<string, number>;
   totalRows: number;
+  /** Tables with no rows whose SQL reads the `since_at` window: the window may have excluded them. */
+  emptyWindowed: string[];
   bytes: number;
   sha256: string;
   durationMs: number;
@@ -79,10 +90,18 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     mark = now;
   };
 
-  const client = await connect(url, { action: 'export', applicationName: 'replay-env export' });
+  const client = await connect(url, {
+    action: 'export',
+    applicationName: 'replay-env export',
+    readOnlySession: true,
+  });
   let writer: CapsuleWriter | undefined;
   let succeeded = false;
   try {
+    // What the server says it is, recorded so materialize can refuse this database by any name.
+    const server = await identifyServer(client).catch((error: unknown) => {
+      throw toDatabaseError(error, { url, action: 'export' });
+    });
     lap('connect');
     await beginExportTransaction(client, url);
     const graph = await readGraph(client, url, manifest, subject, options.sinceDays);
@@ -101,6 +120,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
           databaseUrlEnv: manifest.postgres.prodDatabaseUrlEnv,
           exportedBy: 'replay-env',
           database: url.identity(),
+          server,
         },
         tool: await toolInfo(),
         subject,
@@ -126,21 +146,21 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     for (const table of closure ? [] : manifest.postgres.tables) {
       const redactor =
         options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table.name) : undefined;
+      const select = buildTableQuery(manifest, table, {
+        graphSize: graph.entries.length,
+        ...sqlRedactionOption(manifest, options.redaction),
+      });
       let rows = 0;
       const destination = writer.tableStream(table.name, {
         redactor,
+        redactedInSql: select.redactedInSql,
         onRows: (count) => {
           rows = count;
           options.onProgress?.({ table: table.name, rows, done: false });
         },
       });
-      await copyTableTo(
-        client,
-        url,
-        buildTableCopy(manifest, table, { graphSize: graph.entries.length }).text,
-        destination,
-        `export: table ${table.name}`,
-      );
+      await assertOneStatement(client, url, select.text, `export: table ${table.name}`);
+      await copyTableTo(client, url, wrapInCopy(select).text, destination, `export: table ${table.name}`);
       lap(`table:${table.name}`);
       options.onProgress?.({ table: table.name, rows, done: true });
     }
@@ -167,6 +187,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       graph: { size: graph.entries.length, reasons },
       rowCounts: written.rowCounts,
       totalRows: Object.values(written.rowCounts).reduce((sum, rows) => sum + rows, 0),
+      emptyWindowed: emptyWindowedTables(manifest, written.rowCounts),
       bytes: written.bytes,
       sha256: written.sha256,
       durationMs: Math.round(performance.now() - started),
@@ -177,6 +198,19 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     if (!succeeded) await writer?.abort();
     await closeClient(client, !succeeded);
   }
+}
+
+/**
+ * Top-level redaction in SQL (redaction/redaction-sql.ts) is opt-in: `REPLAY_ENV_EXPORT_SQL_REDACTION=1`.
+ * Measured (docs/performance.md), it costs the server more CPU than the JS splice path
+ * (redaction/top-level-splice.ts) costs Node, and the server is what an export waits on.
+ */
+function sqlRedactionOption(
+  manifest: ParsedManifest,
+  redaction: RedactionMode = 'safe',
+): { redactionRules?: ParsedManifest['redactionRules'] } {
+  if (redaction !== 'safe' || process.env.REPLAY_ENV_EXPORT_SQL_REDACTION !== '1') return {};
+  return { redactionRules: manifest.redactionRules };
 }
 
 export interface ExportPlan {
@@ -200,6 +234,8 @@ export function planExport(options: {
   manifest: ParsedManifest;
   subject: Subject;
   sinceDays: number;
+  /** Default safe: with REPLAY_ENV_EXPORT_SQL_REDACTION=1 the table SQL then includes the redaction. */
+  redaction?: RedactionMode;
 }): ExportPlan {
   const { manifest, subject, sinceDays } = options;
   const graph = buildGraphQuery(manifest, subject, sinceDays);
@@ -220,7 +256,7 @@ export function planExport(options: {
     },
     tables: manifest.postgres.tables.map((table) => ({
       name: table.name,
-      sql: buildTableCopy(manifest, table).text,
+      sql: buildTableCopy(manifest, table, sqlRedactionOption(manifest, options.redaction)).text,
     })),
     ...(manifest.postgres.closure === 'parents' ? { closure: 'parents' as const } : {}),
   };
@@ -243,9 +279,14 @@ export async function explainExport(options: {
   subject: Subject;
   databaseUrl: DatabaseUrl;
   sinceDays: number;
+  redaction?: RedactionMode;
 }): Promise<ExplainResult> {
   const { manifest, subject, databaseUrl: url } = options;
-  const client = await connect(url, { action: 'export --explain', applicationName: 'replay-env export' });
+  const client = await connect(url, {
+    action: 'export --explain',
+    applicationName: 'replay-env export',
+    readOnlySession: true,
+  });
   try {
     await beginExportTransaction(client, url);
     const graphQuery = buildGraphQuery(manifest, subject, options.sinceDays);
@@ -254,7 +295,10 @@ export async function explainExport(options: {
     await applySessionSettings(client, url, manifest, subject, graph);
     const tables: ExplainResult['tables'] = [];
     for (const table of manifest.postgres.tables) {
-      const sql = buildTableQuery(manifest, table, { graphSize: graph.entries.length }).text;
+      const sql = buildTableQuery(manifest, table, {
+        graphSize: graph.entries.length,
+        ...sqlRedactionOption(manifest, options.redaction),
+      }).text;
       tables.push({ name: table.name, plan: await explain(client, url, sql, [], `table ${table.name}`) });
     }
     await client.query('rollback').catch(() => {});
@@ -273,9 +317,10 @@ async function explain(
 ): Promise<string> {
   const text = `explain ${sql}`;
   try {
-    const { rows } = await client.query<{ 'QUERY PLAN': string }>(text, values);
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(extendedQuery(text, values));
     return rows.map((row) => row['QUERY PLAN']).join('\n');
   } catch (error) {
+    if (isMultipleCommands(error)) throw multipleStatementsError(`export --explain: ${what}`);
     throw toDatabaseError(error, { url, sql: text, action: `export --explain: ${what}` });
   }
 }

@@ -7,6 +7,7 @@ import {
   type MaterializePhase,
   type MaterializeProgress,
 } from '../materialize/load.js';
+import { takeLoadLock } from '../materialize/load-lock.js';
 import { prepareMaterialize } from '../materialize/prepare.js';
 import {
   copyStageSql,
@@ -19,6 +20,7 @@ import {
 import type { LoadStrategy } from '../materialize/stage.js';
 import { withClient } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
+import { checkTargetAfterConnect } from '../postgres/target.js';
 
 export type { LoadStrategy, MaterializeProgress };
 
@@ -33,6 +35,8 @@ export interface MaterializeOptions {
   /** Rows per jsonb chunk / per COPY write (default 1000). */
   chunkSize?: number;
   allowUnsafeTarget?: boolean;
+  /** Keep the replay tables' user triggers on during the load (`--keep-triggers`). */
+  keepTriggers?: boolean;
   /** `copy` strategy: copy tables that are empty after the deletes straight into them (default true). */
   directCopy?: boolean;
   onProgress?: (event: MaterializeProgress) => void;
@@ -53,8 +57,20 @@ export interface MaterializeResult {
   deleted: Record<string, number>;
   /** Rows inserted or updated per table. */
   loaded: Record<string, number>;
-  /** Every capsule row is in the replay database and the capsule passed its integrity check. */
+  /** Values changed by `--rewrite-subject`/`--use-local-subject`, per table (empty without a rewrite). */
+  rewritten: Record<string, number>;
+  /**
+   * Tables whose user triggers were off during the load (`disabled`) and tables whose triggers fired
+   * (`firing`: `--keep-triggers`, or the replay role does not own them).
+   */
+  triggers: { disabled: string[]; firing: string[] };
+  /**
+   * Every capsule row is in the replay database with the capsule's values (counts and values checked);
+   * false when `valueDifferences` has any table.
+   */
   verified: boolean;
+  /** Capsule rows whose values differ in the replay database, per table with any (the load commits). */
+  valueDifferences: Record<string, number>;
   integrity: 'verified' | 'counts-only' | 'failed';
   /**
    * Tables copied straight into the replay table (`copy` strategy, table empty after the deletes); the
@@ -87,8 +103,14 @@ async function run(
   const outcome = await withClient(
     options.databaseUrl,
     { action: 'replay database', applicationName: 'replay-env materialize' },
-    (client) =>
-      loadCapsule({
+    async (client) => {
+      // Before any write: is the server we reached the export source, whatever the URL said?
+      await checkTargetAfterConnect(client, options.databaseUrl, {
+        capsuleSource: reader.header.source,
+        allowUnsafeTarget: options.allowUnsafeTarget,
+      });
+      await takeLoadLock(client, options.databaseUrl);
+      return loadCapsule({
         client,
         url: options.databaseUrl,
         reader,
@@ -97,10 +119,12 @@ async function run(
         strategy,
         chunkSize,
         explain,
+        keepTriggers: options.keepTriggers ?? false,
         // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
         direct: options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
         onProgress: options.onProgress,
-      }),
+      });
+    },
   );
   const result: MaterializeResult = {
     app: options.manifest.appId,
@@ -111,7 +135,10 @@ async function run(
     rowCounts: outcome.rowCounts,
     deleted: outcome.deleted,
     loaded: outcome.loaded,
+    rewritten: outcome.rewritten,
+    triggers: outcome.triggers,
     verified: outcome.verified,
+    valueDifferences: outcome.valueDifferences,
     integrity: outcome.integrity,
     directCopy: outcome.directCopy,
     durationMs: Math.round(performance.now() - started),
@@ -162,7 +189,7 @@ export async function planMaterialize(
   const firstRows = await firstRowKeys(reader);
   const statements: MaterializePlan['statements'] = [];
   const push = (label: string, sql: Sql) => statements.push({ label, sql: sql.text, values: sql.values });
-  const tables = prepared.tables.filter((table) => table.name in firstRows);
+  const tables = prepared.tables.filter((table) => Object.hasOwn(firstRows, table.name));
   push('transaction', { text: 'begin', values: [] });
   tables.forEach((table, index) => {
     push(`tables[${table.name}] stage`, createStageSql(table.name, index));
@@ -203,9 +230,10 @@ async function firstRowKeys(reader: {
 }): Promise<Record<string, string[]>> {
   const keys: Record<string, string[]> = {};
   for await (const row of reader.rows()) {
-    if (!(row.table in keys)) keys[row.table] = Object.keys(JSON.parse(row.text) as object);
+    if (!Object.hasOwn(keys, row.table)) keys[row.table] = Object.keys(JSON.parse(row.text) as object);
   }
-  for (const table of Object.keys(reader.summary().rowCounts)) keys[table] ??= [];
+  for (const table of Object.keys(reader.summary().rowCounts))
+    if (!Object.hasOwn(keys, table)) keys[table] = [];
   return keys;
 }
 

@@ -3,6 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { parseJsonOutput, runCli } from '../setup/cli.js';
 
 describe('replay-env CLI basics', () => {
+  it('an unknown command is one error line, or one JSON error document under --json (exit 2)', async () => {
+    const text = await runCli(['nosuchcmd']);
+    expect(text.exitCode).toBe(2);
+    expect(text.stderr).toContain('error: command nosuchcmd not found');
+    const json = await runCli(['nosuchcmd', '--json']);
+    expect(json.exitCode).toBe(2);
+    expect(parseJsonOutput<{ error: { code: string; message: string } }>(json.stdout).error).toMatchObject({
+      code: 'usage',
+      message: 'command nosuchcmd not found',
+    });
+  });
+
   it('--help lists the registered commands', async () => {
     const result = await runCli(['--help']);
     expect(result.exitCode).toBe(0);

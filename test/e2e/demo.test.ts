@@ -58,6 +58,9 @@ describe('replay-env demo', { timeout: 300_000 }, () => {
     expect(result.stdout).toMatch(/golden saved: loop\/golden\/acme-ada-dev-dashboard\.json/);
     expect(result.stdout).toMatch(/│ acme-ada-dev-dashboard │ (continue|warn) +│ 0 +│/);
     expect(result.stdout).toContain('Server stopped; temporary files removed');
+    // The sample app's web page, seen by a real headless Chromium, with its screenshot path.
+    expect(result.stdout).toMatch(/^ {2}dashboard: ok \(/m);
+    expect(result.stdout).toContain('screenshot dashboard: capsules/acme-ada-trace.dashboard.png');
     expect(await readdir(ownTmp)).toEqual([]);
   });
 
@@ -85,6 +88,14 @@ describe('replay-env demo', { timeout: 300_000 }, () => {
     expect(golden.evidence.probes['dev-dashboard-session']!.queriesExecuted).toBeGreaterThan(0);
     expect(demo.checkExitCode).toBe(0);
     expect(await readFile(join(dir, 'loop/check.xml'), 'utf8')).toContain('name="acme-ada-dev-dashboard"');
+    const dashboard = trace.events.find((event) => event.name === 'dashboard') as unknown as {
+      success: boolean;
+      screenshot: string;
+      consoleErrors: unknown[];
+    };
+    expect(dashboard).toMatchObject({ success: true, consoleErrors: [] });
+    const png = await readFile(join(demo.dir, dashboard.screenshot));
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(isAlive(demo.serverPid)).toBe(false);
   });
 

@@ -18,6 +18,11 @@ export function renderExport(result: ExportResult): string {
     `rows: ${result.totalRows} in ${Object.keys(result.rowCounts).length} table(s)`,
     rows,
     `bytes: ${result.bytes}  sha256: ${result.sha256}  took: ${(result.durationMs / 1000).toFixed(2)} s`,
+    ...(result.emptyWindowed.length > 0
+      ? [
+          `hint: no rows in ${result.emptyWindowed.join(', ')}, whose query reads since_at: the --since-days ${result.sinceDays} window may have excluded their history (try a larger --since-days)`,
+        ]
+      : []),
   ].join('\n');
 }
 

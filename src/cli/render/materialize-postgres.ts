@@ -15,7 +15,13 @@ export function renderMaterialize(result: MaterializeResult, profile: boolean): 
       (table) =>
         `${table.padEnd(width)}  ${String(result.rowCounts[table]).padStart(8)}  ${String(result.deleted[table] ?? '-').padStart(8)}  ${String(result.loaded[table] ?? 0).padStart(8)}`,
     ),
-    `verified: ${result.verified ? 'yes' : 'no'} (capsule integrity: ${result.integrity})`,
+    ...rewrittenLine(result),
+    ...(result.triggers?.firing.length
+      ? [
+          `warning: user triggers fired during the load on ${result.triggers.firing.join(', ')} (--keep-triggers, or the replay role does not own them); they may have changed loaded values`,
+        ]
+      : []),
+    `verified: ${result.verified ? 'yes' : 'no'} (capsule integrity: ${result.integrity}${differences(result)})`,
   ];
   if (profile) {
     lines.push(
@@ -47,4 +53,21 @@ export function renderExplain(result: ExplainResult): string {
   ];
   for (const plan of result.plans) lines.push('', `-- ${plan.label}`, plan.plan);
   return lines.join('\n');
+}
+
+/** `rewritten: 12 values (tickets 4, comments 8)`, only when the subject was rewritten. */
+function rewrittenLine(result: MaterializeResult): string[] {
+  const entries = Object.entries(result.rewritten ?? {}).filter(([, n]) => n > 0);
+  if (entries.length === 0) return [];
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  return [
+    `rewritten: ${total} ${total === 1 ? 'value' : 'values'} (${entries.map(([table, n]) => `${table} ${n}`).join(', ')})`,
+  ];
+}
+
+/** `; values differ: film 2 rows, customer 1 row` when value verification found differences. */
+function differences(result: MaterializeResult): string {
+  const entries = Object.entries(result.valueDifferences ?? {});
+  if (entries.length === 0) return '';
+  return `; values differ from the capsule: ${entries.map(([table, n]) => `${table} ${n} ${n === 1 ? 'row' : 'rows'}`).join(', ')}`;
 }

@@ -15,12 +15,16 @@ export function renderRunSummary(result: RunResult): string {
   if (trace.capsule) {
     const rows = Object.values(trace.capsule.rowCounts).reduce((sum, n) => sum + n, 0);
     lines.push(
-      `capsule  ${trace.capsule.path} (${rows} rows, ${Object.keys(trace.capsule.rowCounts).length} tables)`,
+      `capsule  ${trace.capsule.path} (${rows} ${rows === 1 ? 'row' : 'rows'}, ${Object.keys(trace.capsule.rowCounts).length} tables)`,
     );
   }
   if (trace.database) lines.push(`database ${trace.database}`);
   if (trace.events.length > 0) lines.push(events.toString());
   else lines.push('(no steps)');
+  const screenshots = trace.events.flatMap((event) =>
+    'screenshot' in event && event.screenshot ? [`screenshot ${event.name}: ${event.screenshot}`] : [],
+  );
+  if (screenshots.length > 0) lines.push('', ...screenshots);
   const failures = trace.events.filter((event) => !event.success && event.message);
   if (failures.length > 0) {
     lines.push('', ...failures.map((event) => `${event.name}: ${event.message}`));

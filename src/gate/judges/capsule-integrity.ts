@@ -33,7 +33,7 @@ export function judgeCapsuleIntegrity(capsule: CapsuleEvidence | CapsuleUnreadab
     id,
     verdict: 'pass',
     reasons: [
-      `${Object.keys(capsule.tables).length} tables, ${rows} rows, graph of ${capsule.graphSize}; hashes verify`,
+      `${Object.keys(capsule.tables).length} tables, ${rows} ${rows === 1 ? 'row' : 'rows'}, graph of ${capsule.graphSize}; hashes verify`,
     ],
   };
 }

@@ -27,7 +27,7 @@ export function judgeCredentials(scan: CredentialScan | undefined): JudgeResult 
     return {
       id,
       verdict: 'pass',
-      reasons: [`${scan.rowsScanned} rows scanned, no credentials`],
+      reasons: [`${scan.rowsScanned} ${scan.rowsScanned === 1 ? 'row' : 'rows'} scanned, no credentials`],
       findings: [],
     };
   }

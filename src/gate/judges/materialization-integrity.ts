@@ -11,8 +11,15 @@ export function judgeMaterializationIntegrity(evidence: MaterializationEvidence)
     .filter(([table, rows]) => (evidence.loaded[table] ?? -1) !== rows)
     .map(
       ([table, rows]) =>
-        `${table}: capsule has ${rows} rows, replay database ${evidence.loaded[table] ?? 'none'}`,
+        `${table}: capsule has ${rows} ${rows === 1 ? 'row' : 'rows'}, replay database ${evidence.loaded[table] ?? 'none'}`,
     );
+  const differing = Object.entries(evidence.valueDifferences ?? {})
+    .filter(([, n]) => n > 0)
+    .map(
+      ([table, n]) =>
+        `${table}: ${n} ${n === 1 ? 'row has' : 'rows have'} values in the replay database that differ from the capsule`,
+    );
+  mismatches.push(...differing);
   if (mismatches.length > 0) return { id, verdict: 'fail', reasons: mismatches };
   if (!evidence.verified)
     return { id, verdict: 'fail', reasons: ['row counts were not verified after loading'] };
@@ -20,6 +27,8 @@ export function judgeMaterializationIntegrity(evidence: MaterializationEvidence)
   return {
     id,
     verdict: 'pass',
-    reasons: [`${rows} rows in ${Object.keys(evidence.rowCounts).length} tables match the capsule`],
+    reasons: [
+      `${rows} ${rows === 1 ? 'row' : 'rows'} in ${Object.keys(evidence.rowCounts).length} tables match the capsule`,
+    ],
   };
 }

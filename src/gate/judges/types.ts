@@ -40,6 +40,8 @@ export type MaterializationEvidence =
       rowCounts: Record<string, number>;
       /** Rows per table counted in the replay database after loading. */
       loaded: Record<string, number>;
+      /** Capsule rows whose values differ in the replay database, per table (value verification). */
+      valueDifferences?: Record<string, number>;
     };
 
 export interface CredentialScan {

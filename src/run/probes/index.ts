@@ -1,3 +1,4 @@
+import { runBrowserProbe } from './browser/run-browser-probe.js';
 import { runCommandProbe } from './command.js';
 import { runHttpProbe } from './http.js';
 import { runSessionProbe } from './session.js';
@@ -7,7 +8,13 @@ import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } 
 export type { ProbeContext } from './types.js';
 
 /** The field each probe kind cannot run without. */
-const requiredField = { http: 'url', command: 'command', sql: 'sql', session: 'session' } as const;
+const requiredField = {
+  http: 'url',
+  command: 'command',
+  sql: 'sql',
+  session: 'session',
+  browser: 'url',
+} as const;
 
 /** Runs one probe of any kind; never throws — a problem is a failed event with a message. */
 export async function runProbe(probe: ParsedProbe, context: ProbeContext): Promise<ProbeEvent> {
@@ -27,6 +34,8 @@ export async function runProbe(probe: ParsedProbe, context: ProbeContext): Promi
       return runSqlProbe(probe, context);
     case 'session':
       return runSessionProbe(probe, context);
+    case 'browser':
+      return runBrowserProbe(probe, context);
   }
 }
 

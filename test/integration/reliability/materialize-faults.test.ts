@@ -37,7 +37,7 @@ beforeAll(async () => {
  * The fixture schema and data, with the subject's name changed (so a successful load would visibly
  * change the database) and a trigger that parks every insert into order_notes in pg_sleep: once the
  * materialize backend waits there, it has deleted the graph's rows and loaded customers and orders, but
- * not committed.
+ * not committed. (Materialize turns user triggers off during a load; these tests keep them on.)
  */
 const parkingSql = `
   update customers set name = 'changed before materialize';
@@ -91,6 +91,7 @@ describe('a materialize interrupted from outside leaves the replay database exac
         manifest,
         capsulePath,
         databaseUrl: db.url,
+        keepTriggers: true,
         onProgress: (event) => phases.push(`${event.phase}:${event.table ?? ''}`),
       }),
     );
@@ -119,7 +120,7 @@ describe('a materialize interrupted from outside leaves the replay database exac
       });
       const query = (sql: string) => withClient(url, async (client) => (await client.query(sql)).rows);
       const before = await dumpTables({ query } as never, tables);
-      const running = failure(materialize({ manifest, capsulePath, databaseUrl: url }));
+      const running = failure(materialize({ manifest, capsulePath, databaseUrl: url, keepTriggers: true }));
       await parkedMaterializeBackend(url);
       process.kill(server.pid, 'SIGINT'); // fast shutdown: what a restart or failover does to sessions
       const error = await running;
