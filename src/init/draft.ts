@@ -4,7 +4,7 @@
  * Longer than most modules because the rules read best side by side.
  */
 import { UsageError } from '../errors.js';
-import { quoteIdent } from '../postgres/identifiers.js';
+import { quoteIdent, quoteLiteral, quoteTable } from '../postgres/identifiers.js';
 import { suggestRedactions } from './redaction-suggestions.js';
 import type { InitCatalog, InitForeignKey, InitTable } from './schema-catalog.js';
 import { loadOrder } from './table-order.js';
@@ -104,7 +104,7 @@ export function draftManifest(catalog: InitCatalog, options: DraftOptions): Init
       const join = fk.columns
         .map((c, i) => `${p}.${quoteIdent(fk.referencedColumns[i]!)} = ${alias}.${quoteIdent(c)}`)
         .join(' and ');
-      return `exists (select 1 from ${qualified(fk.parent)} ${p} where ${join} and ${belongs(fk.parent, p)})`;
+      return `exists (select 1 from ${quoteTable(qualified(fk.parent))} ${p} where ${join} and ${belongs(fk.parent, p)})`;
     });
     return options_.length === 1 ? options_[0]! : `(${options_.join(' or ')})`;
   };
@@ -199,6 +199,13 @@ export function draftManifest(catalog: InitCatalog, options: DraftOptions): Init
       table: table.name,
       why: `no foreign-key path to ${subject.name}, referenced by no exported table, no column named ${subjectKeys.join(', ')}`,
     }));
+  // Manifests name tables unquoted (SQL as written): `from user t` reads current_user, `from Items`
+  // reads items. Such a table is drafted, but the manifest cannot work until it is renamed.
+  for (const table of catalog.tables)
+    if (included.has(table.name) && table.needsQuoting)
+      warnings.push(
+        `table ${JSON.stringify(table.name)} needs quoting in SQL (reserved word, capitals or other characters); manifests name tables unquoted, so export and doctor will not read it: rename the table`,
+      );
   const order = loadOrder(
     tables.map((table) => table.name),
     catalog.foreignKeys,
@@ -254,8 +261,8 @@ function edgesFor(
         edges.push({
           reason,
           sql:
-            `select ${keyColumns.map((c) => `${col(to, c)}::text`).join(', ')}, '${reason}' as reason ` +
-            `from ${qualified(child)} x, params seed where ` +
+            `select ${keyColumns.map((c) => `${col(to, c)}::text`).join(', ')}, ${quoteLiteral(reason)} as reason ` +
+            `from ${quoteTable(qualified(child))} x, params seed where ` +
             keyColumns.map((c) => `${col(from, c)}::text = seed.${quoteIdent(keyName(c))}`).join(' and '),
         });
       }

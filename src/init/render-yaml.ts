@@ -31,7 +31,13 @@ export function draftToManifest(draft: InitDraft): Record<string, unknown> {
   };
 }
 
-const comment = (lines: string[], indent = '') => lines.map((line) => `${indent}# ${line}`).join('\n');
+// Catalog names reach comments: a newline or other control character in one would end the comment and
+// put the rest of the name into the YAML, so they are written escaped (`\n`, `\u0000`).
+const escapeControls = (line: string) =>
+  // eslint-disable-next-line no-control-regex
+  line.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (char) => JSON.stringify(char).slice(1, -1));
+const comment = (lines: string[], indent = '') =>
+  lines.map((line) => `${indent}# ${escapeControls(line)}`).join('\n');
 const block = (value: unknown, indent: string) =>
   stringify(value, { lineWidth: 0 })
     .trimEnd()

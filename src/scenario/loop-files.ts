@@ -34,6 +34,14 @@ export async function readLoopYaml(path: string, shown: string, fallback: string
       `${shown}: not valid YAML: ${document.errors[0]!.message.split('\n')[0]}`,
     );
   }
+  try {
+    document.toJS(); // refuses alias bombs (yaml's maxAliasCount) before anything is written
+  } catch (error) {
+    throw new ReplayEnvError(
+      'loop_file_invalid',
+      `${shown}: not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
   return document;
 }
 

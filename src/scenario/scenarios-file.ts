@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 import { parseDocument } from 'yaml';
 
@@ -47,7 +47,13 @@ export async function loadScenarios(loopDir: string, cwd = process.cwd()): Promi
   if (document.errors.length > 0) {
     throw new ScenariosError(`${shown}: not valid YAML: ${document.errors[0]!.message.split('\n')[0]}`);
   }
-  const data = (document.toJS() as unknown) ?? { scenarios: [] };
+  let data: unknown;
+  try {
+    // toJS refuses alias bombs (yaml's maxAliasCount): one line, not an internal error.
+    data = (document.toJS() as unknown) ?? { scenarios: [] };
+  } catch (error) {
+    throw new ScenariosError(`${shown}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
   const problems = validateAgainstSchema('scenarios', data);
   if (problems.length > 0) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
@@ -79,7 +85,21 @@ export function isExecutable(scenario: Scenario): boolean {
   return scenario.capsule !== undefined;
 }
 
-/** Where a scenario's golden trace lives: its `golden`, else golden/<id>.json, under the loop folder. */
+/**
+ * Where a scenario's golden trace lives: its `golden`, else golden/<id>.json, under the loop folder.
+ * `golden save` writes there, so a `golden:` outside the loop folder (absolute, `..`) or naming the loop's
+ * own YAML files is refused: a shared scenarios.yaml must not be able to overwrite any file.
+ */
 export function goldenPathOf(scenario: Scenario, loopDir: string): string {
-  return resolve(loopDir, scenario.golden ?? join('golden', `${scenario.id}.json`));
+  const path = resolve(loopDir, scenario.golden ?? join('golden', `${scenario.id}.json`));
+  const inside = relative(resolve(loopDir), path);
+  const ownFiles = [scenariosFileName, 'loop-state.yaml'];
+  const escapes = inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside);
+  if (inside === '' || escapes || ownFiles.includes(inside)) {
+    throw new ScenariosError(
+      `scenario ${scenario.id}: golden ${JSON.stringify(scenario.golden)} is not a file inside the loop folder`,
+      'use a path under the loop folder, e.g. golden/<id>.json',
+    );
+  }
+  return path;
 }

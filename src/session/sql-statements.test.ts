@@ -54,3 +54,21 @@ describe('splitStatements', () => {
     expect(splitStatements("select ';'")).toEqual(["select ';'"]);
   });
 });
+
+describe('statementKind reads comments as whitespace, as Postgres does', () => {
+  it.each([
+    ['commit/* c */', 'commit'],
+    ['commit--c', 'commit'],
+    ['-- c\rcommit', 'commit'],
+    ['end/**/', 'commit'],
+    ['/* a /* nested */ */ rollback/**/and/**/chain', 'rollback-and-chain'],
+    ['begin--x\n', 'begin'],
+    ['rollback/**/to/**/sp', undefined],
+  ])('%j', (statement, kind) => {
+    expect(statementKind(statement)).toBe(kind);
+  });
+
+  it('a -- comment ends at \\r when splitting', () => {
+    expect(splitStatements('select 1 -- c\r; commit')).toEqual(['select 1 -- c\r;', ' commit']);
+  });
+});

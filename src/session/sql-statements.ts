@@ -14,8 +14,7 @@ export function splitStatements(sql: string): string[] {
     const char = sql[index]!;
     const next = sql[index + 1];
     if (char === '-' && next === '-') {
-      const end = sql.indexOf('\n', index);
-      index = end < 0 ? length : end + 1;
+      index = lineCommentEnd(sql, index);
     } else if (char === '/' && next === '*') {
       let depth = 1;
       index += 2;
@@ -68,10 +67,10 @@ export type StatementKind =
 
 /** What one statement does to the transaction, from its leading keywords; undefined = nothing special. */
 export function statementKind(statement: string): StatementKind | undefined {
-  const words = stripComments(statement)
-    .replace(/[;\s]+$/, '')
+  // Comments anywhere count as whitespace, as in Postgres: `commit/**/` and `commit--x` are COMMITs.
+  const words = commentsAsSpaces(statement)
     .toLowerCase()
-    .split(/[\s(]+/)
+    .split(/[^a-z0-9_$]+/)
     .filter(Boolean);
   const [first, second] = words;
   const chain = /\band\s+chain$/.test(words.join(' ')) && !/\bno\s+chain$/.test(words.join(' '));
@@ -100,14 +99,34 @@ export function statementKind(statement: string): StatementKind | undefined {
   }
 }
 
+/** Where a `--` comment starting at `from` ends: after the next \n or \r (Postgres ends it at either). */
+function lineCommentEnd(sql: string, from: number): number {
+  const match = /[\n\r]/.exec(sql.slice(from));
+  return match ? from + match.index + 1 : sql.length;
+}
+
+/** The statement with every comment (nested block comments included) replaced by a space. */
+function commentsAsSpaces(statement: string): string {
+  let out = '';
+  let rest = statement;
+  for (;;) {
+    const at = rest.search(/--|\/\*/);
+    if (at < 0) return out + rest;
+    out += `${rest.slice(0, at)} `;
+    const tail = rest.slice(at);
+    const stripped = stripComments(tail);
+    // stripComments removes leading comments only; the tail starts with one, so it always shrinks.
+    rest = stripped.length < tail.length ? stripped : tail.slice(2);
+  }
+}
+
 /** Removes leading/trailing whitespace and comments (nested block comments included). */
 function stripComments(statement: string): string {
   let text = statement;
   for (;;) {
     const trimmed = text.replace(/^\s+/, '');
     if (trimmed.startsWith('--')) {
-      const end = trimmed.indexOf('\n');
-      text = end < 0 ? '' : trimmed.slice(end + 1);
+      text = trimmed.slice(lineCommentEnd(trimmed, 0));
     } else if (trimmed.startsWith('/*')) {
       let depth = 0;
       let index = 0;

@@ -1,0 +1,41 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { readLoopYaml } from './loop-files.js';
+import { loadScenarios } from './scenarios-file.js';
+
+/** "Billion laughs": nine levels of nine aliases each (9^9 nodes once expanded). */
+function aliasBomb(tail: string): string {
+  let text = 'l0: &l0 [x, x, x, x, x, x, x, x, x]\n';
+  for (let level = 1; level < 10; level += 1)
+    text += `l${level}: &l${level} [${Array.from({ length: 9 }, () => `*l${level - 1}`).join(', ')}]\n`;
+  return `${text}${tail}`;
+}
+
+describe('loop YAML alias bombs', () => {
+  const dirs: string[] = [];
+  afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+  it('scenarios.yaml: one clear error (scenarios_invalid), not an internal error', async () => {
+    const loop = await mkdtemp(join(tmpdir(), 'replay-env-bomb-'));
+    dirs.push(loop);
+    await writeFile(join(loop, 'scenarios.yaml'), aliasBomb('scenarios: []\n'));
+    await expect(loadScenarios(loop)).rejects.toMatchObject({
+      code: 'scenarios_invalid',
+      message: expect.stringMatching(/not valid YAML: .*alias/i) as unknown,
+    });
+  });
+
+  it('loop-state.yaml: refused before it is rewritten', async () => {
+    const loop = await mkdtemp(join(tmpdir(), 'replay-env-bomb-'));
+    dirs.push(loop);
+    const path = join(loop, 'loop-state.yaml');
+    await writeFile(path, aliasBomb('golden_traces: []\n'));
+    await expect(readLoopYaml(path, 'loop-state.yaml', '')).rejects.toMatchObject({
+      code: 'loop_file_invalid',
+    });
+  });
+});
