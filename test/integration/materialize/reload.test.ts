@@ -73,4 +73,36 @@ describe.each([
     expect(await load(true)).toEqual(local);
     expect(await load(false)).toEqual(self);
   });
+
+  dbTest('local first: local → self → local → self', async ({ db }) => {
+    const manifest = await loadTeamdesk(db);
+    const capsulePath = join(dir, 'ada.json');
+    await exportCapsule({
+      manifest,
+      subject: { tenant_id: 'acme', user_id: 'ada' },
+      databaseUrl: db.url,
+      out: capsulePath,
+      sinceDays: 30,
+      redaction: 'safe',
+    });
+    const target = await db.sibling();
+    await target.query(await readFile(join(repoRoot, 'config/apps/teamdesk/schema.sql'), 'utf8'));
+    if (seeded) await target.query(await readFile(join(repoRoot, 'config/apps/teamdesk/seed.sql'), 'utf8'));
+    const load = async (local: boolean) => {
+      await materialize({
+        manifest,
+        capsulePath,
+        databaseUrl: target.url,
+        loadStrategy,
+        useLocalSubject: local,
+      });
+      return dumpTables(target, tables);
+    };
+    const firstLocal = await load(true);
+    const self = await load(false);
+    const local = await load(true);
+    expect({ ...local, tenants: undefined }).toEqual({ ...firstLocal, tenants: undefined });
+    expect(await load(false)).toEqual(self);
+    expect(await load(true)).toEqual(local);
+  });
 });
