@@ -69,9 +69,7 @@ export function prepareMaterialize(options: PrepareOptions): PreparedMaterialize
       ...header.graph,
       ...rewriteSubjectInValue(header.graph, rewrite),
       ...(local ? rewriteSubjectInValue(header.graph, local) : []),
-    ].map((entry) =>
-      Object.fromEntries(manifest.subjectKeys.map((key) => [key, String(entry[key] ?? '')])),
-    ),
+    ].map((entry) => Object.fromEntries(manifest.subjectKeys.map((key) => [key, String(entry[key] ?? '')]))),
   );
   return {
     rewrite,

@@ -5,8 +5,8 @@ import { type DoctorCheck, type DoctorSummary, fail, pass, summarize, uniqueIds 
 import { checkColumnReferences } from '../doctor/column-references.js';
 import { explainChecks } from '../doctor/explain-checks.js';
 import { foreignKeyOrderChecks } from '../doctor/foreign-key-order.js';
-import { reloadBlockers } from '../doctor/reload-blockers.js';
 import { deletePredicateChecks, manifestChecks, manifestErrorChecks } from '../doctor/manifest-checks.js';
+import { reloadBlockers } from '../doctor/reload-blockers.js';
 import { referencedRelations, snippetScopes } from '../doctor/snippet-scopes.js';
 import { tableChecks } from '../doctor/table-checks.js';
 import { targetChecks } from '../doctor/target-checks.js';
