@@ -97,13 +97,16 @@ export function manifestChecks(manifest: ParsedManifest): DoctorCheck[] {
 }
 
 /**
- * Tables without a deletePredicate. Decision: with a primary key (known from the database) a reload
- * replaces the capsule's rows by key, so it is a `pass`; without one, or without a database to tell,
- * it is a `warn`: rows the graph no longer has stay in the replay database.
+ * Tables without a deletePredicate. Decision: a `fail` when a foreign key from it leads to a table with
+ * a deletePredicate (`blockers`, see reload-blockers.ts: the second load would fail); else with a
+ * primary key (known from the database) a reload replaces the capsule's rows by key, so it is a
+ * `pass`; without one, or without a database to tell, a `warn`: rows the graph no longer has stay in
+ * the replay database.
  */
 export function deletePredicateChecks(
   manifest: ParsedManifest,
   primaryKeys: ReadonlyMap<string, string[]> | undefined,
+  blockers: ReadonlyMap<string, string> = new Map(),
 ): DoctorCheck[] {
   return (
     manifest.postgres.tables
@@ -112,6 +115,8 @@ export function deletePredicateChecks(
       .map((table) => {
         const id = `manifest.delete-predicate.${table.name}`;
         const name = `tables[${table.name}].deletePredicate`;
+        const blocker = blockers.get(table.name);
+        if (blocker) return fail(id, name, blocker);
         const key = primaryKeys?.get(table.name);
         if (key && key.length > 0) {
           return pass(id, name, `none; reloads replace rows by primary key (${key.join(', ')})`);

@@ -27,8 +27,8 @@ export interface PreparedMaterialize {
   /** The subject after the rewrite. */
   subject: Record<string, string>;
   /**
-   * Graph key rows the deletes run for: the capsule's graph and, after a rewrite, the rewritten graph
-   * too, so the original subject's rows are removed as well (subject keys only, deduplicated).
+   * Graph key rows the deletes run for: the capsule's graph, the graph as rewritten now, and the graph
+   * as rewritten to the manifest's localSubject (subject keys only, deduplicated).
    */
   graphKeys: Record<string, string>[];
   /** Manifest tables in load order. */
@@ -59,10 +59,17 @@ export function prepareMaterialize(options: PrepareOptions): PreparedMaterialize
   assertSafeTarget(options);
   const target = rewriteTarget(options);
   const rewrite = planSubjectRewrite(header.subject, target);
+  // The deletes cover every form of the graph a load of this capsule can leave behind that replay-env
+  // can know of: as exported, as rewritten now, and as rewritten to the manifest's localSubject. So
+  // loading the capsule as itself after --use-local-subject (or the reverse) first removes the other
+  // form's rows, and reloads converge (docs/materialize.md "Reloads").
+  const local = localRewrite(options);
   const graphKeys = dedupe(
-    [...header.graph, ...rewriteSubjectInValue(header.graph, rewrite)].map((entry) =>
-      Object.fromEntries(manifest.subjectKeys.map((key) => [key, String(entry[key] ?? '')])),
-    ),
+    [
+      ...header.graph,
+      ...rewriteSubjectInValue(header.graph, rewrite),
+      ...(local ? rewriteSubjectInValue(header.graph, local) : []),
+    ].map((entry) => Object.fromEntries(manifest.subjectKeys.map((key) => [key, String(entry[key] ?? '')]))),
   );
   return {
     rewrite,
@@ -70,6 +77,18 @@ export function prepareMaterialize(options: PrepareOptions): PreparedMaterialize
     graphKeys,
     tables: manifest.postgres.tables,
   };
+}
+
+/** The rewrite to the manifest's localSubject (undefined without one). */
+function localRewrite(options: PrepareOptions): SubjectRewrite | undefined {
+  const localSubject = options.manifest.localSubject;
+  if (!localSubject) return undefined;
+  const target = Object.fromEntries(
+    options.manifest.subjectKeys
+      .filter((key) => localSubject[key] !== undefined)
+      .map((key) => [key, String(localSubject[key])]),
+  );
+  return planSubjectRewrite(options.header.subject, target);
 }
 
 function rewriteTarget(options: PrepareOptions): Record<string, string> {

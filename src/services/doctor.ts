@@ -6,6 +6,7 @@ import { checkColumnReferences } from '../doctor/column-references.js';
 import { explainChecks } from '../doctor/explain-checks.js';
 import { foreignKeyOrderChecks } from '../doctor/foreign-key-order.js';
 import { deletePredicateChecks, manifestChecks, manifestErrorChecks } from '../doctor/manifest-checks.js';
+import { reloadBlockers } from '../doctor/reload-blockers.js';
 import { referencedRelations, snippetScopes } from '../doctor/snippet-scopes.js';
 import { tableChecks } from '../doctor/table-checks.js';
 import { targetChecks } from '../doctor/target-checks.js';
@@ -127,14 +128,18 @@ async function databaseChecks(
   const catalog = await readTables(client, [...new Set([...declared, ...referencedRelations(scopes)])]);
   const tables = new Map([...catalog].filter(([name]) => declared.includes(name)));
   add(...tableChecks(manifest, tables, url.identity()));
+  const foreignKeys = await readForeignKeys(client, [...tables.keys()]);
   add(
-    ...deletePredicateChecks(manifest, new Map([...tables].map(([name, info]) => [name, info.primaryKey]))),
+    ...deletePredicateChecks(
+      manifest,
+      new Map([...tables].map(([name, info]) => [name, info.primaryKey])),
+      reloadBlockers(manifest, tables, foreignKeys),
+    ),
   );
   const columns = checkColumnReferences(scopes, catalog);
   add(...columns.checks);
   const missingTables = new Set(declared.filter((name) => !tables.has(name)));
   add(...(await explainChecks(client, manifest, { skip: columns.failedLabels, missingTables })));
-  const foreignKeys = await readForeignKeys(client, [...tables.keys()]);
   add(...foreignKeyOrderChecks(declared, tables, foreignKeys));
   if (capsule)
     add(...(await capsuleChecks({ manifest, capsule, database: { client, tables, foreignKeys } })));
