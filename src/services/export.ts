@@ -20,6 +20,7 @@ import { connect } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
 import { createRowRedactor } from '../redaction/index.js';
+import { logger } from '../log.js';
 import { toolInfo } from '../tool-info.js';
 
 export type RedactionMode = 'safe' | 'raw';
@@ -76,10 +77,12 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
   const started = performance.now();
   const phases: Record<string, number> = {};
   let mark = started;
-  const lap = (name: string) => {
+  const lap = (name: string, fields: Record<string, unknown> = {}) => {
     const now = performance.now();
     phases[name] = Math.round(now - mark);
     mark = now;
+    // Phases as JSON lines on stderr with --log-level info (issue #14 item 8); never URLs or values.
+    logger().info({ command: 'export', phase: name, ms: phases[name], ...fields }, `export: ${name}`);
   };
 
   const client = await connect(url, { action: 'export', applicationName: 'replay-env export' });
@@ -88,9 +91,10 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
   try {
     lap('connect');
     await beginExportTransaction(client, url);
+    lap('snapshot');
     const graph = await readGraph(client, url, manifest, subject, options.sinceDays);
     await applySessionSettings(client, url, manifest, subject, graph);
-    lap('graph');
+    lap('graph', { graphSize: graph.entries.length });
     writer = await createCapsuleWriter(
       options.out,
       {
@@ -143,7 +147,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
         },
       });
       await copyTableTo(client, url, copy.text, destination, `export: table ${table.name}`);
-      lap(`table:${table.name}`);
+      lap(`table:${table.name}`, { table: table.name, rows });
       options.onProgress?.({ table: table.name, rows, done: true });
     }
     try {
@@ -152,8 +156,12 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     } catch (error) {
       throw toDatabaseError(error, { url, action: 'export' });
     }
+    lap('commit');
     const written = await writer.finish();
-    lap('finish');
+    lap('finish', {
+      rows: Object.values(written.rowCounts).reduce((sum, n) => sum + n, 0),
+      bytes: written.bytes,
+    });
     succeeded = true;
     const reasons: Record<string, number> = {};
     for (const entry of graph.entries)

@@ -7,6 +7,8 @@ import {
   type MaterializePhase,
   type MaterializeProgress,
 } from '../materialize/load.js';
+import { logger } from '../log.js';
+import { logMaterializeProgress } from '../materialize/log-progress.js';
 import { prepareMaterialize } from '../materialize/prepare.js';
 import {
   copyStageSql,
@@ -114,7 +116,7 @@ async function run(
         keepTriggers: options.keepTriggers ?? false,
         // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
         direct: options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
-        onProgress: options.onProgress,
+        onProgress: logMaterializeProgress(options.onProgress),
       }),
   );
   const result: MaterializeResult = {
@@ -135,6 +137,16 @@ async function run(
     durationMs: Math.round(performance.now() - started),
     phases: outcome.phases,
   };
+  logger().info(
+    {
+      command: 'materialize',
+      phase: 'done',
+      rows: outcome.loaded,
+      ms: result.durationMs,
+      phases: outcome.phases,
+    },
+    'materialize: done',
+  );
   return { outcome, result };
 }
 
