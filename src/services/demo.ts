@@ -35,14 +35,17 @@ export interface DemoResult {
   runExitCode: number;
   /** Exit status of the final `check` against the golden saved from the run. */
   checkExitCode: number;
-  dir: string;
-  capsule: string;
-  trace: string;
-  session: string | undefined;
+  /** The working folder and the files in it; absent when the demo removed its temporary folder. */
+  dir?: string;
+  capsule?: string;
+  trace?: string;
+  session?: string | undefined;
+  /** True when the temporary working folder was removed at the end (no --dir, no --keep). */
+  filesRemoved: boolean;
   steps: DemoStep[];
   durationMs: number;
-  /** The postmaster's pid (stopped at the end unless --keep). */
-  serverPid: number;
+  /** True when the server was stopped at the end (no --keep); its pid is then no longer reported. */
+  serverStopped: boolean;
   /** With --keep: where the server is and how to use and stop it. */
   kept?: { prodUrl: string; replayUrl: string; pid: number; env: Record<string, string>; stop: string };
 }
@@ -159,9 +162,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       capsule: join(dir, capsule),
       trace: join(dir, trace),
       session: join(dir, session),
+      filesRemoved: false,
       steps,
       durationMs: Date.now() - started,
-      serverPid: server.pid,
+      serverStopped: false,
     };
     if (options.keep) {
       result.kept = {
@@ -175,13 +179,29 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         stop: `kill -INT ${server.pid} && rm -rf ${dirname(server.dataDir)} ${dir}`,
       };
     }
+    if (!options.keep) {
+      await server.stop();
+      result.serverStopped = true;
+      if (removeDir) {
+        await rm(dir, { recursive: true, force: true });
+        // Report only what still exists (issue #14 item 8): no paths into a removed folder.
+        return withoutRemovedFiles(result);
+      }
+    }
     return result;
   } finally {
+    // On failure: stop and clean up what the success path above did not (both are idempotent).
     if (!options.keep) {
       await server?.stop();
       if (removeDir) await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** The result once its working folder is gone: the paths dropped, `filesRemoved` set. */
+export function withoutRemovedFiles(result: DemoResult): DemoResult {
+  const { dir: _dir, capsule: _capsule, trace: _trace, session: _session, ...rest } = result;
+  return { ...rest, filesRemoved: true };
 }
 
 /** Records what the "app" does for the local identity, through the real `record` proxy. */
