@@ -5,11 +5,11 @@ import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { parseDocument } from 'yaml';
 
-import { type CliStepResult, runCliStep, startCliProcess } from '../demo/cli-step.js';
+import { type CliStepResult, expectStepExit, runCliStep, startCliProcess } from '../demo/cli-step.js';
 import { createDemoDatabases } from '../demo/databases.js';
 import { packageRoot, sampleApp, sampleAppQueries } from '../demo/sample-app.js';
 import { placeWebPage } from '../demo/web-page.js';
-import { ReplayEnvError } from '../errors.js';
+import { SubprocessError } from '../errors.js';
 import { type EmbeddedServer, freePort, startEmbeddedPostgres } from '../postgres/embedded.js';
 
 export interface DemoOptions {
@@ -91,11 +91,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         durationMs: result.durationMs,
       });
       out(`\n`);
-      if (!expectExit.includes(result.exitCode)) {
-        throw new ReplayEnvError('demo_step_failed', `demo step "${title}" exited with ${result.exitCode}`, {
-          hint: 'the output above shows why; this is a bug in replay-env or its sample app',
-        });
-      }
+      expectStepExit(title, result, expectExit);
       return result;
     };
     const capsule = 'capsules/acme-ada.json';
@@ -272,8 +268,7 @@ async function connectWhenReady(port: number, pid: number | undefined): Promise<
     } catch (error) {
       await client.end().catch(() => {});
       if (Date.now() > deadline || pid === undefined) {
-        throw new ReplayEnvError(
-          'demo_step_failed',
+        throw new SubprocessError(
           `the recording proxy did not accept connections: ${String((error as Error).message)}`,
         );
       }
@@ -287,8 +282,7 @@ async function waitForSessionFile(sessionsDir: string): Promise<string> {
   for (;;) {
     const files = (await readdir(sessionsDir)).filter((name) => name.endsWith('.json'));
     if (files.length > 0) return files.sort()[0]!;
-    if (Date.now() > deadline)
-      throw new ReplayEnvError('demo_step_failed', 'the recording proxy wrote no session file');
+    if (Date.now() > deadline) throw new SubprocessError('the recording proxy wrote no session file');
     await new Promise((done) => setTimeout(done, 100));
   }
 }

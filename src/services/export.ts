@@ -15,12 +15,12 @@ import {
   buildTableCopy,
   buildTableQuery,
 } from '../graph/export-sql.js';
+import { logger } from '../log.js';
 import type { ParsedManifest, Subject } from '../manifest/index.js';
 import { connect } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
 import { createRowRedactor } from '../redaction/index.js';
-import { logger } from '../log.js';
 import { toolInfo } from '../tool-info.js';
 
 export type RedactionMode = 'safe' | 'raw';

@@ -1,5 +1,6 @@
 import { type CapsuleHeader, openCapsule } from '../capsule/index.js';
 import { UsageError } from '../errors.js';
+import { logger } from '../log.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import {
   loadCapsule,
@@ -7,7 +8,6 @@ import {
   type MaterializePhase,
   type MaterializeProgress,
 } from '../materialize/load.js';
-import { logger } from '../log.js';
 import { logMaterializeProgress } from '../materialize/log-progress.js';
 import { prepareMaterialize } from '../materialize/prepare.js';
 import {

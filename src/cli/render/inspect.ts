@@ -1,5 +1,5 @@
-import { sortGraphForDisplay } from './natural-order.js';
 import type { InspectResult } from '../../services/inspect.js';
+import { sortGraphForDisplay } from './natural-order.js';
 
 /** Aligned `key: value` lines, then the graph and the tables; no colour, no box drawing. */
 export function renderInspect(result: InspectResult): string {
