@@ -63,7 +63,8 @@ export class GenericWalker {
           return undefined;
         }
         this.table = token.value as string;
-        if (this.table in this.rowCounts) throw new WalkError(`/tables: "${this.table}" appears twice`);
+        if (Object.hasOwn(this.rowCounts, this.table))
+          throw new WalkError(`/tables: "${this.table}" appears twice`);
         this.rowCounts[this.table] = 0;
         this.place = 'table-open';
         return undefined;

@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 
 import { CapsuleError } from '../errors.js';
 import { type CapsuleHeader, lineLayoutId, validateCapsuleHeader } from './header.js';
+import { LineTooLongError, maxLineBytes } from './limits.js';
 import { LayoutBreak, LineLayoutParser } from './line-layout-parser.js';
 import { checkIntegrity } from './reader-integrity.js';
 import { openTextSource } from './reader-source.js';
@@ -16,15 +17,40 @@ export const unterminated = Symbol('unterminated');
  */
 export async function* splitLines(
   chunks: AsyncIterable<string>,
+  limit = maxLineBytes(),
 ): AsyncGenerator<string[] & { [unterminated]?: true }> {
-  let rest = '';
+  // Linear: each chunk is scanned once; an unfinished line is kept as pieces and joined once, when its
+  // newline arrives (no `rest + chunk` re-scans, which made a 50 MB line quadratic).
+  let pending: string[] = [];
+  let pendingLength = 0;
+  let done = 0;
   for await (const chunk of chunks) {
-    const text = rest + chunk;
-    const lines = text.split('\n');
-    rest = lines.pop()!;
+    const lines: string[] = [];
+    let start = 0;
+    let nl = chunk.indexOf('\n');
+    while (nl !== -1) {
+      const piece = chunk.slice(start, nl);
+      if (pending.length > 0) {
+        pending.push(piece);
+        lines.push(pending.join(''));
+        pending = [];
+        pendingLength = 0;
+      } else {
+        lines.push(piece);
+      }
+      start = nl + 1;
+      nl = chunk.indexOf('\n', start);
+    }
+    if (start < chunk.length) {
+      const tail = chunk.slice(start);
+      pending.push(tail);
+      pendingLength += tail.length;
+      if (pendingLength > limit) throw new LineTooLongError(done + lines.length + 1, limit);
+    }
+    done += lines.length;
     if (lines.length > 0) yield lines;
   }
-  if (rest !== '') yield Object.assign([rest], { [unterminated]: true as const });
+  if (pending.length > 0) yield Object.assign([pending.join('')], { [unterminated]: true as const });
 }
 
 /**
@@ -48,6 +74,10 @@ export async function probeLineLayout(path: string): Promise<CapsuleHeader | und
     }
     return undefined; // ended early: the generic parser names the problem
   } catch (error) {
+    if (error instanceof LineTooLongError) {
+      const table = parser.state === 'rows' ? ` (table ${parser.table})` : '';
+      throw new LineTooLongError(error.line, maxLineBytes(), table);
+    }
     if (error instanceof LayoutBreak || error instanceof SyntaxError) return undefined;
     throw error;
   } finally {
@@ -79,7 +109,8 @@ export function lineLayoutReader(path: string, capsuleHeader: CapsuleHeader): Ca
           if (parser.tables.length !== tableCount) {
             tableCount = parser.tables.length;
             table = parser.table;
-            if (table in rowCounts) throw new LayoutBreak(parser.line, `table "${table}" appears twice`);
+            if (Object.hasOwn(rowCounts, table))
+              throw new LayoutBreak(parser.line, `table "${table}" appears twice`);
             hash = createHash('sha256');
             hashes.set(table, hash);
             rowCounts[table] = 0;
@@ -92,6 +123,9 @@ export function lineLayoutReader(path: string, capsuleHeader: CapsuleHeader): Ca
         }
       }
     } catch (error) {
+      if (error instanceof LineTooLongError) {
+        throw new LineTooLongError(error.line, maxLineBytes(), table ? ` (table ${table})` : '');
+      }
       if (error instanceof LayoutBreak && cut) {
         throw new CapsuleError(`capsule ${path} is truncated: line ${error.line} is incomplete`, {
           code: 'capsule_truncated',

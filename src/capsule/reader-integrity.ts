@@ -29,7 +29,7 @@ export function checkIntegrity(options: {
     }
   }
   for (const table of Object.keys(expected)) {
-    if (!(table in options.rowCounts)) {
+    if (!Object.hasOwn(options.rowCounts, table)) {
       problems.push(`table "${table}" is in the integrity trailer but not in the capsule`);
     }
   }

@@ -5,6 +5,7 @@ import { pipeline, type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 import { CapsuleError, FileError } from '../errors.js';
+import { maxExpandedBytes, mib } from './limits.js';
 
 /** The decoded text of a capsule file, as chunks, plus what was read of the stored file. */
 export interface TextSource {
@@ -55,10 +56,24 @@ export async function openTextSource(path: string): Promise<TextSource> {
   // pipeline destroys every stream with the first error, so the iteration below sees it.
   const output = (pipeline as unknown as (...args: unknown[]) => Readable)(...streams, () => {});
   output.setEncoding('utf8');
+  const limit = maxExpandedBytes();
   async function* chunks(): AsyncGenerator<string> {
+    let expanded = 0;
     try {
-      for await (const chunk of output) yield chunk as string;
+      for await (const chunk of output) {
+        expanded += (chunk as string).length;
+        // A gzip bomb (or a runaway file) stops here instead of filling memory or disk downstream.
+        if (expanded > limit) {
+          output.destroy();
+          throw new CapsuleError(`capsule ${path} expands to more than ${mib(limit)} of text (the limit)`, {
+            code: 'capsule_too_large',
+            hint: 'see docs/safety.md (size limits); REPLAY_ENV_MAX_CAPSULE_BYTES raises it',
+          });
+        }
+        yield chunk as string;
+      }
     } catch (error) {
+      if (error instanceof CapsuleError) throw error;
       throw sourceError(path, gzip, error as NodeJS.ErrnoException);
     }
   }

@@ -98,7 +98,8 @@ function rewriteWith(
   }
   if (Array.isArray(value)) return value.map((item) => rewriteWith(item, field, match));
   if (value === null || typeof value !== 'object' || !isPlainObject(value)) return value;
-  const out: Record<string, unknown> = {};
+  // Null prototype: a jsonb key named `__proto__` is an ordinary key here, not the prototype setter.
+  const out = Object.create(null) as Record<string, unknown>;
   for (const [key, item] of Object.entries(value)) out[key] = rewriteWith(item, key, match);
   return out;
 }

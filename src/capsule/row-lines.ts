@@ -1,15 +1,18 @@
 import type { Hash } from 'node:crypto';
 
-import { ManifestError } from '../errors.js';
+import { CapsuleError, ManifestError } from '../errors.js';
 import { jsRedactionMarker, type RowRedactor } from '../redaction/index.js';
+import { maxLineBytes, mib } from './limits.js';
 
 /** Per-table state of the row framing loop. */
 export interface RowFramingState {
   table: string;
   /** Rows framed so far. */
   rows: number;
-  /** Bytes of an incomplete last line, carried to the next chunk. */
+  /** Pieces of an incomplete last line, carried to the next chunk (joined once, when it ends). */
   remainder: Buffer | undefined;
+  /** Set by frameRows: pieces of a line longer than one chunk, and their total length. */
+  pending?: { pieces: Buffer[]; length: number } | undefined;
   /** sha256-rows-v1 hash of the table: each row text as written, followed by `\n`. */
   hash: Hash;
   redactor: RowRedactor | undefined;
@@ -33,8 +36,29 @@ const openBrace = 0x7b;
  * The integrity hash covers contiguous runs of untouched rows in one update each.
  */
 export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
-  const buf = state.remainder ? Buffer.concat([state.remainder, chunk]) : chunk;
-  state.remainder = undefined;
+  // Linear in the line length: while a line has not ended, chunks are only collected (one newline scan
+  // of each new chunk), never concatenated and re-scanned chunk after chunk.
+  if (state.remainder) {
+    state.pending = { pieces: [state.remainder], length: state.remainder.length };
+    state.remainder = undefined;
+  }
+  if (state.pending) {
+    const nl = chunk.indexOf(newline);
+    if (nl === -1) {
+      state.pending.pieces.push(chunk);
+      state.pending.length += chunk.length;
+      const limit = maxLineBytes();
+      if (state.pending.length > limit) {
+        throw new CapsuleError(
+          `tables[${state.table}]: row ${state.rows + 1} is longer than ${mib(limit)} (the per-line limit)`,
+          { code: 'capsule_line_too_long', hint: 'see docs/safety.md (size limits)' },
+        );
+      }
+      return Buffer.alloc(0);
+    }
+  }
+  const buf = state.pending ? Buffer.concat([...state.pending.pieces, chunk]) : chunk;
+  state.pending = undefined;
   // One check per chunk: most chunks contain no redactable field (or, redacted in SQL, no marked row).
   const sql = state.redactedInSql === true;
   const redactor =

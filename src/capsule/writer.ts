@@ -15,6 +15,7 @@ import { stringify } from 'lossless-json';
 
 import { FileError } from '../errors.js';
 import type { Integrity } from '../generated/capsule.js';
+import type { ServerIdentity } from '../postgres/server-identity.js';
 import type { RowRedactor } from '../redaction/index.js';
 import { type AtomicFile, createAtomicFile } from './atomic-file.js';
 import { frameRows, type RowFramingState } from './row-lines.js';
@@ -31,7 +32,14 @@ export interface CapsuleHeaderInput {
   exportedAt?: string;
   window?: { sinceDays: number; sinceAt: string };
   redaction?: 'safe' | 'raw';
-  source?: { kind: string; databaseUrlEnv?: string; exportedBy?: string; database?: string };
+  source?: {
+    kind: string;
+    databaseUrlEnv?: string;
+    exportedBy?: string;
+    database?: string;
+    /** The export source as its server identifies it (postgres/server-identity.ts). */
+    server?: ServerIdentity;
+  };
   tool?: { name: string; version: string };
   subject: Record<string, string>;
   graph: Array<Record<string, unknown> & { reasons: string[] }>;
@@ -128,7 +136,7 @@ export async function createCapsuleWriter(
   const tableStream = (name: string, streamOptions: TableStreamOptions = {}): Writable => {
     if (state !== 'open') throw new Error(`capsule writer is ${state}`);
     if (openTable !== undefined) throw new Error(`table ${openTable} is still open`);
-    if (name in rowCounts) throw new Error(`table ${name} was already written`);
+    if (Object.hasOwn(rowCounts, name)) throw new Error(`table ${name} was already written`);
     openTable = name;
     const first = Object.keys(rowCounts).length === 0;
     rowCounts[name] = 0;
@@ -168,7 +176,8 @@ export async function createCapsuleWriter(
         let framed: Buffer;
         try {
           // A last row without its newline (not from COPY, but from writeTable callers) still counts.
-          framed = framing.remainder ? frameRows(framing, Buffer.from('\n')) : Buffer.alloc(0);
+          framed =
+            framing.remainder || framing.pending ? frameRows(framing, Buffer.from('\n')) : Buffer.alloc(0);
         } catch (error) {
           callback(error as Error);
           return;

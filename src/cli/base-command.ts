@@ -4,6 +4,7 @@ import { isReplayEnvError, ManifestError, oneLine, ReplayEnvError, UsageError } 
 import { ExitCode } from '../exit-codes.js';
 import { createLogger, logger, type LogLevel, logLevels } from '../log.js';
 import { scrubSecrets } from '../secrets.js';
+import { setWarningSink } from '../warnings.js';
 
 export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -42,6 +43,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as FlagsOf<T>;
     this.args = args as ArgsOf<T>;
     createLogger(this.flags['log-level'] as LogLevel);
+    setWarningSink((line) => process.stderr.write(`warning: ${scrubSecrets(oneLine(line))}\n`));
+  }
+
+  /**
+   * Human output: control characters from data (capsule subjects, recorded SQL, error text) are shown
+   * escaped (`\x1b`), so an ANSI/OSC sequence in a capsule cannot drive the terminal.
+   */
+  public override log(message = '', ...args: unknown[]): void {
+    super.log(escapeControls(message), ...args);
   }
 
   /** Sets the process exit status without throwing, for results that carry a verdict (gate, doctor). */
@@ -67,8 +77,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       };
       process.stdout.write(`${scrubSecrets(JSON.stringify(payload, null, 2))}\n`);
     } else {
-      for (const line of lines) process.stderr.write(`error: ${scrubSecrets(oneLine(line))}\n`);
-      if (userError.hint) process.stderr.write(`hint: ${scrubSecrets(oneLine(userError.hint))}\n`);
+      for (const line of lines)
+        process.stderr.write(`error: ${escapeControls(scrubSecrets(oneLine(line)))}\n`);
+      if (userError.hint)
+        process.stderr.write(`hint: ${escapeControls(scrubSecrets(oneLine(userError.hint)))}\n`);
     }
     if (!isReplayEnvError(error) || logger().isLevelEnabled('debug')) {
       logger().debug({ stack: scrubSecrets(error.stack ?? String(error)) }, 'error stack');
@@ -76,6 +88,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     // oclif reads the exit code from different places with and without --json; ExitError is honoured by both.
     throw new Errors.ExitError(userError.exitCode);
   }
+}
+
+/** Escapes C0/C1 control characters (except newline and tab) as \xNN / \uNNNN. */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (char) => {
+    const code = char.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : char;
+  });
 }
 
 /** Maps any thrown value to the error a user sees. Parser errors are usage errors; the rest are bugs. */

@@ -1,12 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
-import { dbUrlFlag } from '../cli/flags.js';
+import { allowUnsafeTargetFlag, dbUrlFlag } from '../cli/flags.js';
 import { renderReplayEvent, renderReplayHeader, renderReplaySummary } from '../cli/render/replay.js';
 import { UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { defaultReplayDatabaseUrlEnv } from '../manifest/parsed-manifest.js';
-import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
+import { loadManifest } from '../manifest/index.js';
+import { defaultProdDatabaseUrlEnv, defaultReplayDatabaseUrlEnv } from '../manifest/parsed-manifest.js';
+import { checkTargetBeforeConnect, resolveReplayUrl } from '../postgres/target.js';
 import { scrubSecrets } from '../secrets.js';
 import { replaySession, type ReplaySessionResult } from '../services/replay.js';
 
@@ -14,7 +15,8 @@ export default class Replay extends BaseCommand<typeof Replay> {
   static override summary = 'Re-execute a recorded session and compare every result with the recording.';
   static override description = `Exits ${ExitCode.replayMismatch} when a result differs or a query fails that did not fail when recorded.`;
   static override examples = [
-    '<%= config.bin %> replay sessions/alice_2025-10-07_21-30-15.json --db-url "$APP_REPLAY_DATABASE_URL" --rollback',
+    '<%= config.bin %> replay sessions/alice_2025-10-07_21-30-15.json --db-url "$APP_REPLAY_DATABASE_URL"',
+    '<%= config.bin %> replay sessions/alice_2025-10-07_21-30-15.json --app config/apps/teamdesk.yaml --commit',
     '<%= config.bin %> replay sessions/alice_2025-10-07_21-30-15.json --ignore-columns created_at,id --unordered',
   ];
 
@@ -29,9 +31,21 @@ export default class Replay extends BaseCommand<typeof Replay> {
     'db-url': dbUrlFlag({
       summary: `Database to replay against (default: $${defaultReplayDatabaseUrlEnv}).`,
     }),
-    rollback: Flags.boolean({
-      summary: 'Run the whole replay in a transaction that is rolled back: the database is left unchanged.',
+    app: Flags.string({
+      char: 'a',
+      summary:
+        'App manifest: its replay env var and localDatabaseUrl name the database; its production env var is refused.',
+      helpValue: 'MANIFEST',
     }),
+    rollback: Flags.boolean({
+      summary: 'Run the whole replay in a transaction that is rolled back (the default; kept for scripts).',
+      exclusive: ['commit'],
+    }),
+    commit: Flags.boolean({
+      summary: 'Keep what the replayed session writes (default: everything is rolled back).',
+      exclusive: ['rollback'],
+    }),
+    'allow-unsafe-target': allowUnsafeTargetFlag,
     speed: Flags.string({
       summary: 'Keep the recorded gaps between queries, divided by N (1 = real time).',
       helpValue: 'N',
@@ -48,16 +62,24 @@ export default class Replay extends BaseCommand<typeof Replay> {
   public async run(): Promise<ReplaySessionResult> {
     const speed = this.flags.speed === undefined ? undefined : Number(this.flags.speed);
     if (speed !== undefined && !(speed > 0)) throw new UsageError('--speed must be a positive number');
-    const databaseUrl = resolveDatabaseUrl({
+    const manifest = this.flags.app ? await loadManifest(this.flags.app) : undefined;
+    const databaseUrl = resolveReplayUrl({
       flag: this.flags['db-url'],
-      envVar: defaultReplayDatabaseUrlEnv,
-      role: 'replay database',
+      envVar: manifest?.postgres.replayDatabaseUrlEnv ?? defaultReplayDatabaseUrlEnv,
+      fallback: manifest?.localDatabaseUrl,
+    });
+    // The same guard as materialize: a recorded session can hold any write, so production-looking
+    // targets and the export source are refused before connecting.
+    checkTargetBeforeConnect(databaseUrl, {
+      prodEnvVar: manifest?.postgres.prodDatabaseUrlEnv ?? defaultProdDatabaseUrlEnv,
+      allowUnsafeTarget: this.flags['allow-unsafe-target'],
     });
     const live = !this.jsonEnabled();
     const result = await replaySession({
       file: this.args.file,
       databaseUrl,
-      rollback: this.flags.rollback,
+      // Rolled back unless --commit: replaying writes into a database is the exception, not the rule.
+      rollback: !this.flags.commit,
       ...(speed ? { speed } : {}),
       ignoreColumns:
         this.flags['ignore-columns']

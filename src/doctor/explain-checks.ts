@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { buildGraphQuery, buildSessionSettings, buildTableQuery } from '../graph/export-sql.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { toDatabaseError } from '../postgres/errors.js';
+import { extendedQuery, isMultipleCommands, multipleStatementsError } from '../postgres/one-statement.js';
 import { type DoctorCheck, fail, pass } from './check.js';
 import { buildDeletePredicateExplain, stubGraph } from './explain-sql.js';
 
@@ -64,11 +65,14 @@ export async function explainChecks(
     for (const statement of planned) {
       await client.query('savepoint doctor_explain');
       try {
-        await client.query(statement.text, statement.values);
+        // Extended protocol: EXPLAIN of a snippet that stacks `; commit; …` is refused, never run.
+        await client.query(extendedQuery(statement.text, statement.values));
         await client.query('release savepoint doctor_explain');
       } catch (error) {
         await client.query('rollback to savepoint doctor_explain');
-        const message = toDatabaseError(error, { sql: statement.text, action: 'does not plan' }).message;
+        const message = isMultipleCommands(error)
+          ? multipleStatementsError('does not plan').message
+          : toDatabaseError(error, { sql: statement.text, action: 'does not plan' }).message;
         checks.push(fail(`sql.${statement.label}`, statement.label, message));
       }
     }

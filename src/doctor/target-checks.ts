@@ -2,7 +2,7 @@ import { isReplayEnvError } from '../errors.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { DatabaseUrl } from '../postgres/database-url.js';
 import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
-import { productionReason } from '../postgres/target-safety.js';
+import { canonicalEndpoint, productionReason } from '../postgres/target-safety.js';
 import { type DoctorCheck, fail, pass, warn } from './check.js';
 
 /**
@@ -60,7 +60,7 @@ export function targetChecks(
   } catch {
     source = undefined; // a malformed source URL is export's problem, not this check's
   }
-  if (source && source.identity() === url.identity()) {
+  if (source && canonicalEndpoint(source) === canonicalEndpoint(url)) {
     return {
       checks: [
         fail(

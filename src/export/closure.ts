@@ -17,6 +17,7 @@ import { wrapInCopy } from '../graph/export-sql.js';
 import type { ParsedManifest, ParsedTable } from '../manifest/index.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
+import { assertOneStatement } from '../postgres/one-statement.js';
 import type { RowRedactor } from '../redaction/index.js';
 import { readClosureForeignKeys } from './closure-catalog.js';
 import { KeySplitter } from './key-splitter.js';
@@ -110,6 +111,8 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       const target = outTargets[index]!;
       if (!target.requested.has(key)) target.pending.add(key);
     });
+    // Manifest snippets are spliced into this COPY too: proven one statement first, like every table's.
+    await assertOneStatement(client, url, sql, `export: ${what}`);
     try {
       await pipeline(client.query(copyStreams.to(wrapInCopy({ text: sql }).text)), splitter, forwardTo(sink));
     } catch (error) {

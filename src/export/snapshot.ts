@@ -4,6 +4,7 @@ import { buildGraphQuery, buildSessionSettings, type GraphQueryRow } from '../gr
 import type { ParsedManifest, Subject } from '../manifest/index.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
+import { extendedQuery, isMultipleCommands, multipleStatementsError } from '../postgres/one-statement.js';
 
 /** One graph entry as written into the capsule: the subject keys, then `reasons`. */
 export type GraphEntry = Record<string, string> & { reasons: string[] };
@@ -45,8 +46,9 @@ export async function readGraph(
   const query = buildGraphQuery(manifest, subject, sinceDays);
   let rows: GraphQueryRow[];
   try {
-    rows = (await client.query<GraphQueryRow>(query.text, query.values)).rows;
+    rows = (await client.query<GraphQueryRow>(extendedQuery(query.text, query.values))).rows;
   } catch (error) {
+    if (isMultipleCommands(error)) throw multipleStatementsError('export: graph query');
     throw toDatabaseError(error, { url, sql: query.text, action: 'export: graph query' });
   }
   // The subject row is always there (it is unioned in), so rows[0] exists.
@@ -75,7 +77,7 @@ export async function applySessionSettings(
     graph.entries.map((entry) => pick(entry, keys)),
   );
   try {
-    await client.query(statement.text, statement.values);
+    await client.query(extendedQuery(statement.text, statement.values));
   } catch (error) {
     throw toDatabaseError(error, { url, sql: statement.text, action: 'export' });
   }

@@ -26,6 +26,25 @@ export interface Capsule {
      * host:port/database of the export source (no credentials); lets materialize refuse to load into it.
      */
     database?: string;
+    /**
+     * The export source as its server reports it; materialize refuses a target with the same identity. Optional: older capsules do not have it.
+     */
+    server?: {
+      /**
+       * pg_control_system().system_identifier; null when the exporting role could not read it.
+       */
+      systemIdentifier?: string | null;
+      databaseOid?: string;
+      databaseName?: string;
+      /**
+       * pg_postmaster_start_time()
+       */
+      startedAt?: string;
+      /**
+       * the server's port setting
+       */
+      port?: string;
+    };
   };
   tool?: {
     name?: string;

@@ -161,13 +161,13 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       if (!position.has(table)) throw undeclaredTable(table);
     }
     // The deletes ran for every manifest table; the staging path deletes only from the capsule's.
-    if (names.some((name) => !(name in summary.rowCounts)))
+    if (names.some((name) => !Object.hasOwn(summary.rowCounts, name)))
       throw new UseStaging('a manifest table is not in the capsule');
     checkStagedCounts(
       loads.map((load) => load.stage),
       summary.rowCounts,
     );
-    for (const name of names) outcome.loaded[name] ??= 0;
+    for (const name of names) if (!Object.hasOwn(outcome.loaded, name)) outcome.loaded[name] = 0;
 
     options.onProgress?.({ phase: 'verify' });
     const staged = loads.filter((load) => !load.converter);

@@ -4,6 +4,7 @@ import type { CapsuleReader, IntegrityStatus } from '../capsule/index.js';
 import type { ParsedTable } from '../manifest/index.js';
 import type { TableInfo } from '../postgres/catalog.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
+import { extendedQuery } from '../postgres/one-statement.js';
 import { checkColumns, columnProblems } from './column-check.js';
 import { doesNotFit, rowsMissing, stagedCountMismatch, verificationFailed } from './load-errors.js';
 import type { MaterializePhase } from './load-timing.js';
@@ -96,7 +97,8 @@ export function statementRunner(
 ): RunStatement {
   return async (sql) => {
     try {
-      return await client.query(sql.text, sql.values);
+      // Extended protocol: a deletePredicate cannot stack a second statement behind the delete.
+      return await client.query(extendedQuery(sql.text, sql.values));
     } catch (error) {
       throw toError(error, sql, url);
     }

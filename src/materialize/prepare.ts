@@ -7,8 +7,8 @@ import {
 import { CapsuleError, UsageError } from '../errors.js';
 import type { ParsedManifest, ParsedTable } from '../manifest/index.js';
 import { parseSubjectRewrite } from '../manifest/index.js';
-import { DatabaseUrl } from '../postgres/database-url.js';
-import { assertSafeReplayTarget } from '../postgres/target-safety.js';
+import type { DatabaseUrl } from '../postgres/database-url.js';
+import { checkTargetBeforeConnect } from '../postgres/target.js';
 
 export interface PrepareOptions {
   manifest: ParsedManifest;
@@ -91,29 +91,13 @@ function rewriteTarget(options: PrepareOptions): Record<string, string> {
 }
 
 function assertSafeTarget(options: PrepareOptions): void {
-  const allowUnsafeTarget = options.allowUnsafeTarget ?? false;
-  const env = options.env ?? process.env;
-  const sources: DatabaseUrl[] = [];
-  const recorded = options.header.source?.database;
-  if (recorded) {
-    try {
-      sources.push(DatabaseUrl.parse(`postgres://${recorded}`));
-    } catch {
-      // A capsule from another tool may record something else here; the URL check below still applies.
-    }
-  }
-  const prodUrl = env[options.manifest.postgres.prodDatabaseUrlEnv];
-  if (prodUrl) {
-    try {
-      sources.push(DatabaseUrl.parse(prodUrl));
-    } catch {
-      // Not our URL to validate here; export reports it.
-    }
-  }
-  const target = options.databaseUrl;
-  if (!target) return;
-  assertSafeReplayTarget(target, { allowUnsafeTarget });
-  for (const exportSource of sources) assertSafeReplayTarget(target, { exportSource, allowUnsafeTarget });
+  if (!options.databaseUrl) return;
+  checkTargetBeforeConnect(options.databaseUrl, {
+    prodEnvVar: options.manifest.postgres.prodDatabaseUrlEnv,
+    env: options.env ?? process.env,
+    capsuleSource: options.header.source,
+    allowUnsafeTarget: options.allowUnsafeTarget,
+  });
 }
 
 function dedupe(rows: Record<string, string>[]): Record<string, string>[] {

@@ -12,6 +12,11 @@ export interface ConnectOptions {
   /** What the connection is for, used as the prefix of error lines ("export", "replay database"). */
   action?: string;
   statementTimeoutMs?: number;
+  /**
+   * Start the session with `default_transaction_read_only=on` (a startup option, so no SQL sent later
+   * has to be trusted to set it): a second wall behind the READ ONLY export transaction.
+   */
+  readOnlySession?: boolean;
 }
 
 /**
@@ -55,10 +60,14 @@ export async function connect(url: DatabaseUrl, options: ConnectOptions = {}): P
   let lastError: unknown;
   for (const attempt of attempts) {
     const client = new pg.Client({
+      // Parameters resolved at parse time (PGHOST/PGPORT/PGDATABASE fallbacks included) first; the URL's
+      // own values override them, so PG* env changes after parsing cannot move the connection.
+      ...url.resolvedParams(),
       ...pgClientConfig(url, attempt),
       application_name: options.applicationName ?? 'replay-env',
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      ...(options.readOnlySession ? { options: '-c default_transaction_read_only=on' } : {}),
     });
     // An idle client whose server goes away emits 'error'; without a listener node would crash the process.
     client.on('error', () => {});

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { scrubSecrets } from '../secrets.js';
 import { DatabaseUrl } from './database-url.js';
-import { assertSafeReplayTarget, productionReason } from './target-safety.js';
+import { checkTargetBeforeConnect } from './target.js';
+import { productionReason } from './target-safety.js';
 
 describe('DatabaseUrl', () => {
   it('never renders its password, but hands it to the driver', () => {
@@ -32,7 +33,7 @@ describe('production-looking targets', () => {
     ['postgres://u@db.xyz.supabase.co/postgres', 'is a managed cloud database'],
   ])('%s is refused', (text, reason) => {
     expect(productionReason(DatabaseUrl.parse(text))).toContain(reason);
-    expect(() => assertSafeReplayTarget(DatabaseUrl.parse(text))).toThrow(/^refusing to write to /);
+    expect(() => checkTargetBeforeConnect(DatabaseUrl.parse(text), {})).toThrow(/^refusing to write to /);
   });
 
   it.each([
@@ -41,17 +42,17 @@ describe('production-looking targets', () => {
     'postgres://u@staging-db/app',
   ])('%s is allowed', (text) => {
     expect(productionReason(DatabaseUrl.parse(text))).toBeUndefined();
-    expect(() => assertSafeReplayTarget(DatabaseUrl.parse(text))).not.toThrow();
+    expect(() => checkTargetBeforeConnect(DatabaseUrl.parse(text), {})).not.toThrow();
   });
 
   it('refuses the export source, unless overridden', () => {
-    const source = DatabaseUrl.parse('postgres://u:a@LOCALHOST:5432/shop');
+    const env = { PROD: 'postgres://u:a@LOCALHOST:5432/shop' };
     const target = DatabaseUrl.parse('postgres://other:b@localhost/shop');
-    expect(() => assertSafeReplayTarget(target, { exportSource: source })).toThrow(
-      'it is the database the capsule is exported from',
+    expect(() => checkTargetBeforeConnect(target, { prodEnvVar: 'PROD', env })).toThrow(
+      'it is the export source ($PROD)',
     );
     expect(() =>
-      assertSafeReplayTarget(target, { exportSource: source, allowUnsafeTarget: true }),
+      checkTargetBeforeConnect(target, { prodEnvVar: 'PROD', env, allowUnsafeTarget: true }),
     ).not.toThrow();
   });
 });

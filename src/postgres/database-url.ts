@@ -1,5 +1,15 @@
+import pg from 'pg';
+
 import { UsageError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
+
+/** Connection parameters as the driver resolved them: the URL, then PGHOST/PGPORT/… , then defaults. */
+interface ResolvedParams {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+}
 
 /**
  * A Postgres connection URL whose password cannot leak by accident: `toString()` and `toJSON()` mask it,
@@ -13,6 +23,12 @@ export class DatabaseUrl {
   readonly user: string;
   readonly #url: URL;
 
+  /**
+   * host/port/database/user are what the DRIVER makes of the URL (pg's own parser and its PG* env
+   * fallbacks), not our reading of the text: `?host=a&host=b`, `postgres:///db` with PGHOST, or no
+   * database with PGDATABASE all name the server pg will really connect to. connect() hands these
+   * resolved values back to pg, so a later change of process.env cannot move the connection.
+   */
   private constructor(url: URL) {
     this.#url = url;
     // Query parameters override the URL parts, and a repeated one counts by its last value, as in the
@@ -27,6 +43,18 @@ export class DatabaseUrl {
     this.user = lastParam(url, 'user') ?? decode(url.username);
     this.database =
       lastParam(url, 'dbname') ?? (decode(url.pathname.replace(/^\//, '')) || this.user || 'postgres');
+    // What the driver makes of it, env fallbacks (PGHOST, PGPORT, PGDATABASE, PGUSER) included.
+    const resolved = resolveParams(
+      this.driverConnectionString(),
+      this.host,
+      this.port,
+      this.database,
+      this.user,
+    );
+    this.host = resolved.host;
+    this.port = resolved.port;
+    this.database = resolved.database;
+    this.user = resolved.user;
     registerSecret(this.password);
     registerSecret(lastParam(url, 'sslpassword'));
   }
@@ -60,6 +88,11 @@ export class DatabaseUrl {
 
   get password(): string | undefined {
     return lastParam(this.#url, 'password') ?? (this.#url.password ? decode(this.#url.password) : undefined);
+  }
+
+  /** What connect() passes to pg besides the URL: the parameters resolved when this URL was parsed. */
+  resolvedParams(): ResolvedParams {
+    return { host: this.host, port: this.port, database: this.database, user: this.user };
   }
 
   /** The real URL, password included. Pass it to the driver only. */
@@ -117,4 +150,29 @@ function lastParam(url: URL, name: string): string | undefined {
 
 function decode(text: string): string {
   return decodeURIComponent(text);
+}
+
+/**
+ * pg's resolution of the (TLS-free) URL: host, port, database and user the URL leaves out come from
+ * PGHOST/PGPORT/PGDATABASE/PGUSER as the driver reads them. Explicit URL values stay as parsed above.
+ */
+function resolveParams(
+  connectionString: string,
+  host: string,
+  port: number,
+  database: string,
+  user: string,
+): ResolvedParams {
+  const url = new URL(connectionString);
+  const client = new pg.Client({ connectionString });
+  const explicitHost = url.hostname !== '' || url.searchParams.has('host');
+  const explicitPort = url.port !== '' || url.searchParams.has('port');
+  const explicitDb = url.pathname.replace(/^\//, '') !== '' || url.searchParams.has('dbname');
+  const explicitUser = url.username !== '' || url.searchParams.has('user');
+  return {
+    host: explicitHost ? host : client.host || host,
+    port: explicitPort ? port : Number(client.port) || port,
+    database: explicitDb ? database : client.database || database,
+    user: explicitUser ? user : client.user || user,
+  };
 }

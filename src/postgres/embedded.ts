@@ -38,6 +38,8 @@ export interface EmbeddedServerOptions {
    * (`replay-env demo --keep`). Without it, the server is stopped when this process exits.
    */
   detached?: boolean;
+  /** Another PostgreSQL's `initdb` and `postgres` (tests: Debian's PG 15 server for pg_dump 15). */
+  binaries?: { initdb: string; postgres: string };
 }
 
 /**
@@ -49,7 +51,7 @@ export interface EmbeddedServerOptions {
  * server that can outlive the CLI (`--keep`) and one shutdown path we control on Ctrl-C.
  */
 export async function startEmbeddedPostgres(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
-  const binaries = await postgresBinaries();
+  const binaries = options.binaries ?? (await postgresBinaries());
   const port = options.port ?? (await freePort());
   const owner = await serverUser();
   const dir =

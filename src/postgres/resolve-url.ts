@@ -1,9 +1,10 @@
-import { UsageError } from '../errors.js';
-import { DatabaseUrl } from './database-url.js';
+import type { DatabaseUrl } from './database-url.js';
+import { resolveReplayUrl } from './target.js';
 
 /**
- * Picks a database URL: the flag, else the named env var, else a fallback (the manifest's
- * localDatabaseUrl). `role` ("export source", "replay database") appears in the error line.
+ * Picks a database URL: the flag (`""` is an error), else the named env var, else a fallback (the
+ * manifest's localDatabaseUrl). `role` ("export source", "replay database") appears in the error line.
+ * The same rules as the replay target's (postgres/target.ts), used for the export source too.
  */
 export function resolveDatabaseUrl(options: {
   flag: string | undefined;
@@ -12,10 +13,5 @@ export function resolveDatabaseUrl(options: {
   fallback?: string | undefined;
   role: string;
 }): DatabaseUrl {
-  const env = options.env ?? process.env;
-  if (options.flag) return DatabaseUrl.parse(options.flag, '--db-url');
-  const fromEnv = env[options.envVar];
-  if (fromEnv) return DatabaseUrl.parse(fromEnv, `$${options.envVar}`);
-  if (options.fallback) return DatabaseUrl.parse(options.fallback, "the manifest's localDatabaseUrl");
-  throw new UsageError(`no ${options.role} URL`, `pass --db-url or set ${options.envVar}`);
+  return resolveReplayUrl(options);
 }

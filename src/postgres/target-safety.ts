@@ -1,9 +1,10 @@
-import { UnsafeTargetError } from '../errors.js';
-import type { DatabaseUrl } from './database-url.js';
+import { isIP } from 'node:net';
 
 /** Host suffixes of managed Postgres services; a replay target there is almost certainly not local. */
 const managedHostPatterns: RegExp[] = [
   /\.rds\.amazonaws\.com$/,
+  /\.redshift\.amazonaws\.com$/,
+  /\.redshift-serverless\.amazonaws\.com$/,
   /\.compute\.amazonaws\.com$/,
   /\.postgres\.database\.azure\.com$/,
   /\.database\.windows\.net$/,
@@ -24,38 +25,65 @@ const managedHostPatterns: RegExp[] = [
   /\.googleusercontent\.com$/,
 ];
 
-/** A word "prod"/"production"/"prd"/"live" in a host or database name (separators: . - _ digits). */
-const productionWord = /(^|[^a-z])(prod|production|prd|live)([^a-z]|$)/;
+/**
+ * "prod" starting a word part (prod, proddb, app_prod, production, prod2 — not "product"), or the
+ * words prd/live. Separators: anything but a letter.
+ */
+const productionWord = /(^|[^a-z])(prod(?!ucts?([^a-z]|$))|prd([^a-z]|$)|live([^a-z]|$))/;
 
-/** Why a URL looks like production, or undefined when it does not. Pure: no network. */
-export function productionReason(url: DatabaseUrl): string | undefined {
-  const host = url.host.toLowerCase();
-  const database = url.database.toLowerCase();
-  if (productionWord.test(host)) return `host "${url.host}" looks like production`;
-  if (productionWord.test(database)) return `database "${url.database}" looks like production`;
-  const managed = managedHostPatterns.find((pattern) => pattern.test(host));
-  if (managed) return `host "${url.host}" is a managed cloud database`;
-  return undefined;
+/** Reserved names (RFC 2606/6761) and container-local names: never someone's production server. */
+const localSuffixes = ['.localhost', '.test', '.invalid', '.example', '.docker.internal'];
+
+/** The server a connection reaches, as the driver resolved it. */
+export interface Endpoint {
+  host: string;
+  port: number;
+  database: string;
 }
 
-export interface TargetSafetyOptions {
-  /** The URL the capsule was exported from, when known (same env var set, or recorded in the capsule). */
-  exportSource?: DatabaseUrl | undefined;
-  /** `--allow-unsafe-target`: the user has said, explicitly, that this target is fine. */
-  allowUnsafeTarget?: boolean;
-}
-
-/** Throws UnsafeTargetError unless the replay target is safe to write to (or the user overrode the check). */
-export function assertSafeReplayTarget(target: DatabaseUrl, options: TargetSafetyOptions = {}): void {
-  if (options.allowUnsafeTarget) return;
-  const hint =
-    'point --db-url at a local or staging replay database, or pass --allow-unsafe-target if you are sure';
-  const reason = productionReason(target);
-  if (reason) throw new UnsafeTargetError(`refusing to write to ${target.identity()}: ${reason}`, hint);
-  if (options.exportSource && options.exportSource.identity() === target.identity()) {
-    throw new UnsafeTargetError(
-      `refusing to write to ${target.identity()}: it is the database the capsule is exported from`,
-      hint,
-    );
+/**
+ * A host in one canonical spelling: lower case, no trailing dot, IPv4 short forms expanded (`127.1`,
+ * `0x7f.1` → `127.0.0.1`), IPv6 brackets removed; every loopback spelling becomes `loopback`.
+ */
+export function canonicalHost(host: string): string {
+  const lower = host.trim().toLowerCase().replace(/\.$/, '');
+  if (lower.startsWith('/')) return lower; // unix socket directory
+  let canonical = lower.replace(/^\[|\]$/g, '');
+  if (!isIP(canonical)) {
+    try {
+      const parsed = new URL(`http://${canonical.includes(':') ? `[${canonical}]` : canonical}/`).hostname;
+      canonical = parsed.replace(/^\[|\]$/g, '');
+    } catch {
+      // not a host name a URL accepts; compare it as written
+    }
   }
+  if (canonical === 'localhost' || canonical === '::1' || /^(::ffff:)?127\./.test(canonical))
+    return 'loopback';
+  return canonical;
+}
+
+/** host:port/database in canonical form, for comparing two endpoints. */
+export function canonicalEndpoint(endpoint: Endpoint): string {
+  return `${canonicalHost(endpoint.host)}:${endpoint.port}/${endpoint.database}`;
+}
+
+/** Why an endpoint looks like production, or undefined when it does not. Pure: no network. */
+export function productionReason(endpoint: Endpoint): string | undefined {
+  const shown = endpoint.host;
+  const host = canonicalHost(endpoint.host);
+  const database = endpoint.database.toLowerCase();
+  if (productionWord.test(database)) return `database "${endpoint.database}" looks like production`;
+  if (host === 'loopback' || host.startsWith('/')) return undefined;
+  if (productionWord.test(host)) return `host "${shown}" looks like production`;
+  if (managedHostPatterns.some((pattern) => pattern.test(host)))
+    return `host "${shown}" is a managed cloud database`;
+  if (isIP(host)) {
+    return endpoint.port === 5432
+      ? `host ${shown} is a network address (not loopback) on Postgres' default port 5432`
+      : undefined;
+  }
+  if (host.includes('.') && !localSuffixes.some((suffix) => host.endsWith(suffix))) {
+    return `host "${shown}" is a fully qualified name outside localhost`;
+  }
+  return undefined;
 }

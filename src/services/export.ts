@@ -14,12 +14,20 @@ import {
   buildSessionSettings,
   buildTableCopy,
   buildTableQuery,
+  wrapInCopy,
 } from '../graph/export-sql.js';
 import { logger } from '../log.js';
 import type { ParsedManifest, Subject } from '../manifest/index.js';
 import { connect } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
+import {
+  assertOneStatement,
+  extendedQuery,
+  isMultipleCommands,
+  multipleStatementsError,
+} from '../postgres/one-statement.js';
+import { identifyServer } from '../postgres/server-identity.js';
 import { createRowRedactor } from '../redaction/index.js';
 import { toolInfo } from '../tool-info.js';
 
@@ -85,10 +93,18 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     logger().info({ command: 'export', phase: name, ms: phases[name], ...fields }, `export: ${name}`);
   };
 
-  const client = await connect(url, { action: 'export', applicationName: 'replay-env export' });
+  const client = await connect(url, {
+    action: 'export',
+    applicationName: 'replay-env export',
+    readOnlySession: true,
+  });
   let writer: CapsuleWriter | undefined;
   let succeeded = false;
   try {
+    // What the server says it is, recorded so materialize can refuse this database by any name.
+    const server = await identifyServer(client).catch((error: unknown) => {
+      throw toDatabaseError(error, { url, action: 'export' });
+    });
     lap('connect');
     await beginExportTransaction(client, url);
     lap('snapshot');
@@ -108,6 +124,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
           databaseUrlEnv: manifest.postgres.prodDatabaseUrlEnv,
           exportedBy: 'replay-env',
           database: url.identity(),
+          server,
         },
         tool: await toolInfo(),
         subject,
@@ -133,20 +150,21 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     for (const table of closure ? [] : manifest.postgres.tables) {
       const redactor =
         options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table.name) : undefined;
-      const copy = buildTableCopy(manifest, table, {
+      const select = buildTableQuery(manifest, table, {
         graphSize: graph.entries.length,
         ...sqlRedactionOption(manifest, options.redaction),
       });
       let rows = 0;
       const destination = writer.tableStream(table.name, {
         redactor,
-        redactedInSql: copy.redactedInSql,
+        redactedInSql: select.redactedInSql,
         onRows: (count) => {
           rows = count;
           options.onProgress?.({ table: table.name, rows, done: false });
         },
       });
-      await copyTableTo(client, url, copy.text, destination, `export: table ${table.name}`);
+      await assertOneStatement(client, url, select.text, `export: table ${table.name}`);
+      await copyTableTo(client, url, wrapInCopy(select).text, destination, `export: table ${table.name}`);
       lap(`table:${table.name}`, { table: table.name, rows });
       options.onProgress?.({ table: table.name, rows, done: true });
     }
@@ -272,7 +290,11 @@ export async function explainExport(options: {
   redaction?: RedactionMode;
 }): Promise<ExplainResult> {
   const { manifest, subject, databaseUrl: url } = options;
-  const client = await connect(url, { action: 'export --explain', applicationName: 'replay-env export' });
+  const client = await connect(url, {
+    action: 'export --explain',
+    applicationName: 'replay-env export',
+    readOnlySession: true,
+  });
   try {
     await beginExportTransaction(client, url);
     const graphQuery = buildGraphQuery(manifest, subject, options.sinceDays);
@@ -303,9 +325,10 @@ async function explain(
 ): Promise<string> {
   const text = `explain ${sql}`;
   try {
-    const { rows } = await client.query<{ 'QUERY PLAN': string }>(text, values);
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(extendedQuery(text, values));
     return rows.map((row) => row['QUERY PLAN']).join('\n');
   } catch (error) {
+    if (isMultipleCommands(error)) throw multipleStatementsError(`export --explain: ${what}`);
     throw toDatabaseError(error, { url, sql: text, action: `export --explain: ${what}` });
   }
 }

@@ -8,6 +8,7 @@ import {
   type MaterializePhase,
   type MaterializeProgress,
 } from '../materialize/load.js';
+import { takeLoadLock } from '../materialize/load-lock.js';
 import { logMaterializeProgress } from '../materialize/log-progress.js';
 import { prepareMaterialize } from '../materialize/prepare.js';
 import {
@@ -21,6 +22,7 @@ import {
 import type { LoadStrategy } from '../materialize/stage.js';
 import { withClient } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
+import { checkTargetAfterConnect } from '../postgres/target.js';
 
 export type { LoadStrategy, MaterializeProgress };
 
@@ -103,8 +105,14 @@ async function run(
   const outcome = await withClient(
     options.databaseUrl,
     { action: 'replay database', applicationName: 'replay-env materialize' },
-    (client) =>
-      loadCapsule({
+    async (client) => {
+      // Before any write: is the server we reached the export source, whatever the URL said?
+      await checkTargetAfterConnect(client, options.databaseUrl, {
+        capsuleSource: reader.header.source,
+        allowUnsafeTarget: options.allowUnsafeTarget,
+      });
+      await takeLoadLock(client, options.databaseUrl);
+      return loadCapsule({
         client,
         url: options.databaseUrl,
         reader,
@@ -117,7 +125,8 @@ async function run(
         // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
         direct: options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
         onProgress: logMaterializeProgress(options.onProgress),
-      }),
+      });
+    },
   );
   const result: MaterializeResult = {
     app: options.manifest.appId,
@@ -192,7 +201,7 @@ export async function planMaterialize(
   const firstRows = await firstRowKeys(reader);
   const statements: MaterializePlan['statements'] = [];
   const push = (label: string, sql: Sql) => statements.push({ label, sql: sql.text, values: sql.values });
-  const tables = prepared.tables.filter((table) => table.name in firstRows);
+  const tables = prepared.tables.filter((table) => Object.hasOwn(firstRows, table.name));
   push('transaction', { text: 'begin', values: [] });
   tables.forEach((table, index) => {
     push(`tables[${table.name}] stage`, createStageSql(table.name, index));
@@ -233,9 +242,10 @@ async function firstRowKeys(reader: {
 }): Promise<Record<string, string[]>> {
   const keys: Record<string, string[]> = {};
   for await (const row of reader.rows()) {
-    if (!(row.table in keys)) keys[row.table] = Object.keys(JSON.parse(row.text) as object);
+    if (!Object.hasOwn(keys, row.table)) keys[row.table] = Object.keys(JSON.parse(row.text) as object);
   }
-  for (const table of Object.keys(reader.summary().rowCounts)) keys[table] ??= [];
+  for (const table of Object.keys(reader.summary().rowCounts))
+    if (!Object.hasOwn(keys, table)) keys[table] = [];
   return keys;
 }
 

@@ -1,6 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 
-import { isReplayEnvError, ReplayEnvError, UsageError } from '../errors.js';
+import { isReplayEnvError, ReplayEnvError, UnsafeTargetError, UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { evaluateGate } from '../gate/evaluate.js';
 import { factCatalog } from '../gate/facts.js';
@@ -13,7 +13,7 @@ import { compareWithGolden } from '../golden/compare.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { DatabaseUrl } from '../postgres/database-url.js';
 import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
-import { assertSafeReplayTarget } from '../postgres/target-safety.js';
+import { checkTargetBeforeConnect } from '../postgres/target.js';
 import type { RunningBackground } from '../run/background.js';
 import { assertNamedBrowser } from '../run/browser-session.js';
 import { type CapsuleExamination, examineCapsule } from '../run/capsule-evidence.js';
@@ -128,10 +128,18 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
   const databaseUrl = resolveReplayUrl(options, parentEnv);
   if (databaseUrl) {
     const prod = parentEnv[manifest.postgres.prodDatabaseUrlEnv];
-    const exportSource = prod ? tryParse(prod, manifest.postgres.prodDatabaseUrlEnv) : undefined;
-    assertSafeReplayTarget(databaseUrl, { allowUnsafeTarget: options.allowUnsafeTarget, exportSource });
+    // Parsing registers the production password with the scrubber: a child echoing it is masked too.
+    if (prod) tryParse(prod, manifest.postgres.prodDatabaseUrlEnv);
+    checkTargetBeforeConnect(databaseUrl, {
+      prodEnvVar: manifest.postgres.prodDatabaseUrlEnv,
+      env: parentEnv,
+      allowUnsafeTarget: options.allowUnsafeTarget,
+    });
   }
   assertNamedBrowser(manifest, parentEnv);
+  // run never connects to production: once checked, the CLI drops that URL from its own environment,
+  // so nothing started later inherits it (the kernel's copy in /proc/<pid>/environ stays: docs/safety.md).
+  if (!options.env) delete process.env[manifest.postgres.prodDatabaseUrlEnv];
   const capsulePath = options.capsule ? resolve(cwd, options.capsule) : undefined;
 
   const controller = new AbortController();
@@ -269,7 +277,8 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
   if (junitPath) await writeReport(junitPath, toJunit(trace));
   removeHandlers();
   if (interrupted) throw new RunInterruptedError(interrupted);
-  if (runError?.code === 'internal') throw runError;
+  // The trace is written; a bug, or a refused target (exit 4, not a gate verdict), still ends the run.
+  if (runError?.code === 'internal' || runError instanceof UnsafeTargetError) throw runError;
   return {
     app: manifest.appId,
     gate,
@@ -330,7 +339,9 @@ async function materializeStep(
       },
     };
   } catch (error) {
-    if (!isReplayEnvError(error)) throw error;
+    // A refused target is not a failed materialization to judge: the run stops, exit 4, like the
+    // check before anything runs (the capsule's recorded source is only known once it is read).
+    if (!isReplayEnvError(error) || error instanceof UnsafeTargetError) throw error;
     const message = scrubSecrets(error.message);
     const event: MaterializeEvent = {
       kind: 'materialize',

@@ -48,6 +48,8 @@ interface Portal extends Described {
   statement: Statement | undefined;
   params: (string | null)[];
   paramFormats: (0 | 1)[];
+  /** Bind's result format codes: a statement's Describe always says text, the Bind decides. */
+  resultFormats: number[];
   /** The logical query of a portal suspended by Execute's row limit, continued by the next Execute. */
   suspended?: OpenQuery;
 }
@@ -135,6 +137,7 @@ export class QueryTracker {
                 : this.decodeText(value),
           ),
           paramFormats,
+          resultFormats: message.resultFormats,
         });
         this.#pending.push({ kind: 'bind' });
         break;
@@ -205,6 +208,10 @@ export class QueryTracker {
       case 'rowDescription':
         if (head?.kind === 'describe') {
           if (head.target) head.target.columns = message.fields;
+          // Drivers (pgJDBC) describe a portal once, then Bind/Execute its statement without Describe:
+          // remember the columns on the statement too.
+          const statement = (head.target as Partial<Portal> | undefined)?.statement;
+          if (statement && !statement.columns) statement.columns = message.fields;
           this.#pending.shift();
         } else if (head?.kind === 'query') {
           head.open.current = this.#newSet(message.fields);
@@ -295,7 +302,7 @@ export class QueryTracker {
 
   #resultSet(open: OpenQuery): ResultSet {
     // Extended protocol: the columns come from the Describe of the portal or of its statement.
-    open.current ??= this.#newSet(open.portal?.columns ?? open.portal?.statement?.columns ?? []);
+    open.current ??= this.#newSet(portalColumns(open.portal));
     return open.current;
   }
 
@@ -348,4 +355,14 @@ function logicalTag(set: ResultSet | undefined, batches: number): string | null 
   const tag = set?.tag ?? null;
   if (!set || batches < 2 || tag === null) return tag;
   return tag.replace(/^(SELECT|FETCH|MOVE) \d+$/, `$1 ${set.rowCount}`);
+}
+
+/** A portal's columns: from its own Describe, else its statement's, in the formats its Bind asked for. */
+function portalColumns(portal: Portal | undefined): ColumnDescription[] {
+  if (!portal) return [];
+  if (portal.columns) return portal.columns;
+  return (portal.statement?.columns ?? []).map((column, index) => ({
+    ...column,
+    format: formatAt(portal.resultFormats, index),
+  }));
 }

@@ -296,6 +296,8 @@ class Runner {
         return 'SET TRANSACTION skipped: the replay runs inside its own transaction';
       case 'two-phase':
         return 'two-phase commit statement refused under --rollback';
+      case 'vacuum':
+        return 'VACUUM skipped: it cannot run inside the replay transaction (and changes no rows)';
     }
   }
 

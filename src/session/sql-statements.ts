@@ -62,7 +62,9 @@ export type StatementKind =
   | 'rollback-and-chain'
   | 'set-transaction'
   /** Two-phase commit: would outlive the replay's transaction, refused. */
-  | 'two-phase';
+  | 'two-phase'
+  /** VACUUM: cannot run inside a transaction block and changes no row anyone can see. */
+  | 'vacuum';
 
 /** What one statement does to the transaction, from its leading keywords; undefined = nothing special. */
 export function statementKind(statement: string): StatementKind | undefined {
@@ -91,6 +93,8 @@ export function statementKind(statement: string): StatementKind | undefined {
       return second === 'transaction' ? 'two-phase' : undefined;
     case 'set':
       return second === 'transaction' ? 'set-transaction' : undefined;
+    case 'vacuum':
+      return 'vacuum';
     default:
       return undefined;
   }

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 
 import { withClient } from '../../postgres/connect.js';
 import { toDatabaseError } from '../../postgres/errors.js';
+import { extendedQuery, isMultipleCommands, multipleStatementsError } from '../../postgres/one-statement.js';
 import { scrubSecrets } from '../../secrets.js';
 import {
   type ParsedProbe,
@@ -42,8 +43,12 @@ export async function runSqlProbe(probe: ParsedProbe, context: ProbeContext): Pr
       async (client) => {
         await client.query('begin read only');
         try {
-          return await client.query({ text: probe.sql!, rowMode: 'array', types: textTypes });
+          // Extended protocol: one statement, so `select 1; commit; update …` cannot escape the
+          // rolled-back transaction.
+          const query = { ...extendedQuery(probe.sql!), rowMode: 'array' as const, types: textTypes };
+          return await client.query(query);
         } catch (error) {
+          if (isMultipleCommands(error)) throw multipleStatementsError(`probe ${probe.name}`);
           throw toDatabaseError(error, { url, sql: probe.sql!, action: `probe ${probe.name}` });
         } finally {
           await client.query('rollback').catch(() => {});

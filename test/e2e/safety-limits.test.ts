@@ -1,0 +1,173 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+import { execa } from 'execa';
+import { describe, expect } from 'vitest';
+
+import { capsuleDir, lineCapsuleText } from '../setup/capsules.js';
+import { repoRoot, runCli } from '../setup/cli.js';
+import { dbTest } from '../setup/database.js';
+
+// #13 item 5: long lines are read in linear time, a line over the limit is one error (exit 6) naming
+// table and line, and decompression is bounded.
+
+const runJs = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+const base = {
+  app: 'acct',
+  subject: { account_id: 'a1' },
+  graph: [{ account_id: 'a1', reasons: ['subject'] }],
+};
+const mib = 1024 * 1024;
+
+describe('size limits', () => {
+  dbTest('a row over the per-line limit: exit 6 naming table and line', async () => {
+    const dir = await capsuleDir();
+    const path = join(dir, 'long.json');
+    const body = 'x'.repeat(2 * mib);
+    await writeFile(
+      path,
+      lineCapsuleText({ ...base, tables: { accounts: [{ account_id: 'a1' }], events: [{ id: 1, body }] } }),
+    );
+    const result = await runCli(['inspect', path], { env: { REPLAY_ENV_MAX_LINE_BYTES: String(mib) } });
+    expect(result.exitCode).toBe(6);
+    expect(result.stderr).toMatch(
+      /^error: capsule line \d+ \(table events\) is longer than 1 MiB \(the per-line limit\)$/m,
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  dbTest('a .gz whose last row never ends stops at the line limit, quickly', async () => {
+    const dir = await capsuleDir();
+    const path = join(dir, 'endless.json.gz');
+    const text = lineCapsuleText({ ...base, tables: { events: [{ id: 1, body: 'MARK' }] } });
+    const endless = text.slice(0, text.indexOf('MARK')) + 'a'.repeat(48 * mib);
+    await writeFile(path, gzipSync(Buffer.from(endless)));
+    const started = Date.now();
+    const result = await runCli(['inspect', path], { env: { REPLAY_ENV_MAX_LINE_BYTES: String(4 * mib) } });
+    expect(result.exitCode).toBe(6);
+    expect(result.stderr).toMatch(/error: capsule line \d+ \(table events\) is longer than 4 MiB/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  dbTest('a 48 MB .gz with no newline at all (not the line layout): exit 6, no hang', async () => {
+    const dir = await capsuleDir();
+    const path = join(dir, 'flat.json.gz');
+    await writeFile(path, gzipSync(Buffer.from(`{"a":"${'a'.repeat(48 * mib)}`)));
+    const started = Date.now();
+    const result = await runCli(['inspect', path]);
+    expect(result.exitCode).toBe(6);
+    expect(result.stderr).toMatch(/^error: capsule .*flat\.json\.gz /m);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  dbTest('a capsule that expands past the limit is refused (gzip bomb)', async () => {
+    const dir = await capsuleDir();
+    const path = join(dir, 'bomb.json.gz');
+    const rows = Array.from({ length: 3000 }, (_, id) => ({ id, body: 'y'.repeat(1000) }));
+    await writeFile(
+      path,
+      gzipSync(lineCapsuleText({ ...base, tables: { accounts: [{ account_id: 'a1' }], events: rows } })),
+    );
+    const result = await runCli(['inspect', path], { env: { REPLAY_ENV_MAX_CAPSULE_BYTES: String(mib) } });
+    expect(result.exitCode).toBe(6);
+    expect(result.stderr).toMatch(
+      /error: capsule .*bomb\.json\.gz expands to more than 1 MiB of text \(the limit\)/,
+    );
+  });
+});
+
+/** Runs the CLI under /usr/bin/time: exit code, wall seconds, max RSS in MB. */
+async function timed(
+  args: string[],
+): Promise<{ exitCode: number; seconds: number; rssMb: number; stderr: string }> {
+  const result = await execa('/usr/bin/time', ['-f', 'TIME %e %M', 'node', runJs, ...args], {
+    reject: false,
+    cwd: repoRoot,
+    env: { NO_COLOR: '1' },
+  });
+  const match = /TIME ([\d.]+) (\d+)/.exec(String(result.stderr))!;
+  return {
+    exitCode: result.exitCode ?? -1,
+    seconds: Number(match[1]),
+    rssMb: Math.round(Number(match[2]) / 1024),
+    stderr: String(result.stderr),
+  };
+}
+
+dbTest(
+  'a 50 MB value: export, inspect, materialize each well under a minute (figures printed)',
+  async ({ db }) => {
+    await db.query(`
+    create table accounts (account_id text primary key, name text not null);
+    create table events (id bigint primary key, account_id text not null references accounts, body text not null);
+    insert into accounts values ('big', 'Big');
+    insert into events select 1, 'big', string_agg(md5(i::text), '') from generate_series(1, 1638400) i;`);
+    const dir = await capsuleDir();
+    const app = join(dir, 'app.json');
+    await writeFile(
+      app,
+      JSON.stringify({
+        appId: 'acct',
+        adapter: 'postgres-subject-graph.v1',
+        subjectKeys: ['account_id'],
+        postgres: {
+          tableOrder: ['accounts', 'events'],
+          tables: [
+            {
+              name: 'accounts',
+              alias: 'a',
+              where: 'a.account_id in (select account_id from graph_keys)',
+              deletePredicate: 't.account_id = g.account_id',
+            },
+            {
+              name: 'events',
+              alias: 'e',
+              where: 'e.account_id in (select account_id from graph_keys)',
+              orderBy: 'e.id',
+              deletePredicate: 't.account_id = g.account_id',
+            },
+          ],
+        },
+      }),
+    );
+    const capsule = join(dir, 'big.json');
+    const exported = await timed([
+      'export-postgres',
+      '--app',
+      app,
+      '--subject',
+      'account_id=big',
+      '--db-url',
+      db.url.connectionString(),
+      '--out',
+      capsule,
+    ]);
+    expect(exported.exitCode, exported.stderr).toBe(0);
+    const inspected = await timed(['inspect', capsule]);
+    expect(inspected.exitCode, inspected.stderr).toBe(0);
+    const replay = await db.sibling();
+    await replay.query(`
+    create table accounts (account_id text primary key, name text not null);
+    create table events (id bigint primary key, account_id text not null references accounts, body text not null);`);
+    const loaded = await timed([
+      'materialize-postgres',
+      '--app',
+      app,
+      '--capsule',
+      capsule,
+      '--db-url',
+      replay.url.connectionString(),
+    ]);
+    expect(loaded.exitCode, loaded.stderr).toBe(0);
+    const [a] = await db.query<{ md5: string }>('select md5(body) from events');
+    const [b] = await replay.query<{ md5: string }>('select md5(body) from events');
+    expect(b).toEqual(a);
+    const figures = { export: exported, inspect: inspected, materialize: loaded };
+    for (const [name, figure] of Object.entries(figures)) {
+      console.log(`50 MB value ${name}: ${figure.seconds} s, max RSS ${figure.rssMb} MB`);
+      expect(figure.seconds).toBeLessThan(30);
+    }
+  },
+);

@@ -1,0 +1,58 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { expect } from 'vitest';
+
+import { openCapsule } from '../../../src/capsule/index.js';
+import { exportCapsule } from '../../../src/services/export.js';
+import { materialize } from '../../../src/services/materialize.js';
+import { dbTest } from '../../setup/database.js';
+import { manifestFrom } from '../export/helpers.js';
+
+// #13 item 9: a table named like an Object.prototype member (`constructor`) exports,
+// reads and materializes like any other.
+
+const schema = `
+  create table accounts (account_id text primary key);
+  create table "constructor" (id int primary key, account_id text not null references accounts);
+  insert into accounts values ('a1');
+  insert into "constructor" values (1, 'a1'), (2, 'a1');
+`;
+
+dbTest('a table named constructor round-trips', async ({ db }) => {
+  await db.query(schema);
+  const parsed = manifestFrom({
+    appId: 'odd',
+    adapter: 'postgres-subject-graph.v1',
+    subjectKeys: ['account_id'],
+    postgres: {
+      tableOrder: ['accounts', 'constructor'],
+      tables: ['accounts', 'constructor'].map((name) => ({
+        name,
+        alias: 't',
+        from: `"${name}" t`,
+        where: 't.account_id in (select account_id from graph_keys)',
+        deletePredicate: 't.account_id = g.account_id',
+      })),
+    },
+  });
+  const out = join(await mkdtemp(join(tmpdir(), 'odd-')), 'c.json');
+  const exported = await exportCapsule({
+    manifest: parsed,
+    subject: { account_id: 'a1' },
+    databaseUrl: db.url,
+    out,
+    sinceDays: 180,
+    redaction: 'safe',
+  });
+  expect(exported.rowCounts).toEqual({ accounts: 1, constructor: 2 });
+  const reader = await openCapsule(out);
+  for await (const row of reader.rows()) expect(row.text.length).toBeGreaterThan(0);
+  expect(reader.summary().integrity.status).toBe('verified');
+  const replay = await db.sibling();
+  await replay.query(schema.replace(/insert[^;]*;/g, ''));
+  const result = await materialize({ manifest: parsed, capsulePath: out, databaseUrl: replay.url });
+  expect(result.loaded).toEqual({ accounts: 1, constructor: 2 });
+  expect(result.verified).toBe(true);
+});
