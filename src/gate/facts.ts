@@ -46,6 +46,15 @@ export const baseFacts: Readonly<Record<string, FactSpec>> = {
   browser_page_errors: count('Uncaught page errors over all browser probes (ignoreConsole matches left out)'),
   browser_failed_requests: count('Failed requests (network error or HTTP >= 400) over all browser probes'),
   interrupted: { type: 'boolean', description: 'The run was interrupted (SIGINT/SIGTERM)' },
+  egress_denied: count('Requests to non-loopback hosts the egress guard refused'),
+  egress_stubbed: count('Requests the egress guard answered with a manifest stub'),
+  egress_allowed: count(
+    'Requests the egress guard let through to a real host (allow pattern or passthrough)',
+  ),
+  egress_isolated: {
+    type: 'boolean',
+    description: 'The egress guard was active for every command and probe that ran and let nothing through',
+  },
   golden_diffs: count('Differences from the golden trace (run --scenario/--golden, check); null without one'),
   // Names the original tool's loops/user-history-replay/gate.yaml used, so such a policy keeps working.
   capsule_subject_missing: {

@@ -107,6 +107,7 @@ export interface AppManifest {
      */
     executablePath?: string;
   };
+  egress?: Egress;
 }
 export interface Postgres {
   /**
@@ -268,4 +269,47 @@ export interface SessionRecording {
   sessionsDir?: string;
   targetUrlEnv?: EnvVarName;
   redact?: boolean;
+}
+/**
+ * The egress guard during run: every command, background command and probe reaches non-loopback hosts only through an HTTP/HTTPS proxy run starts on loopback. Loopback traffic is never touched.
+ */
+export interface Egress {
+  /**
+   * deny (default): a request to a host that no stub answers and no allow pattern lets through is refused with 403. passthrough: such requests go to the real host (each recorded as allowed).
+   */
+  mode?: 'deny' | 'passthrough';
+  /**
+   * Host patterns let through to the real host: an exact name or *.suffix (any subdomain of suffix). Each such request is recorded as allowed.
+   */
+  allow?: string[];
+  /**
+   * Answers the guard gives in place of a provider, over HTTP and HTTPS (a per-run CA is handed to children). The first matching stub answers.
+   */
+  stubs?: EgressStub[];
+}
+export interface EgressStub {
+  /**
+   * Host name or *.suffix.
+   */
+  host: string;
+  /**
+   * HTTP method (any when absent).
+   */
+  method?: string;
+  /**
+   * Path, without query string; a trailing * matches any rest (any path when absent).
+   */
+  path?: string;
+  status?: number;
+  headers?: {
+    [k: string]: string;
+  };
+  /**
+   * Response body.
+   */
+  body?: string;
+  /**
+   * File holding the response body, relative to the manifest.
+   */
+  bodyFile?: string;
 }

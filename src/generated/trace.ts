@@ -1,7 +1,7 @@
 /* eslint-disable */
 // Generated from schemas/trace.schema.json by scripts/generate-types.js. Do not edit: edit the schema and run `npm run generate`.
 
-export type Event = MaterializeEvent | CommandEvent | BackgroundEvent | ProbeEvent;
+export type Event = MaterializeEvent | CommandEvent | BackgroundEvent | ProbeEvent | EgressEvent;
 /**
  * Captured output, at most 16 KiB (head and tail kept, a marker in between), secrets scrubbed.
  */
@@ -285,6 +285,29 @@ export interface BrowserStepResult {
   durationMs: number;
   ok: boolean;
   message?: string;
+}
+/**
+ * One request (or TLS connection attempt) a command, background command or probe made to a non-loopback host through the egress guard. Never holds headers, bodies or query strings.
+ */
+export interface EgressEvent {
+  kind: 'egress';
+  at: string;
+  step: 'command' | 'background' | 'probe';
+  /**
+   * The command or probe that made the request.
+   */
+  name: string;
+  /**
+   * HTTP method; CONNECT for an HTTPS connection refused before any request (e.g. the client rejected the run's CA).
+   */
+  method: string;
+  host: string;
+  port: number | null;
+  /**
+   * URL path without the query string; null when no request was seen.
+   */
+  path: string | null;
+  verdict: 'denied' | 'stubbed' | 'allowed';
 }
 export interface JudgeResult {
   id: string;

@@ -1,6 +1,7 @@
+import type { StepEvent } from '../egress/event.js';
 import type { NormaliseOptions } from '../generated/golden.js';
 import type { GoldenEvidence } from '../generated/golden.js';
-import type { CommandEvent, Event, ProbeEvent, RunTrace } from '../generated/trace.js';
+import type { CommandEvent, ProbeEvent, RunTrace } from '../generated/trace.js';
 import { sortKeys } from './canonical.js';
 
 export type { GoldenEvidence, NormaliseOptions };
@@ -70,7 +71,7 @@ export function normaliseTrace(trace: RunTrace, options: NormaliseOptions): Gold
   }) as GoldenEvidence;
 }
 
-function commandEvidence(event: Event, options: NormaliseOptions): Record<string, unknown> {
+function commandEvidence(event: StepEvent, options: NormaliseOptions): Record<string, unknown> {
   const command = event as CommandEvent;
   return {
     kind: event.kind,
@@ -81,7 +82,7 @@ function commandEvidence(event: Event, options: NormaliseOptions): Record<string
   };
 }
 
-function outcome(event: Event): string {
+function outcome(event: StepEvent): string {
   if (event.skipped) return 'skipped';
   if (event.success) return 'pass';
   return 'allowFailure' in event && event.allowFailure ? 'allowed_failure' : 'fail';

@@ -1,3 +1,4 @@
+import { egressEvents, type StepEvent, stepEvents } from '../egress/event.js';
 import type { Facts } from '../gate/facts.js';
 import type {
   CapsuleEvidence,
@@ -17,6 +18,8 @@ export interface FactInputs {
   scan: CredentialScan | undefined;
   materialization: MaterializationEvidence;
   interrupted: boolean;
+  /** The egress guard was started, so every command and probe that ran had its proxy. */
+  egressGuarded: boolean;
 }
 
 /** The facts a gate policy is evaluated over (names and types: src/gate/facts.ts). */
@@ -24,11 +27,12 @@ export function computeFacts(input: FactInputs): Facts {
   const verdict = (id: string): Facts[string] =>
     input.judges.find((judge) => judge.id === id)?.verdict ?? null;
   const capsule = input.capsule && !('error' in input.capsule) ? input.capsule : undefined;
-  const steps = input.events.filter((event) => event.kind !== 'materialize');
+  const steps = stepEvents(input.events).filter((event) => event.kind !== 'materialize');
   const commandEvents = steps.filter((event) => event.kind === 'command' || event.kind === 'background');
   const probeEvents = steps.filter((event) => event.kind === 'probe');
-  const failed = (events: Event[]): Event[] => events.filter((event) => !event.success && !event.skipped);
-  const required = (events: Event[]): Event[] =>
+  const failed = (events: StepEvent[]): StepEvent[] =>
+    events.filter((event) => !event.success && !event.skipped);
+  const required = (events: StepEvent[]): StepEvent[] =>
     failed(events).filter((event) => !('allowFailure' in event && event.allowFailure));
   const sessions = probeEvents.filter((event) => event.probeKind === 'session');
   const facts: Facts = {
@@ -64,7 +68,13 @@ export function computeFacts(input: FactInputs): Facts {
         : verdict('credentials_in_safe_export') === 'fail',
     raw_export_requested: capsule ? capsule.redaction === 'raw' : null,
   };
-  const outcome = (event: Event | undefined): string =>
+  const egress = egressEvents(input.events);
+  const verdicts = (verdict: string): number => egress.filter((event) => event.verdict === verdict).length;
+  facts.egress_denied = verdicts('denied');
+  facts.egress_stubbed = verdicts('stubbed');
+  facts.egress_allowed = verdicts('allowed');
+  facts.egress_isolated = input.egressGuarded && facts.egress_allowed === 0;
+  const outcome = (event: StepEvent | undefined): string =>
     !event || event.skipped ? 'skipped' : event.success ? 'pass' : 'fail';
   for (const name of input.commands)
     facts[`command.${name}`] = outcome(commandEvents.find((event) => event.name === name));

@@ -1,4 +1,5 @@
-import type { Event, RunTrace } from '../generated/trace.js';
+import { type StepEvent, stepEvents } from '../egress/event.js';
+import type { RunTrace } from '../generated/trace.js';
 
 /**
  * The trace as JUnit XML for CI systems: one testcase per materialization, command, probe and judge, and
@@ -6,7 +7,7 @@ import type { Event, RunTrace } from '../generated/trace.js';
  */
 export function toJunit(trace: RunTrace): string {
   const cases: string[] = [];
-  for (const event of trace.events) cases.push(eventCase(event));
+  for (const event of stepEvents(trace.events)) cases.push(eventCase(event));
   for (const judge of trace.judges) {
     const detail = judge.reasons.join('\n');
     cases.push(
@@ -44,7 +45,7 @@ export function toJunit(trace: RunTrace): string {
   ].join('\n');
 }
 
-function eventCase(event: Event): string {
+function eventCase(event: StepEvent): string {
   const seconds = event.durationMs / 1000;
   const message = event.message ?? 'failed';
   const classname = `${event.kind}s`;

@@ -1,3 +1,6 @@
+import { egressEnv } from '../egress/child-env.js';
+import type { StepEvent } from '../egress/event.js';
+import type { EgressGuard, StepProxy } from '../egress/guard.js';
 import type { Event } from '../generated/trace.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { defaultCommandTimeoutSeconds } from '../manifest/parsed-manifest.js';
@@ -9,7 +12,8 @@ import { type ProbeContext, runProbe, skippedProbe } from './probes/index.js';
 import { runShell } from './run-shell.js';
 
 export type StepNotice =
-  { kind: 'start'; step: 'command' | 'background' | 'probe'; name: string } | { kind: 'end'; event: Event };
+  | { kind: 'start'; step: 'command' | 'background' | 'probe'; name: string }
+  | { kind: 'end'; event: StepEvent };
 
 /**
  * Runs the manifest's commands in order (background ones are started and left running; the others run to
@@ -18,26 +22,38 @@ export type StepNotice =
  */
 export async function runSteps(options: {
   manifest: ParsedManifest;
-  context: Omit<ProbeContext, 'env'> & { parentEnv: NodeJS.ProcessEnv };
+  context: Omit<ProbeContext, 'env' | 'proxy'> & { parentEnv: NodeJS.ProcessEnv };
+  guard: EgressGuard;
   events: Event[];
   backgrounds: RunningBackground[];
   skipReason: () => string | undefined;
   notify: (notice: StepNotice) => void;
 }): Promise<void> {
-  const { manifest, context, events, backgrounds, notify } = options;
+  const { manifest, context, events, backgrounds, notify, guard } = options;
   const base = { manifest, databaseUrl: context.databaseUrl, parentEnv: context.parentEnv };
+  // The one place a step's environment is built: the allow-listed child environment, then the egress
+  // variables of the step's own proxy on top (a step's `env` cannot route around the guard).
+  const guarded = async (
+    step: 'command' | 'background' | 'probe',
+    name: string,
+    extra: Record<string, string> | undefined,
+  ): Promise<{ env: Record<string, string>; proxy: StepProxy }> => {
+    const env = childEnv({ ...base, ...(extra ? { extra } : {}) });
+    const proxy = await guard.proxyFor(step, name);
+    return { env: { ...env, ...egressEnv(proxy.url, guard.ca, env.NODE_OPTIONS) }, proxy };
+  };
   let stopReason = options.skipReason();
-  const record = (event: Event): void => {
+  const record = (event: StepEvent): void => {
     events.push(event);
     notify({ kind: 'end', event });
   };
   for (const command of manifest.commands) {
     stopReason ??= options.skipReason();
-    const env = childEnv({ ...base, ...(command.env ? { extra: command.env } : {}) });
     if (stopReason) {
       record(skippedCommand(command, stopReason));
       continue;
     }
+    const { env } = await guarded(command.background ? 'background' : 'command', command.name, command.env);
     notify({ kind: 'start', step: command.background ? 'background' : 'command', name: command.name });
     if (command.background) {
       const running = await startBackground({
@@ -80,7 +96,6 @@ export async function runSteps(options: {
     if (result.failure && !command.allowFailure) stopReason = `command ${command.name} failed`;
   }
   const browser = browserSessionFor(manifest, context.parentEnv);
-  const probeContext: ProbeContext = { ...context, env: childEnv(base), ...(browser ? { browser } : {}) };
   try {
     for (const probe of manifest.probes) {
       stopReason ??= options.skipReason();
@@ -89,14 +104,15 @@ export async function runSteps(options: {
         continue;
       }
       notify({ kind: 'start', step: 'probe', name: probe.name });
-      record(await runProbe(probe, probeContext));
+      const { env, proxy } = await guarded('probe', probe.name, undefined);
+      record(await runProbe(probe, { ...context, env, proxy, ...(browser ? { browser } : {}) }));
     }
   } finally {
     await browser?.close();
   }
 }
 
-function skippedCommand(command: ParsedManifest['commands'][number], reason: string): Event {
+function skippedCommand(command: ParsedManifest['commands'][number], reason: string): StepEvent {
   const common = {
     name: command.name,
     success: false,

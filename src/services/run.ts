@@ -1,5 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 
+import { type EgressGuard, startEgressGuard } from '../egress/guard.js';
 import { isReplayEnvError, ReplayEnvError, UnsafeTargetError, UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { evaluateGate } from '../gate/evaluate.js';
@@ -150,6 +151,7 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
   const events: Event[] = [];
   const backgrounds: RunningBackground[] = [];
   let examination: CapsuleExamination | undefined;
+  let guard: EgressGuard | undefined;
   let materialization: MaterializationEvidence = {
     status: 'skipped',
     reason: 'not materialized in this run (--skip-materialize)',
@@ -176,9 +178,13 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
       events.push(event);
       notify({ kind: 'end', event });
     }
-    await timed('steps', () =>
-      runSteps({
+    if (!controller.signal.aborted) guard = await timed('egress', () => startEgressGuard(manifest));
+    const activeGuard = guard;
+    await timed('steps', async () => {
+      if (!activeGuard) return;
+      await runSteps({
         manifest,
+        guard: activeGuard,
         context: {
           manifest,
           databaseUrl,
@@ -197,8 +203,8 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
               ? 'materialization failed'
               : undefined,
         notify,
-      }),
-    );
+      });
+    });
   } catch (error) {
     runError = isReplayEnvError(error)
       ? error
@@ -207,6 +213,11 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
         });
   } finally {
     await timed('stop', () => Promise.all(backgrounds.map((running) => running.stop(graceMs))));
+    // Stopped after the background commands: they stay guarded until they are gone.
+    if (guard) {
+      await guard.stop();
+      events.push(...guard.events);
+    }
     options.signal?.removeEventListener('abort', forward);
   }
 
@@ -226,6 +237,7 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
     scan: examination?.scan,
     materialization,
     interrupted: interrupted !== undefined,
+    egressGuarded: guard !== undefined,
   });
   const forced = [
     ...(interrupted ? [`interrupted by ${interrupted}`] : []),

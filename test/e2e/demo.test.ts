@@ -75,10 +75,22 @@ describe('replay-env demo', { timeout: 300_000 }, () => {
     expect(existsSync(demo.capsule)).toBe(true);
     const trace = JSON.parse(await readFile(demo.trace, 'utf8')) as {
       gate: string;
-      events: Array<{ kind: string; name: string }>;
+      events: Array<{ kind: string; name: string; verdict?: string; host?: string; path?: string }>;
+      facts: Record<string, unknown>;
     };
     expect(trace.gate).toBe(demo.verdict);
     expect(trace.events.some((event) => event.name === 'dev-dashboard-session')).toBe(true);
+    // The sample app's notify-customer command calls its mail provider over HTTPS: the manifest's stub answers.
+    expect(trace.events.filter((event) => event.kind === 'egress')).toEqual([
+      expect.objectContaining({
+        name: 'notify-customer',
+        method: 'POST',
+        host: 'mail.provider.test',
+        path: '/v1/send',
+        verdict: 'stubbed',
+      }),
+    ]);
+    expect(trace.facts).toMatchObject({ egress_stubbed: 1, egress_denied: 0, egress_allowed: 0 });
     // The golden the demo saved holds the session replay's verdict counts, and the check matched it.
     const golden = JSON.parse(
       await readFile(join(dir, 'loop/golden/acme-ada-dev-dashboard.json'), 'utf8'),

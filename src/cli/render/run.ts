@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 
-import type { Event } from '../../generated/trace.js';
+import { egressEvents, type StepEvent, stepEvents } from '../../egress/event.js';
 import type { RunProgress, RunResult } from '../../services/run.js';
 import { renderGoldenComparison } from './golden.js';
 
@@ -8,7 +8,8 @@ import { renderGoldenComparison } from './golden.js';
 export function renderRunSummary(result: RunResult): string {
   const { trace } = result;
   const events = new Table({ head: ['step', 'kind', 'result', 'time'], style: { head: [], border: [] } });
-  for (const event of trace.events) {
+  const steps = stepEvents(trace.events);
+  for (const event of steps) {
     events.push([event.name, kindLabel(event), outcome(event), seconds(event.durationMs)]);
   }
   const lines = [`replay-env run: ${trace.app}`, ''];
@@ -19,13 +20,14 @@ export function renderRunSummary(result: RunResult): string {
     );
   }
   if (trace.database) lines.push(`database ${trace.database}`);
-  if (trace.events.length > 0) lines.push(events.toString());
+  if (steps.length > 0) lines.push(events.toString());
   else lines.push('(no steps)');
+  lines.push(...renderEgress(trace.events));
   const screenshots = trace.events.flatMap((event) =>
     'screenshot' in event && event.screenshot ? [`screenshot ${event.name}: ${event.screenshot}`] : [],
   );
   if (screenshots.length > 0) lines.push('', ...screenshots);
-  const failures = trace.events.filter((event) => !event.success && event.message);
+  const failures = steps.filter((event) => !event.success && event.message);
   if (failures.length > 0) {
     lines.push('', ...failures.map((event) => `${event.name}: ${event.message}`));
   }
@@ -51,14 +53,26 @@ export function renderProgress(notice: RunProgress): string | undefined {
   return `  ${event.name}: ${outcome(event)} (${seconds(event.durationMs)})`;
 }
 
-function kindLabel(event: Event): string {
+function kindLabel(event: StepEvent): string {
   return event.kind === 'probe' ? `probe/${event.probeKind}` : event.kind;
 }
 
-function outcome(event: Event): string {
+function outcome(event: StepEvent): string {
   if (event.skipped) return 'skipped';
   if (event.success) return 'ok';
   return 'allowFailure' in event && event.allowFailure ? 'failed (allowed)' : 'FAILED';
+}
+
+/** The egress guard's hosts, one line per verdict (SPEC: the run summary lists the hosts). */
+function renderEgress(events: RunResult['trace']['events']): string[] {
+  const egress = egressEvents(events);
+  if (egress.length === 0) return [];
+  const lines = ['egress:'];
+  for (const verdict of ['denied', 'stubbed', 'allowed'] as const) {
+    const hosts = [...new Set(egress.filter((e) => e.verdict === verdict).map((e) => e.host))];
+    if (hosts.length > 0) lines.push(`  ${verdict.padEnd(7)}  ${hosts.sort().join(', ')}`);
+  }
+  return lines;
 }
 
 function seconds(ms: number): string {

@@ -1,13 +1,14 @@
+import { type StepEvent, stepEvents } from '../../egress/event.js';
 import type { Event } from '../../generated/trace.js';
 import type { JudgeResult } from './types.js';
 
 /** Probe and command outcomes: fail when a required step failed, warn when only allowed ones did. */
 export function judgeProbeOutcomes(events: Event[]): JudgeResult {
   const id = 'probe_outcomes';
-  const steps = events.filter((event) => event.kind !== 'materialize');
+  const steps = stepEvents(events).filter((event) => event.kind !== 'materialize');
   const failed = steps.filter((event) => !event.success && !event.skipped);
   const required = failed.filter((event) => !('allowFailure' in event && event.allowFailure));
-  const describe = (event: Event): string =>
+  const describe = (event: StepEvent): string =>
     `${event.kind} ${event.name} failed${event.message ? `: ${event.message}` : ''}`;
   if (required.length > 0) return { id, verdict: 'fail', reasons: required.map(describe) };
   if (failed.length > 0) {

@@ -1,5 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 
+import { fetch as undiciFetch, ProxyAgent } from 'undici';
+
+import { isLoopbackHost } from '../../egress/rules.js';
 import { scrubSecrets } from '../../secrets.js';
 import { valueAtPath } from './json-path.js';
 import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } from './types.js';
@@ -23,14 +26,18 @@ export async function runHttpProbe(probe: ParsedProbe, context: ProbeContext): P
   const started = performance.now();
   const signals = [AbortSignal.timeout(probe.timeoutSeconds * 1000)];
   if (context.signal) signals.push(context.signal);
+  const proxy = guardedProxy(probe.url!, context);
   try {
-    const response = await fetch(probe.url!, {
+    const init = {
       method: probe.method,
       headers: probe.headers,
       body: probe.body,
       redirect: 'manual',
       signal: AbortSignal.any(signals),
-    });
+    } as const;
+    const response = proxy
+      ? ((await undiciFetch(probe.url!, { ...init, dispatcher: proxy })) as unknown as Response)
+      : await fetch(probe.url!, init);
     event.status = response.status;
     const body = await readLimited(response);
     event.body = scrubSecrets(body.slice(0, bodyExcerptChars));
@@ -43,11 +50,26 @@ export async function runHttpProbe(probe: ParsedProbe, context: ProbeContext): P
       name === 'TimeoutError'
         ? `no answer within ${probe.timeoutSeconds}s`
         : `request failed: ${cause?.code ?? cause?.message ?? (error as Error).message}`;
+  } finally {
+    await proxy?.close();
   }
   event.success = event.message === undefined;
   if (event.message) event.message = scrubSecrets(event.message);
   event.durationMs = Math.round(performance.now() - started);
   return event;
+}
+
+/** A probe to a non-loopback host goes through its egress proxy, like a command's requests do. */
+function guardedProxy(url: string, context: ProbeContext): ProxyAgent | undefined {
+  if (!context.proxy) return undefined;
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return undefined; // fetch reports the bad URL itself
+  }
+  if (isLoopbackHost(host)) return undefined;
+  return new ProxyAgent({ uri: context.proxy.url, requestTls: { ca: context.proxy.caCert } });
 }
 
 /** What a golden trace compares (src/golden/): the response headers and the body as JSON, when it is JSON. */

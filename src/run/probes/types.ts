@@ -1,3 +1,4 @@
+import type { StepProxy } from '../../egress/guard.js';
 import { isReplayEnvError } from '../../errors.js';
 import type { ProbeEvent } from '../../generated/trace.js';
 import type { ParsedManifest, ParsedProbe } from '../../manifest/index.js';
@@ -10,6 +11,8 @@ export interface ProbeContext {
   /** Child environment (replay URL set, production URL blocked). */
   env: Record<string, string>;
   databaseUrl: DatabaseUrl | undefined;
+  /** The probe's egress proxy: an http probe to a non-loopback host goes through it. */
+  proxy?: StepProxy;
   graceMs: number;
   signal?: AbortSignal;
   /** The run's browser (launched on first use), when the manifest has browser probes. */

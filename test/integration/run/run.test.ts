@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import { describe, expect } from 'vitest';
 
+import { stepEvents } from '../../../src/egress/event.js';
 import { freePort } from '../../../src/postgres/embedded.js';
 import { processAlive } from '../../../src/run/process-group.js';
 import { runReplay } from '../../../src/services/run.js';
@@ -136,7 +137,7 @@ describe('run', () => {
     expect(result.exitCode).toBe(11);
     expect(result.gateReasons).toContain('block: required_probes_failed > 0 (required_probes_failed = 1)');
     expect(result.trace.facts['probe.wrong-count']).toBe('fail');
-    const failed = result.trace.events.find((event) => event.name === 'wrong-count')!;
+    const failed = stepEvents(result.trace.events).find((event) => event.name === 'wrong-count')!;
     expect(failed.message).toBe('value is "2", expected 5');
     expect(result.trace.judges.find((judge) => judge.id === 'probe_outcomes')!.reasons).toEqual([
       'probe wrong-count failed: value is "2", expected 5',
