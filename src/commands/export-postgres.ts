@@ -46,10 +46,11 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
       helpValue: 'FILE',
     }),
     'since-days': Flags.integer({
-      min: 0,
+      // 0 would export no history at all; the original tool silently widened it to 1 day. We refuse it.
+      min: 1,
       max: 36_500,
       default: 180,
-      summary: 'History window: params.since_at = now - N days.',
+      summary: 'History window: params.since_at = now - N days (1 to 36500).',
     }),
     redaction: Flags.option({
       options: ['safe', 'raw'] as const,

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 
 import { execa, type ResultPromise } from 'execa';
 
+import { SubprocessError } from '../errors.js';
 import { scrubSecrets } from '../secrets.js';
 
 const runJs = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
@@ -60,4 +61,16 @@ export function startCliProcess(args: string[], options: CliStepOptions): Result
 function forward(child: ResultPromise, onOutput: ((text: string) => void) | undefined): void {
   if (!onOutput) return;
   child.all?.on('data', (chunk: Buffer) => onOutput(scrubSecrets(chunk.toString('utf8'))));
+}
+
+/**
+ * A demo step that exits other than expected is a subprocess failure outside any gate's judgement: exit 5
+ * (`run`'s own commands are judged by the gate instead; docs/run.md).
+ */
+export function expectStepExit(title: string, result: CliStepResult, expected: number[]): void {
+  if (expected.includes(result.exitCode)) return;
+  throw new SubprocessError(
+    `demo step "${title}" exited with ${result.exitCode}`,
+    'the output above shows why; this is a bug in replay-env or its sample app',
+  );
 }

@@ -8,6 +8,7 @@ import type { AppManifest } from '../generated/manifest.js';
 import { validateAgainstSchema } from '../validation.js';
 import { applyDefaults } from './apply-defaults.js';
 import { checkManifest } from './check-manifest.js';
+import { jsonErrorPosition } from './json-position.js';
 import type { ParsedManifest } from './parsed-manifest.js';
 
 /**
@@ -51,7 +52,11 @@ function parseText(text: string, file: string, path: string): unknown {
       return JSON.parse(text) as unknown;
     } catch (error) {
       // V8 quotes the offending input in its message, newlines included: keep the error on one line.
-      throw manifestError(file, [`/: not valid JSON: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')}`]);
+      const message = (error as Error).message;
+      const at = jsonErrorPosition(text, message);
+      const where = at ? ` (line ${at.line}, column ${at.column})` : '';
+      const reason = message.replace(/\s*\n\s*/g, ' ').replace(/ in JSON at position \d+.*$/, '');
+      throw manifestError(file, [`/: not valid JSON${where}: ${reason}`]);
     }
   }
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });

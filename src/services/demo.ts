@@ -5,11 +5,11 @@ import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { parseDocument } from 'yaml';
 
-import { type CliStepResult, runCliStep, startCliProcess } from '../demo/cli-step.js';
+import { type CliStepResult, expectStepExit, runCliStep, startCliProcess } from '../demo/cli-step.js';
 import { createDemoDatabases } from '../demo/databases.js';
 import { packageRoot, sampleApp, sampleAppQueries } from '../demo/sample-app.js';
 import { placeWebPage } from '../demo/web-page.js';
-import { ReplayEnvError } from '../errors.js';
+import { SubprocessError } from '../errors.js';
 import { type EmbeddedServer, freePort, startEmbeddedPostgres } from '../postgres/embedded.js';
 
 export interface DemoOptions {
@@ -35,14 +35,17 @@ export interface DemoResult {
   runExitCode: number;
   /** Exit status of the final `check` against the golden saved from the run. */
   checkExitCode: number;
-  dir: string;
-  capsule: string;
-  trace: string;
-  session: string | undefined;
+  /** The working folder and the files in it; absent when the demo removed its temporary folder. */
+  dir?: string;
+  capsule?: string;
+  trace?: string;
+  session?: string | undefined;
+  /** True when the temporary working folder was removed at the end (no --dir, no --keep). */
+  filesRemoved: boolean;
   steps: DemoStep[];
   durationMs: number;
-  /** The postmaster's pid (stopped at the end unless --keep). */
-  serverPid: number;
+  /** True when the server was stopped at the end (no --keep); its pid is then no longer reported. */
+  serverStopped: boolean;
   /** With --keep: where the server is and how to use and stop it. */
   kept?: { prodUrl: string; replayUrl: string; pid: number; env: Record<string, string>; stop: string };
 }
@@ -88,11 +91,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         durationMs: result.durationMs,
       });
       out(`\n`);
-      if (!expectExit.includes(result.exitCode)) {
-        throw new ReplayEnvError('demo_step_failed', `demo step "${title}" exited with ${result.exitCode}`, {
-          hint: 'the output above shows why; this is a bug in replay-env or its sample app',
-        });
-      }
+      expectStepExit(title, result, expectExit);
       return result;
     };
     const capsule = 'capsules/acme-ada.json';
@@ -159,9 +158,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       capsule: join(dir, capsule),
       trace: join(dir, trace),
       session: join(dir, session),
+      filesRemoved: false,
       steps,
       durationMs: Date.now() - started,
-      serverPid: server.pid,
+      serverStopped: false,
     };
     if (options.keep) {
       result.kept = {
@@ -175,13 +175,29 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         stop: `kill -INT ${server.pid} && rm -rf ${dirname(server.dataDir)} ${dir}`,
       };
     }
+    if (!options.keep) {
+      await server.stop();
+      result.serverStopped = true;
+      if (removeDir) {
+        await rm(dir, { recursive: true, force: true });
+        // Report only what still exists (issue #14 item 8): no paths into a removed folder.
+        return withoutRemovedFiles(result);
+      }
+    }
     return result;
   } finally {
+    // On failure: stop and clean up what the success path above did not (both are idempotent).
     if (!options.keep) {
       await server?.stop();
       if (removeDir) await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** The result once its working folder is gone: the paths dropped, `filesRemoved` set. */
+export function withoutRemovedFiles(result: DemoResult): DemoResult {
+  const { dir: _dir, capsule: _capsule, trace: _trace, session: _session, ...rest } = result;
+  return { ...rest, filesRemoved: true };
 }
 
 /** Records what the "app" does for the local identity, through the real `record` proxy. */
@@ -252,8 +268,7 @@ async function connectWhenReady(port: number, pid: number | undefined): Promise<
     } catch (error) {
       await client.end().catch(() => {});
       if (Date.now() > deadline || pid === undefined) {
-        throw new ReplayEnvError(
-          'demo_step_failed',
+        throw new SubprocessError(
           `the recording proxy did not accept connections: ${String((error as Error).message)}`,
         );
       }
@@ -267,8 +282,7 @@ async function waitForSessionFile(sessionsDir: string): Promise<string> {
   for (;;) {
     const files = (await readdir(sessionsDir)).filter((name) => name.endsWith('.json'));
     if (files.length > 0) return files.sort()[0]!;
-    if (Date.now() > deadline)
-      throw new ReplayEnvError('demo_step_failed', 'the recording proxy wrote no session file');
+    if (Date.now() > deadline) throw new SubprocessError('the recording proxy wrote no session file');
     await new Promise((done) => setTimeout(done, 100));
   }
 }

@@ -16,6 +16,7 @@ import {
   buildTableQuery,
   wrapInCopy,
 } from '../graph/export-sql.js';
+import { logger } from '../log.js';
 import type { ParsedManifest, Subject } from '../manifest/index.js';
 import { connect } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
@@ -88,10 +89,12 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
   const started = performance.now();
   const phases: Record<string, number> = {};
   let mark = started;
-  const lap = (name: string) => {
+  const lap = (name: string, fields: Record<string, unknown> = {}) => {
     const now = performance.now();
     phases[name] = Math.round(now - mark);
     mark = now;
+    // Phases as JSON lines on stderr with --log-level info (issue #14 item 8); never URLs or values.
+    logger().info({ command: 'export', phase: name, ms: phases[name], ...fields }, `export: ${name}`);
   };
 
   const client = await connect(url, {
@@ -108,9 +111,10 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     });
     lap('connect');
     await beginExportTransaction(client, url);
+    lap('snapshot');
     const graph = await readGraph(client, url, manifest, subject, options.sinceDays);
     await applySessionSettings(client, url, manifest, subject, graph);
-    lap('graph');
+    lap('graph', { graphSize: graph.entries.length });
     writer = await createCapsuleWriter(
       options.out,
       {
@@ -169,7 +173,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       });
       await assertOneStatement(client, url, select.text, `export: table ${table.name}`);
       await copyTableTo(client, url, wrapInCopy(select).text, destination, `export: table ${table.name}`);
-      lap(`table:${table.name}`);
+      lap(`table:${table.name}`, { table: table.name, rows });
       options.onProgress?.({ table: table.name, rows, done: true });
     }
     try {
@@ -178,8 +182,12 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     } catch (error) {
       throw toDatabaseError(error, { url, action: 'export' });
     }
+    lap('commit');
     const written = await writer.finish();
-    lap('finish');
+    lap('finish', {
+      rows: Object.values(written.rowCounts).reduce((sum, n) => sum + n, 0),
+      bytes: written.bytes,
+    });
     succeeded = true;
     const reasons: Record<string, number> = {};
     for (const entry of graph.entries)

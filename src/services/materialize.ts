@@ -1,5 +1,6 @@
 import { type CapsuleHeader, openCapsule } from '../capsule/index.js';
 import { UsageError } from '../errors.js';
+import { logger } from '../log.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import {
   loadCapsule,
@@ -8,6 +9,7 @@ import {
   type MaterializeProgress,
 } from '../materialize/load.js';
 import { takeLoadLock } from '../materialize/load-lock.js';
+import { logMaterializeProgress } from '../materialize/log-progress.js';
 import { prepareMaterialize } from '../materialize/prepare.js';
 import {
   copyStageSql,
@@ -122,7 +124,7 @@ async function run(
         keepTriggers: options.keepTriggers ?? false,
         // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
         direct: options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
-        onProgress: options.onProgress,
+        onProgress: logMaterializeProgress(options.onProgress),
       });
     },
   );
@@ -144,6 +146,16 @@ async function run(
     durationMs: Math.round(performance.now() - started),
     phases: outcome.phases,
   };
+  logger().info(
+    {
+      command: 'materialize',
+      phase: 'done',
+      rows: outcome.loaded,
+      ms: result.durationMs,
+      phases: outcome.phases,
+    },
+    'materialize: done',
+  );
   return { outcome, result };
 }
 

@@ -66,6 +66,7 @@ describe('export-postgres', () => {
     });
     expect(Object.keys(json.phases)).toEqual([
       'connect',
+      'snapshot',
       'graph',
       'table:tenants',
       'table:users',
@@ -73,6 +74,7 @@ describe('export-postgres', () => {
       'table:comments',
       'table:reactions',
       'table:audit_events',
+      'commit',
       'finish',
     ]);
     const capsule = await readFile(out, 'utf8');
@@ -106,6 +108,28 @@ describe('export-postgres', () => {
     expect(stderrOf(result)).toMatch(/^profile \(ms\):\n {2}connect: \d+/);
     expectNoPassword(result.stdout, result.stderr);
   });
+
+  dbTest(
+    '--log-level info logs each phase as a JSON line on stderr, without the password',
+    async ({ db }) => {
+      await loadTeamdesk(db);
+      const out = join(dir, 'logged.json');
+      const result = await runCli(
+        ['export-postgres', '--app', app, ...subject, '--out', out, '--json', '--log-level', 'info'],
+        { env: { TEAMDESK_PROD_DATABASE_URL: db.url.connectionString() } },
+      );
+      expect(result.exitCode).toBe(0);
+      const lines = stderrOf(result)
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as { msg: string; phase?: string; table?: string; rows?: number });
+      const phases = lines.filter((line) => line.phase !== undefined).map((line) => line.phase);
+      expect(phases).toEqual(expect.arrayContaining(['connect', 'snapshot', 'graph', 'commit', 'finish']));
+      expect(lines.find((line) => line.table === 'users')).toMatchObject({ rows: 5 });
+      expect(lines.some((line) => line.msg === 'connected')).toBe(true);
+      expectNoPassword(result.stdout, result.stderr);
+    },
+  );
 
   it('--dry-run-sql prints the SQL with subject values as parameters, with no database URL at all', async () => {
     const result = await runCli(['export-postgres', '--app', app, ...subject, '--dry-run-sql'], {
@@ -170,6 +194,12 @@ describe('export-postgres', () => {
         /^error: --subject "acme" must be key=value$/,
       ],
       ['negative --since-days', [...subject, '--since-days', '-1'], 2, /^error: .*since-days.*$/],
+      [
+        '--since-days 0 (no history)',
+        [...subject, '--since-days', '0'],
+        2,
+        /^error: .*since-days.*at least 1.*$|^error: .*since-days.*greater than or equal to 1.*$/,
+      ],
       ['non-numeric --since-days', [...subject, '--since-days', 'abc'], 2, /^error: .*since-days.*$/],
       ['bad --redaction', [...subject, '--redaction', 'none'], 2, /^error: .*redaction.*$/],
     ];

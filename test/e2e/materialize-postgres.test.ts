@@ -63,6 +63,29 @@ describe('materialize-postgres', () => {
     expectNoPassword(result.stdout, result.stderr);
   });
 
+  dbTest('--log-level info logs the phases as JSON lines on stderr, without the password', async ({ db }) => {
+    await db.query(schemaSql);
+    const args = ['--app', app, '--capsule', capsule, '--db-url', db.url.connectionString()];
+    const result = await runCli(['materialize-postgres', ...args, '--json', '--log-level', 'info']);
+    expect(result.exitCode).toBe(0);
+    const lines = result.stderr
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { msg: string; phase?: string; table?: string; rows?: unknown });
+    expect(lines.some((line) => line.msg === 'connected')).toBe(true);
+    const upserts = lines.filter((line) => line.phase === 'upsert').map((line) => [line.table, line.rows]);
+    expect(upserts).toEqual(
+      expect.arrayContaining([
+        ['orders', 3],
+        ['customers', 2],
+        ['order_notes', 2],
+      ]),
+    );
+    expect(lines.map((line) => line.phase)).toEqual(expect.arrayContaining(['delete', 'verify', 'commit']));
+    expect(lines.at(-1)).toMatchObject({ phase: 'done', rows: { orders: 3, customers: 2, order_notes: 2 } });
+    expectNoPassword(result.stdout, result.stderr);
+  });
+
   dbTest("takes the replay URL from the manifest's env var and prints a readable summary", async ({ db }) => {
     await db.query(schemaSql);
     const result = await runCli(

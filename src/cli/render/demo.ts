@@ -10,12 +10,12 @@ export function renderDemo(result: DemoResult): string {
   ];
   if (result.kept) {
     lines.push(
-      `Capsule: ${result.capsule}`,
-      `Trace:   ${result.trace}`,
+      `Capsule: ${result.capsule ?? '-'}`,
+      `Trace:   ${result.trace ?? '-'}`,
       `Session: ${result.session ?? '-'}`,
       '',
       'The server is still running. Continue by hand:',
-      `  cd ${result.dir}`,
+      `  cd ${result.dir ?? '.'}`,
       `  alias replay-env='node ${runScript}'   # unless replay-env is on your PATH`,
       ...Object.entries(result.kept.env).map(([name, value]) => `  export ${name}='${value}'`),
       '  replay-env run --app teamdesk.yaml --capsule capsules/acme-ada.json --use-local-subject',
@@ -24,7 +24,7 @@ export function renderDemo(result: DemoResult): string {
     );
   } else {
     lines.push(
-      result.dir.includes('replay-env-demo-')
+      result.filesRemoved
         ? 'Server stopped; temporary files removed (use --keep or --dir to keep them).'
         : `Files kept in ${result.dir}; server stopped.`,
     );

@@ -1,4 +1,5 @@
 import type { InspectResult } from '../../services/inspect.js';
+import { sortGraphForDisplay } from './natural-order.js';
 
 /** Aligned `key: value` lines, then the graph and the tables; no colour, no box drawing. */
 export function renderInspect(result: InspectResult): string {
@@ -23,7 +24,8 @@ export function renderInspect(result: InspectResult): string {
     '',
     `graph: ${result.graph.size} subject(s); by reason: ${pairs(result.graph.reasons) || 'none'}`,
   ];
-  for (const entry of result.graph.entries) {
+  // Numeric-aware for reading (`16` before `119`, issue #14 item 8); --json keeps the capsule's order.
+  for (const entry of sortGraphForDisplay(result.graph.entries, Object.keys(result.subject))) {
     const { reasons, ...keys } = entry;
     lines.push(`  ${pairs(keys)}  [${reasons.join(', ')}]`);
   }
