@@ -7,6 +7,10 @@ import { sampleApp } from '../../src/demo/sample-app.js';
 import { copyShippedLoop, teamdeskReplayDb } from '../integration/golden/helpers.js';
 import { parseJsonOutput, runCli } from '../setup/cli.js';
 import { dbTest, testerPassword } from '../setup/database.js';
+import { teamdeskManifestFile } from '../setup/teamdesk-app.js';
+
+// The sample manifest with its web page on a free port (test files run in parallel).
+const teamdeskApp = await teamdeskManifestFile();
 
 /** Every file under a folder, as text (the loop folder after the commands wrote to it). */
 async function filesText(dir: string): Promise<string> {
@@ -29,18 +33,7 @@ describe('golden save, scenario add, check (built CLI)', () => {
       const capsule = join(loop, 'scenarios', 'teamdesk-acme-ada.json');
       const trace = join(loop, 'first-trace.json');
       const run = await runCli(
-        [
-          'run',
-          '--app',
-          sampleApp.manifest,
-          '--capsule',
-          capsule,
-          '--loop',
-          loop,
-          '--trace-out',
-          trace,
-          '--json',
-        ],
+        ['run', '--app', teamdeskApp, '--capsule', capsule, '--loop', loop, '--trace-out', trace, '--json'],
         { env },
       );
       expect(run.exitCode).toBe(0);
@@ -96,7 +89,7 @@ describe('golden save, scenario add, check (built CLI)', () => {
           '--loop',
           loop,
           '--app',
-          sampleApp.manifest,
+          teamdeskApp,
           '--junit',
           junit,
           '--trace-dir',
@@ -138,7 +131,7 @@ describe('golden save, scenario add, check (built CLI)', () => {
         '--loop',
         loop,
         '--app',
-        sampleApp.manifest,
+        teamdeskApp,
         '--db-url',
         db.url.connectionString(),
         '--junit',
@@ -176,7 +169,7 @@ describe('golden save, scenario add, check (built CLI)', () => {
         [
           'run',
           '--app',
-          sampleApp.manifest,
+          teamdeskApp,
           '--loop',
           loop,
           '--scenario',
@@ -190,7 +183,7 @@ describe('golden save, scenario add, check (built CLI)', () => {
         [
           'run',
           '--app',
-          sampleApp.manifest,
+          teamdeskApp,
           '--golden',
           join(loop, 'scenarios.yaml'),
           '--skip-materialize',
@@ -214,7 +207,7 @@ describe('golden save, scenario add, check (built CLI)', () => {
       '--loop',
       loop,
       '--app',
-      sampleApp.manifest,
+      teamdeskApp,
       '--db-url',
       db.url.connectionString(),
       '--json',

@@ -8,17 +8,18 @@ import { expect } from 'vitest';
 import { proxyClient } from '../integration/session/helpers.js';
 import { type CliResult, repoRoot, runCli } from '../setup/cli.js';
 import { dbTest, testerPassword } from '../setup/database.js';
+import { teamdeskManifestFile } from '../setup/teamdesk-app.js';
 
 // The database password (the test role's, given in every URL below) must never appear in anything
 // replay-env prints or writes: stdout, stderr, debug logs, --json errors, capsules, traces, JUnit
 // reports, session files. Files holding customer data are created mode 0600.
 
-const app = join(repoRoot, 'config/apps/teamdesk.yaml');
 const runJs = join(repoRoot, 'bin/run.js');
 const subject = ['--subject', 'tenant_id=acme', '--subject', 'user_id=ada'];
 
 dbTest('no command prints or writes the database password, on success or failure', async ({ db }) => {
   const password = testerPassword();
+  const app = await teamdeskManifestFile();
   const dir = await mkdtemp(join(tmpdir(), 'reliability-secrets-'));
   await db.query(await readFile(join(repoRoot, 'config/apps/teamdesk/schema.sql'), 'utf8'));
   await db.query(await readFile(join(repoRoot, 'config/apps/teamdesk/seed.sql'), 'utf8'));

@@ -7,6 +7,7 @@ import { sampleApp } from '../../../src/demo/sample-app.js';
 import { loadManifest, type ParsedManifest } from '../../../src/manifest/index.js';
 import { repoRoot } from '../../setup/cli.js';
 import type { TestDatabase } from '../../setup/database.js';
+import { teamdeskManifestFile } from '../../setup/teamdesk-app.js';
 
 /** A copy of the shipped loop (check writes loop-state.yaml; the repository's copy must not change). */
 export async function copyShippedLoop(): Promise<string> {
@@ -18,7 +19,7 @@ export async function copyShippedLoop(): Promise<string> {
 /** A replay database with the teamdesk schema (empty), as CI would create it. */
 export async function teamdeskReplayDb(db: TestDatabase): Promise<ParsedManifest> {
   await db.query(await readFile(sampleApp.schema, 'utf8'));
-  return loadManifest(sampleApp.manifest);
+  return loadManifest(await teamdeskManifestFile());
 }
 
 /** A tiny "API" whose answer the test changes between runs. */
