@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 import { isReplayEnvError } from '../errors.js';
 import { logger } from '../log.js';
@@ -25,8 +26,13 @@ export async function withAudit<T>(
   } catch (error) {
     const code = isReplayEnvError(error) ? error.code : 'internal';
     const capsuleSha256 = await fileSha256(capsulePath);
+    // A folder that does not exist (an export that failed before creating it) has no log to append to:
+    // that is no news, so it is logged at debug level; the user sees only the command's own error line.
     await appendAudit(capsulePath, { ...fields, capsuleSha256, outcome: 'failed', error: code }).catch(
-      (auditError: Error) => logger().warn({ error: auditError.message }, 'audit log append failed'),
+      (auditError: Error) =>
+        !existsSync(dirname(capsulePath))
+          ? logger().debug({ error: auditError.message }, 'no audit log: the capsule folder does not exist')
+          : logger().warn({ error: auditError.message }, 'audit log append failed'),
     );
     throw error;
   }

@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { type CapsuleJson } from '../integration/export/helpers.js';
+import { filesBesidesAudit } from '../setup/capsule-folder.js';
 import { parseJsonOutput, repoRoot, runCli } from '../setup/cli.js';
 import { dbTest, type TestDatabase, testerPassword } from '../setup/database.js';
 
@@ -175,7 +176,7 @@ describe('export-postgres', () => {
     expect(result.stdout).toMatch(/^-- graph query \(5 subject\(s\) in the graph\)\n/);
     expect(result.stdout).toContain('-- table audit_events\n');
     expect(result.stdout).toContain('Function Scan on jsonb_to_recordset g');
-    expect(await readdir(dir)).toEqual([]);
+    expect(await filesBesidesAudit(dir)).toEqual([]);
   });
 
   describe('failures: one clear line, non-zero exit, no file, no password', () => {
@@ -210,7 +211,7 @@ describe('export-postgres', () => {
       });
       expect(result.exitCode).toBe(exitCode);
       expect(stderrOf(result).split('\n')[0]).toMatch(line);
-      expect(await readdir(dir)).toEqual([]);
+      expect(await filesBesidesAudit(dir)).toEqual([]);
     });
 
     it('no --db-url and no env var', async () => {
@@ -239,7 +240,7 @@ describe('export-postgres', () => {
           'export: cannot connect (127.0.0.1:1/prod): connection refused (is Postgres running and listening there?)',
       });
       expect(result.stdout + result.stderr).not.toContain('s3cret-pw');
-      expect(await readdir(dir)).toEqual([]);
+      expect(await filesBesidesAudit(dir)).toEqual([]);
     });
 
     dbTest('a manifest table missing from the database (42P01, with the snippet label)', async ({ db }) => {
@@ -265,7 +266,7 @@ describe('export-postgres', () => {
         /^error: export: table ghost_table \(.*\): relation "ghost_table" does not exist near: \[tables\[ghost_table\]\.from\]/,
       );
       expect(lines[1]).toBe('hint: a table in the SQL does not exist in this database');
-      expect(await readdir(join(dir, 'out'))).toEqual([]);
+      expect(await filesBesidesAudit(join(dir, 'out'))).toEqual([]);
       expectNoPassword(result.stdout, result.stderr);
     });
   });
@@ -312,6 +313,6 @@ describe('export-postgres', () => {
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(130);
-    expect(await readdir(outDir)).toEqual([]);
+    expect(await filesBesidesAudit(outDir)).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { loadManifest, type ParsedManifest } from '../../src/manifest/index.js';
 import { exportCapsule } from '../../src/services/export.js';
 import { startRecordingProxy } from '../../src/services/record.js';
 import { proxyClient } from '../integration/session/helpers.js';
+import { filesBesidesAudit } from '../setup/capsule-folder.js';
 import { dumpTables } from '../setup/capsules.js';
 import { type CliResult, repoRoot, runCli } from '../setup/cli.js';
 import { dbTest, type TestDatabase, testerPassword } from '../setup/database.js';
@@ -183,7 +184,8 @@ describe('database faults: one clear line, the right exit code, nothing written,
       expect(lines.length).toBeLessThanOrEqual(2);
       if (lines[1]) expect(lines[1]).toMatch(/^hint: /);
     }
-    if (command === 'export-postgres') expect(await readdir(join(s.dir, 'out')).catch(() => [])).toEqual([]);
+    if (command === 'export-postgres')
+      expect(await filesBesidesAudit(join(s.dir, 'out')).catch(() => [])).toEqual([]);
   });
 });
 
@@ -217,7 +219,7 @@ describe('a full disk (writes fail with EFBIG): one line, nothing under the targ
     ]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr.trim()).toBe(`error: cannot write ${out}: EFBIG: file too large, write`);
-    expect(await readdir(join(s.dir, 'full'))).toEqual([]);
+    expect(await filesBesidesAudit(join(s.dir, 'full'))).toEqual([]);
     expect(result.stdout + result.stderr).not.toContain(testerPassword());
   });
 
@@ -240,7 +242,7 @@ describe('a full disk (writes fail with EFBIG): one line, nothing under the targ
     expect(JSON.parse(result.stdout)).toEqual({
       error: { code: 'file_error', message: `cannot write ${trace}: EFBIG: file too large, write` },
     });
-    expect(await readdir(join(s.dir, 'reports'))).toEqual([]);
+    expect(await filesBesidesAudit(join(s.dir, 'reports'))).toEqual([]);
   });
 
   dbTest(
@@ -346,7 +348,7 @@ describe('kill -9 during export', () => {
       // The next export to the same target succeeds and removes the dead process's temp file.
       const next = await execa('node', args(await manifestFor('true')), { reject: false });
       expect(next.exitCode).toBe(0);
-      expect(await readdir(outDir)).toEqual(['slow.json']);
+      expect(await filesBesidesAudit(outDir)).toEqual(['slow.json']);
     },
   );
 });
