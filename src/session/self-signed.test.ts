@@ -28,3 +28,9 @@ it('builds a certificate that X.509 parsers and a TLS handshake accept', async (
   expect(answer).toBe('ok');
   expect(selfSignedCertificate().fingerprint256).not.toBe(fingerprint256);
 });
+
+it('every certificate it builds parses (random serials are always minimal DER integers)', () => {
+  // About 1 in 256 failed before the fix: 3000 draws miss that with probability below 0.001 %.
+  for (let i = 0; i < 3000; i += 1)
+    expect(() => new X509Certificate(selfSignedCertificate().cert)).not.toThrow();
+});

@@ -18,7 +18,9 @@ export function selfSignedCertificate(commonName = 'replay-env proxy'): {
   const now = Date.now();
   const validity = seq(utcTime(new Date(now - 86_400_000)), utcTime(new Date(now + 365 * 86_400_000)));
   const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f;
+  // Positive, and a non-zero first byte: DER integers are minimal (a leading 0x00 before a byte < 0x80 is
+  // "illegal padding", which made about one certificate in 256 unreadable).
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const altNames = seq(
     tlv(0x82, Buffer.from('localhost')),
     tlv(0x87, Buffer.from([127, 0, 0, 1])),
