@@ -1,0 +1,131 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { lineCapsuleText } from '../setup/capsules.js';
+import { parseJsonOutput, repoRoot, runCli } from '../setup/cli.js';
+import { dbTest } from '../setup/database.js';
+
+// Sentences of README.md and docs/ that no other test showed, each checked against the built CLI.
+
+const app = 'config/apps/teamdesk.yaml';
+const sample = {
+  app: 'shop',
+  subject: { shop_id: 's1', customer_id: 'c1' },
+  graph: [{ shop_id: 's1', customer_id: 'c1', reasons: ['subject'] }],
+  tables: { customers: [{ a: 1 }, { a: 2 }], orders: [], order_notes: [] },
+};
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'e2e-docs-claims-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('docs/export.md', () => {
+  dbTest(
+    "SET LOCAL timezone = 'UTC': capsule timestamps do not depend on the server's setting",
+    async ({ db }) => {
+      await db.query(await readFile(join(repoRoot, 'config/apps/teamdesk/schema.sql'), 'utf8'));
+      await db.query(await readFile(join(repoRoot, 'config/apps/teamdesk/seed.sql'), 'utf8'));
+      // New sessions of this database start in UTC+05:45 (a zone no default could be mistaken for).
+      await db.query(`alter database ${db.name} set timezone = 'Asia/Kathmandu'`);
+      const out = join(dir, 'ada.json');
+      const result = await runCli([
+        'export-postgres',
+        '--app',
+        app,
+        '--subject',
+        'tenant_id=acme',
+        '--subject',
+        'user_id=ada',
+        '--db-url',
+        db.url.connectionString(),
+        '--out',
+        out,
+      ]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const capsule = JSON.parse(await readFile(out, 'utf8')) as {
+        exportedAt: string;
+        window: { sinceAt: string };
+        tables: { tickets: Array<{ created_at: string }> };
+      };
+      expect(capsule.exportedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\+00:00$/);
+      expect(capsule.window.sinceAt).toMatch(/\+00:00$/);
+      expect(capsule.tables.tickets.length).toBeGreaterThan(0);
+      for (const ticket of capsule.tables.tickets) expect(ticket.created_at).toMatch(/\+00:00$/);
+    },
+  );
+});
+
+describe('docs/materialize.md', () => {
+  it('--use-local-subject is not taken together with --rewrite-subject (exit 2, one line)', async () => {
+    const capsule = join(dir, 'c.json');
+    await writeFile(
+      capsule,
+      lineCapsuleText({
+        app: 'teamdesk',
+        subject: { tenant_id: 'acme', user_id: 'ada' },
+        graph: [{ tenant_id: 'acme', user_id: 'ada', reasons: ['subject'] }],
+        tables: {},
+      }),
+    );
+    const result = await runCli([
+      'materialize-postgres',
+      '--app',
+      app,
+      '--capsule',
+      capsule,
+      '--use-local-subject',
+      '--rewrite-subject',
+      'user_id=zed',
+      '--dry-run-sql',
+    ]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'error: pass either --use-local-subject or --rewrite-subject, not both',
+    );
+  });
+});
+
+describe('docs/inspect.md and docs/capsule-format.md', () => {
+  it.each([
+    [
+      'wrong schemaVersion',
+      lineCapsuleText(sample).replace('"schemaVersion": 1', '"schemaVersion": 2'),
+      /^error: capsule .*\.json is invalid: \/schemaVersion: must be 1$/,
+    ],
+    [
+      'a row after the first that is not one line of JSON',
+      lineCapsuleText(sample).replace('{"a":2}', 'garbage'),
+      /^error: capsule .*\.json is corrupt at line \d+: /,
+    ],
+  ])('%s: exit 6, one error line (and at most a hint)', async (name, text, line) => {
+    const path = join(dir, `${name.replace(/\W+/g, '-')}.json`);
+    await writeFile(path, text);
+    const result = await runCli(['inspect', path]);
+    expect(result.exitCode).toBe(6);
+    const [error, ...rest] = result.stderr.trim().split('\n');
+    expect(error).toMatch(line);
+    expect(rest.length).toBeLessThanOrEqual(1);
+    for (const hint of rest) expect(hint).toMatch(/^hint: /);
+  });
+
+  it('a gzip capsule named .json is read (gzip found by its magic bytes, not the name)', async () => {
+    const path = join(dir, 'named-plain.json');
+    await writeFile(path, gzipSync(lineCapsuleText(sample)));
+    const result = await runCli(['inspect', path, '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(parseJsonOutput(result.stdout)).toMatchObject({
+      compressed: true,
+      layout: 'replay-env/rows-per-line/v1',
+      integrity: { status: 'verified' },
+      rowCounts: { customers: 2 },
+    });
+  });
+});
