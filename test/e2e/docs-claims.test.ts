@@ -93,6 +93,29 @@ describe('docs/materialize.md', () => {
   });
 });
 
+describe('README: scenario add', () => {
+  it('appends a scenario with the capsule sha256 pinned; --json is one document', async () => {
+    const capsule = join(dir, 'c.json');
+    await writeFile(capsule, await readFile(join(repoRoot, 'test/fixtures/original-tool/capsule.json')));
+    const loop = join(dir, 'loop');
+    const args = ['scenario', 'add', '--loop', loop, '--capsule', capsule, '--summary', 'a bug', '--json'];
+    const first = await runCli([...args, '--id', 'bug-1']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(parseJsonOutput(first.stdout)).toMatchObject({
+      scenario: {
+        id: 'bug-1',
+        capsule: '../c.json',
+        capsule_sha256: 'cce6a1a3de5c039350ad0c92d6a72b40ce10c66f954f8b5799602bd2cc409464',
+      },
+      golden: null,
+    });
+    expect((await runCli([...args, '--id', 'bug-2'])).exitCode).toBe(0);
+    const yaml = await readFile(join(loop, 'scenarios.yaml'), 'utf8');
+    expect(yaml.indexOf('bug-1')).toBeGreaterThan(-1);
+    expect(yaml.indexOf('bug-2')).toBeGreaterThan(yaml.indexOf('bug-1'));
+  });
+});
+
 describe('docs/inspect.md and docs/capsule-format.md', () => {
   it.each([
     [
