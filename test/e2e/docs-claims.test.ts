@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { loadTeamdesk } from '../integration/export/helpers.js';
 import { lineCapsuleText } from '../setup/capsules.js';
 import { parseJsonOutput, repoRoot, runCli } from '../setup/cli.js';
 import { dbTest } from '../setup/database.js';
@@ -31,8 +32,7 @@ describe('docs/export.md', () => {
   dbTest(
     "SET LOCAL timezone = 'UTC': capsule timestamps do not depend on the server's setting",
     async ({ db }) => {
-      await db.query(await readFile(join(repoRoot, 'config/apps/teamdesk/schema.sql'), 'utf8'));
-      await db.query(await readFile(join(repoRoot, 'config/apps/teamdesk/seed.sql'), 'utf8'));
+      await loadTeamdesk(db);
       // New sessions of this database start in UTC+05:45 (a zone no default could be mistaken for).
       await db.query(`alter database ${db.name} set timezone = 'Asia/Kathmandu'`);
       const out = join(dir, 'ada.json');
