@@ -1,10 +1,14 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 
+import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { processAlive } from '../../src/run/process-group.js';
 import { loadTeamdesk } from '../integration/export/helpers.js';
 import { lineCapsuleText } from '../setup/capsules.js';
 import { parseJsonOutput, repoRoot, runCli } from '../setup/cli.js';
@@ -90,6 +94,46 @@ describe('docs/materialize.md', () => {
     expect(result.stderr.trim()).toBe(
       'error: pass either --use-local-subject or --rewrite-subject, not both',
     );
+  });
+});
+
+describe('docs/run.md "Child processes"', () => {
+  it('a second Ctrl-C kills everything at once (no wait for a tree that ignores SIGTERM)', async () => {
+    const pidFile = join(dir, 'pid');
+    const manifest = join(dir, 'app.json');
+    await writeFile(
+      manifest,
+      JSON.stringify({
+        appId: 'stubborn',
+        adapter: 'postgres-subject-graph.v1',
+        subjectKeys: ['k'],
+        postgres: { tables: [{ name: 'items', deletePredicate: 't.k = g.k' }] },
+        // SIGTERM is ignored by the shell and, inherited, by its sleep: only SIGKILL ends this tree.
+        commands: [{ name: 'stubborn', run: `trap '' TERM; sleep 60 & echo $! > ${pidFile}; wait` }],
+      }),
+    );
+    const child = execa(
+      'node',
+      [join(repoRoot, 'bin/run.js'), 'run', '--app', manifest, '--skip-materialize'],
+      {
+        cwd: dir,
+        reject: false,
+        env: { NO_COLOR: '1' },
+      },
+    );
+    // The CLI may take seconds to start on a loaded machine; the pid file is written once the step runs.
+    for (let i = 0; i < 600 && !existsSync(pidFile); i++) await sleep(100);
+    await sleep(200);
+    const sleeper = Number((await readFile(pidFile, 'utf8')).trim());
+    child.kill('SIGINT');
+    await sleep(500);
+    const second = Date.now();
+    child.kill('SIGINT');
+    const result = await child;
+    // The first SIGINT alone would wait the 5 s grace period before SIGKILL.
+    expect(Date.now() - second).toBeLessThan(4000);
+    expect(result.exitCode).toBe(130);
+    expect(processAlive(sleeper)).toBe(false);
   });
 });
 
