@@ -33,6 +33,16 @@ afterEach(async () => {
 });
 
 describe('docs/export.md', () => {
+  it('--since-days takes 1 … 36500: 36501 is exit 2, 36500 plans', async () => {
+    const args = ['export-postgres', '--app', app, '--subject', 'tenant_id=acme', '--subject', 'user_id=ada'];
+    const over = await runCli([...args, '--since-days', '36501', '--dry-run-sql']);
+    expect(over.exitCode).toBe(2);
+    expect(over.stderr.split('\n')[0]).toMatch(/^error: .*since-days.*36500/);
+    const max = await runCli([...args, '--since-days', '36500', '--dry-run-sql']);
+    expect(max.exitCode, max.stderr).toBe(0);
+    expect(max.stdout).toContain('--   $3 = 36500');
+  });
+
   dbTest(
     "SET LOCAL timezone = 'UTC': capsule timestamps do not depend on the server's setting",
     async ({ db }) => {
