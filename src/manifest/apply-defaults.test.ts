@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { resolveLoopDir } from '../run/loop.js';
 import { parseManifest } from './load-manifest.js';
 import { defaultCommandTimeoutSeconds } from './parsed-manifest.js';
 
@@ -61,16 +58,5 @@ describe('manifest defaults as docs/app-manifest.md lists them', () => {
     expect(manifest.redactionRules).toEqual([
       { fields: ['email'], action: 'hash', prefix: 'replay-', recursive: true },
     ]);
-  });
-
-  it('loop: ./loops/user-history-replay when it exists, else the one shipped with replay-env', async () => {
-    const empty = await mkdtemp(join(tmpdir(), 'loop-default-'));
-    try {
-      const shipped = resolveLoopDir({ cwd: empty });
-      expect(shipped).toBe(resolve(import.meta.dirname, '../../loops/user-history-replay'));
-      expect(resolveLoopDir({ cwd: resolve(import.meta.dirname, '../..') })).toBe(shipped);
-    } finally {
-      await rm(empty, { recursive: true, force: true });
-    }
   });
 });
