@@ -37,6 +37,11 @@ export interface LoadOptions {
   direct?: boolean;
   /** Leave the tables' user triggers on during the load (default: off where the role may; triggers.ts). */
   keepTriggers?: boolean;
+  /**
+   * Compare the loaded values with the capsule's (default true). False only for A/B measurements of its
+   * cost (bench/run.js): the load then never says `verified`.
+   */
+  verifyValues?: boolean;
   /** Run deletes and upserts under EXPLAIN ANALYZE and roll everything back. */
   explain?: boolean;
   onProgress?: ((event: MaterializeProgress) => void) | undefined;
