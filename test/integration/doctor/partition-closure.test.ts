@@ -3,9 +3,9 @@ import { join } from 'node:path';
 
 import { describe, expect } from 'vitest';
 
+import { loadManifest } from '../../../src/manifest/index.js';
 import { exportCapsule } from '../../../src/services/export.js';
 import { initManifest } from '../../../src/services/init.js';
-import { loadManifest } from '../../../src/manifest/index.js';
 import { capsuleDir } from '../../setup/capsules.js';
 import { repoRoot } from '../../setup/cli.js';
 import { dbTest } from '../../setup/database.js';
