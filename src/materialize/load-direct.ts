@@ -15,13 +15,14 @@ import {
   type Shape,
   statementRunner,
   verify,
+  verifyLoadedValues,
 } from './load-steps.js';
 import { phaseTimer } from './load-timing.js';
 import { RewriteTally } from './rewrite-tally.js';
 import { copyStageSql, createStageSql, deleteSql, type Sql, targetEmptySql, upsertSql } from './sql.js';
 import { copySink, type Sink, type StagedTable } from './stage.js';
 import { suspendTriggers } from './triggers.js';
-import { SentDigest, verifyValues } from './verify-values.js';
+import { SentDigest } from './verify-values.js';
 
 /** The direct load cannot reproduce the staging path's result for this capsule: use the staging path. */
 class UseStaging extends Error {}
@@ -191,9 +192,11 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       names.map((name) => infos.get(name)!),
       run,
     );
-    if (options.verifyValues !== false) {
-      outcome.valueDifferences = await verifyValues({
-        tables: loads
+    await verifyLoadedValues(
+      outcome,
+      options,
+      () =>
+        loads
           .filter((load) => load.stage.rows > 0)
           .map((load) => ({
             table: load.stage.table,
@@ -203,14 +206,9 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
             stage: load.converter ? undefined : load.stage.index,
             targetWasEmpty: load.targetWasEmpty ?? false,
           })),
-        run,
-        client,
-        reader: options.reader,
-        rewrite: options.prepared.rewrite,
-        toError: sinkOptions.toError,
-      });
-      outcome.verified = Object.keys(outcome.valueDifferences).length === 0;
-    }
+      run,
+      sinkOptions.toError,
+    );
     outcome.directCopy = loads.filter((load) => load.converter).map((load) => load.stage.table);
     endPhase('verify');
     await triggers.restore();

@@ -13,13 +13,14 @@ import {
   resyncSequences,
   statementRunner,
   verify,
+  verifyLoadedValues,
 } from './load-steps.js';
 import { phaseTimer } from './load-timing.js';
 import { RewriteTally } from './rewrite-tally.js';
 import { deleteSql, type Sql, stageTable, targetEmptySql, upsertSql } from './sql.js';
 import { stageCapsule, type StagedTable } from './stage.js';
 import { suspendTriggers } from './triggers.js';
-import { SentDigest, verifyValues } from './verify-values.js';
+import { SentDigest } from './verify-values.js';
 
 /** The staging path: every table through a jsonb staging table and jsonb_populate_record. */
 export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
@@ -132,9 +133,11 @@ export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
       ordered.map((item) => infos.get(item.table.name)!),
       run,
     );
-    if (options.verifyValues !== false) {
-      outcome.valueDifferences = await verifyValues({
-        tables: ordered
+    await verifyLoadedValues(
+      outcome,
+      options,
+      () =>
+        ordered
           .filter((item) => item.stage.rows > 0)
           .map((item) => ({
             table: item.table.name,
@@ -144,14 +147,9 @@ export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
             stage: item.stage.index,
             targetWasEmpty: emptyBefore.has(item.table.name),
           })),
-        run,
-        client,
-        reader: options.reader,
-        rewrite: options.prepared.rewrite,
-        toError: (error, sql) => toError(error, sql, options.url),
-      });
-      outcome.verified = Object.keys(outcome.valueDifferences).length === 0;
-    }
+      run,
+      (error, sql) => toError(error, sql, options.url),
+    );
     endPhase('verify');
     await triggers.restore();
     options.onProgress?.({ phase: 'commit' });
