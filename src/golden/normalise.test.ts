@@ -124,6 +124,7 @@ describe('normaliseTrace', () => {
         },
         later: { kind: 'sql', outcome: 'skipped' },
       },
+      egress: {},
     });
     expect(JSON.stringify(evidence)).not.toMatch(/durationMs|2026-12-01/);
   });
