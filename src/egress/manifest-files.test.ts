@@ -50,7 +50,7 @@ describe('files an egress section names stay inside the manifest folder', () => 
       'a link leads out',
     );
     await expect(manifestFile(app, 'nowhere/x.yaml', 'egress.recordTo', false)).rejects.toThrow(
-      'cannot read it (ENOENT)',
+      'egress.recordTo nowhere/x.yaml: its folder is missing (ENOENT)',
     );
   });
 });

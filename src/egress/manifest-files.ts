@@ -32,7 +32,11 @@ export async function manifestFile(
   if (!inside(folder, wanted)) throw refuse("must stay inside the manifest's folder");
   const checked = existing ? wanted : dirname(wanted);
   const real = await realpath(checked).catch((error: NodeJS.ErrnoException) => {
-    throw refuse(`cannot read it (${error.code ?? 'error'})`);
+    throw refuse(
+      existing
+        ? `cannot read it (${error.code ?? 'error'})`
+        : `its folder is missing (${error.code ?? 'error'})`,
+    );
   });
   if (!inside(folder, real)) throw refuse("must stay inside the manifest's folder (a link leads out)");
   return existing ? real : resolve(real, relative(checked, wanted) || '.');
