@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
+import { runTrace, traceTime } from '../../test/setup/run-trace.js';
 import type { EgressEvent, Event, RunTrace } from '../generated/trace.js';
 import { compareWithGolden } from './compare.js';
 import { goldenFromTrace } from './golden-file.js';
 import { compileIgnore, ignoreNothing } from './ignore.js';
 
-const at = '2026-12-01T10:00:00.000Z';
+const at = traceTime;
 const notify: Event = {
   kind: 'command',
   name: 'notify',
@@ -36,19 +37,7 @@ const egress = (
   verdict,
   ...extra,
 });
-const trace = (events: Event[]): RunTrace => ({
-  schemaVersion: 1,
-  kind: 'replay-env-run-trace',
-  app: 'teamdesk',
-  startedAt: at,
-  finishedAt: at,
-  capsule: null,
-  events,
-  judges: [],
-  facts: {},
-  gate: 'continue',
-  gateReasons: [],
-});
+const trace = (events: Event[]): RunTrace => runTrace(events);
 const options = { headers: [], stdout: [] };
 const golden = goldenFromTrace(
   trace([notify, egress('mail.provider.test', 'stubbed'), egress('payments.provider.test', 'denied')]),
