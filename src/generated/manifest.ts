@@ -275,9 +275,13 @@ export interface SessionRecording {
  */
 export interface Egress {
   /**
-   * deny (default): a request to a host that no stub answers and no allow pattern lets through is refused with 403. passthrough: such requests go to the real host (each recorded as allowed).
+   * deny (default): a request to a host that no stub answers and no allow pattern lets through is refused with 403. passthrough: such requests go to the real host (each recorded as allowed). record: as passthrough, and each real answer (status, content type, text body) is also saved as a stub in recordTo, ready for later replays in mode deny.
    */
-  mode?: 'deny' | 'passthrough';
+  mode?: 'deny' | 'record' | 'passthrough';
+  /**
+   * Mode record: the YAML file (relative to the manifest, inside its folder) the recorded stubs are written to when the run ends.
+   */
+  recordTo?: string;
   /**
    * Host patterns let through to the real host: an exact name or *.suffix (any subdomain of suffix). Each such request is recorded as allowed.
    */
@@ -309,7 +313,7 @@ export interface EgressStub {
    */
   body?: string;
   /**
-   * File holding the response body, relative to the manifest.
+   * File holding the response body, relative to the manifest and inside its folder.
    */
   bodyFile?: string;
 }
