@@ -1,5 +1,6 @@
-import type { QueryError } from '../generated/session.js';
+import type { CopyIn, QueryError } from '../generated/session.js';
 import type { BackendEvent, ColumnDescription } from './backend-decoder.js';
+import type { CopyCapture } from './copy-data-file.js';
 import { formatAt, type FrontendMessage } from './frontend-decoder.js';
 import { defaultMaxRecordedRows, ResultSet, textDecoderFor } from './result-set.js';
 
@@ -34,6 +35,8 @@ export interface TrackedResult {
   batches?: number;
   /** Binary columns kept as \x hex (no decoder for their type). */
   undecodedColumns?: string[];
+  /** COPY FROM STDIN: where the data the client sent is recorded. */
+  copyIn?: CopyIn;
 }
 
 interface Described {
@@ -62,6 +65,7 @@ interface OpenQuery {
   error: QueryError | null;
   skipped?: boolean;
   batches: number;
+  copyIn?: CopyCapture;
 }
 
 type Pending =
@@ -86,6 +90,8 @@ export class QueryTracker {
   readonly #portals = new Map<string, Portal>();
   decodeText: (bytes: Buffer) => string = (bytes) => bytes.toString('utf8');
   #timeZone: string | undefined;
+  /** The query whose COPY FROM STDIN data the client is sending. */
+  #copying: OpenQuery | undefined;
 
   constructor(
     private readonly handlers: {
@@ -97,6 +103,8 @@ export class QueryTracker {
     private readonly options: {
       maxRows?: number;
       redact?: (columns: string[], rows: (string | null)[][]) => (string | null)[][];
+      /** Records the data of a COPY FROM STDIN (absent: not recorded). */
+      copyIn?: () => CopyCapture;
     } = {},
   ) {}
 
@@ -157,10 +165,16 @@ export class QueryTracker {
         this.#pending.push({ kind: 'close' });
         break;
       case 'sync':
-        this.#pending.push({ kind: 'sync' });
+        // The server ignores Sync during COPY FROM STDIN (libpq sends another after the data).
+        if (!this.#copying) this.#pending.push({ kind: 'sync' });
         break;
       case 'other':
-        if (message.code === 'F') {
+        if (message.code === 'd') this.#copying?.copyIn?.data(message.raw.subarray(5));
+        else if (message.code === 'c' || message.code === 'f') {
+          if (message.code === 'f')
+            this.#copying?.copyIn?.fail(copyFailMessage(message.raw, this.decodeText));
+          this.#copying = undefined;
+        } else if (message.code === 'F') {
           const oid = message.raw.length >= 9 ? message.raw.readUInt32BE(5) : 0;
           const open = this.#open({
             sql: `/* fastpath function call, function oid ${oid} */`,
@@ -247,7 +261,28 @@ export class QueryTracker {
           }
         }
         break;
+      case 'copyInResponse':
+        if (head?.kind === 'query' || head?.kind === 'execute') {
+          head.open.copyIn = this.options.copyIn?.();
+          this.#copying = head.open;
+          // A Sync the client sent with the Execute reaches the server in copy mode: it is ignored.
+          for (let index = this.#pending.length - 1; index > 0; index -= 1)
+            if (this.#pending[index]!.kind === 'sync') this.#pending.splice(index, 1);
+        }
+        break;
+      case 'copyOutResponse':
+        // COPY TO: each CopyData message is one row of a one-column result ("copy"), capped like rows.
+        if (head?.kind === 'query' || head?.kind === 'execute')
+          head.open.current = this.#newSet([
+            { name: 'copy', typeOid: message.format === 1 ? byteaOid : textOid, format: message.format },
+          ]);
+        break;
+      case 'copyData':
+        if (head?.kind === 'query' || head?.kind === 'execute')
+          this.#resultSet(head.open).add([message.data]);
+        break;
       case 'error':
+        this.#copying = undefined;
         this.#error({ code: message.code, message: message.message, severity: message.severity });
         break;
       case 'readyForQuery':
@@ -343,8 +378,17 @@ export class QueryTracker {
       ...(open.skipped ? { skipped: true } : {}),
       ...(open.batches > 1 ? { batches: open.batches } : {}),
       ...(set && set.undecoded.size > 0 ? { undecodedColumns: [...set.undecoded] } : {}),
+      ...(open.copyIn ? { copyIn: open.copyIn.end() } : {}),
     });
   }
+}
+
+const textOid = 25;
+const byteaOid = 17;
+
+function copyFailMessage(raw: Buffer, decode: (bytes: Buffer) => string): string {
+  const end = raw.indexOf(0, 5);
+  return decode(raw.subarray(5, end < 0 ? raw.length : end));
 }
 
 /**
