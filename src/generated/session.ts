@@ -71,6 +71,16 @@ export interface QueryEvent {
      */
     unreplayable?: string;
     /**
+     * A message of this query was over the 8 MiB the recorder holds: it was streamed to the server unchanged; `sql` holds only its first 64 KiB. Replay cannot reproduce it.
+     */
+    oversized?: {
+      bytes: number;
+      /**
+       * sha256:<hex> of the whole message body.
+       */
+      digest: string;
+    };
+    /**
      * Per parameter: 0 text, 1 binary. Omitted when all are text.
      */
     param_formats?: (0 | 1)[];

@@ -353,6 +353,7 @@ export class ProxySession {
             ...(query.paramFormats ? { param_formats: query.paramFormats } : {}),
             ...(query.paramTypes ? { param_types: query.paramTypes } : {}),
             ...(query.unreplayable ? { unreplayable: query.unreplayable } : {}),
+            ...(query.oversized ? { oversized: query.oversized } : {}),
           });
           this.context.onEvent({ kind: 'query', sessionId: this.id, query, at: new Date(query.startedAt) });
         },

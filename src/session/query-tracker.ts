@@ -2,6 +2,7 @@ import type { CopyIn, QueryError } from '../generated/session.js';
 import type { BackendEvent, ColumnDescription } from './backend-decoder.js';
 import type { CopyCapture } from './copy-data-file.js';
 import { formatAt, type FrontendMessage } from './frontend-decoder.js';
+import { type OversizedMessage, OversizedMessageReader } from './oversized-message.js';
 import { defaultMaxRecordedRows, ResultSet, textDecoderFor } from './result-set.js';
 
 export interface TrackedQuery {
@@ -15,6 +16,8 @@ export interface TrackedQuery {
   paramTypes?: number[];
   /** Why replay cannot run this one (a fastpath function call). */
   unreplayable?: string;
+  /** A message of it was too big to hold: only its start (in `sql`), size and digest are known. */
+  oversized?: Oversized;
   startedAt: number;
 }
 
@@ -39,8 +42,13 @@ export interface TrackedResult {
   copyIn?: CopyIn;
 }
 
+interface Oversized {
+  bytes: number;
+  digest: string;
+}
 interface Described {
   columns?: ColumnDescription[];
+  oversized?: Oversized;
 }
 interface Statement extends Described {
   sql: string;
@@ -92,6 +100,8 @@ export class QueryTracker {
   #timeZone: string | undefined;
   /** The query whose COPY FROM STDIN data the client is sending. */
   #copying: OpenQuery | undefined;
+  /** A message being streamed through in parts (too big to hold). */
+  #large: OversizedMessageReader | undefined;
 
   constructor(
     private readonly handlers: {
@@ -164,6 +174,9 @@ export class QueryTracker {
         (message.target === 'S' ? this.#statements : this.#portals).delete(message.name);
         this.#pending.push({ kind: 'close' });
         break;
+      case 'part':
+        this.#part(message);
+        break;
       case 'sync':
         // The server ignores Sync during COPY FROM STDIN (libpq sends another after the data).
         if (!this.#copying) this.#pending.push({ kind: 'sync' });
@@ -188,6 +201,62 @@ export class QueryTracker {
     }
   }
 
+  #part(message: Extract<FrontendMessage, { type: 'part' }>): void {
+    const body = message.first ? message.raw.subarray(5) : message.raw;
+    if (message.code === 'd') {
+      this.#copying?.copyIn?.data(body);
+      return;
+    }
+    if (message.first) this.#large = new OversizedMessageReader(message.code);
+    this.#large?.add(body);
+    if (message.last && this.#large) {
+      const large = this.#large.end();
+      this.#large = undefined;
+      this.#oversized(large);
+    }
+  }
+
+  /** An oversized Query/Parse/Bind/FunctionCall: tracked as usual, marked, with what is known of it. */
+  #oversized(message: OversizedMessage): void {
+    const oversized = { bytes: message.bytes, digest: message.digest };
+    const [first, second] = cstrings(message.head, 2).map((bytes) => this.decodeText(bytes));
+    switch (message.code) {
+      case 'Q':
+        this.#pending.push({
+          kind: 'query',
+          open: this.#open({ sql: this.decodeText(message.head), oversized }),
+        });
+        break;
+      case 'P':
+        this.#statements.set(first ?? '', { sql: second ?? '', paramTypes: [], oversized });
+        this.#pending.push({ kind: 'parse' });
+        break;
+      case 'B':
+        this.#portals.set(first ?? '', {
+          statementName: second ?? '',
+          statement: this.#statements.get(second ?? ''),
+          params: [],
+          paramFormats: [],
+          resultFormats: [],
+          oversized,
+        });
+        this.#pending.push({ kind: 'bind' });
+        break;
+      case 'F':
+        this.#pending.push({
+          kind: 'fastpath',
+          open: this.#open({
+            sql: '/* fastpath function call */',
+            unreplayable: 'fastpath function call',
+            oversized,
+          }),
+        });
+        break;
+      default:
+        break;
+    }
+  }
+
   #execute(portalName: string): void {
     const portal = this.#portals.get(portalName);
     if (portal?.suspended) {
@@ -202,6 +271,9 @@ export class QueryTracker {
       params: portal?.params ?? [],
       ...(portal?.paramFormats.includes(1) ? { paramFormats: portal.paramFormats } : {}),
       ...(statement?.paramTypes.some((oid) => oid !== 0) ? { paramTypes: statement.paramTypes } : {}),
+      ...(portal?.oversized || statement?.oversized
+        ? { oversized: (portal?.oversized ?? statement?.oversized)! }
+        : {}),
     });
     open.portal = portal;
     this.#pending.push({ kind: 'execute', open });
@@ -381,6 +453,19 @@ export class QueryTracker {
       ...(open.copyIn ? { copyIn: open.copyIn.end() } : {}),
     });
   }
+}
+
+/** The first `count` NUL-terminated strings of `bytes` (fewer when it ends first). */
+function cstrings(bytes: Buffer, count: number): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  while (out.length < count && at <= bytes.length) {
+    const end = bytes.indexOf(0, at);
+    out.push(bytes.subarray(at, end < 0 ? bytes.length : end));
+    if (end < 0) break;
+    at = end + 1;
+  }
+  return out;
 }
 
 const textOid = 25;

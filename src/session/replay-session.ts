@@ -198,6 +198,12 @@ function skipReason(
   if (recorded.query.unreplayable) return { note: recorded.query.unreplayable };
   if (recorded.result?.skipped)
     return { note: 'not executed when recorded (an earlier statement of its pipeline failed)' };
+  const { oversized } = recorded.query;
+  if (oversized)
+    return {
+      note: `cannot reproduce: the client sent a ${oversized.bytes}-byte message, over what the recorder holds (only its start and digest are recorded)`,
+      unreproducible: true,
+    };
   const copy = recorded.result?.copy_in;
   if (copy?.truncated)
     return {
