@@ -44,7 +44,7 @@ describe('loadManifest', () => {
     expect(manifest.postgres.tables[0]).toMatchObject({
       name: 'items',
       alias: 't',
-      from: 'items t',
+      from: '"items" t',
       rowSql: 'to_jsonb(t)',
     });
     expect(manifest.warnings).toEqual([
