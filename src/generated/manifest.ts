@@ -7,7 +7,7 @@
 export type Identifier = string;
 export type SqlSnippet = string;
 /**
- * A table name, optionally schema-qualified (public.orders).
+ * A table name as SQL writes it, optionally schema-qualified: orders, public.orders, "Order Lines", billing."Invoices". Unquoted parts fold to lower case (as Postgres folds them); double-quoted parts are exact ("" is a quote); a keyword is a name here (user, order). replay-env quotes the name in all SQL it generates (docs/app-manifest.md, Table names).
  */
 export type TableName = string;
 /**
@@ -135,7 +135,7 @@ export interface Postgres {
    */
   closure?: 'none' | 'parents';
   /**
-   * A table name, optionally schema-qualified (public.orders).
+   * A table name as SQL writes it, optionally schema-qualified: orders, public.orders, "Order Lines", billing."Invoices". Unquoted parts fold to lower case (as Postgres folds them); double-quoted parts are exact ("" is a quote); a keyword is a name here (user, order). replay-env quotes the name in all SQL it generates (docs/app-manifest.md, Table names).
    */
   subjectTable?: string;
 }
