@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 
 import type pg from 'pg';
@@ -19,7 +19,8 @@ import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
 import { assertOneStatement } from '../postgres/one-statement.js';
 import type { RowRedactor } from '../redaction/index.js';
-import { readClosureForeignKeys } from './closure-catalog.js';
+import { readClosureForeignKeys, readSubjectPathTables } from './closure-catalog.js';
+import { forwardTo, nullSink } from './forward-stream.js';
 import { KeySplitter } from './key-splitter.js';
 
 /** Keys handed to one closure query: bounds the setting's size and the server's hash of keys. */
@@ -69,10 +70,18 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   const names = manifest.postgres.tables.map((table) => table.name);
   const byName = new Map(manifest.postgres.tables.map((table) => [table.name, table]));
   const fks = await readClosureForeignKeys(client, url, names);
-  const plan = planClosure(names, fks);
+  const plan = planClosure(
+    names,
+    fks,
+    manifest.postgres.closure === 'parents-and-reference'
+      ? { subjectTables: await subjectTables(client, url, manifest) }
+      : undefined,
+  );
   const targets = new Map<string, Target>();
+  const ownKeysRead = new Set<string>();
+  const targetId = (fk: ClosureForeignKey) => `${fk.parent}|${fk.referencedColumns.join(',')}`;
   const targetOf = (fk: ClosureForeignKey): Target => {
-    const id = `${fk.parent}|${fk.referencedColumns.join(',')}`;
+    const id = targetId(fk);
     let target = targets.get(id);
     if (!target) {
       target = {
@@ -170,12 +179,36 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     }
     for (const name of group) {
       const table = byName.get(name)!;
-      await writeTable(table, group.length > 1);
+      const follow = plan.follows.get(name);
+      await writeTable(table, group.length > 1, follow && (await includedKeys(follow)));
     }
   }
   return counts;
 
-  async function writeTable(table: ParsedTable, keysKnown: boolean): Promise<void> {
+  /**
+   * Every key of `fk`'s referenced columns that the parent's rows will have: its own rows' (a key-only
+   * pass of its own query, once) and those its children asked for. Runs after all the parent's children
+   * but followers (planClosure), before the parent is written.
+   */
+  async function includedKeys(fk: ClosureForeignKey): Promise<{ fk: ClosureForeignKey; keys: string[] }> {
+    const target = targetOf(fk);
+    const id = targetId(fk);
+    if (!ownKeysRead.has(id)) {
+      ownKeysRead.add(id);
+      const sql = buildOwnRowsQuery(manifest, byName.get(fk.parent)!, ownKeyColumns(fk.parent, [target]), {
+        ...common,
+        keysOnly: true,
+      });
+      await run(sql.text, [], nullSink(), `own keys of ${fk.parent}`, [target]);
+    }
+    return { fk, keys: [...target.requested, ...target.pending] };
+  }
+
+  async function writeTable(
+    table: ParsedTable,
+    keysKnown: boolean,
+    follow?: { fk: ClosureForeignKey; keys: string[] },
+  ): Promise<void> {
     const outgoing = plan.outgoing.get(table.name)!;
     let rows = 0;
     const destination = options.writer.tableStream(table.name, {
@@ -189,17 +222,17 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     // fetches only what the table's own where did not export (the closure query still excludes those
     // rows itself: this just spares the lookups). In a cycle the key pass already settled the keys.
     const owned = keysKnown ? [] : targetsOf(table.name);
-    const ownKeys = owned.map((target) => ({
-      name: `own key (${target.columns.join(', ')})`,
-      child: table.name,
-      parent: table.name,
-      columns: target.columns,
-      referencedColumns: target.columns,
-      referencedTypes: target.types,
-    }));
-    const own = buildOwnRowsQuery(manifest, table, [...outgoing, ...ownKeys], common);
+    const keyed = [...outgoing, ...ownKeyColumns(table.name, owned)];
+    const own = buildOwnRowsQuery(manifest, table, keyed, common);
     await run(own.text, outgoing, destination, `table ${table.name}`, owned);
     counts.own[table.name] = rows;
+    // A reference table: the rows that reference an included parent row (never one of the own rows).
+    for (const chunk of follow ? chunked(follow.keys, chunkSize) : []) {
+      await setKeys(chunk);
+      const by = { columns: follow!.fk.columns, types: follow!.fk.referencedTypes };
+      const sql = buildClosureRowsQuery(manifest, table, by, keyed, common);
+      await run(sql.text, outgoing, destination, `reference rows of ${table.name}`, owned);
+    }
     for (const target of targetsOf(table.name)) {
       // In a cycle every key was requested by the key pass: fetch exactly those, in chunks.
       const chunks = keysKnown ? chunked([...target.requested], chunkSize) : takePending(target, chunkSize);
@@ -215,6 +248,36 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     options.onProgress?.({ table: table.name, rows, done: true });
     options.onTableDone?.(table.name);
   }
+}
+
+/** Key columns through which a table's rows report their own keys for `targets` (theirs, unique). */
+function ownKeyColumns(table: string, targets: readonly Target[]): ClosureForeignKey[] {
+  return targets.map((target) => ({
+    name: `own key (${target.columns.join(', ')})`,
+    child: table,
+    parent: table,
+    columns: target.columns,
+    referencedColumns: target.columns,
+    referencedTypes: target.types,
+  }));
+}
+
+/** Manifest tables that belong to subjects: a foreign-key path to the subject table, or graph_keys in their own query. */
+async function subjectTables(
+  client: pg.Client,
+  url: DatabaseUrl,
+  manifest: ParsedManifest,
+): Promise<Set<string>> {
+  const tables = manifest.postgres.tables;
+  const linked = await readSubjectPathTables(
+    client,
+    url,
+    tables.map((table) => table.name),
+    manifest.postgres.subjectTable!,
+  );
+  for (const table of tables)
+    if (/\bgraph_keys\b/i.test(`${table.from} ${table.where ?? ''}`)) linked.add(table.name);
+  return linked;
 }
 
 /**
@@ -236,56 +299,4 @@ function* takePending(target: Target, size: number): Generator<string[]> {
 
 function* chunked(keys: string[], size: number): Generator<string[]> {
   for (let start = 0; start < keys.length; start += size) yield keys.slice(start, start + size);
-}
-
-function nullSink(): Writable {
-  return new Writable({
-    write(_chunk, _encoding, callback) {
-      callback();
-    },
-  });
-}
-
-/**
- * A Writable that passes chunks on to `sink` (with its backpressure) and never ends it: the table's
- * capsule stream receives several COPYs (own rows, then closure chunks) and is ended once, by the caller.
- * It finishes only when `sink` has processed every chunk it was given, so row counts read afterwards are
- * exact.
- */
-function forwardTo(sink: Writable): Writable {
-  let inFlight = 0;
-  let failed: Error | null | undefined;
-  let onSettled: (() => void) | undefined;
-  const processed = (error?: Error | null) => {
-    inFlight -= 1;
-    if (error) failed = error;
-    if (inFlight === 0) onSettled?.();
-  };
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      if (sink.destroyed || failed) {
-        callback(failed ?? sink.errored ?? new Error('capsule table stream closed'));
-        return;
-      }
-      inFlight += 1;
-      if (sink.write(chunk, processed)) {
-        callback();
-        return;
-      }
-      const settle = (error?: Error | null) => {
-        sink.off('drain', onDrain);
-        sink.off('close', onClose);
-        callback(error);
-      };
-      const onDrain = () => settle();
-      const onClose = () => settle(sink.errored ?? new Error('capsule table stream closed'));
-      sink.once('drain', onDrain);
-      sink.once('close', onClose);
-    },
-    final(callback) {
-      const done = () => callback(failed ?? null);
-      if (inFlight === 0) done();
-      else onSettled = done;
-    },
-  });
 }

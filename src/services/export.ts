@@ -141,7 +141,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       },
     );
     const closure =
-      manifest.postgres.closure === 'parents'
+      manifest.postgres.closure !== 'none'
         ? await exportWithClosure({
             client,
             url,
@@ -241,8 +241,8 @@ export interface ExportPlan {
   session: { sql: string; values: string[] };
   /** Each table's COPY, in load order. */
   tables: Array<{ name: string; sql: string }>;
-  /** `parents` when the manifest asks for parent closure (its keyed queries need the catalog). */
-  closure?: 'parents';
+  /** The manifest's closure when it asks for one (its keyed queries need the catalog). */
+  closure?: 'parents' | 'parents-and-reference';
 }
 
 /** The SQL an export would run (`--dry-run-sql`), built without connecting. */
@@ -274,7 +274,7 @@ export function planExport(options: {
       name: table.name,
       sql: buildTableCopy(manifest, table, sqlRedactionOption(manifest, options.redaction)).text,
     })),
-    ...(manifest.postgres.closure === 'parents' ? { closure: 'parents' as const } : {}),
+    ...(manifest.postgres.closure === 'none' ? {} : { closure: manifest.postgres.closure }),
   };
 }
 
