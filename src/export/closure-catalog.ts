@@ -1,8 +1,8 @@
 import type pg from 'pg';
 
+import { ManifestError } from '../errors.js';
 import type { ClosureForeignKey } from '../graph/closure-sql.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
-import { ManifestError } from '../errors.js';
 import { toDatabaseError } from '../postgres/errors.js';
 
 /**
