@@ -22,6 +22,7 @@ import type { RowRedactor } from '../redaction/index.js';
 import { readClosureForeignKeys, readSubjectPathTables } from './closure-catalog.js';
 import { forwardTo, nullSink } from './forward-stream.js';
 import { KeySplitter } from './key-splitter.js';
+import { defaultKeysInMemory, SpillDir, TargetKeys } from './target-keys.js';
 
 /** Keys handed to one closure query: bounds the setting's size and the server's hash of keys. */
 export const closureChunkSize = 10_000;
@@ -37,6 +38,8 @@ export interface ClosureExportOptions {
   onTableDone?: (table: string) => void;
   /** Keys per closure query (default closureChunkSize). */
   chunkSize?: number;
+  /** Keys per set held in memory before spilling to disk (default defaultKeysInMemory). */
+  keysInMemory?: number;
 }
 
 /** Rows per table: from the table's own query, and added by closure. */
@@ -50,8 +53,7 @@ interface Target {
   table: string;
   columns: string[];
   types: string[];
-  pending: Set<string>;
-  requested: Set<string>;
+  keys: TargetKeys;
 }
 
 /**
@@ -77,6 +79,8 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       ? { subjectTables: await subjectTables(client, url, manifest) }
       : undefined,
   );
+  const spill = new SpillDir();
+  const keysInMemory = options.keysInMemory ?? defaultKeysInMemory;
   const targets = new Map<string, Target>();
   const ownKeysRead = new Set<string>();
   const targetId = (fk: ClosureForeignKey) => `${fk.parent}|${fk.referencedColumns.join(',')}`;
@@ -88,8 +92,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         table: fk.parent,
         columns: fk.referencedColumns,
         types: fk.referencedTypes,
-        pending: new Set(),
-        requested: new Set(),
+        keys: new TargetKeys(spill, keysInMemory),
       };
       targets.set(id, target);
     }
@@ -113,12 +116,11 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     const splitter = new KeySplitter(outgoing.length + owned.length, (index, key) => {
       if (index >= outTargets.length) {
         const target = owned[index - outTargets.length]!;
-        target.pending.delete(key);
-        target.requested.add(key);
+        target.keys.own(key);
         return;
       }
       const target = outTargets[index]!;
-      if (!target.requested.has(key)) target.pending.add(key);
+      target.keys.want(key);
     });
     // Manifest snippets are spliced into this COPY too: proven one statement first, like every table's.
     await assertOneStatement(client, url, sql, `export: ${what}`);
@@ -140,57 +142,65 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   const common = { graphSize: options.graphSize };
   const chunkSize = Math.max(1, options.chunkSize ?? closureChunkSize);
 
-  for (const group of plan.groups) {
-    for (const name of group) for (const fk of plan.outgoing.get(name)!) targetOf(fk);
-    if (group.length > 1) {
-      // A cycle: fixpoint of keys first (key-only queries), so each table is then written in one piece.
-      const discard = nullSink();
-      for (const name of group) {
-        const table = byName.get(name)!;
-        const sql = buildOwnRowsQuery(manifest, table, plan.outgoing.get(name)!, {
-          ...common,
-          keysOnly: true,
-        });
-        await run(sql.text, plan.outgoing.get(name)!, discard, `closure keys of ${name}`);
-      }
-      let more = true;
-      while (more) {
-        more = false;
+  try {
+    await exportGroups();
+  } finally {
+    spill.remove();
+  }
+  return counts;
+
+  async function exportGroups(): Promise<void> {
+    for (const group of plan.groups) {
+      for (const name of group) for (const fk of plan.outgoing.get(name)!) targetOf(fk);
+      if (group.length > 1) {
+        // A cycle: fixpoint of keys first (key-only queries), so each table is then written in one piece.
+        const discard = nullSink();
         for (const name of group) {
-          for (const target of targetsOf(name)) {
-            for (const chunk of takePending(target, chunkSize)) {
-              more = true;
-              await setKeys(chunk);
-              const sql = buildClosureRowsQuery(
-                manifest,
-                byName.get(name)!,
-                target,
-                plan.outgoing.get(name)!,
-                {
-                  ...common,
-                  keysOnly: true,
-                },
-              );
-              await run(sql.text, plan.outgoing.get(name)!, discard, `closure keys of ${name}`);
+          const table = byName.get(name)!;
+          const sql = buildOwnRowsQuery(manifest, table, plan.outgoing.get(name)!, {
+            ...common,
+            keysOnly: true,
+          });
+          await run(sql.text, plan.outgoing.get(name)!, discard, `closure keys of ${name}`);
+        }
+        let more = true;
+        while (more) {
+          more = false;
+          for (const name of group) {
+            for (const target of targetsOf(name)) {
+              for await (const chunk of target.keys.takePending(chunkSize)) {
+                more = true;
+                await setKeys(chunk);
+                const sql = buildClosureRowsQuery(
+                  manifest,
+                  byName.get(name)!,
+                  target,
+                  plan.outgoing.get(name)!,
+                  {
+                    ...common,
+                    keysOnly: true,
+                  },
+                );
+                await run(sql.text, plan.outgoing.get(name)!, discard, `closure keys of ${name}`);
+              }
             }
           }
         }
       }
-    }
-    for (const name of group) {
-      const table = byName.get(name)!;
-      const follow = plan.follows.get(name);
-      await writeTable(table, group.length > 1, follow && (await includedKeys(follow)));
+      for (const name of group) {
+        const table = byName.get(name)!;
+        const follow = plan.follows.get(name);
+        await writeTable(table, group.length > 1, follow && (await includedKeys(follow)));
+      }
     }
   }
-  return counts;
 
   /**
    * Every key of `fk`'s referenced columns that the parent's rows will have: its own rows' (a key-only
    * pass of its own query, once) and those its children asked for. Runs after all the parent's children
    * but followers (planClosure), before the parent is written.
    */
-  async function includedKeys(fk: ClosureForeignKey): Promise<{ fk: ClosureForeignKey; keys: string[] }> {
+  async function includedKeys(fk: ClosureForeignKey): Promise<{ fk: ClosureForeignKey; keys: TargetKeys }> {
     const target = targetOf(fk);
     const id = targetId(fk);
     if (!ownKeysRead.has(id)) {
@@ -201,13 +211,13 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       });
       await run(sql.text, [], nullSink(), `own keys of ${fk.parent}`, [target]);
     }
-    return { fk, keys: [...target.requested, ...target.pending] };
+    return { fk, keys: target.keys };
   }
 
   async function writeTable(
     table: ParsedTable,
     keysKnown: boolean,
-    follow?: { fk: ClosureForeignKey; keys: string[] },
+    follow?: { fk: ClosureForeignKey; keys: TargetKeys },
   ): Promise<void> {
     const outgoing = plan.outgoing.get(table.name)!;
     let rows = 0;
@@ -227,7 +237,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     await run(own.text, outgoing, destination, `table ${table.name}`, owned);
     counts.own[table.name] = rows;
     // A reference table: the rows that reference an included parent row (never one of the own rows).
-    for (const chunk of follow ? chunked(follow.keys, chunkSize) : []) {
+    for await (const chunk of follow ? follow.keys.allChunks(chunkSize) : []) {
       await setKeys(chunk);
       const by = { columns: follow!.fk.columns, types: follow!.fk.referencedTypes };
       const sql = buildClosureRowsQuery(manifest, table, by, keyed, common);
@@ -235,8 +245,8 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     }
     for (const target of targetsOf(table.name)) {
       // In a cycle every key was requested by the key pass: fetch exactly those, in chunks.
-      const chunks = keysKnown ? chunked([...target.requested], chunkSize) : takePending(target, chunkSize);
-      for (const chunk of chunks) {
+      const chunks = keysKnown ? target.keys.requestedChunks(chunkSize) : target.keys.takePending(chunkSize);
+      for await (const chunk of chunks) {
         await setKeys(chunk);
         const sql = buildClosureRowsQuery(manifest, table, target, outgoing, common);
         await run(sql.text, outgoing, destination, `closure rows of ${table.name}`);
@@ -278,25 +288,4 @@ async function subjectTables(
   for (const table of tables)
     if (/\bgraph_keys\b/i.test(`${table.from} ${table.where ?? ''}`)) linked.add(table.name);
   return linked;
-}
-
-/**
- * Drains `target.pending` chunk by chunk, marking keys requested; keys added while a chunk is being
- * fetched (a self-reference) are picked up by the next iteration.
- */
-function* takePending(target: Target, size: number): Generator<string[]> {
-  while (target.pending.size > 0) {
-    const chunk: string[] = [];
-    for (const key of target.pending) {
-      chunk.push(key);
-      target.pending.delete(key);
-      target.requested.add(key);
-      if (chunk.length === size) break;
-    }
-    yield chunk;
-  }
-}
-
-function* chunked(keys: string[], size: number): Generator<string[]> {
-  for (let start = 0; start < keys.length; start += size) yield keys.slice(start, start + size);
 }

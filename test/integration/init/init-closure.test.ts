@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -182,4 +182,49 @@ describe('init → doctor → export (closure) → materialize, no hand edits', 
     // safe redaction: the drafted secret rules apply to closure rows too
     expect(JSON.stringify(rows)).not.toMatch(/hash-three|tok-3|flo@shop\.test/);
   });
+
+  dbTest(
+    'key sets spilled to disk (one key in memory) give the same capsule as in memory',
+    async ({ db }) => {
+      await loadFixture(db, true);
+      const out = join(dir, 'shop.yaml');
+      await initManifest({
+        dbUrl: db.url.connectionString(),
+        subjectTable: 'customers',
+        out,
+        reference: true,
+      });
+      const manifest = await loadManifest(out);
+      const tablesOf = async (keysInMemory: number | undefined, file: string) => {
+        const result = await exportCapsule({
+          manifest,
+          subject: { customer_id: '1' },
+          databaseUrl: db.url,
+          out: join(dir, file),
+          sinceDays: 180,
+          redaction: 'raw',
+          closureChunkSize: 2,
+          ...(keysInMemory ? { closureKeysInMemory: keysInMemory } : {}),
+        });
+        const tables = JSON.parse(await readFile(join(dir, file), 'utf8')).tables as Record<
+          string,
+          unknown[]
+        >;
+        const rows = Object.fromEntries(
+          Object.entries(tables).map(([name, list]) => [name, list.map((row) => JSON.stringify(row)).sort()]),
+        );
+        return { rows, closureRows: result.closureRows };
+      };
+      const before = new Set(await readdir(tmpdir()));
+      const inMemory = await tablesOf(undefined, 'memory.json');
+      const spilled = await tablesOf(1, 'spilled.json');
+      expect(spilled).toEqual(inMemory);
+      expect(inMemory.rows.product_notes).toHaveLength(3);
+      // the spill directory is gone once the export ends
+      const left = (await readdir(tmpdir())).filter(
+        (name) => name.startsWith('replay-env-closure-') && !before.has(name),
+      );
+      expect(left).toEqual([]);
+    },
+  );
 });
