@@ -131,9 +131,9 @@ export interface Postgres {
    */
   tableOrder?: TableName[];
   /**
-   * Parent closure at export (docs/app-manifest.md): `parents` adds every row of a manifest table that exported rows reference through a foreign key, transitively, in the same snapshot. Default none.
+   * Parent closure at export (docs/app-manifest.md): `parents` adds every row of a manifest table that exported rows reference through a foreign key, transitively, in the same snapshot; `parents-and-reference` also adds the rows of reference tables (no foreign-key path to subjectTable, own where not scoped by graph_keys) that reference an included row of the subjects' tables or their parents (a film's actors), then their parents. Default none.
    */
-  closure?: 'none' | 'parents';
+  closure?: 'none' | 'parents' | 'parents-and-reference';
   /**
    * A table name as SQL writes it, optionally schema-qualified: orders, public.orders, "Order Lines", billing."Invoices". Unquoted parts fold to lower case (as Postgres folds them); double-quoted parts are exact ("" is a quote); a keyword is a name here (user, order). replay-env quotes the name in all SQL it generates (docs/app-manifest.md, Table names).
    */
