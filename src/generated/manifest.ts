@@ -108,6 +108,27 @@ export interface AppManifest {
     executablePath?: string;
   };
   egress?: Egress;
+  /**
+   * Governance of the capsules export-postgres writes (docs/safety.md). Flags win: --encrypt-to replaces encryptTo, --expires-in replaces retentionDays; requireEncryption cannot be switched off by a flag.
+   */
+  capsule?: {
+    /**
+     * Encrypt every export to these age recipients (the output must then end with .age), unless --encrypt-to names others.
+     *
+     * @minItems 1
+     *
+     * Items: An age X25519 recipient (age-keygen -y prints it).
+     */
+    encryptTo?: string[];
+    /**
+     * Refuse an unencrypted export (no recipient from --encrypt-to or encryptTo). Default false.
+     */
+    requireEncryption?: boolean;
+    /**
+     * Write expiresAt = export time + this many days into the capsule header, unless --expires-in is given.
+     */
+    retentionDays?: number;
+  };
 }
 export interface Postgres {
   /**
