@@ -9,6 +9,7 @@
 //   npm run bench -- --workloads realistic          # one workload (default: simple,realistic)
 //   node bench/run.js --rows 1000000 --export-args "--jobs 2"      # extra export-postgres flags
 //   REPLAY_ENV_BENCH_DATABASE_URL=postgres://… npm run bench      # your own server (a superuser URL)
+//   npm run bench -- --rows 200000 --strategies copy,copy:noverify   # A/B: value verification's cost
 //   npm run bench -- --closure                      # the manifest with `closure: parents` (docs/app-manifest.md)
 //   npm run bench -- --encrypt --workloads simple    # also export/materialize an age-encrypted capsule (vs plain)
 //
@@ -340,6 +341,9 @@ async function benchSize(admin, workload, totalRows, work) {
 
     for (const strategy of strategies) {
       process.stderr.write(`[${rep}/${repeat}] materialize-postgres --load-strategy ${strategy} …\n`);
+      // `<strategy>:noverify`: the same load without value verification (REPLAY_ENV_MATERIALIZE_VERIFY_VALUES=0).
+      const [loadStrategy, variant] = strategy.split(':');
+      const verifying = variant !== 'noverify';
       await resetTarget(replayUrl, tables);
       const materializeArgs = [
         'materialize-postgres',
@@ -348,12 +352,17 @@ async function benchSize(admin, workload, totalRows, work) {
         '--capsule',
         capsule,
         '--load-strategy',
-        strategy,
+        loadStrategy,
         '--json',
         ...materializeExtra,
       ];
-      const mat = await runCli(materializeArgs, env, work);
-      if (mat.result.verified !== true) throw new Error(`materialize (${strategy}) did not verify`);
+      const mat = await runCli(
+        materializeArgs,
+        verifying ? env : { ...env, REPLAY_ENV_MATERIALIZE_VERIFY_VALUES: '0' },
+        work,
+      );
+      if (mat.result.verified !== verifying)
+        throw new Error(`materialize (${strategy}) verified: ${mat.result.verified}`);
       materializePhases[strategy] = mat.result.phases;
       samples[strategy].push(mat);
       if (age && strategy === strategies[0]) {

@@ -73,7 +73,7 @@ export interface ParsedManifest {
     /** Names in load order; deletes run in reverse. */
     tableOrder: string[];
     /** Parent closure at export (src/export/closure.ts); `none` unless the manifest asks. */
-    closure: 'none' | 'parents';
+    closure: 'none' | 'parents' | 'parents-and-reference';
     /** The manifest table holding the subjects, when declared. */
     subjectTable: string | undefined;
   };

@@ -1,7 +1,8 @@
 import { join, relative, resolve } from 'node:path';
 
 import { isCapsuleAccessRefusal } from '../capsule/index.js';
-import { type EgressGuard, startEgressGuard } from '../egress/guard.js';
+import { type EgressGuard, type GuardUpstream, startEgressGuard } from '../egress/guard.js';
+import type { EgressRecording } from '../egress/recorder.js';
 import { isReplayEnvError, ReplayEnvError, UnsafeTargetError, UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { evaluateGate } from '../gate/evaluate.js';
@@ -60,6 +61,8 @@ export interface RunOptions {
   /** SIGTERM → SIGKILL grace period when stopping process trees (default 5 s). */
   killGraceMs?: number;
   onProgress?: (notice: RunProgress) => void;
+  /** Tests only (no flag or manifest field sets it): where the egress guard forwards what it lets out. */
+  egressUpstream?: GuardUpstream;
 }
 
 export type RunProgress = StepNotice | { kind: 'start'; step: 'materialize'; name: string };
@@ -75,6 +78,8 @@ export interface RunResult {
   junitPath: string | null;
   /** Phase timings in ms (shown with --profile). */
   phases: Record<string, number>;
+  /** `egress.mode: record`: the stubs file written. */
+  egressRecording?: EgressRecording;
   trace: RunTrace;
 }
 
@@ -179,7 +184,8 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
       events.push(event);
       notify({ kind: 'end', event });
     }
-    if (!controller.signal.aborted) guard = await timed('egress', () => startEgressGuard(manifest));
+    if (!controller.signal.aborted)
+      guard = await timed('egress', () => startEgressGuard(manifest, options.egressUpstream));
     const activeGuard = guard;
     await timed('steps', async () => {
       if (!activeGuard) return;
@@ -216,7 +222,11 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
     await timed('stop', () => Promise.all(backgrounds.map((running) => running.stop(graceMs))));
     // Stopped after the background commands: they stay guarded until they are gone.
     if (guard) {
-      await guard.stop();
+      // A recording that cannot be written fails the run, after the trace keeps what happened.
+      await guard.stop().catch((error: unknown) => {
+        runError ??= isReplayEnvError(error) ? error : undefined;
+        if (!runError) throw error;
+      });
       events.push(...guard.events);
     }
     options.signal?.removeEventListener('abort', forward);
@@ -307,6 +317,7 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
     tracePath,
     junitPath,
     phases,
+    ...(guard?.recording ? { egressRecording: guard.recording } : {}),
     trace: JSON.parse(scrubSecrets(JSON.stringify(trace))) as RunTrace,
   };
 }
