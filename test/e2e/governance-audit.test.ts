@@ -12,7 +12,7 @@ import {
   auditSteps,
   exportShop,
   governanceFolder,
-  originalToolApp,
+  loadShop,
   outputLines,
   readAuditEntries,
 } from '../setup/governance.js';
@@ -23,22 +23,8 @@ const sha256File = async (path: string) =>
     .digest('hex');
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
 
-/** `run` of the shop manifest (no commands or probes: materialize and judge) on `capsule`. */
 const runShop = (url: string, capsule: string, extra: string[] = [], env: Record<string, string> = {}) =>
-  runCli(
-    [
-      'run',
-      '--app',
-      originalToolApp,
-      '--capsule',
-      capsule,
-      '--db-url',
-      url,
-      '--allow-unsafe-target',
-      ...extra,
-    ],
-    { env },
-  );
+  loadShop('run', url, capsule, extra, env);
 
 describe('prune --older-than', () => {
   dbTest(

@@ -62,19 +62,31 @@ export function exportShop(url: string, out: string, extra: string[] = [], app =
   ]);
 }
 
-/** `materialize-postgres` of `capsule` into `url` (a test database, so --allow-unsafe-target). */
-export function materializeShop(url: string, capsule: string, extra: string[] = []): Promise<CliResult> {
-  return runCli([
-    'materialize-postgres',
-    '--app',
-    originalToolApp,
-    '--capsule',
-    capsule,
-    '--db-url',
-    url,
-    '--allow-unsafe-target',
-    ...extra,
-  ]);
+/**
+ * `materialize-postgres` or `run` of the shop manifest (which has no commands or probes: run materializes
+ * and judges) on `capsule`, into `url` (a test database, so --allow-unsafe-target).
+ */
+export function loadShop(
+  command: 'materialize-postgres' | 'run',
+  url: string,
+  capsule: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  return runCli(
+    [
+      command,
+      '--app',
+      originalToolApp,
+      '--capsule',
+      capsule,
+      '--db-url',
+      url,
+      '--allow-unsafe-target',
+      ...extra,
+    ],
+    { env },
+  );
 }
 
 /** The audit log of `dir`, one parsed object per line. */
