@@ -6,8 +6,8 @@ import { join, resolve } from 'node:path';
 import { isCapsuleAccessRefusal, openCapsule } from '../capsule/index.js';
 import { FileError } from '../errors.js';
 import { withAudit } from '../governance/audit-hook.js';
-import { formatDuration } from '../governance/duration.js';
 import { auditFileName } from '../governance/audit-log.js';
+import { formatDuration } from '../governance/duration.js';
 
 export interface PruneOptions {
   dir: string;
