@@ -49,7 +49,8 @@ export async function pruneCapsules(options: PruneOptions): Promise<PruneResult>
     const path = join(dir, name);
     const reason = await pruneReason(path, options, now).catch((error: unknown) => {
       // Encrypted without a usable identity: say so. Other unreadable JSON is not a capsule (a trace…).
-      if (isCapsuleAccessRefusal(error)) result.skipped.push({ capsule: name, reason: (error as Error).message });
+      if (isCapsuleAccessRefusal(error))
+        result.skipped.push({ capsule: name, reason: (error as Error).message });
       return undefined;
     });
     if (!reason) continue;
@@ -83,8 +84,7 @@ export async function pruneCapsules(options: PruneOptions): Promise<PruneResult>
 async function pruneReason(path: string, options: PruneOptions, now: number): Promise<string | undefined> {
   if (options.olderThanMs !== undefined) {
     const stats = await lstat(path);
-    if (now - stats.mtimeMs > options.olderThanMs)
-      return `older than ${formatDuration(options.olderThanMs)}`;
+    if (now - stats.mtimeMs > options.olderThanMs) return `older than ${formatDuration(options.olderThanMs)}`;
   }
   if (options.expired) {
     const reader = await openCapsule(path);
