@@ -8,6 +8,7 @@ import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { auditLogName } from './capsule-folder.js';
 import { type CliResult, repoRoot, runCli } from './cli.js';
 import type { TestDatabase } from './database.js';
+import { runLoadCommand } from './load-command.js';
 
 /** The original tool's shop fixture (test/fixtures/original-tool): a manifest, its schema and rows. */
 export const originalToolFixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
@@ -73,19 +74,11 @@ export function loadShop(
   extra: string[] = [],
   env: Record<string, string> = {},
 ): Promise<CliResult> {
-  return runCli(
-    [
-      command,
-      '--app',
-      originalToolApp,
-      '--capsule',
-      capsule,
-      '--db-url',
-      url,
-      '--allow-unsafe-target',
-      ...extra,
-    ],
-    { env },
+  return runLoadCommand(
+    command,
+    { app: originalToolApp, capsule, url },
+    ['--allow-unsafe-target', ...extra],
+    env,
   );
 }
 
