@@ -17,7 +17,7 @@ import { loadOrder } from './table-order.js';
 
 export interface DraftTable {
   name: string;
-  role: 'subject' | 'owned' | 'name-matched' | 'parent';
+  role: 'subject' | 'owned' | 'name-matched' | 'parent' | 'reference';
   where: string;
   deletePredicate: string;
   /** Human lines for the YAML comment above the table. */
@@ -26,6 +26,7 @@ export interface DraftTable {
 
 export interface InitDraft {
   appId: string;
+  closure: 'parents' | 'parents-and-reference';
   subjectTable: string;
   subjectKeys: string[];
   /** Subject key → SQL type of the subject table's column (graph keys are text; cast back). */
@@ -44,6 +45,8 @@ export interface DraftOptions {
   subjectKeyColumns?: string[];
   schema: string;
   appId?: string;
+  /** Also draft reference tables (no path to the subject table) that reference an exported table. */
+  reference?: boolean;
 }
 
 export function draftManifest(catalog: InitCatalog, options: DraftOptions): InitDraft {
@@ -182,24 +185,47 @@ export function draftManifest(catalog: InitCatalog, options: DraftOptions): Init
   }
   // Parents of everything exported, transitively: rows come only from closure.
   const included = new Set(tables.map((table) => table.name));
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const fk of catalog.foreignKeys) {
-      if (included.has(fk.child) && !included.has(fk.parent)) {
-        included.add(fk.parent);
-        tables.push({
-          name: fk.parent,
-          role: 'parent',
-          where: 'false',
-          deletePredicate: 'false',
-          notes: [
-            `parent (referenced by ${fk.child}.${fk.columns.join(', ')}): its rows come from closure only`,
-          ],
-        });
-        grew = true;
+  const closeOverParents = () => {
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const fk of catalog.foreignKeys) {
+        if (included.has(fk.child) && !included.has(fk.parent)) {
+          included.add(fk.parent);
+          tables.push({
+            name: fk.parent,
+            role: 'parent',
+            where: 'false',
+            deletePredicate: 'false',
+            notes: [
+              `parent (referenced by ${fk.child}.${fk.columns.join(', ')}): its rows come from closure only`,
+            ],
+          });
+          grew = true;
+        }
       }
     }
+  };
+  closeOverParents();
+  if (options.reference) {
+    // Reference tables (no path to the subject table) referencing what is exported so far: the export
+    // adds their rows that reference an included row (closure: parents-and-reference), then their parents.
+    const anchors = new Set(included);
+    for (const table of catalog.tables) {
+      const fk = catalog.foreignKeys.find((f) => f.child === table.name && anchors.has(f.parent));
+      if (included.has(table.name) || !fk) continue;
+      included.add(table.name);
+      tables.push({
+        name: table.name,
+        role: 'reference',
+        where: 'false',
+        deletePredicate: 'false',
+        notes: [
+          `reference (${fk.columns.join(', ')}) → ${fk.parent}: closure adds the rows that reference an exported ${fk.parent} row`,
+        ],
+      });
+    }
+    closeOverParents();
   }
   const unreachable = catalog.tables
     .filter((table) => !included.has(table.name))
@@ -230,6 +256,7 @@ export function draftManifest(catalog: InitCatalog, options: DraftOptions): Init
   for (const table of tables) table.name = qualified(table.name);
   return {
     appId: options.appId ?? catalog.database,
+    closure: options.reference ? 'parents-and-reference' : 'parents',
     subjectTable: qualified(subject.name),
     subjectKeys,
     keyTypes,

@@ -71,6 +71,11 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
       recursive: rule.recursive ?? true,
     })),
     session: raw.session,
+    capsule: {
+      encryptTo: [...(raw.capsule?.encryptTo ?? [])],
+      requireEncryption: raw.capsule?.requireEncryption ?? false,
+      retentionDays: raw.capsule?.retentionDays,
+    },
     warnings: [],
     raw,
   };

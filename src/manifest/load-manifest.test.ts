@@ -126,6 +126,7 @@ describe('loadManifest', () => {
     ['probe-without-url.json', /\/probes\/0: a http probe needs "url"/],
     ['not-an-object.yaml', /not-an-object\.yaml: \/: must be object/],
     ['duplicate-table.json', /\/postgres\/tables\/1\/name: table "orders" is declared twice/],
+    ['reference-without-subject-table.json', /\/postgres: missing required property "subjectTable"/],
   ];
 
   it.each(broken)('rejects %s with a pointed one-line message', async (file, expected) => {

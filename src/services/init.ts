@@ -22,6 +22,8 @@ export interface InitOptions {
   appId?: string;
   /** Write the YAML here (refused if the file exists); without it the YAML is only returned. */
   out?: string;
+  /** Also draft reference tables and write `closure: parents-and-reference`. */
+  reference?: boolean;
   /** `key=value` pairs: count each table's rows for this subject. */
   sampleSubject?: string[];
 }
@@ -71,6 +73,7 @@ export async function initManifest(options: InitOptions): Promise<InitResult> {
       schema,
       ...(options.subjectKeys ? { subjectKeyColumns: options.subjectKeys } : {}),
       ...(options.appId ? { appId: options.appId } : {}),
+      ...(options.reference ? { reference: true } : {}),
     });
     if (options.sampleSubject?.length) counts = await sampleCounts(client, url, draft, options.sampleSubject);
     await client.query('rollback').catch(() => {});
