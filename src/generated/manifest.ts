@@ -7,7 +7,7 @@
 export type Identifier = string;
 export type SqlSnippet = string;
 /**
- * A table name, optionally schema-qualified (public.orders).
+ * A table name as SQL writes it, optionally schema-qualified: orders, public.orders, "Order Lines", billing."Invoices". Unquoted parts fold to lower case (as Postgres folds them); double-quoted parts are exact ("" is a quote); a keyword is a name here (user, order). replay-env quotes the name in all SQL it generates (docs/app-manifest.md, Table names).
  */
 export type TableName = string;
 /**
@@ -108,6 +108,27 @@ export interface AppManifest {
     executablePath?: string;
   };
   egress?: Egress;
+  /**
+   * Governance of the capsules export-postgres writes (docs/safety.md). Flags win: --encrypt-to replaces encryptTo, --expires-in replaces retentionDays; requireEncryption cannot be switched off by a flag.
+   */
+  capsule?: {
+    /**
+     * Encrypt every export to these age recipients (the output must then end with .age), unless --encrypt-to names others.
+     *
+     * @minItems 1
+     *
+     * Items: An age X25519 recipient (age-keygen -y prints it).
+     */
+    encryptTo?: string[];
+    /**
+     * Refuse an unencrypted export (no recipient from --encrypt-to or encryptTo). Default false.
+     */
+    requireEncryption?: boolean;
+    /**
+     * Write expiresAt = export time + this many days into the capsule header, unless --expires-in is given.
+     */
+    retentionDays?: number;
+  };
 }
 export interface Postgres {
   /**
@@ -131,11 +152,11 @@ export interface Postgres {
    */
   tableOrder?: TableName[];
   /**
-   * Parent closure at export (docs/app-manifest.md): `parents` adds every row of a manifest table that exported rows reference through a foreign key, transitively, in the same snapshot. Default none.
+   * Parent closure at export (docs/app-manifest.md): `parents` adds every row of a manifest table that exported rows reference through a foreign key, transitively, in the same snapshot; `parents-and-reference` also adds the rows of reference tables (no foreign-key path to subjectTable, own where not scoped by graph_keys) that reference an included row of the subjects' tables or their parents (a film's actors), then their parents. Default none.
    */
-  closure?: 'none' | 'parents';
+  closure?: 'none' | 'parents' | 'parents-and-reference';
   /**
-   * A table name, optionally schema-qualified (public.orders).
+   * A table name as SQL writes it, optionally schema-qualified: orders, public.orders, "Order Lines", billing."Invoices". Unquoted parts fold to lower case (as Postgres folds them); double-quoted parts are exact ("" is a quote); a keyword is a name here (user, order). replay-env quotes the name in all SQL it generates (docs/app-manifest.md, Table names).
    */
   subjectTable?: string;
 }
