@@ -31,8 +31,9 @@ function word(at: number): number {
 const keptBytes = 1 << 20;
 
 export function hashTextExtended(text: string): RowHash {
-  // UTF-8 needs at most 3 bytes per UTF-16 unit; 12 more bytes of zeros pad the last block.
-  const room = text.length * 3 + 12;
+  // UTF-8 needs at most 3 bytes per UTF-16 unit; 12 more bytes of zeros pad the last block; the
+  // Uint32Array view needs a whole number of words.
+  const room = Math.ceil((text.length * 3 + 12) / 4) * 4;
   if (room > buffer.byteLength) {
     const kept = { buffer, bytes, words };
     buffer = new ArrayBuffer(room <= keptBytes ? Math.max(room, buffer.byteLength * 2) : room);

@@ -185,5 +185,8 @@ describe('golden comparison of an API answer', () => {
         api.server.close();
       }
     },
+    // Ten replays of the teamdesk app (run, golden save, two checks of four scenarios, run): ~60 s on a
+    // loaded 2-core machine, which is the default limit — it failed there by half a second.
+    180_000,
   );
 });
