@@ -4,7 +4,13 @@
  * Longer than most modules because the rules read best side by side.
  */
 import { UsageError } from '../errors.js';
-import { quoteIdent, quoteLiteral, quoteTable } from '../postgres/identifiers.js';
+import {
+  manifestTableName,
+  quoteIdent,
+  quoteLiteral,
+  quoteTable,
+  tableNameProblem,
+} from '../postgres/identifiers.js';
 import { suggestRedactions } from './redaction-suggestions.js';
 import type { InitCatalog, InitForeignKey, InitTable } from './schema-catalog.js';
 import { loadOrder } from './table-order.js';
@@ -63,7 +69,9 @@ export function draftManifest(catalog: InitCatalog, options: DraftOptions): Init
   const keyTypes = Object.fromEntries(
     keyColumns.map((column) => [keyName(column), subject.columns.find((c) => c.name === column)!.type]),
   );
-  const qualified = (name: string) => (options.schema === 'public' ? name : `${options.schema}.${name}`);
+  // Catalog names are exact; the manifest writes them by its naming rule (`"Items"`, `user`, `billing.x`).
+  const qualified = (name: string) =>
+    manifestTableName(options.schema === 'public' ? undefined : options.schema, name);
   // Export `where`: the graph key (text) is cast to the column's type, so an index on the column serves.
   // deletePredicate: the column is compared as text — doctor plans it with a placeholder key that is not
   // a valid number, and deletes touch only the replay database.
@@ -225,13 +233,15 @@ export function draftManifest(catalog: InitCatalog, options: DraftOptions): Init
       table: table.name,
       why: `no foreign-key path to ${subject.name}, referenced by no exported table, no column named ${subjectKeys.join(', ')}`,
     }));
-  // Manifests name tables unquoted (SQL as written): `from user t` reads current_user, `from Items`
-  // reads items. Such a table is drafted, but the manifest cannot work until it is renamed.
-  for (const table of catalog.tables)
-    if (included.has(table.name) && table.needsQuoting)
+  // A manifest can name any table (postgres/identifiers.ts) except one whose name holds a control
+  // character or a comment marker (it is also a label inside generated SQL comments).
+  for (const table of catalog.tables) {
+    const problem = included.has(table.name) ? tableNameProblem(qualified(table.name)) : undefined;
+    if (problem)
       warnings.push(
-        `table ${JSON.stringify(table.name)} needs quoting in SQL (reserved word, capitals or other characters); manifests name tables unquoted, so export and doctor will not read it: rename the table`,
+        `table ${JSON.stringify(table.name)} cannot be named in a manifest (${problem}): rename the table`,
       );
+  }
   const order = loadOrder(
     tables.map((table) => table.name),
     catalog.foreignKeys,

@@ -1,19 +1,15 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
-import pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 
 import { runDoctor } from '../../../src/services/doctor.js';
 import { initManifest } from '../../../src/services/init.js';
 import { exportLoadAndCheck } from '../../setup/closure-round-trip.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
+import { loadPagilaData, loadPagilaSchema } from '../../setup/pagila.js';
 
-const fixture = (name: string) => readFile(new URL(`../../fixtures/pagila/${name}`, import.meta.url), 'utf8');
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'init-pagila-'));
@@ -21,19 +17,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Runs data.sql's `COPY public.t FROM stdin; … \.` blocks through COPY FROM STDIN. */
-async function loadData(db: TestDatabase): Promise<void> {
-  const client = new pg.Client({ connectionString: db.url.connectionString() });
-  await client.connect();
-  try {
-    const blocks = (await fixture('data.sql')).matchAll(/^(COPY [^\n]+ FROM stdin);\n([\s\S]*?)^\\\.$/gm);
-    for (const [, statement, rows] of blocks)
-      await pipeline(Readable.from([rows!]), client.query(copyStreams.from(statement!)));
-  } finally {
-    await client.end();
-  }
-}
 
 const tables = [
   'customer',
@@ -51,10 +34,10 @@ const tables = [
 
 /** Loads the schema and data into `db` and the schema alone into a fresh sibling (the replay database). */
 async function pagilaPair(db: TestDatabase): Promise<TestDatabase> {
-  await db.query(await fixture('schema.sql'));
-  await loadData(db);
+  await loadPagilaSchema(db);
+  await loadPagilaData(db);
   const replay = await db.sibling();
-  await replay.query(await fixture('schema.sql'));
+  await loadPagilaSchema(replay);
   return replay;
 }
 
