@@ -154,7 +154,10 @@ describe('createCapsuleWriter', () => {
       { id: 3, deep: [{ secret: '' }], big: expect.any(Number) },
       { id: 4, note: 'secret' },
     ]);
-    expect(reference).toContain('      {"id":3,"deep":[{"secret":""}],"big":12345678901234567890.123456},\n');
+    // Spliced in place at any depth: spacing and the exact number text kept.
+    expect(reference).toContain(
+      '      {"id": 3, "deep": [{"secret": ""}], "big": 12345678901234567890.123456},\n',
+    );
     expect(reference).toContain('      {"id": 2, "note": "plain"},\n');
     let run = 0;
     await fc.assert(

@@ -49,7 +49,7 @@ export function createRowRedactor(
   // A field appears in JSON text as its JSON string: that is the needle of the pre-check.
   const needles = [...topLevel.keys()].map((field) => JSON.stringify(field));
   const needleBytes = needles.map((needle) => Buffer.from(needle, 'utf8'));
-  const plan = splicePlan(topLevel, nested.keys());
+  const plan = splicePlan(topLevel, nested);
   // REPLAY_ENV_REDACTION_SPLICE=0 keeps every row on the full path (to measure one against the other).
   const splice = process.env.REPLAY_ENV_REDACTION_SPLICE !== '0';
   const redactor: RowRedactor = {

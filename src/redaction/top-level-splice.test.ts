@@ -54,11 +54,37 @@ describe('redactBytes (top-level splice, else the full path)', () => {
     );
     expect(out('{"email": 19.90}')).toBe(`{"email": "${hashValue('19.9', 'm-')}"}`);
     expect(out('{"email": {"b": [1, 2.50]}}')).toBe(`{"email": "${hashValue('{"b":[1,2.5]}', 'm-')}"}`);
-    // A nested key: the whole row goes through the full path (compact output), nested value redacted.
-    expect(out('{"ip": "x", "ctx": {"ip": "y"}}')).toBe('{"ip":null,"ctx":{"ip":null}}');
+    // A nested key takes the recursive rules, in place too; a replaced value is replaced whole.
+    expect(out('{"ip": "x", "ctx": {"ip": "y", "l": [{"ip": 1}]}}')).toBe(
+      '{"ip": null, "ctx": {"ip": null, "l": [{"ip": null}]}}',
+    );
+    expect(out('{"email": {"email": "x", "ip": "y"}}')).toBe(
+      `{"email": "${hashValue('{"email":"x","ip":"y"}', 'm-')}"}`,
+    );
     // null and "" untouched: the very same bytes come back.
     const same = Buffer.from('{"ip": null, "email": ""}');
     expect(redactor.redactBytes(same)).toBe(same);
+  });
+
+  it('shortcuts (no value parse) give the bytes of the full path: hashed raw UTF-8, constants on any scalar', () => {
+    const rules = [
+      { fields: ['email'], action: 'hash', prefix: 'a "quoted" \\ prefix-', recursive: true },
+      { fields: ['ip'], action: 'empty', recursive: true },
+      { fields: ['n'], action: 'empty_object', recursive: false },
+    ] as ParsedRedactionRule[];
+    const redactor = createRowRedactor(rules, 't')!;
+    const out = (text: string) => redactor.redactBytes(Buffer.from(text, 'utf8')).toString('utf8');
+    for (const email of ['ça ne marche pas 🚀', 'plain@x', 'tab\\there', 'q\\"uote', '\\u00e9']) {
+      const text = `{"email": "${email}", "ip": 1.50, "n": true}`;
+      const expected = JSON.stringify(hashValue(JSON.parse(`"${email}"`) as string, rules[0]!.prefix));
+      expect(out(text)).toBe(`{"email": ${expected}, "ip": "", "n": {}}`);
+      expect(compact(out(text))).toBe(compact(redactRowText(redactor, text)));
+    }
+    for (const value of ['-0', '2.5e-7', 'false', '[1]', '{"a": 1}', '"x"'])
+      expect(out(`{"ip": ${value}}`)).toBe('{"ip": ""}');
+    // Not valid JSON: no shortcut hides it, the full path reports it as before.
+    for (const broken of ['{"ip": tru}', '{"ip": 01}', '{"ip": [1, tru]}'])
+      expect(() => out(broken)).toThrow();
   });
 
   it('recognises keys written with escapes, at the top level and nested', () => {
@@ -80,6 +106,14 @@ describe('redactBytes (top-level splice, else the full path)', () => {
     )!;
     expect(() => redactor.redactBytes(Buffer.from('{"a": "x", "a": "y"}'))).toThrow(/Duplicate key/);
     expect(() => redactor.redactBytes(Buffer.from('{"a": tru}'))).toThrow();
+    // A non-recursive rule leaves nested keys alone; a recursive one given twice in a nested object throws.
+    const nested = Buffer.from('{"p": {"a": "x"}, "a": "y"}');
+    expect(redactor.redactBytes(nested).toString()).toBe('{"p": {"a": "x"}, "a": ""}');
+    const recursive = createRowRedactor(
+      [{ fields: ['a'], action: 'empty', recursive: true }] as ParsedRedactionRule[],
+      't',
+    )!;
+    expect(() => recursive.redactBytes(Buffer.from('{"p": {"a": "x", "a": "y"}}'))).toThrow(/Duplicate key/);
   });
 
   it('never lets a value through that a rule names, even as a string inside a string', () => {

@@ -1,18 +1,22 @@
 /**
- * Fast path of the row redactor (issue #16): when a row's rule keys occur ONLY as top-level keys, their
- * values are replaced in the row's text in place — one pass over the bytes, no parse and re-serialise of
- * the whole row. The new values come from the same `redactValue` as the full path (the value alone is
- * parsed with lossless-json, so numbers are hashed as serde_json printed them), so the redacted values are
- * identical; the rest of the row keeps its bytes (jsonb spacing) instead of being re-serialised compactly.
+ * Fast path of the row redactor (issue #16): the values of a row's rule keys are replaced in the row's
+ * text in place — one pass over the bytes, no parse and re-serialise of the whole row. Top-level keys take
+ * every rule on their field, keys below the top level (in nested objects, at any depth, arrays included)
+ * the recursive rules only, exactly as the full path (row-redactor.ts) applies them; a value that is
+ * replaced is replaced whole, so keys inside it do not matter. The new values come from the same
+ * `redactValue` as the full path (the value alone is parsed with lossless-json, so numbers are hashed as
+ * serde_json printed them; one-rule chains skip even that, see valueShortcut), so the redacted values are
+ * identical; the rest of the row keeps its bytes (jsonb spacing and key order) instead of being
+ * re-serialised compactly.
  *
- * Anything else returns undefined and the caller takes the full path: a recursive rule's key below the
- * top level (every key is tokenised and compared, escaped ones decoded first), a rule key given twice,
- * text that does not close as one object. The input is the export's rows — jsonb text, valid JSON.
+ * Anything else returns undefined and the caller takes the full path: a rule key given twice in one
+ * object, text that does not close as one object. The input is the export's rows — jsonb text, valid JSON.
  *
- * A byte scanner, longer than most modules because the top-level walk must stay in one hot loop.
+ * A byte scanner, longer than most modules because the walk must stay in one hot loop.
  */
 import { parse, stringify } from 'lossless-json';
 
+import { sha256Hex12 } from './hash.js';
 import { type RedactionAction, redactValue } from './redact-value.js';
 
 /** One rule of a field's chain. */
@@ -21,23 +25,65 @@ export interface FieldRule {
   prefix: string;
 }
 
-export interface SplicePlan {
-  /** Rule chain (manifest order) per top-level field. */
+/** How the keys of one nesting level (top level, or below it) are redacted. */
+interface LevelPlan {
+  /** Rule chain (manifest order) per field. */
   chains: Map<string, FieldRule[]>;
-  /** Fields a recursive rule names. */
-  recursive: Set<string>;
-  /** Fields by the byte length of their UTF-8 text, for comparing unescaped keys as bytes. */
+  /** Per field whose chain is one rule: its output without parsing the value (see valueShortcut). */
+  shortcuts: Map<string, ValueShortcut>;
+}
+
+export interface SplicePlan {
+  top: LevelPlan;
+  /** Keys below the top level: the recursive rules only. */
+  nested: LevelPlan;
+  /** Top-level fields (a superset of the nested ones) by the byte length of their UTF-8 text. */
   byLength: Map<number, Array<{ field: string; bytes: Buffer }>>;
 }
 
-/** The plan for a redactor's rule maps. */
-export function splicePlan(chains: Map<string, FieldRule[]>, recursive: Iterable<string>): SplicePlan {
+/** The plan for a redactor's rule maps: every rule per field, and the recursive ones. */
+export function splicePlan(
+  chains: Map<string, FieldRule[]>,
+  nestedChains: Map<string, FieldRule[]>,
+): SplicePlan {
   const byLength = new Map<number, Array<{ field: string; bytes: Buffer }>>();
   for (const field of chains.keys()) {
     const bytes = Buffer.from(field, 'utf8');
     byLength.set(bytes.length, [...(byLength.get(bytes.length) ?? []), { field, bytes }]);
   }
-  return { chains, recursive: new Set(recursive), byLength };
+  return { top: levelPlan(chains), nested: levelPlan(nestedChains), byLength };
+}
+
+function levelPlan(chains: Map<string, FieldRule[]>): LevelPlan {
+  const shortcuts = new Map<string, ValueShortcut>();
+  for (const [field, chain] of chains) {
+    if (chain.length === 1) shortcuts.set(field, valueShortcut(chain[0]!));
+  }
+  return { chains, shortcuts };
+}
+
+/**
+ * A one-rule chain's output computed from the value's bytes: the constant actions (`null`, `empty`,
+ * `empty_object`, `empty_array`) give the same text whatever the value (null and "" aside), and `hash`
+ * of a string without escapes hashes the bytes between its quotes — in jsonb text (which escapes only `"`,
+ * `\` and control characters) they are exactly the string's UTF-8.
+ */
+type ValueShortcut = { constant: Buffer } | { hashPrefix: string };
+
+function valueShortcut(rule: FieldRule): ValueShortcut {
+  switch (rule.action) {
+    case 'null':
+      return { constant: Buffer.from('null') };
+    case 'empty':
+      return { constant: Buffer.from('""') };
+    case 'empty_object':
+      return { constant: Buffer.from('{}') };
+    case 'empty_array':
+      return { constant: Buffer.from('[]') };
+    case 'hash':
+      // JSON.stringify(prefix + hex) without its closing quote: hex digits need no escaping.
+      return { hashPrefix: JSON.stringify(rule.prefix).slice(0, -1) };
+  }
 }
 
 const quote = 0x22;
@@ -50,14 +96,14 @@ export function spliceTopLevel(row: Buffer, plan: SplicePlan): Buffer | undefine
   const parts: Buffer[] = [];
   let copied = 0;
   for (const entry of entries) {
-    let replaced: string | undefined;
+    let replaced: Buffer | undefined;
     try {
-      replaced = redactValueText(row, entry.valueStart, entry.valueEnd, plan.chains.get(entry.field)!);
+      replaced = redactValueBytes(row, entry, plan);
     } catch {
       return undefined; // not valid JSON: the full path reports it
     }
     if (replaced === undefined) continue;
-    parts.push(row.subarray(copied, entry.valueStart), Buffer.from(replaced, 'utf8'));
+    parts.push(row.subarray(copied, entry.valueStart), replaced);
     copied = entry.valueEnd;
   }
   if (parts.length === 0) return row;
@@ -65,32 +111,72 @@ export function spliceTopLevel(row: Buffer, plan: SplicePlan): Buffer | undefine
   return Buffer.concat(parts);
 }
 
-/** The new JSON text of one value, or undefined when the chain leaves it as it is (null, ""). */
-function redactValueText(row: Buffer, start: number, end: number, chain: FieldRule[]): string | undefined {
+/** The new JSON bytes of one value, or undefined when the chain leaves it as it is (null, ""). */
+function redactValueBytes(row: Buffer, entry: Entry, plan: SplicePlan): Buffer | undefined {
+  const { valueStart: start, valueEnd: end } = entry;
+  const first = row[start];
+  const length = end - start;
+  if (first === quote ? length === 2 : length === 4 && first === 0x6e /* n */ && isNull(row, start)) {
+    return undefined; // "" or null (valid JSON here: the scanner closed the string / saw 4 bytes)
+  }
+  const level = entry.nested ? plan.nested : plan.top;
+  const shortcut = level.shortcuts.get(entry.field);
+  if (shortcut && first === quote && entry.plainString) {
+    return 'constant' in shortcut
+      ? shortcut.constant
+      : Buffer.from(`${shortcut.hashPrefix}${sha256Hex12(row.subarray(start + 1, end - 1))}"`, 'utf8');
+  }
+  if (shortcut && 'constant' in shortcut && first !== quote && isScalarLiteral(row, start, end)) {
+    return shortcut.constant;
+  }
   const text = row.toString('utf8', start, end);
-  if (text === 'null' || text === '""') return undefined;
-  let value: unknown = row[start] === quote ? (JSON.parse(text) as string) : parse(text);
-  for (const rule of chain) value = redactValue(rule.action, rule.prefix, value);
-  return typeof value === 'string' ? JSON.stringify(value) : (stringify(value) ?? 'null');
+  let value: unknown = first === quote ? (JSON.parse(text) as string) : parse(text);
+  for (const rule of level.chains.get(entry.field)!) value = redactValue(rule.action, rule.prefix, value);
+  return Buffer.from(typeof value === 'string' ? JSON.stringify(value) : (stringify(value) ?? 'null'));
+}
+
+function isNull(row: Buffer, at: number): boolean {
+  return row[at + 1] === 0x75 && row[at + 2] === 0x6c && row[at + 3] === 0x6c;
+}
+
+/** `true`, `false` or a JSON number: a non-string scalar whose validity a constant action must not skip. */
+const scalarLiteral = /^(?:true|false|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)$/;
+
+function isScalarLiteral(row: Buffer, start: number, end: number): boolean {
+  return end - start <= 64 && scalarLiteral.test(row.toString('latin1', start, end));
 }
 
 interface Entry {
   field: string;
+  /** Below the top level: the recursive rules apply. */
+  nested: boolean;
+  /** The object the key belongs to (numbered in text order), to catch a key given twice. */
+  object: number;
   valueStart: number;
   valueEnd: number;
+  /**
+   * The value is one string with no escape and no control character: its bytes between the quotes are
+   * the string's UTF-8, and it is valid JSON.
+   */
+  plainString: boolean;
 }
 
 /**
- * One pass over the row: the top-level entries whose key has a chain, in text order; undefined when a
- * recursive rule's key occurs below the top level, a rule key repeats, or the text does not close as one
+ * One pass over the row: the entries whose key has a chain at its level, in text order, none inside
+ * another's value; undefined when a rule key repeats in one object or the text does not close as one
  * object. Keys are compared as bytes (escaped keys are decoded first).
  */
 function scanKeys(row: Buffer, plan: SplicePlan): Entry[] | undefined {
   const entries: Entry[] = [];
   const objects: boolean[] = []; // open containers: true = object
+  const ids: number[] = []; // their numbers
+  let opened = 0;
   let expectKey = false;
-  let pending: Entry | undefined; // a top-level rule entry whose value is being read
+  // A rule entry whose value is being read: keys inside that value are not looked at (it is replaced whole).
+  let pending: Entry | undefined;
+  let pendingDepth = 0;
   let seenColon = false;
+  let plainEnd = -1; // end of the pending value when it began with a string without escapes
   const n = row.length;
   let i = skipSpace(row, 0);
   if (row[i] !== 0x7b) return undefined;
@@ -99,6 +185,7 @@ function scanKeys(row: Buffer, plan: SplicePlan): Entry[] | undefined {
     if (c === quote) {
       let j = i + 1;
       let escaped = false;
+      let control = false;
       for (;;) {
         const b = row[j];
         if (b === undefined) return undefined;
@@ -106,36 +193,41 @@ function scanKeys(row: Buffer, plan: SplicePlan): Entry[] | undefined {
           escaped = true;
           j += 2;
         } else if (b === quote) break;
-        else j++;
-      }
-      if (expectKey) {
-        const field = matchField(row, i, j, escaped, plan);
-        if (field !== undefined) {
-          if (objects.length === 1) {
-            if (entries.some((entry) => entry.field === field)) return undefined;
-            pending = { field, valueStart: -1, valueEnd: -1 };
-            seenColon = false;
-          } else if (plan.recursive.has(field)) {
-            return undefined;
-          }
+        else {
+          if (b < 0x20) control = true;
+          j++;
         }
-        expectKey = false;
       }
+      if (pending && pending.valueStart === i && !escaped && !control) plainEnd = j + 1;
+      if (expectKey && pending === undefined) {
+        const field = matchField(row, i, j, escaped, plan);
+        const depth = objects.length;
+        if (field !== undefined && (depth === 1 || plan.nested.chains.has(field))) {
+          const object = ids[depth - 1]!;
+          if (entries.some((entry) => entry.object === object && entry.field === field)) return undefined;
+          pending = { field, nested: depth > 1, object, valueStart: -1, valueEnd: -1, plainString: false };
+          pendingDepth = depth;
+          seenColon = false;
+        }
+      }
+      expectKey = false;
       i = j;
     } else if (c === 0x7b || c === 0x5b) {
       objects.push(c === 0x7b);
+      ids.push(opened++);
       expectKey = c === 0x7b;
     } else if (c === 0x3a) {
-      if (pending && objects.length === 1 && !seenColon) {
+      if (pending && objects.length === pendingDepth && !seenColon) {
         pending.valueStart = skipSpace(row, i + 1);
         seenColon = true;
       }
     } else if (c === 0x2c || c === 0x7d || c === 0x5d) {
-      if (objects.length === 1 && pending) {
+      if (pending && objects.length === pendingDepth) {
         let end = i;
         while (end > pending.valueStart && isSpace(row[end - 1]!)) end--;
         if (pending.valueStart < 0 || end <= pending.valueStart) return undefined;
         pending.valueEnd = end;
+        pending.plainString = end === plainEnd;
         entries.push(pending);
         pending = undefined;
       }
@@ -143,6 +235,7 @@ function scanKeys(row: Buffer, plan: SplicePlan): Entry[] | undefined {
         expectKey = objects.at(-1) === true;
       } else {
         objects.pop();
+        ids.pop();
         if (objects.length === 0) return skipSpace(row, i + 1) === n ? entries : undefined;
       }
     }
@@ -160,7 +253,7 @@ function matchField(
 ): string | undefined {
   if (escaped) {
     const key = JSON.parse(row.toString('utf8', open, close + 1)) as string;
-    return plan.chains.has(key) ? key : undefined;
+    return plan.top.chains.has(key) ? key : undefined;
   }
   const candidates = plan.byLength.get(close - open - 1);
   if (!candidates) return undefined;
