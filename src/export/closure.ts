@@ -65,7 +65,9 @@ interface Target {
  * first compute their keys to a fixpoint with key-only queries, then write their rows once.
  *
  * Only child → parent edges are followed: a parent row never brings in its other children, so no other
- * subject's rows can enter. Memory holds the distinct referenced key tuples (not rows).
+ * subject's rows can enter. With `parents-and-reference`, reference tables (planClosure) also take the rows
+ * that reference their followed parent's keys, before that parent is written. Memory holds the distinct
+ * referenced key tuples (not rows), bounded per set: beyond it they spill to disk (target-keys.ts).
  */
 export async function exportWithClosure(options: ClosureExportOptions): Promise<ClosureCounts> {
   const { client, url, manifest } = options;
@@ -112,16 +114,11 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     what: string,
     owned: Target[] = [],
   ) => {
-    const outTargets = outgoing.map(targetOf);
-    const splitter = new KeySplitter(outgoing.length + owned.length, (index, key) => {
-      if (index >= outTargets.length) {
-        const target = owned[index - outTargets.length]!;
-        target.keys.own(key);
-        return;
-      }
-      const target = outTargets[index]!;
-      target.keys.want(key);
-    });
+    const onKey = [
+      ...outgoing.map(targetOf).map((target) => (key: string) => target.keys.want(key)),
+      ...owned.map((target) => (key: string) => target.keys.own(key)),
+    ];
+    const splitter = new KeySplitter(onKey.length, (index, key) => onKey[index]!(key));
     // Manifest snippets are spliced into this COPY too: proven one statement first, like every table's.
     await assertOneStatement(client, url, sql, `export: ${what}`);
     try {

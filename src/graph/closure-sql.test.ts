@@ -47,6 +47,11 @@ describe('closure SQL', () => {
     ]);
   });
 
+  it('key columns: a constraint name cannot end or open the label comment', () => {
+    const hostile = { ...toPlans, name: 'fk */ select 1; /* x\n' };
+    expect(keyColumns('l', [hostile])[0]).toMatch(/^\/\* closure key fk _ select 1; _ x_ \*\/ '\['/);
+  });
+
   it('own rows: the table query with its key columns appended', () => {
     const text = buildOwnRowsQuery(manifest, lines, [toPlans], { graphSize: 2 }).text;
     expect(text).toContain(

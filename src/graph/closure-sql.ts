@@ -49,7 +49,7 @@ export function keyColumns(alias: string, fks: readonly ClosureForeignKey[]): st
       const type = fk.referencedTypes[index]!;
       return integerTypes.has(type) ? `${ref}::text` : `to_json(${ref}::${type})::text`;
     });
-    return `/* closure key ${fk.name} */ '[' || ${parts.join(" || ',' || ")} || ']'`;
+    return `/* closure key ${commentText(fk.name)} */ '[' || ${parts.join(" || ',' || ")} || ']'`;
   });
 }
 
@@ -134,4 +134,10 @@ export function buildClosureKeysSetting(keys: readonly string[]): SqlStatement {
     text: `select set_config('${closureKeysSetting}', $1, true)`,
     values: [`[${keys.join(',')}]`],
   };
+}
+
+/** A constraint name is the source's text: it must not end (or, nested, open) the label's comment. */
+function commentText(name: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
+  return name.replace(/\*\/|\/\*|[\u0000-\u001f]/g, '_');
 }

@@ -390,6 +390,8 @@ export class ProxySession {
     upstream.socket.on('data', (chunk: Buffer) => {
       try {
         decoder.push(chunk, (message) => this.#tracker?.backend(message));
+        // What this chunk answers is on disk before the client sees it.
+        this.#journal?.flush();
       } catch (error) {
         this.context.onEvent({
           kind: 'protocol-error',

@@ -12,7 +12,13 @@ import { CopyQuery, type CopySource } from './copy-query.js';
 import { loadSession, type RecordedQuery } from './read-session.js';
 import { redactRows } from './redact-cells.js';
 import { RowsDigest } from './result-set.js';
-import { splitStatements, type StatementKind, statementKind } from './sql-statements.js';
+import {
+  isolationLevelOf,
+  splitStatements,
+  type StatementKind,
+  statementKind,
+  strictestIsolation,
+} from './sql-statements.js';
 
 export type { Verdict } from './compare-results.js';
 
@@ -91,7 +97,16 @@ export async function replaySession(options: ReplaySessionOptions): Promise<Repl
   const queries: ReplayedQuery[] = [];
   const runner = new Runner(client, dirname(options.file));
   try {
-    if (options.rollback) await client.query('begin');
+    // Isolation cannot change inside the replay's transaction (savepoints): it starts at the level
+    // the recording asked for (the strictest, if several).
+    const isolation = options.rollback
+      ? strictestIsolation(
+          session.queries.flatMap((recorded) =>
+            splitStatements(recorded.query.sql).flatMap((statement) => isolationLevelOf(statement) ?? []),
+          ),
+        )
+      : undefined;
+    if (options.rollback) await client.query(isolation ? `begin isolation level ${isolation}` : 'begin');
     let previousAt: number | undefined;
     for (const recorded of session.queries) {
       const at = Date.parse(recorded.at);

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, createReadStream, existsSync, openSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, writeSync } from 'node:fs';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,14 +9,16 @@ import type { SessionEvent } from '../generated/session.js';
 export const journalSuffix = '.journal';
 
 /**
- * Append-only JSONL journal of one session (`<file>.json.journal`), written synchronously event by
- * event so that a `kill -9` of the proxy loses nothing the client was already answered; `finalize()`
+ * Append-only JSONL journal of one session (`<file>.json.journal`), written synchronously before the
+ * server's answer is forwarded (events queued while one batch of messages is handled, one write) so that a `kill -9` of the proxy loses nothing the client was already answered; `finalize()`
  * turns it into the `<file>.json` array and deletes the journal. Files are created mode 0600.
  */
 export class SessionJournal {
   readonly journalPath: string;
   readonly finalPath: string;
   #fd: number | undefined;
+  /** Lines appended since the last flush (one write per batch of server messages, not per event). */
+  #pending: string[] = [];
 
   private constructor(finalPath: string, fd: number) {
     this.finalPath = finalPath;
@@ -44,15 +46,25 @@ export class SessionJournal {
     throw new FileError(`cannot find a free session file name for ${base} in ${dir}`);
   }
 
-  /** Appends one event line; synchronous on purpose (see class comment). */
+  /** Queues one event line; `flush()` writes the queue (the proxy does so before forwarding answers). */
   append(event: SessionEvent): void {
     if (this.#fd === undefined) return;
-    appendFileSync(this.#fd, `${JSON.stringify(event)}\n`);
+    this.#pending.push(`${JSON.stringify(event)}\n`);
+  }
+
+  /** Writes the queued lines synchronously, in one write (see class comment). */
+  flush(): void {
+    if (this.#fd === undefined || this.#pending.length === 0) return;
+    const data = Buffer.from(this.#pending.join(''));
+    this.#pending = [];
+    let offset = 0;
+    while (offset < data.length) offset += writeSync(this.#fd, data, offset);
   }
 
   /** Closes the journal and writes the final JSON file; returns its path. */
   async finalize(): Promise<string> {
     if (this.#fd !== undefined) {
+      this.flush();
       closeSync(this.#fd);
       this.#fd = undefined;
     }

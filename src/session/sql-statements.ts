@@ -143,3 +143,33 @@ function stripComments(statement: string): string {
     } else return trimmed;
   }
 }
+
+export type IsolationLevel = 'serializable' | 'repeatable read' | 'read committed' | 'read uncommitted';
+const isolationLevels: IsolationLevel[] = [
+  'serializable',
+  'repeatable read',
+  'read committed',
+  'read uncommitted',
+];
+
+/**
+ * The isolation level a statement asks for: `BEGIN`/`START TRANSACTION … ISOLATION LEVEL x`,
+ * `SET TRANSACTION …`, `SET SESSION CHARACTERISTICS AS TRANSACTION …`, `SET default_transaction_isolation`.
+ */
+export function isolationLevelOf(statement: string): IsolationLevel | undefined {
+  const text = commentsAsSpaces(statement).toLowerCase().replace(/['"]/g, ' ').replace(/\s+/g, ' ').trim();
+  const named =
+    /^(?:begin|start transaction|set (?:session characteristics as )?transaction)\b.*\bisolation level (serializable|repeatable read|read committed|read uncommitted)\b/.exec(
+      text,
+    ) ??
+    /^set (?:session |local )?default_transaction_isolation (?:=|to) (serializable|repeatable read|read committed|read uncommitted)\b/.exec(
+      text,
+    );
+  return named ? (named[1] as IsolationLevel) : undefined;
+}
+
+/** The strictest of the levels (serializable first); undefined when none. */
+export function strictestIsolation(levels: Iterable<IsolationLevel>): IsolationLevel | undefined {
+  const seen = new Set(levels);
+  return isolationLevels.find((level) => seen.has(level));
+}

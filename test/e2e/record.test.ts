@@ -2,58 +2,16 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { expect } from 'vitest';
 
 import type { QueryResultEvent, SessionEvent } from '../../src/generated/session.js';
 import { validateAgainstSchema } from '../../src/validation.js';
 import { proxyClient, seedQueries, seedTable, tempDir } from '../integration/session/helpers.js';
 import { dbTest, testerPassword } from '../setup/database.js';
+import { startRecord } from '../setup/record-cli.js';
 
 const runJs = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
-
-/** Starts the built CLI's `record` and resolves once it prints its listening address. */
-async function startRecord(
-  targetUrl: string,
-  dir: string,
-): Promise<{ child: ResultPromise; port: number; output: () => string }> {
-  const child = execa(
-    'node',
-    [
-      runJs,
-      'record',
-      '--listen',
-      '127.0.0.1:0',
-      '--target-url',
-      targetUrl,
-      '--pseudo-user',
-      'pseudo_user:pseudo-pw',
-      '--sessions-dir',
-      dir,
-    ],
-    {
-      reject: false,
-      env: { NO_COLOR: '1' },
-      all: true,
-    },
-  );
-  let output = '';
-  child.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /Listening on 127\.0\.0\.1:(\d+)/.exec(output);
-      if (match) {
-        clearInterval(timer);
-        resolve(Number(match[1]));
-      }
-    }, 50);
-    void child.then(() => {
-      clearInterval(timer);
-      reject(new Error(`record exited early:\n${output}`));
-    });
-  });
-  return { child, port, output: () => output };
-}
 
 dbTest('record: the console shows queries and tables; kill -9 keeps every answered query', async ({ db }) => {
   await db.query(seedTable);

@@ -118,4 +118,27 @@ describe('closure keys of every awkward type travel and come back exactly', () =
     ).rejects.toThrow(/labels/);
     await expect(readFile(out)).rejects.toThrow(/ENOENT/);
   });
+
+  dbTest(
+    'parents-and-reference with a subjectTable the source lacks: refused, no capsule',
+    async ({ db }) => {
+      await db.query(`create table labels (code text primary key); create table slots (id int primary key);
+      create table things (id int primary key, owner text, label text references labels);`);
+      const reference = manifest('parents');
+      reference.postgres.closure = 'parents-and-reference';
+      reference.postgres.subjectTable = 'owners';
+      const out = join(dir, 'ref.json');
+      await expect(
+        exportCapsule({
+          manifest: reference,
+          subject: { owner: 'me' },
+          databaseUrl: db.url,
+          out,
+          sinceDays: 1,
+          redaction: 'raw',
+        }),
+      ).rejects.toThrow('postgres.subjectTable: no table "owners" in the source database');
+      await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+    },
+  );
 });

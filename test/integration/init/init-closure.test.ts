@@ -8,7 +8,7 @@ import { loadManifest } from '../../../src/manifest/index.js';
 import { runDoctor } from '../../../src/services/doctor.js';
 import { exportCapsule } from '../../../src/services/export.js';
 import { initManifest } from '../../../src/services/init.js';
-import { materialize } from '../../../src/services/materialize.js';
+import { exportLoadAndCheck } from '../../setup/closure-round-trip.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
 
 const fixture = (name: string) => new URL(`../../fixtures/init/${name}`, import.meta.url);
@@ -56,6 +56,15 @@ const expectedKeys: Record<string, string> = {
   product_reviews: 'select id::text as k from product_reviews where id in (1, 2)',
 };
 
+const customer1 = (db: TestDatabase, replay: TestDatabase, app: string) => ({
+  db,
+  replay,
+  app,
+  capsule: join(dir, 'c1.json'),
+  subject: { customer_id: '1' },
+  sinceDays: 180,
+});
+
 /** Every row of `tables` in `replay` is a source row, and the keys are exactly those `expected` selects. */
 async function expectExactly(
   db: TestDatabase,
@@ -93,24 +102,13 @@ describe('init → doctor → export (closure) → materialize, no hand edits', 
     const doctor = await runDoctor({ app: out, dbUrl: replay.url.connectionString() });
     expect(doctor.checks.filter((check) => check.status === 'fail')).toEqual([]);
 
-    const manifest = await loadManifest(out);
-    const capsule = join(dir, 'c1.json');
-    const exported = await exportCapsule({
-      manifest,
-      subject: { customer_id: '1' },
-      databaseUrl: db.url,
-      out: capsule,
-      sinceDays: 180,
-      redaction: 'raw',
+    const { exported, doctorDetails } = await exportLoadAndCheck({
+      ...customer1(db, replay, out),
       closureChunkSize: 2,
     });
     expect(exported.closureRows).toMatchObject({ staff: 5, stores: 2, regions: 2, categories: 5, plans: 2 });
     expect(exported.closureRows?.customers).toBe(0);
-
-    await materialize({ manifest, capsulePath: capsule, databaseUrl: replay.url });
-    const checked = await runDoctor({ app: out, dbUrl: replay.url.connectionString(), capsule });
-    expect(checked.checks.filter((check) => check.status === 'fail')).toEqual([]);
-    expect(checked.checks.map((check) => check.detail).join('\n')).toMatch(/every reference resolves/);
+    expect(doctorDetails).toMatch(/every reference resolves/);
 
     await expectExactly(db, replay, expectedKeys);
   });
@@ -130,21 +128,8 @@ describe('init → doctor → export (closure) → materialize, no hand edits', 
       });
       expect(drafted.reasoning.tables.find((t) => t.name === 'product_notes')?.role).toBe('reference');
       expect(drafted.reasoning.unreachable.map((entry) => entry.table)).toEqual(['feature_flags']);
-      const manifest = await loadManifest(out);
-      const capsule = join(dir, 'c1.json');
-      const exported = await exportCapsule({
-        manifest,
-        subject: { customer_id: '1' },
-        databaseUrl: db.url,
-        out: capsule,
-        sinceDays: 180,
-        redaction: 'raw',
-        closureChunkSize: 1,
-      });
+      const { exported } = await exportLoadAndCheck({ ...customer1(db, replay, out), closureChunkSize: 1 });
       expect(exported.closureRows).toMatchObject({ product_notes: 3, product_reviews: 0, audit_events: 0 });
-      await materialize({ manifest, capsulePath: capsule, databaseUrl: replay.url });
-      const checked = await runDoctor({ app: out, dbUrl: replay.url.connectionString(), capsule });
-      expect(checked.checks.filter((check) => check.status === 'fail')).toEqual([]);
       // Products 1-3 were bought in customer 1's graph: their notes (not product 4's, nor its author staff 30).
       // Product 1 has customer 3's review and event: neither follows, nor does anything of customer 3.
       await expectExactly(db, replay, {

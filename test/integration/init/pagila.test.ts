@@ -4,11 +4,9 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 
-import { loadManifest } from '../../../src/manifest/index.js';
 import { runDoctor } from '../../../src/services/doctor.js';
-import { exportCapsule } from '../../../src/services/export.js';
 import { initManifest } from '../../../src/services/init.js';
-import { materialize } from '../../../src/services/materialize.js';
+import { exportLoadAndCheck } from '../../setup/closure-round-trip.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
 import { loadPagilaData, loadPagilaSchema } from '../../setup/pagila.js';
 
@@ -57,19 +55,14 @@ async function roundTrip(db: TestDatabase, replay: TestDatabase, reference: bool
       (c) => c.status === 'fail',
     ),
   ).toEqual([]);
-  const manifest = await loadManifest(out);
-  const capsule = join(dir, 'c.json');
-  const exported = await exportCapsule({
-    manifest,
+  const { exported } = await exportLoadAndCheck({
+    db,
+    replay,
+    app: out,
+    capsule: join(dir, 'c.json'),
     subject: { customer_id: '3' },
-    databaseUrl: db.url,
-    out: capsule,
     sinceDays: 36500,
-    redaction: 'raw',
   });
-  await materialize({ manifest, capsulePath: capsule, databaseUrl: replay.url });
-  const checked = await runDoctor({ app: out, dbUrl: replay.url.connectionString(), capsule });
-  expect(checked.checks.filter((c) => c.status === 'fail')).toEqual([]);
   return { drafted, exported };
 }
 

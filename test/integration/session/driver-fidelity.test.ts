@@ -11,9 +11,10 @@ import postgres from 'postgres';
 import { describe, expect } from 'vitest';
 
 import type { QueryEvent, QueryResultEvent, SessionEvent } from '../../../src/generated/session.js';
-import { type RecordingProxyOptions, startRecordingProxy } from '../../../src/services/record.js';
+import type { RecordingProxyOptions } from '../../../src/services/record.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
-import { readSession, tempDir } from './helpers.js';
+import { tempDir } from './helpers.js';
+import { recordThrough } from './real-clients/record-tool.js';
 
 const run = promisify(execFile);
 const psql = ['/usr/bin/psql', '/usr/local/bin/psql'].find((path) => existsSync(path));
@@ -33,20 +34,7 @@ async function record(
   work: (port: number) => Promise<void>,
   extra: Partial<RecordingProxyOptions> = {},
 ): Promise<SessionEvent[]> {
-  const proxy = await startRecordingProxy({
-    listen: '127.0.0.1:0',
-    target: db.url,
-    pseudoUsers: [{ name: 'app_user', password: 'app-pw' }],
-    sessionsDir: await tempDir('fidelity'),
-    clientTls: 'off',
-    ...extra,
-  });
-  try {
-    await work(proxy.address.port);
-  } finally {
-    await proxy.close();
-  }
-  return await readSession(proxy.sessionFiles()[0]!);
+  return (await recordThrough(db.url, work, extra)).events;
 }
 
 const results = (events: SessionEvent[]) =>

@@ -4,30 +4,18 @@ import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { describe, expect } from 'vitest';
 
-import { type RecordingProxyOptions, startRecordingProxy } from '../../../src/services/record.js';
+import type { RecordingProxyOptions } from '../../../src/services/record.js';
 import { replaySession } from '../../../src/services/replay.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
-import { seedTable, tableContents, tempDir } from './helpers.js';
+import { seedTable, tableContents } from './helpers.js';
+import { recordThrough } from './real-clients/record-tool.js';
 
 async function recordWith(
   db: TestDatabase,
   work: (port: number) => Promise<void>,
   extra: Partial<RecordingProxyOptions> = {},
 ): Promise<string> {
-  const proxy = await startRecordingProxy({
-    listen: '127.0.0.1:0',
-    target: db.url,
-    pseudoUsers: [{ name: 'app_user', password: 'app-pw' }],
-    sessionsDir: await tempDir('replay-rollback'),
-    clientTls: 'off',
-    ...extra,
-  });
-  try {
-    await work(proxy.address.port);
-  } finally {
-    await proxy.close();
-  }
-  return proxy.sessionFiles()[0]!;
+  return (await recordThrough(db.url, work, extra)).file;
 }
 
 async function withClient(port: number, work: (client: pg.Client) => Promise<void>): Promise<void> {
