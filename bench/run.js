@@ -9,7 +9,9 @@
 //   npm run bench -- --workloads realistic          # one workload (default: simple,realistic)
 //   node bench/run.js --rows 1000000 --export-args "--jobs 2"      # extra export-postgres flags
 //   REPLAY_ENV_BENCH_DATABASE_URL=postgres://… npm run bench      # your own server (a superuser URL)
+//   npm run bench -- --rows 200000 --strategies copy,copy:noverify   # A/B: value verification's cost
 //   npm run bench -- --closure                      # the manifest with `closure: parents` (docs/app-manifest.md)
+//   npm run bench -- --encrypt --workloads simple    # also export/materialize an age-encrypted capsule (vs plain)
 //
 // Fairness rules (why the baselines look the way they do):
 // - raw export is `COPY (SELECT to_jsonb(x)::text FROM <same from> ORDER BY <same order>) TO STDOUT` of exactly the rows the
@@ -32,6 +34,7 @@ import copyStreams from 'pg-copy-streams';
 
 import { DatabaseUrl } from '../dist/postgres/database-url.js';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
+import { ageBench, printAgeCost } from './age.js';
 import { realistic } from './workloads/realistic.js';
 import { simple } from './workloads/simple.js';
 
@@ -50,6 +53,7 @@ const { values: args } = parseArgs({
     'startup-runs': { type: 'string', default: '7' },
     'skip-startup': { type: 'boolean', default: false },
     closure: { type: 'boolean', default: false },
+    encrypt: { type: 'boolean', default: false },
     'keep-capsule': { type: 'string' },
     out: { type: 'string' },
   },
@@ -282,7 +286,10 @@ async function benchSize(admin, workload, totalRows, work) {
   let nativeBytes = 0;
   for (const file of Object.values(native)) nativeBytes += (await stat(file)).size;
   const capsule = join(work, 'capsule.json');
+  const age = args.encrypt ? await ageBench(work, capsule) : undefined;
   const samples = {
+    ageExport: [],
+    ageMaterialize: [],
     rawExport: [],
     export: [],
     rawLoad: [],
@@ -303,28 +310,30 @@ async function benchSize(admin, workload, totalRows, work) {
     process.stderr.write(`[${rep}/${repeat}] export-postgres …\n`);
     await rm(capsule, { force: true });
     await checkpoint(sourceUrl);
-    const exp = await runCli(
-      [
-        'export-postgres',
-        '--app',
-        manifestPath,
-        ...workload.subject.flatMap((s) => ['--subject', s]),
-        '--since-days',
-        '36500',
-        '--out',
-        capsule,
-        '--redaction',
-        args.redaction,
-        '--json',
-        '--profile',
-        ...exportExtra,
-      ],
-      env,
-      work,
-    );
+    const exportArgs = [
+      'export-postgres',
+      '--app',
+      manifestPath,
+      ...workload.subject.flatMap((s) => ['--subject', s]),
+      '--since-days',
+      '36500',
+      '--out',
+      capsule,
+      '--redaction',
+      args.redaction,
+      '--json',
+      '--profile',
+      ...exportExtra,
+    ];
+    const exp = await runCli(exportArgs, env, work);
     capsuleBytes = (await stat(capsule)).size;
     exportPhases = exp.result.phases;
     samples.export.push(exp);
+    if (age) {
+      process.stderr.write(`[${rep}/${repeat}] export-postgres --encrypt-to …\n`);
+      await checkpoint(sourceUrl);
+      samples.ageExport.push(await age.exportCapsule((cliArgs) => runCli(cliArgs, env, work), exportArgs));
+    }
 
     process.stderr.write(`[${rep}/${repeat}] raw COPY load …\n`);
     await resetTarget(replayUrl, tables);
@@ -332,30 +341,43 @@ async function benchSize(admin, workload, totalRows, work) {
 
     for (const strategy of strategies) {
       process.stderr.write(`[${rep}/${repeat}] materialize-postgres --load-strategy ${strategy} …\n`);
+      // `<strategy>:noverify`: the same load without value verification (REPLAY_ENV_MATERIALIZE_VERIFY_VALUES=0).
+      const [loadStrategy, variant] = strategy.split(':');
+      const verifying = variant !== 'noverify';
       await resetTarget(replayUrl, tables);
+      const materializeArgs = [
+        'materialize-postgres',
+        '--app',
+        manifestPath,
+        '--capsule',
+        capsule,
+        '--load-strategy',
+        loadStrategy,
+        '--json',
+        ...materializeExtra,
+      ];
       const mat = await runCli(
-        [
-          'materialize-postgres',
-          '--app',
-          manifestPath,
-          '--capsule',
-          capsule,
-          '--load-strategy',
-          strategy,
-          '--json',
-          ...materializeExtra,
-        ],
-        env,
+        materializeArgs,
+        verifying ? env : { ...env, REPLAY_ENV_MATERIALIZE_VERIFY_VALUES: '0' },
         work,
       );
-      if (mat.result.verified !== true) throw new Error(`materialize (${strategy}) did not verify`);
+      if (mat.result.verified !== verifying)
+        throw new Error(`materialize (${strategy}) verified: ${mat.result.verified}`);
       materializePhases[strategy] = mat.result.phases;
       samples[strategy].push(mat);
+      if (age && strategy === strategies[0]) {
+        process.stderr.write(`[${rep}/${repeat}] materialize-postgres --identity (${strategy}) …\n`);
+        await resetTarget(replayUrl, tables);
+        samples.ageMaterialize.push(
+          await age.materialize((cliArgs) => runCli(cliArgs, env, work), materializeArgs),
+        );
+      }
     }
   }
   if (args['keep-capsule'])
     await pipeline(createReadStream(capsule), createWriteStream(args['keep-capsule']));
   await rm(capsule, { force: true });
+  if (age) await age.cleanUp();
   for (const file of Object.values(native)) await rm(file, { force: true });
 
   // Ratios pair each tool run with the raw run of the same repetition (same background conditions).
@@ -378,6 +400,7 @@ async function benchSize(admin, workload, totalRows, work) {
         phases: materializePhases[strategy],
       }),
     ),
+    ...(age ? age.steps(samples, strategies[0], summarize) : []),
   ];
   // Per table: the raw COPY of that table vs the export's `table:<name>` phase, paired per repetition.
   const perTable = tables.map((table) => {
@@ -456,16 +479,19 @@ function printSize(size) {
     const secs = repeat > 1 ? `${r.best.toFixed(2)}–${r.worst.toFixed(2)}` : r.best.toFixed(2);
     const mbs = r.bytes ? (r.bytes / 1e6 / r.best).toFixed(1) : '';
     const ratio =
-      r.ratioBest === undefined
-        ? '1'
-        : repeat > 1
-          ? `${r.ratioWorst.toFixed(2)}–${r.ratioBest.toFixed(2)}×`
-          : `${r.ratioBest.toFixed(2)}×`;
+      r.costBest !== undefined
+        ? ''
+        : r.ratioBest === undefined
+          ? '1'
+          : repeat > 1
+            ? `${r.ratioWorst.toFixed(2)}–${r.ratioBest.toFixed(2)}×`
+            : `${r.ratioBest.toFixed(2)}×`;
     const peak = r.peakMb === null ? '' : `${r.peakMb.toFixed(0)} MB`;
     process.stdout.write(
       `${line([r.step, secs, Math.round(n / r.best).toLocaleString('en-US'), mbs, peak, ratio])}\n`,
     );
   }
+  printAgeCost(size, (text) => process.stdout.write(text));
   const span = (values) => {
     const best = Math.min(...values);
     const worst = Math.max(...values);

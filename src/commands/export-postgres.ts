@@ -64,11 +64,12 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
     'encrypt-to': Flags.string({
       multiple: true,
       summary:
-        'Encrypt the capsule with age to this recipient (age1…); repeatable. --out must end with .age.',
+        'Encrypt the capsule with age to this recipient (age1…); repeatable; replaces the manifest capsule.encryptTo. --out must end with .age.',
       helpValue: 'RECIPIENT',
     }),
     'expires-in': Flags.string({
-      summary: 'Retention: write expiresAt = now + this (30m, 12h, 7d, 2w); loading refuses it afterwards.',
+      summary:
+        'Retention: write expiresAt = now + this (30m, 12h, 7d, 2w); replaces the manifest capsule.retentionDays. Loading refuses it afterwards.',
       helpValue: 'DURATION',
     }),
     profile: profileFlag,
@@ -108,6 +109,7 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
       out,
       encryptTo: flags['encrypt-to'] ?? [],
       expiresIn: flags['expires-in'],
+      manifest: manifest.capsule,
     });
     const progress = createProgressReporter({ enabled: progressEnabled(this.jsonEnabled()) });
     const audit = {

@@ -36,6 +36,10 @@ export default class Init extends BaseCommand<typeof Init> {
       summary: 'Write the manifest here (never overwritten); default: print it.',
       helpValue: 'FILE',
     }),
+    reference: Flags.boolean({
+      summary:
+        'Also draft reference tables that reference an exported table (a film’s actors) and write closure: parents-and-reference.',
+    }),
     'sample-subject': Flags.string({
       multiple: true,
       summary: "Count each table's rows for this subject (key=value, repeat per key) into the comments.",
@@ -52,6 +56,7 @@ export default class Init extends BaseCommand<typeof Init> {
       ...(this.flags['app-id'] ? { appId: this.flags['app-id'] } : {}),
       ...(this.flags.out ? { out: this.flags.out } : {}),
       ...(this.flags['sample-subject'] ? { sampleSubject: this.flags['sample-subject'] } : {}),
+      ...(this.flags.reference ? { reference: true } : {}),
     });
     this.log(renderInit(result));
     return result;

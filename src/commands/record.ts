@@ -58,6 +58,18 @@ export default class Record extends BaseCommand<typeof Record> {
       allowNo: true,
       default: true,
     }),
+    'max-rows': Flags.integer({
+      summary:
+        'Rows kept per recorded result; beyond it the row count and a digest of all rows (default 1000).',
+      min: 1,
+      helpValue: 'N',
+    }),
+    'max-copy-mib': Flags.integer({
+      summary:
+        'COPY FROM STDIN data kept per session, in MiB (default 256); a COPY beyond it is recorded by size and digest only and replay refuses it.',
+      min: 0,
+      helpValue: 'MIB',
+    }),
     redact: Flags.boolean({
       summary: "Apply the manifest's redaction rules to recorded result columns (needs --app).",
       allowNo: true,
@@ -86,6 +98,8 @@ export default class Record extends BaseCommand<typeof Record> {
     const { 'tls-cert': certFile, 'tls-key': keyFile } = this.flags;
     return await recordUntilStopped({
       ...options,
+      ...(flags['max-rows'] !== undefined ? { maxRecordedRows: flags['max-rows'] } : {}),
+      ...(flags['max-copy-mib'] !== undefined ? { maxCopyBytes: flags['max-copy-mib'] * 1024 * 1024 } : {}),
       clientTls: !this.flags['client-tls']
         ? 'off'
         : certFile && keyFile

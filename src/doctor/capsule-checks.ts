@@ -61,13 +61,9 @@ export async function capsuleChecks(options: CapsuleCheckOptions): Promise<Docto
     ? new ClosureCollector(closureKeys(manifest, options.database))
     : undefined;
   const columns = new Map<string, Set<string>>();
-  const undeclared = new Map<string, number>();
   try {
     for await (const { table, text } of reader.rows()) {
-      if (!declared.has(table)) {
-        undeclared.set(table, (undeclared.get(table) ?? 0) + 1);
-        continue;
-      }
+      if (!declared.has(table)) continue;
       const exact = closure?.wants(table) ?? false;
       const row = (exact ? parseLossless(text) : JSON.parse(text)) as Record<string, unknown>;
       let seen = columns.get(table);
@@ -89,12 +85,14 @@ export async function capsuleChecks(options: CapsuleCheckOptions): Promise<Docto
       `${summary.integrity.status}: ${rows} row(s) in ${Object.keys(summary.rowCounts).length} table(s)`,
     ),
   );
-  for (const [table, count] of undeclared) {
+  // materialize refuses a capsule with any table the manifest does not declare, even an empty one.
+  for (const [table, count] of Object.entries(summary.rowCounts)) {
+    if (declared.has(table)) continue;
     checks.push(
-      warn(
+      fail(
         `capsule.undeclared.${table}`,
         `capsule table ${table}`,
-        `${count} row(s) of a table the manifest does not declare; they are not loaded`,
+        `${count} row(s) of a table the manifest does not declare: materialize refuses the capsule`,
       ),
     );
   }

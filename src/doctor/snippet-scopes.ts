@@ -1,4 +1,5 @@
 import type { ParsedManifest } from '../manifest/index.js';
+import { parseTableName, sameTableName } from '../postgres/identifiers.js';
 import { relationAliases } from './sql-references.js';
 
 /** What an alias in a snippet stands for. */
@@ -52,7 +53,7 @@ export function snippetScopes(manifest: ParsedManifest): SnippetScope[] {
   });
   for (const table of manifest.postgres.tables) {
     const aliases = new Map<string, Binding>();
-    bind(aliases, table.alias.toLowerCase(), table.name, table.name.split('.').pop()!);
+    bind(aliases, table.alias.toLowerCase(), table.name, baseName(table.name));
     withDeclared(aliases, table.from, true);
     for (const sql of [table.where, table.orderBy, table.rowSql]) if (sql) withDeclared(aliases, sql);
     const fields = ['from', 'where', 'orderBy', 'rowSql'] as const;
@@ -62,7 +63,7 @@ export function snippetScopes(manifest: ParsedManifest): SnippetScope[] {
     }
     if (table.deletePredicate) {
       const predicateAliases = new Map<string, Binding>();
-      bind(predicateAliases, 't', table.name, table.name.split('.').pop()!);
+      bind(predicateAliases, 't', table.name, baseName(table.name));
       bind(predicateAliases, 'g', 'graph_keys', 'graph_keys');
       withDeclared(predicateAliases, table.deletePredicate);
       scopes.push({
@@ -77,7 +78,7 @@ export function snippetScopes(manifest: ParsedManifest): SnippetScope[] {
 }
 
 function sameBinding(a: Binding, b: Binding): boolean {
-  if (a.kind === 'table' && b.kind === 'table') return a.relation.toLowerCase() === b.relation.toLowerCase();
+  if (a.kind === 'table' && b.kind === 'table') return sameTableName(a.relation, b.relation);
   if (a.kind === 'virtual' && b.kind === 'virtual') return a.relation === b.relation;
   return false;
 }
@@ -89,4 +90,10 @@ export function referencedRelations(scopes: readonly SnippetScope[]): string[] {
     for (const binding of scope.aliases.values()) if (binding.kind === 'table') names.add(binding.relation);
   }
   return [...names];
+}
+
+/** The table part of a manifest name, resolved (`billing."Invoices"` → `Invoices`). */
+function baseName(name: string): string {
+  const parsed = parseTableName(name);
+  return typeof parsed === 'string' ? name : parsed.name;
 }

@@ -1,7 +1,8 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { javaTrustStore, pemCertificates } from './java-truststore.js';
 
 /** The per-run CA as files children can be pointed at; `remove()` deletes them when the run ends. */
 export interface CaFiles {
@@ -9,6 +10,8 @@ export interface CaFiles {
   caOnly: string;
   /** The run's CA followed by the system roots, for variables that replace the trust store. */
   bundle: string;
+  /** The same as `bundle`, as a Java KeyStore (password `javaTrustStorePassword`). */
+  javaTrustStore: string;
   remove(): Promise<void>;
 }
 
@@ -23,6 +26,7 @@ export async function writeCaFiles(caCert: string): Promise<CaFiles> {
   const dir = await mkdtemp(join(tmpdir(), 'replay-env-egress-'));
   const caOnly = join(dir, 'ca.pem');
   const bundle = join(dir, 'bundle.pem');
+  const javaStore = join(dir, 'truststore.jks');
   let system = '';
   for (const path of systemBundles) {
     system = await readFile(path, 'utf8').catch(() => '');
@@ -32,5 +36,11 @@ export async function writeCaFiles(caCert: string): Promise<CaFiles> {
   // system roots this way. Everything proxied is answered with certificates of the run's CA.
   await writeFile(caOnly, caCert, { mode: 0o600 });
   await writeFile(bundle, `${caCert.trimEnd()}\n${system}`, { mode: 0o600 });
-  return { caOnly, bundle, remove: () => rm(dir, { recursive: true, force: true }) };
+  await writeFile(javaStore, javaTrustStore([caCert, ...pemCertificates(system)]), { mode: 0o600 });
+  return {
+    caOnly,
+    bundle,
+    javaTrustStore: javaStore,
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 }

@@ -1,19 +1,25 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 
 import { type CompletedRequest, generateCACertificate, getLocal, type Mockttp } from 'mockttp';
 
-import { ManifestError } from '../errors.js';
-import type { EgressStub } from '../generated/manifest.js';
+import { FileError } from '../errors.js';
 import type { EgressEvent } from '../generated/trace.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { scrubSecrets } from '../secrets.js';
 import { type CaFiles, writeCaFiles } from './ca-files.js';
+import { loadStubs, manifestFile } from './manifest-files.js';
+import { EgressRecorder, type EgressRecording } from './recorder.js';
 import { findStub, hostMatches, isLoopbackHost, normalizeHost } from './rules.js';
 
 type Step = EgressEvent['step'];
-interface LoadedStub extends EgressStub {
-  responseBody: string;
+
+/**
+ * For tests only, never read from a manifest or a flag: forward what the guard lets through to this proxy
+ * (a stand-in for the internet on this machine) and trust these CAs for upstream certificates.
+ */
+export interface GuardUpstream {
+  proxyUrl?: string;
+  trustedCAs?: string[];
 }
 
 /** The proxy one command, background command or probe talks through. */
@@ -30,16 +36,33 @@ export interface StepProxy {
 export interface EgressGuard {
   ca: CaFiles;
   events: EgressEvent[];
+  /** Mode record: what `stop()` wrote (undefined before, and in other modes). */
+  recording: EgressRecording | undefined;
   /** Starts the proxy of one step; every request through it is recorded under that step's name. */
   proxyFor(step: Step, name: string): Promise<StepProxy>;
   stop(): Promise<void>;
 }
 
-export async function startEgressGuard(manifest: Pick<ParsedManifest, 'path' | 'raw'>): Promise<EgressGuard> {
+export async function startEgressGuard(
+  manifest: Pick<ParsedManifest, 'path' | 'raw'>,
+  upstream: GuardUpstream = {},
+): Promise<EgressGuard> {
   const config = manifest.raw.egress ?? {};
   const mode = config.mode ?? 'deny';
   const allow = config.allow ?? [];
-  const stubs = await loadStubs(config.stubs ?? [], dirname(manifest.path));
+  const manifestDir = dirname(manifest.path);
+  const stubs = await loadStubs(config.stubs ?? [], manifestDir);
+  const recorder =
+    mode === 'record'
+      ? new EgressRecorder(
+          await manifestFile(
+            manifestDir,
+            config.recordTo ?? 'egress-recorded.yaml',
+            'egress.recordTo',
+            false,
+          ),
+        )
+      : undefined;
   const ca = await generateCACertificate({
     subject: { commonName: 'replay-env egress guard (this run only)' },
   });
@@ -86,15 +109,34 @@ export async function startEgressGuard(manifest: Pick<ParsedManifest, 'path' | '
         const { host, path } = target(request);
         return (
           !findStub(stubs, { method: request.method, host, path }) &&
-          (mode === 'passthrough' || allow.some((pattern) => hostMatches(pattern, host)))
+          (mode !== 'deny' || allow.some((pattern) => hostMatches(pattern, host)))
         );
       })
       .always()
       .thenPassThrough({
+        ...(upstream.proxyUrl ? { proxyConfig: { proxyUrl: upstream.proxyUrl } } : {}),
+        ...(upstream.trustedCAs
+          ? { additionalTrustedCAs: upstream.trustedCAs.map((cert) => ({ cert })) }
+          : {}),
         beforeRequest: (request) => {
           const { host, port, path } = target(request);
           record(request.method, host, port, path, 'allowed');
         },
+        ...(recorder
+          ? {
+              beforeResponse: async (response, request) => {
+                const contentType = response.headers['content-type'];
+                recorder.add(
+                  { method: request.method, ...target(request) },
+                  {
+                    status: response.statusCode,
+                    contentType: Array.isArray(contentType) ? contentType[0] : contentType,
+                    body: await response.body.getDecodedBuffer(),
+                  },
+                );
+              },
+            }
+          : {}),
       });
     await server
       .forAnyRequest()
@@ -122,28 +164,23 @@ export async function startEgressGuard(manifest: Pick<ParsedManifest, 'path' | '
     return { url: `http://127.0.0.1:${server.port}`, caCert: ca.cert };
   }
 
-  return {
+  const guard: EgressGuard = {
     ca: caFiles,
     events,
+    recording: undefined,
     proxyFor,
     async stop() {
       await Promise.allSettled(servers.map((server) => server.stop()));
       await caFiles.remove();
-    },
-  };
-}
-
-async function loadStubs(stubs: EgressStub[], manifestDir: string): Promise<LoadedStub[]> {
-  return Promise.all(
-    stubs.map(async (stub, index) => {
-      if (stub.bodyFile === undefined) return { ...stub, responseBody: stub.body ?? '' };
+      if (!recorder) return;
       try {
-        return { ...stub, responseBody: await readFile(resolve(manifestDir, stub.bodyFile), 'utf8') };
+        guard.recording = await recorder.write(new Date().toISOString());
       } catch (error) {
-        throw new ManifestError(
-          `egress.stubs[${index}].bodyFile ${stub.bodyFile}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        throw new FileError(
+          `egress.recordTo ${recorder.path}: cannot write it (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
         );
       }
-    }),
-  );
+    },
+  };
+  return guard;
 }

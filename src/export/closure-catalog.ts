@@ -1,5 +1,6 @@
 import type pg from 'pg';
 
+import { ManifestError } from '../errors.js';
 import type { ClosureForeignKey } from '../graph/closure-sql.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
@@ -39,4 +40,39 @@ select con.conname::text as name, cw.name as child, pw.name as parent,
   } catch (error) {
     throw toDatabaseError(error, { url, sql, action: 'export: closure foreign keys' });
   }
+}
+
+/**
+ * Manifest tables with a foreign-key path (child → parent, through any table of the database, partitions
+ * resolved to their root) to `subjectTable`, the subject table included: the tables that belong to
+ * subjects, which `closure: parents-and-reference` never follows into.
+ */
+export async function readSubjectPathTables(
+  client: pg.Client,
+  url: DatabaseUrl,
+  tables: readonly string[],
+  subjectTable: string,
+): Promise<Set<string>> {
+  const sql = `with recursive edges as (
+  select distinct coalesce(pg_partition_root(conrelid), conrelid) as child,
+         coalesce(pg_partition_root(confrelid), confrelid) as parent
+    from pg_constraint where contype = 'f'
+), reach(oid) as (
+  select to_regclass($2)::oid
+  union
+  select e.child from edges e join reach r on e.parent = r.oid
+)
+select n as name from unnest($1::text[]) as n where to_regclass(n)::oid in (select oid from reach)
+union all
+select null where to_regclass($2) is null`;
+  let rows: Array<{ name: string | null }>;
+  try {
+    rows = (await client.query<{ name: string | null }>(sql, [tables, subjectTable])).rows;
+  } catch (error) {
+    throw toDatabaseError(error, { url, sql, action: 'export: closure subject tables' });
+  }
+  // Without the subject table nothing would be known to belong to subjects: refuse rather than follow.
+  if (rows.some((row) => row.name === null))
+    throw new ManifestError(`postgres.subjectTable: no table "${subjectTable}" in the source database`);
+  return new Set(rows.map((row) => row.name!));
 }

@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 
 import type pg from 'pg';
@@ -19,8 +19,10 @@ import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
 import { assertOneStatement } from '../postgres/one-statement.js';
 import type { RowRedactor } from '../redaction/index.js';
-import { readClosureForeignKeys } from './closure-catalog.js';
+import { readClosureForeignKeys, readSubjectPathTables } from './closure-catalog.js';
+import { forwardTo, nullSink } from './forward-stream.js';
 import { KeySplitter } from './key-splitter.js';
+import { defaultKeysInMemory, SpillDir, TargetKeys } from './target-keys.js';
 
 /** Keys handed to one closure query: bounds the setting's size and the server's hash of keys. */
 export const closureChunkSize = 10_000;
@@ -36,6 +38,8 @@ export interface ClosureExportOptions {
   onTableDone?: (table: string) => void;
   /** Keys per closure query (default closureChunkSize). */
   chunkSize?: number;
+  /** Keys per set held in memory before spilling to disk (default defaultKeysInMemory). */
+  keysInMemory?: number;
 }
 
 /** Rows per table: from the table's own query, and added by closure. */
@@ -49,8 +53,7 @@ interface Target {
   table: string;
   columns: string[];
   types: string[];
-  pending: Set<string>;
-  requested: Set<string>;
+  keys: TargetKeys;
 }
 
 /**
@@ -69,18 +72,27 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   const names = manifest.postgres.tables.map((table) => table.name);
   const byName = new Map(manifest.postgres.tables.map((table) => [table.name, table]));
   const fks = await readClosureForeignKeys(client, url, names);
-  const plan = planClosure(names, fks);
+  const plan = planClosure(
+    names,
+    fks,
+    manifest.postgres.closure === 'parents-and-reference'
+      ? { subjectTables: await subjectTables(client, url, manifest) }
+      : undefined,
+  );
+  const spill = new SpillDir();
+  const keysInMemory = options.keysInMemory ?? defaultKeysInMemory;
   const targets = new Map<string, Target>();
+  const ownKeysRead = new Set<string>();
+  const targetId = (fk: ClosureForeignKey) => `${fk.parent}|${fk.referencedColumns.join(',')}`;
   const targetOf = (fk: ClosureForeignKey): Target => {
-    const id = `${fk.parent}|${fk.referencedColumns.join(',')}`;
+    const id = targetId(fk);
     let target = targets.get(id);
     if (!target) {
       target = {
         table: fk.parent,
         columns: fk.referencedColumns,
         types: fk.referencedTypes,
-        pending: new Set(),
-        requested: new Set(),
+        keys: new TargetKeys(spill, keysInMemory),
       };
       targets.set(id, target);
     }
@@ -104,12 +116,11 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     const splitter = new KeySplitter(outgoing.length + owned.length, (index, key) => {
       if (index >= outTargets.length) {
         const target = owned[index - outTargets.length]!;
-        target.pending.delete(key);
-        target.requested.add(key);
+        target.keys.own(key);
         return;
       }
       const target = outTargets[index]!;
-      if (!target.requested.has(key)) target.pending.add(key);
+      target.keys.want(key);
     });
     // Manifest snippets are spliced into this COPY too: proven one statement first, like every table's.
     await assertOneStatement(client, url, sql, `export: ${what}`);
@@ -131,51 +142,83 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   const common = { graphSize: options.graphSize };
   const chunkSize = Math.max(1, options.chunkSize ?? closureChunkSize);
 
-  for (const group of plan.groups) {
-    for (const name of group) for (const fk of plan.outgoing.get(name)!) targetOf(fk);
-    if (group.length > 1) {
-      // A cycle: fixpoint of keys first (key-only queries), so each table is then written in one piece.
-      const discard = nullSink();
-      for (const name of group) {
-        const table = byName.get(name)!;
-        const sql = buildOwnRowsQuery(manifest, table, plan.outgoing.get(name)!, {
-          ...common,
-          keysOnly: true,
-        });
-        await run(sql.text, plan.outgoing.get(name)!, discard, `closure keys of ${name}`);
-      }
-      let more = true;
-      while (more) {
-        more = false;
+  try {
+    await exportGroups();
+  } finally {
+    spill.remove();
+  }
+  return counts;
+
+  async function exportGroups(): Promise<void> {
+    for (const group of plan.groups) {
+      for (const name of group) for (const fk of plan.outgoing.get(name)!) targetOf(fk);
+      if (group.length > 1) {
+        // A cycle: fixpoint of keys first (key-only queries), so each table is then written in one piece.
+        const discard = nullSink();
         for (const name of group) {
-          for (const target of targetsOf(name)) {
-            for (const chunk of takePending(target, chunkSize)) {
-              more = true;
-              await setKeys(chunk);
-              const sql = buildClosureRowsQuery(
-                manifest,
-                byName.get(name)!,
-                target,
-                plan.outgoing.get(name)!,
-                {
-                  ...common,
-                  keysOnly: true,
-                },
-              );
-              await run(sql.text, plan.outgoing.get(name)!, discard, `closure keys of ${name}`);
+          const table = byName.get(name)!;
+          const sql = buildOwnRowsQuery(manifest, table, plan.outgoing.get(name)!, {
+            ...common,
+            keysOnly: true,
+          });
+          await run(sql.text, plan.outgoing.get(name)!, discard, `closure keys of ${name}`);
+        }
+        let more = true;
+        while (more) {
+          more = false;
+          for (const name of group) {
+            for (const target of targetsOf(name)) {
+              for await (const chunk of target.keys.takePending(chunkSize)) {
+                more = true;
+                await setKeys(chunk);
+                const sql = buildClosureRowsQuery(
+                  manifest,
+                  byName.get(name)!,
+                  target,
+                  plan.outgoing.get(name)!,
+                  {
+                    ...common,
+                    keysOnly: true,
+                  },
+                );
+                await run(sql.text, plan.outgoing.get(name)!, discard, `closure keys of ${name}`);
+              }
             }
           }
         }
       }
-    }
-    for (const name of group) {
-      const table = byName.get(name)!;
-      await writeTable(table, group.length > 1);
+      for (const name of group) {
+        const table = byName.get(name)!;
+        const follow = plan.follows.get(name);
+        await writeTable(table, group.length > 1, follow && (await includedKeys(follow)));
+      }
     }
   }
-  return counts;
 
-  async function writeTable(table: ParsedTable, keysKnown: boolean): Promise<void> {
+  /**
+   * Every key of `fk`'s referenced columns that the parent's rows will have: its own rows' (a key-only
+   * pass of its own query, once) and those its children asked for. Runs after all the parent's children
+   * but followers (planClosure), before the parent is written.
+   */
+  async function includedKeys(fk: ClosureForeignKey): Promise<{ fk: ClosureForeignKey; keys: TargetKeys }> {
+    const target = targetOf(fk);
+    const id = targetId(fk);
+    if (!ownKeysRead.has(id)) {
+      ownKeysRead.add(id);
+      const sql = buildOwnRowsQuery(manifest, byName.get(fk.parent)!, ownKeyColumns(fk.parent, [target]), {
+        ...common,
+        keysOnly: true,
+      });
+      await run(sql.text, [], nullSink(), `own keys of ${fk.parent}`, [target]);
+    }
+    return { fk, keys: target.keys };
+  }
+
+  async function writeTable(
+    table: ParsedTable,
+    keysKnown: boolean,
+    follow?: { fk: ClosureForeignKey; keys: TargetKeys },
+  ): Promise<void> {
     const outgoing = plan.outgoing.get(table.name)!;
     let rows = 0;
     const destination = options.writer.tableStream(table.name, {
@@ -189,21 +232,21 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     // fetches only what the table's own where did not export (the closure query still excludes those
     // rows itself: this just spares the lookups). In a cycle the key pass already settled the keys.
     const owned = keysKnown ? [] : targetsOf(table.name);
-    const ownKeys = owned.map((target) => ({
-      name: `own key (${target.columns.join(', ')})`,
-      child: table.name,
-      parent: table.name,
-      columns: target.columns,
-      referencedColumns: target.columns,
-      referencedTypes: target.types,
-    }));
-    const own = buildOwnRowsQuery(manifest, table, [...outgoing, ...ownKeys], common);
+    const keyed = [...outgoing, ...ownKeyColumns(table.name, owned)];
+    const own = buildOwnRowsQuery(manifest, table, keyed, common);
     await run(own.text, outgoing, destination, `table ${table.name}`, owned);
     counts.own[table.name] = rows;
+    // A reference table: the rows that reference an included parent row (never one of the own rows).
+    for await (const chunk of follow ? follow.keys.allChunks(chunkSize) : []) {
+      await setKeys(chunk);
+      const by = { columns: follow!.fk.columns, types: follow!.fk.referencedTypes };
+      const sql = buildClosureRowsQuery(manifest, table, by, keyed, common);
+      await run(sql.text, outgoing, destination, `reference rows of ${table.name}`, owned);
+    }
     for (const target of targetsOf(table.name)) {
       // In a cycle every key was requested by the key pass: fetch exactly those, in chunks.
-      const chunks = keysKnown ? chunked([...target.requested], chunkSize) : takePending(target, chunkSize);
-      for (const chunk of chunks) {
+      const chunks = keysKnown ? target.keys.requestedChunks(chunkSize) : target.keys.takePending(chunkSize);
+      for await (const chunk of chunks) {
         await setKeys(chunk);
         const sql = buildClosureRowsQuery(manifest, table, target, outgoing, common);
         await run(sql.text, outgoing, destination, `closure rows of ${table.name}`);
@@ -217,75 +260,32 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   }
 }
 
-/**
- * Drains `target.pending` chunk by chunk, marking keys requested; keys added while a chunk is being
- * fetched (a self-reference) are picked up by the next iteration.
- */
-function* takePending(target: Target, size: number): Generator<string[]> {
-  while (target.pending.size > 0) {
-    const chunk: string[] = [];
-    for (const key of target.pending) {
-      chunk.push(key);
-      target.pending.delete(key);
-      target.requested.add(key);
-      if (chunk.length === size) break;
-    }
-    yield chunk;
-  }
+/** Key columns through which a table's rows report their own keys for `targets` (theirs, unique). */
+function ownKeyColumns(table: string, targets: readonly Target[]): ClosureForeignKey[] {
+  return targets.map((target) => ({
+    name: `own key (${target.columns.join(', ')})`,
+    child: table,
+    parent: table,
+    columns: target.columns,
+    referencedColumns: target.columns,
+    referencedTypes: target.types,
+  }));
 }
 
-function* chunked(keys: string[], size: number): Generator<string[]> {
-  for (let start = 0; start < keys.length; start += size) yield keys.slice(start, start + size);
-}
-
-function nullSink(): Writable {
-  return new Writable({
-    write(_chunk, _encoding, callback) {
-      callback();
-    },
-  });
-}
-
-/**
- * A Writable that passes chunks on to `sink` (with its backpressure) and never ends it: the table's
- * capsule stream receives several COPYs (own rows, then closure chunks) and is ended once, by the caller.
- * It finishes only when `sink` has processed every chunk it was given, so row counts read afterwards are
- * exact.
- */
-function forwardTo(sink: Writable): Writable {
-  let inFlight = 0;
-  let failed: Error | null | undefined;
-  let onSettled: (() => void) | undefined;
-  const processed = (error?: Error | null) => {
-    inFlight -= 1;
-    if (error) failed = error;
-    if (inFlight === 0) onSettled?.();
-  };
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      if (sink.destroyed || failed) {
-        callback(failed ?? sink.errored ?? new Error('capsule table stream closed'));
-        return;
-      }
-      inFlight += 1;
-      if (sink.write(chunk, processed)) {
-        callback();
-        return;
-      }
-      const settle = (error?: Error | null) => {
-        sink.off('drain', onDrain);
-        sink.off('close', onClose);
-        callback(error);
-      };
-      const onDrain = () => settle();
-      const onClose = () => settle(sink.errored ?? new Error('capsule table stream closed'));
-      sink.once('drain', onDrain);
-      sink.once('close', onClose);
-    },
-    final(callback) {
-      const done = () => callback(failed ?? null);
-      if (inFlight === 0) done();
-      else onSettled = done;
-    },
-  });
+/** Manifest tables that belong to subjects: a foreign-key path to the subject table, or graph_keys in their own query. */
+async function subjectTables(
+  client: pg.Client,
+  url: DatabaseUrl,
+  manifest: ParsedManifest,
+): Promise<Set<string>> {
+  const tables = manifest.postgres.tables;
+  const linked = await readSubjectPathTables(
+    client,
+    url,
+    tables.map((table) => table.name),
+    manifest.postgres.subjectTable!,
+  );
+  for (const table of tables)
+    if (/\bgraph_keys\b/i.test(`${table.from} ${table.where ?? ''}`)) linked.add(table.name);
+  return linked;
 }

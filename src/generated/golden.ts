@@ -54,4 +54,12 @@ export interface GoldenEvidence {
   probes: {
     [k: string]: Record<string, unknown>;
   };
+  /**
+   * Per step that made outside requests: how many times each `VERDICT METHOD host:port/path` happened (order-insensitive). Absent in goldens saved before egress was compared: those compare without it.
+   */
+  egress?: {
+    [k: string]: {
+      [k: string]: number;
+    };
+  };
 }

@@ -7,7 +7,7 @@
 export type Identifier = string;
 export type SqlSnippet = string;
 /**
- * A table name, optionally schema-qualified (public.orders).
+ * A table name as SQL writes it, optionally schema-qualified: orders, public.orders, "Order Lines", billing."Invoices". Unquoted parts fold to lower case (as Postgres folds them); double-quoted parts are exact ("" is a quote); a keyword is a name here (user, order). replay-env quotes the name in all SQL it generates (docs/app-manifest.md, Table names).
  */
 export type TableName = string;
 /**
@@ -108,6 +108,27 @@ export interface AppManifest {
     executablePath?: string;
   };
   egress?: Egress;
+  /**
+   * Governance of the capsules export-postgres writes (docs/safety.md). Flags win: --encrypt-to replaces encryptTo, --expires-in replaces retentionDays; requireEncryption cannot be switched off by a flag.
+   */
+  capsule?: {
+    /**
+     * Encrypt every export to these age recipients (the output must then end with .age), unless --encrypt-to names others.
+     *
+     * @minItems 1
+     *
+     * Items: An age X25519 recipient (age-keygen -y prints it).
+     */
+    encryptTo?: string[];
+    /**
+     * Refuse an unencrypted export (no recipient from --encrypt-to or encryptTo). Default false.
+     */
+    requireEncryption?: boolean;
+    /**
+     * Write expiresAt = export time + this many days into the capsule header, unless --expires-in is given.
+     */
+    retentionDays?: number;
+  };
 }
 export interface Postgres {
   /**
@@ -131,11 +152,11 @@ export interface Postgres {
    */
   tableOrder?: TableName[];
   /**
-   * Parent closure at export (docs/app-manifest.md): `parents` adds every row of a manifest table that exported rows reference through a foreign key, transitively, in the same snapshot. Default none.
+   * Parent closure at export (docs/app-manifest.md): `parents` adds every row of a manifest table that exported rows reference through a foreign key, transitively, in the same snapshot; `parents-and-reference` also adds the rows of reference tables (no foreign-key path to subjectTable, own where not scoped by graph_keys) that reference an included row of the subjects' tables or their parents (a film's actors), then their parents. Default none.
    */
-  closure?: 'none' | 'parents';
+  closure?: 'none' | 'parents' | 'parents-and-reference';
   /**
-   * A table name, optionally schema-qualified (public.orders).
+   * A table name as SQL writes it, optionally schema-qualified: orders, public.orders, "Order Lines", billing."Invoices". Unquoted parts fold to lower case (as Postgres folds them); double-quoted parts are exact ("" is a quote); a keyword is a name here (user, order). replay-env quotes the name in all SQL it generates (docs/app-manifest.md, Table names).
    */
   subjectTable?: string;
 }
@@ -275,9 +296,13 @@ export interface SessionRecording {
  */
 export interface Egress {
   /**
-   * deny (default): a request to a host that no stub answers and no allow pattern lets through is refused with 403. passthrough: such requests go to the real host (each recorded as allowed).
+   * deny (default): a request to a host that no stub answers and no allow pattern lets through is refused with 403. passthrough: such requests go to the real host (each recorded as allowed). record: as passthrough, and each real answer (status, content type, text body) is also saved as a stub in recordTo, ready for later replays in mode deny.
    */
-  mode?: 'deny' | 'passthrough';
+  mode?: 'deny' | 'record' | 'passthrough';
+  /**
+   * Mode record: the YAML file (relative to the manifest, inside its folder) the recorded stubs are written to when the run ends.
+   */
+  recordTo?: string;
   /**
    * Host patterns let through to the real host: an exact name or *.suffix (any subdomain of suffix). Each such request is recorded as allowed.
    */
@@ -309,7 +334,7 @@ export interface EgressStub {
    */
   body?: string;
   /**
-   * File holding the response body, relative to the manifest.
+   * File holding the response body, relative to the manifest and inside its folder.
    */
   bodyFile?: string;
 }

@@ -71,6 +71,16 @@ export interface QueryEvent {
      */
     unreplayable?: string;
     /**
+     * A message of this query was over the 8 MiB the recorder holds: it was streamed to the server unchanged; `sql` holds only its first 64 KiB. Replay cannot reproduce it.
+     */
+    oversized?: {
+      bytes: number;
+      /**
+       * sha256:<hex> of the whole message body.
+       */
+      digest: string;
+    };
+    /**
      * Per parameter: 0 text, 1 binary. Omitted when all are text.
      */
     param_formats?: (0 | 1)[];
@@ -104,10 +114,41 @@ export interface QueryResultEvent {
      * Binary-format columns of a type the recorder cannot print as text; their values are \x hex.
      */
     undecoded_columns?: string[];
+    copy_in?: CopyIn;
     command_tag: string | null;
     duration_ms?: number;
     error: null | QueryError;
   };
+}
+/**
+ * The data a client sent with COPY FROM STDIN, kept in the session's side file (`<session>.json.copy`).
+ */
+export interface CopyIn {
+  /**
+   * Side file name, in the session file's folder.
+   */
+  file: string;
+  /**
+   * Where this COPY's bytes start in it.
+   */
+  offset: number;
+  /**
+   * How many bytes the client sent (all of them).
+   */
+  bytes: number;
+  /**
+   * sha256:<hex> of all the bytes sent.
+   */
+  digest: string;
+  /**
+   * Over the session's COPY recording cap: only `recorded_bytes` are in the file; replay cannot reproduce this COPY.
+   */
+  truncated?: boolean;
+  recorded_bytes?: number;
+  /**
+   * The client ended the COPY with CopyFail and this message.
+   */
+  client_failed?: string;
 }
 export interface QueryError {
   code: string;

@@ -58,11 +58,12 @@ export function diffEvidence(
   return { diffs, total };
 }
 
-/** "probe ticket-api", "command migrate", "table users", "gate". */
+/** "probe ticket-api", "command migrate", "egress of command notify", "table users", "gate". */
 function whereOf(path: EvidencePath): string {
   const [section, name] = path;
   if (section === 'probes' && name !== undefined) return `probe ${name}`;
   if (section === 'commands' && name !== undefined) return `command ${name}`;
+  if (section === 'egress' && name !== undefined) return `egress of ${name}`;
   if (section === 'materialized') return name === undefined ? 'materialization' : `table ${name}`;
   return String(section ?? 'evidence');
 }

@@ -1,27 +1,15 @@
 import { describe, expect, it } from 'vitest';
 
-import type { Event, RunTrace } from '../generated/trace.js';
+import { runTrace, traceTime } from '../../test/setup/run-trace.js';
+import type { Event } from '../generated/trace.js';
 import { compareWithGolden } from './compare.js';
 import { goldenFromTrace } from './golden-file.js';
 import { ignoreNothing } from './ignore.js';
 import { normaliseTrace } from './normalise.js';
 
-const at = '2026-12-01T10:00:00.000Z';
+const at = traceTime;
 const base = { success: true, durationMs: 12, at };
-const trace = (events: Event[], extra: Partial<RunTrace> = {}): RunTrace => ({
-  schemaVersion: 1,
-  kind: 'replay-env-run-trace',
-  app: 'teamdesk',
-  startedAt: at,
-  finishedAt: at,
-  capsule: null,
-  events,
-  judges: [],
-  facts: {},
-  gate: 'continue',
-  gateReasons: [],
-  ...extra,
-});
+const trace = runTrace;
 
 const events: Event[] = [
   { ...base, kind: 'materialize', name: 'materialize', rowCounts: { users: 2 }, loaded: { users: 2 } },
@@ -124,6 +112,7 @@ describe('normaliseTrace', () => {
         },
         later: { kind: 'sql', outcome: 'skipped' },
       },
+      egress: {},
     });
     expect(JSON.stringify(evidence)).not.toMatch(/durationMs|2026-12-01/);
   });

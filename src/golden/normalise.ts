@@ -1,7 +1,7 @@
-import type { StepEvent } from '../egress/event.js';
+import { egressEvents, type StepEvent } from '../egress/event.js';
 import type { NormaliseOptions } from '../generated/golden.js';
 import type { GoldenEvidence } from '../generated/golden.js';
-import type { CommandEvent, ProbeEvent, RunTrace } from '../generated/trace.js';
+import type { CommandEvent, EgressEvent, ProbeEvent, RunTrace } from '../generated/trace.js';
 import { sortKeys } from './canonical.js';
 
 export type { GoldenEvidence, NormaliseOptions };
@@ -41,8 +41,9 @@ export const probeNormalisers: Record<string, ProbeNormaliser> = {
 
 /**
  * A trace's evidence, normalised for comparison (SPEC §10): per probe its outcome and what it saw, per
- * command its outcome and exit status (stdout only when asked), materialized rows per table, and the
- * gate as it was before any golden comparison. Timings, timestamps and paths are left out on purpose.
+ * command its outcome and exit status (stdout only when asked), materialized rows per table, the outside
+ * requests per step (egress), and the gate as it was before any golden comparison. Timings, timestamps
+ * and paths are left out on purpose.
  */
 export function normaliseTrace(trace: RunTrace, options: NormaliseOptions): GoldenEvidence {
   const materialize = trace.events.find((event) => event.kind === 'materialize');
@@ -68,7 +69,24 @@ export function normaliseTrace(trace: RunTrace, options: NormaliseOptions): Gold
         : null,
     commands,
     probes,
+    egress: egressEvidence(egressEvents(trace.events)),
   }) as GoldenEvidence;
+}
+
+/**
+ * Per step, how many times each `VERDICT METHOD host:port/path` happened. Counted, not listed: requests of
+ * one step can interleave differently from run to run, but a replay that suddenly calls a new provider,
+ * calls one more often, or gets a stub where it was denied differs from its golden.
+ */
+export function egressEvidence(events: readonly EgressEvent[]): Record<string, Record<string, number>> {
+  const evidence: Record<string, Record<string, number>> = {};
+  for (const event of events) {
+    const key = `${event.verdict} ${event.method} ${event.host}:${event.port ?? ''}${event.path ?? ''}`;
+    // Keyed by kind and name: a command and a probe may share a name.
+    const step = (evidence[`${event.step} ${event.name}`] ??= {});
+    step[key] = (step[key] ?? 0) + 1;
+  }
+  return evidence;
 }
 
 function commandEvidence(event: StepEvent, options: NormaliseOptions): Record<string, unknown> {

@@ -35,4 +35,54 @@ describe('planClosure', () => {
     expect(plan.groups.flat().sort()).toEqual(['a', 'b']);
     expect(plan.outgoing.get('a')).toHaveLength(1);
   });
+
+  describe('with reference tables (closure: parents-and-reference)', () => {
+    // customers ← rentals → inventory → films ← film_actor → actors; films ← film_category; reviews → customers
+    const tables = [
+      'customers',
+      'rentals',
+      'inventory',
+      'films',
+      'film_actor',
+      'actors',
+      'film_category',
+      'reviews',
+    ];
+    const keys = [
+      fk('rentals', 'customers'),
+      fk('rentals', 'inventory'),
+      fk('inventory', 'films'),
+      fk('film_actor', 'actors'),
+      fk('film_actor', 'films'),
+      fk('film_category', 'films'),
+      fk('reviews', 'customers'),
+      fk('reviews', 'films'),
+    ];
+    const subjectTables = new Set(['customers', 'rentals', 'reviews']);
+
+    it('a reference table follows its key into an anchor; tables of subjects and lookups never', () => {
+      const plan = planClosure(tables, keys, { subjectTables });
+      expect(Object.fromEntries([...plan.follows].map(([table, key]) => [table, key.name]))).toEqual({
+        film_actor: 'film_actor_films',
+        film_category: 'film_category_films',
+      });
+      // every other child of films (inventory, reviews) before its followers, the followers before films
+      const position = (name: string) => plan.groups.findIndex((group) => group.includes(name));
+      for (const follower of ['film_actor', 'film_category']) {
+        expect(position(follower)).toBeGreaterThan(position('inventory'));
+        expect(position(follower)).toBeGreaterThan(position('reviews'));
+        expect(position(follower)).toBeLessThan(position('films'));
+        expect(position(follower)).toBeLessThan(position('actors'));
+      }
+      expect(plan.groups.every((group) => group.length === 1)).toBe(true);
+      expect(planClosure(tables, keys).follows.size).toBe(0);
+    });
+
+    it('refuses to follow into a foreign-key cycle', () => {
+      const cyclic = [...keys, fk('films', 'inventory', 'films_best_copy')];
+      expect(() => planClosure(tables, cyclic, { subjectTables })).toThrow(
+        /film_actor follows films \(film_actor_films\), but they are in a foreign-key cycle \(inventory, films, film_actor, film_category\)/,
+      );
+    });
+  });
 });

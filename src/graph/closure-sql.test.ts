@@ -41,9 +41,9 @@ const toPlans = {
 };
 
 describe('closure SQL', () => {
-  it('key columns: one jsonb array per foreign key, NULL when any column is NULL', () => {
+  it('key columns: one json array text per foreign key, NULL when any column is NULL', () => {
     expect(keyColumns('l', [toPlans])).toEqual([
-      '/* closure key lines_plan_fk */ case when "l"."tier" is not null and "l"."version" is not null then json_build_array("l"."tier", "l"."version")::text end',
+      `/* closure key lines_plan_fk */ '[' || to_json("l"."tier"::text)::text || ',' || "l"."version"::text || ']'`,
     ]);
   });
 
@@ -53,7 +53,7 @@ describe('closure SQL', () => {
       'select (\n/* tables[order_lines].rowSql */\nto_jsonb(l)\n)::jsonb::text,\n  /* closure key lines_plan_fk */',
     );
     expect(text).toContain('  limit 2\n)');
-    expect(text).toMatch(/from\n\/\* tables\[order_lines\]\.from \*\/\norder_lines l\nwhere\n/);
+    expect(text).toMatch(/from\n\/\* tables\[order_lines\]\.from \*\/\n"order_lines" l\nwhere\n/);
     expect(buildOwnRowsQuery(manifest, lines, [toPlans], { keysOnly: true }).text).toContain("select '{}',");
   });
 
@@ -75,7 +75,7 @@ describe('closure SQL', () => {
         'join replay_closure_keys as replay_closure_key on ("t"."tier", "t"."version") = (replay_closure_key."tier", replay_closure_key."version")',
         'where not exists (',
         '  select 1 from',
-        '/* tables[plans].from */\nplans t',
+        '/* tables[plans].from */\n"plans" t',
         '  where (\n/* tables[plans].where */\nfalse\n) and ("t"."tier", "t"."version") = (replay_closure_key."tier", replay_closure_key."version")',
         ')',
         'order by "t"."tier", "t"."version"',

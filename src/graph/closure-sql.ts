@@ -28,19 +28,28 @@ export const closureKeysSetting = 'replay.closure_keys';
 /** Alias of the key relation inside closure queries; manifest SQL is unlikely to use it. */
 const keyAlias = 'replay_closure_key';
 
+/** Integer types whose text form is already the JSON number (no quoting, no NaN/Infinity). */
+const integerTypes = new Set(['smallint', 'integer', 'bigint']);
+
 /**
- * The key columns of a row, one per outgoing foreign key, qualified with the table's alias.
+ * The key columns of a row, one per outgoing foreign key, qualified with the table's alias: the key tuple
+ * as json array text, built by concatenation (NULL as soon as one column is NULL — MATCH SIMPLE: no
+ * parent needed). Integers go as their text, other types through to_json of the referenced column's
+ * type, so a child column of another typmod (numeric vs numeric(14,4)) spells a key as the parent does:
+ * key sets compare text. json_build_array cost more per row (variadic "any", typed on every call).
  *
  * @example
- * case when o."shop_id" is not null and o."customer_id" is not null
- *      then json_build_array(o."shop_id", o."customer_id")::text end
+ * '[' || o."shop_id"::text || ',' || to_json(o."region"::text)::text || ']'
  */
 export function keyColumns(alias: string, fks: readonly ClosureForeignKey[]): string[] {
   const a = quoteIdent(alias);
   return fks.map((fk) => {
-    const cols = fk.columns.map((col) => `${a}.${quoteIdent(col)}`);
-    const notNull = cols.map((col) => `${col} is not null`).join(' and ');
-    return `/* closure key ${fk.name} */ case when ${notNull} then json_build_array(${cols.join(', ')})::text end`;
+    const parts = fk.columns.map((col, index) => {
+      const ref = `${a}.${quoteIdent(col)}`;
+      const type = fk.referencedTypes[index]!;
+      return integerTypes.has(type) ? `${ref}::text` : `to_json(${ref}::${type})::text`;
+    });
+    return `/* closure key ${fk.name} */ '[' || ${parts.join(" || ',' || ")} || ']'`;
   });
 }
 

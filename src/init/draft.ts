@@ -4,14 +4,20 @@
  * Longer than most modules because the rules read best side by side.
  */
 import { UsageError } from '../errors.js';
-import { quoteIdent, quoteLiteral, quoteTable } from '../postgres/identifiers.js';
+import {
+  manifestTableName,
+  quoteIdent,
+  quoteLiteral,
+  quoteTable,
+  tableNameProblem,
+} from '../postgres/identifiers.js';
 import { suggestRedactions } from './redaction-suggestions.js';
 import type { InitCatalog, InitForeignKey, InitTable } from './schema-catalog.js';
 import { loadOrder } from './table-order.js';
 
 export interface DraftTable {
   name: string;
-  role: 'subject' | 'owned' | 'name-matched' | 'parent';
+  role: 'subject' | 'owned' | 'name-matched' | 'parent' | 'reference';
   where: string;
   deletePredicate: string;
   /** Human lines for the YAML comment above the table. */
@@ -20,6 +26,7 @@ export interface DraftTable {
 
 export interface InitDraft {
   appId: string;
+  closure: 'parents' | 'parents-and-reference';
   subjectTable: string;
   subjectKeys: string[];
   /** Subject key → SQL type of the subject table's column (graph keys are text; cast back). */
@@ -38,6 +45,8 @@ export interface DraftOptions {
   subjectKeyColumns?: string[];
   schema: string;
   appId?: string;
+  /** Also draft reference tables (no path to the subject table) that reference an exported table. */
+  reference?: boolean;
 }
 
 export function draftManifest(catalog: InitCatalog, options: DraftOptions): InitDraft {
@@ -60,7 +69,9 @@ export function draftManifest(catalog: InitCatalog, options: DraftOptions): Init
   const keyTypes = Object.fromEntries(
     keyColumns.map((column) => [keyName(column), subject.columns.find((c) => c.name === column)!.type]),
   );
-  const qualified = (name: string) => (options.schema === 'public' ? name : `${options.schema}.${name}`);
+  // Catalog names are exact; the manifest writes them by its naming rule (`"Items"`, `user`, `billing.x`).
+  const qualified = (name: string) =>
+    manifestTableName(options.schema === 'public' ? undefined : options.schema, name);
   // Export `where`: the graph key (text) is cast to the column's type, so an index on the column serves.
   // deletePredicate: the column is compared as text — doctor plans it with a placeholder key that is not
   // a valid number, and deletes touch only the replay database.
@@ -174,24 +185,47 @@ export function draftManifest(catalog: InitCatalog, options: DraftOptions): Init
   }
   // Parents of everything exported, transitively: rows come only from closure.
   const included = new Set(tables.map((table) => table.name));
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const fk of catalog.foreignKeys) {
-      if (included.has(fk.child) && !included.has(fk.parent)) {
-        included.add(fk.parent);
-        tables.push({
-          name: fk.parent,
-          role: 'parent',
-          where: 'false',
-          deletePredicate: 'false',
-          notes: [
-            `parent (referenced by ${fk.child}.${fk.columns.join(', ')}): its rows come from closure only`,
-          ],
-        });
-        grew = true;
+  const closeOverParents = () => {
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const fk of catalog.foreignKeys) {
+        if (included.has(fk.child) && !included.has(fk.parent)) {
+          included.add(fk.parent);
+          tables.push({
+            name: fk.parent,
+            role: 'parent',
+            where: 'false',
+            deletePredicate: 'false',
+            notes: [
+              `parent (referenced by ${fk.child}.${fk.columns.join(', ')}): its rows come from closure only`,
+            ],
+          });
+          grew = true;
+        }
       }
     }
+  };
+  closeOverParents();
+  if (options.reference) {
+    // Reference tables (no path to the subject table) referencing what is exported so far: the export
+    // adds their rows that reference an included row (closure: parents-and-reference), then their parents.
+    const anchors = new Set(included);
+    for (const table of catalog.tables) {
+      const fk = catalog.foreignKeys.find((f) => f.child === table.name && anchors.has(f.parent));
+      if (included.has(table.name) || !fk) continue;
+      included.add(table.name);
+      tables.push({
+        name: table.name,
+        role: 'reference',
+        where: 'false',
+        deletePredicate: 'false',
+        notes: [
+          `reference (${fk.columns.join(', ')}) → ${fk.parent}: closure adds the rows that reference an exported ${fk.parent} row`,
+        ],
+      });
+    }
+    closeOverParents();
   }
   const unreachable = catalog.tables
     .filter((table) => !included.has(table.name))
@@ -199,13 +233,15 @@ export function draftManifest(catalog: InitCatalog, options: DraftOptions): Init
       table: table.name,
       why: `no foreign-key path to ${subject.name}, referenced by no exported table, no column named ${subjectKeys.join(', ')}`,
     }));
-  // Manifests name tables unquoted (SQL as written): `from user t` reads current_user, `from Items`
-  // reads items. Such a table is drafted, but the manifest cannot work until it is renamed.
-  for (const table of catalog.tables)
-    if (included.has(table.name) && table.needsQuoting)
+  // A manifest can name any table (postgres/identifiers.ts) except one whose name holds a control
+  // character or a comment marker (it is also a label inside generated SQL comments).
+  for (const table of catalog.tables) {
+    const problem = included.has(table.name) ? tableNameProblem(qualified(table.name)) : undefined;
+    if (problem)
       warnings.push(
-        `table ${JSON.stringify(table.name)} needs quoting in SQL (reserved word, capitals or other characters); manifests name tables unquoted, so export and doctor will not read it: rename the table`,
+        `table ${JSON.stringify(table.name)} cannot be named in a manifest (${problem}): rename the table`,
       );
+  }
   const order = loadOrder(
     tables.map((table) => table.name),
     catalog.foreignKeys,
@@ -220,6 +256,7 @@ export function draftManifest(catalog: InitCatalog, options: DraftOptions): Init
   for (const table of tables) table.name = qualified(table.name);
   return {
     appId: options.appId ?? catalog.database,
+    closure: options.reference ? 'parents-and-reference' : 'parents',
     subjectTable: qualified(subject.name),
     subjectKeys,
     keyTypes,

@@ -9,7 +9,7 @@ export function draftToManifest(draft: InitDraft): Record<string, unknown> {
     adapter: 'postgres-subject-graph.v1',
     subjectKeys: draft.subjectKeys,
     postgres: {
-      closure: 'parents',
+      closure: draft.closure,
       subjectTable: draft.subjectTable,
       ...(draft.graphEdges.length > 0 ? { graphEdges: draft.graphEdges.map((edge) => edge.sql) } : {}),
       tables: draft.tables.map((table) => ({
@@ -60,6 +60,12 @@ export function renderManifestYaml(draft: InitDraft, counts?: Record<string, num
       [
         'closure: parents — export adds every row of these tables that exported rows reference (foreign keys,',
         'transitively, same snapshot); parents never pull in their other children.',
+        ...(draft.closure === 'parents-and-reference'
+          ? [
+              'parents-and-reference — reference tables (no foreign-key path to the subject table) also get the rows',
+              'that reference an included row of the tables above them, then their parents (a film’s actors).',
+            ]
+          : []),
       ],
       '  ',
     ),
@@ -77,7 +83,8 @@ export function renderManifestYaml(draft: InitDraft, counts?: Record<string, num
   for (const table of draft.tables) {
     const count = counts?.[table.name];
     const notes = [...table.notes];
-    if (counts && table.role !== 'parent') notes.push(`sample subject: ${count ?? '?'} row(s)`);
+    if (counts && table.role !== 'parent' && table.role !== 'reference')
+      notes.push(`sample subject: ${count ?? '?'} row(s)`);
     out.push(
       comment(notes, '    '),
       block([{ name: table.name, where: table.where, deletePredicate: table.deletePredicate }], '    '),

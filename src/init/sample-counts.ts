@@ -33,7 +33,7 @@ export async function sampleCounts(
   const graphKeys = `graph_keys as (select ${draft.subjectKeys.map((key, i) => `$${i + 1}::text as ${quoteIdent(key)}`).join(', ')})`;
   const counts: Record<string, number | null> = {};
   for (const table of draft.tables) {
-    if (table.role === 'parent') {
+    if (table.role === 'parent' || table.role === 'reference') {
       counts[table.name] = null;
       continue;
     }

@@ -15,8 +15,6 @@ export interface InitTable {
   columns: InitColumn[];
   primaryKey: string[];
   partitioned: boolean;
-  /** Postgres would need the name quoted (reserved word such as `user`, capitals, other characters). */
-  needsQuoting?: boolean;
 }
 
 export interface InitForeignKey {
@@ -45,7 +43,6 @@ export async function readInitCatalog(
   schema: string,
 ): Promise<InitCatalog> {
   const tablesSql = `select c.relname::text as name, c.relkind = 'p' as partitioned,
-       quote_ident(c.relname) <> c.relname::text as "needsQuoting",
        (select json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod))
                         order by a.attnum)
           from pg_attribute a where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped) as columns,

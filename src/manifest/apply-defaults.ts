@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 
 import type { AppManifest, Probe } from '../generated/manifest.js';
+import { parseTableName, quoteTable } from '../postgres/identifiers.js';
 import {
   defaultProbeTimeoutSeconds,
   defaultProdDatabaseUrlEnv,
@@ -22,7 +23,8 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
     return {
       ...table,
       alias,
-      from: table.from ?? `${table.name} ${alias}`,
+      // The name is quoted (postgres/identifiers.ts): `user`, `order`, `"Items"` are tables, not SQL.
+      from: table.from ?? `${quotedOrAsWritten(table.name)} ${alias}`,
       rowSql: table.rowSql ?? `to_jsonb(${alias})`,
     };
   });
@@ -69,9 +71,19 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
       recursive: rule.recursive ?? true,
     })),
     session: raw.session,
+    capsule: {
+      encryptTo: [...(raw.capsule?.encryptTo ?? [])],
+      requireEncryption: raw.capsule?.requireEncryption ?? false,
+      retentionDays: raw.capsule?.retentionDays,
+    },
     warnings: [],
     raw,
   };
+}
+
+/** A name check-manifest will refuse (one clear error) must not crash defaulting first. */
+function quotedOrAsWritten(name: string): string {
+  return typeof parseTableName(name) === 'string' ? name : quoteTable(name);
 }
 
 /** A probe with its defaults (also used for the probes a scenario adds, src/scenario/). */

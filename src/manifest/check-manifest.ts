@@ -1,3 +1,4 @@
+import { sameTableName, tableNameProblem } from '../postgres/identifiers.js';
 import { checkBrowserProbe } from './check-browser-probe.js';
 import type { ParsedManifest } from './parsed-manifest.js';
 
@@ -13,8 +14,13 @@ export function checkManifest(manifest: ParsedManifest): { errors: string[]; war
   const declared = new Set(tableNames);
 
   tableNames.forEach((name, index) => {
-    if (tableNames.indexOf(name) !== index)
-      errors.push(`/postgres/tables/${index}/name: table "${name}" is declared twice`);
+    const problem = tableNameProblem(name);
+    if (problem) errors.push(`/postgres/tables/${index}/name: ${problem}`);
+    const first = tableNames.findIndex((other) => sameTableName(other, name));
+    if (first !== index) {
+      const twice = tableNames[first] === name ? '' : ` (as "${tableNames[first]}")`;
+      errors.push(`/postgres/tables/${index}/name: table "${name}" is declared twice${twice}`);
+    }
   });
   (raw.postgres.tableOrder ?? []).forEach((name, index) => {
     if (!declared.has(name)) errors.push(`/postgres/tableOrder/${index}: "${name}" is not a declared table`);

@@ -1,5 +1,6 @@
 export { loadManifest, parseManifest } from './load-manifest.js';
 export type {
+  ParsedCapsulePolicy,
   ParsedCommand,
   ParsedManifest,
   ParsedProbe,

@@ -44,7 +44,7 @@ describe('loadManifest', () => {
     expect(manifest.postgres.tables[0]).toMatchObject({
       name: 'items',
       alias: 't',
-      from: 'items t',
+      from: '"items" t',
       rowSql: 'to_jsonb(t)',
     });
     expect(manifest.warnings).toEqual([
@@ -126,6 +126,7 @@ describe('loadManifest', () => {
     ['probe-without-url.json', /\/probes\/0: a http probe needs "url"/],
     ['not-an-object.yaml', /not-an-object\.yaml: \/: must be object/],
     ['duplicate-table.json', /\/postgres\/tables\/1\/name: table "orders" is declared twice/],
+    ['reference-without-subject-table.json', /\/postgres: missing required property "subjectTable"/],
   ];
 
   it.each(broken)('rejects %s with a pointed one-line message', async (file, expected) => {
@@ -159,5 +160,40 @@ describe('loadManifest', () => {
   it('keeps the example JSON manifest in sync with the YAML one', () => {
     const json = JSON.parse(readFileSync(`${root}/config/apps/teamdesk.json`, 'utf8')) as unknown;
     expect(json).toMatchObject({ appId: 'teamdesk' });
+  });
+});
+
+describe('table names (postgres/identifiers.ts)', () => {
+  const load = (names: string[]) =>
+    parseManifest(
+      JSON.stringify({
+        appId: 'x',
+        adapter: 'postgres-subject-graph.v1',
+        subjectKeys: ['k'],
+        postgres: { tables: names.map((name) => ({ name, deletePredicate: 'true' })) },
+      }),
+      { file: 'x.json', path: '/x.json', cwd: '/' },
+    );
+  const problems = (names: string[]) => {
+    try {
+      load(names);
+      return [];
+    } catch (error) {
+      if (!(error instanceof ManifestError)) throw error;
+      return error.problems.map((line) => line.replace(/^x\.json: /, ''));
+    }
+  };
+
+  it('accepts keywords, quoted and schema-qualified names', () => {
+    expect(problems(['user', 'order', '"Items"', '"Sales Ops"."Deal Notes"', 'public.tickets'])).toEqual([]);
+  });
+
+  it('refuses a name that could end its SQL comment label, or one spelled twice', () => {
+    expect(problems(['"a*/ select 1; /*"'])).toEqual(['/postgres/tables/0/name: a part contains /* or */']);
+    expect(problems(['items', 'Items'])).toEqual([
+      '/postgres/tables/1/name: table "Items" is declared twice (as "items")',
+    ]);
+    expect(problems(['"Items"', 'items'])).toEqual([]); // two tables: "Items" and items
+    expect(problems(['x;y'])[0]).toMatch(/^\/postgres\/tables\/0\/name: "x;y" is invalid: A table name as SQL writes it/);
   });
 });

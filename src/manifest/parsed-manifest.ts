@@ -39,6 +39,13 @@ export interface ParsedRedactionRule extends RedactionRule {
   recursive: boolean;
 }
 
+export interface ParsedCapsulePolicy {
+  /** age recipients every export is encrypted to; empty = none. */
+  encryptTo: string[];
+  requireEncryption: boolean;
+  retentionDays: number | undefined;
+}
+
 /**
  * An app manifest after validation and defaulting. Every field a consumer needs is present:
  * code downstream never re-applies a default.
@@ -66,7 +73,7 @@ export interface ParsedManifest {
     /** Names in load order; deletes run in reverse. */
     tableOrder: string[];
     /** Parent closure at export (src/export/closure.ts); `none` unless the manifest asks. */
-    closure: 'none' | 'parents';
+    closure: 'none' | 'parents' | 'parents-and-reference';
     /** The manifest table holding the subjects, when declared. */
     subjectTable: string | undefined;
   };
@@ -74,6 +81,8 @@ export interface ParsedManifest {
   probes: ParsedProbe[];
   redactionRules: ParsedRedactionRule[];
   session: SessionRecording | undefined;
+  /** Capsule governance (`capsule` in the manifest); flags of export-postgres override it. */
+  capsule: ParsedCapsulePolicy;
   /** Non-fatal findings (doctor shows them). */
   warnings: string[];
   /** The manifest exactly as written, for tools that need an untouched copy. */

@@ -15,13 +15,14 @@ import {
   type Shape,
   statementRunner,
   verify,
+  verifyLoadedValues,
 } from './load-steps.js';
 import { phaseTimer } from './load-timing.js';
 import { RewriteTally } from './rewrite-tally.js';
 import { copyStageSql, createStageSql, deleteSql, type Sql, targetEmptySql, upsertSql } from './sql.js';
 import { copySink, type Sink, type StagedTable } from './stage.js';
 import { suspendTriggers } from './triggers.js';
-import { DirectDigest, verifyValues } from './verify-values.js';
+import { SentDigest } from './verify-values.js';
 
 /** The direct load cannot reproduce the staging path's result for this capsule: use the staging path. */
 class UseStaging extends Error {}
@@ -34,9 +35,12 @@ interface TableLoad {
   sink?: Sink | undefined;
   /** Set when the table is copied straight into the target. */
   converter?: RowConverter;
-  /** Direct tables: the digest of the rows sent, and the columns written (value verification). */
-  digest?: DirectDigest;
+  /** The digest of the rows sent (value verification). */
+  digest?: SentDigest;
+  /** Direct tables: the columns written. */
   written?: string[];
+  /** The target held no rows before the load. */
+  targetWasEmpty?: boolean;
 }
 
 /**
@@ -111,9 +115,11 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       shapes.set(load.stage.table, shape!);
       endPhase('check');
       options.onProgress?.({ phase: 'upsert', table: load.stage.table, rows });
-      const targetEmpty =
-        shape!.primaryKey.length > 0 && (await run(targetEmptySql(load.stage.table))).rows[0].empty === true;
-      const sql = upsertSql(load.stage.table, load.stage.index, { ...shape!, targetEmpty });
+      load.targetWasEmpty = (await run(targetEmptySql(load.stage.table))).rows[0].empty === true;
+      const sql = upsertSql(load.stage.table, load.stage.index, {
+        ...shape!,
+        targetEmpty: load.targetWasEmpty && shape!.primaryKey.length > 0,
+      });
       outcome.loaded[load.stage.table] = (await run(sql)).rowCount ?? 0;
       endPhase('upsert');
     };
@@ -139,12 +145,13 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         let line: string;
         try {
           line = current.converter.convert(text);
-          current.digest!.add(text);
         } catch (error) {
           throw rowError(error, current);
         }
+        current.digest?.add(text);
         await current.sink!.push(line);
       } else {
+        current.digest?.add(text);
         await current.sink!.push(text);
       }
     }
@@ -185,30 +192,23 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       names.map((name) => infos.get(name)!),
       run,
     );
-    outcome.valueDifferences = await verifyValues({
-      staged: staged
-        .filter((load) => load.stage.rows > 0)
-        .map((load) => ({
-          table: load.stage.table,
-          index: load.stage.index,
-          info: load.info,
-          written: shapes.get(load.stage.table)!.columns,
-        })),
-      direct: loads
-        .filter((load) => load.converter)
-        .map((load) => ({
-          table: load.stage.table,
-          info: load.info,
-          written: load.written!,
-          sent: load.digest!,
-        })),
+    await verifyLoadedValues(
+      outcome,
+      options,
+      () =>
+        loads
+          .filter((load) => load.stage.rows > 0)
+          .map((load) => ({
+            table: load.stage.table,
+            info: load.info,
+            written: load.converter ? load.written! : shapes.get(load.stage.table)!.columns,
+            sent: load.digest!,
+            stage: load.converter ? undefined : load.stage.index,
+            targetWasEmpty: load.targetWasEmpty ?? false,
+          })),
       run,
-      client,
-      reader: options.reader,
-      rewrite: options.prepared.rewrite,
-      toError: sinkOptions.toError,
-    });
-    outcome.verified = Object.keys(outcome.valueDifferences).length === 0;
+      sinkOptions.toError,
+    );
     outcome.directCopy = loads.filter((load) => load.converter).map((load) => load.stage.table);
     endPhase('verify');
     await triggers.restore();
@@ -233,13 +233,12 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     const problems = columnProblems(check);
     if (problems.length > 0) throw doesNotFit(problems);
     const columns = directColumns(load.info, check, copyTypes.get(load.stage.table));
-    const direct =
-      columns !== undefined &&
-      (load.info.primaryKey.length === 0 ||
-        (await run(targetEmptySql(load.stage.table))).rows[0].empty === true);
-    if (direct) {
+    if (options.verifyValues !== false) load.digest = new SentDigest(load.info);
+    if (columns !== undefined) {
+      load.targetWasEmpty = (await run(targetEmptySql(load.stage.table))).rows[0].empty === true;
+    }
+    if (columns !== undefined && (load.info.primaryKey.length === 0 || load.targetWasEmpty)) {
       load.converter = new RowConverter(columns, check.generatedSkipped);
-      load.digest = new DirectDigest(load.info);
       load.written = columns.map((column) => column.name);
       const sql = directCopySql(
         load.stage.table,

@@ -13,13 +13,14 @@ import {
   resyncSequences,
   statementRunner,
   verify,
+  verifyLoadedValues,
 } from './load-steps.js';
 import { phaseTimer } from './load-timing.js';
 import { RewriteTally } from './rewrite-tally.js';
 import { deleteSql, type Sql, stageTable, targetEmptySql, upsertSql } from './sql.js';
 import { stageCapsule, type StagedTable } from './stage.js';
 import { suspendTriggers } from './triggers.js';
-import { verifyValues } from './verify-values.js';
+import { SentDigest } from './verify-values.js';
 
 /** The staging path: every table through a jsonb staging table and jsonb_populate_record. */
 export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
@@ -38,6 +39,12 @@ export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
     outcome.triggers = { disabled: triggers.disabled, firing: triggers.firing };
     const byName = new Map(options.prepared.tables.map((table) => [table.name, table]));
     const tally = new RewriteTally(options.prepared.rewrite);
+    const verifying = options.verifyValues !== false;
+    const sent = new Map<string, SentDigest>();
+    const infos = await readTables(
+      client,
+      options.prepared.tables.map((table) => table.name),
+    );
     const staged = await stageCapsule(client, options.reader, {
       strategy: options.strategy,
       chunkSize: options.chunkSize,
@@ -46,6 +53,13 @@ export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
       run,
       toError: (error, sql) => toError(error, sql, options.url),
       onRows: (table, rows) => options.onProgress?.({ phase: 'stage', table, rows }),
+      sentDigest: (table) => {
+        const info = infos.get(table);
+        if (!verifying || !info) return undefined;
+        const digest = new SentDigest(info);
+        sent.set(table, digest);
+        return digest;
+      },
     });
     tally.assertMoved();
     outcome.rewritten = tally.perTable;
@@ -59,10 +73,6 @@ export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
     const ordered = options.prepared.tables
       .map((table) => ({ table, stage: staged.find((entry) => entry.table === table.name) }))
       .filter((item): item is { table: ParsedTable; stage: StagedTable } => item.stage !== undefined);
-    const infos = await readTables(
-      client,
-      ordered.map((item) => item.table.name),
-    );
     const missing = ordered.filter((item) => !infos.has(item.table.name)).map((item) => item.table.name);
     if (missing.length > 0) {
       throw new DatabaseError(
@@ -95,15 +105,19 @@ export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
     }
     endPhase('delete');
 
+    const emptyBefore = new Set<string>();
     for (const item of ordered) {
       const shape = shapes.get(item.table.name)!;
       outcome.loaded[item.table.name] = 0;
       if (item.stage.rows === 0) continue;
       if (options.explain) await run({ text: `analyze ${stageTable(item.stage.index)}`, values: [] });
       options.onProgress?.({ phase: 'upsert', table: item.table.name, rows: item.stage.rows });
-      const targetEmpty =
-        shape.primaryKey.length > 0 && (await run(targetEmptySql(item.table.name))).rows[0].empty === true;
-      const sql = upsertSql(item.table.name, item.stage.index, { ...shape, targetEmpty });
+      const targetEmpty = (await run(targetEmptySql(item.table.name))).rows[0].empty === true;
+      if (targetEmpty) emptyBefore.add(item.table.name);
+      const sql = upsertSql(item.table.name, item.stage.index, {
+        ...shape,
+        targetEmpty: targetEmpty && shape.primaryKey.length > 0,
+      });
       outcome.loaded[item.table.name] =
         (await maybeExplain(sql, `tables[${item.table.name}] upsert`)).rowCount ?? 0;
     }
@@ -119,23 +133,23 @@ export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
       ordered.map((item) => infos.get(item.table.name)!),
       run,
     );
-    outcome.valueDifferences = await verifyValues({
-      staged: ordered
-        .filter((item) => item.stage.rows > 0)
-        .map((item) => ({
-          table: item.table.name,
-          index: item.stage.index,
-          info: infos.get(item.table.name)!,
-          written: shapes.get(item.table.name)!.columns,
-        })),
-      direct: [],
+    await verifyLoadedValues(
+      outcome,
+      options,
+      () =>
+        ordered
+          .filter((item) => item.stage.rows > 0)
+          .map((item) => ({
+            table: item.table.name,
+            info: infos.get(item.table.name)!,
+            written: shapes.get(item.table.name)!.columns,
+            sent: sent.get(item.table.name)!,
+            stage: item.stage.index,
+            targetWasEmpty: emptyBefore.has(item.table.name),
+          })),
       run,
-      client,
-      reader: options.reader,
-      rewrite: options.prepared.rewrite,
-      toError: (error, sql) => toError(error, sql, options.url),
-    });
-    outcome.verified = Object.keys(outcome.valueDifferences).length === 0;
+      (error, sql) => toError(error, sql, options.url),
+    );
     endPhase('verify');
     await triggers.restore();
     options.onProgress?.({ phase: 'commit' });

@@ -12,6 +12,7 @@ import type { PreparedMaterialize } from './prepare.js';
 import { advanceSequences } from './sequences.js';
 import { allStagedKeysSql, type Sql, stagedKeysSql, verifySql } from './sql.js';
 import type { LoadStrategy, StagedTable } from './stage.js';
+import { type LoadedTable, verifyValues } from './verify-values.js';
 
 // What the two load paths (load-staged.ts, load-direct.ts) share: their options and outcome, and the
 // steps both run inside the load's transaction.
@@ -37,6 +38,11 @@ export interface LoadOptions {
   direct?: boolean;
   /** Leave the tables' user triggers on during the load (default: off where the role may; triggers.ts). */
   keepTriggers?: boolean;
+  /**
+   * Compare the loaded values with the capsule's (default true). False only for A/B measurements of its
+   * cost (bench/run.js): the load then never says `verified`.
+   */
+  verifyValues?: boolean;
   /** Run deletes and upserts under EXPLAIN ANALYZE and roll everything back. */
   explain?: boolean;
   onProgress?: ((event: MaterializeProgress) => void) | undefined;
@@ -175,4 +181,27 @@ export async function resyncSequences(tables: readonly TableInfo[], run: RunStat
     tables.map((info) => info.name),
     run,
   );
+}
+
+/**
+ * Value verification of the loaded tables (src/materialize/verify-values.ts), into the outcome; with it
+ * turned off (`verifyValues: false`) nothing runs and the outcome never says `verified`.
+ */
+export async function verifyLoadedValues(
+  outcome: LoadOutcome,
+  options: LoadOptions,
+  tables: () => LoadedTable[],
+  run: RunStatement,
+  toError: (error: unknown, sql: Sql) => Error,
+): Promise<void> {
+  if (options.verifyValues === false) return;
+  outcome.valueDifferences = await verifyValues({
+    tables: tables(),
+    run,
+    client: options.client,
+    reader: options.reader,
+    rewrite: options.prepared.rewrite,
+    toError,
+  });
+  outcome.verified = Object.keys(outcome.valueDifferences).length === 0;
 }

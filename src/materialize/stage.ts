@@ -23,12 +23,20 @@ export interface StageOptions {
   /** Maps an error of a statement (a failed COPY) to the error to report. */
   toError: (error: unknown, sql: Sql) => Error;
   onRows?: (table: string, rows: number) => void;
+  /** The digest of a table's rows as sent (value verification), or undefined for none. */
+  sentDigest?: (table: string) => RowSink | undefined;
+}
+
+/** Receives each row text as it is sent. */
+export interface RowSink {
+  add(text: string): void;
 }
 
 export interface StagedTable {
   table: string;
   index: number;
   rows: number;
+  sent?: RowSink | undefined;
 }
 
 export interface Sink {
@@ -65,7 +73,9 @@ export async function stageCapsule(
             ? copySink(client, copyStageSql(current.table, current.index), current, options)
             : jsonbSink(current, options);
       }
-      await sink!.push(options.tally.row(row.table, row.text));
+      const text = options.tally.row(row.table, row.text);
+      current.sent?.add(text);
+      await sink!.push(text);
     }
     await close();
   } catch (error) {
@@ -88,7 +98,7 @@ export async function openStage(table: string, index: number, options: StageOpti
     throw undeclaredTable(table);
   }
   await options.run(createStageSql(table, index));
-  return { table, index, rows: 0 };
+  return { table, index, rows: 0, sent: options.sentDigest?.(table) };
 }
 
 /** Characters per COPY write (UTF-16 units; rows are mostly ASCII, so about as many bytes). */

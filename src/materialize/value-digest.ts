@@ -1,46 +1,63 @@
-import { createHash } from 'node:crypto';
-
 import { quoteIdent, quoteTable } from '../postgres/identifiers.js';
+import { hashTextExtended } from './row-hash.js';
 import { type Sql, stageTable } from './sql.js';
 
 /**
  * Value verification (issue #14 item 3): after the load, each table's loaded rows are compared with the
- * rows that were sent, by an order-independent digest: the row count and the sum of a 52-bit hash (the
- * first 13 hex digits of md5) of each row's canonical text, `to_jsonb(row)` minus the columns the load
- * did not write, as jsonb prints it. The server computes it in one query per table; the client computes
- * the same while streaming (canonical-json.ts) or the server computes it from the staging table. Only
- * when a digest differs does an exact, slower comparison count the differing rows (differingRowsSql).
+ * rows that were sent, by an order-independent digest: the row count and the sum of a 64-bit hash
+ * (`hashtextextended`, row-hash.ts) of each row's canonical text, `to_jsonb(row)` minus the columns the
+ * load did not write, as jsonb prints it. The client computes the sent side while streaming the rows
+ * (canonical-json.ts); the server computes the loaded side in one scan per table. Only when the digests
+ * differ does an exact, slower comparison count the differing rows (differingRowsSql).
  *
- * A changed row goes unnoticed only if the sums collide (about 2^-52 per changed row).
+ * A changed row goes unnoticed only if the sums collide (about 2^-64 per changed row).
  */
 export interface Digest {
   rows: number;
-  /** The hash sum as a decimal string (exact: numeric on the server, two exact halves here). */
+  /** The hash sum as a decimal string (exact: numeric on the server, BigInt here). */
   sum: string;
 }
 
-/** Hashed expression of a jsonb row text, shared by every digest query. */
-function hash(jsonbText: string): string {
-  return `('x' || left(md5(${jsonbText}), 13))::bit(52)::bigint`;
+/** Hashed expression of a jsonb row text, shared by every digest query (bytes hashed as they are). */
+function hashSum(jsonb: string): string {
+  return `coalesce(sum(hashtextextended((${jsonb})::text collate "C", 0)), 0)::text as sum`;
 }
+
+/** Rows between folds of the client's partial sums into a BigInt (keeps every partial sum exact). */
+const foldEvery = 1 << 20;
 
 /** Accumulates the digest of canonical row texts on the client. */
 export class DigestAccumulator {
   rows = 0;
-  // Two halves (24 + 28 bits) keep every partial sum an exact double up to 2^25 rows per table.
   private high = 0;
   private low = 0;
+  private folded = 0n;
 
   add(canonicalText: string): void {
-    const hex = createHash('md5').update(canonicalText).digest('hex');
-    this.high += parseInt(hex.slice(0, 6), 16);
-    this.low += parseInt(hex.slice(6, 13), 16);
-    this.rows++;
+    const hash = hashTextExtended(canonicalText);
+    // Below 2^20 rows, |high| < 2^51 and low < 2^52: exact doubles.
+    this.high += hash.high;
+    this.low += hash.low;
+    if (++this.rows % foldEvery === 0) this.fold();
   }
 
   digest(): Digest {
-    return { rows: this.rows, sum: (BigInt(this.high) * 2n ** 28n + BigInt(this.low)).toString() };
+    this.fold();
+    return { rows: this.rows, sum: this.folded.toString() };
   }
+
+  private fold(): void {
+    this.folded += BigInt(this.high) * 2n ** 32n + BigInt(this.low);
+    this.high = 0;
+    this.low = 0;
+  }
+}
+
+/** A row as jsonb without the columns the load did not write (`$1`), or as it is when there are none. */
+function loadedRow(alias: string, unwritten: readonly string[]): { jsonb: string; values: unknown[] } {
+  return unwritten.length === 0
+    ? { jsonb: `to_jsonb(${alias})`, values: [] }
+    : { jsonb: `to_jsonb(${alias}) - $1::text[]`, values: [unwritten] };
 }
 
 /**
@@ -48,46 +65,44 @@ export class DigestAccumulator {
  * rows). `$1`: columns the load did not write (their values are the table's defaults, not the capsule's).
  *
  * @example
- * select count(*)::bigint as rows, coalesce(sum(('x' || left(md5((to_jsonb(t) - $1::text[])::text), 13))::bit(52)::bigint), 0)::text as sum
+ * select count(*)::bigint as rows, coalesce(sum(hashtextextended((to_jsonb(t))::text collate "C", 0)), 0)::text as sum
  *   from "film" t
  */
 export function tableDigestSql(table: string, unwritten: readonly string[]): Sql {
+  const row = loadedRow('t', unwritten);
   return {
     text: [
-      `/* tables[${table}] verify values */ select count(*)::bigint as rows,`,
-      `       coalesce(sum(${hash('(to_jsonb(t) - $1::text[])::text')}), 0)::text as sum`,
+      `/* tables[${table}] verify values */ select count(*)::bigint as rows, ${hashSum(row.jsonb)}`,
       `  from ${quoteTable(table)} t`,
     ].join('\n'),
-    values: [unwritten],
+    values: row.values,
   };
 }
 
 /**
- * Digests of a staged table: the staged rows (`$1`: capsule keys not written) and the target rows with
- * the staged primary keys (`$2`: columns not written), matched as jsonb (`to_jsonb(t.id) = s.doc->'id'`).
+ * The digest of the target rows with the staged primary keys (a table that held rows before the load),
+ * matched as jsonb (`to_jsonb(t.id) = s.doc->'id'`).
  *
  * @example
- * select (select count(*) from "replay_stage_0") as sent_rows, … as sent_sum, … as got_rows, … as got_sum
+ * select count(*)::bigint as rows, … as sum from "payment" t
+ *  where (to_jsonb(t."payment_id")) in (select s.doc -> 'payment_id' from "replay_stage_2" s)
  */
-export function stagedDigestSql(
+export function stagedKeysDigestSql(
   table: string,
   index: number,
   primaryKey: readonly string[],
-  dropped: readonly string[],
   unwritten: readonly string[],
 ): Sql {
   const stage = stageTable(index);
   const target = primaryKey.map((column) => `to_jsonb(t.${quoteIdent(column)})`).join(', ');
   const staged = primaryKey.map((column) => `s.doc -> ${quoteLiteralKey(column)}`).join(', ');
+  const row = loadedRow('t', unwritten);
   return {
     text: [
-      `/* tables[${table}] verify values */ select sent.rows as sent_rows, sent.sum as sent_sum, got.rows as got_rows, got.sum as got_sum`,
-      `  from (select count(*)::bigint as rows, coalesce(sum(${hash('(s.doc - $1::text[])::text')}), 0)::text as sum`,
-      `          from ${stage} s) sent,`,
-      `       (select count(*)::bigint as rows, coalesce(sum(${hash('(to_jsonb(t) - $2::text[])::text')}), 0)::text as sum`,
-      `          from ${quoteTable(table)} t where (${target}) in (select ${staged} from ${stage} s)) got`,
+      `/* tables[${table}] verify values */ select count(*)::bigint as rows, ${hashSum(row.jsonb)}`,
+      `  from ${quoteTable(table)} t where (${target}) in (select ${staged} from ${stage} s)`,
     ].join('\n'),
-    values: [dropped, unwritten],
+    values: row.values,
   };
 }
 

@@ -10,31 +10,28 @@ import {
   differingRowsSql,
   type Digest,
   DigestAccumulator,
-  stagedDigestSql,
+  stagedKeysDigestSql,
   tableDigestSql,
 } from './value-digest.js';
 
 type Run = (sql: Sql) => Promise<pg.QueryResult>;
 
-/** A table loaded through a jsonb staging table (the staging path, or a non-empty target). */
-export interface StagedValues {
+/** A loaded table, as value verification sees it. */
+export interface LoadedTable {
   table: string;
-  index: number;
   info: TableInfo;
   /** Columns written by the load. */
   written: readonly string[];
+  /** The digest of the rows sent, computed while they streamed. */
+  sent: SentDigest;
+  /** Index of its jsonb staging table; undefined when copied straight into the target (load-direct.ts). */
+  stage: number | undefined;
+  /** The target held no rows before the load: all its rows are loaded rows. */
+  targetWasEmpty: boolean;
 }
 
-/** A table copied straight into its (empty) target, with the digest the client computed while sending. */
-export interface DirectValues {
-  table: string;
-  info: TableInfo;
-  written: readonly string[];
-  sent: DirectDigest;
-}
-
-/** The client side of a direct table's digest: canonical text of each row sent, hashed. */
-export class DirectDigest {
+/** The client side of a table's digest: canonical text of each row sent, hashed. */
+export class SentDigest {
   private readonly accumulator = new DigestAccumulator();
   private readonly drop: ReadonlySet<string>;
 
@@ -63,11 +60,12 @@ function unwritten(info: TableInfo, written: readonly string[]): string[] {
 /**
  * Compares every loaded table's rows with the capsule's (value-digest.ts) and returns the number of
  * capsule rows whose values are not in the replay table, per table with any. Runs inside the load's
- * transaction, after the load; digests are printed in UTC, as export writes timestamps.
+ * transaction, after the load; digests are printed in UTC, as export writes timestamps. One scan per
+ * table on the server: of the whole table when it was empty before the load, else of the rows with the
+ * staged primary keys.
  */
 export async function verifyValues(options: {
-  staged: readonly StagedValues[];
-  direct: readonly DirectValues[];
+  tables: readonly LoadedTable[];
   run: Run;
   client: pg.Client;
   reader: CapsuleReader;
@@ -77,26 +75,25 @@ export async function verifyValues(options: {
   const { run } = options;
   await run({ text: `set local timezone = 'UTC'`, values: [] });
   const differing: Record<string, number> = {};
-  for (const item of options.staged) {
-    const generated = item.info.columns.filter((column) => column.generated).map((column) => column.name);
+  const suspects: LoadedTable[] = [];
+  for (const item of options.tables) {
     const missing = unwritten(item.info, item.written);
-    if (item.info.primaryKey.length > 0) {
-      const row = (
-        await run(stagedDigestSql(item.table, item.index, item.info.primaryKey, generated, missing))
-      ).rows[0] as { sent_rows: string; sent_sum: string; got_rows: string; got_sum: string };
-      if (row.sent_rows === row.got_rows && row.sent_sum === row.got_sum) continue;
+    const sql = item.targetWasEmpty
+      ? tableDigestSql(item.table, missing)
+      : item.stage !== undefined && item.info.primaryKey.length > 0
+        ? stagedKeysDigestSql(item.table, item.stage, item.info.primaryKey, missing)
+        : undefined; // no key to find the loaded rows among others: compared exactly
+    if (sql) {
+      const got = (await run(sql)).rows[0] as { rows: string; sum: string };
+      const sent = item.sent.digest();
+      if (Number(got.rows) === sent.rows && got.sum === sent.sum) continue;
     }
-    const n = await count(differingRowsSql(item.table, item.index, item.info.primaryKey, missing));
+    if (item.stage === undefined) {
+      suspects.push(item);
+      continue;
+    }
+    const n = await count(differingRowsSql(item.table, item.stage, item.info.primaryKey, missing));
     if (n > 0) differing[item.table] = n;
-  }
-  const suspects: DirectValues[] = [];
-  for (const item of options.direct) {
-    const got = (await run(tableDigestSql(item.table, unwritten(item.info, item.written)))).rows[0] as {
-      rows: string;
-      sum: string;
-    };
-    const sent = item.sent.digest();
-    if (Number(got.rows) !== sent.rows || got.sum !== sent.sum) suspects.push(item);
   }
   if (suspects.length > 0) {
     // Rows copied straight into the target have no staging table to compare with: stage them now
@@ -122,7 +119,7 @@ export async function verifyValues(options: {
 
 /** Stages the capsule rows of some tables again (after the rewrite); returns their staging indexes. */
 async function stageAgain(
-  tables: readonly DirectValues[],
+  tables: readonly LoadedTable[],
   options: Parameters<typeof verifyValues>[0],
 ): Promise<Map<string, number>> {
   // Indexes above any the load used (one per capsule table at most).

@@ -63,8 +63,13 @@ const hint =
 
 /** Step 2: checks that need no connection. Throws UnsafeTargetError (or warns when overridden). */
 export function checkTargetBeforeConnect(target: DatabaseUrl, options: TargetGuardOptions): void {
-  const reason = productionReason(target) ?? exportSourceReason(target, options);
+  const reason = unsafeBeforeConnect(target, options);
   if (reason) refuseOrWarn(target, reason, options);
+}
+
+/** Step 2 as data: why this target must not be written to (or even connected to), or undefined. */
+export function unsafeBeforeConnect(target: DatabaseUrl, options: TargetGuardOptions): string | undefined {
+  return productionReason(target) ?? exportSourceReason(target, options);
 }
 
 /**
@@ -76,19 +81,30 @@ export async function checkTargetAfterConnect(
   target: DatabaseUrl,
   options: TargetGuardOptions,
 ): Promise<ServerIdentity> {
+  const { identity, reason } = await identifyTarget(client, target, options);
+  if (reason) refuseOrWarn(target, reason, options);
+  return identity;
+}
+
+/** Step 3 as data: the server's identity, and why it must not be written to (or undefined). */
+export async function identifyTarget(
+  client: pg.Client,
+  target: DatabaseUrl,
+  options: TargetGuardOptions,
+): Promise<{ identity: ServerIdentity; reason: string | undefined }> {
   const identity = await identifyServer(client);
   if (identity.databaseName !== target.database) {
     const named = productionReason({ ...target, database: identity.databaseName });
-    if (named) refuseOrWarn(target, named, options);
+    if (named) return { identity, reason: named };
   }
   const source = recordedIdentity(options.capsuleSource?.server);
   if (source && sameDatabase(source, identity) === true) {
     const how = identity.systemIdentifier
       ? 'system identifier and database oid'
       : 'server start time, port and database oid';
-    refuseOrWarn(target, `it is the database the capsule is exported from (same ${how})`, options);
+    return { identity, reason: `it is the database the capsule is exported from (same ${how})` };
   }
-  return identity;
+  return { identity, reason: undefined };
 }
 
 function exportSourceReason(target: DatabaseUrl, options: TargetGuardOptions): string | undefined {

@@ -40,7 +40,7 @@ export async function runSteps(options: {
   ): Promise<{ env: Record<string, string>; proxy: StepProxy }> => {
     const env = childEnv({ ...base, ...(extra ? { extra } : {}) });
     const proxy = await guard.proxyFor(step, name);
-    return { env: { ...env, ...egressEnv(proxy.url, guard.ca, env.NODE_OPTIONS) }, proxy };
+    return { env: { ...env, ...egressEnv(proxy.url, guard.ca, env) }, proxy };
   };
   let stopReason = options.skipReason();
   const record = (event: StepEvent): void => {

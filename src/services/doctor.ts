@@ -1,5 +1,6 @@
 import type pg from 'pg';
 
+import { type CapsuleHeader, openCapsule } from '../capsule/index.js';
 import { capsuleChecks } from '../doctor/capsule-checks.js';
 import { type DoctorCheck, type DoctorSummary, fail, pass, summarize, uniqueIds } from '../doctor/check.js';
 import { checkColumnReferences } from '../doctor/column-references.js';
@@ -9,7 +10,7 @@ import { deletePredicateChecks, manifestChecks, manifestErrorChecks } from '../d
 import { reloadBlockers } from '../doctor/reload-blockers.js';
 import { referencedRelations, snippetScopes } from '../doctor/snippet-scopes.js';
 import { tableChecks } from '../doctor/table-checks.js';
-import { targetChecks } from '../doctor/target-checks.js';
+import { serverTargetCheck, targetChecks } from '../doctor/target-checks.js';
 import { ManifestError } from '../errors.js';
 import { loadManifest, type ParsedManifest } from '../manifest/index.js';
 import { readForeignKeys, readTables } from '../postgres/catalog.js';
@@ -66,7 +67,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
   }
   add(...manifestChecks(manifest));
 
-  const target = targetChecks(manifest, { dbUrl: options.dbUrl, env });
+  const targetOptions = { dbUrl: options.dbUrl, env, capsuleSource: await capsuleSource(options.capsule) };
+  const target = targetChecks(manifest, targetOptions);
   add(...target.checks);
   if (!target.url) {
     add(...deletePredicateChecks(manifest, undefined));
@@ -79,7 +81,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
     return result(checks, options.strict);
   }
   try {
-    await databaseChecks(client, manifest, target.url, options.capsule, add);
+    const server = await serverTargetCheck(client, target.url, manifest, targetOptions);
+    add(server);
+    if (server.status === 'pass') await databaseChecks(client, manifest, target.url, options.capsule, add);
+    else if (options.capsule) add(...(await capsuleChecks({ manifest, capsule: options.capsule })));
   } catch (error) {
     // The connection dropped or a catalog query failed half-way: report it as what it is, a failed check.
     add(fail('db.error', 'replay database', toDatabaseError(error, { action: 'replay database' }).message));
@@ -143,6 +148,16 @@ async function databaseChecks(
   add(...foreignKeyOrderChecks(declared, tables, foreignKeys));
   if (capsule)
     add(...(await capsuleChecks({ manifest, capsule, database: { client, tables, foreignKeys } })));
+}
+
+/** The `--capsule` header's recorded source (for the target guard); a bad capsule is capsuleChecks' to report. */
+async function capsuleSource(path: string | undefined): Promise<CapsuleHeader['source'] | undefined> {
+  if (!path) return undefined;
+  try {
+    return (await openCapsule(path)).header.source;
+  } catch {
+    return undefined;
+  }
 }
 
 function result(checks: DoctorCheck[], strict = false): DoctorResult {

@@ -52,6 +52,11 @@ export interface ExportOptions {
   profile?: boolean;
   /** Keys per closure query (default closureChunkSize); small values exercise chunking in tests. */
   closureChunkSize?: number;
+  /**
+   * Closure keys per set held in memory before spilling to a temp file (default: env
+   * REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY, else defaultKeysInMemory); small values exercise the spill path.
+   */
+  closureKeysInMemory?: number;
   /** age recipients: the capsule is encrypted while it is written (`out` ends with `.age`). */
   encryptTo?: readonly string[];
   /** Written into the header; loading commands refuse the capsule afterwards. */
@@ -154,7 +159,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       },
     );
     const closure =
-      manifest.postgres.closure === 'parents'
+      manifest.postgres.closure !== 'none'
         ? await exportWithClosure({
             client,
             url,
@@ -166,6 +171,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
             ...(options.onProgress ? { onProgress: options.onProgress } : {}),
             onTableDone: (table) => lap(`table:${table}`),
             ...(options.closureChunkSize ? { chunkSize: options.closureChunkSize } : {}),
+            ...keysInMemoryOption(options.closureKeysInMemory),
           })
         : undefined;
     if (!closure) {
@@ -263,6 +269,11 @@ function connectionsWanted(): number {
  * Measured (docs/performance.md), it costs the server more CPU than the JS splice path
  * (redaction/top-level-splice.ts) costs Node, and the server is what an export waits on.
  */
+function keysInMemoryOption(given: number | undefined): { keysInMemory?: number } {
+  const value = given ?? Number(process.env.REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY);
+  return Number.isInteger(value) && value > 0 ? { keysInMemory: value } : {};
+}
+
 function sqlRedactionOption(
   manifest: ParsedManifest,
   redaction: RedactionMode = 'safe',
@@ -283,8 +294,8 @@ export interface ExportPlan {
   session: { sql: string; values: string[] };
   /** Each table's COPY, in load order. */
   tables: Array<{ name: string; sql: string }>;
-  /** `parents` when the manifest asks for parent closure (its keyed queries need the catalog). */
-  closure?: 'parents';
+  /** The manifest's closure when it asks for one (its keyed queries need the catalog). */
+  closure?: 'parents' | 'parents-and-reference';
 }
 
 /** The SQL an export would run (`--dry-run-sql`), built without connecting. */
@@ -316,7 +327,7 @@ export function planExport(options: {
       name: table.name,
       sql: buildTableCopy(manifest, table, sqlRedactionOption(manifest, options.redaction)).text,
     })),
-    ...(manifest.postgres.closure === 'parents' ? { closure: 'parents' as const } : {}),
+    ...(manifest.postgres.closure === 'none' ? {} : { closure: manifest.postgres.closure }),
   };
 }
 

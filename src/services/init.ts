@@ -12,6 +12,7 @@ import { parseManifest } from '../manifest/index.js';
 import { connect } from '../postgres/connect.js';
 import { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
+import { manifestTableName, tableNameProblem } from '../postgres/identifiers.js';
 
 export interface InitOptions {
   dbUrl: string;
@@ -21,6 +22,8 @@ export interface InitOptions {
   appId?: string;
   /** Write the YAML here (refused if the file exists); without it the YAML is only returned. */
   out?: string;
+  /** Also draft reference tables and write `closure: parents-and-reference`. */
+  reference?: boolean;
   /** `key=value` pairs: count each table's rows for this subject. */
   sampleSubject?: string[];
 }
@@ -42,7 +45,14 @@ export interface InitResult {
  */
 export async function initManifest(options: InitOptions): Promise<InitResult> {
   const schema = options.schema ?? 'public';
-  for (const name of [schema, options.subjectTable, ...(options.subjectKeys ?? [])])
+  // Schema and table are exact catalog names (`Sales Ops`, `Items`, `user`): the manifest can name any
+  // table (postgres/identifiers.ts) bar control characters and comment markers. Keys stay plain.
+  for (const name of [schema, options.subjectTable]) {
+    const problem = tableNameProblem(manifestTableName(undefined, name));
+    if (problem)
+      throw new UsageError(`init: ${JSON.stringify(name)} cannot be named in a manifest: ${problem}`);
+  }
+  for (const name of options.subjectKeys ?? [])
     if (!isPlainIdentifier(name)) throw new UsageError(`init: "${name}" is not a plain SQL identifier`);
   const out = options.out === undefined ? undefined : resolve(options.out);
   if (out !== undefined && (await exists(out)))
@@ -63,6 +73,7 @@ export async function initManifest(options: InitOptions): Promise<InitResult> {
       schema,
       ...(options.subjectKeys ? { subjectKeyColumns: options.subjectKeys } : {}),
       ...(options.appId ? { appId: options.appId } : {}),
+      ...(options.reference ? { reference: true } : {}),
     });
     if (options.sampleSubject?.length) counts = await sampleCounts(client, url, draft, options.sampleSubject);
     await client.query('rollback').catch(() => {});
@@ -93,7 +104,7 @@ export async function initManifest(options: InitOptions): Promise<InitResult> {
   };
 }
 
-/** Schema, table and column names init accepts: plain SQL identifiers, as the manifest requires. */
+/** Subject key columns init accepts: plain SQL identifiers, as the manifest requires. */
 function isPlainIdentifier(text: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(text) && text.length <= 63;
 }

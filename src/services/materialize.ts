@@ -124,6 +124,8 @@ async function run(
         keepTriggers: options.keepTriggers ?? false,
         // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
         direct: options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
+        // REPLAY_ENV_MATERIALIZE_VERIFY_VALUES=0: no value verification, never `verified` (A/B of its cost).
+        verifyValues: (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_VERIFY_VALUES'] !== '0',
         onProgress: logMaterializeProgress(options.onProgress),
       });
     },

@@ -59,9 +59,9 @@ export function buildPlaybook(manifest: ParsedManifest, options: { cwd?: string 
       title: 'Export the subject graph (redacted)',
       command: `${prodEnv}=<read-only production URL> replay-env export-postgres --app ${app} ${subjectFlags} --since-days 180 --out ${capsule}`,
       why:
-        manifest.postgres.closure === 'parents'
-          ? 'one REPEATABLE READ, READ ONLY transaction; safe redaction is on by default; closure adds every referenced parent row'
-          : 'one REPEATABLE READ, READ ONLY transaction; safe redaction is on by default',
+        manifest.postgres.closure === 'none'
+          ? 'one REPEATABLE READ, READ ONLY transaction; safe redaction is on by default'
+          : `one REPEATABLE READ, READ ONLY transaction; safe redaction is on by default; closure adds every referenced parent row${manifest.postgres.closure === 'parents-and-reference' ? ' and the reference rows of included parents' : ''}`,
     },
     {
       id: 'inspect',

@@ -39,6 +39,8 @@ export interface RecordingProxyOptions {
   maxPendingLogins?: number;
   /** Rows kept per recorded result (beyond: count + digest). Default 1000. */
   maxRecordedRows?: number;
+  /** COPY FROM STDIN bytes kept per session (beyond: size + digest, replay refuses). Default 256 MiB. */
+  maxCopyBytes?: number;
   /** Log in to the target once at startup to report TLS and problems early (default true). */
   checkTarget?: boolean;
   onEvent?: (event: ProxyEvent) => void;
@@ -97,6 +99,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
     authTimeoutMs: options.authTimeoutMs ?? 60_000,
     throttle: new LoginThrottle(),
     ...(options.maxRecordedRows ? { maxRecordedRows: options.maxRecordedRows } : {}),
+    ...(options.maxCopyBytes !== undefined ? { maxCopyBytes: options.maxCopyBytes } : {}),
     nextProcessId: () => (processId = processId >= 2 ** 31 - 2 ? 10_000 : processId + 1),
     onEvent: options.onEvent ?? (() => {}),
     onSessionFile: (file: string) => files.push(file),

@@ -1,6 +1,7 @@
 import { join, relative, resolve } from 'node:path';
 
-import { type EgressGuard, startEgressGuard } from '../egress/guard.js';
+import { type EgressGuard, type GuardUpstream, startEgressGuard } from '../egress/guard.js';
+import type { EgressRecording } from '../egress/recorder.js';
 import { isReplayEnvError, ReplayEnvError, UnsafeTargetError, UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { evaluateGate } from '../gate/evaluate.js';
@@ -59,6 +60,8 @@ export interface RunOptions {
   /** SIGTERM → SIGKILL grace period when stopping process trees (default 5 s). */
   killGraceMs?: number;
   onProgress?: (notice: RunProgress) => void;
+  /** Tests only (no flag or manifest field sets it): where the egress guard forwards what it lets out. */
+  egressUpstream?: GuardUpstream;
 }
 
 export type RunProgress = StepNotice | { kind: 'start'; step: 'materialize'; name: string };
@@ -74,6 +77,8 @@ export interface RunResult {
   junitPath: string | null;
   /** Phase timings in ms (shown with --profile). */
   phases: Record<string, number>;
+  /** `egress.mode: record`: the stubs file written. */
+  egressRecording?: EgressRecording;
   trace: RunTrace;
 }
 
@@ -178,7 +183,8 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
       events.push(event);
       notify({ kind: 'end', event });
     }
-    if (!controller.signal.aborted) guard = await timed('egress', () => startEgressGuard(manifest));
+    if (!controller.signal.aborted)
+      guard = await timed('egress', () => startEgressGuard(manifest, options.egressUpstream));
     const activeGuard = guard;
     await timed('steps', async () => {
       if (!activeGuard) return;
@@ -215,7 +221,11 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
     await timed('stop', () => Promise.all(backgrounds.map((running) => running.stop(graceMs))));
     // Stopped after the background commands: they stay guarded until they are gone.
     if (guard) {
-      await guard.stop();
+      // A recording that cannot be written fails the run, after the trace keeps what happened.
+      await guard.stop().catch((error: unknown) => {
+        runError ??= isReplayEnvError(error) ? error : undefined;
+        if (!runError) throw error;
+      });
       events.push(...guard.events);
     }
     options.signal?.removeEventListener('abort', forward);
@@ -300,6 +310,7 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
     tracePath,
     junitPath,
     phases,
+    ...(guard?.recording ? { egressRecording: guard.recording } : {}),
     trace: JSON.parse(scrubSecrets(JSON.stringify(trace))) as RunTrace,
   };
 }

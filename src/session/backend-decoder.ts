@@ -21,7 +21,11 @@ export type BackendEvent =
   | { name: 'error'; code: string; message: string; severity: string }
   | { name: 'readyForQuery'; status: string }
   | { name: 'parameterStatus'; parameterName: string; parameterValue: string }
-  | { name: 'copyInResponse' | 'copyOutResponse' };
+  | { name: 'copyInResponse' }
+  /** `format`: 0 text, 1 binary (the overall format of COPY TO). */
+  | { name: 'copyOutResponse'; format: number }
+  /** One CopyData message of COPY TO (the server sends one per row). */
+  | { name: 'copyData'; data: Buffer };
 
 /** Turns bytes into text in the session's client encoding. */
 export type TextDecoderFn = (bytes: Buffer) => string;
@@ -128,7 +132,9 @@ export class BackendDecoder {
       case 0x47:
         return { name: 'copyInResponse' };
       case 0x48:
-        return { name: 'copyOutResponse' };
+        return { name: 'copyOutResponse', format: body[0] ?? 0 };
+      case 0x64:
+        return { name: 'copyData', data: body };
       default:
         return undefined;
     }

@@ -1,8 +1,16 @@
+import { createHash } from 'node:crypto';
+
 import fc from 'fast-check';
 import { serialize } from 'pg-protocol';
 import { describe, expect, it } from 'vitest';
 
-import { FrontendDecoder, ProtocolError } from './frontend-decoder.js';
+import {
+  FrontendDecoder,
+  type FrontendMessage,
+  ProtocolError,
+  streamedMessageLength,
+} from './frontend-decoder.js';
+import { QueryTracker, type TrackedQuery } from './query-tracker.js';
 
 const startup = serialize.startup({ user: 'alice', database: 'db' });
 
@@ -76,5 +84,31 @@ describe('FrontendDecoder', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  it('streams a message over the limit in parts (never holding it whole); the tracker keeps its start and digest', () => {
+    const sql = `select '${'x'.repeat(streamedMessageLength + 12_345)}'`;
+    const bytes = Buffer.concat([startup, serialize.query(sql), serialize.sync()]);
+    const decoder = new FrontendDecoder();
+    const messages: (FrontendMessage | { kind: string; raw: Buffer })[] = [];
+    const chunk = 64 * 1024;
+    for (let at = 0; at < bytes.length; at += chunk)
+      messages.push(...decoder.push(bytes.subarray(at, at + chunk)));
+    const parts = messages.filter((message) => 'type' in message && message.type === 'part');
+    expect(parts.length).toBeGreaterThan(100);
+    // No part is bigger than what arrived at once: the decoder holds no more than a chunk.
+    expect(Math.max(...parts.map((part) => part.raw.length))).toBeLessThanOrEqual(chunk);
+    expect(messages.at(-1)).toMatchObject({ type: 'sync' });
+    expect(Buffer.concat(messages.map((message) => message.raw)).equals(bytes)).toBe(true);
+    const queries: TrackedQuery[] = [];
+    const tracker = new QueryTracker({ onQuery: (query) => queries.push(query), onResult: () => {} });
+    for (const message of messages) if ('type' in message) tracker.frontend(message);
+    const body = Buffer.concat([Buffer.from(sql), Buffer.from([0])]);
+    expect(queries).toHaveLength(1);
+    expect(queries[0]).toMatchObject({
+      oversized: { bytes: body.length, digest: `sha256:${createHash('sha256').update(body).digest('hex')}` },
+    });
+    expect(queries[0]!.sql).toHaveLength(64 * 1024);
+    expect(queries[0]!.sql.startsWith("select 'xxx")).toBe(true);
   });
 });

@@ -45,7 +45,15 @@ export type FrontendMessage =
   | { type: 'terminate'; raw: Buffer }
   | { type: 'password'; body: Buffer; raw: Buffer }
   /** CopyData/CopyDone/CopyFail, FunctionCall and anything newer: forwarded untouched. */
-  | { type: 'other'; code: string; raw: Buffer };
+  | { type: 'other'; code: string; raw: Buffer }
+  /**
+   * A slice of a message over `streamedMessageLength`, passed on as it arrives instead of being held
+   * whole: `raw` is the next bytes of it (the first part starts with the type byte and length).
+   */
+  | { type: 'part'; code: string; raw: Buffer; first: boolean; last: boolean; length: number };
+
+/** Messages longer than this are streamed through in parts (Postgres accepts up to 1 GiB). */
+export const streamedMessageLength = 8 * 1024 * 1024;
 
 /** Bounds-checked reader over one message body. */
 class BodyReader {
@@ -113,12 +121,26 @@ export class FrontendDecoder {
   #partsLength = 0;
   #needed = 0;
   #startup = true;
+  /** The message being streamed: its type and how many of its bytes are still to come. */
+  #streaming: { code: string; left: number; length: number } | undefined;
   /** The largest message accepted; the proxy lowers it until the client has logged in. */
   maxMessageLength = maxMessageLength;
   /** Decodes SQL text and names in the session's client_encoding (UTF-8 until the server says). */
   decodeText: (bytes: Buffer) => string = (bytes) => bytes.toString('utf8');
 
   push(chunk: Buffer): (StartupPacket | FrontendMessage)[] {
+    const out: (StartupPacket | FrontendMessage)[] = [];
+    if (this.#streaming) {
+      const { code, length } = this.#streaming;
+      const take = Math.min(chunk.length, this.#streaming.left);
+      this.#streaming.left -= take;
+      const last = this.#streaming.left === 0;
+      out.push({ type: 'part', code, raw: chunk.subarray(0, take), first: false, last, length });
+      if (!last) return out;
+      this.#streaming = undefined;
+      chunk = chunk.subarray(take);
+      if (chunk.length === 0) return out;
+    }
     if (this.#needed > 0) {
       this.#parts.push(chunk);
       this.#partsLength += chunk.length;
@@ -130,11 +152,11 @@ export class FrontendDecoder {
     } else {
       this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     }
-    const out: (StartupPacket | FrontendMessage)[] = [];
     for (;;) {
       const message = this.#startup ? this.#nextStartup() : this.#nextMessage();
       if (!message) break;
       out.push(message);
+      if ('type' in message && message.type === 'part') break;
       // Only a startup packet ends the startup phase; SSL/GSS requests are followed by another packet.
       if ('kind' in message && message.kind === 'startup') this.#startup = false;
     }
@@ -187,7 +209,14 @@ export class FrontendDecoder {
     const length = this.#buffer.readInt32BE(1);
     if (length < 4 || length > this.maxMessageLength)
       throw new ProtocolError(`invalid message length ${length}`);
-    if (this.#buffer.length < length + 1) return this.#wait(length + 1);
+    if (this.#buffer.length < length + 1) {
+      if (length + 1 <= streamedMessageLength) return this.#wait(length + 1);
+      // Too big to hold: pass on what is here, the rest as it comes.
+      const raw = this.#take(this.#buffer.length);
+      const code = String.fromCharCode(raw[0]!);
+      this.#streaming = { code, left: length + 1 - raw.length, length: length + 1 };
+      return { type: 'part', code, raw, first: true, last: false, length: length + 1 };
+    }
     const raw = this.#take(length + 1);
     return decodeMessage(String.fromCharCode(raw[0]!), raw, this.decodeText);
   }

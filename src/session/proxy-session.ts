@@ -13,6 +13,7 @@ import {
   parameterStatus,
   readyForQuery,
 } from './backend-messages.js';
+import { CopyDataFile } from './copy-data-file.js';
 import {
   FrontendDecoder,
   type FrontendMessage,
@@ -69,6 +70,8 @@ export interface ProxyContext {
   throttle: LoginThrottle;
   /** Rows kept per recorded result; beyond it the count and a digest (default result-set.ts). */
   maxRecordedRows?: number;
+  /** COPY FROM STDIN bytes kept per session (default copy-data-file.ts). */
+  maxCopyBytes?: number;
   onEvent: (event: ProxyEvent) => void;
   onSessionFile: (file: string) => void;
 }
@@ -90,6 +93,7 @@ export class ProxySession {
   #upstream: UpstreamConnection | undefined;
   #journal: SessionJournal | undefined;
   #journalFailed = false;
+  #copyFile: CopyDataFile | undefined;
   #tracker: QueryTracker | undefined;
   #cancelKey: string | undefined;
   /** Messages a pipelining client sent right after its password, before the target was ready. */
@@ -313,6 +317,8 @@ export class ProxySession {
     const start = new Date();
     this.#journal = SessionJournal.create(this.context.sessionsDir, this.#pseudoUser, start);
     this.context.onSessionFile(this.#journal.finalPath);
+    const copyFile = new CopyDataFile(this.#journal.finalPath, this.context.maxCopyBytes);
+    this.#copyFile = copyFile;
     const startTime = start.toISOString();
     this.#record('session_activity', {
       activity: 'session_start',
@@ -347,6 +353,7 @@ export class ProxySession {
             ...(query.paramFormats ? { param_formats: query.paramFormats } : {}),
             ...(query.paramTypes ? { param_types: query.paramTypes } : {}),
             ...(query.unreplayable ? { unreplayable: query.unreplayable } : {}),
+            ...(query.oversized ? { oversized: query.oversized } : {}),
           });
           this.context.onEvent({ kind: 'query', sessionId: this.id, query, at: new Date(query.startedAt) });
         },
@@ -363,6 +370,7 @@ export class ProxySession {
             ...(result.skipped ? { skipped: true } : {}),
             ...(result.batches ? { batches: result.batches } : {}),
             ...(result.undecodedColumns ? { undecoded_columns: result.undecodedColumns } : {}),
+            ...(result.copyIn ? { copy_in: result.copyIn } : {}),
           });
           this.context.onEvent({ kind: 'result', sessionId: this.id, result });
         },
@@ -370,6 +378,7 @@ export class ProxySession {
       },
       {
         ...(this.context.maxRecordedRows ? { maxRows: this.context.maxRecordedRows } : {}),
+        copyIn: () => copyFile.begin(),
         ...(rules.length > 0 ? { redact: (columns, rows) => redactRows(columns, rows, rules) } : {}),
       },
     );
@@ -444,6 +453,15 @@ export class ProxySession {
     let file: string | undefined;
     if (this.#journal) {
       this.#tracker?.flush();
+      try {
+        this.#copyFile?.close();
+      } catch (error) {
+        this.context.onEvent({
+          kind: 'protocol-error',
+          sessionId: this.id,
+          message: `COPY data file: ${(error as Error).message}`,
+        });
+      }
       const now = new Date().toISOString();
       this.#record('session_activity', {
         activity: 'session_end',

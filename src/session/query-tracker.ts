@@ -1,6 +1,8 @@
-import type { QueryError } from '../generated/session.js';
+import type { CopyIn, QueryError } from '../generated/session.js';
 import type { BackendEvent, ColumnDescription } from './backend-decoder.js';
+import type { CopyCapture } from './copy-data-file.js';
 import { formatAt, type FrontendMessage } from './frontend-decoder.js';
+import { type OversizedMessage, OversizedMessageReader } from './oversized-message.js';
 import { defaultMaxRecordedRows, ResultSet, textDecoderFor } from './result-set.js';
 
 export interface TrackedQuery {
@@ -14,6 +16,8 @@ export interface TrackedQuery {
   paramTypes?: number[];
   /** Why replay cannot run this one (a fastpath function call). */
   unreplayable?: string;
+  /** A message of it was too big to hold: only its start (in `sql`), size and digest are known. */
+  oversized?: Oversized;
   startedAt: number;
 }
 
@@ -34,10 +38,17 @@ export interface TrackedResult {
   batches?: number;
   /** Binary columns kept as \x hex (no decoder for their type). */
   undecodedColumns?: string[];
+  /** COPY FROM STDIN: where the data the client sent is recorded. */
+  copyIn?: CopyIn;
 }
 
+interface Oversized {
+  bytes: number;
+  digest: string;
+}
 interface Described {
   columns?: ColumnDescription[];
+  oversized?: Oversized;
 }
 interface Statement extends Described {
   sql: string;
@@ -62,6 +73,7 @@ interface OpenQuery {
   error: QueryError | null;
   skipped?: boolean;
   batches: number;
+  copyIn?: CopyCapture;
 }
 
 type Pending =
@@ -86,6 +98,10 @@ export class QueryTracker {
   readonly #portals = new Map<string, Portal>();
   decodeText: (bytes: Buffer) => string = (bytes) => bytes.toString('utf8');
   #timeZone: string | undefined;
+  /** The query whose COPY FROM STDIN data the client is sending. */
+  #copying: OpenQuery | undefined;
+  /** A message being streamed through in parts (too big to hold). */
+  #large: OversizedMessageReader | undefined;
 
   constructor(
     private readonly handlers: {
@@ -97,6 +113,8 @@ export class QueryTracker {
     private readonly options: {
       maxRows?: number;
       redact?: (columns: string[], rows: (string | null)[][]) => (string | null)[][];
+      /** Records the data of a COPY FROM STDIN (absent: not recorded). */
+      copyIn?: () => CopyCapture;
     } = {},
   ) {}
 
@@ -156,11 +174,20 @@ export class QueryTracker {
         (message.target === 'S' ? this.#statements : this.#portals).delete(message.name);
         this.#pending.push({ kind: 'close' });
         break;
+      case 'part':
+        this.#part(message);
+        break;
       case 'sync':
-        this.#pending.push({ kind: 'sync' });
+        // The server ignores Sync during COPY FROM STDIN (libpq sends another after the data).
+        if (!this.#copying) this.#pending.push({ kind: 'sync' });
         break;
       case 'other':
-        if (message.code === 'F') {
+        if (message.code === 'd') this.#copying?.copyIn?.data(message.raw.subarray(5));
+        else if (message.code === 'c' || message.code === 'f') {
+          if (message.code === 'f')
+            this.#copying?.copyIn?.fail(copyFailMessage(message.raw, this.decodeText));
+          this.#copying = undefined;
+        } else if (message.code === 'F') {
           const oid = message.raw.length >= 9 ? message.raw.readUInt32BE(5) : 0;
           const open = this.#open({
             sql: `/* fastpath function call, function oid ${oid} */`,
@@ -168,6 +195,62 @@ export class QueryTracker {
           });
           this.#pending.push({ kind: 'fastpath', open });
         }
+        break;
+      default:
+        break;
+    }
+  }
+
+  #part(message: Extract<FrontendMessage, { type: 'part' }>): void {
+    const body = message.first ? message.raw.subarray(5) : message.raw;
+    if (message.code === 'd') {
+      this.#copying?.copyIn?.data(body);
+      return;
+    }
+    if (message.first) this.#large = new OversizedMessageReader(message.code);
+    this.#large?.add(body);
+    if (message.last && this.#large) {
+      const large = this.#large.end();
+      this.#large = undefined;
+      this.#oversized(large);
+    }
+  }
+
+  /** An oversized Query/Parse/Bind/FunctionCall: tracked as usual, marked, with what is known of it. */
+  #oversized(message: OversizedMessage): void {
+    const oversized = { bytes: message.bytes, digest: message.digest };
+    const [first, second] = cstrings(message.head, 2).map((bytes) => this.decodeText(bytes));
+    switch (message.code) {
+      case 'Q':
+        this.#pending.push({
+          kind: 'query',
+          open: this.#open({ sql: this.decodeText(message.head), oversized }),
+        });
+        break;
+      case 'P':
+        this.#statements.set(first ?? '', { sql: second ?? '', paramTypes: [], oversized });
+        this.#pending.push({ kind: 'parse' });
+        break;
+      case 'B':
+        this.#portals.set(first ?? '', {
+          statementName: second ?? '',
+          statement: this.#statements.get(second ?? ''),
+          params: [],
+          paramFormats: [],
+          resultFormats: [],
+          oversized,
+        });
+        this.#pending.push({ kind: 'bind' });
+        break;
+      case 'F':
+        this.#pending.push({
+          kind: 'fastpath',
+          open: this.#open({
+            sql: '/* fastpath function call */',
+            unreplayable: 'fastpath function call',
+            oversized,
+          }),
+        });
         break;
       default:
         break;
@@ -188,6 +271,9 @@ export class QueryTracker {
       params: portal?.params ?? [],
       ...(portal?.paramFormats.includes(1) ? { paramFormats: portal.paramFormats } : {}),
       ...(statement?.paramTypes.some((oid) => oid !== 0) ? { paramTypes: statement.paramTypes } : {}),
+      ...(portal?.oversized || statement?.oversized
+        ? { oversized: (portal?.oversized ?? statement?.oversized)! }
+        : {}),
     });
     open.portal = portal;
     this.#pending.push({ kind: 'execute', open });
@@ -247,7 +333,28 @@ export class QueryTracker {
           }
         }
         break;
+      case 'copyInResponse':
+        if (head?.kind === 'query' || head?.kind === 'execute') {
+          head.open.copyIn = this.options.copyIn?.();
+          this.#copying = head.open;
+          // A Sync the client sent with the Execute reaches the server in copy mode: it is ignored.
+          for (let index = this.#pending.length - 1; index > 0; index -= 1)
+            if (this.#pending[index]!.kind === 'sync') this.#pending.splice(index, 1);
+        }
+        break;
+      case 'copyOutResponse':
+        // COPY TO: each CopyData message is one row of a one-column result ("copy"), capped like rows.
+        if (head?.kind === 'query' || head?.kind === 'execute')
+          head.open.current = this.#newSet([
+            { name: 'copy', typeOid: message.format === 1 ? byteaOid : textOid, format: message.format },
+          ]);
+        break;
+      case 'copyData':
+        if (head?.kind === 'query' || head?.kind === 'execute')
+          this.#resultSet(head.open).add([message.data]);
+        break;
       case 'error':
+        this.#copying = undefined;
         this.#error({ code: message.code, message: message.message, severity: message.severity });
         break;
       case 'readyForQuery':
@@ -343,8 +450,30 @@ export class QueryTracker {
       ...(open.skipped ? { skipped: true } : {}),
       ...(open.batches > 1 ? { batches: open.batches } : {}),
       ...(set && set.undecoded.size > 0 ? { undecodedColumns: [...set.undecoded] } : {}),
+      ...(open.copyIn ? { copyIn: open.copyIn.end() } : {}),
     });
   }
+}
+
+/** The first `count` NUL-terminated strings of `bytes` (fewer when it ends first). */
+function cstrings(bytes: Buffer, count: number): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  while (out.length < count && at <= bytes.length) {
+    const end = bytes.indexOf(0, at);
+    out.push(bytes.subarray(at, end < 0 ? bytes.length : end));
+    if (end < 0) break;
+    at = end + 1;
+  }
+  return out;
+}
+
+const textOid = 25;
+const byteaOid = 17;
+
+function copyFailMessage(raw: Buffer, decode: (bytes: Buffer) => string): string {
+  const end = raw.indexOf(0, 5);
+  return decode(raw.subarray(5, end < 0 ? raw.length : end));
 }
 
 /**

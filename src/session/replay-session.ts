@@ -1,3 +1,4 @@
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type pg from 'pg';
@@ -7,6 +8,7 @@ import { connect } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
 import { type ComparableResult, compareResults, type Verdict } from './compare-results.js';
+import { CopyQuery, type CopySource } from './copy-query.js';
 import { loadSession, type RecordedQuery } from './read-session.js';
 import { redactRows } from './redact-cells.js';
 import { RowsDigest } from './result-set.js';
@@ -23,6 +25,8 @@ export interface ReplayedQuery {
   rowCount?: number;
   /** Why a query was not compared (a translated transaction statement, no recorded result). */
   note?: string;
+  /** The recording does not hold what it takes to run this query as recorded (the replay fails). */
+  unreproducible?: true;
 }
 
 export interface ReplaySessionResult {
@@ -32,6 +36,8 @@ export interface ReplaySessionResult {
   matched: number;
   mismatched: number;
   newErrors: number;
+  /** Queries the recording cannot reproduce (COPY data over the recording cap). */
+  unreproducible: number;
   ok: boolean;
   queries: ReplayedQuery[];
   durationMs: number;
@@ -83,7 +89,7 @@ export async function replaySession(options: ReplaySessionOptions): Promise<Repl
   });
   emit({ kind: 'connected' });
   const queries: ReplayedQuery[] = [];
-  const runner = new Runner(client);
+  const runner = new Runner(client, dirname(options.file));
   try {
     if (options.rollback) await client.query('begin');
     let previousAt: number | undefined;
@@ -97,13 +103,16 @@ export async function replaySession(options: ReplaySessionOptions): Promise<Repl
       const skip = skipReason(recorded, options.rollback);
       let replayed: ReplayedQuery;
       if (skip) {
-        replayed = { queryNumber, sql, verdict: 'not-compared', note: skip };
+        replayed = { queryNumber, sql, verdict: 'not-compared', note: skip.note };
+        if (skip.unreproducible) replayed.unreproducible = true;
       } else if (!sql.trim() && recorded.query.statement !== undefined) {
         replayed = { queryNumber, sql, verdict: 'not-compared', note: 'statement text was not recorded' };
       } else if (options.rollback) {
         // One statement per Parse (extended protocol), transaction control translated: nothing the
         // recorded SQL says can end the replay's own transaction.
-        const statements = recorded.query.statement !== undefined ? [sql] : splitStatements(sql);
+        const split = recorded.query.statement !== undefined ? [sql] : splitStatements(sql);
+        // Only comments (pg_restore sends such strings): one Parse of it gets the recorded empty answer.
+        const statements = split.length > 0 ? split : [sql];
         const notes: string[] = [];
         let actual: ComparableResult | undefined;
         for (const statement of statements) {
@@ -182,12 +191,27 @@ function cappedDiff(
 }
 
 /** Why a recorded query is not run at all, if it is not. */
-function skipReason(recorded: RecordedQuery, rollback: boolean): string | undefined {
-  if (recorded.query.unreplayable) return recorded.query.unreplayable;
+function skipReason(
+  recorded: RecordedQuery,
+  rollback: boolean,
+): { note: string; unreproducible?: true } | undefined {
+  if (recorded.query.unreplayable) return { note: recorded.query.unreplayable };
   if (recorded.result?.skipped)
-    return 'not executed when recorded (an earlier statement of its pipeline failed)';
-  if (rollback && /^\s*copy\b[^;]*\bfrom\s+stdin\b/i.test(recorded.query.sql))
-    return 'COPY FROM STDIN: the copied data is not recorded';
+    return { note: 'not executed when recorded (an earlier statement of its pipeline failed)' };
+  const { oversized } = recorded.query;
+  if (oversized)
+    return {
+      note: `cannot reproduce: the client sent a ${oversized.bytes}-byte message, over what the recorder holds (only its start and digest are recorded)`,
+      unreproducible: true,
+    };
+  const copy = recorded.result?.copy_in;
+  if (copy?.truncated)
+    return {
+      note: `cannot reproduce: the COPY sent ${copy.bytes} bytes, over the recording cap (${copy.recorded_bytes ?? 0} recorded; record --max-copy-mib)`,
+      unreproducible: true,
+    };
+  if (!copy && rollback && /^\s*copy\b[^;]*\bfrom\s+stdin\b/i.test(recorded.query.sql))
+    return { note: 'COPY FROM STDIN: the copied data is not in this recording' };
   return undefined;
 }
 
@@ -197,6 +221,7 @@ function summarize(file: string, queries: ReplayedQuery[], durationMs: number): 
   const executed = queries.filter((query) => !query.note || query.note === 'no recorded result').length;
   const mismatched = count('mismatched');
   const newErrors = count('new-error');
+  const unreproducible = queries.filter((query) => query.unreproducible).length;
   return {
     file,
     queriesExecuted: executed,
@@ -204,7 +229,8 @@ function summarize(file: string, queries: ReplayedQuery[], durationMs: number): 
     matched: count('matched', 'error-matched'),
     mismatched,
     newErrors,
-    ok: mismatched === 0 && newErrors === 0,
+    unreproducible,
+    ok: mismatched === 0 && newErrors === 0 && unreproducible === 0,
     queries,
     durationMs,
   };
@@ -218,11 +244,22 @@ class Runner {
   /** Transaction status of the last ReadyForQuery: I idle, T in a transaction, E failed transaction. */
   #status = 'I';
 
-  constructor(private readonly client: pg.Client) {
+  /** Set by the server's CopyOutResponse during the current query (COPY TO). */
+  #copyOut: { binary: boolean } | undefined;
+
+  constructor(
+    private readonly client: pg.Client,
+    /** Where the session file is: its COPY side file is beside it. */
+    private readonly sessionDir: string,
+  ) {
     const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
     // node-postgres keeps only the first word of a command tag ("CREATE"); the proxy recorded all of it.
     connection.on('commandComplete', (message: { text: string }) => (this.#lastTag = message.text));
     connection.on('readyForQuery', (message: { status: string }) => (this.#status = message.status));
+    connection.on(
+      'copyOutResponse',
+      (message: { binary: boolean }) => (this.#copyOut = { binary: message.binary }),
+    );
   }
 
   async run(
@@ -236,23 +273,39 @@ class Runner {
     );
     if (mode.guard) await this.client.query('savepoint replay_env_statement');
     this.#lastTag = null;
+    this.#copyOut = undefined;
     try {
       // Without values and not extended, node-postgres uses the simple protocol (several statements
       // allowed), as recorded. The declared parameter types go in Parse: pg reads them from `types`,
       // which must also answer getTypeParser for the results.
-      const raw = (await this.client.query({
-        text: sql,
-        ...(recorded.query.statement !== undefined ? { values: values ?? [] } : {}),
-        ...(mode.extended ? { queryMode: 'extended' } : {}),
-        rowMode: 'array',
-        types: paramTypes ? Object.assign([...paramTypes], textTypes) : textTypes,
-      } as pg.QueryArrayConfig)) as unknown as pg.QueryArrayResult | pg.QueryArrayResult[];
+      // COPY TO data comes back as rows of one column, as the proxy recorded it.
+      const copied: (string | null)[][] = [];
+      const query = new CopyQuery(
+        {
+          text: sql,
+          ...(recorded.query.statement !== undefined ? { values: values ?? [] } : {}),
+          ...(mode.extended ? { queryMode: 'extended' } : {}),
+          rowMode: 'array',
+          types: paramTypes ? Object.assign([...paramTypes], textTypes) : textTypes,
+        } as pg.QueryConfig,
+        this.#copySource(recorded),
+        (chunk) =>
+          copied.push([this.#copyOut?.binary ? `\\x${chunk.toString('hex')}` : chunk.toString('utf8')]),
+      );
+      const raw = await new Promise<pg.QueryArrayResult | pg.QueryArrayResult[]>((resolve, reject) => {
+        (query as unknown as { callback: (error: Error | null, result: unknown) => void }).callback = (
+          error,
+          result,
+        ) => (error ? reject(error) : resolve(result as pg.QueryArrayResult));
+        void this.client.query(query);
+      });
       const result = Array.isArray(raw) ? raw.at(-1) : raw;
       const commandTag = this.#lastTag;
       if (mode.guard) await this.client.query('release savepoint replay_env_statement');
+      const isCopyOut = this.#copyOut !== undefined;
       return {
-        columns: (result?.fields ?? []).map((field) => field.name),
-        rows: (result?.rows ?? []) as (string | null)[][],
+        columns: isCopyOut ? ['copy'] : (result?.fields ?? []).map((field) => field.name),
+        rows: isCopyOut ? copied : ((result?.rows ?? []) as (string | null)[][]),
         commandTag,
         error: null,
       };
@@ -268,6 +321,18 @@ class Runner {
       };
       return { columns: [], rows: [], commandTag: null, error: queryError };
     }
+  }
+
+  #copySource(recorded: RecordedQuery): CopySource | undefined {
+    const copy = recorded.result?.copy_in;
+    if (!copy) return undefined;
+    return {
+      path: join(this.sessionDir, basename(copy.file)),
+      offset: copy.offset,
+      bytes: copy.bytes,
+      digest: copy.digest,
+      failMessage: copy.client_failed,
+    };
   }
 
   /**

@@ -7,10 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { type CapsuleJson } from '../integration/export/helpers.js';
+import { type CapsuleJson, loadTeamdesk } from '../integration/export/helpers.js';
 import { filesBesidesAudit } from '../setup/capsule-folder.js';
 import { parseJsonOutput, repoRoot, runCli } from '../setup/cli.js';
-import { dbTest, type TestDatabase, testerPassword } from '../setup/database.js';
+import { dbTest, testerPassword } from '../setup/database.js';
 
 const app = 'config/apps/teamdesk.yaml';
 const subject = ['--subject', 'tenant_id=acme', '--subject', 'user_id=ada'];
@@ -22,11 +22,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function loadTeamdesk(db: TestDatabase): Promise<void> {
-  await db.query(await readFile(join(repoRoot, 'config/apps/teamdesk/schema.sql'), 'utf8'));
-  await db.query(await readFile(join(repoRoot, 'config/apps/teamdesk/seed.sql'), 'utf8'));
-}
 
 /**
  * stderr without Node process warnings: a command file of another command that fails to load makes oclif

@@ -73,7 +73,10 @@ describe('replay-env init', () => {
     const url = db.url.connectionString();
     const cases: Array<[string[], number, RegExp]> = [
       [['--subject-table', 'nope'], 2, /no table "nope"/],
-      [['--subject-table', 'customers; drop table x'], 2, /not a plain SQL identifier/],
+      // An exact catalog name, quoted wherever it is used: simply a table that does not exist.
+      [['--subject-table', 'customers; drop table x'], 2, /no table "customers; drop table x"/],
+      [['--subject-table', 'a*/b'], 2, /cannot be named in a manifest: a part contains \/\* or \*\//],
+      [['--subject-table', 'customers', '--subject-key', 'a b'], 2, /not a plain SQL identifier/],
       [['--subject-table', 'customers', '--subject-key', 'nope'], 2, /no column "nope"/],
       [['--subject-table', 'customers', '--sample-subject', 'id=1'], 2, /customer_id=VALUE/],
     ];

@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { describe, expect } from 'vitest';
 
+import { accountsManifest, accountsSchema, bigEventSql } from '../setup/accounts-app.js';
 import { capsuleDir, lineCapsuleText } from '../setup/capsules.js';
 import { repoRoot, runCli } from '../setup/cli.js';
 import { dbTest } from '../setup/database.js';
@@ -99,39 +100,11 @@ async function timed(
 dbTest(
   'a 50 MB value: export, inspect, materialize each well under a minute (figures printed)',
   async ({ db }) => {
-    await db.query(`
-    create table accounts (account_id text primary key, name text not null);
-    create table events (id bigint primary key, account_id text not null references accounts, body text not null);
-    insert into accounts values ('big', 'Big');
-    insert into events select 1, 'big', string_agg(md5(i::text), '') from generate_series(1, 1638400) i;`);
+    await db.query(accountsSchema);
+    await db.query(bigEventSql);
     const dir = await capsuleDir();
     const app = join(dir, 'app.json');
-    await writeFile(
-      app,
-      JSON.stringify({
-        appId: 'acct',
-        adapter: 'postgres-subject-graph.v1',
-        subjectKeys: ['account_id'],
-        postgres: {
-          tableOrder: ['accounts', 'events'],
-          tables: [
-            {
-              name: 'accounts',
-              alias: 'a',
-              where: 'a.account_id in (select account_id from graph_keys)',
-              deletePredicate: 't.account_id = g.account_id',
-            },
-            {
-              name: 'events',
-              alias: 'e',
-              where: 'e.account_id in (select account_id from graph_keys)',
-              orderBy: 'e.id',
-              deletePredicate: 't.account_id = g.account_id',
-            },
-          ],
-        },
-      }),
-    );
+    await writeFile(app, JSON.stringify(accountsManifest));
     const capsule = join(dir, 'big.json');
     const exported = await timed([
       'export-postgres',
@@ -148,9 +121,7 @@ dbTest(
     const inspected = await timed(['inspect', capsule]);
     expect(inspected.exitCode, inspected.stderr).toBe(0);
     const replay = await db.sibling();
-    await replay.query(`
-    create table accounts (account_id text primary key, name text not null);
-    create table events (id bigint primary key, account_id text not null references accounts, body text not null);`);
+    await replay.query(accountsSchema);
     const loaded = await timed([
       'materialize-postgres',
       '--app',

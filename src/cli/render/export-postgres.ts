@@ -48,9 +48,14 @@ export function renderExportPlan(plan: ExportPlan): string {
     ...(plan.closure
       ? [
           '',
-          '-- closure: parents. Tables run children first, each query above with one key column per foreign key',
+          `-- closure: ${plan.closure}. Tables run children first, each query above with one key column per foreign key`,
           '-- into another manifest table; then per parent, chunks of referenced keys (built at run time from',
           "-- pg_constraint) go through set_config('replay.closure_keys', …) into a keyed query (docs/app-manifest.md).",
+          ...(plan.closure === 'parents-and-reference'
+            ? [
+                '-- Reference tables then take the rows that reference an included parent, by the same keyed query.',
+              ]
+            : []),
         ]
       : []),
     '',

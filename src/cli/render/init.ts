@@ -11,6 +11,9 @@ export function renderInit(result: InitResult): string {
     `owned by a foreign-key path: ${byRole('owned').join(', ') || '(none)'}`,
     `matched by column name: ${byRole('name-matched').join(', ') || '(none)'}`,
     `parents (closure): ${byRole('parent').join(', ') || '(none)'}`,
+    ...(reasoning.closure === 'parents-and-reference'
+      ? [`reference (closure): ${byRole('reference').join(', ') || '(none)'}`]
+      : []),
     `graph edges: ${reasoning.graphEdges.map((edge) => edge.reason).join(', ') || '(none)'}`,
     `not exported: ${reasoning.unreachable.map((entry) => entry.table).join(', ') || '(none)'}`,
     ...reasoning.orderNotes.map((note) => `order: ${note}`),

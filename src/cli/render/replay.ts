@@ -31,7 +31,9 @@ export function renderReplayEvent(event: ReplayEvent): string[] {
         case 'error-matched':
           return ['✓ Failed with the recorded error, as recorded'];
         case 'not-compared':
-          return [...executed, `• Not compared: ${query.note ?? ''}`];
+          return query.unreproducible
+            ? [`✗ Not reproduced: ${query.note ?? ''}`]
+            : [...executed, `• Not compared: ${query.note ?? ''}`];
         case 'mismatched':
           return [...executed, '✗ Results differ from the recording:', ...indent(query.diff)];
         case 'new-error':
@@ -51,6 +53,7 @@ export function renderReplaySummary(result: ReplaySessionResult): string[] {
     `Results matched: ${result.matched}`,
     `Results mismatched: ${result.mismatched}`,
     ...(result.newErrors > 0 ? [`New errors: ${result.newErrors}`] : []),
+    ...(result.unreproducible > 0 ? [`Not reproducible from the recording: ${result.unreproducible}`] : []),
     rule,
     result.ok ? '✅ Session replay completed successfully!' : '❌ Session replay found differences.',
   ];

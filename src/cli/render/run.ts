@@ -23,6 +23,13 @@ export function renderRunSummary(result: RunResult): string {
   if (steps.length > 0) lines.push(events.toString());
   else lines.push('(no steps)');
   lines.push(...renderEgress(trace.events));
+  const recording = result.egressRecording;
+  if (recording) {
+    lines.push(
+      `  recorded ${recording.stubs} ${recording.stubs === 1 ? 'stub' : 'stubs'} to ${recording.path}`,
+    );
+    lines.push(...recording.skipped.map((line) => `  not recorded: ${line}`));
+  }
   const screenshots = trace.events.flatMap((event) =>
     'screenshot' in event && event.screenshot ? [`screenshot ${event.name}: ${event.screenshot}`] : [],
   );

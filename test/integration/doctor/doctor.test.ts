@@ -209,7 +209,7 @@ describe('doctor on the replay database URL', () => {
       },
     });
     expect(lines(result, 'fail')).toEqual([
-      expect.stringMatching(/is the export source \(SHOP_PROD_DATABASE_URL\)/),
+      expect.stringMatching(/is the export source \(\$SHOP_PROD_DATABASE_URL\)/),
     ]);
   });
 });

@@ -49,15 +49,19 @@ export interface ShopManifest {
 }
 
 /** Writes a capsule file by hand (the original tool's shape: one pretty JSON object). */
-export async function writeCapsule(tables: Record<string, unknown[]>, app = 'shop'): Promise<string> {
+export async function writeCapsule(
+  tables: Record<string, unknown[]>,
+  app = 'shop',
+  subject: Record<string, string> = { shop_id: 's1', customer_id: 'c1' },
+): Promise<string> {
   const dir = await tempDir('doctor-capsule-');
   const path = join(dir, 'capsule.json');
   const capsule = {
     schemaVersion: 1,
     app,
     adapter: 'postgres-subject-graph.v1',
-    subject: { shop_id: 's1', customer_id: 'c1' },
-    graph: [{ shop_id: 's1', customer_id: 'c1', reasons: ['subject'] }],
+    subject,
+    graph: [{ ...subject, reasons: ['subject'] }],
     tables,
   };
   await writeFile(path, JSON.stringify(capsule, null, 2));

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -53,7 +53,25 @@ const expectedKeys: Record<string, string> = {
   messages: 'select id::text as k from messages where id in (1, 2)',
   subscriptions: 'select id::text as k from subscriptions where id in (1, 2)',
   audit_events: 'select id::text as k from audit_events where id in (1, 2)',
+  product_reviews: 'select id::text as k from product_reviews where id in (1, 2)',
 };
+
+/** Every row of `tables` in `replay` is a source row, and the keys are exactly those `expected` selects. */
+async function expectExactly(
+  db: TestDatabase,
+  replay: TestDatabase,
+  expected: Record<string, string>,
+): Promise<void> {
+  const tables = Object.keys(expected);
+  const source = await allRows(db, tables);
+  const loaded = await allRows(replay, tables);
+  for (const table of tables) {
+    const keys = (await db.query<{ k: string }>(expected[table]!)).map((r) => r.k);
+    expect(loaded[table], table).toHaveLength(keys.length);
+    // Every loaded row is byte-for-byte a source row (no other subject's, nothing altered).
+    for (const row of loaded[table]!) expect(source[table], table).toContain(row);
+  }
+}
 
 describe('init → doctor → export (closure) → materialize, no hand edits', () => {
   dbTest('a fresh copy of the schema gets exactly customer 1’s rows, equal to the source', async ({ db }) => {
@@ -62,7 +80,10 @@ describe('init → doctor → export (closure) → materialize, no hand edits', 
     await loadFixture(replay, false);
     const out = join(dir, 'shop.yaml');
     const drafted = await initManifest({ dbUrl: db.url.connectionString(), subjectTable: 'customers', out });
-    expect(drafted.reasoning.unreachable.map((entry) => entry.table)).toEqual(['feature_flags']);
+    expect(drafted.reasoning.unreachable.map((entry) => entry.table)).toEqual([
+      'feature_flags',
+      'product_notes',
+    ]);
     expect(drafted.reasoning.tables.find((t) => t.name === 'audit_events')?.role).toBe('name-matched');
     expect(drafted.reasoning.graphEdges.map((edge) => edge.reason).sort()).toEqual([
       'messages_recipient_id',
@@ -91,16 +112,47 @@ describe('init → doctor → export (closure) → materialize, no hand edits', 
     expect(checked.checks.filter((check) => check.status === 'fail')).toEqual([]);
     expect(checked.checks.map((check) => check.detail).join('\n')).toMatch(/every reference resolves/);
 
-    const tables = Object.keys(expectedKeys);
-    const source = await allRows(db, tables);
-    const loaded = await allRows(replay, tables);
-    for (const table of tables) {
-      const keys = (await db.query<{ k: string }>(expectedKeys[table]!)).map((r) => r.k);
-      expect(loaded[table], table).toHaveLength(keys.length);
-      // Every loaded row is byte-for-byte a source row (no other subject's, nothing altered).
-      for (const row of loaded[table]!) expect(source[table], table).toContain(row);
-    }
+    await expectExactly(db, replay, expectedKeys);
   });
+
+  dbTest(
+    'init --reference: notes on the products bought follow; reviews and events of others never',
+    async ({ db }) => {
+      await loadFixture(db, true);
+      const replay = await db.sibling();
+      await loadFixture(replay, false);
+      const out = join(dir, 'shop.yaml');
+      const drafted = await initManifest({
+        dbUrl: db.url.connectionString(),
+        subjectTable: 'customers',
+        out,
+        reference: true,
+      });
+      expect(drafted.reasoning.tables.find((t) => t.name === 'product_notes')?.role).toBe('reference');
+      expect(drafted.reasoning.unreachable.map((entry) => entry.table)).toEqual(['feature_flags']);
+      const manifest = await loadManifest(out);
+      const capsule = join(dir, 'c1.json');
+      const exported = await exportCapsule({
+        manifest,
+        subject: { customer_id: '1' },
+        databaseUrl: db.url,
+        out: capsule,
+        sinceDays: 180,
+        redaction: 'raw',
+        closureChunkSize: 1,
+      });
+      expect(exported.closureRows).toMatchObject({ product_notes: 3, product_reviews: 0, audit_events: 0 });
+      await materialize({ manifest, capsulePath: capsule, databaseUrl: replay.url });
+      const checked = await runDoctor({ app: out, dbUrl: replay.url.connectionString(), capsule });
+      expect(checked.checks.filter((check) => check.status === 'fail')).toEqual([]);
+      // Products 1-3 were bought in customer 1's graph: their notes (not product 4's, nor its author staff 30).
+      // Product 1 has customer 3's review and event: neither follows, nor does anything of customer 3.
+      await expectExactly(db, replay, {
+        ...expectedKeys,
+        product_notes: 'select id::text as k from product_notes where id in (1, 2, 3)',
+      });
+    },
+  );
 
   dbTest('a table’s own where and closure never write a row twice; self-references close', async ({ db }) => {
     await loadFixture(db, true);
@@ -130,4 +182,49 @@ describe('init → doctor → export (closure) → materialize, no hand edits', 
     // safe redaction: the drafted secret rules apply to closure rows too
     expect(JSON.stringify(rows)).not.toMatch(/hash-three|tok-3|flo@shop\.test/);
   });
+
+  dbTest(
+    'key sets spilled to disk (one key in memory) give the same capsule as in memory',
+    async ({ db }) => {
+      await loadFixture(db, true);
+      const out = join(dir, 'shop.yaml');
+      await initManifest({
+        dbUrl: db.url.connectionString(),
+        subjectTable: 'customers',
+        out,
+        reference: true,
+      });
+      const manifest = await loadManifest(out);
+      const tablesOf = async (keysInMemory: number | undefined, file: string) => {
+        const result = await exportCapsule({
+          manifest,
+          subject: { customer_id: '1' },
+          databaseUrl: db.url,
+          out: join(dir, file),
+          sinceDays: 180,
+          redaction: 'raw',
+          closureChunkSize: 2,
+          ...(keysInMemory ? { closureKeysInMemory: keysInMemory } : {}),
+        });
+        const tables = JSON.parse(await readFile(join(dir, file), 'utf8')).tables as Record<
+          string,
+          unknown[]
+        >;
+        const rows = Object.fromEntries(
+          Object.entries(tables).map(([name, list]) => [name, list.map((row) => JSON.stringify(row)).sort()]),
+        );
+        return { rows, closureRows: result.closureRows };
+      };
+      const before = new Set(await readdir(tmpdir()));
+      const inMemory = await tablesOf(undefined, 'memory.json');
+      const spilled = await tablesOf(1, 'spilled.json');
+      expect(spilled).toEqual(inMemory);
+      expect(inMemory.rows.product_notes).toHaveLength(3);
+      // the spill directory is gone once the export ends
+      const left = (await readdir(tmpdir())).filter(
+        (name) => name.startsWith('replay-env-closure-') && !before.has(name),
+      );
+      expect(left).toEqual([]);
+    },
+  );
 });

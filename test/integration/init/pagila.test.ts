@@ -1,11 +1,7 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
-import pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 
 import { loadManifest } from '../../../src/manifest/index.js';
@@ -14,8 +10,8 @@ import { exportCapsule } from '../../../src/services/export.js';
 import { initManifest } from '../../../src/services/init.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
+import { loadPagilaData, loadPagilaSchema } from '../../setup/pagila.js';
 
-const fixture = (name: string) => readFile(new URL(`../../fixtures/pagila/${name}`, import.meta.url), 'utf8');
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'init-pagila-'));
@@ -23,19 +19,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Runs data.sql's `COPY public.t FROM stdin; … \.` blocks through COPY FROM STDIN. */
-async function loadData(db: TestDatabase): Promise<void> {
-  const client = new pg.Client({ connectionString: db.url.connectionString() });
-  await client.connect();
-  try {
-    const blocks = (await fixture('data.sql')).matchAll(/^(COPY [^\n]+ FROM stdin);\n([\s\S]*?)^\\\.$/gm);
-    for (const [, statement, rows] of blocks)
-      await pipeline(Readable.from([rows!]), client.query(copyStreams.from(statement!)));
-  } finally {
-    await client.end();
-  }
-}
 
 const tables = [
   'customer',
@@ -51,17 +34,82 @@ const tables = [
   'country',
 ];
 
+/** Loads the schema and data into `db` and the schema alone into a fresh sibling (the replay database). */
+async function pagilaPair(db: TestDatabase): Promise<TestDatabase> {
+  await loadPagilaSchema(db);
+  await loadPagilaData(db);
+  const replay = await db.sibling();
+  await loadPagilaSchema(replay);
+  return replay;
+}
+
+/** init (with `reference` or not) → doctor → export customer 3 → materialize → doctor --capsule. */
+async function roundTrip(db: TestDatabase, replay: TestDatabase, reference: boolean) {
+  const out = join(dir, 'pagila.yaml');
+  const drafted = await initManifest({
+    dbUrl: db.url.connectionString(),
+    subjectTable: 'customer',
+    out,
+    ...(reference ? { reference } : {}),
+  });
+  expect(
+    (await runDoctor({ app: out, dbUrl: replay.url.connectionString() })).checks.filter(
+      (c) => c.status === 'fail',
+    ),
+  ).toEqual([]);
+  const manifest = await loadManifest(out);
+  const capsule = join(dir, 'c.json');
+  const exported = await exportCapsule({
+    manifest,
+    subject: { customer_id: '3' },
+    databaseUrl: db.url,
+    out: capsule,
+    sinceDays: 36500,
+    redaction: 'raw',
+  });
+  await materialize({ manifest, capsulePath: capsule, databaseUrl: replay.url });
+  const checked = await runDoctor({ app: out, dbUrl: replay.url.connectionString(), capsule });
+  expect(checked.checks.filter((c) => c.status === 'fail')).toEqual([]);
+  return { drafted, exported };
+}
+
+/** Every loaded row of `names` is a source row, as many as exported; nothing of another customer. */
+async function expectLoadedRowsFromSource(
+  db: TestDatabase,
+  replay: TestDatabase,
+  names: string[],
+  rowCounts: Record<string, number>,
+): Promise<void> {
+  for (const table of names) {
+    const source = (await db.query<{ r: string }>(`select to_jsonb(x)::text as r from ${table} x`)).map(
+      (row) => row.r,
+    );
+    const loaded = (await replay.query<{ r: string }>(`select to_jsonb(x)::text as r from ${table} x`)).map(
+      (row) => row.r,
+    );
+    expect(loaded.length, table).toBe(rowCounts[table]);
+    for (const row of loaded) expect(source, table).toContain(row);
+  }
+  const others = await replay.query(
+    `select 1 from rental where customer_id <> 3 union all select 1 from payment where customer_id <> 3 union all select 1 from customer where customer_id <> 3`,
+  );
+  expect(others).toEqual([]);
+}
+
+// Independent expectations: customer 3's rentals and payments, the inventory, films and staff they name.
+const customer3 = `select
+  (select count(*)::int from rental where customer_id = 3) as rental,
+  (select count(*)::int from payment where customer_id = 3) as payment,
+  (select count(distinct inventory_id)::int from rental where customer_id = 3) as inventory,
+  (select count(distinct i.film_id)::int from rental r join inventory i using (inventory_id) where r.customer_id = 3) as film`;
+const films3 = `select i.film_id from rental r join inventory i using (inventory_id) where r.customer_id = 3`;
+
 describe('init on Pagila (a public sample schema)', () => {
   dbTest(
     'init → doctor → export → materialize: one customer, closed, equal to the source',
     async ({ db }) => {
-      await db.query(await fixture('schema.sql'));
-      await loadData(db);
-      const replay = await db.sibling();
-      await replay.query(await fixture('schema.sql'));
-
-      const out = join(dir, 'pagila.yaml');
-      const drafted = await initManifest({ dbUrl: db.url.connectionString(), subjectTable: 'customer', out });
+      const replay = await pagilaPair(db);
+      const { drafted, exported } = await roundTrip(db, replay, false);
       expect(
         drafted.reasoning.tables
           .filter((t) => t.role === 'owned')
@@ -70,47 +118,42 @@ describe('init on Pagila (a public sample schema)', () => {
       ).toEqual(['payment', 'rental']);
       // payment's foreign keys are declared once per partition: one key each once resolved to the root
       expect(drafted.reasoning.graphEdges).toEqual([]);
-      expect(
-        (await runDoctor({ app: out, dbUrl: replay.url.connectionString() })).checks.filter(
-          (c) => c.status === 'fail',
-        ),
-      ).toEqual([]);
-
-      const manifest = await loadManifest(out);
-      const capsule = join(dir, 'c.json');
-      const exported = await exportCapsule({
-        manifest,
-        subject: { customer_id: '3' },
-        databaseUrl: db.url,
-        out: capsule,
-        sinceDays: 36500,
-        redaction: 'raw',
-      });
-      await materialize({ manifest, capsulePath: capsule, databaseUrl: replay.url });
-      const checked = await runDoctor({ app: out, dbUrl: replay.url.connectionString(), capsule });
-      expect(checked.checks.filter((c) => c.status === 'fail')).toEqual([]);
-
-      // Independent expectations: customer 3's rentals and payments, the inventory, films and staff they name.
-      const [expected] = await db.query<Record<string, number>>(`select
-      (select count(*)::int from rental where customer_id = 3) as rental,
-      (select count(*)::int from payment where customer_id = 3) as payment,
-      (select count(distinct inventory_id)::int from rental where customer_id = 3) as inventory,
-      (select count(distinct i.film_id)::int from rental r join inventory i using (inventory_id) where r.customer_id = 3) as film`);
+      const [expected] = await db.query<Record<string, number>>(customer3);
       expect(exported.rowCounts).toMatchObject({ customer: 1, ...expected });
-      for (const table of tables) {
-        const source = (await db.query<{ r: string }>(`select to_jsonb(x)::text as r from ${table} x`)).map(
-          (row) => row.r,
-        );
-        const loaded = (
-          await replay.query<{ r: string }>(`select to_jsonb(x)::text as r from ${table} x`)
-        ).map((row) => row.r);
-        expect(loaded.length, table).toBe(exported.rowCounts[table]);
-        for (const row of loaded) expect(source, table).toContain(row);
-      }
-      const others = await replay.query(
-        `select 1 from rental where customer_id <> 3 union all select 1 from payment where customer_id <> 3 union all select 1 from customer where customer_id <> 3`,
+      await expectLoadedRowsFromSource(db, replay, tables, exported.rowCounts);
+    },
+  );
+
+  dbTest(
+    'init --reference: the actors and categories of the films rented come along, nothing of other customers',
+    async ({ db }) => {
+      const replay = await pagilaPair(db);
+      const { drafted, exported } = await roundTrip(db, replay, true);
+      const role = (name: string) => drafted.reasoning.tables.find((t) => t.name === name)?.role;
+      expect([role('film_actor'), role('film_category'), role('actor'), role('category')]).toEqual([
+        'reference',
+        'reference',
+        'parent',
+        'parent',
+      ]);
+      expect(drafted.manifest).toMatchObject({ postgres: { closure: 'parents-and-reference' } });
+      const [expected] = await db.query<Record<string, number>>(`select
+        (select count(*)::int from film_actor where film_id in (${films3})) as film_actor,
+        (select count(*)::int from film_category where film_id in (${films3})) as film_category,
+        (select count(distinct actor_id)::int from film_actor where film_id in (${films3})) as actor,
+        (select count(distinct category_id)::int from film_category where film_id in (${films3})) as category`);
+      const [base] = await db.query<Record<string, number>>(customer3);
+      expect(expected!.film_actor).toBeGreaterThan(0);
+      // The fixture holds every actor and category: closure took only those of customer 3's films.
+      expect(expected!.actor).toBeLessThan((await db.query('select 1 from actor')).length);
+      expect(exported.rowCounts).toMatchObject({ customer: 1, ...base, ...expected });
+      expect(exported.closureRows).toMatchObject(expected!);
+      await expectLoadedRowsFromSource(
+        db,
+        replay,
+        [...tables, 'film_actor', 'film_category', 'actor', 'category'],
+        exported.rowCounts,
       );
-      expect(others).toEqual([]);
     },
   );
 });

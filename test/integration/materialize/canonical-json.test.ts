@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 
 import { canonicalJson, numericText } from '../../../src/materialize/canonical-json.js';
+import { hashTextExtended } from '../../../src/materialize/row-hash.js';
 import { DigestAccumulator } from '../../../src/materialize/value-digest.js';
 import { dbTest } from '../../setup/database.js';
 
@@ -32,7 +33,7 @@ dbTest(
     texts.push('{"é":1,"e":2,"ée":3,"aa":{"b":[1,2.50,-0]},"a":"\\u001f\\n\\"\\\\/😀\\u00e9"}');
     const server = await db.query<{ t: string; h: string }>(
       `select (d::jsonb)::text as t,
-            coalesce(sum(('x' || left(md5((d::jsonb)::text), 13))::bit(52)::bigint) over (), 0)::text as h
+            coalesce(sum(hashtextextended((d::jsonb)::text collate "C", 0)) over (), 0)::text as h
        from unnest($1::text[]) with ordinality as x(d, i) order by i`,
       [texts],
     );
@@ -42,3 +43,25 @@ dbTest(
     expect(digest.digest()).toEqual({ rows: texts.length, sum: server[0]!.h });
   },
 );
+
+/** The client's row hash must be the server's `hashtextextended(text, 0)` for any text, any length. */
+dbTest('row hash equals hashtextextended for random texts of every length', async ({ db }) => {
+  const texts = fc.sample(fc.string({ unit: 'binary', maxLength: 80 }), 400);
+  for (let length = 0; length <= 40; length++) texts.push('é'.repeat(length), 'x'.repeat(length));
+  texts.push('😀'.repeat(5000));
+  const usable = texts.filter(
+    (text) =>
+      !text.includes('\u0000') &&
+      !/[\ud800-\udfff]/.test(text.replace(/[\ud800-\udbff][\udc00-\udfff]/g, '')),
+  );
+  const server = await db.query<{ h: string }>(
+    `select hashtextextended(t collate "C", 0)::text as h from unnest($1::text[]) with ordinality as x(t, i) order by i`,
+    [usable],
+  );
+  expect(
+    usable.map((text) => {
+      const hash = hashTextExtended(text);
+      return (BigInt(hash.high) * 2n ** 32n + BigInt(hash.low)).toString();
+    }),
+  ).toEqual(server.map((row) => row.h));
+});

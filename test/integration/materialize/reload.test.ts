@@ -8,7 +8,7 @@ import { exportCapsule } from '../../../src/services/export.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dumpTables } from '../../setup/capsules.js';
 import { repoRoot } from '../../setup/cli.js';
-import { dbTest } from '../../setup/database.js';
+import { dbTest, type TestDatabase } from '../../setup/database.js';
 import { loadTeamdesk } from '../export/helpers.js';
 
 // Issue #14 item 7: reloading the same capsule, as itself or rewritten to the local subject, in any
@@ -24,6 +24,41 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * Ada's capsule exported from a teamdesk source (`sinceDays`), a teamdesk replay database (seeded or
+ * empty), and a load of the capsule into it as itself or as the local subject, returning whether it
+ * verified and the full dump after it.
+ */
+async function reloadFixture(
+  db: TestDatabase,
+  options: { sinceDays: number; seeded: boolean; loadStrategy: 'copy' | 'jsonb' },
+): Promise<(local: boolean) => Promise<{ verified: boolean; dump: Awaited<ReturnType<typeof dumpTables>> }>> {
+  const manifest = await loadTeamdesk(db);
+  const capsulePath = join(dir, 'ada.json');
+  await exportCapsule({
+    manifest,
+    subject: { tenant_id: 'acme', user_id: 'ada' },
+    databaseUrl: db.url,
+    out: capsulePath,
+    sinceDays: options.sinceDays,
+    redaction: 'safe',
+  });
+  const target = await db.sibling();
+  await target.query(await readFile(join(repoRoot, 'config/apps/teamdesk/schema.sql'), 'utf8'));
+  if (options.seeded)
+    await target.query(await readFile(join(repoRoot, 'config/apps/teamdesk/seed.sql'), 'utf8'));
+  return async (local) => {
+    const result = await materialize({
+      manifest,
+      capsulePath,
+      databaseUrl: target.url,
+      loadStrategy: options.loadStrategy,
+      useLocalSubject: local,
+    });
+    return { verified: result.verified, dump: await dumpTables(target, tables) };
+  };
+}
+
 describe.each([
   ['copy', 'a seeded', true],
   ['jsonb', 'a seeded', true],
@@ -31,29 +66,11 @@ describe.each([
   ['jsonb', 'an empty', false],
 ] as const)('reload converges (%s, %s replay database)', (loadStrategy, _, seeded) => {
   dbTest('self → local → self → local → self → local → self', async ({ db }) => {
-    const manifest = await loadTeamdesk(db);
-    const capsulePath = join(dir, 'ada.json');
-    await exportCapsule({
-      manifest,
-      subject: { tenant_id: 'acme', user_id: 'ada' },
-      databaseUrl: db.url,
-      out: capsulePath,
-      sinceDays: 3650,
-      redaction: 'safe',
-    });
-    const target = await db.sibling();
-    await target.query(await readFile(join(repoRoot, 'config/apps/teamdesk/schema.sql'), 'utf8'));
-    if (seeded) await target.query(await readFile(join(repoRoot, 'config/apps/teamdesk/seed.sql'), 'utf8'));
+    const loadOnce = await reloadFixture(db, { sinceDays: 3650, seeded, loadStrategy });
     const load = async (local: boolean): Promise<Awaited<ReturnType<typeof dumpTables>>> => {
-      const result = await materialize({
-        manifest,
-        capsulePath,
-        databaseUrl: target.url,
-        loadStrategy,
-        useLocalSubject: local,
-      });
-      expect(result.verified).toBe(true);
-      return dumpTables(target, tables);
+      const { verified, dump } = await loadOnce(local);
+      expect(verified).toBe(true);
+      return dump;
     };
     const first = await load(false);
     const local = await load(true);
@@ -75,29 +92,8 @@ describe.each([
   });
 
   dbTest('local first: local → self → local → self', async ({ db }) => {
-    const manifest = await loadTeamdesk(db);
-    const capsulePath = join(dir, 'ada.json');
-    await exportCapsule({
-      manifest,
-      subject: { tenant_id: 'acme', user_id: 'ada' },
-      databaseUrl: db.url,
-      out: capsulePath,
-      sinceDays: 30,
-      redaction: 'safe',
-    });
-    const target = await db.sibling();
-    await target.query(await readFile(join(repoRoot, 'config/apps/teamdesk/schema.sql'), 'utf8'));
-    if (seeded) await target.query(await readFile(join(repoRoot, 'config/apps/teamdesk/seed.sql'), 'utf8'));
-    const load = async (local: boolean) => {
-      await materialize({
-        manifest,
-        capsulePath,
-        databaseUrl: target.url,
-        loadStrategy,
-        useLocalSubject: local,
-      });
-      return dumpTables(target, tables);
-    };
+    const loadOnce = await reloadFixture(db, { sinceDays: 30, seeded, loadStrategy });
+    const load = async (local: boolean) => (await loadOnce(local)).dump;
     const firstLocal = await load(true);
     const self = await load(false);
     const local = await load(true);

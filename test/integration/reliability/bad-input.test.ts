@@ -10,6 +10,7 @@ import { CapsuleError, DatabaseError, FileError } from '../../../src/errors.js';
 import { exportCapsule } from '../../../src/services/export.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { loadSession } from '../../../src/session/read-session.js';
+import { accountsManifest, accountsSchema, bigEventSql } from '../../setup/accounts-app.js';
 import { dumpTables, lineCapsuleText, writeCapsuleFile } from '../../setup/capsules.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
 import { manifestFrom } from '../export/helpers.js';
@@ -22,33 +23,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'reliability-bad-input-'));
 });
 
-const schema = `
-  create table accounts (account_id text primary key, name text not null);
-  create table events (id bigint primary key, account_id text not null references accounts, body text not null);
-`;
-const parsed = manifestFrom({
-  appId: 'acct',
-  adapter: 'postgres-subject-graph.v1',
-  subjectKeys: ['account_id'],
-  postgres: {
-    tableOrder: ['accounts', 'events'],
-    tables: [
-      {
-        name: 'accounts',
-        alias: 'a',
-        where: 'a.account_id in (select account_id from graph_keys)',
-        deletePredicate: 't.account_id = g.account_id',
-      },
-      {
-        name: 'events',
-        alias: 'e',
-        where: 'e.account_id in (select account_id from graph_keys)',
-        orderBy: 'e.id',
-        deletePredicate: 't.account_id = g.account_id',
-      },
-    ],
-  },
-});
+const schema = accountsSchema;
+const parsed = manifestFrom(accountsManifest);
 
 async function exportAccount(db: TestDatabase, accountId: string, name: string): Promise<string> {
   const out = join(dir, name);
@@ -134,11 +110,7 @@ describe('hostile subject values round-trip as data (export → capsule → mate
 describe('a single 50 MB text value', () => {
   dbTest('exports and materializes unchanged', async ({ db }) => {
     await db.query(schema);
-    await db.query(`insert into accounts values ('big', 'Big')`);
-    // 50 MiB (52,428,800 characters) of hex text in one value of one row.
-    await db.query(
-      `insert into events select 1, 'big', string_agg(md5(i::text), '') from generate_series(1, 1638400) i`,
-    );
+    await db.query(bigEventSql);
     const [source] = await db.query<{ md5: string; length: number }>(
       'select md5(body), length(body) from events',
     );

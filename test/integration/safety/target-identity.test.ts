@@ -134,3 +134,40 @@ describe('materialize refuses the export source by any name', () => {
     expect(result.loaded).toEqual(result.rowCounts);
   });
 });
+
+describe('doctor judges its target through the same module (#15 item 4)', () => {
+  const manifestJson = {
+    appId: 'acct',
+    adapter: 'postgres-subject-graph.v1',
+    subjectKeys: ['account_id'],
+    postgres: { tables: [{ name: 'accounts', alias: 'a', deletePredicate: 't.account_id = g.account_id' }] },
+  };
+  async function doctorOn(capsule: string, url: DatabaseUrl) {
+    const app = join(await mkdtemp(join(tmpdir(), 'target-doc-')), 'app.json');
+    await writeFile(app, JSON.stringify(manifestJson));
+    const { runDoctor } = await import('../../../src/services/doctor.js');
+    return runDoctor({ app, capsule, dbUrl: url.connectionString(), env: {} });
+  }
+
+  dbTest('the export source under another name fails "server identity"; a sibling passes', async ({ db }) => {
+    const path = await exported(db);
+    const text = await readFile(path, 'utf8');
+    const recorded = JSON.stringify(`${db.url.host}:${db.url.port}/${db.name}`);
+    await writeFile(path, text.replace(recorded, JSON.stringify('db-alias.corp.invalid:6432/x')));
+    const source = await doctorOn(path, db.url);
+    const identity = source.checks.find((check) => check.id === 'db.server-identity');
+    expect(identity?.status).toBe('fail');
+    expect(identity?.detail).toMatch(/it is the database the capsule is exported from \(same /);
+    // Nothing more is checked on a database replays refuse.
+    expect(source.checks.some((check) => check.id.startsWith('db.table.'))).toBe(false);
+    expect(source.ok).toBe(false);
+
+    const replay = await db.sibling();
+    await replay.query(schema.replace(/insert.*;/, ''));
+    const sibling = await doctorOn(path, replay.url);
+    const passed = sibling.checks.find((check) => check.id === 'db.server-identity');
+    expect(passed?.status).toBe('pass');
+    expect(passed?.detail).toContain(`database ${replay.name} (oid `);
+    expect(passed?.detail).toMatch(/not the capsule's export source|cannot tell/);
+  });
+});

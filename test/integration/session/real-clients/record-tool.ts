@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 
 import type { QueryEvent, QueryResultEvent, SessionEvent } from '../../../../src/generated/session.js';
 import type { DatabaseUrl } from '../../../../src/postgres/database-url.js';
-import { startRecordingProxy } from '../../../../src/services/record.js';
+import { type RecordingProxyOptions, startRecordingProxy } from '../../../../src/services/record.js';
 import { replaySession, type ReplaySessionResult } from '../../../../src/services/replay.js';
 import { validateAgainstSchema } from '../../../../src/validation.js';
 import type { TestDatabase } from '../../../setup/database.js';
@@ -51,6 +51,7 @@ export interface ToolRecording {
 export async function recordThrough(
   target: DatabaseUrl,
   work: (port: number) => Promise<void>,
+  options: Partial<RecordingProxyOptions> = {},
 ): Promise<ToolRecording> {
   const proxy = await startRecordingProxy({
     listen: '127.0.0.1:0',
@@ -58,6 +59,7 @@ export async function recordThrough(
     pseudoUsers: [{ name: pseudo.user, password: pseudo.password }],
     sessionsDir: await tempDir('real-client'),
     clientTls: 'off',
+    ...options,
   });
   try {
     await work(proxy.address.port);
