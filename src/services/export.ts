@@ -120,9 +120,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     lap('connect');
     await beginExportTransaction(client, url);
     const snapshotId =
-      connectionsWanted() > 1 &&
-      manifest.postgres.tables.length > 1 &&
-      manifest.postgres.closure !== 'parents'
+      connectionsWanted() > 1 && manifest.postgres.tables.length > 1 && manifest.postgres.closure === 'none'
         ? await exportSnapshotId(client, () => beginExportTransaction(client, url)).catch(
             (error: unknown) => {
               throw toDatabaseError(error, { url, action: 'export' });
@@ -264,16 +262,16 @@ function connectionsWanted(): number {
   return process.env.REPLAY_ENV_EXPORT_CONNECTIONS === '1' ? 1 : 2;
 }
 
-/**
- * Top-level redaction in SQL (redaction/redaction-sql.ts) is opt-in: `REPLAY_ENV_EXPORT_SQL_REDACTION=1`.
- * Measured (docs/performance.md), it costs the server more CPU than the JS splice path
- * (redaction/top-level-splice.ts) costs Node, and the server is what an export waits on.
- */
 function keysInMemoryOption(given: number | undefined): { keysInMemory?: number } {
   const value = given ?? Number(process.env.REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY);
   return Number.isInteger(value) && value > 0 ? { keysInMemory: value } : {};
 }
 
+/**
+ * Top-level redaction in SQL (redaction/redaction-sql.ts) is opt-in: `REPLAY_ENV_EXPORT_SQL_REDACTION=1`.
+ * Measured (docs/performance.md), it costs the server more CPU than the JS splice path
+ * (redaction/top-level-splice.ts) costs Node, and the server is what an export waits on.
+ */
 function sqlRedactionOption(
   manifest: ParsedManifest,
   redaction: RedactionMode = 'safe',
