@@ -194,6 +194,8 @@ describe('table names (postgres/identifiers.ts)', () => {
       '/postgres/tables/1/name: table "Items" is declared twice (as "items")',
     ]);
     expect(problems(['"Items"', 'items'])).toEqual([]); // two tables: "Items" and items
-    expect(problems(['x;y'])[0]).toMatch(/^\/postgres\/tables\/0\/name: "x;y" is invalid: A table name as SQL writes it/);
+    expect(problems(['x;y'])[0]).toMatch(
+      /^\/postgres\/tables\/0\/name: "x;y" is invalid: A table name as SQL writes it/,
+    );
   });
 });

@@ -27,14 +27,30 @@ function word(at: number): number {
   return (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) >>> 0;
 }
 
+/** Largest buffer kept between rows: one huge row must not pin its size for the rest of the process. */
+const keptBytes = 1 << 20;
+
 export function hashTextExtended(text: string): RowHash {
-  // UTF-8 needs at most 3 bytes per UTF-16 unit; 12 more bytes of zeros pad the last block.
-  const room = text.length * 3 + 12;
+  // UTF-8 needs at most 3 bytes per UTF-16 unit; 12 more bytes of zeros pad the last block; the
+  // Uint32Array view needs a whole number of words.
+  const room = Math.ceil((text.length * 3 + 12) / 4) * 4;
   if (room > buffer.byteLength) {
-    buffer = new ArrayBuffer(Math.max(room, buffer.byteLength * 2));
+    const kept = { buffer, bytes, words };
+    buffer = new ArrayBuffer(room <= keptBytes ? Math.max(room, buffer.byteLength * 2) : room);
     bytes = Buffer.from(buffer);
     words = new Uint32Array(buffer);
+    if (room > keptBytes) {
+      try {
+        return hashBuffer(text);
+      } finally {
+        ({ buffer, bytes, words } = kept);
+      }
+    }
   }
+  return hashBuffer(text);
+}
+
+function hashBuffer(text: string): RowHash {
   const length = bytes.write(text, 0, 'utf8');
   bytes.fill(0, length, length + 12);
   let a = (0x9e3779b9 + length + 3923095) | 0;
