@@ -168,6 +168,49 @@ describe('createCapsuleWriter', () => {
     );
   });
 
+  it('a spooled table (second connection) gives the same capsule bytes as streamed tables', async () => {
+    const tables = {
+      a: '{"id": 1, "secret": "s"}\n{"id": 2, "note": "🚀"}\n',
+      b: Array.from({ length: 3000 }, (_, i) => `{"id": ${i}, "deep": {"secret": "${i}"}}\n`).join(''),
+      c: '',
+      d: '{"id": 4}\n',
+    };
+    const redactor = createRowRedactor(
+      [{ fields: ['secret'], action: 'hash', prefix: 'p-', recursive: true }] as ParsedRedactionRule[],
+      't',
+    );
+    const streamed = join(dir, 'streamed.json');
+    const reference = await createCapsuleWriter(streamed, header);
+    for (const [name, text] of Object.entries(tables))
+      await feed(reference.tableStream(name, { redactor }), text, [7, 100, 5000]);
+    const expected = await reference.finish();
+    // b, c and d spooled at once (open together, filled in another order), a streamed, then appended in order.
+    const mixed = join(dir, 'sub', 'mixed.json');
+    const writer = await createCapsuleWriter(mixed, header);
+    const spools = ['b', 'c', 'd'].map((name) => writer.spoolTable(name, { redactor }));
+    for (const index of [2, 0, 1]) {
+      const name = ['b', 'c', 'd'][index]!;
+      await feed(spools[index]!.stream, tables[name as 'b'], [4096]);
+    }
+    await feed(writer.tableStream('a', { redactor }), tables.a, [3]);
+    for (const spool of spools) await writer.appendSpool(await spool.finished());
+    const result = await writer.finish();
+    expect(await readFile(mixed, 'utf8')).toBe(await readFile(streamed, 'utf8'));
+    expect(result.integrity).toEqual(expected.integrity);
+    expect(result.rowCounts).toEqual({ a: 2, b: 3000, c: 0, d: 1 });
+    expect(await readdir(join(dir, 'sub'))).toEqual(['mixed.json']); // spool files removed
+  });
+
+  it('a discarded spool leaves no file', async () => {
+    const writer = await createCapsuleWriter(join(dir, 'x.json'), header);
+    const spool = writer.spoolTable('t');
+    await feed(spool.stream, '{"a": 1}\n', [3]);
+    expect((await readdir(dir)).filter((name) => name.includes('.spool-'))).toHaveLength(1);
+    await spool.discard();
+    await writer.abort();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it.each([
     ['NULL', '{"a": 1}\n\n', 'tables[items]: row 2 is NULL'],
     ['not a JSON object', '[1, 2]\n', 'tables[items]: row 1 is not a JSON object'],

@@ -16,10 +16,10 @@ import { stringify } from 'lossless-json';
 import { FileError } from '../errors.js';
 import type { Integrity } from '../generated/capsule.js';
 import type { ServerIdentity } from '../postgres/server-identity.js';
-import type { RowRedactor } from '../redaction/index.js';
 import { ageEncryptStream } from './age-stream.js';
 import { type AtomicFile, createAtomicFile } from './atomic-file.js';
-import { frameRows, type RowFramingState } from './row-lines.js';
+import { framingStream, tableEnd, type TableStreamOptions } from './framing-stream.js';
+import { createTableSpool, type TableSpool, type TableSpoolWriter } from './table-spool.js';
 
 export const capsuleLayout = 'replay-env/rows-per-line/v1';
 
@@ -59,14 +59,7 @@ export interface CapsuleWriteResult {
   integrity: Integrity;
 }
 
-export interface TableStreamOptions {
-  /** Applied to each row the redactor's pre-check flags (see redaction/row-redactor.ts). */
-  redactor?: RowRedactor | undefined;
-  /** The rows were redacted in SQL except those marked for the redactor (see RowFramingState). */
-  redactedInSql?: boolean | undefined;
-  /** Called after each chunk with the table's running row count (for progress displays). */
-  onRows?: (rows: number) => void;
-}
+export type { TableStreamOptions } from './framing-stream.js';
 
 export interface CapsuleWriter {
   readonly path: string;
@@ -76,6 +69,14 @@ export interface CapsuleWriter {
    * split lines anywhere. End it (e.g. via stream.pipeline) before opening the next table.
    */
   tableStream(name: string, options?: TableStreamOptions): Writable;
+  /**
+   * Frames table `name` exactly as tableStream would, into a temporary file beside the capsule (mode
+   * 0600, removed on abort and on exit): a table read on a second connection while another streams in.
+   * Any number may be open at once; each is appended, in the capsule's table order, with appendSpool.
+   */
+  spoolTable(name: string, options?: TableStreamOptions): TableSpoolWriter;
+  /** Copies a finished spool into the capsule as the next table and removes its file. */
+  appendSpool(spool: TableSpool): Promise<void>;
   /** Writes a whole table from rows: strings are taken as one row's JSON text, anything else is serialized. */
   writeTable(
     name: string,
@@ -138,67 +139,64 @@ export async function createCapsuleWriter(
     throw error;
   }
 
-  const tableStream = (name: string, streamOptions: TableStreamOptions = {}): Writable => {
+  const open = (name: string): boolean => {
     if (state !== 'open') throw new Error(`capsule writer is ${state}`);
     if (openTable !== undefined) throw new Error(`table ${openTable} is still open`);
     if (Object.hasOwn(rowCounts, name)) throw new Error(`table ${name} was already written`);
     openTable = name;
     const first = Object.keys(rowCounts).length === 0;
     rowCounts[name] = 0;
-    const hash = createHash('sha256');
-    const framing: RowFramingState = {
-      table: name,
-      rows: 0,
-      remainder: undefined,
-      hash,
-      redactor: streamOptions.redactor,
-      redactedInSql: streamOptions.redactedInSql,
-    };
-    let prefix: Buffer | undefined = Buffer.from(
-      `${first ? '\n' : ',\n'}    ${JSON.stringify(name)}: [`,
-      'utf8',
-    );
-    const emit = async (chunk: Buffer | undefined): Promise<void> => {
-      const parts = [prefix, chunk].filter((part): part is Buffer => part !== undefined);
-      prefix = undefined;
-      if (parts.length > 0) await sink.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
-    };
-    return new Writable({
-      highWaterMark: 1 << 16,
-      write(chunk: Buffer, _encoding, callback) {
-        let framed: Buffer;
-        try {
-          framed = frameRows(framing, chunk);
-        } catch (error) {
-          callback(error as Error);
-          return;
-        }
-        rowCounts[name] = framing.rows;
-        streamOptions.onRows?.(framing.rows);
-        emit(framed).then(() => callback(), callback);
+    return first;
+  };
+  const close = (name: string, framed: { rows: number; sha256: string }) => {
+    rowCounts[name] = framed.rows;
+    integrity.tables[name] = { rows: framed.rows, sha256: framed.sha256 };
+    openTable = undefined;
+  };
+  const prefixOf = (name: string, first: boolean) =>
+    Buffer.from(`${first ? '\n' : ',\n'}    ${JSON.stringify(name)}: [`, 'utf8');
+
+  const tableStream = (name: string, streamOptions: TableStreamOptions = {}): Writable => {
+    const first = open(name);
+    let prefix: Buffer | undefined = prefixOf(name, first);
+    return framingStream(name, streamOptions, {
+      async emit(chunk, last) {
+        const parts = [prefix, chunk, last ? tableEnd : undefined].filter(
+          (part): part is Buffer => part !== undefined && part.length > 0,
+        );
+        prefix = undefined;
+        if (parts.length > 0) await sink.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
       },
-      final(callback) {
-        let framed: Buffer;
-        try {
-          // A last row without its newline (not from COPY, but from writeTable callers) still counts.
-          framed =
-            framing.remainder || framing.pending ? frameRows(framing, Buffer.from('\n')) : Buffer.alloc(0);
-        } catch (error) {
-          callback(error as Error);
-          return;
-        }
-        rowCounts[name] = framing.rows;
-        integrity.tables[name] = { rows: framing.rows, sha256: hash.digest('hex') };
-        openTable = undefined;
-        streamOptions.onRows?.(framing.rows);
-        emit(Buffer.concat([framed, Buffer.from('\n    ]', 'utf8')])).then(() => callback(), callback);
+      onRows(rows) {
+        rowCounts[name] = rows;
+      },
+      onDone(framed) {
+        close(name, framed);
       },
     });
+  };
+
+  const appendSpool = async (spool: TableSpool): Promise<void> => {
+    try {
+      const first = open(spool.name);
+      await sink.write(prefixOf(spool.name, first));
+      for await (const chunk of spool.read()) await sink.write(chunk as Buffer);
+      await sink.write(tableEnd);
+      close(spool.name, spool);
+    } finally {
+      await spool.discard();
+    }
   };
 
   return {
     path: file.path,
     tableStream,
+    spoolTable: (name, streamOptions) => {
+      if (state !== 'open') throw new Error(`capsule writer is ${state}`);
+      if (Object.hasOwn(rowCounts, name)) throw new Error(`table ${name} was already written`);
+      return createTableSpool(file.path, name, streamOptions);
+    },
+    appendSpool,
     async writeTable(name, rows, streamOptions) {
       const stream = tableStream(name, streamOptions);
       for await (const row of rows) {

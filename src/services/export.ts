@@ -8,6 +8,8 @@ import {
   beginExportTransaction,
   readGraph,
 } from '../export/snapshot.js';
+import { exportSnapshotId, openSnapshotPeer } from '../export/snapshot-peer.js';
+import { exportTables } from '../export/table-lanes.js';
 import { emptyWindowedTables } from '../export/window-hint.js';
 import {
   buildGraphQuery,
@@ -108,6 +110,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     readOnlySession: true,
   });
   let writer: CapsuleWriter | undefined;
+  let peer: Awaited<ReturnType<typeof openSnapshotPeer>>;
   let succeeded = false;
   try {
     // What the server says it is, recorded so materialize can refuse this database by any name.
@@ -116,10 +119,20 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     });
     lap('connect');
     await beginExportTransaction(client, url);
+    const snapshotId =
+      connectionsWanted() > 1 && manifest.postgres.tables.length > 1 && manifest.postgres.closure === 'none'
+        ? await exportSnapshotId(client, () => beginExportTransaction(client, url)).catch(
+            (error: unknown) => {
+              throw toDatabaseError(error, { url, action: 'export' });
+            },
+          )
+        : undefined;
     lap('snapshot');
     const graph = await readGraph(client, url, manifest, subject, options.sinceDays);
     await applySessionSettings(client, url, manifest, subject, graph);
-    lap('graph', { graphSize: graph.entries.length });
+    // A second connection on the same snapshot reads the next table while one is written (table-lanes.ts).
+    if (snapshotId) peer = await openSnapshotPeer({ url, snapshotId, server, manifest, subject, graph });
+    lap('graph', { graphSize: graph.entries.length, connections: peer ? 2 : 1 });
     writer = await createCapsuleWriter(
       options.out,
       {
@@ -161,29 +174,47 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
             ...keysInMemoryOption(options.closureKeysInMemory),
           })
         : undefined;
-    for (const table of closure ? [] : manifest.postgres.tables) {
-      const redactor =
-        options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table.name) : undefined;
-      const select = buildTableQuery(manifest, table, {
-        graphSize: graph.entries.length,
-        ...sqlRedactionOption(manifest, options.redaction),
-      });
-      let rows = 0;
-      const destination = writer.tableStream(table.name, {
-        redactor,
-        redactedInSql: select.redactedInSql,
-        onRows: (count) => {
-          rows = count;
-          options.onProgress?.({ table: table.name, rows, done: false });
+    if (!closure) {
+      await exportTables({
+        clients: peer ? [client, peer] : [client],
+        writer,
+        tables: manifest.postgres.tables.map((table) => {
+          const select = buildTableQuery(manifest, table, {
+            graphSize: graph.entries.length,
+            ...sqlRedactionOption(manifest, options.redaction),
+          });
+          const action = `export: table ${table.name}`;
+          return {
+            name: table.name,
+            options: {
+              redactor:
+                options.redaction === 'safe'
+                  ? createRowRedactor(manifest.redactionRules, table.name)
+                  : undefined,
+              redactedInSql: select.redactedInSql,
+              onRows: (rows) => options.onProgress?.({ table: table.name, rows, done: false }),
+            },
+            async copy(on, destination) {
+              await assertOneStatement(on, url, select.text, action);
+              await copyTableTo(on, url, wrapInCopy(select).text, destination, action);
+            },
+          };
+        }),
+        onTableDone: (name, rows, ms) => {
+          // Per table: its own time from start to written (with two connections, tables overlap).
+          phases[`table:${name}`] = Math.round(ms);
+          logger().info(
+            { command: 'export', phase: `table:${name}`, ms: phases[`table:${name}`], table: name, rows },
+            `export: table:${name}`,
+          );
+          options.onProgress?.({ table: name, rows, done: true });
         },
       });
-      await assertOneStatement(client, url, select.text, `export: table ${table.name}`);
-      await copyTableTo(client, url, wrapInCopy(select).text, destination, `export: table ${table.name}`);
-      lap(`table:${table.name}`, { table: table.name, rows });
-      options.onProgress?.({ table: table.name, rows, done: true });
+      mark = performance.now(); // tables were timed each on its own
     }
     try {
-      // Read-only: nothing to commit; ending the transaction releases the snapshot before the fsync.
+      // Read-only: nothing to commit; ending the transactions releases the snapshot before the fsync.
+      await peer?.query('rollback');
       await client.query('rollback');
     } catch (error) {
       throw toDatabaseError(error, { url, action: 'export' });
@@ -218,8 +249,22 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     };
   } finally {
     if (!succeeded) await writer?.abort();
+    if (peer) await closeClient(peer, !succeeded);
     await closeClient(client, !succeeded);
   }
+}
+
+/**
+ * Connections an export may use (default 2; `REPLAY_ENV_EXPORT_CONNECTIONS=1` keeps it to one, e.g. for a
+ * role at its connection limit). Measured in docs/performance.md.
+ */
+function connectionsWanted(): number {
+  return process.env.REPLAY_ENV_EXPORT_CONNECTIONS === '1' ? 1 : 2;
+}
+
+function keysInMemoryOption(given: number | undefined): { keysInMemory?: number } {
+  const value = given ?? Number(process.env.REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY);
+  return Number.isInteger(value) && value > 0 ? { keysInMemory: value } : {};
 }
 
 /**
@@ -227,11 +272,6 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
  * Measured (docs/performance.md), it costs the server more CPU than the JS splice path
  * (redaction/top-level-splice.ts) costs Node, and the server is what an export waits on.
  */
-function keysInMemoryOption(given: number | undefined): { keysInMemory?: number } {
-  const value = given ?? Number(process.env.REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY);
-  return Number.isInteger(value) && value > 0 ? { keysInMemory: value } : {};
-}
-
 function sqlRedactionOption(
   manifest: ParsedManifest,
   redaction: RedactionMode = 'safe',

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+
+import type { RowRedactor } from '../redaction/index.js';
+import { frameRows, type RowFramingState } from './row-lines.js';
+
+export interface TableStreamOptions {
+  /** Applied to each row the redactor's pre-check flags (see redaction/row-redactor.ts). */
+  redactor?: RowRedactor | undefined;
+  /** The rows were redacted in SQL except those marked for the redactor (see RowFramingState). */
+  redactedInSql?: boolean | undefined;
+  /** Called after each chunk with the table's running row count (for progress displays). */
+  onRows?: (rows: number) => void;
+}
+
+/** What closes a table's row list in the capsule. */
+export const tableEnd = Buffer.from('\n    ]', 'utf8');
+
+export interface FramingTarget {
+  /** Takes the framed bytes of one chunk (`last`: the table's final ones); resolves when more may come. */
+  emit(chunk: Buffer, last: boolean): Promise<void>;
+  onRows(rows: number): void;
+  /** The table is complete: its row count and sha256-rows-v1 hash (hex). */
+  onDone(framed: { rows: number; sha256: string }): void;
+}
+
+/**
+ * A Writable taking table `name`'s rows as bytes (one JSON text per line, `\n`-terminated, chunks split
+ * anywhere) and handing the capsule row lines (frameRows) to `target` — the capsule itself or a spool
+ * file: both get the very same bytes.
+ */
+export function framingStream(name: string, options: TableStreamOptions, target: FramingTarget): Writable {
+  const framing: RowFramingState = {
+    table: name,
+    rows: 0,
+    remainder: undefined,
+    hash: createHash('sha256'),
+    redactor: options.redactor,
+    redactedInSql: options.redactedInSql,
+  };
+  return new Writable({
+    highWaterMark: 1 << 16,
+    write(chunk: Buffer, _encoding, callback) {
+      let framed: Buffer;
+      try {
+        framed = frameRows(framing, chunk);
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
+      target.onRows(framing.rows);
+      options.onRows?.(framing.rows);
+      target.emit(framed, false).then(() => callback(), callback);
+    },
+    final(callback) {
+      let framed: Buffer;
+      try {
+        // A last row without its newline (not from COPY, but from writeTable callers) still counts.
+        framed =
+          framing.remainder || framing.pending ? frameRows(framing, Buffer.from('\n')) : Buffer.alloc(0);
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
+      target.onDone({ rows: framing.rows, sha256: framing.hash.digest('hex') });
+      options.onRows?.(framing.rows);
+      target.emit(framed, true).then(() => callback(), callback);
+    },
+  });
+}

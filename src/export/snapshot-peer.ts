@@ -1,0 +1,76 @@
+import type pg from 'pg';
+
+import { logger } from '../log.js';
+import type { ParsedManifest, Subject } from '../manifest/index.js';
+import { connect } from '../postgres/connect.js';
+import type { DatabaseUrl } from '../postgres/database-url.js';
+import { identifyServer, type ServerIdentity } from '../postgres/server-identity.js';
+import { closeClient } from './close-client.js';
+import { applySessionSettings, beginExportStatements, type ExportGraph } from './snapshot.js';
+
+/** What pg_export_snapshot() returns, e.g. `00000003-0000001B-1`; anything else is not spliced into SQL. */
+const snapshotIdPattern = /^[0-9A-F]+(-[0-9A-F]+)+$/i;
+
+/**
+ * The export transaction's snapshot id (pg_export_snapshot(), which writes nothing the database can see),
+ * or undefined when the server refuses it (the export then runs on one connection). Runs as the
+ * transaction's first statement (it cannot run inside a savepoint): after a refusal the transaction is
+ * rolled back and opened afresh, before anything was read.
+ */
+export async function exportSnapshotId(
+  client: pg.Client,
+  begin: () => Promise<void>,
+): Promise<string | undefined> {
+  try {
+    const { rows } = await client.query<{ id: string }>('select pg_export_snapshot() as id');
+    const id = rows[0]?.id;
+    if (id && snapshotIdPattern.test(id)) return id;
+  } catch (error) {
+    logger().info({ command: 'export', reason: (error as Error).message }, 'export: one connection');
+  }
+  await client.query('rollback');
+  await begin();
+  return undefined;
+}
+
+/** What the second connection's transaction runs first: the same read-only transaction, on the snapshot. */
+export function peerBeginStatements(snapshotId: string): string[] {
+  if (!snapshotIdPattern.test(snapshotId)) throw new Error(`not a snapshot id: ${snapshotId}`);
+  const [begin, ...rest] = beginExportStatements;
+  return [begin!, `set transaction snapshot '${snapshotId}'`, ...rest];
+}
+
+/**
+ * A second connection for reading tables while another table streams (issue #16): the same URL and
+ * session settings as the export's own (`default_transaction_read_only=on`), the same
+ * `REPEATABLE READ, READ ONLY` transaction, importing the export's snapshot (`SET TRANSACTION
+ * SNAPSHOT`) — so it sees exactly the rows the first one sees and can write nothing — and the same
+ * `params`/`graph_keys` settings. It must be the same server (identity compared); undefined when it
+ * cannot be opened that way, and the export carries on with one connection.
+ */
+export async function openSnapshotPeer(options: {
+  url: DatabaseUrl;
+  snapshotId: string;
+  server: ServerIdentity;
+  manifest: ParsedManifest;
+  subject: Subject;
+  graph: ExportGraph;
+}): Promise<pg.Client | undefined> {
+  let peer: pg.Client | undefined;
+  try {
+    peer = await connect(options.url, {
+      action: 'export',
+      applicationName: 'replay-env export',
+      readOnlySession: true,
+    });
+    const server = await identifyServer(peer);
+    if (JSON.stringify(server) !== JSON.stringify(options.server)) throw new Error('another server');
+    for (const statement of peerBeginStatements(options.snapshotId)) await peer.query(statement);
+    await applySessionSettings(peer, options.url, options.manifest, options.subject, options.graph);
+    return peer;
+  } catch (error) {
+    if (peer) await closeClient(peer, true);
+    logger().info({ command: 'export', reason: (error as Error).message }, 'export: one connection');
+    return undefined;
+  }
+}
