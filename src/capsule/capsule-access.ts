@@ -1,3 +1,4 @@
+import { isReplayEnvError } from '../errors.js';
 import { identityEnv } from './age-stream.js';
 
 /**
@@ -19,4 +20,15 @@ export function setCapsuleAccess(next: CapsuleAccess): void {
 
 export function capsuleAccess(): CapsuleAccess {
   return { ...access, identityFile: access.identityFile || process.env[identityEnv] || undefined };
+}
+
+/**
+ * The refusals of the governance rules themselves (encrypted without a usable identity, expired): a
+ * command stops on them with exit 6 instead of treating them as an unreadable capsule's evidence.
+ */
+export function isCapsuleAccessRefusal(error: unknown): boolean {
+  return (
+    isReplayEnvError(error) &&
+    /^(capsule_encrypted|capsule_decrypt_failed|capsule_expired|identity_)/.test(error.code)
+  );
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
-import { allowUnsafeTargetFlag, appFlag, dbUrlFlag } from '../cli/flags.js';
+import { allowExpiredFlag, allowUnsafeTargetFlag, appFlag, dbUrlFlag, identityFlag } from '../cli/flags.js';
 import { renderCheck } from '../cli/render/check.js';
 import { loadManifest } from '../manifest/index.js';
 import { checkLoop, type CheckResult } from '../services/check.js';
@@ -28,6 +28,9 @@ export default class Check extends BaseCommand<typeof Check> {
     }),
     'trace-dir': Flags.string({ summary: "Write each scenario's trace to DIR/<id>.json.", helpValue: 'DIR' }),
     'allow-unsafe-target': allowUnsafeTargetFlag,
+    // Read by BaseCommand.init for every capsule the scenarios name (src/capsule/capsule-access.ts).
+    identity: identityFlag,
+    'allow-expired': allowExpiredFlag,
   };
 
   public async run(): Promise<CheckResult> {

@@ -64,11 +64,20 @@ export function auditedMaterialize(result: {
   };
 }
 
-/** What a run result adds to its audit line: the gate verdict, its exit code and the trace written. */
+/**
+ * What a run result adds to its audit line: the gate verdict, its exit code, the trace written and the
+ * replay database as `host:port/db` (from the trace; a run that failed before producing one has none).
+ */
 export function auditedRun(result: {
   gate: string;
   exitCode: number;
   tracePath: string | null;
+  trace: { database?: string | null };
 }): Partial<AuditFields> {
-  return { gate: result.gate, exitCode: result.exitCode, trace: result.tracePath ?? undefined };
+  return {
+    gate: result.gate,
+    exitCode: result.exitCode,
+    trace: result.tracePath ?? undefined,
+    target: result.trace.database ?? undefined,
+  };
 }

@@ -58,7 +58,9 @@ export async function appendAudit(
   entry: Omit<AuditEntry, 'time' | 'user'>,
 ): Promise<void> {
   const file = join(dirname(resolve(capsulePath)), auditFileName);
-  const line = `${JSON.stringify({ time: new Date().toISOString(), user: osUser(), ...entry, capsule: entry.capsule ? basename(String(entry.capsule)) : undefined })}\n`;
+  // Every line names its capsule (a file in this folder), whichever command wrote it.
+  const capsule = basename(String(entry.capsule ?? capsulePath));
+  const line = `${JSON.stringify({ time: new Date().toISOString(), user: osUser(), ...entry, capsule })}\n`;
   const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
   const handle = await open(file, flags, 0o600).catch((error: Error) => {
     throw new FileError(`cannot append to audit log ${file}: ${error.message}`);

@@ -1,4 +1,4 @@
-import { openCapsule } from '../capsule/index.js';
+import { isCapsuleAccessRefusal, openCapsule } from '../capsule/index.js';
 import { isReplayEnvError } from '../errors.js';
 import type {
   CapsuleEvidence,
@@ -30,6 +30,8 @@ export async function examineCapsule(options: {
   try {
     reader = await openCapsule(options.path);
   } catch (error) {
+    // Encrypted without an identity, or expired: the user's rules refuse the capsule (exit 6), no verdict.
+    if (isCapsuleAccessRefusal(error)) throw error;
     const message = describe(error);
     return {
       evidence: { path: options.path, error: message },

@@ -1,5 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 
+import { isCapsuleAccessRefusal } from '../capsule/index.js';
 import { isReplayEnvError, type ReplayEnvError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Verdict } from '../generated/trace.js';
@@ -52,7 +53,9 @@ const exitCodes: Record<Verdict, number> = {
  * bug) ends the check.
  */
 function scenarioError(error: unknown): error is ReplayEnvError {
-  if (!isReplayEnvError(error)) return false;
+  // A capsule refused by its encryption or retention (no identity, expired) ends the check with exit 6:
+  // the missing identity or the retention rule concerns the whole run, not one scenario's result.
+  if (!isReplayEnvError(error) || isCapsuleAccessRefusal(error)) return false;
   return (
     error instanceof ScenariosError ||
     error instanceof GoldenError ||

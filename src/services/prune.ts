@@ -3,10 +3,11 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
-import { openCapsule } from '../capsule/index.js';
-import { FileError, isReplayEnvError } from '../errors.js';
+import { isCapsuleAccessRefusal, openCapsule } from '../capsule/index.js';
+import { FileError } from '../errors.js';
 import { withAudit } from '../governance/audit-hook.js';
 import { auditFileName } from '../governance/audit-log.js';
+import { formatDuration } from '../governance/duration.js';
 
 export interface PruneOptions {
   dir: string;
@@ -48,8 +49,8 @@ export async function pruneCapsules(options: PruneOptions): Promise<PruneResult>
     const path = join(dir, name);
     const reason = await pruneReason(path, options, now).catch((error: unknown) => {
       // Encrypted without a usable identity: say so. Other unreadable JSON is not a capsule (a trace…).
-      if (isReplayEnvError(error) && /^(capsule_encrypted|capsule_decrypt_failed|identity_)/.test(error.code))
-        result.skipped.push({ capsule: name, reason: error.message });
+      if (isCapsuleAccessRefusal(error))
+        result.skipped.push({ capsule: name, reason: (error as Error).message });
       return undefined;
     });
     if (!reason) continue;
@@ -83,8 +84,7 @@ export async function pruneCapsules(options: PruneOptions): Promise<PruneResult>
 async function pruneReason(path: string, options: PruneOptions, now: number): Promise<string | undefined> {
   if (options.olderThanMs !== undefined) {
     const stats = await lstat(path);
-    if (now - stats.mtimeMs > options.olderThanMs)
-      return `older than ${Math.round(options.olderThanMs / 86_400_000)}d`;
+    if (now - stats.mtimeMs > options.olderThanMs) return `older than ${formatDuration(options.olderThanMs)}`;
   }
   if (options.expired) {
     const reader = await openCapsule(path);

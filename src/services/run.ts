@@ -1,5 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 
+import { isCapsuleAccessRefusal } from '../capsule/index.js';
 import { type EgressGuard, type GuardUpstream, startEgressGuard } from '../egress/guard.js';
 import type { EgressRecording } from '../egress/recorder.js';
 import { isReplayEnvError, ReplayEnvError, UnsafeTargetError, UsageError } from '../errors.js';
@@ -299,8 +300,14 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
   if (junitPath) await writeReport(junitPath, toJunit(trace));
   removeHandlers();
   if (interrupted) throw new RunInterruptedError(interrupted);
-  // The trace is written; a bug, or a refused target (exit 4, not a gate verdict), still ends the run.
-  if (runError?.code === 'internal' || runError instanceof UnsafeTargetError) throw runError;
+  // The trace is written; a bug, a refused target (exit 4, not a gate verdict) or a capsule refused by
+  // its encryption or retention (exit 6) still ends the run.
+  if (
+    runError?.code === 'internal' ||
+    runError instanceof UnsafeTargetError ||
+    isCapsuleAccessRefusal(runError)
+  )
+    throw runError;
   return {
     app: manifest.appId,
     gate,

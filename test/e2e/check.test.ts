@@ -23,6 +23,16 @@ async function filesText(dir: string): Promise<string> {
   return texts.join('\n');
 }
 
+/** `scenario add --id escaped-bug-42` of `capsule` into the loop, then `extra`. */
+const scenarioAdd = (loop: string, capsule: string, extra: string[] = [], env: Record<string, string> = {}) =>
+  runCli(['scenario', 'add', '--loop', loop, '--id', 'escaped-bug-42', '--capsule', capsule, ...extra], {
+    env,
+  });
+
+/** `check` of the loop with the teamdesk manifest against the replay database `url`, then `extra`. */
+const checkTeamdesk = (loop: string, url: string, extra: string[] = []) =>
+  runCli(['check', '--loop', loop, '--app', teamdeskApp, '--db-url', url, ...extra]);
+
 describe('golden save, scenario add, check (built CLI)', () => {
   dbTest(
     'run → scenario add --from-trace → check: one JSON document each, exit codes, no password anywhere',
@@ -38,23 +48,11 @@ describe('golden save, scenario add, check (built CLI)', () => {
       );
       expect(run.exitCode).toBe(0);
 
-      const add = await runCli(
-        [
-          'scenario',
-          'add',
-          '--loop',
-          loop,
-          '--id',
-          'escaped-bug-42',
-          '--capsule',
-          capsule,
-          '--from-trace',
-          trace,
-          '--summary',
-          'ada sees 3 tickets',
-          '--json',
-        ],
-        { env },
+      const add = await scenarioAdd(
+        loop,
+        capsule,
+        ['--from-trace', trace, '--summary', 'ada sees 3 tickets', '--json'],
+        env,
       );
       expect(add.exitCode).toBe(0);
       const added = parseJsonOutput<{
@@ -69,16 +67,7 @@ describe('golden save, scenario add, check (built CLI)', () => {
       expect(scenarios).toMatch(/^# Scenarios this loop keeps reproducing/);
       expect(scenarios.match(/^ {2}- id: /gm)).toHaveLength(4);
 
-      const again = await runCli([
-        'scenario',
-        'add',
-        '--loop',
-        loop,
-        '--id',
-        'escaped-bug-42',
-        '--capsule',
-        capsule,
-      ]);
+      const again = await scenarioAdd(loop, capsule);
       expect(again.exitCode).toBe(2);
       expect(again.stderr).toMatch(/^error: .*scenarios\.yaml: scenario "escaped-bug-42" already exists$/m);
 
@@ -126,17 +115,7 @@ describe('golden save, scenario add, check (built CLI)', () => {
       await db.query('alter table tickets alter column amount type numeric(12, 3)');
       const loop = await copyShippedLoop();
       const junit = join(loop, 'check.xml');
-      const check = await runCli([
-        'check',
-        '--loop',
-        loop,
-        '--app',
-        teamdeskApp,
-        '--db-url',
-        db.url.connectionString(),
-        '--junit',
-        junit,
-      ]);
+      const check = await checkTeamdesk(loop, db.url.connectionString(), ['--junit', junit]);
       expect(check.exitCode).toBe(11);
       expect(check.stdout).toMatch(/│ cross-user-comment-thread │ block +│ 2 +│/);
       expect(check.stdout).toContain(
@@ -202,16 +181,7 @@ describe('golden save, scenario add, check (built CLI)', () => {
       join(loop, 'scenarios.yaml'),
       'scenarios:\n  - id: a\n    capsule: x.json\n    expect: [no_such_fact = 1]\n',
     );
-    const check = await runCli([
-      'check',
-      '--loop',
-      loop,
-      '--app',
-      teamdeskApp,
-      '--db-url',
-      db.url.connectionString(),
-      '--json',
-    ]);
+    const check = await checkTeamdesk(loop, db.url.connectionString(), ['--json']);
     expect(check.exitCode).toBe(11);
     const result = parseJsonOutput<{ scenarios: Array<{ error: { message: string } }> }>(check.stdout);
     expect(result.scenarios[0]!.error.message).toMatch(/capsule .*x\.json: file not found/);

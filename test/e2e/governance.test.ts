@@ -1,73 +1,32 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { generateIdentity, identityToRecipient } from 'age-encryption';
-import { beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 
-import { parseJsonOutput, repoRoot, runCli } from '../setup/cli.js';
+import { parseJsonOutput, runCli } from '../setup/cli.js';
 import { dbTest, testerPassword } from '../setup/database.js';
-
-const fixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
-const app = fixture('manifest.json');
-const subject = ['--subject', 'shop_id=s1', '--subject', 'customer_id=c1', '--since-days', '3650'];
-const ageCli = spawnSync('age', ['--version']).status === 0;
-let schemaSql: string;
-let dataSql: string;
-let identity: string;
-let recipient: string;
-
-beforeAll(async () => {
-  schemaSql = await readFile(fixture('schema.sql'), 'utf8');
-  dataSql = await readFile(fixture('data.sql'), 'utf8');
-  identity = await generateIdentity();
-  recipient = await identityToRecipient(identity);
-});
-
-async function setup(db: { query(sql: string): Promise<unknown> }) {
-  await db.query(schemaSql);
-  await db.query(dataSql);
-  const dir = await mkdtemp(join(tmpdir(), 'replay-env-governance-'));
-  const keyFile = join(dir, 'key.txt');
-  await writeFile(keyFile, `${identity}\n`, { mode: 0o600 });
-  return { dir, keyFile };
-}
-
-const lines = (text: string) => text.split('\n').filter((line) => line && !line.startsWith('(node:'));
+import {
+  ageCliInstalled as ageCli,
+  auditSteps,
+  exportShop,
+  governanceFolder,
+  loadShop,
+  originalToolApp as app,
+  outputLines as lines,
+  readAuditEntries,
+} from '../setup/governance.js';
 
 describe('capsule governance', () => {
   dbTest(
     'encrypted export: age CLI decrypts it to the plain export; readers need the identity',
     async ({ db }) => {
-      const { dir, keyFile } = await setup(db);
-      const url = db.url.connectionString();
+      const { dir, keyFile, identity, recipient, url } = await governanceFolder(db);
       const plain = join(dir, 'plain.json');
       const sealed = join(dir, 'sealed.json.age');
-      const exported = await runCli([
-        'export-postgres',
-        '--app',
-        app,
-        ...subject,
-        '--db-url',
-        url,
-        '--out',
-        plain,
-      ]);
+      const exported = await exportShop(url, plain);
       expect(exported.exitCode).toBe(0);
-      const encrypted = await runCli([
-        'export-postgres',
-        '--app',
-        app,
-        ...subject,
-        '--db-url',
-        url,
-        '--out',
-        sealed,
-        '--encrypt-to',
-        recipient,
-        '--json',
-      ]);
+      const encrypted = await exportShop(url, sealed, ['--encrypt-to', recipient, '--json']);
       expect(encrypted.exitCode).toBe(0);
       expect((await readFile(sealed)).subarray(0, 21).toString()).toBe('age-encryption.org/v1');
 
@@ -108,17 +67,9 @@ describe('capsule governance', () => {
       const viaEnv = await runCli(['inspect', sealed], { env: { REPLAY_ENV_AGE_IDENTITY: keyFile } });
       expect(viaEnv.exitCode).toBe(0);
 
-      const materialized = await runCli([
-        'materialize-postgres',
-        '--app',
-        app,
-        '--capsule',
-        sealed,
-        '--db-url',
-        url,
+      const materialized = await loadShop('materialize-postgres', url, sealed, [
         '--identity',
         keyFile,
-        '--allow-unsafe-target',
         '--json',
       ]);
       expect(materialized.exitCode).toBe(0);
@@ -126,10 +77,7 @@ describe('capsule governance', () => {
 
       const audit = await readFile(join(dir, '.replay-env-audit.jsonl'), 'utf8');
       expect((await stat(join(dir, '.replay-env-audit.jsonl'))).mode & 0o777).toBe(0o600);
-      const entries = audit
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const entries = await readAuditEntries(dir);
       expect(entries.map((entry) => `${entry.command}:${entry.outcome}`)).toEqual([
         'export-postgres:ok',
         'export-postgres:ok',
@@ -153,32 +101,11 @@ describe('capsule governance', () => {
   );
 
   dbTest('an expired capsule is refused, then pruned; --dry-run deletes nothing', async ({ db }) => {
-    const { dir } = await setup(db);
-    const url = db.url.connectionString();
+    const { dir, url } = await governanceFolder(db);
     const out = join(dir, 'old.json.gz');
-    const exported = await runCli([
-      'export-postgres',
-      '--app',
-      app,
-      ...subject,
-      '--db-url',
-      url,
-      '--out',
-      out,
-      '--expires-in',
-      '1m',
-    ]);
+    const exported = await exportShop(url, out, ['--expires-in', '1m']);
     expect(exported.exitCode).toBe(0);
-    const fresh = await runCli([
-      'materialize-postgres',
-      '--app',
-      app,
-      '--capsule',
-      out,
-      '--db-url',
-      url,
-      '--allow-unsafe-target',
-    ]);
+    const fresh = await loadShop('materialize-postgres', url, out);
     expect(fresh.exitCode).toBe(0);
     await writeFile(join(dir, 'old.trace.json'), JSON.stringify({ capsule: { sha256: 'not-this' } }));
     await writeFile(join(dir, 'old-shot.png'), 'png');
@@ -192,29 +119,10 @@ describe('capsule governance', () => {
       .replace(/"expiresAt": "[^"]*"/, '"expiresAt": "2020-01-01T00:00:00.000Z"');
     await writeFile(out, gzipSync(text));
 
-    const refused = await runCli([
-      'materialize-postgres',
-      '--app',
-      app,
-      '--capsule',
-      out,
-      '--db-url',
-      url,
-      '--allow-unsafe-target',
-    ]);
+    const refused = await loadShop('materialize-postgres', url, out);
     expect(refused.exitCode).toBe(6);
     expect(lines(refused.stderr)[0]).toMatch(/expired at 2020-01-01T00:00:00.000Z/);
-    const allowed = await runCli([
-      'materialize-postgres',
-      '--app',
-      app,
-      '--capsule',
-      out,
-      '--db-url',
-      url,
-      '--allow-unsafe-target',
-      '--allow-expired',
-    ]);
+    const allowed = await loadShop('materialize-postgres', url, out, ['--allow-expired']);
     expect(allowed.exitCode).toBe(0);
 
     const before = (await readdir(dir)).sort();
@@ -235,13 +143,7 @@ describe('capsule governance', () => {
     expect(after).toContain('old.trace.json'); // its capsule.sha256 names another capsule
 
     const audit = await readFile(join(dir, '.replay-env-audit.jsonl'), 'utf8');
-    const commands = audit
-      .trim()
-      .split('\n')
-      .map((line) => {
-        const entry = JSON.parse(line) as { command: string; outcome: string; error?: string };
-        return `${entry.command}:${entry.outcome}${entry.error ? `:${entry.error}` : ''}`;
-      });
+    const commands = auditSteps(await readAuditEntries(dir));
     expect(commands).toEqual([
       'export-postgres:ok',
       'materialize-postgres:ok',

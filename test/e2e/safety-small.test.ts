@@ -9,6 +9,7 @@ import { appCapsule, createSchema, writeApp } from '../integration/run/helpers.j
 import { capsuleDir, lineCapsuleText } from '../setup/capsules.js';
 import { runCli } from '../setup/cli.js';
 import { dbTest } from '../setup/database.js';
+import { runLoadCommand } from '../setup/load-command.js';
 
 // #13 item 9, the small ones, through the built CLI.
 
@@ -38,15 +39,11 @@ dbTest('bad URLs are usage errors (exit 2): %zz and a missing sslcert file', asy
     'postgres://u:%zz@127.0.0.1:1/db',
     'postgres://u@127.0.0.1:1/db?sslcert=/nonexistent/c.pem',
   ]) {
-    const result = await runCli([
-      'materialize-postgres',
-      '--app',
-      join(app.dir, 'app.json'),
-      '--capsule',
-      app.capsule,
-      '--db-url',
+    const result = await runLoadCommand('materialize-postgres', {
+      app: join(app.dir, 'app.json'),
+      capsule: app.capsule,
       url,
-    ]);
+    });
     expect(result.exitCode, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/^error: .*(%-escape|c\.pem)/m);
     expect(result.stderr).not.toContain('internal error');
@@ -62,15 +59,11 @@ dbTest('run pointed at the export source exits 4, not 11', async ({ db }) => {
     },
   });
   const app = await writeApp({ capsule });
-  const result = await runCli([
-    'run',
-    '--app',
-    join(app.dir, 'app.json'),
-    '--capsule',
-    app.capsule,
-    '--db-url',
-    db.url.connectionString(),
-  ]);
+  const result = await runLoadCommand('run', {
+    app: join(app.dir, 'app.json'),
+    capsule: app.capsule,
+    url: db.url.connectionString(),
+  });
   expect(result.exitCode, result.stdout + result.stderr).toBe(4);
   expect(result.stderr).toMatch(
     /error: refusing to write to .*it is the database the capsule is exported from/,
@@ -85,29 +78,21 @@ dbTest('a second concurrent materialize says "another load is in progress"', asy
   try {
     // Stand in for a first load holding the lock (the same lock materialize takes).
     await holder.query('select pg_advisory_lock($1)', [loadLockKey]);
-    const result = await runCli([
-      'materialize-postgres',
-      '--app',
-      join(app.dir, 'app.json'),
-      '--capsule',
-      app.capsule,
-      '--db-url',
-      db.url.connectionString(),
-    ]);
+    const result = await runLoadCommand('materialize-postgres', {
+      app: join(app.dir, 'app.json'),
+      capsule: app.capsule,
+      url: db.url.connectionString(),
+    });
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toMatch(/^error: replay database .*: another load is in progress$/m);
     expect(await db.query('select count(*)::int as n from users')).toEqual([{ n: 0 }]);
   } finally {
     await holder.end();
   }
-  const after = await runCli([
-    'materialize-postgres',
-    '--app',
-    join(app.dir, 'app.json'),
-    '--capsule',
-    app.capsule,
-    '--db-url',
-    db.url.connectionString(),
-  ]);
+  const after = await runLoadCommand('materialize-postgres', {
+    app: join(app.dir, 'app.json'),
+    capsule: app.capsule,
+    url: db.url.connectionString(),
+  });
   expect(after.exitCode, after.stderr).toBe(0);
 });

@@ -8,6 +8,7 @@ import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { auditLogName } from './capsule-folder.js';
 import { type CliResult, repoRoot, runCli } from './cli.js';
 import type { TestDatabase } from './database.js';
+import { runLoadCommand } from './load-command.js';
 
 /** The original tool's shop fixture (test/fixtures/original-tool): a manifest, its schema and rows. */
 export const originalToolFixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
@@ -62,19 +63,23 @@ export function exportShop(url: string, out: string, extra: string[] = [], app =
   ]);
 }
 
-/** `materialize-postgres` of `capsule` into `url` (a test database, so --allow-unsafe-target). */
-export function materializeShop(url: string, capsule: string, extra: string[] = []): Promise<CliResult> {
-  return runCli([
-    'materialize-postgres',
-    '--app',
-    originalToolApp,
-    '--capsule',
-    capsule,
-    '--db-url',
-    url,
-    '--allow-unsafe-target',
-    ...extra,
-  ]);
+/**
+ * `materialize-postgres` or `run` of the shop manifest (which has no commands or probes: run materializes
+ * and judges) on `capsule`, into `url` (a test database, so --allow-unsafe-target).
+ */
+export function loadShop(
+  command: 'materialize-postgres' | 'run',
+  url: string,
+  capsule: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  return runLoadCommand(
+    command,
+    { app: originalToolApp, capsule, url },
+    ['--allow-unsafe-target', ...extra],
+    env,
+  );
 }
 
 /** The audit log of `dir`, one parsed object per line. */
