@@ -120,7 +120,9 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     lap('connect');
     await beginExportTransaction(client, url);
     const snapshotId =
-      connectionsWanted() > 1 && manifest.postgres.tables.length > 1 && manifest.postgres.closure === 'none'
+      connectionsWanted(options) > 1 &&
+      manifest.postgres.tables.length > 1 &&
+      manifest.postgres.closure === 'none'
         ? await exportSnapshotId(client, () => beginExportTransaction(client, url)).catch(
             (error: unknown) => {
               throw toDatabaseError(error, { url, action: 'export' });
@@ -256,9 +258,11 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
 
 /**
  * Connections an export may use (default 2; `REPLAY_ENV_EXPORT_CONNECTIONS=1` keeps it to one, e.g. for a
- * role at its connection limit). Measured in docs/performance.md.
+ * role at its connection limit). Measured in docs/performance.md. An encrypted export uses one: a table
+ * read ahead is spooled to disk in plain text until it is appended, and plain text must never touch disk.
  */
-function connectionsWanted(): number {
+function connectionsWanted(options: Pick<ExportOptions, 'encryptTo'>): number {
+  if (options.encryptTo?.length) return 1;
   return process.env.REPLAY_ENV_EXPORT_CONNECTIONS === '1' ? 1 : 2;
 }
 

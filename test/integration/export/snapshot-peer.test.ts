@@ -5,6 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 
 import { DatabaseError } from '../../../src/errors.js';
@@ -118,6 +119,21 @@ describe('export on two connections sharing one snapshot', () => {
     );
     expect(await readdir(dir)).toEqual(['one.json', 'two.json']); // no spool file left
   });
+
+  dbTest(
+    'an encrypted export reads on one connection: no plain-text spool ever touches disk',
+    async ({ db }) => {
+      await db.query(schema);
+      const identity = await generateIdentity();
+      const watched = watchConnections(db);
+      const result = await run(db, 'c.json.age', {
+        encryptTo: [await identityToRecipient(identity)],
+        onProgress: watched.onProgress,
+      });
+      expect(result.rowCounts.events).toBe(24000);
+      expect(await watched.max()).toBe(1);
+    },
+  );
 
   dbTest(
     'the second connection reads the snapshot: rows committed during the export are not in it',
