@@ -39,11 +39,14 @@ export function createTableSpool(
   options: TableStreamOptions = {},
 ): TableSpoolWriter {
   spools += 1;
+  // Said as a write of the capsule: the spool is part of writing it (a full disk names the capsule).
+  const writeError = (error: Error) =>
+    new FileError(`cannot write ${capsulePath}: ${error.message}`, { cause: error });
   let fileError: Error | undefined;
   const fileReady: Promise<AtomicFile> = createAtomicFile(`${capsulePath}.spool-${spools}`).then((file) => {
     // Always listened to: a write error (or the close after abort) must not go unhandled.
     file.stream.on('error', (error: Error) => {
-      fileError ??= new FileError(`cannot write a spool file: ${error.message}`, { cause: error });
+      fileError ??= writeError(error);
     });
     return file;
   });
@@ -53,7 +56,7 @@ export function createTableSpool(
     async emit(chunk) {
       const file = await fileReady;
       if (fileError) throw fileError;
-      if (chunk.length > 0 && !file.stream.write(chunk)) await drainOrError(file.stream);
+      if (chunk.length > 0 && !file.stream.write(chunk)) await drainOrError(file.stream, writeError);
     },
     onRows() {},
     onDone(result) {
@@ -75,7 +78,9 @@ export function createTableSpool(
           reject(fileError);
           return;
         }
-        file.stream.end((error?: Error | null) => (error ? reject(fileError ?? error) : resolve()));
+        file.stream.end((error?: Error | null) =>
+          error ? reject(fileError ?? writeError(error)) : resolve(),
+        );
       });
       const result = framed!;
       return {
@@ -89,7 +94,7 @@ export function createTableSpool(
   };
 }
 
-async function drainOrError(stream: Writable): Promise<void> {
+async function drainOrError(stream: Writable, writeError: (error: Error) => Error): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const onDrain = () => {
       cleanup();
@@ -97,7 +102,7 @@ async function drainOrError(stream: Writable): Promise<void> {
     };
     const onError = (error: Error) => {
       cleanup();
-      reject(new FileError(`cannot write a spool file: ${error.message}`, { cause: error }));
+      reject(writeError(error));
     };
     const cleanup = () => {
       stream.off('drain', onDrain);

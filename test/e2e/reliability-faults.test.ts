@@ -217,7 +217,7 @@ describe('a full disk (writes fail with EFBIG): one line, nothing under the targ
       '--out',
       out,
     ]);
-    expect(result.exitCode).toBe(2);
+    expect(result.exitCode, result.stderr).toBe(2);
     expect(result.stderr.trim()).toBe(`error: cannot write ${out}: EFBIG: file too large, write`);
     expect(await filesBesidesAudit(join(s.dir, 'full'))).toEqual([]);
     expect(result.stdout + result.stderr).not.toContain(testerPassword());
