@@ -37,10 +37,15 @@ export async function ageBench(work, plainCapsule) {
           bytes,
           ...cost(samples.export, samples.ageExport),
         }),
-        summarize(`materialize-postgres (${strategy}), age`, samples.ageMaterialize, {
-          bytes,
-          ...cost(samples[strategy], samples.ageMaterialize),
-        }),
+        // No materialize step ran with `--strategies ""` (export only): no row for it.
+        ...(strategy && samples.ageMaterialize.length > 0
+          ? [
+              summarize(`materialize-postgres (${strategy}), age`, samples.ageMaterialize, {
+                bytes,
+                ...cost(samples[strategy], samples.ageMaterialize),
+              }),
+            ]
+          : []),
       ];
     },
     async cleanUp() {
