@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
     protocol: { type: 'string', default: 'simple' },
     'big-rows': { type: 'string', default: '1000000' },
     'big-clients': { type: 'string', default: '8' },
+    /** Directory for a V8 CPU profile of the proxy process (node --cpu-prof), written when it stops. */
+    profile: { type: 'string' },
   },
 });
 
@@ -125,6 +127,7 @@ async function startProxy(target, dir) {
   const child = spawn(
     process.execPath,
     [
+      ...(args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : []),
       cli,
       'record',
       '--json',
