@@ -4,7 +4,7 @@ import { type SecureContext, TLSSocket } from 'node:tls';
 
 import type { RecordedRedactionRule, SessionEvent } from '../generated/session.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
-import { type BackendEvent, BackendDecoder } from './backend-decoder.js';
+import { BackendDecoder, type BackendEvent } from './backend-decoder.js';
 import {
   authenticationCleartextPassword,
   authenticationOk,
