@@ -129,10 +129,10 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   ) => {
     const outgoing = plan.outgoing.get(table)!;
     const onKey = [
-      ...outgoing.map(targetOf).map((target) => (key: string) => target.keys.want(key)),
-      ...owned.map((target) => (key: string) => target.keys.own(key)),
+      ...outgoing.map((fk) => targetOf(fk).keys).map((keys) => keys.want.bind(keys)),
+      ...owned.map((target) => target.keys.own.bind(target.keys)),
     ];
-    const splitter = new KeySplitter(onKey.length, (index, key) => onKey[index]!(key));
+    const splitter = new KeySplitter(onKey.length, (index, buf, from, to) => onKey[index]!(buf, from, to));
     // Manifest snippets are spliced into this COPY too: proven one statement first (once per text).
     if (!asserted.has(sql)) {
       await assertOneStatement(on, url, sql, `export: ${what}`);
