@@ -149,10 +149,10 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     ...plan.outgoing.get(table)!,
     ...ownKeyColumns(table, owned),
   ];
-  const setKeys = async (keys: string[]) => {
+  const setKeys = async (on: pg.Client, keys: string[]) => {
     const statement = buildClosureKeysSetting(keys);
     try {
-      await client.query(statement.text, statement.values);
+      await on.query(statement.text, statement.values);
     } catch (error) {
       throw toDatabaseError(error, { url, sql: statement.text, action: 'export: closure keys' });
     }
@@ -217,11 +217,8 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         for (const target of targetsOf(name)) {
           const others = targetsOf(name).filter((other) => other !== target);
           const sql = buildClosureRowsQuery(manifest, byName.get(name)!, target, keyed(name, others), common);
-          for await (const chunk of target.keys.takePending(chunkSize)) {
-            more = true;
-            await setKeys(chunk);
-            await run(client, sql.text, name, spools.get(name)!.stream, `closure rows of ${name}`, others);
-          }
+          const chunks = target.keys.takePending(chunkSize);
+          if (await fetchChunks(chunks, sql.text, name, `closure rows of ${name}`, others)) more = true;
         }
       }
     }
@@ -242,10 +239,39 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     const owned = targetsOf(name);
     const by = { columns: fk.columns, types: fk.referencedTypes };
     const sql = buildClosureRowsQuery(manifest, byName.get(name)!, by, keyed(name, owned), common);
-    for await (const chunk of targetOf(fk).keys.allChunks(chunkSize)) {
-      await setKeys(chunk);
-      await run(client, sql.text, name, spools.get(name)!.stream, `reference rows of ${name}`, owned);
-    }
+    const chunks = targetOf(fk).keys.allChunks(chunkSize);
+    await fetchChunks(chunks, sql.text, name, `reference rows of ${name}`, owned);
+  }
+
+  /**
+   * Runs `sql` once per chunk of keys into `name`'s spool, on both connections at once (each holds its
+   * chunk's keys in its own transaction; the key splitter hands on whole rows, so the two COPYs interleave
+   * row by row). Returns whether there was any chunk. On a failure the other connection is cut.
+   */
+  async function fetchChunks(
+    chunks: AsyncGenerator<string[]>,
+    sql: string,
+    name: string,
+    what: string,
+    owned: Target[],
+  ): Promise<boolean> {
+    const lanes = options.peer ? [client, options.peer] : [client];
+    let any = false;
+    await Promise.all(
+      lanes.map(async (on) => {
+        try {
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+            any = true;
+            await setKeys(on, next.value);
+            await run(on, sql, name, spools.get(name)!.stream, what, owned);
+          }
+        } catch (error) {
+          for (const other of lanes) if (other !== on) other.connection.stream.destroy();
+          throw error;
+        }
+      }),
+    );
+    return any;
   }
 }
 
