@@ -36,8 +36,11 @@ export async function withAudit<T>(
     );
     throw error;
   }
-  const capsuleSha256 = await capsuleSha256Of(capsulePath);
-  await appendAudit(capsulePath, { ...fields, capsuleSha256, ...fromResult(result), outcome: 'ok' });
+  // The work may already know the capsule's hash (export wrote it, run read it): the capsule, which can be
+  // gigabytes, is then not read a second time for the audit line.
+  const { capsuleSha256: known, ...fromWork } = fromResult(result);
+  const capsuleSha256 = known ?? (await capsuleSha256Of(capsulePath));
+  await appendAudit(capsulePath, { ...fields, capsuleSha256, ...fromWork, outcome: 'ok' });
   return result;
 }
 
@@ -58,6 +61,11 @@ export function auditedMaterialize(result: {
   };
 }
 
+/** What an export result adds to its audit line: the hash of the capsule it wrote (as stored). */
+export function auditedExport(result: { sha256: string }): Partial<AuditFields> {
+  return { capsuleSha256: result.sha256 };
+}
+
 /**
  * What a run result adds to its audit line: the gate verdict, its exit code, the trace written and the
  * replay database as `host:port/db` (from the trace; a run that failed before producing one has none).
@@ -66,9 +74,11 @@ export function auditedRun(result: {
   gate: string;
   exitCode: number;
   tracePath: string | null;
-  trace: { database?: string | null };
+  trace: { database?: string | null; capsule?: { sha256: string | null } | null };
 }): Partial<AuditFields> {
   return {
+    // The capsule's hash as the run read it (null when it could not be read whole: withAudit hashes it).
+    capsuleSha256: result.trace.capsule?.sha256 ?? undefined,
     gate: result.gate,
     exitCode: result.exitCode,
     trace: result.tracePath ?? undefined,
