@@ -1,10 +1,11 @@
 import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { type Document, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
 
 import { writeFileAtomically } from '../capsule/atomic-file.js';
 import { ReplayEnvError } from '../errors.js';
+import { parseYaml } from '../parse-yaml.js';
 import { scrubSecrets } from '../secrets.js';
 
 /**
@@ -27,22 +28,10 @@ export async function readLoopYaml(path: string, shown: string, fallback: string
     }
     text = fallback;
   }
-  const document = parseDocument(text, { uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new ReplayEnvError(
-      'loop_file_invalid',
-      `${shown}: not valid YAML: ${document.errors[0]!.message.split('\n')[0]}`,
-    );
-  }
-  try {
-    document.toJS(); // refuses alias bombs (yaml's maxAliasCount) before anything is written
-  } catch (error) {
-    throw new ReplayEnvError(
-      'loop_file_invalid',
-      `${shown}: not valid YAML: ${(error as Error).message.split('\n')[0]}`,
-    );
-  }
-  return document;
+  // Refuses alias bombs before anything is written (parse-yaml.ts).
+  const parsed = parseYaml(text);
+  if ('problem' in parsed) throw new ReplayEnvError('loop_file_invalid', `${shown}: ${parsed.problem}`);
+  return parsed.document;
 }
 
 export const loopStateFileName = 'loop-state.yaml';

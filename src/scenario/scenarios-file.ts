@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
-import { parseDocument } from 'yaml';
-
 import { ReplayEnvError } from '../errors.js';
 import type { Scenario, ScenariosFile } from '../generated/scenarios.js';
+import { parseYaml } from '../parse-yaml.js';
 import { validateAgainstSchema } from '../validation.js';
 
 export type { Scenario };
@@ -43,17 +42,9 @@ export async function loadScenarios(loopDir: string, cwd = process.cwd()): Promi
       return { file, shown, scenarios: [], exists: false };
     throw new ScenariosError(`${shown}: cannot be read`);
   }
-  const document = parseDocument(text, { uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new ScenariosError(`${shown}: not valid YAML: ${document.errors[0]!.message.split('\n')[0]}`);
-  }
-  let data: unknown;
-  try {
-    // toJS refuses alias bombs (yaml's maxAliasCount): one line, not an internal error.
-    data = (document.toJS() as unknown) ?? { scenarios: [] };
-  } catch (error) {
-    throw new ScenariosError(`${shown}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
+  const parsed = parseYaml(text);
+  if ('problem' in parsed) throw new ScenariosError(`${shown}: ${parsed.problem}`);
+  const data = parsed.data ?? { scenarios: [] };
   const problems = validateAgainstSchema('scenarios', data);
   if (problems.length > 0) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
