@@ -57,14 +57,13 @@ export async function recordGoldenInLoopState(
   shown: string,
   record: GoldenRecord,
 ): Promise<void> {
-  const path = join(loopDir, loopStateFileName);
-  const document = await readLoopYaml(path, shown, 'golden_traces: []\n');
-  const existing = (document.toJS() as { golden_traces?: unknown } | null)?.golden_traces;
-  const entries = (Array.isArray(existing) ? existing : []).filter(
-    (entry) => (entry as Partial<GoldenRecord> | null)?.scenario !== record.scenario,
-  );
-  document.set('golden_traces', document.createNode([...entries, record]));
-  await writeLoopFile(path, document.toString({ lineWidth: 0 }));
+  await editLoopState(loopDir, shown, 'golden_traces: []\n', (document) => {
+    const existing = (document.toJS() as { golden_traces?: unknown } | null)?.golden_traces;
+    const entries = (Array.isArray(existing) ? existing : []).filter(
+      (entry) => (entry as Partial<GoldenRecord> | null)?.scenario !== record.scenario,
+    );
+    document.set('golden_traces', document.createNode([...entries, record]));
+  });
 }
 
 /**
@@ -76,8 +75,20 @@ export async function recordRoundInLoopState(
   shown: string,
   round: RoundRecord,
 ): Promise<void> {
+  await editLoopState(loopDir, shown, 'last_round: null\n', (document) =>
+    document.set('last_round', document.createNode({ ...round, trace: null, lesson: null })),
+  );
+}
+
+/** Reads loop-state.yaml (comments kept; `fallback` when missing), applies `edit`, writes it back atomically. */
+async function editLoopState(
+  loopDir: string,
+  shown: string,
+  fallback: string,
+  edit: (document: Document) => void,
+): Promise<void> {
   const path = join(loopDir, loopStateFileName);
-  const document = await readLoopYaml(path, shown, 'last_round: null\n');
-  document.set('last_round', document.createNode({ ...round, trace: null, lesson: null }));
+  const document = await readLoopYaml(path, shown, fallback);
+  edit(document);
   await writeLoopFile(path, document.toString({ lineWidth: 0 }));
 }
