@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
 import { ReplayEnvError } from '../errors.js';
 import type { Scenario, ScenariosFile } from '../generated/scenarios.js';
 import { parseYaml } from '../parse-yaml.js';
+import { isInsideFolder } from '../path-inside.js';
 import { validateAgainstSchema } from '../validation.js';
 
 export type { Scenario };
@@ -85,8 +86,7 @@ export function goldenPathOf(scenario: Scenario, loopDir: string): string {
   const path = resolve(loopDir, scenario.golden ?? join('golden', `${scenario.id}.json`));
   const inside = relative(resolve(loopDir), path);
   const ownFiles = [scenariosFileName, 'loop-state.yaml'];
-  const escapes = inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside);
-  if (inside === '' || escapes || ownFiles.includes(inside)) {
+  if (inside === '' || !isInsideFolder(loopDir, path) || ownFiles.includes(inside)) {
     throw new ScenariosError(
       `scenario ${scenario.id}: golden ${JSON.stringify(scenario.golden)} is not a file inside the loop folder`,
       'use a path under the loop folder, e.g. golden/<id>.json',
