@@ -7,6 +7,7 @@ import { verdictExitCode, worstVerdict } from '../gate/evaluate.js';
 import type { Verdict } from '../generated/trace.js';
 import { GoldenError } from '../golden/golden-file.js';
 import type { ParsedManifest } from '../manifest/index.js';
+import { protectProcessEnvironment } from '../run/protect-process.js';
 import { writeReport } from '../run/trace-file.js';
 import { toCheckJunit } from '../scenario/check-junit.js';
 import type { ScenarioCheck } from '../scenario/check-types.js';
@@ -67,6 +68,8 @@ export async function checkLoop(options: CheckOptions): Promise<CheckResult> {
   const started = performance.now();
   const cwd = options.cwd ?? process.cwd();
   const loopDir = resolve(cwd, options.loop);
+  // Protected once for every scenario's run (protect-process.ts): each run gets the same copy.
+  const env = options.env ?? protectProcessEnvironment(options.manifest);
   const loaded = await loadScenarios(loopDir, cwd);
   if (!loaded.scenarios.some(isExecutable)) {
     throw new ScenariosError(
@@ -105,7 +108,7 @@ export async function checkLoop(options: CheckOptions): Promise<CheckResult> {
         traceOut,
         allowUnsafeTarget: options.allowUnsafeTarget,
         cwd,
-        env: options.env,
+        env,
         handleSignals: options.handleSignals,
       });
       const golden = run.trace.golden;
