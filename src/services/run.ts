@@ -5,7 +5,7 @@ import { type EgressGuard, type GuardUpstream, startEgressGuard } from '../egres
 import type { EgressRecording } from '../egress/recorder.js';
 import { isReplayEnvError, ReplayEnvError, UnsafeTargetError, UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { evaluateGate } from '../gate/evaluate.js';
+import { evaluateGate, verdictExitCode } from '../gate/evaluate.js';
 import { factCatalog } from '../gate/facts.js';
 import { loadJudgesConfig } from '../gate/judges/config.js';
 import type { MaterializationEvidence } from '../gate/judges/types.js';
@@ -83,13 +83,6 @@ export interface RunResult {
   egressRecording?: EgressRecording;
   trace: RunTrace;
 }
-
-const gateExitCodes: Record<Verdict, number> = {
-  continue: ExitCode.ok,
-  warn: ExitCode.ok,
-  human_review: ExitCode.humanReview,
-  block: ExitCode.block,
-};
 
 /**
  * `run` (SPEC §6): materialize the capsule (unless skipped), run the manifest's commands and probes with
@@ -313,7 +306,7 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
     gate,
     gateReasons,
     shipToStaging,
-    exitCode: gateExitCodes[gate],
+    exitCode: verdictExitCode[gate],
     tracePath,
     junitPath,
     phases,

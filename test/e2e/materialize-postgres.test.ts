@@ -264,7 +264,8 @@ describe('materialize-postgres', () => {
       let seen = false;
       for (let i = 0; i < 600 && !seen; i++) {
         const { rows } = await admin.query(
-          "select 1 from pg_stat_activity where application_name = 'replay-env materialize' and state = 'active' and query like '%copy%'",
+          `select 1 from pg_stat_activity where datname = current_database()
+             and application_name = 'replay-env materialize' and state = 'active' and query like '%copy%'`,
         );
         seen = rows.length > 0;
         if (!seen) await new Promise((resolve) => setTimeout(resolve, 25));
@@ -275,7 +276,7 @@ describe('materialize-postgres', () => {
       expect(result.signal).toBe('SIGKILL');
       for (let i = 0; i < 200; i++) {
         const { rows } = await admin.query(
-          "select 1 from pg_stat_activity where application_name = 'replay-env materialize'",
+          "select 1 from pg_stat_activity where datname = current_database() and application_name = 'replay-env materialize'",
         );
         if (rows.length === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 25));

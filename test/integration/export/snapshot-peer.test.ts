@@ -85,7 +85,8 @@ function watchConnections(db: TestDatabase) {
       counts.push(
         db
           .query<{ n: number }>(
-            `select count(*)::int as n from pg_stat_activity where application_name = 'replay-env export'`,
+            `select count(*)::int as n from pg_stat_activity
+              where datname = current_database() and application_name = 'replay-env export'`,
           )
           .then((rows) => rows[0]!.n),
       );
@@ -221,7 +222,8 @@ describe('export on two connections sharing one snapshot', () => {
       expect(await openSnapshotPeer({ ...options, server: elsewhere, snapshotId: '1-2-3' })).toBeUndefined();
       expect(() => peerBeginStatements("1-2'; commit; --")).toThrow(/not a snapshot id/);
       const open = await db.query<{ n: number }>(
-        `select count(*)::int as n from pg_stat_activity where application_name = 'replay-env export'`,
+        `select count(*)::int as n from pg_stat_activity
+              where datname = current_database() and application_name = 'replay-env export'`,
       );
       expect(open).toEqual([{ n: 1 }]); // only this test's own client
     } finally {

@@ -63,7 +63,8 @@ async function parkedMaterializeBackend(url: DatabaseUrl): Promise<number> {
     for (let i = 0; i < 1200; i++) {
       const { rows } = await client.query<{ pid: number }>(
         `select pid from pg_stat_activity
-          where application_name = 'replay-env materialize' and wait_event = 'PgSleep'`,
+          where datname = current_database() and application_name = 'replay-env materialize'
+            and wait_event = 'PgSleep'`,
       );
       if (rows[0]) return rows[0].pid;
       await new Promise((resolve) => setTimeout(resolve, 25));
