@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { DONE, KeySet, type KeyState, PENDING } from './key-set.js';
-import { mergeRuns, runLine,RunWriter } from './sorted-runs.js';
+import { mergeRuns, runLine, RunWriter } from './sorted-runs.js';
 
 /** Keys held in memory per set before it spills to a sorted run on disk (REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY). */
 export const defaultKeysInMemory = 200_000;
