@@ -3,7 +3,7 @@
 // has no `where` of its own under `--closure` (closure brings every referenced row: as many parent keys as
 // kids), and a hand-written `id in (select parent_id …)` without it. Out of scope: another account's kids
 // and the 20 % more parents only they reference. The raw baseline copies the same final rows.
-const tables = ['kids', 'parents'];
+const tables = ['parents', 'kids'];
 
 const schema = `
 create table parents (id bigint primary key, name text not null, payload jsonb not null);

@@ -21,7 +21,8 @@ export interface OwnRowsTask {
  * when free — the closure export's first phase, so PostgreSQL produces one table while Node frames
  * another, as in the plain export (table-lanes.ts). Tasks that are not `keepOpen` must come first: they
  * go into the capsule in their order, the head one streaming straight in, one read ahead spooled and
- * appended on its turn. `keepOpen` tasks write into spools returned open, for closure's rows.
+ * appended on its turn. `keepOpen` tasks write into spools left open (`kept`), for closure's rows, which
+ * a lane out of tasks may start fetching (`idle`) while the others still read.
  *
  * On the first failure every other connection is cut, every spool removed, and that failure thrown.
  */
@@ -31,13 +32,20 @@ export async function ownRowsOnLanes(options: {
   tasks: readonly OwnRowsTask[];
   /** A table's own rows are read (in the capsule, or in its spool when `keepOpen`). */
   onTableDone: (name: string, rows: number, ms: number) => void;
-}): Promise<Map<string, TableSpoolWriter>> {
-  const { writer, tasks } = options;
+  /** Receives the open spools of `keepOpen` tasks, as each task's own rows are read. */
+  kept: Map<string, TableSpoolWriter>;
+  /**
+   * Work for a lane left without a task while another still reads (closure chunks ready early): resolves
+   * true if it did some, false to be asked again a little later.
+   */
+  idle?: (client: pg.Client) => Promise<boolean>;
+}): Promise<void> {
+  const { writer, tasks, kept } = options;
+  let reading = options.clients.length;
   let cursor = 0;
   let head = 0;
   const ready = new Map<number, { spool: TableSpool; ms: number }>();
   const spools = new Set<TableSpoolWriter>();
-  const kept = new Map<string, TableSpoolWriter>();
   let appending: Promise<void> = Promise.resolve();
   let failure: { error: unknown } | undefined;
 
@@ -86,6 +94,9 @@ export async function ownRowsOnLanes(options: {
       }
       await appendReady();
     }
+    reading -= 1;
+    while (options.idle && reading > 0 && !failure)
+      if (!(await options.idle(client))) await new Promise((resolve) => setTimeout(resolve, 20));
   };
 
   await Promise.all(
@@ -104,5 +115,4 @@ export async function ownRowsOnLanes(options: {
     for (const { spool } of ready.values()) await spool.discard();
     throw failure.error;
   }
-  return kept;
 }

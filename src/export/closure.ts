@@ -176,18 +176,20 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     };
   });
   const ownMs = new Map<string, number>();
-  let spools = new Map<string, TableSpoolWriter>();
+  const spools = new Map<string, TableSpoolWriter>();
   try {
-    spools = await ownRowsOnLanes({
+    await ownRowsOnLanes({
       clients: options.peer ? [client, options.peer] : [client],
       writer: options.writer,
       tasks,
+      kept: spools,
       onTableDone: (name, rows, ms) => {
         counts.own[name] = rows;
         counts.added[name] = 0;
         ownMs.set(name, ms);
         if (!open(name)) tableDone(name, rows, ms);
       },
+      idle: fetchEarly,
     });
     for (const group of plan.groups) if (group.some(open)) await closeGroup(group);
   } finally {
@@ -195,6 +197,24 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     spill.remove();
   }
   return counts;
+
+  /**
+   * While children still stream, a free connection fetches a full chunk of keys wanted from a parent
+   * whose own rows are read (so its own keys are known and not asked for): closure's queries overlap the
+   * children's, and the key sets stay smaller.
+   */
+  async function fetchEarly(on: pg.Client): Promise<boolean> {
+    for (const target of targets.values()) {
+      const name = target.table;
+      if (!ownMs.has(name) || target.keys.spilled || target.keys.pendingInMemory < chunkSize) continue;
+      const others = targetsOf(name).filter((other) => other !== target);
+      const sql = buildClosureRowsQuery(manifest, byName.get(name)!, target, keyed(name, others), common);
+      await setKeys(on, target.keys.takeChunk(chunkSize));
+      await run(on, sql.text, name, spools.get(name)!.stream, `closure rows of ${name}`, others);
+      return true;
+    }
+    return false;
+  }
 
   function tableDone(name: string, rows: number, ms: number): void {
     options.onProgress?.({ table: name, rows, done: true });

@@ -27,13 +27,37 @@ export class KeySplitter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const buf = this.#remainder ? Buffer.concat([this.#remainder, chunk]) : chunk;
-    this.#remainder = undefined;
-    const out = Buffer.allocUnsafe(buf.length);
+    // No key column: COPY's lines are already the rows.
+    if (this.#keys === 0) {
+      callback(null, chunk);
+      return;
+    }
+    const out = Buffer.allocUnsafe(chunk.length + (this.#remainder?.length ?? 0));
     let written = 0;
     let start = 0;
+    if (this.#remainder) {
+      // Only the row split across chunks is joined (not the whole chunk).
+      const nl = chunk.indexOf(newline);
+      if (nl === -1) {
+        this.#remainder = Buffer.concat([this.#remainder, chunk]);
+        callback();
+        return;
+      }
+      const row = Buffer.concat([this.#remainder, chunk.subarray(0, nl + 1)]);
+      this.#remainder = undefined;
+      written = this.#rows(row, 0, row.length, out, written);
+      start = nl + 1;
+    }
+    const end = Math.max(start, chunk.lastIndexOf(newline) + 1);
+    written = this.#rows(chunk, start, end, out, written);
+    if (end < chunk.length) this.#remainder = Buffer.from(chunk.subarray(end));
+    callback(null, written === 0 ? undefined : out.subarray(0, written));
+  }
+
+  /** Splits the whole lines in `buf[start, end)`: rows into `out` from `written` on; returns its new end. */
+  #rows(buf: Buffer, start: number, end: number, out: Buffer, written: number): number {
     let nl: number;
-    while ((nl = buf.indexOf(newline, start)) !== -1) {
+    while (start < end && (nl = buf.indexOf(newline, start)) !== -1) {
       let field = buf.indexOf(delimiter, start);
       if (field === -1 || field > nl) field = nl;
       written += buf.copy(out, written, start, field);
@@ -47,8 +71,7 @@ export class KeySplitter extends Transform {
       }
       start = nl + 1;
     }
-    if (start < buf.length) this.#remainder = Buffer.from(buf.subarray(start));
-    callback(null, written === 0 ? undefined : out.subarray(0, written));
+    return written;
   }
 
   override _flush(callback: TransformCallback): void {

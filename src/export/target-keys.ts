@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { DONE, KeySet, type KeyState, PENDING } from './key-set.js';
-import { mergeRuns, runLine,RunWriter } from './sorted-runs.js';
+import { mergeRuns, runLine, RunWriter } from './sorted-runs.js';
 
 /** Keys held in memory per set before it spills to a sorted run on disk (REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY). */
 export const defaultKeysInMemory = 200_000;
@@ -111,21 +111,27 @@ export class TargetKeys {
 
   *#drainMemory(size: number): Generator<string[]> {
     const flushes = this.#flushes;
-    let chunk: string[] = [];
-    while (this.#cursor < this.#memory.end) {
+    // memory spilled during a fetch: the caller's loop drains the runs
+    while (this.#memory.pendingCount > 0 && this.#flushes === flushes) yield this.takeChunk(size);
+  }
+
+  /** Pending keys held in memory (those a spilled set holds on disk are not counted). */
+  get pendingInMemory(): number {
+    return this.#memory.pendingCount;
+  }
+
+  /** Up to `size` of the pending keys held in memory, marked done. */
+  takeChunk(size: number): string[] {
+    const chunk: string[] = [];
+    while (chunk.length < size && this.#cursor < this.#memory.end) {
       const at = this.#cursor;
       const entry = this.#memory.entryAt(at);
       this.#cursor = entry.next;
       if (entry.state !== PENDING) continue;
       this.#memory.setDone(at);
       chunk.push(entry.arena.toString('utf8', entry.from, entry.to));
-      if (chunk.length === size) {
-        yield chunk;
-        chunk = [];
-        if (this.#flushes !== flushes) return; // memory spilled during the fetch: drain the runs
-      }
     }
-    if (chunk.length > 0) yield chunk;
+    return chunk;
   }
 
   /** Merges every run (memory flushed first) into one of done keys, yielding the pending ones. */

@@ -43,7 +43,8 @@ export interface Endpoint {
 
 /**
  * A host in one canonical spelling: lower case, no trailing dot, IPv4 short forms expanded (`127.1`,
- * `0x7f.1` → `127.0.0.1`), IPv6 brackets removed; every loopback spelling becomes `loopback`.
+ * `0x7f.1` → `127.0.0.1`), IPv6 brackets removed; every loopback spelling (and 0.0.0.0, ::) becomes
+ * `loopback`.
  */
 export function canonicalHost(host: string): string {
   const lower = host.trim().toLowerCase().replace(/\.$/, '');
@@ -57,7 +58,12 @@ export function canonicalHost(host: string): string {
       // not a host name a URL accepts; compare it as written
     }
   }
-  if (canonical === 'localhost' || canonical === '::1' || /^(::ffff:)?127\./.test(canonical))
+  // 0.0.0.0 and :: (the unspecified address) reach this machine too; ::ffff:7f00:1 is 127.0.0.1 mapped.
+  if (
+    ['localhost', '::1', '0.0.0.0', '::'].includes(canonical) ||
+    /^(::ffff:)?127\./.test(canonical) ||
+    /^::ffff:7f[0-9a-f]{2}:/.test(canonical)
+  )
     return 'loopback';
   return canonical;
 }

@@ -1,8 +1,7 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { parse, stringify } from 'yaml';
 
 import { loadManifest } from '../../../src/manifest/index.js';
@@ -10,17 +9,13 @@ import { exportCapsule } from '../../../src/services/export.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { repoRoot } from '../../setup/cli.js';
 import { dbTest } from '../../setup/database.js';
+import { useTempDir } from '../../setup/temp-dir.js';
 import { doctor, lines, loadSql } from './helpers.js';
 
 // Issue #14 item 7: doctor must not pass a manifest whose reload fails. Without a deletePredicate on
 // reactions, the reload deletes the graph's comments and keeps the reactions pointing at them.
 let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'doctor-reload-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+useTempDir('doctor-reload-', (path) => (dir = path));
 
 async function teamdeskWithout(table: string): Promise<string> {
   const raw = parse(await readFile(join(repoRoot, 'config/apps/teamdesk.yaml'), 'utf8')) as {

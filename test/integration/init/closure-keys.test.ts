@@ -1,20 +1,15 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 
 import { parseManifest } from '../../../src/manifest/index.js';
 import { exportCapsule } from '../../../src/services/export.js';
-import { dbTest } from '../../setup/database.js';
+import { dbTest, type TestDatabase } from '../../setup/database.js';
+import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'closure-keys-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+useTempDir('closure-keys-', (path) => (dir = path));
 
 const manifest = (closure: 'none' | 'parents') =>
   parseManifest(
@@ -33,6 +28,26 @@ const manifest = (closure: 'none' | 'parents') =>
     }),
     { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
   );
+
+/** The export of `owner=me` with `manifest` fails with `message` and leaves no capsule. */
+async function expectRefused(
+  db: TestDatabase,
+  manifest: ReturnType<typeof parseManifest>,
+  message: string | RegExp,
+): Promise<void> {
+  const out = join(dir, 'refused.json');
+  await expect(
+    exportCapsule({
+      manifest,
+      subject: { owner: 'me' },
+      databaseUrl: db.url,
+      out,
+      sinceDays: 1,
+      redaction: 'raw',
+    }),
+  ).rejects.toThrow(message);
+  await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+}
 
 describe('closure keys of every awkward type travel and come back exactly', () => {
   dbTest(
@@ -105,18 +120,7 @@ describe('closure keys of every awkward type travel and come back exactly', () =
     const broken = manifest('parents');
     // a where that only fails when a row is evaluated: the closure query of labels is the first to do so
     broken.postgres.tables[0]!.where = `t.code::int > 0`;
-    const out = join(dir, 'broken.json');
-    await expect(
-      exportCapsule({
-        manifest: broken,
-        subject: { owner: 'me' },
-        databaseUrl: db.url,
-        out,
-        sinceDays: 1,
-        redaction: 'raw',
-      }),
-    ).rejects.toThrow(/labels/);
-    await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+    await expectRefused(db, broken, /labels/);
   });
 
   dbTest(
@@ -127,18 +131,7 @@ describe('closure keys of every awkward type travel and come back exactly', () =
       const reference = manifest('parents');
       reference.postgres.closure = 'parents-and-reference';
       reference.postgres.subjectTable = 'owners';
-      const out = join(dir, 'ref.json');
-      await expect(
-        exportCapsule({
-          manifest: reference,
-          subject: { owner: 'me' },
-          databaseUrl: db.url,
-          out,
-          sinceDays: 1,
-          redaction: 'raw',
-        }),
-      ).rejects.toThrow('postgres.subjectTable: no table "owners" in the source database');
-      await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+      await expectRefused(db, reference, 'postgres.subjectTable: no table "owners" in the source database');
     },
   );
 });

@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 
 import { loadManifest } from '../../../src/manifest/index.js';
 import { runDoctor } from '../../../src/services/doctor.js';
@@ -10,15 +10,11 @@ import { exportCapsule } from '../../../src/services/export.js';
 import { initManifest } from '../../../src/services/init.js';
 import { exportLoadAndCheck } from '../../setup/closure-round-trip.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
+import { useTempDir } from '../../setup/temp-dir.js';
 
 const fixture = (name: string) => new URL(`../../fixtures/init/${name}`, import.meta.url);
 let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'init-closure-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+useTempDir('init-closure-', (path) => (dir = path));
 
 async function loadFixture(db: TestDatabase, withData: boolean): Promise<void> {
   await db.query(await readFile(fixture('schema.sql'), 'utf8'));

@@ -1,22 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 
 import { runDoctor } from '../../../src/services/doctor.js';
 import { initManifest } from '../../../src/services/init.js';
 import { exportLoadAndCheck } from '../../setup/closure-round-trip.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
 import { loadPagilaData, loadPagilaSchema } from '../../setup/pagila.js';
+import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'init-pagila-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+useTempDir('init-pagila-', (path) => (dir = path));
 
 const tables = [
   'customer',

@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
 
 import { DatabaseError, UnsafeTargetError } from '../../../src/errors.js';
-import { exportCapsule } from '../../../src/services/export.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { runReplay } from '../../../src/services/run.js';
 import { dumpTables } from '../../setup/capsules.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
+import { exportAccount } from '../../setup/export-account.js';
 import { manifestFrom } from '../export/helpers.js';
 import { createSchema, writeApp } from '../run/helpers.js';
 
@@ -35,14 +35,7 @@ function manifest(table: Record<string, unknown>, graphEdges: string[] = []) {
 }
 
 async function exportTo(db: TestDatabase, parsed: ReturnType<typeof manifest>, out: string) {
-  return exportCapsule({
-    manifest: parsed,
-    subject: { account_id: 'a1' },
-    databaseUrl: db.url,
-    out,
-    sinceDays: 180,
-    redaction: 'safe',
-  });
+  return (await exportAccount(db, parsed, out)).result;
 }
 
 // Every place a manifest splices SQL into the export (the graph edge and the where are covered by

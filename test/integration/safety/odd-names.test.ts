@@ -1,13 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { expect } from 'vitest';
 
 import { openCapsule } from '../../../src/capsule/index.js';
-import { exportCapsule } from '../../../src/services/export.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dbTest } from '../../setup/database.js';
+import { exportAccount } from '../../setup/export-account.js';
 import { manifestFrom } from '../export/helpers.js';
 
 // #13 item 9: a table named like an Object.prototype member (`constructor`) exports,
@@ -37,15 +33,7 @@ dbTest('a table named constructor round-trips', async ({ db }) => {
       })),
     },
   });
-  const out = join(await mkdtemp(join(tmpdir(), 'odd-')), 'c.json');
-  const exported = await exportCapsule({
-    manifest: parsed,
-    subject: { account_id: 'a1' },
-    databaseUrl: db.url,
-    out,
-    sinceDays: 180,
-    redaction: 'safe',
-  });
+  const { out, result: exported } = await exportAccount(db, parsed);
   expect(exported.rowCounts).toEqual({ accounts: 1, constructor: 2 });
   const reader = await openCapsule(out);
   for await (const row of reader.rows()) expect(row.text.length).toBeGreaterThan(0);

@@ -4,7 +4,7 @@ import { ManifestError } from '../../../src/errors.js';
 import { runSqlProbe } from '../../../src/run/probes/sql.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dumpTables } from '../../setup/capsules.js';
-import { dbTest } from '../../setup/database.js';
+import { dbTest, type TestDatabase } from '../../setup/database.js';
 import { createSchema, writeApp } from '../run/helpers.js';
 
 // #13 item 1 on the replay side, and item 9's "multi-statement sql probe": the sql probe and a
@@ -18,20 +18,23 @@ const stackedProbes: Array<[string, string]> = [
   ['reset all then write', `select 1; reset all; commit; update users set name = 'pwned'`],
 ];
 
+/** Runs one sql probe of a run manifest against `db`, as run does. */
+async function runOneSqlProbe(db: TestDatabase, probe: Record<string, unknown>) {
+  const app = await writeApp({ manifest: { probes: [{ kind: 'sql', ...probe }] } });
+  return runSqlProbe(app.manifest.probes[0]!, {
+    manifest: app.manifest,
+    env: {},
+    databaseUrl: db.url,
+    graceMs: 100,
+  });
+}
+
 describe('sql probe: more than one statement is refused before anything runs', () => {
   dbTest.for(stackedProbes)('%s', async ([, sql], { db }) => {
     await createSchema(db);
     await db.query(`insert into users values ('t1', 'u1', 'Ada', null)`);
     const before = await dumpTables(db, ['users']);
-    const app = await writeApp({
-      manifest: { probes: [{ name: 'stacked', kind: 'sql', sql, expectRows: 1 }] },
-    });
-    const event = await runSqlProbe(app.manifest.probes[0]!, {
-      manifest: app.manifest,
-      env: {},
-      databaseUrl: db.url,
-      graceMs: 100,
-    });
+    const event = await runOneSqlProbe(db, { name: 'stacked', sql, expectRows: 1 });
     expect(event.success).toBe(false);
     expect(event.message).toMatch(/^probe stacked: the SQL holds more than one statement/);
     expect(event.message).not.toMatch(/TypeError|undefined/);
@@ -41,16 +44,9 @@ describe('sql probe: more than one statement is refused before anything runs', (
   dbTest('a single writing statement fails with 25006 (read-only probe transaction)', async ({ db }) => {
     await createSchema(db);
     await db.query(`insert into users values ('t1', 'u1', 'Ada', null)`);
-    const app = await writeApp({
-      manifest: {
-        probes: [{ name: 'w', kind: 'sql', sql: `update users set name = 'pwned' returning 1` }],
-      },
-    });
-    const event = await runSqlProbe(app.manifest.probes[0]!, {
-      manifest: app.manifest,
-      env: {},
-      databaseUrl: db.url,
-      graceMs: 100,
+    const event = await runOneSqlProbe(db, {
+      name: 'w',
+      sql: `update users set name = 'pwned' returning 1`,
     });
     expect(event.success).toBe(false);
     expect(event.message).toMatch(/read-only transaction/);

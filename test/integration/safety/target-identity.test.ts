@@ -6,10 +6,10 @@ import { describe, expect } from 'vitest';
 
 import { UnsafeTargetError } from '../../../src/errors.js';
 import { DatabaseUrl } from '../../../src/postgres/database-url.js';
-import { exportCapsule } from '../../../src/services/export.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dumpTables } from '../../setup/capsules.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
+import { exportAccount } from '../../setup/export-account.js';
 import { manifestFrom } from '../export/helpers.js';
 
 // #13 item 2: "never load into the export source" holds under other names for the same server, and
@@ -28,16 +28,7 @@ const parsed = manifestFrom({
 
 async function exported(db: TestDatabase): Promise<string> {
   await db.query(schema);
-  const out = join(await mkdtemp(join(tmpdir(), 'target-id-')), 'c.json');
-  await exportCapsule({
-    manifest: parsed,
-    subject: { account_id: 'a1' },
-    databaseUrl: db.url,
-    out,
-    sinceDays: 180,
-    redaction: 'safe',
-  });
-  return out;
+  return (await exportAccount(db, parsed)).out;
 }
 
 async function refused(capsulePath: string, url: DatabaseUrl, env: NodeJS.ProcessEnv = {}): Promise<Error> {

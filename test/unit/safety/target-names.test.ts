@@ -45,8 +45,14 @@ describe('production-looking endpoints (as the driver resolves them)', () => {
       '::1',
       '[::1]',
       '2130706433',
+      // Connecting to the unspecified address reaches this machine; IPv4-mapped loopback in hex.
+      '0.0.0.0',
+      '0',
+      '[::]',
+      '[::ffff:127.0.0.1]',
+      '::ffff:7f00:1',
     ])
-      expect(canonicalHost(host)).toBe('loopback');
+      expect(canonicalHost(host), host).toBe('loopback');
   });
 });
 
