@@ -14,7 +14,7 @@ import { auditedExport, withAudit } from '../governance/audit-hook.js';
 import { recipientFingerprint, subjectSha256 } from '../governance/audit-log.js';
 import { resolveCapsulePolicy } from '../governance/export-policy.js';
 import { loadManifest, parseSubject } from '../manifest/index.js';
-import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
+import { resolveDatabaseUrl } from '../postgres/target.js';
 import {
   explainExport,
   type ExplainResult,

@@ -14,7 +14,7 @@ import { createProgressReporter, progressEnabled } from '../cli/progress.js';
 import { renderExplain, renderMaterialize, renderPlan } from '../cli/render/materialize-postgres.js';
 import { auditedMaterialize, withAudit } from '../governance/audit-hook.js';
 import { loadManifest, parseSubjectRewrite } from '../manifest/index.js';
-import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
+import { resolveDatabaseUrl } from '../postgres/target.js';
 import {
   explainMaterialize,
   type ExplainResult,

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadManifest } from '../manifest/index.js';
 import { defaultProdDatabaseUrlEnv, defaultReplayDatabaseUrlEnv } from '../manifest/parsed-manifest.js';
-import { checkTargetBeforeConnect, resolveReplayUrl } from '../postgres/target.js';
+import { checkTargetBeforeConnect, resolveDatabaseUrl } from '../postgres/target.js';
 import { scrubSecrets } from '../secrets.js';
 import { replaySession, type ReplaySessionResult } from '../services/replay.js';
 
@@ -63,7 +63,7 @@ export default class Replay extends BaseCommand<typeof Replay> {
     const speed = this.flags.speed === undefined ? undefined : Number(this.flags.speed);
     if (speed !== undefined && !(speed > 0)) throw new UsageError('--speed must be a positive number');
     const manifest = this.flags.app ? await loadManifest(this.flags.app) : undefined;
-    const databaseUrl = resolveReplayUrl({
+    const databaseUrl = resolveDatabaseUrl({
       flag: this.flags['db-url'],
       envVar: manifest?.postgres.replayDatabaseUrlEnv ?? defaultReplayDatabaseUrlEnv,
       fallback: manifest?.localDatabaseUrl,

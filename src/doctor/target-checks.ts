@@ -6,7 +6,7 @@ import type { DatabaseUrl } from '../postgres/database-url.js';
 import { recordedIdentity, sameDatabase, type ServerIdentity } from '../postgres/server-identity.js';
 import {
   identifyTarget,
-  resolveReplayUrl,
+  resolveDatabaseUrl,
   type TargetGuardOptions,
   unsafeBeforeConnect,
 } from '../postgres/target.js';
@@ -33,7 +33,7 @@ export function targetChecks(
   const envVar = manifest.postgres.replayDatabaseUrlEnv;
   let url: DatabaseUrl;
   try {
-    url = resolveReplayUrl({
+    url = resolveDatabaseUrl({
       flag: options.dbUrl,
       envVar,
       env: options.env,

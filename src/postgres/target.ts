@@ -20,7 +20,7 @@ import { DatabaseUrl } from './database-url.js';
 import { identifyServer, recordedIdentity, sameDatabase, type ServerIdentity } from './server-identity.js';
 import { canonicalEndpoint, productionReason } from './target-safety.js';
 
-export interface ReplayUrlOptions {
+export interface DatabaseUrlOptions {
   /** `--db-url`; `""` is an error. */
   flag: string | undefined;
   envVar: string;
@@ -30,8 +30,8 @@ export interface ReplayUrlOptions {
   role?: string;
 }
 
-/** The replay database URL: the flag, else `$<envVar>`, else the manifest's localDatabaseUrl. */
-export function resolveReplayUrl(options: ReplayUrlOptions): DatabaseUrl {
+/** A database URL (the replay database unless `role` says otherwise): the flag, else `$<envVar>`, else the manifest's localDatabaseUrl. */
+export function resolveDatabaseUrl(options: DatabaseUrlOptions): DatabaseUrl {
   const env = options.env ?? process.env;
   const role = options.role ?? 'replay database';
   if (options.flag !== undefined) {

@@ -15,8 +15,7 @@ import type { Event, MaterializeEvent, RunTrace, Verdict } from '../generated/tr
 import { compareWithGolden } from '../golden/compare.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { DatabaseUrl } from '../postgres/database-url.js';
-import { resolveDatabaseUrl } from '../postgres/resolve-url.js';
-import { checkTargetBeforeConnect } from '../postgres/target.js';
+import { checkTargetBeforeConnect, resolveDatabaseUrl } from '../postgres/target.js';
 import type { RunningBackground } from '../run/background.js';
 import { assertNamedBrowser } from '../run/browser-session.js';
 import { type CapsuleExamination, examineCapsule } from '../run/capsule-evidence.js';
@@ -128,7 +127,7 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
       'pass --capsule FILE, or --skip-materialize to use the replay database as it is',
     );
   }
-  const databaseUrl = resolveReplayUrl(options, parentEnv);
+  const databaseUrl = optionalReplayUrl(options, parentEnv);
   if (databaseUrl) {
     const prod = parentEnv[manifest.postgres.prodDatabaseUrlEnv];
     // Parsing registers the production password with the scrubber: a child echoing it is masked too.
@@ -381,7 +380,7 @@ async function materializeStep(
 }
 
 /** The replay URL; only required when something uses it (materialize, sql or session probes). */
-function resolveReplayUrl(options: RunOptions, env: NodeJS.ProcessEnv): DatabaseUrl | undefined {
+function optionalReplayUrl(options: RunOptions, env: NodeJS.ProcessEnv): DatabaseUrl | undefined {
   const { manifest } = options;
   const needed =
     !options.skipMaterialize ||

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { DatabaseUrl } from '../../../src/postgres/database-url.js';
-import { checkTargetBeforeConnect, resolveReplayUrl } from '../../../src/postgres/target.js';
+import { checkTargetBeforeConnect, resolveDatabaseUrl } from '../../../src/postgres/target.js';
 import { canonicalHost, productionReason } from '../../../src/postgres/target-safety.js';
 
 // #13 item 2: target guards compare what the driver connects to, in canonical form, not URL text.
@@ -99,7 +99,7 @@ describe('the URL the driver really uses', () => {
 
   it('--db-url "" is an error, not a fallback', () => {
     expect(() =>
-      resolveReplayUrl({ flag: '', envVar: 'X', env: { X: 'postgres://u@localhost/db' } }),
+      resolveDatabaseUrl({ flag: '', envVar: 'X', env: { X: 'postgres://u@localhost/db' } }),
     ).toThrow('--db-url is empty');
   });
 
