@@ -164,11 +164,11 @@ export async function createAtomicFile(target: string): Promise<AtomicFile> {
   };
 }
 
-/** Writes a whole text file the same way (temp beside the target, fsync, rename; mode 0600). */
-export async function writeFileAtomically(target: string, text: string): Promise<void> {
+/** Writes a whole file the same way (temp beside the target, fsync, rename; mode 0600). */
+export async function writeFileAtomically(target: string, content: string | Uint8Array): Promise<void> {
   const file = await createAtomicFile(target);
   try {
-    file.stream.write(text);
+    file.stream.write(content);
   } catch (error) {
     await file.abort();
     throw new FileError(`cannot write ${target}: ${(error as Error).message}`, { cause: error });

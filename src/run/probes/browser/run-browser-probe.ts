@@ -2,13 +2,14 @@ import { relative } from 'node:path';
 
 import type { BrowserContext, Page } from 'playwright-core';
 
+import { writeFileAtomically } from '../../../capsule/atomic-file.js';
 import { scrubSecrets } from '../../../secrets.js';
 import { BrowserUnavailable } from '../../browser-session.js';
 import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } from '../types.js';
 import { displayUrl } from './display-url.js';
 import { collectEvidence, ignorePatterns, type PageEvidence } from './evidence.js';
 import { exercisePage, firstLine } from './exercise.js';
-import { screenshotPath, writeScreenshot } from './screenshot.js';
+import { screenshotPath } from './screenshot.js';
 
 /** Time the screenshot may take after the probe's own timeout (a huge page can take seconds). */
 const screenshotTimeoutMs = 10_000;
@@ -96,7 +97,7 @@ async function takeScreenshot(
   const path = screenshotPath(context.tracePath, probe.name);
   let message: string | undefined;
   try {
-    await writeScreenshot(path, await page.screenshot({ timeout: screenshotTimeoutMs, type: 'png' }));
+    await writeFileAtomically(path, await page.screenshot({ timeout: screenshotTimeoutMs, type: 'png' }));
     event.screenshot = relative(context.cwd ?? process.cwd(), path) || path;
   } catch (error) {
     message = `screenshot failed: ${firstLine(error)}`;

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, extname, join } from 'node:path';
 
-import { createAtomicFile } from '../../../capsule/atomic-file.js';
-
 /**
  * Where a probe's screenshot goes: next to the trace, `<trace name>.<probe name>.png`
  * (`run-trace.json` → `run-trace.home-page.png`). A probe name that is not a safe file name is reduced to
@@ -14,16 +12,4 @@ export function screenshotPath(tracePath: string, probeName: string): string {
   const suffix =
     safe === probeName ? safe : `${safe}-${createHash('sha256').update(probeName).digest('hex').slice(0, 8)}`;
   return join(dirname(tracePath), `${stem}.${suffix}.png`);
-}
-
-/** Writes the PNG as reports are written: temp file beside it, fsync, rename; mode 0600. */
-export async function writeScreenshot(path: string, png: Buffer): Promise<void> {
-  const file = await createAtomicFile(path);
-  try {
-    file.stream.write(png);
-  } catch (error) {
-    await file.abort();
-    throw error;
-  }
-  await file.commit();
 }
