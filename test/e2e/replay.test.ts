@@ -1,32 +1,17 @@
 import { expect } from 'vitest';
 
-import { startRecordingProxy } from '../../src/services/record.js';
 import type { ReplaySessionResult } from '../../src/services/replay.js';
-import {
-  proxyClient,
-  seedQueries,
-  seedTable,
-  tableContents,
-  tempDir,
-} from '../integration/session/helpers.js';
+import { seedQueries, seedTable, tableContents } from '../integration/session/helpers.js';
 import { parseJsonOutput, runCli } from '../setup/cli.js';
 import { dbTest, type TestDatabase, testerPassword } from '../setup/database.js';
+import { recordSeededSession } from '../setup/recorded-session.js';
 
-async function recordSession(db: TestDatabase): Promise<string> {
-  await db.query(seedTable);
-  const proxy = await startRecordingProxy({
-    listen: '127.0.0.1:0',
-    target: db.url,
-    pseudoUsers: [{ name: 'pseudo_user', password: 'pseudo-pw' }],
-    sessionsDir: await tempDir('e2e-replay'),
+function recordSession(db: TestDatabase): Promise<string> {
+  return recordSeededSession(db, 'e2e-replay', async (client) => {
+    for (const sql of seedQueries) await client.query(sql);
+    await client.query('select name from test_data where value > $1 order by id', [100]);
+    await client.query('select * from missing_table').catch(() => {});
   });
-  const client = await proxyClient(proxy.address.port);
-  for (const sql of seedQueries) await client.query(sql);
-  await client.query('select name from test_data where value > $1 order by id', [100]);
-  await client.query('select * from missing_table').catch(() => {});
-  await client.end();
-  await proxy.close();
-  return proxy.sessionFiles()[0]!;
 }
 
 dbTest(
