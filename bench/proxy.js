@@ -6,6 +6,11 @@
 //   npm run build && node bench/proxy.js                      # 8 clients, 3 × 10 s rounds, 8 × 1M rows
 //   node bench/proxy.js --clients 8 --seconds 10 --rounds 3 --big-rows 1000000 --big-clients 8
 //   node bench/proxy.js --protocol prepared                   # pgbench -M simple|extended|prepared
+//   node bench/proxy.js --script tpcb                         # TPC-B-like instead of select-only (-S)
+//   node bench/proxy.js --big-clients 0                       # TPS only, no big-result memory run
+//
+// Besides TPS it prints the proxy's own CPU time per proxied transaction (utime+stime from /proc), a
+// figure other load on the machine disturbs far less than TPS.
 //
 // Fairness: direct and proxied rounds alternate; both use plaintext (PGSSLMODE=disable on the client side,
 // the embedded server has no TLS), the same pgbench binary, clients and duration. The proxy runs as the
@@ -30,8 +35,11 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
     protocol: { type: 'string', default: 'simple' },
+    script: { type: 'string', default: 'select-only' },
     'big-rows': { type: 'string', default: '1000000' },
     'big-clients': { type: 'string', default: '8' },
+    /** Directory for a V8 CPU profile of the proxy process (node --cpu-prof), written when it stops. */
+    profile: { type: 'string' },
   },
 });
 
@@ -51,7 +59,7 @@ try {
     const { stdout } = await run(
       'pgbench',
       [
-        '-S',
+        ...(args.script === 'tpcb' ? [] : ['-S']),
         '-n',
         '-M',
         args.protocol,
@@ -71,23 +79,39 @@ try {
       ],
       { env: { ...env, PGPASSWORD: password } },
     );
-    return Number(/tps = ([\d.]+)/.exec(stdout)[1]);
+    return {
+      tps: Number(/tps = ([\d.]+)/.exec(stdout)[1]),
+      transactions: Number(/actually processed: (\d+)/.exec(stdout)[1]),
+    };
   };
   const rows = [];
   for (let round = 1; round <= Number(args.rounds); round += 1) {
-    const direct = await pgbench(url.port, url.user, url.password);
-    const proxied = await pgbench(proxy.port, 'bench', 'bench-pw');
-    rows.push({ round, direct, proxied, ratio: proxied / direct });
+    const { tps: direct } = await pgbench(url.port, url.user, url.password);
+    const cpuBefore = await cpuMs(proxy.pid);
+    const { tps: proxied, transactions } = await pgbench(proxy.port, 'bench', 'bench-pw');
+    const cpuPerTransaction = ((await cpuMs(proxy.pid)) - cpuBefore) / transactions;
+    rows.push({ round, direct, proxied, ratio: proxied / direct, cpuPerTransaction });
     console.log(
-      `round ${round}: direct ${direct.toFixed(0)} tps, through the proxy ${proxied.toFixed(0)} tps, ratio ${(proxied / direct).toFixed(2)}`,
+      `round ${round}: direct ${direct.toFixed(0)} tps, through the proxy ${proxied.toFixed(0)} tps, ratio ${(proxied / direct).toFixed(2)}, proxy CPU ${(cpuPerTransaction * 1000).toFixed(0)} µs per transaction`,
     );
+    // Let the proxy finalise this round's session files before the next direct round.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
   console.log(
-    `pgbench -S -M ${args.protocol} -c ${args.clients}: median ratio ${median(rows.map((row) => row.ratio)).toFixed(2)}× direct TPS (recording on)`,
+    `pgbench ${args.script === 'tpcb' ? 'TPC-B-like' : '-S'} -M ${args.protocol} -c ${args.clients}: median ratio ${median(rows.map((row) => row.ratio)).toFixed(2)}× direct TPS (recording on), proxy CPU ${(median(rows.map((row) => row.cpuPerTransaction)) * 1000).toFixed(0)} µs per transaction`,
   );
 
   // Memory: N clients each read a big result through the proxy at the same time.
+  if (Number(args['big-clients']) > 0) await bigResults();
+} finally {
+  proxy?.child.kill('SIGTERM');
+  await new Promise((resolve) => (proxy ? proxy.child.once('exit', resolve) : resolve()));
+  await server.stop();
+  await rm(sessionsDir, { recursive: true, force: true });
+}
+
+async function bigResults() {
   const before = await vmHwm(proxy.pid);
   const bigRows = Number(args['big-rows']);
   const started = Date.now();
@@ -114,17 +138,13 @@ try {
   console.log(
     `${args['big-clients']} concurrent ${bigRows.toLocaleString('en')}-row results through the proxy in ${((Date.now() - started) / 1000).toFixed(1)} s: proxy peak RSS ${(peak / 1024).toFixed(0)} MB (${(before / 1024).toFixed(0)} MB before)`,
   );
-} finally {
-  proxy?.child.kill('SIGTERM');
-  await new Promise((resolve) => (proxy ? proxy.child.once('exit', resolve) : resolve()));
-  await server.stop();
-  await rm(sessionsDir, { recursive: true, force: true });
 }
 
 async function startProxy(target, dir) {
   const child = spawn(
     process.execPath,
     [
+      ...(args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : []),
       cli,
       'record',
       '--json',
@@ -150,6 +170,12 @@ async function startProxy(target, dir) {
     child.once('exit', () => reject(new Error(`record exited: ${stderr}`)));
   });
   return { child, port, pid: child.pid };
+}
+
+/** CPU time (user + system) the process has used, in ms (/proc/PID/stat, clock ticks of 10 ms). */
+async function cpuMs(pid) {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function vmHwm(pid) {

@@ -11,6 +11,7 @@
 //   REPLAY_ENV_BENCH_DATABASE_URL=postgres://… npm run bench      # your own server (a superuser URL)
 //   npm run bench -- --rows 200000 --strategies copy,copy:noverify   # A/B: value verification's cost
 //   npm run bench -- --closure                      # the manifest with `closure: parents` (docs/app-manifest.md)
+//   node bench/run.js --workloads parents --closure --rows 1000000,4000000 --strategies ""   # closure adding rows
 //   npm run bench -- --encrypt --workloads simple    # also export/materialize an age-encrypted capsule (vs plain)
 //
 // Fairness rules (why the baselines look the way they do):
@@ -35,6 +36,7 @@ import copyStreams from 'pg-copy-streams';
 import { DatabaseUrl } from '../dist/postgres/database-url.js';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
 import { ageBench, printAgeCost } from './age.js';
+import { parents } from './workloads/parents.js';
 import { realistic } from './workloads/realistic.js';
 import { simple } from './workloads/simple.js';
 
@@ -63,7 +65,7 @@ const strategies = args.strategies.split(',').filter(Boolean);
 const repeat = Math.max(1, Number(args.repeat));
 const exportExtra = args['export-args'].split(/\s+/).filter(Boolean);
 const materializeExtra = args['materialize-args'].split(/\s+/).filter(Boolean);
-const workloads = { simple, realistic };
+const workloads = { simple, realistic, parents };
 const selectedWorkloads = args.workloads
   .split(',')
   .filter(Boolean)
@@ -111,6 +113,7 @@ async function fsyncFile(file) {
 async function rawExport(url, workload, keysCte, file) {
   const client = await connect(url);
   const perTable = {};
+  const rows = {};
   try {
     const out = createWriteStream(file);
     out.setMaxListeners(0); // one pipeline per table into the same file (end: false)
@@ -118,15 +121,17 @@ async function rawExport(url, workload, keysCte, file) {
       const { from, orderBy } = workload.scopeSql(t);
       const sql = `copy (${keysCte} select to_jsonb(x)::text from ${from} order by ${orderBy}) to stdout`;
       const start = process.hrtime.bigint();
-      await pipeline(client.query(copyStreams.to(sql)), out, { end: false });
+      const copy = client.query(copyStreams.to(sql));
+      await pipeline(copy, out, { end: false });
       perTable[t] = Number(process.hrtime.bigint() - start) / 1e9;
+      rows[t] = copy.rowCount;
     }
     await new Promise((resolve, reject) => out.end((error) => (error ? reject(error) : resolve())));
     await fsyncFile(file);
   } finally {
     await client.end();
   }
-  return { bytes: (await stat(file)).size, perTable };
+  return { bytes: (await stat(file)).size, perTable, rows };
 }
 
 /** Native COPY text of the in-scope rows, one file per table (not timed). */
@@ -326,6 +331,10 @@ async function benchSize(admin, workload, totalRows, work) {
       ...exportExtra,
     ];
     const exp = await runCli(exportArgs, env, work);
+    // Fair only if both sides move the same rows (with closure: the same final row sets).
+    for (const t of tables)
+      if (exp.result.rowCounts[t] !== raw.value.rows[t])
+        throw new Error(`${t}: export wrote ${exp.result.rowCounts[t]} rows, raw COPY ${raw.value.rows[t]}`);
     capsuleBytes = (await stat(capsule)).size;
     exportPhases = exp.result.phases;
     samples.export.push(exp);

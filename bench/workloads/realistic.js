@@ -32,30 +32,24 @@ create table documents (id bigint primary key, org_id text not null, owner_id bi
 create index on documents (org_id, owner_id);
 `;
 
+/** A table whose rows belong to one graph user through (org_id, `userColumn`), in id order. */
+const viaGraph = (table, userColumn, orderBy = 'x.id') => ({
+  from: `${table} x join graph_keys g on g.org_id = x.org_id and x.${userColumn} = g.user_id::bigint`,
+  orderBy,
+});
+
 /** How each table reaches the graph (alias x), shared by the manifest and the raw baseline. */
 const scopes = {
   orgs: { from: `orgs x where x.org_id in (select org_id from graph_keys)`, orderBy: 'x.org_id' },
-  users: {
-    from: `users x join graph_keys g on g.org_id = x.org_id and x.user_id = g.user_id::bigint`,
-    orderBy: 'x.org_id, x.user_id',
-  },
-  tickets: {
-    from: `tickets x join graph_keys g on g.org_id = x.org_id and x.requester_id = g.user_id::bigint`,
-    orderBy: 'x.id',
-  },
+  users: viaGraph('users', 'user_id', 'x.org_id, x.user_id'),
+  tickets: viaGraph('tickets', 'requester_id'),
   ticket_events: {
     from: `ticket_events x join tickets p on p.id = x.ticket_id
       join graph_keys g on g.org_id = p.org_id and p.requester_id = g.user_id::bigint`,
     orderBy: 'x.id',
   },
-  audit_log: {
-    from: `audit_log x join graph_keys g on g.org_id = x.org_id and x.user_id = g.user_id::bigint`,
-    orderBy: 'x.id',
-  },
-  documents: {
-    from: `documents x join graph_keys g on g.org_id = x.org_id and x.owner_id = g.user_id::bigint`,
-    orderBy: 'x.id',
-  },
+  audit_log: viaGraph('audit_log', 'user_id'),
+  documents: viaGraph('documents', 'owner_id'),
 };
 
 const deletePredicates = {

@@ -65,9 +65,12 @@ export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
     state.redactor && (sql ? buf.includes(jsRedactionMarker) : state.redactor.mightApplyBytes(buf))
       ? state.redactor
       : undefined;
-  const parts: Buffer[] = [];
+  // Rows are copied into one output buffer (no Buffer object per row). Without a redactor the integrity
+  // hash takes the chunk's rows in one update; with one, the rows as written (`row\n`) are copied into a
+  // second buffer hashed once per chunk: Hash.update costs ~0.3 µs a call, several per redacted row.
+  const out = new ByteRun(buf.length + (buf.length >> 3) + 64);
+  const hashed = redactor ? new ByteRun(buf.length + 64) : undefined;
   let start = 0;
-  let hashFrom = 0;
   let nl: number;
   while ((nl = buf.indexOf(newline, start)) !== -1) {
     const marked = sql && buf[start] === jsRedactionMarker;
@@ -77,36 +80,64 @@ export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
         `tables[${state.table}]: row ${state.rows + 1} is ${nl === start ? 'NULL' : 'not a JSON object'}; rowSql must return one JSON object per row`,
       );
     }
-    parts.push(state.rows === 0 ? firstSeparator : nextSeparator);
-    const row = buf.subarray(rowStart, nl);
-    if (marked) {
-      // Written without its marker: the integrity hash run breaks here whatever the redactor does.
-      if (start > hashFrom) state.hash.update(buf.subarray(hashFrom, start));
-      if (!redactor) throw new Error(`tables[${state.table}]: a row marked for redaction, but no redactor`);
-      const redacted = redactor.redactBytes(row);
-      state.hash.update(redacted);
-      state.hash.update('\n');
-      hashFrom = nl + 1;
-      parts.push(redacted);
-    } else if (!sql && redactor) {
-      const replaced = redactor.redactBytes(row);
-      if (replaced !== row) {
-        if (start > hashFrom) state.hash.update(buf.subarray(hashFrom, start));
-        state.hash.update(replaced);
-        state.hash.update('\n');
-        hashFrom = nl + 1;
-        parts.push(replaced);
-      } else {
-        parts.push(row);
-      }
+    out.put(state.rows === 0 ? firstSeparator : nextSeparator);
+    if (marked && !redactor) {
+      throw new Error(`tables[${state.table}]: a row marked for redaction, but no redactor`);
+    }
+    if (hashed && (marked || !sql)) {
+      // Marked rows are written without their marker, whatever the redactor does.
+      const redacted = redactor!.redactBytes(buf.subarray(rowStart, nl));
+      out.put(redacted);
+      hashed.put(redacted);
+      hashed.putByte(newline);
     } else {
-      parts.push(row);
+      out.copyFrom(buf, rowStart, nl);
+      hashed?.copyFrom(buf, rowStart, nl + 1);
     }
     state.rows += 1;
     start = nl + 1;
   }
-  if (start > hashFrom) state.hash.update(buf.subarray(hashFrom, start));
+  if (hashed) state.hash.update(hashed.bytes());
+  else if (start > 0) state.hash.update(buf.subarray(0, start));
   // Copy the tail so the (large) chunk it points into can be released.
   if (start < buf.length) state.remainder = Buffer.from(buf.subarray(start));
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  return out.bytes();
+}
+
+/** Bytes appended into one buffer that grows by doubling (copied only when it must grow). */
+class ByteRun {
+  #buffer: Buffer;
+  #length = 0;
+
+  constructor(capacity: number) {
+    this.#buffer = Buffer.allocUnsafe(capacity);
+  }
+
+  put(bytes: Uint8Array): void {
+    this.#reserve(bytes.length);
+    if (bytes.length > 32) this.#buffer.set(bytes, this.#length);
+    else for (let k = 0; k < bytes.length; k++) this.#buffer[this.#length + k] = bytes[k]!;
+    this.#length += bytes.length;
+  }
+
+  copyFrom(source: Buffer, from: number, to: number): void {
+    this.#reserve(to - from);
+    this.#length += source.copy(this.#buffer, this.#length, from, to);
+  }
+
+  putByte(byte: number): void {
+    this.#reserve(1);
+    this.#buffer[this.#length++] = byte;
+  }
+
+  bytes(): Buffer {
+    return this.#buffer.subarray(0, this.#length);
+  }
+
+  #reserve(more: number): void {
+    if (this.#length + more <= this.#buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, this.#length + more));
+    this.#buffer.copy(grown, 0, 0, this.#length);
+    this.#buffer = grown;
+  }
 }

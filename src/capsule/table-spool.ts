@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 
 import { FileError } from '../errors.js';
 import { type AtomicFile, createAtomicFile } from './atomic-file.js';
+import { drainOrError } from './drain.js';
 import { framingStream, type TableStreamOptions } from './framing-stream.js';
 
 /** A table framed into a temporary file, complete, waiting to be appended to the capsule. */
@@ -92,23 +93,4 @@ export function createTableSpool(
       };
     },
   };
-}
-
-async function drainOrError(stream: Writable, writeError: (error: Error) => Error): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const onDrain = () => {
-      cleanup();
-      resolve();
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(writeError(error));
-    };
-    const cleanup = () => {
-      stream.off('drain', onDrain);
-      stream.off('error', onError);
-    };
-    stream.on('drain', onDrain);
-    stream.on('error', onError);
-  });
 }

@@ -18,6 +18,7 @@ import type { Integrity } from '../generated/capsule.js';
 import type { ServerIdentity } from '../postgres/server-identity.js';
 import { ageEncryptStream } from './age-stream.js';
 import { type AtomicFile, createAtomicFile } from './atomic-file.js';
+import { drainOrError } from './drain.js';
 import { framingStream, tableEnd, type TableStreamOptions } from './framing-stream.js';
 import { createTableSpool, type TableSpool, type TableSpoolWriter } from './table-spool.js';
 
@@ -302,24 +303,7 @@ class Sink {
     if (this.#error) throw this.#error;
     if (this.#stages.length === 0) this.#track(chunk);
     if (!this.#head.write(chunk)) {
-      await new Promise<void>((resolve, reject) => {
-        const onDrain = () => {
-          cleanup();
-          resolve();
-        };
-        const onError = (error: Error) => {
-          cleanup();
-          reject(this.#error ?? error);
-        };
-        const cleanup = () => {
-          this.#head.off('drain', onDrain);
-          this.#head.off('error', onError);
-          this.#file.stream.off('error', onError);
-        };
-        this.#head.on('drain', onDrain);
-        this.#head.on('error', onError);
-        this.#file.stream.on('error', onError);
-      });
+      await drainOrError(this.#head, (error) => this.#error ?? error, [this.#file.stream]);
     }
     if (this.#error) throw this.#error;
   }

@@ -10,7 +10,7 @@ import {
   renderPhases,
 } from '../cli/render/export-postgres.js';
 import { UsageError } from '../errors.js';
-import { withAudit } from '../governance/audit-hook.js';
+import { auditedExport, withAudit } from '../governance/audit-hook.js';
 import { recipientFingerprint, subjectSha256 } from '../governance/audit-log.js';
 import { resolveCapsulePolicy } from '../governance/export-policy.js';
 import { loadManifest, parseSubject } from '../manifest/index.js';
@@ -122,20 +122,24 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
       redaction: flags.redaction,
       recipients: policy.encryptTo.map(recipientFingerprint),
     };
-    const result = await withAudit(out, audit, () =>
-      exportCapsule({
-        manifest,
-        subject,
-        databaseUrl,
-        out,
-        sinceDays,
-        redaction: flags.redaction as RedactionMode,
-        profile: flags.profile,
-        encryptTo: policy.encryptTo,
-        ...(policy.expiresAt ? { expiresAt: policy.expiresAt } : {}),
-        onProgress: ({ table, rows, done }) =>
-          done ? progress.done(table, rows) : progress.update(table, rows),
-      }).finally(() => progress.stop()),
+    const result = await withAudit(
+      out,
+      audit,
+      () =>
+        exportCapsule({
+          manifest,
+          subject,
+          databaseUrl,
+          out,
+          sinceDays,
+          redaction: flags.redaction as RedactionMode,
+          profile: flags.profile,
+          encryptTo: policy.encryptTo,
+          ...(policy.expiresAt ? { expiresAt: policy.expiresAt } : {}),
+          onProgress: ({ table, rows, done }) =>
+            done ? progress.done(table, rows) : progress.update(table, rows),
+        }).finally(() => progress.stop()),
+      auditedExport,
     );
     this.log(renderExport(result));
     if (result.phases) this.logToStderr(renderPhases(result.phases));

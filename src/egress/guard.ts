@@ -176,8 +176,10 @@ export async function startEgressGuard(
       try {
         guard.recording = await recorder.write(new Date().toISOString());
       } catch (error) {
+        // writeFileAtomically's FileError carries the system error as its cause (EACCES, ENOSPC…).
+        const cause = (error as Error).cause ?? error;
         throw new FileError(
-          `egress.recordTo ${recorder.path}: cannot write it (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+          `egress.recordTo ${recorder.path}: cannot write it (${(cause as NodeJS.ErrnoException).code ?? 'error'})`,
         );
       }
     },

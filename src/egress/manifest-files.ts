@@ -1,17 +1,13 @@
 import { readFile, realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 
 import { ManifestError } from '../errors.js';
 import type { EgressStub } from '../generated/manifest.js';
+import { isInsideFolder } from '../path-inside.js';
 
 /** A stub with its response body read (from `body`, or from `bodyFile`). */
 export interface LoadedStub extends EgressStub {
   responseBody: string;
-}
-
-function inside(folder: string, path: string): boolean {
-  const rest = relative(folder, path);
-  return rest === '' || (!rest.startsWith(`..${sep}`) && rest !== '..' && !isAbsolute(rest));
 }
 
 /**
@@ -29,7 +25,7 @@ export async function manifestFile(
   if (isAbsolute(path)) throw refuse('must be relative to the manifest');
   const folder = await realpath(manifestDir);
   const wanted = resolve(folder, path);
-  if (!inside(folder, wanted)) throw refuse("must stay inside the manifest's folder");
+  if (!isInsideFolder(folder, wanted)) throw refuse("must stay inside the manifest's folder");
   const checked = existing ? wanted : dirname(wanted);
   const real = await realpath(checked).catch((error: NodeJS.ErrnoException) => {
     throw refuse(
@@ -38,7 +34,8 @@ export async function manifestFile(
         : `its folder is missing (${error.code ?? 'error'})`,
     );
   });
-  if (!inside(folder, real)) throw refuse("must stay inside the manifest's folder (a link leads out)");
+  if (!isInsideFolder(folder, real))
+    throw refuse("must stay inside the manifest's folder (a link leads out)");
   return existing ? real : resolve(real, relative(checked, wanted) || '.');
 }
 

@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-
 import { stringify } from 'yaml';
 
+import { writeFileAtomically } from '../capsule/atomic-file.js';
 import type { EgressStub } from '../generated/manifest.js';
 import { scrubSecrets } from '../secrets.js';
 
@@ -50,7 +47,7 @@ export class EgressRecorder {
     });
   }
 
-  /** Writes the file whole or not at all (a temporary file renamed over it), readable by its owner only. */
+  /** Writes the file whole or not at all (capsule/atomic-file.ts: temp file, fsync, rename; mode 0600). */
   async write(recordedAt: string): Promise<EgressRecording> {
     const skipped = [...this.skipped].map(([key, why]) => `${key}: ${why}`);
     const header = [
@@ -59,13 +56,7 @@ export class EgressRecorder {
       ...skipped.map((line) => `# not recorded: ${line}`),
     ];
     const text = `${header.join('\n')}\n${stringify({ stubs: [...this.stubs.values()] })}`;
-    const temporary = join(dirname(this.path), `.${basename(this.path)}.${randomBytes(6).toString('hex')}`);
-    try {
-      await writeFile(temporary, text, { mode: 0o600, flag: 'wx' });
-      await rename(temporary, this.path);
-    } finally {
-      await rm(temporary, { force: true });
-    }
+    await writeFileAtomically(this.path, text);
     return { path: this.path, stubs: this.stubs.size, skipped };
   }
 }

@@ -1,9 +1,10 @@
 import type { Writable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 
+import type { TableSpoolWriter } from '../capsule/table-spool.js';
 import type { CapsuleWriter } from '../capsule/writer.js';
 import { isReplayEnvError } from '../errors.js';
 import { planClosure } from '../graph/closure-plan.js';
@@ -14,13 +15,14 @@ import {
   type ClosureForeignKey,
 } from '../graph/closure-sql.js';
 import { wrapInCopy } from '../graph/export-sql.js';
-import type { ParsedManifest, ParsedTable } from '../manifest/index.js';
+import type { ParsedManifest } from '../manifest/index.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
 import { assertOneStatement } from '../postgres/one-statement.js';
 import type { RowRedactor } from '../redaction/index.js';
 import { readClosureForeignKeys, readSubjectPathTables } from './closure-catalog.js';
-import { forwardTo, nullSink } from './forward-stream.js';
+import { ownRowsOnLanes } from './closure-lanes.js';
+import { forwardTo } from './forward-stream.js';
 import { KeySplitter } from './key-splitter.js';
 import { defaultKeysInMemory, SpillDir, TargetKeys } from './target-keys.js';
 
@@ -28,14 +30,18 @@ import { defaultKeysInMemory, SpillDir, TargetKeys } from './target-keys.js';
 export const closureChunkSize = 10_000;
 
 export interface ClosureExportOptions {
+  /** The export's connection; closure's keyed queries run on it (its transaction holds their keys). */
   client: pg.Client;
+  /** A second connection on the same snapshot: the tables' own queries are read on both. */
+  peer?: pg.Client | undefined;
   url: DatabaseUrl;
   manifest: ParsedManifest;
   writer: CapsuleWriter;
   graphSize: number;
   redactorFor: (table: string) => RowRedactor | undefined;
   onProgress?: (event: { table: string; rows: number; done: boolean }) => void;
-  onTableDone?: (table: string) => void;
+  /** A table is in the capsule: its rows and the time spent reading it (own query plus closure's). */
+  onTableDone?: (table: string, rows: number, ms: number) => void;
   /** Keys per closure query (default closureChunkSize). */
   chunkSize?: number;
   /** Keys per set held in memory before spilling to disk (default defaultKeysInMemory). */
@@ -58,16 +64,20 @@ interface Target {
 
 /**
  * Exports every manifest table with parent closure (`postgres.closure: parents`), in the open read-only
- * transaction: children first (graph/closure-plan.ts); while a table's rows stream into the capsule, the
- * key tuples they reference in other manifest tables are collected (key-splitter.ts); each parent table
- * then gets its own rows plus the referenced rows it lacks, fetched by chunks of keys passed like
- * graph_keys. Self-references re-query the table until no new key appears; tables in a foreign-key cycle
- * first compute their keys to a fixpoint with key-only queries, then write their rows once.
+ * snapshot, in two phases:
+ *
+ * 1. every table's own query, over both connections (closure-lanes.ts); while rows stream into the
+ *    capsule, the key tuples they reference in other manifest tables are collected (key-splitter.ts), and
+ *    each table's rows report their own keys for the tables' referenced unique keys (never fetched again);
+ * 2. children before parents (graph/closure-plan.ts), each parent gets the referenced rows its own query
+ *    did not export, fetched by chunks of keys passed like graph_keys, until no key is pending: rows
+ *    closure adds report their keys too (a self-reference, a cycle, or a row wanted through two unique
+ *    keys is fetched once). Tables closure can add to wait in a spool until then.
  *
  * Only child → parent edges are followed: a parent row never brings in its other children, so no other
  * subject's rows can enter. With `parents-and-reference`, reference tables (planClosure) also take the rows
- * that reference their followed parent's keys, before that parent is written. Memory holds the distinct
- * referenced key tuples (not rows), bounded per set: beyond it they spill to disk (target-keys.ts).
+ * that reference their followed parent's keys, before that parent is completed. Memory holds the distinct
+ * key tuples (not rows), bounded per set: beyond it they spill to disk (target-keys.ts).
  */
 export async function exportWithClosure(options: ClosureExportOptions): Promise<ClosureCounts> {
   const { client, url, manifest } = options;
@@ -84,10 +94,8 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   const spill = new SpillDir();
   const keysInMemory = options.keysInMemory ?? defaultKeysInMemory;
   const targets = new Map<string, Target>();
-  const ownKeysRead = new Set<string>();
-  const targetId = (fk: ClosureForeignKey) => `${fk.parent}|${fk.referencedColumns.join(',')}`;
   const targetOf = (fk: ClosureForeignKey): Target => {
-    const id = targetId(fk);
+    const id = `${fk.parent}|${fk.referencedColumns.join(',')}`;
     let target = targets.get(id);
     if (!target) {
       target = {
@@ -100,160 +108,170 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     }
     return target;
   };
+  for (const name of names) for (const fk of plan.outgoing.get(name)!) targetOf(fk);
   const targetsOf = (table: string) => [...targets.values()].filter((target) => target.table === table);
   const counts: ClosureCounts = { own: {}, added: {} };
+  const common = { graphSize: options.graphSize };
+  const chunkSize = Math.max(1, options.chunkSize ?? closureChunkSize);
+  const asserted = new Set<string>();
+
   /**
-   * Streams one query into `sink`. Its first key columns are `outgoing` (keys wanted from parents); the
-   * next ones, if `owned` is given, are this table's own keys for those targets: a row the table's own
-   * query writes is no longer wanted from closure.
+   * Streams one query on `on` into `sink` (not ending it). Its first key columns are the table's outgoing
+   * foreign keys (keys wanted from parents); the next ones are the table's own keys for `owned` targets.
    */
   const run = async (
+    on: pg.Client,
     sql: string,
-    outgoing: ClosureForeignKey[],
+    table: string,
     sink: Writable,
     what: string,
-    owned: Target[] = [],
+    owned: Target[],
   ) => {
+    const outgoing = plan.outgoing.get(table)!;
     const onKey = [
-      ...outgoing.map(targetOf).map((target) => (key: string) => target.keys.want(key)),
-      ...owned.map((target) => (key: string) => target.keys.own(key)),
+      ...outgoing.map((fk) => targetOf(fk).keys).map((keys) => keys.want.bind(keys)),
+      ...owned.map((target) => target.keys.own.bind(target.keys)),
     ];
-    const splitter = new KeySplitter(onKey.length, (index, key) => onKey[index]!(key));
-    // Manifest snippets are spliced into this COPY too: proven one statement first, like every table's.
-    await assertOneStatement(client, url, sql, `export: ${what}`);
+    const splitter = new KeySplitter(onKey.length, (index, buf, from, to) => onKey[index]!(buf, from, to));
+    // Manifest snippets are spliced into this COPY too: proven one statement first (once per text).
+    if (!asserted.has(sql)) {
+      await assertOneStatement(on, url, sql, `export: ${what}`);
+      asserted.add(sql);
+    }
     try {
-      await pipeline(client.query(copyStreams.to(wrapInCopy({ text: sql }).text)), splitter, forwardTo(sink));
+      await pipeline(on.query(copyStreams.to(wrapInCopy({ text: sql }).text)), splitter, forwardTo(sink));
     } catch (error) {
       if (isReplayEnvError(error)) throw error;
       throw toDatabaseError(error, { url, sql, action: `export: ${what}` });
     }
   };
-  const setKeys = async (keys: string[]) => {
+  const keyed = (table: string, owned: Target[]) => [
+    ...plan.outgoing.get(table)!,
+    ...ownKeyColumns(table, owned),
+  ];
+  const setKeys = async (on: pg.Client, keys: string[]) => {
     const statement = buildClosureKeysSetting(keys);
     try {
-      await client.query(statement.text, statement.values);
+      await on.query(statement.text, statement.values);
     } catch (error) {
       throw toDatabaseError(error, { url, sql: statement.text, action: 'export: closure keys' });
     }
   };
-  const common = { graphSize: options.graphSize };
-  const chunkSize = Math.max(1, options.chunkSize ?? closureChunkSize);
 
+  // Tables closure never adds to (nothing references them, they follow nothing) go first, straight in.
+  const open = (name: string) => targetsOf(name).length > 0 || plan.follows.has(name);
+  const order = plan.groups.flat();
+  const tasks = [...order.filter((name) => !open(name)), ...order.filter(open)].map((name) => {
+    const table = byName.get(name)!;
+    const owned = targetsOf(name);
+    const sql = buildOwnRowsQuery(manifest, table, keyed(name, owned), common).text;
+    return {
+      name,
+      keepOpen: open(name),
+      options: {
+        redactor: options.redactorFor(name),
+        onRows: (rows: number) => options.onProgress?.({ table: name, rows, done: false }),
+      },
+      copy: (on: pg.Client, sink: Writable) => run(on, sql, name, sink, `table ${name}`, owned),
+    };
+  });
+  const ownMs = new Map<string, number>();
+  let spools = new Map<string, TableSpoolWriter>();
   try {
-    await exportGroups();
+    spools = await ownRowsOnLanes({
+      clients: options.peer ? [client, options.peer] : [client],
+      writer: options.writer,
+      tasks,
+      onTableDone: (name, rows, ms) => {
+        counts.own[name] = rows;
+        counts.added[name] = 0;
+        ownMs.set(name, ms);
+        if (!open(name)) tableDone(name, rows, ms);
+      },
+    });
+    for (const group of plan.groups) if (group.some(open)) await closeGroup(group);
   } finally {
+    for (const spool of spools.values()) await spool.discard();
     spill.remove();
   }
   return counts;
 
-  async function exportGroups(): Promise<void> {
-    for (const group of plan.groups) {
-      for (const name of group) for (const fk of plan.outgoing.get(name)!) targetOf(fk);
-      if (group.length > 1) {
-        // A cycle: fixpoint of keys first (key-only queries), so each table is then written in one piece.
-        const discard = nullSink();
-        for (const name of group) {
-          const table = byName.get(name)!;
-          const sql = buildOwnRowsQuery(manifest, table, plan.outgoing.get(name)!, {
-            ...common,
-            keysOnly: true,
-          });
-          await run(sql.text, plan.outgoing.get(name)!, discard, `closure keys of ${name}`);
-        }
-        let more = true;
-        while (more) {
-          more = false;
-          for (const name of group) {
-            for (const target of targetsOf(name)) {
-              for await (const chunk of target.keys.takePending(chunkSize)) {
-                more = true;
-                await setKeys(chunk);
-                const sql = buildClosureRowsQuery(
-                  manifest,
-                  byName.get(name)!,
-                  target,
-                  plan.outgoing.get(name)!,
-                  {
-                    ...common,
-                    keysOnly: true,
-                  },
-                );
-                await run(sql.text, plan.outgoing.get(name)!, discard, `closure keys of ${name}`);
-              }
-            }
-          }
-        }
-      }
-      for (const name of group) {
-        const table = byName.get(name)!;
-        const follow = plan.follows.get(name);
-        await writeTable(table, group.length > 1, follow && (await includedKeys(follow)));
-      }
-    }
+  function tableDone(name: string, rows: number, ms: number): void {
+    options.onProgress?.({ table: name, rows, done: true });
+    options.onTableDone?.(name, rows, ms);
   }
 
   /**
-   * Every key of `fk`'s referenced columns that the parent's rows will have: its own rows' (a key-only
-   * pass of its own query, once) and those its children asked for. Runs after all the parent's children
-   * but followers (planClosure), before the parent is written.
+   * Adds closure's rows to a group's tables (one table, or a foreign-key cycle) until none of their
+   * referenced keys is pending, then appends them to the capsule.
    */
-  async function includedKeys(fk: ClosureForeignKey): Promise<{ fk: ClosureForeignKey; keys: TargetKeys }> {
-    const target = targetOf(fk);
-    const id = targetId(fk);
-    if (!ownKeysRead.has(id)) {
-      ownKeysRead.add(id);
-      const sql = buildOwnRowsQuery(manifest, byName.get(fk.parent)!, ownKeyColumns(fk.parent, [target]), {
-        ...common,
-        keysOnly: true,
-      });
-      await run(sql.text, [], nullSink(), `own keys of ${fk.parent}`, [target]);
+  async function closeGroup(group: string[]): Promise<void> {
+    const started = performance.now();
+    for (const name of group) {
+      const follow = plan.follows.get(name);
+      if (follow) await referenceRows(name, follow);
     }
-    return { fk, keys: target.keys };
-  }
-
-  async function writeTable(
-    table: ParsedTable,
-    keysKnown: boolean,
-    follow?: { fk: ClosureForeignKey; keys: TargetKeys },
-  ): Promise<void> {
-    const outgoing = plan.outgoing.get(table.name)!;
-    let rows = 0;
-    const destination = options.writer.tableStream(table.name, {
-      redactor: options.redactorFor(table.name),
-      onRows: (count) => {
-        rows = count;
-        options.onProgress?.({ table: table.name, rows, done: false });
-      },
-    });
-    // Outside a cycle, the own rows also report their keys for the targets children asked for, so closure
-    // fetches only what the table's own where did not export (the closure query still excludes those
-    // rows itself: this just spares the lookups). In a cycle the key pass already settled the keys.
-    const owned = keysKnown ? [] : targetsOf(table.name);
-    const keyed = [...outgoing, ...ownKeyColumns(table.name, owned)];
-    const own = buildOwnRowsQuery(manifest, table, keyed, common);
-    await run(own.text, outgoing, destination, `table ${table.name}`, owned);
-    counts.own[table.name] = rows;
-    // A reference table: the rows that reference an included parent row (never one of the own rows).
-    for await (const chunk of follow ? follow.keys.allChunks(chunkSize) : []) {
-      await setKeys(chunk);
-      const by = { columns: follow!.fk.columns, types: follow!.fk.referencedTypes };
-      const sql = buildClosureRowsQuery(manifest, table, by, keyed, common);
-      await run(sql.text, outgoing, destination, `reference rows of ${table.name}`, owned);
-    }
-    for (const target of targetsOf(table.name)) {
-      // In a cycle every key was requested by the key pass: fetch exactly those, in chunks.
-      const chunks = keysKnown ? target.keys.requestedChunks(chunkSize) : target.keys.takePending(chunkSize);
-      for await (const chunk of chunks) {
-        await setKeys(chunk);
-        const sql = buildClosureRowsQuery(manifest, table, target, outgoing, common);
-        await run(sql.text, outgoing, destination, `closure rows of ${table.name}`);
+    for (let more = true; more;) {
+      more = false;
+      for (const name of group) {
+        for (const target of targetsOf(name)) {
+          const others = targetsOf(name).filter((other) => other !== target);
+          const sql = buildClosureRowsQuery(manifest, byName.get(name)!, target, keyed(name, others), common);
+          const chunks = target.keys.takePending(chunkSize);
+          if (await fetchChunks(chunks, sql.text, name, `closure rows of ${name}`, others)) more = true;
+        }
       }
     }
-    destination.end();
-    await finished(destination);
-    counts.added[table.name] = rows - counts.own[table.name]!;
-    options.onProgress?.({ table: table.name, rows, done: true });
-    options.onTableDone?.(table.name);
+    const ms = (performance.now() - started) / group.length;
+    for (const name of group) {
+      const spool = spools.get(name)!;
+      spools.delete(name);
+      spool.stream.end();
+      const framed = await spool.finished();
+      counts.added[name] = framed.rows - counts.own[name]!;
+      await options.writer.appendSpool(framed);
+      tableDone(name, framed.rows, ownMs.get(name)! + ms);
+    }
+  }
+
+  /** A reference table: the rows that reference an included row of `fk`'s parent (never its own rows). */
+  async function referenceRows(name: string, fk: ClosureForeignKey): Promise<void> {
+    const owned = targetsOf(name);
+    const by = { columns: fk.columns, types: fk.referencedTypes };
+    const sql = buildClosureRowsQuery(manifest, byName.get(name)!, by, keyed(name, owned), common);
+    const chunks = targetOf(fk).keys.allChunks(chunkSize);
+    await fetchChunks(chunks, sql.text, name, `reference rows of ${name}`, owned);
+  }
+
+  /**
+   * Runs `sql` once per chunk of keys into `name`'s spool, on both connections at once (each holds its
+   * chunk's keys in its own transaction; the key splitter hands on whole rows, so the two COPYs interleave
+   * row by row). Returns whether there was any chunk. On a failure the other connection is cut.
+   */
+  async function fetchChunks(
+    chunks: AsyncGenerator<string[]>,
+    sql: string,
+    name: string,
+    what: string,
+    owned: Target[],
+  ): Promise<boolean> {
+    const lanes = options.peer ? [client, options.peer] : [client];
+    let any = false;
+    await Promise.all(
+      lanes.map(async (on) => {
+        try {
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+            any = true;
+            await setKeys(on, next.value);
+            await run(on, sql, name, spools.get(name)!.stream, what, owned);
+          }
+        } catch (error) {
+          for (const other of lanes) if (other !== on) other.connection.stream.destroy();
+          throw error;
+        }
+      }),
+    );
+    return any;
   }
 }
 
@@ -268,7 +286,6 @@ function ownKeyColumns(table: string, targets: readonly Target[]): ClosureForeig
     referencedTypes: target.types,
   }));
 }
-
 /** Manifest tables that belong to subjects: a foreign-key path to the subject table, or graph_keys in their own query. */
 async function subjectTables(
   client: pg.Client,

@@ -10,7 +10,7 @@ async function split(chunks: string[], keys: number) {
   let out = '';
   await pipeline(
     Readable.from(chunks.map((chunk) => Buffer.from(chunk))),
-    new KeySplitter(keys, (index, key) => seen.push([index, key])),
+    new KeySplitter(keys, (index, buf, from, to) => seen.push([index, buf.toString('utf8', from, to)])),
     new Writable({
       write(chunk: Buffer, _encoding, callback) {
         out += chunk.toString();
@@ -44,7 +44,7 @@ describe('KeySplitter', () => {
     let out = Buffer.alloc(0);
     await pipeline(
       Readable.from(chunks.map((c) => Buffer.from([c.charCodeAt(0)]))),
-      new KeySplitter(1, (_i, key) => seen.push(key)),
+      new KeySplitter(1, (_i, buf, from, to) => seen.push(buf.toString('utf8', from, to))),
       new Writable({
         write(chunk: Buffer, _encoding, callback) {
           out = Buffer.concat([out, chunk]);

@@ -5,21 +5,25 @@ const delimiter = 0x02;
 
 /**
  * Splits closure COPY lines `row-json 0x02 key-1 0x02 key-2 … \n` (graph/closure-sql.ts): passes
- * `row-json\n` on, hands each non-empty key (jsonb array text) to `onKey(index, key)`. JSON text never
+ * `row-json\n` on, hands each non-empty key (jsonb array text, as bytes `buf[from, to)`, valid only during
+ * the call) to `onKey(index, buf, from, to)`. JSON text never
  * holds a raw 0x02 or newline, so the first 0x02 ends the row. A key equal to the previous row's key for
  * the same foreign key is skipped without decoding (children usually arrive grouped by parent).
  */
 export class KeySplitter extends Transform {
   readonly #keys: number;
-  readonly #onKey: (index: number, key: string) => void;
-  readonly #last: Array<Buffer | undefined>;
+  readonly #onKey: (index: number, buf: Buffer, from: number, to: number) => void;
+  /** Per foreign key, the previous row's key: its bytes at the start of a reused buffer, and length. */
+  readonly #last: Buffer[];
+  readonly #lastLength: number[];
   #remainder: Buffer | undefined;
 
-  constructor(keys: number, onKey: (index: number, key: string) => void) {
+  constructor(keys: number, onKey: (index: number, buf: Buffer, from: number, to: number) => void) {
     super();
     this.#keys = keys;
     this.#onKey = onKey;
-    this.#last = new Array<Buffer | undefined>(keys).fill(undefined);
+    this.#last = Array.from({ length: keys }, () => Buffer.allocUnsafe(64));
+    this.#lastLength = new Array<number>(keys).fill(-1);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -56,10 +60,12 @@ export class KeySplitter extends Transform {
   }
 
   #key(index: number, buf: Buffer, from: number, to: number): void {
-    const last = this.#last[index];
-    if (last && last.length === to - from && buf.compare(last, 0, last.length, from, to) === 0) return;
-    const copy = Buffer.from(buf.subarray(from, to));
-    this.#last[index] = copy;
-    this.#onKey(index, copy.toString('utf8'));
+    const length = to - from;
+    let last = this.#last[index]!;
+    if (this.#lastLength[index] === length && buf.compare(last, 0, length, from, to) === 0) return;
+    if (last.length < length) last = this.#last[index] = Buffer.allocUnsafe(length * 2);
+    buf.copy(last, 0, from, to);
+    this.#lastLength[index] = length;
+    this.#onKey(index, buf, from, to);
   }
 }

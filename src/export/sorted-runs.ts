@@ -1,68 +1,112 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+
+import { DONE, type KeyState, PENDING } from './key-set.js';
 
 /**
- * Sorted runs of keys on disk (target-keys.ts): files of one key per line, each sorted by JavaScript string
- * order (`Array.prototype.sort`). Read back streaming, so memory holds one line per run.
+ * Sorted runs of keys on disk (target-keys.ts): one `key TAB state` line per key (state `P` pending, `D`
+ * done), sorted by the key's bytes. Keys are JSON text, which holds no raw control character, so TAB and
+ * newline never occur inside one and a line sorts exactly as its key. Lines are latin1 strings here: one
+ * character per byte, so string order is byte order and the bytes come back unchanged.
  */
 
-/** The union of sorted runs, sorted, each key once. */
-export async function* mergeDistinct(files: readonly string[]): AsyncGenerator<string> {
-  const heads = await Promise.all(files.map(async (file) => openRun(file)));
+/** Writes runs and compacted merges a block at a time. */
+export class RunWriter {
+  readonly #fd: number;
+  #buffered: string[] = [];
+  #length = 0;
+
+  constructor(file: string) {
+    this.#fd = openSync(file, 'wx', 0o600);
+  }
+
+  add(line: string): void {
+    this.#buffered.push(line);
+    this.#length += line.length + 1;
+    if (this.#length > 1 << 16) this.#write();
+  }
+
+  close(): void {
+    this.#write();
+    closeSync(this.#fd);
+  }
+
+  #write(): void {
+    if (this.#buffered.length === 0) return;
+    writeSync(this.#fd, Buffer.from(`${this.#buffered.join('\n')}\n`, 'latin1'));
+    this.#buffered = [];
+    this.#length = 0;
+  }
+}
+
+export function runLine(key: string, state: KeyState): string {
+  return `${key}\t${state === DONE ? 'D' : 'P'}`;
+}
+
+/** The keys of sorted runs, each once, in order: DONE if any run has it done. Reads 64 KiB at a time. */
+export function* mergeRuns(files: readonly string[]): Generator<{ key: string; state: KeyState }> {
+  const heads = files.map((file) => new RunReader(file));
   try {
     const live = heads.filter((head) => head.key !== undefined);
-    let last: string | undefined;
     while (live.length > 0) {
       let min = 0;
       for (let i = 1; i < live.length; i += 1) if (live[i]!.key! < live[min]!.key!) min = i;
-      const head = live[min]!;
-      const key = head.key!;
-      if (key !== last) {
-        last = key;
-        yield key;
+      const key = live[min]!.key!;
+      let state: KeyState = PENDING;
+      for (let i = live.length - 1; i >= 0; i -= 1) {
+        const head = live[i]!;
+        if (head.key !== key) continue;
+        if (head.state === DONE) state = DONE;
+        head.next();
+        if (head.key === undefined) live.splice(i, 1);
       }
-      await head.next();
-      if (head.key === undefined) live.splice(min, 1);
+      yield { key, state };
     }
   } finally {
     for (const head of heads) head.close();
   }
 }
 
-/** Keys of sorted stream `from` that are not in sorted stream `without`. */
-export async function* minus(
-  from: AsyncIterable<string>,
-  without: AsyncIterable<string>,
-): AsyncGenerator<string> {
-  const other = without[Symbol.asyncIterator]();
-  try {
-    let current = await other.next();
-    for await (const key of from) {
-      while (!current.done && current.value < key) current = await other.next();
-      if (current.done || current.value !== key) yield key;
-    }
-  } finally {
-    await other.return?.();
-  }
-}
-
-interface RunHead {
+class RunReader {
   key: string | undefined;
-  next(): Promise<void>;
-  close(): void;
-}
+  state: KeyState = PENDING;
+  readonly #fd: number;
+  readonly #block = Buffer.allocUnsafe(1 << 16);
+  #lines: string[] = [];
+  #index = 0;
+  #rest = '';
+  #eof = false;
 
-async function openRun(file: string): Promise<RunHead> {
-  const reader = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  const lines = reader[Symbol.asyncIterator]();
-  const head: RunHead = {
-    key: undefined,
-    async next() {
-      const line = await lines.next();
-      head.key = line.done ? undefined : line.value;
-    },
-    close: () => reader.close(),
-  };
-  await head.next();
-  return head;
+  constructor(file: string) {
+    this.#fd = openSync(file, 'r');
+    this.next();
+  }
+
+  next(): void {
+    while (this.#index >= this.#lines.length && !this.#eof) this.#read();
+    if (this.#index >= this.#lines.length) {
+      this.key = undefined;
+      return;
+    }
+    const line = this.#lines[this.#index++]!;
+    this.key = line.slice(0, -2);
+    this.state = line.endsWith('D') ? DONE : PENDING;
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+
+  #read(): void {
+    const bytes = readSync(this.#fd, this.#block, 0, this.#block.length, null);
+    if (bytes === 0) {
+      this.#eof = true;
+      this.#lines = this.#rest === '' ? [] : [this.#rest];
+      this.#index = 0;
+      return;
+    }
+    const lines = (this.#rest + this.#block.toString('latin1', 0, bytes)).split('\n');
+    this.#rest = lines.pop()!;
+    this.#lines = lines;
+    this.#index = 0;
+  }
 }

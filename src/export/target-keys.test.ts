@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 
 import { SpillDir, TargetKeys } from './target-keys.js';
 
+const key = (text: string): [Buffer, number, number] => {
+  const bytes = Buffer.from(`__${text}`); // keys in the middle of a buffer, as the splitter hands them
+  return [bytes, 2, bytes.length];
+};
 const spillDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('replay-env-closure-'));
 
 async function drain(keys: TargetKeys, size: number, during?: (chunk: string[]) => void): Promise<string[]> {
@@ -24,29 +28,74 @@ describe('TargetKeys', () => {
       const before = new Set(spillDirs());
       try {
         const keys = new TargetKeys(spill, limit);
-        for (const key of ['[5]', '[1]', '[2]', '[1]', '[9]', '[3]', '[5]']) keys.want(key);
-        keys.own('[2]');
-        keys.own('[7]');
+        for (const text of ['[5]', '[1]', '[2]', '[1]', '[9]', '[3]', '[5]']) keys.want(...key(text));
+        keys.own(...key('[2]'));
+        keys.own(...key('[7]'));
         // a self-reference: fetching [1] finds rows wanting [4] and [1] again
         const fetched = await drain(keys, 2, (chunk) => {
-          if (chunk.includes('[1]')) for (const key of ['[4]', '[1]', '[7]']) keys.want(key);
+          if (chunk.includes('[1]')) for (const text of ['[4]', '[1]', '[7]']) keys.want(...key(text));
         });
         expect(fetched.sort()).toEqual(['[1]', '[3]', '[4]', '[5]', '[9]']);
-        keys.want('[9]');
+        keys.want(...key('[9]'));
         expect(keys.hasPending).toBe(limit === 3); // a spilled set cannot tell; the drain removes it
         expect(await drain(keys, 2)).toEqual([]);
         const all: string[] = [];
         for await (const chunk of keys.allChunks(4)) all.push(...chunk);
         expect(all.sort()).toEqual(['[1]', '[2]', '[3]', '[4]', '[5]', '[7]', '[9]']);
-        const requested: string[] = [];
-        for await (const chunk of keys.requestedChunks(10)) requested.push(...chunk);
-        expect(requested.sort()).toEqual(all.sort());
         expect(keys.spilled).toBe(limit === 3);
         expect(spillDirs().filter((name) => !before.has(name))).toHaveLength(limit === 3 ? 1 : 0);
       } finally {
         spill.remove();
       }
       expect(spillDirs().filter((name) => !before.has(name))).toEqual([]);
+    });
+  }
+});
+
+describe('TargetKeys under random wants and owns', () => {
+  for (const limit of [1_000_000, 17, 1]) {
+    it(`never fetches a key twice or an owned one; every wanted key ends fetched or owned (${limit} in memory)`, async () => {
+      let seed = 7;
+      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const pool = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? `["é✓ ${i}", ${i}]` : `[${i}]`));
+      const pick = () => pool[Math.floor(random() * pool.length)]!;
+      const spill = new SpillDir();
+      try {
+        const keys = new TargetKeys(spill, limit);
+        const wanted = new Set<string>();
+        const owned = new Set<string>();
+        for (let i = 0; i < 400; i += 1) {
+          const text = pick();
+          if (random() < 0.2) {
+            owned.add(text);
+            keys.own(...key(text));
+          } else {
+            wanted.add(text);
+            keys.want(...key(text));
+          }
+        }
+        const ownedBefore = new Set(owned);
+        const fetched = await drain(keys, 7, () => {
+          // fetched rows reference more keys (a self-reference) and report keys of their own
+          for (let i = 0; i < 5; i += 1) {
+            const text = pick();
+            wanted.add(text);
+            keys.want(...key(text));
+          }
+          const text = pick();
+          owned.add(text);
+          keys.own(...key(text));
+        });
+        expect(new Set(fetched).size).toBe(fetched.length);
+        expect(fetched.filter((text) => ownedBefore.has(text))).toEqual([]);
+        expect([...wanted].filter((text) => !fetched.includes(text) && !owned.has(text))).toEqual([]);
+        expect(keys.hasPending).toBe(false);
+        const all: string[] = [];
+        for await (const chunk of keys.allChunks(11)) all.push(...chunk);
+        expect(all.sort()).toEqual([...new Set([...wanted, ...owned])].sort());
+      } finally {
+        spill.remove();
+      }
     });
   }
 });

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { mergeDistinct, minus } from './sorted-runs.js';
+import { DONE, KeySet, type KeyState, PENDING } from './key-set.js';
+import { mergeRuns, runLine,RunWriter } from './sorted-runs.js';
 
 /** Keys held in memory per set before it spills to a sorted run on disk (REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY). */
 export const defaultKeysInMemory = 200_000;
@@ -17,15 +18,13 @@ export class SpillDir {
   #files = 0;
   readonly #onExit = () => this.remove();
 
-  /** Writes `keys` (sorted, one per line: key text is JSON, which holds no raw newline) to a new file. */
-  write(keys: string[]): string {
+  /** A new file's path in the directory (made on first use). */
+  file(): string {
     if (this.#dir === undefined) {
       this.#dir = mkdtempSync(join(tmpdir(), 'replay-env-closure-'));
       process.once('exit', this.#onExit);
     }
-    const file = join(this.#dir, `run-${(this.#files += 1)}`);
-    writeFileSync(file, keys.length === 0 ? '' : `${keys.join('\n')}\n`, { mode: 0o600 });
-    return file;
+    return join(this.#dir, `run-${(this.#files += 1)}`);
   }
 
   remove(): void {
@@ -36,117 +35,159 @@ export class SpillDir {
   }
 }
 
+interface Run {
+  file: string;
+  /** It may hold pending keys (a compacted merge holds none). */
+  pending: boolean;
+}
+
 /**
- * The keys of one referenced unique key of a parent table: `pending` (wanted, not fetched yet) and
- * `requested` (fetched, or exported by the table's own query). Each set lives in memory up to `limit`
- * keys, then spills to sorted runs on disk; once anything spilled, `requested` lookups are no longer exact,
- * so draining merges the runs and removes every requested key there — each key is still fetched once.
+ * The keys of one referenced unique key of a parent table, each pending (wanted, not fetched yet) or
+ * done (fetched, or exported by the table's own query). Up to `limit` keys live in memory (key-set.ts);
+ * beyond, they spill to sorted runs on disk, where a key may then appear twice: draining merges the runs
+ * (done wins), so each key is still fetched once.
  */
 export class TargetKeys {
   readonly #spill: SpillDir;
   readonly #limit: number;
-  readonly #pending = new Set<string>();
-  readonly #requested = new Set<string>();
-  #pendingRuns: string[] = [];
-  readonly #requestedRuns: string[] = [];
+  readonly #memory = new KeySet();
+  #runs: Run[] = [];
+  /** Entries before this offset are all done (the in-memory drain resumes here). */
+  #cursor = 0;
+  /** Bumped when memory is flushed: a drain scanning it stops. */
+  #flushes = 0;
 
   constructor(spill: SpillDir, limit: number) {
     this.#spill = spill;
     this.#limit = Math.max(1, limit);
   }
 
-  /** A key some row references. */
-  want(key: string): void {
-    if (this.#requested.has(key)) return;
-    this.#pending.add(key);
-    if (this.#pending.size > this.#limit) this.#pendingRuns.push(this.#flush(this.#pending));
+  /** A key (`buf[from, to)`, JSON array text) some row references. */
+  want(buf: Buffer, from: number, to: number): void {
+    this.#add(buf, from, to, PENDING);
   }
 
-  /** A key the table's own rows export: never fetched again. */
-  own(key: string): void {
-    this.#pending.delete(key);
-    this.#request(key);
+  /** A key the table's own rows (or rows already fetched) have: never fetched again. */
+  own(buf: Buffer, from: number, to: number): void {
+    this.#add(buf, from, to, DONE);
   }
 
   get hasPending(): boolean {
-    return this.#pending.size > 0 || this.#pendingRuns.length > 0;
+    return this.#memory.pendingCount > 0 || this.#runs.some((run) => run.pending);
   }
 
   get spilled(): boolean {
-    return this.#pendingRuns.length > 0 || this.#requestedRuns.length > 0;
+    return this.#runs.length > 0;
   }
 
   /**
-   * Drains pending keys not yet requested, `size` at a time, marking them requested; keys wanted while a
-   * chunk is being fetched (a self-reference) come in a later chunk.
+   * Drains pending keys, `size` at a time, marking them done; keys wanted while a chunk is being fetched
+   * (a self-reference) come in a later chunk.
    */
   async *takePending(size: number): AsyncGenerator<string[]> {
-    while (this.hasPending) {
-      if (!this.spilled) {
-        const chunk: string[] = [];
-        for (const key of this.#pending) {
-          this.#pending.delete(key);
-          this.#request(key);
-          chunk.push(key);
-          if (chunk.length === size) break;
-        }
-        yield chunk;
-        continue;
+    while (this.hasPending) yield* this.spilled ? this.#drainRuns(size) : this.#drainMemory(size);
+  }
+
+  /** Every key, pending or done: the rows the parent will have (reference tables follow them). */
+  async *allChunks(size: number): AsyncGenerator<string[]> {
+    if (!this.spilled) {
+      const keys: string[] = [];
+      for (let at = 0; at < this.#memory.end;) {
+        const entry = this.#memory.entryAt(at);
+        keys.push(entry.arena.toString('utf8', entry.from, entry.to));
+        at = entry.next;
       }
-      if (this.#pending.size > 0) this.#pendingRuns.push(this.#flush(this.#pending));
-      if (this.#requested.size > 0) this.#requestedRuns.push(this.#flush(this.#requested));
-      const runs = this.#pendingRuns;
-      this.#pendingRuns = [];
-      const fresh = minus(mergeDistinct(runs), mergeDistinct([...this.#requestedRuns]));
-      yield* chunks(fresh, size, (key) => this.#request(key));
+      yield* chunks(keys, size);
+      return;
     }
-  }
-
-  /** Every key requested so far (a cycle's key pass settled them), `size` at a time. */
-  requestedChunks(size: number): AsyncGenerator<string[]> {
-    return this.#every([this.#requested], this.#requestedRuns, size);
-  }
-
-  /** Every key requested or pending: the rows the parent will have (reference tables follow them). */
-  allChunks(size: number): AsyncGenerator<string[]> {
-    return this.#every(
-      [this.#requested, this.#pending],
-      [...this.#requestedRuns, ...this.#pendingRuns],
+    this.#flush();
+    yield* chunks(
+      (function* (runs) {
+        for (const { key } of mergeRuns(runs)) yield utf8(key);
+      })(this.#runs.map((run) => run.file)),
       size,
     );
   }
 
-  async *#every(sets: Array<Set<string>>, runs: string[], size: number): AsyncGenerator<string[]> {
-    if (runs.length === 0) {
-      const keys = sets.length === 1 ? sets[0]! : new Set(sets.flatMap((set) => [...set]));
-      yield* chunks(keys, size);
-      return;
+  *#drainMemory(size: number): Generator<string[]> {
+    const flushes = this.#flushes;
+    let chunk: string[] = [];
+    while (this.#cursor < this.#memory.end) {
+      const at = this.#cursor;
+      const entry = this.#memory.entryAt(at);
+      this.#cursor = entry.next;
+      if (entry.state !== PENDING) continue;
+      this.#memory.setDone(at);
+      chunk.push(entry.arena.toString('utf8', entry.from, entry.to));
+      if (chunk.length === size) {
+        yield chunk;
+        chunk = [];
+        if (this.#flushes !== flushes) return; // memory spilled during the fetch: drain the runs
+      }
     }
-    const files = [...runs];
-    for (const set of sets) if (set.size > 0) files.push(this.#spill.write([...set].sort()));
-    yield* chunks(mergeDistinct(files), size);
+    if (chunk.length > 0) yield chunk;
   }
 
-  #request(key: string): void {
-    this.#requested.add(key);
-    if (this.#requested.size > this.#limit) this.#requestedRuns.push(this.#flush(this.#requested));
+  /** Merges every run (memory flushed first) into one of done keys, yielding the pending ones. */
+  *#drainRuns(size: number): Generator<string[]> {
+    this.#flush();
+    const runs = this.#runs;
+    this.#runs = [];
+    const file = this.#spill.file();
+    const merged = new RunWriter(file);
+    let chunk: string[] = [];
+    try {
+      for (const { key, state } of mergeRuns(runs.map((run) => run.file))) {
+        merged.add(runLine(key, DONE));
+        if (state === DONE) continue;
+        chunk.push(utf8(key));
+        if (chunk.length === size) {
+          yield chunk;
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) yield chunk;
+    } finally {
+      merged.close();
+    }
+    // Runs spilled while these chunks were fetched stay; the merged one replaces the inputs.
+    this.#runs.unshift({ file, pending: false });
+    for (const run of runs) rmSync(run.file, { force: true });
   }
 
-  #flush(set: Set<string>): string {
-    const file = this.#spill.write([...set].sort());
-    set.clear();
-    return file;
+  #add(buf: Buffer, from: number, to: number, state: KeyState): void {
+    if (this.#memory.add(buf, from, to, state) && this.#memory.size > this.#limit) this.#flush();
+  }
+
+  /** Writes memory's keys as a sorted run and empties it. */
+  #flush(): void {
+    if (this.#memory.size === 0) return;
+    const lines: string[] = [];
+    for (let at = 0; at < this.#memory.end;) {
+      const entry = this.#memory.entryAt(at);
+      lines.push(runLine(entry.arena.toString('latin1', entry.from, entry.to), entry.state));
+      at = entry.next;
+    }
+    lines.sort();
+    const file = this.#spill.file();
+    const writer = new RunWriter(file);
+    for (const line of lines) writer.add(line);
+    writer.close();
+    this.#runs.push({ file, pending: this.#memory.pendingCount > 0 });
+    this.#memory.clear();
+    this.#cursor = 0;
+    this.#flushes += 1;
   }
 }
 
-async function* chunks(
-  keys: Iterable<string> | AsyncIterable<string>,
-  size: number,
-  each?: (key: string) => void,
-): AsyncGenerator<string[]> {
+/** A run's key (latin1: one character per byte) as the text it is. */
+function utf8(key: string): string {
+  return Buffer.from(key, 'latin1').toString('utf8');
+}
+
+async function* chunks(keys: Iterable<string>, size: number): AsyncGenerator<string[]> {
   let chunk: string[] = [];
-  for await (const key of keys) {
-    each?.(key);
+  for (const key of keys) {
     chunk.push(key);
     if (chunk.length === size) {
       yield chunk;

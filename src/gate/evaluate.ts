@@ -1,3 +1,4 @@
+import { ExitCode } from '../exit-codes.js';
 import type { Verdict } from '../generated/trace.js';
 import { type Condition, holds } from './condition.js';
 import type { Facts } from './facts.js';
@@ -9,6 +10,23 @@ export interface GateEvaluation {
   gateReasons: string[];
   /** Every ship_to_staging_if condition held (false when the list is empty). */
   shipToStaging: boolean;
+}
+
+/** A verdict's process exit status (run, check): 0 continue/warn, 10 human_review, 11 block. */
+export const verdictExitCode: Record<Verdict, number> = {
+  continue: ExitCode.ok,
+  warn: ExitCode.ok,
+  human_review: ExitCode.humanReview,
+  block: ExitCode.block,
+};
+
+const severity: Record<Verdict, number> = { continue: 0, warn: 1, human_review: 2, block: 3 };
+
+/** The worst of several verdicts (block > human_review > warn > continue); `continue` when there are none. */
+export function worstVerdict(verdicts: Iterable<Verdict>): Verdict {
+  let worst: Verdict = 'continue';
+  for (const verdict of verdicts) if (severity[verdict] > severity[worst]) worst = verdict;
+  return worst;
 }
 
 const levels = [

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 
-import { parseDocument } from 'yaml';
-
 import type { GatePolicy } from '../generated/gate-policy.js';
+import { parseYaml } from '../parse-yaml.js';
 import { validateAgainstSchema } from '../validation.js';
 import { type Condition, parseCondition } from './condition.js';
 import { GatePolicyError } from './errors.js';
@@ -44,11 +43,9 @@ export function parseGatePolicy(
   text: string,
   where: { file: string; shown: string; catalog: ReadonlyMap<string, FactSpec> },
 ): ParsedGatePolicy {
-  const document = parseDocument(text, { uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw policyError(where.shown, [`not valid YAML: ${document.errors[0]!.message.split('\n')[0]}`]);
-  }
-  const data = (document.toJS() as unknown) ?? {};
+  const parsed = parseYaml(text);
+  if ('problem' in parsed) throw policyError(where.shown, [parsed.problem]);
+  const data = parsed.data ?? {};
   const schemaProblems = validateAgainstSchema('gate-policy', data);
   if (schemaProblems.length > 0) throw policyError(where.shown, schemaProblems);
   const policy = data as GatePolicy;

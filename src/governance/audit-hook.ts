@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { isReplayEnvError } from '../errors.js';
+import { fileSha256 } from '../file-sha256.js';
 import { logger } from '../log.js';
 import { appendAudit, type AuditEntry, subjectSha256 } from './audit-log.js';
 
@@ -25,7 +25,7 @@ export async function withAudit<T>(
     result = await work();
   } catch (error) {
     const code = isReplayEnvError(error) ? error.code : 'internal';
-    const capsuleSha256 = await fileSha256(capsulePath);
+    const capsuleSha256 = await capsuleSha256Of(capsulePath);
     // A folder that does not exist (an export that failed before creating it) has no log to append to:
     // that is no news, so it is logged at debug level; the user sees only the command's own error line.
     await appendAudit(capsulePath, { ...fields, capsuleSha256, outcome: 'failed', error: code }).catch(
@@ -36,20 +36,17 @@ export async function withAudit<T>(
     );
     throw error;
   }
-  const capsuleSha256 = await fileSha256(capsulePath);
-  await appendAudit(capsulePath, { ...fields, capsuleSha256, ...fromResult(result), outcome: 'ok' });
+  // The work may already know the capsule's hash (export wrote it, run read it): the capsule, which can be
+  // gigabytes, is then not read a second time for the audit line.
+  const { capsuleSha256: known, ...fromWork } = fromResult(result);
+  const capsuleSha256 = known ?? (await capsuleSha256Of(capsulePath));
+  await appendAudit(capsulePath, { ...fields, capsuleSha256, ...fromWork, outcome: 'ok' });
   return result;
 }
 
 /** SHA-256 of the capsule as stored (ciphertext when encrypted); undefined when it does not exist. */
-async function fileSha256(path: string): Promise<string | undefined> {
-  const hash = createHash('sha256');
-  try {
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  } catch {
-    return undefined;
-  }
-  return hash.digest('hex');
+function capsuleSha256Of(path: string): Promise<string | undefined> {
+  return fileSha256(path).catch(() => undefined);
 }
 
 /** What a materialize result adds to its audit line: the subject now loaded (hashed) and the capsule's redaction. */
@@ -64,6 +61,11 @@ export function auditedMaterialize(result: {
   };
 }
 
+/** What an export result adds to its audit line: the hash of the capsule it wrote (as stored). */
+export function auditedExport(result: { sha256: string }): Partial<AuditFields> {
+  return { capsuleSha256: result.sha256 };
+}
+
 /**
  * What a run result adds to its audit line: the gate verdict, its exit code, the trace written and the
  * replay database as `host:port/db` (from the trace; a run that failed before producing one has none).
@@ -72,9 +74,11 @@ export function auditedRun(result: {
   gate: string;
   exitCode: number;
   tracePath: string | null;
-  trace: { database?: string | null };
+  trace: { database?: string | null; capsule?: { sha256: string | null } | null };
 }): Partial<AuditFields> {
   return {
+    // The capsule's hash as the run read it (null when it could not be read whole: withAudit hashes it).
+    capsuleSha256: result.trace.capsule?.sha256 ?? undefined,
     gate: result.gate,
     exitCode: result.exitCode,
     trace: result.tracePath ?? undefined,

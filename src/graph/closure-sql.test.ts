@@ -59,7 +59,6 @@ describe('closure SQL', () => {
     );
     expect(text).toContain('  limit 2\n)');
     expect(text).toMatch(/from\n\/\* tables\[order_lines\]\.from \*\/\n"order_lines" l\nwhere\n/);
-    expect(buildOwnRowsQuery(manifest, lines, [toPlans], { keysOnly: true }).text).toContain("select '{}',");
   });
 
   it('closure rows: the keyed rows minus what the own where exports, keys cast to the column types', () => {

@@ -53,29 +53,26 @@ export function keyColumns(alias: string, fks: readonly ClosureForeignKey[]): st
   });
 }
 
-function selectList(table: ParsedTable, fks: readonly ClosureForeignKey[], keysOnly: boolean): string {
-  const first = keysOnly ? `'{}'` : `(\n/* tables[${table.name}].rowSql */\n${table.rowSql}\n)::jsonb::text`;
+function selectList(table: ParsedTable, fks: readonly ClosureForeignKey[]): string {
+  const first = `(\n/* tables[${table.name}].rowSql */\n${table.rowSql}\n)::jsonb::text`;
   return [first, ...keyColumns(table.alias, fks)].join(',\n  ');
 }
 
-/**
- * The table's own rows (its `from`/`where`, as the plain export) with the key columns appended.
- * `keysOnly` replaces the row JSON by `'{}'` (the key pass over a foreign-key cycle).
- */
+/** The table's own rows (its `from`/`where`, as the plain export) with the key columns appended. */
 export function buildOwnRowsQuery(
   manifest: ParsedManifest,
   table: ParsedTable,
   fks: readonly ClosureForeignKey[],
-  options: { graphSize?: number; keysOnly?: boolean } = {},
+  options: { graphSize?: number } = {},
 ): { text: string } {
   const label = `tables[${table.name}]`;
   const parts = [
     settingsCtes(manifest.subjectKeys, options.graphSize),
-    `select ${selectList(table, fks, options.keysOnly ?? false)}`,
+    `select ${selectList(table, fks)}`,
     `from\n/* ${label}.from */\n${table.from}`,
   ];
   if (table.where) parts.push(`where\n/* ${label}.where */\n${table.where}`);
-  if (table.orderBy && !options.keysOnly) parts.push(`order by\n/* ${label}.orderBy */\n${table.orderBy}`);
+  if (table.orderBy) parts.push(`order by\n/* ${label}.orderBy */\n${table.orderBy}`);
   return { text: parts.join('\n') };
 }
 
@@ -98,7 +95,7 @@ export function buildClosureRowsQuery(
   table: ParsedTable,
   target: { columns: readonly string[]; types: readonly string[] },
   fks: readonly ClosureForeignKey[],
-  options: { graphSize?: number; keysOnly?: boolean } = {},
+  options: { graphSize?: number } = {},
 ): { text: string } {
   const label = `tables[${table.name}]`;
   const a = quoteIdent(table.alias);
@@ -115,7 +112,7 @@ export function buildClosureRowsQuery(
       `  select ${casts.join(', ')}`,
       `  from jsonb_array_elements(current_setting('${closureKeysSetting}')::jsonb) as k`,
       `)`,
-      `select ${selectList(table, fks, options.keysOnly ?? false)}`,
+      `select ${selectList(table, fks)}`,
       `from ${quoteTable(table.name)} as ${a}`,
       `join replay_closure_keys as ${keyAlias} on ${mine} = ${theirs}`,
       `where not exists (`,

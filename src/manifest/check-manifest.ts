@@ -1,6 +1,6 @@
 import { sameTableName, tableNameProblem } from '../postgres/identifiers.js';
 import { checkBrowserProbe } from './check-browser-probe.js';
-import type { ParsedManifest } from './parsed-manifest.js';
+import { type ParsedManifest, probeRequiredField } from './parsed-manifest.js';
 
 /**
  * Cross-field checks the schema cannot express. Returns errors (the manifest is unusable) and
@@ -66,14 +66,7 @@ export function checkManifest(manifest: ParsedManifest): { errors: string[]; war
     errors.push(`/probes: probe name "${name}" is used twice; trace events are keyed by name`),
   );
   (raw.probes ?? []).forEach((probe, index) => {
-    const needs = {
-      http: 'url',
-      command: 'command',
-      sql: 'sql',
-      session: 'session',
-      browser: 'url',
-    } as const;
-    const field = needs[probe.kind];
+    const field = probeRequiredField[probe.kind];
     if (!probe[field]) errors.push(`/probes/${index}: a ${probe.kind} probe needs "${field}"`);
     if (probe.kind === 'browser') errors.push(...checkBrowserProbe(probe, `/probes/${index}`));
   });

@@ -7,4 +7,5 @@ export type {
   ParsedRedactionRule,
   ParsedTable,
 } from './parsed-manifest.js';
+export { probeRequiredField } from './parsed-manifest.js';
 export { parseSubject, parseSubjectRewrite, type Subject, subjectLabel } from './subject.js';

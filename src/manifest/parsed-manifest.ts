@@ -94,3 +94,12 @@ export const defaultReplayDatabaseUrlEnv = 'APP_REPLAY_DATABASE_URL';
 export const defaultCommandTimeoutSeconds = 900;
 export const defaultProbeTimeoutSeconds = 30;
 export const defaultViewport = { width: 1280, height: 720 } as const;
+
+/** The field each probe kind cannot run without (check-manifest refuses a probe without it; run skips it). */
+export const probeRequiredField = {
+  http: 'url',
+  command: 'command',
+  sql: 'sql',
+  session: 'session',
+  browser: 'url',
+} as const;

@@ -18,10 +18,12 @@ import {
   verifyLoadedValues,
 } from './load-steps.js';
 import { phaseTimer } from './load-timing.js';
+import { recordColumns } from './record-text.js';
 import { RewriteTally } from './rewrite-tally.js';
 import { copyStageSql, createStageSql, deleteSql, type Sql, targetEmptySql, upsertSql } from './sql.js';
 import { copySink, type Sink, type StagedTable } from './stage.js';
 import { suspendTriggers } from './triggers.js';
+import { DigestAccumulator } from './value-digest.js';
 import { SentDigest } from './verify-values.js';
 
 /** The direct load cannot reproduce the staging path's result for this capsule: use the staging path. */
@@ -35,10 +37,10 @@ interface TableLoad {
   sink?: Sink | undefined;
   /** Set when the table is copied straight into the target. */
   converter?: RowConverter;
-  /** The digest of the rows sent (value verification). */
-  digest?: SentDigest;
+  /** The digest of the rows sent (value verification): of record text for direct tables. */
+  digest?: SentDigest | DigestAccumulator;
   /** Direct tables: the columns written. */
-  written?: string[];
+  written?: CopyColumn[];
   /** The target held no rows before the load. */
   targetWasEmpty?: boolean;
 }
@@ -148,7 +150,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         } catch (error) {
           throw rowError(error, current);
         }
-        current.digest?.add(text);
+        current.digest?.add(current.converter.recordText());
         await current.sink!.push(line);
       } else {
         current.digest?.add(text);
@@ -201,8 +203,11 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
           .map((load) => ({
             table: load.stage.table,
             info: load.info,
-            written: load.converter ? load.written! : shapes.get(load.stage.table)!.columns,
+            written: load.converter
+              ? load.written!.map((column) => column.name)
+              : shapes.get(load.stage.table)!.columns,
             sent: load.digest!,
+            record: load.written && recordColumns(load.info, load.written),
             stage: load.converter ? undefined : load.stage.index,
             targetWasEmpty: load.targetWasEmpty ?? false,
           })),
@@ -233,13 +238,14 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     const problems = columnProblems(check);
     if (problems.length > 0) throw doesNotFit(problems);
     const columns = directColumns(load.info, check, copyTypes.get(load.stage.table));
-    if (options.verifyValues !== false) load.digest = new SentDigest(load.info);
+    const verifying = options.verifyValues !== false;
     if (columns !== undefined) {
       load.targetWasEmpty = (await run(targetEmptySql(load.stage.table))).rows[0].empty === true;
     }
     if (columns !== undefined && (load.info.primaryKey.length === 0 || load.targetWasEmpty)) {
-      load.converter = new RowConverter(columns, check.generatedSkipped);
-      load.written = columns.map((column) => column.name);
+      load.converter = new RowConverter(columns, check.generatedSkipped, verifying);
+      load.written = columns;
+      if (verifying) load.digest = new DigestAccumulator();
       const sql = directCopySql(
         load.stage.table,
         columns.map((column) => column.name),
@@ -247,6 +253,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       load.sink = copySink(client, sql, load.stage, sinkOptions);
       return;
     }
+    if (verifying) load.digest = new SentDigest(load.info);
     await run(createStageSql(load.stage.table, load.stage.index));
     load.sink = copySink(client, copyStageSql(load.stage.table, load.stage.index), load.stage, sinkOptions);
   }

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 
 import { DatabaseError } from '../errors.js';
+import { inheritedEnv } from '../run/child-env.js';
 import { DatabaseUrl } from './database-url.js';
 
 const run = promisify(execFile);
@@ -84,7 +85,7 @@ export async function startEmbeddedPostgres(options: EmbeddedServerOptions = {})
           '--locale=C',
           '--no-sync',
         ],
-        { ...(owner ?? {}), env: { ...process.env, LC_ALL: 'C' } },
+        { ...(owner ?? {}), env: { ...inheritedEnv(process.env), LC_ALL: 'C' } },
       );
     } finally {
       await rm(passwordFile, { force: true });
@@ -106,7 +107,8 @@ export async function startEmbeddedPostgres(options: EmbeddedServerOptions = {})
         ...(owner ?? {}),
         detached: true,
         stdio: ['ignore', log.fd, log.fd],
-        env: { ...process.env, LC_ALL: 'C' },
+        // The allow-list, not process.env: the demo's commands could read the server's /proc/<pid>/environ.
+        env: { ...inheritedEnv(process.env), LC_ALL: 'C' },
       },
     );
     await log.close();

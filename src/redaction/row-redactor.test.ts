@@ -82,6 +82,18 @@ describe('createRowRedactor', () => {
     expect(redactor.mightApply('{"naïve \\"q\\"": 1}')).toBe(true);
     expect(redactor.mightApplyBytes(Buffer.from('{"p": {"api_key": 1}}'))).toBe(true);
     expect(redactor.mightApplyBytes(Buffer.from('{"apikey": 1}'))).toBe(false);
+    // Bytes: the non-ASCII field as UTF-8, escaped quotes, and no regular-expression meaning in names.
+    expect(redactor.mightApplyBytes(Buffer.from('{"naïve \\"q\\"": 1}'))).toBe(true);
+    expect(redactor.mightApplyBytes(Buffer.from('{"naive \\"q\\"": 1}'))).toBe(false);
+    const dotted = createRowRedactor([rule({ fields: ['a.b', 'x|y', 'ü'], action: 'null' })], 't')!;
+    expect(dotted.mightApplyBytes(Buffer.from('{"axb": 1, "x": 2, "y": 3, "u": 4}'))).toBe(false);
+    expect(dotted.mightApplyBytes(Buffer.from('{"n": {"a.b": 1}}'))).toBe(true);
+    expect(dotted.mightApplyBytes(Buffer.from('{"x|y": 1}'))).toBe(true);
+    expect(dotted.mightApplyBytes(Buffer.from('{"ü": 1}'))).toBe(true);
+    // Past 1 MiB the check searches the bytes directly: same answers.
+    const long = (row: string) => Buffer.from(`{"pad": "${'p'.repeat(1 << 20)}", ${row.slice(1)}`);
+    expect(dotted.mightApplyBytes(long('{"ü": 1}'))).toBe(true);
+    expect(dotted.mightApplyBytes(long('{"u": 1}'))).toBe(false);
   });
 });
 

@@ -37,8 +37,11 @@ export interface SplicePlan {
   top: LevelPlan;
   /** Keys below the top level: the recursive rules only. */
   nested: LevelPlan;
-  /** Top-level fields (a superset of the nested ones) by the byte length of their UTF-8 text. */
-  byLength: Map<number, Array<{ field: string; bytes: Buffer }>>;
+  /**
+   * Top-level fields (a superset of the nested ones) indexed by the byte length of their UTF-8 text (an
+   * array, not a Map: it is looked up for every key of every scanned row).
+   */
+  byLength: Array<Array<{ field: string; bytes: Buffer }> | undefined>;
 }
 
 /** The plan for a redactor's rule maps: every rule per field, and the recursive ones. */
@@ -46,10 +49,10 @@ export function splicePlan(
   chains: Map<string, FieldRule[]>,
   nestedChains: Map<string, FieldRule[]>,
 ): SplicePlan {
-  const byLength = new Map<number, Array<{ field: string; bytes: Buffer }>>();
+  const byLength: SplicePlan['byLength'] = [];
   for (const field of chains.keys()) {
     const bytes = Buffer.from(field, 'utf8');
-    byLength.set(bytes.length, [...(byLength.get(bytes.length) ?? []), { field, bytes }]);
+    (byLength[bytes.length] ??= []).push({ field, bytes });
   }
   return { top: levelPlan(chains), nested: levelPlan(nestedChains), byLength };
 }
@@ -185,20 +188,18 @@ function scanKeys(row: Buffer, plan: SplicePlan): Entry[] | undefined {
     if (c === quote) {
       let j = i + 1;
       let escaped = false;
-      let control = false;
+      // The hot loop: only the closing quote and escapes matter here (control characters only for the
+      // value being replaced, checked below).
       for (;;) {
         const b = row[j];
-        if (b === undefined) return undefined;
+        if (b === quote) break;
         if (b === backslash) {
           escaped = true;
           j += 2;
-        } else if (b === quote) break;
-        else {
-          if (b < 0x20) control = true;
-          j++;
-        }
+        } else if (b === undefined) return undefined;
+        else j++;
       }
-      if (pending && pending.valueStart === i && !escaped && !control) plainEnd = j + 1;
+      if (pending && pending.valueStart === i && !escaped && !hasControl(row, i + 1, j)) plainEnd = j + 1;
       if (expectKey && pending === undefined) {
         const field = matchField(row, i, j, escaped, plan);
         const depth = objects.length;
@@ -255,7 +256,7 @@ function matchField(
     const key = JSON.parse(row.toString('utf8', open, close + 1)) as string;
     return plan.top.chains.has(key) ? key : undefined;
   }
-  const candidates = plan.byLength.get(close - open - 1);
+  const candidates = plan.byLength[close - open - 1];
   if (!candidates) return undefined;
   outer: for (const candidate of candidates) {
     const bytes = candidate.bytes;
@@ -263,6 +264,11 @@ function matchField(
     return candidate.field;
   }
   return undefined;
+}
+
+function hasControl(row: Buffer, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (row[k]! < 0x20) return true;
+  return false;
 }
 
 function isSpace(c: number): boolean {

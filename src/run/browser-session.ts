@@ -4,6 +4,7 @@ import type { Browser } from 'playwright-core';
 
 import { UsageError } from '../errors.js';
 import type { ParsedManifest } from '../manifest/index.js';
+import { inheritedEnv } from './child-env.js';
 import { bundledChromium } from './probes/browser/bundled-chromium.js';
 
 /** Where the Chromium for browser probes comes from, in order of precedence. */
@@ -121,6 +122,8 @@ export class BrowserSession {
         executablePath,
         args: chromiumArgs,
         headless: true,
+        // Not this process's environment: a command could read Chromium's in /proc/<pid>/environ.
+        env: inheritedEnv(this.env),
         // The run handles Ctrl-C itself (stops children, writes the trace); Playwright must not exit for it.
         handleSIGINT: false,
         handleSIGTERM: false,

@@ -24,7 +24,21 @@ const inheritedPrefixes = ['LC_', 'XDG_'];
 const postgresNames = /^(PG[A-Z]+|DATABASE_URL)$/;
 
 export function isInherited(name: string): boolean {
+  if (postgresNames.test(name)) return false;
   return inheritedNames.has(name) || inheritedPrefixes.some((prefix) => name.startsWith(prefix));
+}
+
+/**
+ * Whether a parent variable is kept from children: not on the allow-list, or its value resolves to the
+ * production database. The same rule blanks them in the CLI's own start-up environment
+ * (startup-environment.ts), so `/proc/<cli pid>/environ` shows a child nothing its own environment lacks.
+ */
+export function withheldFromChildren(
+  manifest: Pick<ParsedManifest, 'postgres'>,
+  parentEnv: NodeJS.ProcessEnv,
+): (name: string, value: string) => boolean {
+  const toProduction = productionMatcher(manifest, parentEnv);
+  return (name, value) => !isInherited(name) || toProduction(value);
 }
 
 /**
@@ -40,20 +54,39 @@ export function childEnv(options: {
   extra?: Record<string, string>;
 }): Record<string, string> {
   const parent = options.parentEnv ?? process.env;
+  const withheld = withheldFromChildren(options.manifest, parent);
+  const toProduction = productionMatcher(options.manifest, parent);
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(parent)) {
-    if (value !== undefined && isInherited(key)) env[key] = value;
+    if (value !== undefined && !withheld(key, value)) env[key] = value;
   }
-  Object.assign(env, options.extra ?? {});
+  for (const [key, value] of Object.entries(options.extra ?? {})) {
+    // A step's own value that points at production removes the variable altogether.
+    if (toProduction(value)) delete env[key];
+    else env[key] = value;
+  }
   const { replayDatabaseUrlEnv, prodDatabaseUrlEnv } = options.manifest.postgres;
-  const production = endpointOf(parent[prodDatabaseUrlEnv]);
-  for (const [key, value] of Object.entries(env)) {
-    if (postgresNames.test(key) && !(options.extra && key in options.extra)) delete env[key];
-    else if (production && endpointOf(value) === production) delete env[key];
-  }
   if (options.databaseUrl) env[replayDatabaseUrlEnv] = options.databaseUrl.connectionString();
   env[prodDatabaseUrlEnv] = blockedProductionUrl;
   return env;
+}
+
+/** The allow-listed parent variables alone: for processes replay-env starts itself (Chromium). */
+export function inheritedEnv(parentEnv: NodeJS.ProcessEnv): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parentEnv)) {
+    if (value !== undefined && isInherited(key)) env[key] = value;
+  }
+  return env;
+}
+
+/** Whether a value is a postgres URL that resolves to the manifest's production database. */
+function productionMatcher(
+  manifest: Pick<ParsedManifest, 'postgres'>,
+  parentEnv: NodeJS.ProcessEnv,
+): (value: string) => boolean {
+  const production = endpointOf(parentEnv[manifest.postgres.prodDatabaseUrlEnv]);
+  return (value) => production !== undefined && endpointOf(value) === production;
 }
 
 /** The canonical endpoint of a value that is a postgres URL, else undefined. */

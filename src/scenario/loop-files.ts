@@ -1,10 +1,11 @@
 import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { type Document, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
 
 import { writeFileAtomically } from '../capsule/atomic-file.js';
 import { ReplayEnvError } from '../errors.js';
+import { parseYaml } from '../parse-yaml.js';
 import { scrubSecrets } from '../secrets.js';
 
 /**
@@ -27,22 +28,10 @@ export async function readLoopYaml(path: string, shown: string, fallback: string
     }
     text = fallback;
   }
-  const document = parseDocument(text, { uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new ReplayEnvError(
-      'loop_file_invalid',
-      `${shown}: not valid YAML: ${document.errors[0]!.message.split('\n')[0]}`,
-    );
-  }
-  try {
-    document.toJS(); // refuses alias bombs (yaml's maxAliasCount) before anything is written
-  } catch (error) {
-    throw new ReplayEnvError(
-      'loop_file_invalid',
-      `${shown}: not valid YAML: ${(error as Error).message.split('\n')[0]}`,
-    );
-  }
-  return document;
+  // Refuses alias bombs before anything is written (parse-yaml.ts).
+  const parsed = parseYaml(text);
+  if ('problem' in parsed) throw new ReplayEnvError('loop_file_invalid', `${shown}: ${parsed.problem}`);
+  return parsed.document;
 }
 
 export const loopStateFileName = 'loop-state.yaml';
@@ -68,14 +57,13 @@ export async function recordGoldenInLoopState(
   shown: string,
   record: GoldenRecord,
 ): Promise<void> {
-  const path = join(loopDir, loopStateFileName);
-  const document = await readLoopYaml(path, shown, 'golden_traces: []\n');
-  const existing = (document.toJS() as { golden_traces?: unknown } | null)?.golden_traces;
-  const entries = (Array.isArray(existing) ? existing : []).filter(
-    (entry) => (entry as Partial<GoldenRecord> | null)?.scenario !== record.scenario,
-  );
-  document.set('golden_traces', document.createNode([...entries, record]));
-  await writeLoopFile(path, document.toString({ lineWidth: 0 }));
+  await editLoopState(loopDir, shown, 'golden_traces: []\n', (document) => {
+    const existing = (document.toJS() as { golden_traces?: unknown } | null)?.golden_traces;
+    const entries = (Array.isArray(existing) ? existing : []).filter(
+      (entry) => (entry as Partial<GoldenRecord> | null)?.scenario !== record.scenario,
+    );
+    document.set('golden_traces', document.createNode([...entries, record]));
+  });
 }
 
 /**
@@ -87,8 +75,20 @@ export async function recordRoundInLoopState(
   shown: string,
   round: RoundRecord,
 ): Promise<void> {
+  await editLoopState(loopDir, shown, 'last_round: null\n', (document) =>
+    document.set('last_round', document.createNode({ ...round, trace: null, lesson: null })),
+  );
+}
+
+/** Reads loop-state.yaml (comments kept; `fallback` when missing), applies `edit`, writes it back atomically. */
+async function editLoopState(
+  loopDir: string,
+  shown: string,
+  fallback: string,
+  edit: (document: Document) => void,
+): Promise<void> {
   const path = join(loopDir, loopStateFileName);
-  const document = await readLoopYaml(path, shown, 'last_round: null\n');
-  document.set('last_round', document.createNode({ ...round, trace: null, lesson: null }));
+  const document = await readLoopYaml(path, shown, fallback);
+  edit(document);
   await writeLoopFile(path, document.toString({ lineWidth: 0 }));
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, extname, relative, resolve } from 'node:path';
 
 import { CapsuleError } from '../errors.js';
+import { fileSha256 } from '../file-sha256.js';
 import type { Condition } from '../gate/condition.js';
 import { factCatalog } from '../gate/facts.js';
 import type { Probe } from '../generated/manifest.js';
@@ -12,7 +13,6 @@ import { defaultProbe } from '../manifest/apply-defaults.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { validateAgainstSchema } from '../validation.js';
 import { parseExpectations } from './expect.js';
-import { fileSha256 } from './file-sha256.js';
 import {
   findScenario,
   goldenPathOf,

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-
-import { parseDocument } from 'yaml';
+import { join, relative, resolve } from 'node:path';
 
 import { ReplayEnvError } from '../errors.js';
 import type { Scenario, ScenariosFile } from '../generated/scenarios.js';
+import { parseYaml } from '../parse-yaml.js';
+import { isInsideFolder } from '../path-inside.js';
 import { validateAgainstSchema } from '../validation.js';
 
 export type { Scenario };
@@ -43,17 +43,9 @@ export async function loadScenarios(loopDir: string, cwd = process.cwd()): Promi
       return { file, shown, scenarios: [], exists: false };
     throw new ScenariosError(`${shown}: cannot be read`);
   }
-  const document = parseDocument(text, { uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new ScenariosError(`${shown}: not valid YAML: ${document.errors[0]!.message.split('\n')[0]}`);
-  }
-  let data: unknown;
-  try {
-    // toJS refuses alias bombs (yaml's maxAliasCount): one line, not an internal error.
-    data = (document.toJS() as unknown) ?? { scenarios: [] };
-  } catch (error) {
-    throw new ScenariosError(`${shown}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
+  const parsed = parseYaml(text);
+  if ('problem' in parsed) throw new ScenariosError(`${shown}: ${parsed.problem}`);
+  const data = parsed.data ?? { scenarios: [] };
   const problems = validateAgainstSchema('scenarios', data);
   if (problems.length > 0) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
@@ -94,8 +86,7 @@ export function goldenPathOf(scenario: Scenario, loopDir: string): string {
   const path = resolve(loopDir, scenario.golden ?? join('golden', `${scenario.id}.json`));
   const inside = relative(resolve(loopDir), path);
   const ownFiles = [scenariosFileName, 'loop-state.yaml'];
-  const escapes = inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside);
-  if (inside === '' || escapes || ownFiles.includes(inside)) {
+  if (inside === '' || !isInsideFolder(loopDir, path) || ownFiles.includes(inside)) {
     throw new ScenariosError(
       `scenario ${scenario.id}: golden ${JSON.stringify(scenario.golden)} is not a file inside the loop folder`,
       'use a path under the loop folder, e.g. golden/<id>.json',

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { GatePolicyError } from '../gate/errors.js';
+import { factCatalog } from '../gate/facts.js';
+import { parseJudgesConfig } from '../gate/judges/config.js';
+import { parseGatePolicy } from '../gate/policy.js';
 import { readLoopYaml } from './loop-files.js';
 import { loadScenarios } from './scenarios-file.js';
 
@@ -37,5 +41,21 @@ describe('loop YAML alias bombs', () => {
     await expect(readLoopYaml(path, 'loop-state.yaml', '')).rejects.toMatchObject({
       code: 'loop_file_invalid',
     });
+  });
+
+  // The loop's other YAML files went through yaml's toJS unguarded: both were internal errors (exit 1).
+  it.each([
+    ['an alias bomb', aliasBomb('block_if: []\n'), /alias/i],
+    ['an alias to no anchor', 'block_if: *nowhere\n', /alias/i],
+  ])('gate.yaml and judges.yaml with %s: one clear error (GatePolicyError)', (_name, text, reason) => {
+    const where = {
+      file: '/x/gate.yaml',
+      shown: 'gate.yaml',
+      catalog: factCatalog({ commands: [], probes: [] }),
+    };
+    expect(() => parseGatePolicy(text, where)).toThrow(GatePolicyError);
+    expect(() => parseGatePolicy(text, where)).toThrow(reason);
+    expect(() => parseJudgesConfig(text, 'judges.yaml')).toThrow(GatePolicyError);
+    expect(() => parseJudgesConfig(text, 'judges.yaml')).toThrow(/judges\.yaml: not valid YAML: .*alias/i);
   });
 });

@@ -3,9 +3,11 @@ import { join, relative, resolve } from 'node:path';
 import { isCapsuleAccessRefusal } from '../capsule/index.js';
 import { isReplayEnvError, type ReplayEnvError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
+import { verdictExitCode, worstVerdict } from '../gate/evaluate.js';
 import type { Verdict } from '../generated/trace.js';
 import { GoldenError } from '../golden/golden-file.js';
 import type { ParsedManifest } from '../manifest/index.js';
+import { protectProcessEnvironment } from '../run/protect-process.js';
 import { writeReport } from '../run/trace-file.js';
 import { toCheckJunit } from '../scenario/check-junit.js';
 import type { ScenarioCheck } from '../scenario/check-types.js';
@@ -40,13 +42,6 @@ export interface CheckResult {
   durationMs: number;
 }
 
-const rank: Record<Verdict, number> = { continue: 0, warn: 1, human_review: 2, block: 3 };
-const exitCodes: Record<Verdict, number> = {
-  continue: ExitCode.ok,
-  warn: ExitCode.ok,
-  human_review: ExitCode.humanReview,
-  block: ExitCode.block,
-};
 /**
  * Errors that belong to one scenario (its file entry, capsule, golden, or the database while it ran): the
  * scenario blocks and the others still run. Anything else (a bad flag, an unsafe target, an interrupt, a
@@ -73,6 +68,8 @@ export async function checkLoop(options: CheckOptions): Promise<CheckResult> {
   const started = performance.now();
   const cwd = options.cwd ?? process.cwd();
   const loopDir = resolve(cwd, options.loop);
+  // Protected once for every scenario's run (protect-process.ts): each run gets the same copy.
+  const env = options.env ?? protectProcessEnvironment(options.manifest);
   const loaded = await loadScenarios(loopDir, cwd);
   if (!loaded.scenarios.some(isExecutable)) {
     throw new ScenariosError(
@@ -111,7 +108,7 @@ export async function checkLoop(options: CheckOptions): Promise<CheckResult> {
         traceOut,
         allowUnsafeTarget: options.allowUnsafeTarget,
         cwd,
-        env: options.env,
+        env,
         handleSignals: options.handleSignals,
       });
       const golden = run.trace.golden;
@@ -144,10 +141,8 @@ export async function checkLoop(options: CheckOptions): Promise<CheckResult> {
     results.push(result);
     options.onScenario?.(result);
   }
-  const verdict = results.reduce<Verdict>(
-    (worst, result) =>
-      result.verdict !== 'not_executable' && rank[result.verdict] > rank[worst] ? result.verdict : worst,
-    'continue',
+  const verdict = worstVerdict(
+    results.flatMap((result) => (result.verdict === 'not_executable' ? [] : [result.verdict])),
   );
   const durationMs = Math.round(performance.now() - started);
   const junitPath = options.junitOut ? resolve(cwd, options.junitOut) : null;
@@ -163,7 +158,7 @@ export async function checkLoop(options: CheckOptions): Promise<CheckResult> {
     app: options.manifest.appId,
     loop: relative(cwd, loopDir) || loopDir,
     verdict,
-    exitCode: exitCodes[verdict],
+    exitCode: verdictExitCode[verdict],
     scenarios: results,
     junitPath,
     durationMs,

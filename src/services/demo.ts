@@ -11,6 +11,8 @@ import { packageRoot, sampleApp, sampleAppQueries } from '../demo/sample-app.js'
 import { placeWebPage } from '../demo/web-page.js';
 import { SubprocessError } from '../errors.js';
 import { type EmbeddedServer, freePort, startEmbeddedPostgres } from '../postgres/embedded.js';
+import { inheritedEnv, isInherited } from '../run/child-env.js';
+import { shieldOrWarn } from '../run/protect-process.js';
 
 export interface DemoOptions {
   /** Folder for the manifest, capsule, trace and session; kept afterwards when given. Default: a temp dir, removed. */
@@ -59,6 +61,8 @@ const pseudoUser = { name: 'dev', password: 'dev-password' };
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = Date.now();
+  // The demo's commands run under `run`, whose ancestor this process is: blank what they must not read.
+  shieldOrWarn((name) => !isInherited(name));
   const out = options.onOutput ?? (() => {});
   const dir = resolve(options.dir ?? (await mkdtemp(join(tmpdir(), 'replay-env-demo-'))));
   const removeDir = !options.keep && options.dir === undefined;
@@ -75,7 +79,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const manifestText = await readFile(sampleApp.manifest, 'utf8');
     await writeFile(join(dir, 'teamdesk.yaml'), await placeWebPage(manifestText));
     const env = {
-      ...stringEnv(process.env),
+      ...demoStepEnv(process.env),
       [sampleApp.prodEnv]: prodUrl.connectionString(),
       [sampleApp.replayEnv]: replayUrl.connectionString(),
     };
@@ -315,10 +319,12 @@ async function readVerdict(tracePath: string): Promise<string | undefined> {
   }
 }
 
-function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+/** What each demo step inherits: the children's allow-list and replay-env's own settings. */
+function demoStepEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const settings = Object.entries(env).filter(
+    (entry): entry is [string, string] => entry[0].startsWith('REPLAY_ENV_') && entry[1] !== undefined,
   );
+  return { ...inheritedEnv(env), ...Object.fromEntries(settings) };
 }
 
 /** An argument as a user would type it: quoted when the shell would split or expand it. */

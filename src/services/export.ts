@@ -120,9 +120,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     lap('connect');
     await beginExportTransaction(client, url);
     const snapshotId =
-      connectionsWanted(options) > 1 &&
-      manifest.postgres.tables.length > 1 &&
-      manifest.postgres.closure === 'none'
+      connectionsWanted(options) > 1 && manifest.postgres.tables.length > 1
         ? await exportSnapshotId(client, () => beginExportTransaction(client, url)).catch(
             (error: unknown) => {
               throw toDatabaseError(error, { url, action: 'export' });
@@ -160,10 +158,19 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
         ...(options.encryptTo?.length ? { encryptTo: options.encryptTo } : {}),
       },
     );
+    const tableDone = (name: string, rows: number, ms: number) => {
+      // Per table: its own time from start to written (with two connections, tables overlap).
+      phases[`table:${name}`] = Math.round(ms);
+      logger().info(
+        { command: 'export', phase: `table:${name}`, ms: phases[`table:${name}`], table: name, rows },
+        `export: table:${name}`,
+      );
+    };
     const closure =
       manifest.postgres.closure !== 'none'
         ? await exportWithClosure({
             client,
+            peer,
             url,
             manifest,
             writer,
@@ -171,7 +178,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
             redactorFor: (table) =>
               options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table) : undefined,
             ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-            onTableDone: (table) => lap(`table:${table}`),
+            onTableDone: tableDone,
             ...(options.closureChunkSize ? { chunkSize: options.closureChunkSize } : {}),
             ...keysInMemoryOption(options.closureKeysInMemory),
           })
@@ -203,17 +210,12 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
           };
         }),
         onTableDone: (name, rows, ms) => {
-          // Per table: its own time from start to written (with two connections, tables overlap).
-          phases[`table:${name}`] = Math.round(ms);
-          logger().info(
-            { command: 'export', phase: `table:${name}`, ms: phases[`table:${name}`], table: name, rows },
-            `export: table:${name}`,
-          );
+          tableDone(name, rows, ms);
           options.onProgress?.({ table: name, rows, done: true });
         },
       });
-      mark = performance.now(); // tables were timed each on its own
     }
+    mark = performance.now(); // tables were timed each on its own
     try {
       // Read-only: nothing to commit; ending the transactions releases the snapshot before the fsync.
       await peer?.query('rollback');

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { isCapsuleAccessRefusal, openCapsule } from '../capsule/index.js';
 import { FileError } from '../errors.js';
+import { fileSha256 } from '../file-sha256.js';
 import { withAudit } from '../governance/audit-hook.js';
 import { auditFileName } from '../governance/audit-log.js';
 import { formatDuration } from '../governance/duration.js';
@@ -115,10 +114,4 @@ async function traceOf(path: string, sha256: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

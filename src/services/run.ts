@@ -5,7 +5,7 @@ import { type EgressGuard, type GuardUpstream, startEgressGuard } from '../egres
 import type { EgressRecording } from '../egress/recorder.js';
 import { isReplayEnvError, ReplayEnvError, UnsafeTargetError, UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { evaluateGate } from '../gate/evaluate.js';
+import { evaluateGate, verdictExitCode } from '../gate/evaluate.js';
 import { factCatalog } from '../gate/facts.js';
 import { loadJudgesConfig } from '../gate/judges/config.js';
 import type { MaterializationEvidence } from '../gate/judges/types.js';
@@ -24,6 +24,7 @@ import { computeFacts } from '../run/facts.js';
 import { handleInterrupts, type InterruptSignal, RunInterruptedError } from '../run/interrupt.js';
 import { toJunit } from '../run/junit.js';
 import { resolveLoopDir } from '../run/loop.js';
+import { protectProcessEnvironment } from '../run/protect-process.js';
 import { runSteps, type StepNotice } from '../run/run-steps.js';
 import { writeReport } from '../run/trace-file.js';
 import { unmetExpectations } from '../scenario/expect.js';
@@ -83,13 +84,6 @@ export interface RunResult {
   trace: RunTrace;
 }
 
-const gateExitCodes: Record<Verdict, number> = {
-  continue: ExitCode.ok,
-  warn: ExitCode.ok,
-  human_review: ExitCode.humanReview,
-  block: ExitCode.block,
-};
-
 /**
  * `run` (SPEC §6): materialize the capsule (unless skipped), run the manifest's commands and probes with
  * the production URL blocked, stop every process tree, judge the evidence, evaluate the loop's gate
@@ -108,7 +102,9 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
     rewriteSubject: input.rewriteSubject ?? scenario.rewriteSubject,
   };
   const { manifest } = options;
-  const parentEnv = options.env ?? process.env;
+  // Without an env, children's come from this process: it is protected before any child starts
+  // (protect-process.ts), and the variables are read from a copy taken just before.
+  const parentEnv = options.env ?? protectProcessEnvironment(manifest);
   const startedAt = new Date().toISOString();
   const phases: Record<string, number> = {};
   const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
@@ -144,9 +140,6 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
     });
   }
   assertNamedBrowser(manifest, parentEnv);
-  // run never connects to production: once checked, the CLI drops that URL from its own environment,
-  // so nothing started later inherits it (the kernel's copy in /proc/<pid>/environ stays: docs/safety.md).
-  if (!options.env) delete process.env[manifest.postgres.prodDatabaseUrlEnv];
   const capsulePath = options.capsule ? resolve(cwd, options.capsule) : undefined;
 
   const controller = new AbortController();
@@ -313,7 +306,7 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
     gate,
     gateReasons,
     shipToStaging,
-    exitCode: gateExitCodes[gate],
+    exitCode: verdictExitCode[gate],
     tracePath,
     junitPath,
     phases,

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 import { UsageError } from '../errors.js';
+import { fileSha256 } from '../file-sha256.js';
 import type { Scenario } from '../generated/scenarios.js';
 import { readTrace } from '../golden/golden-file.js';
-import { fileSha256 } from '../scenario/file-sha256.js';
 import { readLoopYaml, writeLoopFile } from '../scenario/loop-files.js';
 import { loadScenarios, scenariosFileName } from '../scenario/scenarios-file.js';
 import { validateAgainstSchema } from '../validation.js';

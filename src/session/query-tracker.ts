@@ -42,6 +42,9 @@ export interface TrackedResult {
   copyIn?: CopyIn;
 }
 
+/** A query as the tracker first sees it; `#open` numbers and stamps it. */
+type NewQuery = Omit<TrackedQuery, 'queryNumber' | 'startedAt'>;
+
 interface Oversized {
   bytes: number;
   digest: string;
@@ -265,16 +268,16 @@ export class QueryTracker {
       return;
     }
     const statement = portal?.statement;
-    const open = this.#open({
+    const query: NewQuery = {
       sql: statement?.sql ?? '',
       statement: portal?.statementName ?? '',
       params: portal?.params ?? [],
-      ...(portal?.paramFormats.includes(1) ? { paramFormats: portal.paramFormats } : {}),
-      ...(statement?.paramTypes.some((oid) => oid !== 0) ? { paramTypes: statement.paramTypes } : {}),
-      ...(portal?.oversized || statement?.oversized
-        ? { oversized: (portal?.oversized ?? statement?.oversized)! }
-        : {}),
-    });
+    };
+    if (portal?.paramFormats.includes(1)) query.paramFormats = portal.paramFormats;
+    if (statement?.paramTypes.some((oid) => oid !== 0)) query.paramTypes = statement.paramTypes;
+    const oversized = portal?.oversized ?? statement?.oversized;
+    if (oversized) query.oversized = oversized;
+    const open = this.#open(query);
     open.portal = portal;
     this.#pending.push({ kind: 'execute', open });
   }
@@ -390,9 +393,11 @@ export class QueryTracker {
     }
   }
 
-  #open(query: Omit<TrackedQuery, 'queryNumber' | 'startedAt'>): OpenQuery {
+  #open(query: NewQuery): OpenQuery {
     this.#queryNumber += 1;
-    const tracked: TrackedQuery = { queryNumber: this.#queryNumber, ...query, startedAt: Date.now() };
+    const tracked = query as TrackedQuery;
+    tracked.queryNumber = this.#queryNumber;
+    tracked.startedAt = Date.now();
     this.handlers.onQuery(tracked);
     return { query: tracked, current: undefined, last: undefined, error: null, batches: 1 };
   }
@@ -438,7 +443,8 @@ export class QueryTracker {
   #finish(item: { open: OpenQuery }): void {
     const { open } = item;
     const set = open.error || open.skipped ? undefined : (open.last ?? open.current);
-    this.handlers.onResult({
+    // Optional fields are assigned, not spread: conditional spreads took V8's slow path per query.
+    const result: TrackedResult = {
       queryNumber: open.query.queryNumber,
       columns: set?.columns.map((column) => column.name) ?? [],
       rows: set?.rows ?? [],
@@ -446,12 +452,16 @@ export class QueryTracker {
       commandTag: open.error || open.skipped ? null : logicalTag(set, open.batches),
       error: open.error,
       durationMs: Date.now() - open.query.startedAt,
-      ...(set?.truncated ? { truncated: true, digest: set.digest } : {}),
-      ...(open.skipped ? { skipped: true } : {}),
-      ...(open.batches > 1 ? { batches: open.batches } : {}),
-      ...(set && set.undecoded.size > 0 ? { undecodedColumns: [...set.undecoded] } : {}),
-      ...(open.copyIn ? { copyIn: open.copyIn.end() } : {}),
-    });
+    };
+    if (set?.truncated) {
+      result.truncated = true;
+      result.digest = set.digest;
+    }
+    if (open.skipped) result.skipped = true;
+    if (open.batches > 1) result.batches = open.batches;
+    if (set && set.undecoded.size > 0) result.undecodedColumns = [...set.undecoded];
+    if (open.copyIn) result.copyIn = open.copyIn.end();
+    this.handlers.onResult(result);
   }
 }
 

@@ -19,6 +19,7 @@ import {
   statementKind,
   strictestIsolation,
 } from './sql-statements.js';
+import { transactionModesOf, wholeSessionReadOnly } from './transaction-modes.js';
 
 export type { Verdict } from './compare-results.js';
 
@@ -95,18 +96,24 @@ export async function replaySession(options: ReplaySessionOptions): Promise<Repl
   });
   emit({ kind: 'connected' });
   const queries: ReplayedQuery[] = [];
-  const runner = new Runner(client, dirname(options.file));
+  // Isolation cannot change inside the replay's transaction (savepoints): it starts at the level the
+  // recording asked for (the strictest, if several). READ ONLY (and DEFERRABLE) too when the whole
+  // session can run so; otherwise each READ ONLY transaction becomes a read-only savepoint.
+  const sqls = session.queries.map((recorded) => recorded.query.sql);
+  const isolation = strictestIsolation(
+    sqls.flatMap((sql) => splitStatements(sql).flatMap((statement) => isolationLevelOf(statement) ?? [])),
+  );
+  const readOnly = options.rollback ? wholeSessionReadOnly(sqls) : { readOnly: false, deferrable: false };
+  const runner = new Runner(client, dirname(options.file), !readOnly.readOnly);
   try {
-    // Isolation cannot change inside the replay's transaction (savepoints): it starts at the level
-    // the recording asked for (the strictest, if several).
-    const isolation = options.rollback
-      ? strictestIsolation(
-          session.queries.flatMap((recorded) =>
-            splitStatements(recorded.query.sql).flatMap((statement) => isolationLevelOf(statement) ?? []),
-          ),
-        )
-      : undefined;
-    if (options.rollback) await client.query(isolation ? `begin isolation level ${isolation}` : 'begin');
+    if (options.rollback) {
+      const modes = [
+        ...(isolation ? [`isolation level ${isolation}`] : []),
+        ...(readOnly.readOnly ? ['read only'] : []),
+        ...(readOnly.deferrable ? ['deferrable'] : []),
+      ];
+      await client.query(`begin ${modes.join(', ')}`);
+    }
     let previousAt: number | undefined;
     for (const recorded of session.queries) {
       const at = Date.parse(recorded.at);
@@ -133,7 +140,7 @@ export async function replaySession(options: ReplaySessionOptions): Promise<Repl
         for (const statement of statements) {
           const kind = statementKind(statement);
           if (kind) {
-            notes.push(await runner.control(kind));
+            notes.push(await runner.control(kind, statement));
             continue;
           }
           actual = await runner.run(recorded, statement, { guard: !runner.inTransaction, extended: true });
@@ -255,6 +262,10 @@ function summarize(file: string, queries: ReplayedQuery[], durationMs: number): 
 class Runner {
   /** A recorded transaction is open (replayed as the savepoint replay_env_transaction). */
   inTransaction = false;
+  /** The open recorded transaction is READ ONLY; `applied`: its savepoint was made read-only. */
+  #readOnly = { wanted: false, applied: false };
+  /** default_transaction_read_only as the recorded session set it. */
+  #defaultReadOnly = false;
   #lastTag: string | null = null;
   /** Transaction status of the last ReadyForQuery: I idle, T in a transaction, E failed transaction. */
   #status = 'I';
@@ -266,6 +277,8 @@ class Runner {
     private readonly client: pg.Client,
     /** Where the session file is: its COPY side file is beside it. */
     private readonly sessionDir: string,
+    /** Reproduce READ ONLY per recorded transaction (false: the whole replay already runs read-only). */
+    private readonly perTransactionReadOnly = true,
   ) {
     const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
     // node-postgres keeps only the first word of a command tag ("CREATE"); the proxy recorded all of it.
@@ -287,6 +300,12 @@ class Runner {
       value !== null && formats?.[index] === 1 ? Buffer.from(value.replace(/^\\x/, ''), 'hex') : value,
     );
     if (mode.guard) await this.client.query('savepoint replay_env_statement');
+    // A statement outside transactions under default_transaction_read_only ran read-only; SET and
+    // the like are not affected by it and must keep their effect (no read-only savepoint for them).
+    const readOnlyAlone =
+      mode.guard && this.#defaultReadOnly && !/^\s*(set|reset)\b/i.test(sql) && this.perTransactionReadOnly;
+    if (readOnlyAlone) await this.client.query('set local transaction_read_only = on');
+    if (this.inTransaction) await this.#applyReadOnly();
     this.#lastTag = null;
     this.#copyOut = undefined;
     try {
@@ -316,7 +335,11 @@ class Runner {
       });
       const result = Array.isArray(raw) ? raw.at(-1) : raw;
       const commandTag = this.#lastTag;
+      // A read-only savepoint is rolled back (it changed no table) so its mode does not outlast it.
+      if (readOnlyAlone) await this.client.query('rollback to savepoint replay_env_statement');
       if (mode.guard) await this.client.query('release savepoint replay_env_statement');
+      const modes = transactionModesOf(sql);
+      if (modes?.scope === 'session' && modes.readOnly !== undefined) this.#defaultReadOnly = modes.readOnly;
       const isCopyOut = this.#copyOut !== undefined;
       return {
         columns: isCopyOut ? ['copy'] : (result?.fields ?? []).map((field) => field.name),
@@ -329,6 +352,9 @@ class Runner {
       // Only a server error is a query result; a lost connection ends the replay.
       if (!pgError.severity || !pgError.code) throw toDatabaseError(error, { action: 'replay' });
       if (mode.guard) await this.client.query('rollback to savepoint replay_env_statement');
+      // pg settles an extended query on its ErrorResponse, before the ReadyForQuery that says the
+      // transaction failed: a COMMIT right after must already know (or it would release, and fail).
+      else this.#status = 'E';
       const queryError: QueryError = {
         code: pgError.code,
         message: pgError.message ?? '',
@@ -356,12 +382,15 @@ class Runner {
    * back to it. A transaction that recovered with ROLLBACK TO SAVEPOINT is not failed (the server's
    * status says so). Returns the note for the verdict.
    */
-  async control(kind: StatementKind): Promise<string> {
+  async control(kind: StatementKind, statement: string): Promise<string> {
+    const modes = transactionModesOf(statement);
     switch (kind) {
       case 'begin':
-        if (!this.inTransaction) await this.client.query('savepoint replay_env_transaction');
+        if (this.inTransaction) return 'BEGIN inside a transaction: no effect';
+        await this.client.query('savepoint replay_env_transaction');
         this.inTransaction = true;
-        return 'BEGIN replayed as a savepoint';
+        this.#readOnly = { wanted: modes?.readOnly ?? this.#defaultReadOnly, applied: false };
+        return `BEGIN replayed as a${this.#readOnly.wanted && this.perTransactionReadOnly ? ' read-only' : ''} savepoint`;
       case 'commit':
       case 'rollback':
         await this.#end(kind === 'rollback' || this.#status === 'E');
@@ -371,9 +400,14 @@ class Runner {
         await this.#end(kind === 'rollback-and-chain' || this.#status === 'E');
         await this.client.query('savepoint replay_env_transaction');
         this.inTransaction = true;
+        // AND CHAIN starts the next transaction with the same modes.
+        this.#readOnly = { wanted: this.#readOnly.wanted, applied: false };
         return `${kind.replace(/-/g, ' ').toUpperCase()} replayed as savepoints`;
       case 'set-transaction':
-        return 'SET TRANSACTION skipped: the replay runs inside its own transaction';
+        if (this.inTransaction && modes?.readOnly !== undefined && !this.#readOnly.applied)
+          this.#readOnly.wanted = modes.readOnly;
+        if (this.inTransaction && modes?.readOnly) await this.#applyReadOnly();
+        return `SET TRANSACTION skipped: the replay runs inside its own transaction${modes?.readOnly && this.perTransactionReadOnly ? ' (its READ ONLY applied to the savepoint)' : ''}`;
       case 'two-phase':
         return 'two-phase commit statement refused under --rollback';
       case 'vacuum':
@@ -381,9 +415,19 @@ class Runner {
     }
   }
 
+  /** Makes the open recorded transaction's savepoint read-only if it was READ ONLY (once). */
+  async #applyReadOnly(): Promise<void> {
+    if (!this.perTransactionReadOnly || !this.#readOnly.wanted || this.#readOnly.applied) return;
+    await this.client.query('set local transaction_read_only = on');
+    this.#readOnly.applied = true;
+  }
+
   async #end(rollBack: boolean): Promise<void> {
     if (!this.inTransaction) return;
-    if (rollBack) await this.client.query('rollback to savepoint replay_env_transaction');
+    // A read-only savepoint changed no table: rolling it back ends its read-only mode, which a release
+    // would carry into the rest of the replay (Postgres cannot switch back to read-write).
+    if (rollBack || this.#readOnly.applied)
+      await this.client.query('rollback to savepoint replay_env_transaction');
     await this.client.query('release savepoint replay_env_transaction');
     this.inTransaction = false;
   }

@@ -157,7 +157,7 @@ const isolationLevels: IsolationLevel[] = [
  * `SET TRANSACTION …`, `SET SESSION CHARACTERISTICS AS TRANSACTION …`, `SET default_transaction_isolation`.
  */
 export function isolationLevelOf(statement: string): IsolationLevel | undefined {
-  const text = commentsAsSpaces(statement).toLowerCase().replace(/['"]/g, ' ').replace(/\s+/g, ' ').trim();
+  const text = normalizedStatement(statement);
   const named =
     /^(?:begin|start transaction|set (?:session characteristics as )?transaction)\b.*\bisolation level (serializable|repeatable read|read committed|read uncommitted)\b/.exec(
       text,
@@ -166,6 +166,11 @@ export function isolationLevelOf(statement: string): IsolationLevel | undefined 
       text,
     );
   return named ? (named[1] as IsolationLevel) : undefined;
+}
+
+/** Lower case, comments and quotes as spaces, one space between words: for matching settings. */
+export function normalizedStatement(statement: string): string {
+  return commentsAsSpaces(statement).toLowerCase().replace(/['"]/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
 /** The strictest of the levels (serializable first); undefined when none. */

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 
-import { parseDocument } from 'yaml';
-
+import { parseYaml } from '../../parse-yaml.js';
 import { GatePolicyError } from '../errors.js';
 import { defaultEntropyThreshold, defaultMinSecretLength } from '../secret-scanner.js';
 import { type JudgeId, judgeIds } from './types.js';
@@ -38,11 +37,9 @@ export async function loadJudgesConfig(file: string, options: { cwd?: string } =
 
 export function parseJudgesConfig(text: string, shown: string): JudgesConfig {
   const config = defaultJudgesConfig();
-  const document = parseDocument(text, { uniqueKeys: true });
-  const problems: string[] = [];
-  if (document.errors.length > 0)
-    problems.push(`not valid YAML: ${document.errors[0]!.message.split('\n')[0]}`);
-  const data = document.errors.length > 0 ? {} : ((document.toJS() as { judges?: unknown } | null) ?? {});
+  const parsed = parseYaml(text);
+  const problems = 'problem' in parsed ? [parsed.problem] : [];
+  const data = ('data' in parsed ? (parsed.data as { judges?: unknown } | null) : null) ?? {};
   const entries = data.judges ?? [];
   if (!Array.isArray(entries)) problems.push('/judges: must be a list');
   (Array.isArray(entries) ? entries : []).forEach((entry: unknown, index) => {

@@ -1,3 +1,4 @@
+import { probeRequiredField } from '../../manifest/index.js';
 import { runBrowserProbe } from './browser/run-browser-probe.js';
 import { runCommandProbe } from './command.js';
 import { runHttpProbe } from './http.js';
@@ -7,18 +8,9 @@ import { type ParsedProbe, type ProbeContext, type ProbeEvent, probeEventBase } 
 
 export type { ProbeContext } from './types.js';
 
-/** The field each probe kind cannot run without. */
-const requiredField = {
-  http: 'url',
-  command: 'command',
-  sql: 'sql',
-  session: 'session',
-  browser: 'url',
-} as const;
-
 /** Runs one probe of any kind; never throws — a problem is a failed event with a message. */
 export async function runProbe(probe: ParsedProbe, context: ProbeContext): Promise<ProbeEvent> {
-  const field = requiredField[probe.kind];
+  const field = probeRequiredField[probe.kind];
   if (!probe[field]) {
     return {
       ...probeEventBase(probe, new Date().toISOString()),

@@ -135,27 +135,17 @@ describe('redaction in SQL', () => {
             postgres: { tables: [{ name: 'accounts', alias: 'a', rowSql }] },
             redactionRules: [{ fields: ['email'], action: 'hash' }],
           });
-          const out = join(dir, 'c.json');
-          await expect(
-            exportCapsule({
-              manifest,
-              subject: { account_id: 'a1' },
-              databaseUrl: db.url,
-              out,
-              sinceDays: 1,
-              redaction: 'safe',
-            }),
-          ).rejects.toThrow(ManifestError);
-          await expect(
-            exportCapsule({
-              manifest,
-              subject: { account_id: 'a1' },
-              databaseUrl: db.url,
-              out,
-              sinceDays: 1,
-              redaction: 'safe',
-            }),
-          ).rejects.toThrow(message);
+          // One export, both assertions: the error's class and its message.
+          const failure = exportCapsule({
+            manifest,
+            subject: { account_id: 'a1' },
+            databaseUrl: db.url,
+            out: join(dir, 'c.json'),
+            sinceDays: 1,
+            redaction: 'safe',
+          });
+          await expect(failure).rejects.toThrow(ManifestError);
+          await expect(failure).rejects.toThrow(message);
         }
         // And a good export (SQL or JS splice path): jsonb spacing kept, the hash is the original's.
         const manifest = manifestFrom({
