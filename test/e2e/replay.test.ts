@@ -1,10 +1,10 @@
 import { expect } from 'vitest';
 
 import type { ReplaySessionResult } from '../../src/services/replay.js';
-import { seedQueries, seedTable, tableContents } from '../integration/session/helpers.js';
+import { seedQueries, tableContents } from '../integration/session/helpers.js';
 import { parseJsonOutput, runCli } from '../setup/cli.js';
 import { dbTest, type TestDatabase, testerPassword } from '../setup/database.js';
-import { recordSeededSession } from '../setup/recorded-session.js';
+import { recordSeededSession, seededTwin } from '../setup/recorded-session.js';
 
 function recordSession(db: TestDatabase): Promise<string> {
   return recordSeededSession(db, 'e2e-replay', async (client) => {
@@ -18,9 +18,7 @@ dbTest(
   'replay: identical database → all matched, exit 0; changed value → mismatch shown, exit 12',
   async ({ db }) => {
     const file = await recordSession(db);
-    const twin = await db.sibling();
-    await twin.query(seedTable);
-    const before = await tableContents(twin);
+    const { twin, before } = await seededTwin(db);
 
     const same = await runCli(['replay', file, '--db-url', twin.url.connectionString(), '--rollback']);
     expect(same.exitCode).toBe(0);

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 
 import { expect } from 'vitest';
 
-import { seedTable, tableContents, tempDir } from '../integration/session/helpers.js';
+import { tableContents, tempDir } from '../integration/session/helpers.js';
 import { runCli } from '../setup/cli.js';
 import { dbTest, type TestDatabase, testerPassword } from '../setup/database.js';
-import { recordSeededSession } from '../setup/recorded-session.js';
+import { recordSeededSession, seededTwin } from '../setup/recorded-session.js';
 
 // #13 item 3 and #14 item 8 (replay --app): replay has the materialize guard, rolls back by default,
 // writes only with --commit, and finds the replay URL from the manifest.
@@ -43,9 +43,7 @@ dbTest(
   'replay rolls back by default; --commit writes; --allow-unsafe-target says so in one line',
   async ({ db }) => {
     const file = await recordWrites(db);
-    const twin = await db.sibling();
-    await twin.query(seedTable);
-    const before = await tableContents(twin);
+    const { twin, before } = await seededTwin(db);
     const rolledBack = await runCli(['replay', file, '--db-url', twin.url.connectionString()]);
     expect(rolledBack.exitCode).toBe(0);
     expect(await tableContents(twin)).toEqual(before);
@@ -73,8 +71,7 @@ dbTest(
   'replay --app takes the replay URL from the manifest (env var, then localDatabaseUrl)',
   async ({ db }) => {
     const file = await recordWrites(db);
-    const twin = await db.sibling();
-    await twin.query(seedTable);
+    const { twin } = await seededTwin(db);
     const dir = await tempDir('safety-replay-app');
     const manifest = join(dir, 'app.json');
     await writeFile(

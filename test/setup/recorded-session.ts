@@ -1,7 +1,7 @@
 import type pg from 'pg';
 
 import { startRecordingProxy } from '../../src/services/record.js';
-import { proxyClient, seedTable, tempDir } from '../integration/session/helpers.js';
+import { proxyClient, seedTable, tableContents, tempDir } from '../integration/session/helpers.js';
 import type { TestDatabase } from './database.js';
 
 /**
@@ -25,4 +25,11 @@ export async function recordSeededSession(
   await client.end();
   await proxy.close();
   return proxy.sessionFiles()[0]!;
+}
+
+/** A sibling of `db` seeded as `db` was before recording (test_data), and its contents: the replay target. */
+export async function seededTwin(db: TestDatabase): Promise<{ twin: TestDatabase; before: unknown[] }> {
+  const twin = await db.sibling();
+  await twin.query(seedTable);
+  return { twin, before: await tableContents(twin) };
 }
