@@ -1,14 +1,5 @@
 import { Writable } from 'node:stream';
 
-/** A Writable that drops everything (the key-only passes: their rows are not written). */
-export function nullSink(): Writable {
-  return new Writable({
-    write(_chunk, _encoding, callback) {
-      callback();
-    },
-  });
-}
-
 /**
  * A Writable that passes chunks on to `sink` (with its backpressure) and never ends it: the table's
  * capsule stream receives several COPYs (own rows, then closure chunks) and is ended once, by the caller.

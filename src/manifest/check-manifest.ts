@@ -1,3 +1,4 @@
+import type { Probe } from '../generated/manifest.js';
 import { sameTableName, tableNameProblem } from '../postgres/identifiers.js';
 import { checkBrowserProbe } from './check-browser-probe.js';
 import { type ParsedManifest, probeRequiredField } from './parsed-manifest.js';
@@ -62,14 +63,7 @@ export function checkManifest(manifest: ParsedManifest): { errors: string[]; war
   duplicates((raw.commands ?? []).map((command) => command.name)).forEach((name) =>
     errors.push(`/commands: command name "${name}" is used twice; trace events are keyed by name`),
   );
-  duplicates((raw.probes ?? []).map((probe) => probe.name)).forEach((name) =>
-    errors.push(`/probes: probe name "${name}" is used twice; trace events are keyed by name`),
-  );
-  (raw.probes ?? []).forEach((probe, index) => {
-    const field = probeRequiredField[probe.kind];
-    if (!probe[field]) errors.push(`/probes/${index}: a ${probe.kind} probe needs "${field}"`);
-    if (probe.kind === 'browser') errors.push(...checkBrowserProbe(probe, `/probes/${index}`));
-  });
+  errors.push(...checkProbes(raw.probes ?? []));
   (raw.commands ?? []).forEach((command, index) => {
     if (command.waitFor && !command.background) {
       warnings.push(`/commands/${index}/waitFor: only background commands wait for readiness`);
@@ -83,4 +77,20 @@ export function checkManifest(manifest: ParsedManifest): { errors: string[]; war
 
 function duplicates(names: string[]): string[] {
   return [...new Set(names.filter((name, index) => names.indexOf(name) !== index))];
+}
+
+/**
+ * Checks of a probe list the schema cannot express (names used twice, the field each kind needs, browser
+ * probes). Also run on the probes a scenario adds (src/scenario/prepare.ts): they skip the manifest load.
+ */
+export function checkProbes(probes: readonly Probe[]): string[] {
+  const errors = duplicates(probes.map((probe) => probe.name)).map(
+    (name) => `/probes: probe name "${name}" is used twice; trace events are keyed by name`,
+  );
+  probes.forEach((probe, index) => {
+    const field = probeRequiredField[probe.kind];
+    if (!probe[field]) errors.push(`/probes/${index}: a ${probe.kind} probe needs "${field}"`);
+    if (probe.kind === 'browser') errors.push(...checkBrowserProbe(probe, `/probes/${index}`));
+  });
+  return errors;
 }

@@ -37,8 +37,10 @@ interface TableLoad {
   sink?: Sink | undefined;
   /** Set when the table is copied straight into the target. */
   converter?: RowConverter;
-  /** The digest of the rows sent (value verification): of record text for direct tables. */
-  digest?: SentDigest | DigestAccumulator;
+  /** The digest of the rows sent (value verification); of record text for direct tables. */
+  digest?: SentDigest;
+  /** Direct tables: the digest of the record text of the rows sent. */
+  records?: DigestAccumulator;
   /** Direct tables: the columns written. */
   written?: CopyColumn[];
   /** The target held no rows before the load. */
@@ -150,7 +152,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         } catch (error) {
           throw rowError(error, current);
         }
-        current.digest?.add(current.converter.recordText());
+        current.records?.addHash(current.converter.recordHash());
         await current.sink!.push(line);
       } else {
         current.digest?.add(text);
@@ -206,7 +208,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
             written: load.converter
               ? load.written!.map((column) => column.name)
               : shapes.get(load.stage.table)!.columns,
-            sent: load.digest!,
+            sent: (load.records ?? load.digest)!,
             record: load.written && recordColumns(load.info, load.written),
             stage: load.converter ? undefined : load.stage.index,
             targetWasEmpty: load.targetWasEmpty ?? false,
@@ -245,7 +247,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     if (columns !== undefined && (load.info.primaryKey.length === 0 || load.targetWasEmpty)) {
       load.converter = new RowConverter(columns, check.generatedSkipped, verifying);
       load.written = columns;
-      if (verifying) load.digest = new DigestAccumulator();
+      if (verifying) load.records = new DigestAccumulator();
       const sql = directCopySql(
         load.stage.table,
         columns.map((column) => column.name),

@@ -10,6 +10,7 @@ import type { GoldenInput } from '../golden/compare.js';
 import { readGolden } from '../golden/golden-file.js';
 import { compileIgnore } from '../golden/ignore.js';
 import { defaultProbe } from '../manifest/apply-defaults.js';
+import { checkProbes } from '../manifest/check-manifest.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { validateAgainstSchema } from '../validation.js';
 import { parseExpectations } from './expect.js';
@@ -139,7 +140,9 @@ function withScenarioProbes(
   }));
   const added = [...(scenario.probes ?? []), ...sessionProbes] as unknown as Probe[];
   if (added.length === 0) return manifest;
-  const problems = validateAgainstSchema('manifest', { ...manifest.raw, probes: added });
+  const schemaProblems = validateAgainstSchema('manifest', { ...manifest.raw, probes: added });
+  // The manifest's own probes went through check-manifest when it loaded; these skip that load.
+  const problems = schemaProblems.length > 0 ? schemaProblems : checkProbes(added);
   if (problems.length > 0) {
     throw new ScenariosError(
       `${shown}: scenario ${scenario.id}: ${problems[0]!.replace(/^\/probes/, 'probes')}`,

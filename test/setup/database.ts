@@ -75,3 +75,15 @@ export const dbTest = base.extend<{ db: TestDatabase }>({
     }
   },
 });
+
+/** Whether the connecting role is a superuser, and whether it owns `table` (one row per such table). */
+export async function ownership(
+  db: TestDatabase,
+  table: string,
+): Promise<{ super: boolean; owns: boolean }[]> {
+  return db.query<{ super: boolean; owns: boolean }>(
+    `select rolsuper as super, pg_get_userbyid(relowner) = current_user as owns
+       from pg_roles, pg_class where rolname = current_user and relname = $1`,
+    [table],
+  );
+}

@@ -8,7 +8,7 @@ import { exportCapsule } from '../../../src/services/export.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { capsuleDir } from '../../setup/capsules.js';
 import { repoRoot } from '../../setup/cli.js';
-import { dbTest, type TestDatabase } from '../../setup/database.js';
+import { dbTest, ownership, type TestDatabase } from '../../setup/database.js';
 
 /**
  * issue #14 "Done when": test/fixtures/fidelity (integer subject key, enum, domain, unowned sequences,
@@ -68,10 +68,7 @@ describe.each(['copy', 'jsonb'] as const)('fidelity fixture (%s)', (loadStrategy
       expect(expected.payment).toHaveLength(2);
       const target = await db.sibling();
       await target.query(schemaSql);
-      const owner = await target.query<{ super: boolean; owns: boolean }>(
-        `select rolsuper as super, pg_get_userbyid(relowner) = current_user as owns
-           from pg_roles, pg_class where rolname = current_user and relname = 'film'`,
-      );
+      const owner = await ownership(target, 'film');
       expect(owner).toEqual([{ super: false, owns: true }]);
       for (let round = 0; round < 2; round++) {
         const result = await materialize({

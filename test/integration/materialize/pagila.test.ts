@@ -7,7 +7,7 @@ import { exportCapsule } from '../../../src/services/export.js';
 import { initManifest } from '../../../src/services/init.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { capsuleDir } from '../../setup/capsules.js';
-import { dbTest, type TestDatabase } from '../../setup/database.js';
+import { dbTest, ownership, type TestDatabase } from '../../setup/database.js';
 import { loadPagilaData, loadPagilaSchema } from '../../setup/pagila.js';
 
 /**
@@ -74,10 +74,7 @@ describe.each(['copy', 'jsonb'] as const)('Pagila customer 3 (%s)', (loadStrateg
     'loads twice as the owner: every value equals the source, no trigger fires, verified',
     async ({ db }) => {
       const { manifest, capsule, target } = await pagila(db);
-      const [owner] = await target.query<{ super: boolean; owns: boolean }>(
-        `select rolsuper as super, pg_get_userbyid(relowner) = current_user as owns
-           from pg_roles, pg_class where rolname = current_user and relname = 'film'`,
-      );
+      const [owner] = await ownership(target, 'film');
       expect(owner).toEqual({ super: false, owns: true });
       const tables = manifest.postgres.tableOrder;
       let first: Record<string, string[]> | undefined;

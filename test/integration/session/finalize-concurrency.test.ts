@@ -4,10 +4,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { expect } from 'vitest';
 
-import { startRecordingProxy } from '../../../src/services/record.js';
 import { finalizeJournal } from '../../../src/session/session-journal.js';
 import { dbTest } from '../../setup/database.js';
-import { proxyClient, readSession, tempDir } from './helpers.js';
+import { proxyClient, readSession, startTestProxy, tempDir } from './helpers.js';
 
 /**
  * #17 item 4: finalising a big session file must not stall the other sessions of the proxy. A 40 MB
@@ -40,13 +39,7 @@ dbTest('finalising a big session file never blocks other sessions', { timeout: 1
     );
   }
   await writeFile(journal, `${lines.join('\n')}\n`);
-  const proxy = await startRecordingProxy({
-    listen: '127.0.0.1:0',
-    target: db.url,
-    pseudoUsers: [{ name: 'pseudo_user', password: 'pseudo-pw' }],
-    sessionsDir: await tempDir('finalize-sessions'),
-    clientTls: 'off',
-  });
+  const proxy = await startTestProxy(db.url, 'finalize-sessions');
   try {
     const client = await proxyClient(proxy.address.port);
     const delay = monitorEventLoopDelay({ resolution: 10 });

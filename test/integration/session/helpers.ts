@@ -5,6 +5,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 import type { SessionEvent } from '../../../src/generated/session.js';
+import type { DatabaseUrl } from '../../../src/postgres/database-url.js';
+import {
+  type RecordingProxy,
+  type RecordingProxyOptions,
+  startRecordingProxy,
+} from '../../../src/services/record.js';
 import type { TestDatabase } from '../../setup/database.js';
 
 export const seedTable = `
@@ -23,6 +29,25 @@ export const seedQueries = [
 
 export async function tempDir(prefix: string): Promise<string> {
   return await mkdtemp(join(tmpdir(), `replay-env-${prefix}-`));
+}
+
+/**
+ * A recording proxy to `target` on a free loopback port: pseudo user pseudo_user:pseudo-pw, sessions
+ * in a fresh temp folder (named after `prefix`), no client TLS; `options` override any of these.
+ */
+export async function startTestProxy(
+  target: DatabaseUrl,
+  prefix: string,
+  options: Partial<RecordingProxyOptions> = {},
+): Promise<RecordingProxy> {
+  return await startRecordingProxy({
+    listen: '127.0.0.1:0',
+    target,
+    pseudoUsers: [{ name: 'pseudo_user', password: 'pseudo-pw' }],
+    sessionsDir: await tempDir(prefix),
+    clientTls: 'off',
+    ...options,
+  });
 }
 
 /** A pg client that logs in through the proxy as a pseudo user. */

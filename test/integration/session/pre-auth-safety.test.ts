@@ -5,9 +5,9 @@ import { serialize } from 'pg-protocol';
 import { describe, expect } from 'vitest';
 
 import { DatabaseUrl } from '../../../src/postgres/database-url.js';
-import { type RecordingProxyOptions, startRecordingProxy } from '../../../src/services/record.js';
+import type { RecordingProxyOptions } from '../../../src/services/record.js';
 import { dbTest, type TestDatabase, testerPassword } from '../../setup/database.js';
-import { tempDir } from './helpers.js';
+import { startTestProxy } from './helpers.js';
 
 /** #13 item 6: clients that never log in cannot deny the proxy to the others. */
 async function withProxy(
@@ -15,12 +15,8 @@ async function withProxy(
   extra: Partial<RecordingProxyOptions>,
   work: (port: number) => Promise<void>,
 ): Promise<void> {
-  const proxy = await startRecordingProxy({
-    listen: '127.0.0.1:0',
-    target: db.url,
+  const proxy = await startTestProxy(db.url, 'pre-auth', {
     pseudoUsers: [{ name: 'app_user', password: 'app-pw' }],
-    sessionsDir: await tempDir('pre-auth'),
-    clientTls: 'off',
     ...extra,
   });
   try {
@@ -129,11 +125,10 @@ describe('pre-authentication limits of the recording proxy', () => {
   );
 
   dbTest('a non-loopback listen address is reported as a warning', async ({ db }) => {
-    const proxy = await startRecordingProxy({
+    const proxy = await startTestProxy(db.url, 'pre-auth', {
       listen: '0.0.0.0:0',
-      target: db.url,
       pseudoUsers: [{ name: 'app_user', password: 'app-pw' }],
-      sessionsDir: await tempDir('pre-auth'),
+      clientTls: 'self-signed',
       checkTarget: false,
     });
     expect(proxy.warnings).toEqual([

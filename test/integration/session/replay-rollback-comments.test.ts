@@ -1,10 +1,9 @@
 import pg from 'pg';
 import { describe, expect } from 'vitest';
 
-import { startRecordingProxy } from '../../../src/services/record.js';
 import { replaySession } from '../../../src/services/replay.js';
 import { dbTest } from '../../setup/database.js';
-import { seedTable, tableContents, tempDir } from './helpers.js';
+import { seedTable, startTestProxy, tableContents } from './helpers.js';
 
 // Postgres reads a comment as whitespace and ends a -- comment at \r as well as \n: these statements are
 // COMMITs to the server. Replayed as-is inside the --rollback transaction they would commit it.
@@ -13,12 +12,8 @@ const disguisedCommits = ['commit/* c */', 'commit--c', '-- c\rcommit', 'end/**/
 describe('replay --rollback: COMMIT disguised by comments', () => {
   dbTest('never commits the replay transaction', async ({ db }) => {
     await db.query(seedTable);
-    const proxy = await startRecordingProxy({
-      listen: '127.0.0.1:0',
-      target: db.url,
+    const proxy = await startTestProxy(db.url, 'replay-rollback-comments', {
       pseudoUsers: [{ name: 'app_user', password: 'app-pw' }],
-      sessionsDir: await tempDir('replay-rollback-comments'),
-      clientTls: 'off',
     });
     try {
       const client = new pg.Client({

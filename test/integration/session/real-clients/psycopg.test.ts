@@ -2,7 +2,6 @@ import { describe, expect } from 'vitest';
 
 import { dbTest } from '../../../setup/database.js';
 import { seedTable, tableContents } from '../helpers.js';
-import { reseed } from './record-tool.js';
 import {
   pseudo,
   pythonWith,
@@ -10,6 +9,7 @@ import {
   recordThrough,
   replayMatches,
   reportMissing,
+  reseed,
   resultsOf,
   run,
 } from './record-tool.js';

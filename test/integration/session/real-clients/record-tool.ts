@@ -6,11 +6,11 @@ import { expect } from 'vitest';
 
 import type { QueryEvent, QueryResultEvent, SessionEvent } from '../../../../src/generated/session.js';
 import type { DatabaseUrl } from '../../../../src/postgres/database-url.js';
-import { type RecordingProxyOptions, startRecordingProxy } from '../../../../src/services/record.js';
+import type { RecordingProxyOptions } from '../../../../src/services/record.js';
 import { replaySession, type ReplaySessionResult } from '../../../../src/services/replay.js';
 import { validateAgainstSchema } from '../../../../src/validation.js';
 import type { TestDatabase } from '../../../setup/database.js';
-import { readSession, seedTable, tempDir } from '../helpers.js';
+import { readSession, seedTable, startTestProxy } from '../helpers.js';
 
 export const run = promisify(execFile);
 
@@ -53,12 +53,8 @@ export async function recordThrough(
   work: (port: number) => Promise<void>,
   options: Partial<RecordingProxyOptions> = {},
 ): Promise<ToolRecording> {
-  const proxy = await startRecordingProxy({
-    listen: '127.0.0.1:0',
-    target,
+  const proxy = await startTestProxy(target, 'real-client', {
     pseudoUsers: [{ name: pseudo.user, password: pseudo.password }],
-    sessionsDir: await tempDir('real-client'),
-    clientTls: 'off',
     ...options,
   });
   try {
