@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 
 import { sampleApp } from '../../src/demo/sample-app.js';
-import { copyShippedLoop, teamdeskReplayDb } from '../integration/golden/helpers.js';
+import { copyShippedLoop, shippedLoopOn, teamdeskReplayDb } from '../integration/golden/helpers.js';
 import { parseJsonOutput, runCli } from '../setup/cli.js';
 import { dbTest, testerPassword } from '../setup/database.js';
 import { teamdeskManifestFile } from '../setup/teamdesk-app.js';
@@ -37,8 +37,7 @@ describe('golden save, scenario add, check (built CLI)', () => {
   dbTest(
     'run → scenario add --from-trace → check: one JSON document each, exit codes, no password anywhere',
     async ({ db }) => {
-      await teamdeskReplayDb(db);
-      const loop = await copyShippedLoop();
+      const { loop } = await shippedLoopOn(db);
       const env = { [sampleApp.replayEnv]: db.url.connectionString() };
       const capsule = join(loop, 'scenarios', 'teamdesk-acme-ada.json');
       const trace = join(loop, 'first-trace.json');

@@ -13,6 +13,7 @@ import { loadTeamdesk } from '../integration/export/helpers.js';
 import { lineCapsuleText } from '../setup/capsules.js';
 import { parseJsonOutput, repoRoot, runCli } from '../setup/cli.js';
 import { dbTest } from '../setup/database.js';
+import { exportArgs } from '../setup/load-command.js';
 
 // Sentences of README.md and docs/ that no other test showed, each checked against the built CLI.
 
@@ -50,19 +51,8 @@ describe('docs/export.md', () => {
       // New sessions of this database start in UTC+05:45 (a zone no default could be mistaken for).
       await db.query(`alter database ${db.name} set timezone = 'Asia/Kathmandu'`);
       const out = join(dir, 'ada.json');
-      const result = await runCli([
-        'export-postgres',
-        '--app',
-        app,
-        '--subject',
-        'tenant_id=acme',
-        '--subject',
-        'user_id=ada',
-        '--db-url',
-        db.url.connectionString(),
-        '--out',
-        out,
-      ]);
+      const ada = { tenant_id: 'acme', user_id: 'ada' };
+      const result = await runCli(exportArgs(app, ada, db.url.connectionString(), out));
       expect(result.exitCode, result.stderr).toBe(0);
       const capsule = JSON.parse(await readFile(out, 'utf8')) as {
         exportedAt: string;

@@ -6,7 +6,7 @@ import { Encrypter, generateIdentity, identityToRecipient } from 'age-encryption
 import { describe, expect } from 'vitest';
 
 import { sampleApp } from '../../src/demo/sample-app.js';
-import { copyShippedLoop, teamdeskReplayDb } from '../integration/golden/helpers.js';
+import { shippedLoopOn } from '../integration/golden/helpers.js';
 import { parseJsonOutput, runCli } from '../setup/cli.js';
 import { dbTest } from '../setup/database.js';
 import { outputLines } from '../setup/governance.js';
@@ -47,8 +47,7 @@ describe('check reads governed capsules (--identity, --allow-expired)', () => {
   dbTest(
     'an age-encrypted scenario capsule needs an identity; an expired one needs --allow-expired',
     async ({ db }) => {
-      await teamdeskReplayDb(db);
-      const loop = await copyShippedLoop();
+      const { loop } = await shippedLoopOn(db);
       const env = { [sampleApp.replayEnv]: db.url.connectionString(), REPLAY_ENV_AGE_IDENTITY: '' };
       const identity = await generateIdentity();
       const keyFile = join(loop, '..', 'key.txt');

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect } from 'vitest';
 import { capsuleDir, dumpTables, lineCapsuleText, writeCapsuleFile } from '../setup/capsules.js';
 import { parseJsonOutput, repoRoot, runCli } from '../setup/cli.js';
 import { dbTest, testerPassword } from '../setup/database.js';
+import { loadArgs, runLoadCommand } from '../setup/load-command.js';
 
 const fixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
 const app = fixture('manifest.json');
@@ -31,17 +32,8 @@ function expectNoPassword(...texts: string[]): void {
 describe('materialize-postgres', () => {
   dbTest('loads a capsule; --json is one document; the password appears nowhere', async ({ db }) => {
     await db.query(schemaSql);
-    const result = await runCli([
-      'materialize-postgres',
-      '--app',
-      app,
-      '--capsule',
-      capsule,
-      '--db-url',
-      db.url.connectionString(),
-      '--json',
-      '--profile',
-    ]);
+    const target = { app, capsule, url: db.url.connectionString() };
+    const result = await runLoadCommand('materialize-postgres', target, ['--json', '--profile']);
     expect(result.exitCode).toBe(0);
     const json = parseJsonOutput<Record<string, unknown>>(result.stdout);
     expect(json).toMatchObject({
@@ -137,16 +129,8 @@ describe('materialize-postgres', () => {
     await db.query(schemaSql);
     await db.query(dataSql);
     const before = await dumpTables(db, tables);
-    const explain = await runCli([
-      'materialize-postgres',
-      '--app',
-      app,
-      '--capsule',
-      capsule,
-      '--db-url',
-      db.url.connectionString(),
-      '--explain',
-    ]);
+    const target = { app, capsule, url: db.url.connectionString() };
+    const explain = await runLoadCommand('materialize-postgres', target, ['--explain']);
     expect(explain.exitCode).toBe(0);
     expect(explain.stdout).toContain('-- tables[orders] upsert');
     expect(explain.stdout).toMatch(/Insert on orders/);
@@ -247,13 +231,7 @@ describe('materialize-postgres', () => {
       'node',
       [
         fileURLToPath(new URL('../../bin/run.js', import.meta.url)),
-        'materialize-postgres',
-        '--app',
-        app,
-        '--capsule',
-        path,
-        '--db-url',
-        db.url.connectionString(),
+        ...loadArgs('materialize-postgres', { app, capsule: path, url: db.url.connectionString() }),
       ],
       { reject: false, cwd: repoRoot },
     );

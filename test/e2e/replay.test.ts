@@ -1,41 +1,24 @@
 import { expect } from 'vitest';
 
-import { startRecordingProxy } from '../../src/services/record.js';
 import type { ReplaySessionResult } from '../../src/services/replay.js';
-import {
-  proxyClient,
-  seedQueries,
-  seedTable,
-  tableContents,
-  tempDir,
-} from '../integration/session/helpers.js';
+import { seedQueries, tableContents } from '../integration/session/helpers.js';
 import { parseJsonOutput, runCli } from '../setup/cli.js';
 import { dbTest, type TestDatabase, testerPassword } from '../setup/database.js';
+import { recordSeededSession, seededTwin } from '../setup/recorded-session.js';
 
-async function recordSession(db: TestDatabase): Promise<string> {
-  await db.query(seedTable);
-  const proxy = await startRecordingProxy({
-    listen: '127.0.0.1:0',
-    target: db.url,
-    pseudoUsers: [{ name: 'pseudo_user', password: 'pseudo-pw' }],
-    sessionsDir: await tempDir('e2e-replay'),
+function recordSession(db: TestDatabase): Promise<string> {
+  return recordSeededSession(db, 'e2e-replay', async (client) => {
+    for (const sql of seedQueries) await client.query(sql);
+    await client.query('select name from test_data where value > $1 order by id', [100]);
+    await client.query('select * from missing_table').catch(() => {});
   });
-  const client = await proxyClient(proxy.address.port);
-  for (const sql of seedQueries) await client.query(sql);
-  await client.query('select name from test_data where value > $1 order by id', [100]);
-  await client.query('select * from missing_table').catch(() => {});
-  await client.end();
-  await proxy.close();
-  return proxy.sessionFiles()[0]!;
 }
 
 dbTest(
   'replay: identical database → all matched, exit 0; changed value → mismatch shown, exit 12',
   async ({ db }) => {
     const file = await recordSession(db);
-    const twin = await db.sibling();
-    await twin.query(seedTable);
-    const before = await tableContents(twin);
+    const { twin, before } = await seededTwin(db);
 
     const same = await runCli(['replay', file, '--db-url', twin.url.connectionString(), '--rollback']);
     expect(same.exitCode).toBe(0);

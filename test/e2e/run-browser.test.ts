@@ -4,28 +4,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { validateAgainstSchema } from '../../src/validation.js';
 import { writeApp } from '../integration/run/helpers.js';
-import { alive, chromiumAvailability, chromiumDescendants, startSite } from '../setup/browser.js';
+import { alive, chromiumDescendants, describeWithChromiumSite } from '../setup/browser.js';
 import { runCli } from '../setup/cli.js';
 
 const runJs = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
-const chromium = await chromiumAvailability();
-const title = chromium.ok
-  ? 'run with browser probes (built CLI)'
-  : `run with browser probes (SKIPPED: ${chromium.reason})`;
-
-describe.skipIf(!chromium.ok)(title, () => {
-  let site: Awaited<ReturnType<typeof startSite>>;
-  beforeAll(async () => {
-    site = await startSite();
-  });
-  afterAll(async () => {
-    await site?.stop();
-  });
-
+await describeWithChromiumSite('run with browser probes (built CLI)', (site) => {
   // A probe hangs on a page that never answers; the signal arrives while Chromium is waiting for it.
   it.each([
     ['SIGINT', 130],

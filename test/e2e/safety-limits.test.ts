@@ -10,6 +10,7 @@ import { accountsManifest, accountsSchema, bigEventSql } from '../setup/accounts
 import { capsuleDir, lineCapsuleText } from '../setup/capsules.js';
 import { repoRoot, runCli } from '../setup/cli.js';
 import { dbTest } from '../setup/database.js';
+import { exportArgs, loadArgs } from '../setup/load-command.js';
 
 // #13 item 5: long lines are read in linear time, a line over the limit is one error (exit 6) naming
 // table and line, and decompression is bounded.
@@ -108,31 +109,15 @@ dbTest(
     const app = join(dir, 'app.json');
     await writeFile(app, JSON.stringify(accountsManifest));
     const capsule = join(dir, 'big.json');
-    const exported = await timed([
-      'export-postgres',
-      '--app',
-      app,
-      '--subject',
-      'account_id=big',
-      '--db-url',
-      db.url.connectionString(),
-      '--out',
-      capsule,
-    ]);
+    const exported = await timed(exportArgs(app, { account_id: 'big' }, db.url.connectionString(), capsule));
     expect(exported.exitCode, exported.stderr).toBe(0);
     const inspected = await timed(['inspect', capsule]);
     expect(inspected.exitCode, inspected.stderr).toBe(0);
     const replay = await db.sibling();
     await replay.query(accountsSchema);
-    const loaded = await timed([
-      'materialize-postgres',
-      '--app',
-      app,
-      '--capsule',
-      capsule,
-      '--db-url',
-      replay.url.connectionString(),
-    ]);
+    const loaded = await timed(
+      loadArgs('materialize-postgres', { app, capsule, url: replay.url.connectionString() }),
+    );
     expect(loaded.exitCode, loaded.stderr).toBe(0);
     const [a] = await db.query<{ md5: string }>('select md5(body) from events');
     const [b] = await replay.query<{ md5: string }>('select md5(body) from events');

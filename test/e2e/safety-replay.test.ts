@@ -3,28 +3,19 @@ import { join } from 'node:path';
 
 import { expect } from 'vitest';
 
-import { startRecordingProxy } from '../../src/services/record.js';
-import { proxyClient, seedTable, tableContents, tempDir } from '../integration/session/helpers.js';
+import { tableContents, tempDir } from '../integration/session/helpers.js';
 import { runCli } from '../setup/cli.js';
 import { dbTest, type TestDatabase, testerPassword } from '../setup/database.js';
+import { recordSeededSession, seededTwin } from '../setup/recorded-session.js';
 
 // #13 item 3 and #14 item 8 (replay --app): replay has the materialize guard, rolls back by default,
 // writes only with --commit, and finds the replay URL from the manifest.
 
-async function recordWrites(db: TestDatabase): Promise<string> {
-  await db.query(seedTable);
-  const proxy = await startRecordingProxy({
-    listen: '127.0.0.1:0',
-    target: db.url,
-    pseudoUsers: [{ name: 'pseudo_user', password: 'pseudo-pw' }],
-    sessionsDir: await tempDir('safety-replay'),
+function recordWrites(db: TestDatabase): Promise<string> {
+  return recordSeededSession(db, 'safety-replay', async (client) => {
+    await client.query(`delete from test_data where name = 'test1'`);
+    await client.query('select count(*) from test_data');
   });
-  const client = await proxyClient(proxy.address.port);
-  await client.query(`delete from test_data where name = 'test1'`);
-  await client.query('select count(*) from test_data');
-  await client.end();
-  await proxy.close();
-  return proxy.sessionFiles()[0]!;
 }
 
 dbTest('replay refuses production-looking targets and the export source (exit 4)', async ({ db }) => {
@@ -52,9 +43,7 @@ dbTest(
   'replay rolls back by default; --commit writes; --allow-unsafe-target says so in one line',
   async ({ db }) => {
     const file = await recordWrites(db);
-    const twin = await db.sibling();
-    await twin.query(seedTable);
-    const before = await tableContents(twin);
+    const { twin, before } = await seededTwin(db);
     const rolledBack = await runCli(['replay', file, '--db-url', twin.url.connectionString()]);
     expect(rolledBack.exitCode).toBe(0);
     expect(await tableContents(twin)).toEqual(before);
@@ -82,8 +71,7 @@ dbTest(
   'replay --app takes the replay URL from the manifest (env var, then localDatabaseUrl)',
   async ({ db }) => {
     const file = await recordWrites(db);
-    const twin = await db.sibling();
-    await twin.query(seedTable);
+    const { twin } = await seededTwin(db);
     const dir = await tempDir('safety-replay-app');
     const manifest = join(dir, 'app.json');
     await writeFile(

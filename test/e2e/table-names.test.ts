@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 
 import { parseJsonOutput, runCli } from '../setup/cli.js';
 import { dbTest, type TestDatabase, testerPassword } from '../setup/database.js';
+import { exportArgs, runLoadCommand } from '../setup/load-command.js';
 
 // Red-team defect A: manifest table names were SQL as written, so `user` read current_user, `order` was
 // a syntax error and `Items` "did not exist". One rule now (src/postgres/identifiers.ts), used by init,
@@ -110,18 +111,9 @@ describe('tables whose names need quoting, end to end', () => {
       expect(doctor.stdout).not.toContain('[fail]');
 
       const capsule = join(dir, 'c.json');
-      const exported = await runCli([
-        'export-postgres',
-        '--app',
-        app,
-        '--db-url',
-        db.url.connectionString(),
-        '--subject',
-        'customer_id=1',
-        '--out',
-        capsule,
-        '--json',
-      ]);
+      const exported = await runCli(
+        exportArgs(app, { customer_id: '1' }, db.url.connectionString(), capsule, ['--json']),
+      );
       expect(exported.exitCode, exported.stderr).toBe(0);
       // The capsule's keys are the manifest's names as written; `user` holds the user rows, not current_user,
       // and init's redaction rule for it (table: "Sales Ops".user) applied: email hashed.
@@ -149,14 +141,8 @@ describe('tables whose names need quoting, end to end', () => {
         const replay = replays[index]!;
         // Twice: the second load runs every deletePredicate (quoted names in init's nested subqueries).
         for (const round of [1, 2]) {
-          const loaded = await runCli([
-            'materialize-postgres',
-            '--app',
-            app,
-            '--db-url',
-            replay.url.connectionString(),
-            '--capsule',
-            capsule,
+          const target = { app, capsule, url: replay.url.connectionString() };
+          const loaded = await runLoadCommand('materialize-postgres', target, [
             '--load-strategy',
             strategy,
             '--json',

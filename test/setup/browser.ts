@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+import { afterAll, beforeAll, describe } from 'vitest';
+
 import { BrowserSession, browserSource } from '../../src/run/browser-session.js';
 
 const siteScript = fileURLToPath(new URL('../fixtures/browser/site.js', import.meta.url));
@@ -48,6 +50,37 @@ export async function startSite(): Promise<{ base: string; stop: () => Promise<v
       await exited;
     },
   };
+}
+
+/** The fixture site of a `describeWithChromiumSite` suite: its base URL, valid while the suite runs. */
+export interface FixtureSite {
+  readonly base: string;
+}
+
+/**
+ * A suite that needs a real Chromium and the fixture site: skipped, with Chromium's reason in its title,
+ * where Chromium cannot launch; otherwise the site runs from the suite's first test to its last.
+ */
+export async function describeWithChromiumSite(
+  title: string,
+  tests: (site: FixtureSite) => void,
+): Promise<void> {
+  const chromium = await chromiumAvailability();
+  const name = chromium.ok ? title : `${title} (SKIPPED: ${chromium.reason})`;
+  describe.skipIf(!chromium.ok)(name, () => {
+    let started: Awaited<ReturnType<typeof startSite>> | undefined;
+    beforeAll(async () => {
+      started = await startSite();
+    });
+    afterAll(async () => {
+      await started?.stop();
+    });
+    tests({
+      get base() {
+        return started!.base;
+      },
+    });
+  });
 }
 
 /** Every live process descended from `root` (by parent pid, read from /proc). */

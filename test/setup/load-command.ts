@@ -7,6 +7,15 @@ export interface LoadTarget {
   url: string;
 }
 
+/** The arguments of `materialize-postgres` or `run`: `--app`, `--capsule`, `--db-url`, then `extra`. */
+export function loadArgs(
+  command: 'materialize-postgres' | 'run',
+  target: LoadTarget,
+  extra: string[] = [],
+): string[] {
+  return [command, '--app', target.app, '--capsule', target.capsule, '--db-url', target.url, ...extra];
+}
+
 /** `materialize-postgres` or `run` through the built CLI: `--app`, `--capsule`, `--db-url`, then `extra`. */
 export function runLoadCommand(
   command: 'materialize-postgres' | 'run',
@@ -14,8 +23,17 @@ export function runLoadCommand(
   extra: string[] = [],
   env: Record<string, string> = {},
 ): Promise<CliResult> {
-  return runCli(
-    [command, '--app', target.app, '--capsule', target.capsule, '--db-url', target.url, ...extra],
-    { env },
-  );
+  return runCli(loadArgs(command, target, extra), { env });
+}
+
+/** The arguments of `export-postgres` of `subject` (one `--subject key=value` each) from `url` into `out`. */
+export function exportArgs(
+  app: string,
+  subject: Record<string, string>,
+  url: string,
+  out: string,
+  extra: string[] = [],
+): string[] {
+  const subjectArgs = Object.entries(subject).flatMap(([key, value]) => ['--subject', `${key}=${value}`]);
+  return ['export-postgres', '--app', app, ...subjectArgs, '--db-url', url, '--out', out, ...extra];
 }

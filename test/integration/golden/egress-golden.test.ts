@@ -2,12 +2,11 @@ import { describe, expect } from 'vitest';
 
 import { checkLoop } from '../../../src/services/check.js';
 import { dbTest } from '../../setup/database.js';
-import { copyShippedLoop, teamdeskReplayDb } from './helpers.js';
+import { shippedLoopOn } from './helpers.js';
 
 describe('golden comparison of outside requests', () => {
   dbTest('a replay that suddenly calls a new provider differs from the shipped golden', async ({ db }) => {
-    const manifest = await teamdeskReplayDb(db);
-    const loop = await copyShippedLoop();
+    const { manifest, loop } = await shippedLoopOn(db);
     // The fix under test makes notify-customer also text the customer, through a provider no stub answers.
     const notify = manifest.commands.find((command) => command.name === 'notify-customer')!;
     notify.run = `${notify.run} && node -e "fetch('https://sms.provider.test/v1/messages?to=555', {method: 'POST'}).then((r) => console.log('sms', r.status))"`;

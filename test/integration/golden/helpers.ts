@@ -22,6 +22,12 @@ export async function teamdeskReplayDb(db: TestDatabase): Promise<ParsedManifest
   return loadManifest(await teamdeskManifestFile());
 }
 
+/** The teamdesk replay database in `db` and a fresh copy of the shipped loop: where a check test starts. */
+export async function shippedLoopOn(db: TestDatabase): Promise<{ manifest: ParsedManifest; loop: string }> {
+  const manifest = await teamdeskReplayDb(db);
+  return { manifest, loop: await copyShippedLoop() };
+}
+
 /** A tiny "API" whose answer the test changes between runs. */
 export async function startApi(answer: () => unknown): Promise<{ url: string; server: Server }> {
   const server = createServer((_request, response) => {

@@ -1,27 +1,16 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import type { ProbeEvent } from '../../../src/generated/trace.js';
 import { runReplay } from '../../../src/services/run.js';
 import { validateAgainstSchema } from '../../../src/validation.js';
-import { chromiumAvailability, chromiumDescendants, pngSize, startSite } from '../../setup/browser.js';
+import { chromiumDescendants, describeWithChromiumSite, pngSize } from '../../setup/browser.js';
 import { writeApp } from './helpers.js';
 
 // Real headless Chromium against a real local site; no database is needed (--skip-materialize).
-const chromium = await chromiumAvailability();
-const title = chromium.ok ? 'browser probes' : `browser probes (SKIPPED: ${chromium.reason})`;
-
-describe.skipIf(!chromium.ok)(title, () => {
-  let site: Awaited<ReturnType<typeof startSite>>;
-  beforeAll(async () => {
-    site = await startSite();
-  });
-  afterAll(async () => {
-    await site?.stop();
-  });
-
+await describeWithChromiumSite('browser probes', (site) => {
   /** Runs the probes; checks the trace against its schema and that no Chromium outlived the run. */
   async function run(probes: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}) {
     const app = await writeApp({ manifest: { probes, ...extra } });
