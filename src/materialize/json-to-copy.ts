@@ -17,7 +17,6 @@ import {
   recordField,
   stringOutput,
 } from './record-text.js';
-import { hashRecord, type RowHash } from './row-hash.js';
 
 /**
  * How a target column's values are written. `output`: how its output text follows from the capsule
@@ -86,8 +85,8 @@ function quoteElement(value: string): string {
 export class RowConverter {
   private readonly index = new Map<string, number>();
   private readonly fields: string[];
-  /** Output texts of the last row's fields, null for NULL (`record` only). */
-  private readonly outputs: (string | null)[];
+  /** Record fields of the last row (`record` only). */
+  private readonly outputs: string[];
   /** Output text of the last value parsed (null: SQL NULL); of the last array, `arrayOutput`. */
   private output: string | null = null;
   private arrayOutput = '';
@@ -105,17 +104,12 @@ export class RowConverter {
     columns.forEach((column, position) => this.index.set(column.name, position));
     for (const name of skipped) this.index.set(name, -1);
     this.fields = columns.map(() => nullField);
-    this.outputs = columns.map(() => null);
+    this.outputs = columns.map(() => '');
   }
 
   /** The record text (`record_out`'s) of the row last converted, over the COPY columns. */
   recordText(): string {
-    return `(${this.outputs.map(recordField).join(',')})`;
-  }
-
-  /** hashTextExtended(recordText()), without building the text (row-hash.ts). */
-  recordHash(): RowHash {
-    return hashRecord(this.outputs);
+    return `(${this.outputs.join(',')})`;
   }
 
   /** The COPY text line of a row (without the trailing newline). */
@@ -124,7 +118,7 @@ export class RowConverter {
     this.i = 0;
     this.column = undefined;
     this.fields.fill(nullField);
-    if (this.record) this.outputs.fill(null);
+    if (this.record) this.outputs.fill('');
     this.canonical = undefined;
     if (rawControl.test(text)) this.invalid('raw control character in the row text');
     if (text.includes('\\u0000')) throw new UnsupportedRow(undefined, '\\u0000 in the row text');
@@ -146,7 +140,7 @@ export class RowConverter {
         if (position < 0) this.skipValue();
         else {
           this.fields[position] = this.value(this.columns[position]!.kind);
-          if (this.record) this.outputs[position] = this.output;
+          if (this.record) this.outputs[position] = recordField(this.output);
         }
         this.column = undefined;
         this.ws();

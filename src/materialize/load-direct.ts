@@ -37,10 +37,8 @@ interface TableLoad {
   sink?: Sink | undefined;
   /** Set when the table is copied straight into the target. */
   converter?: RowConverter;
-  /** The digest of the rows sent (value verification); of record text for direct tables. */
-  digest?: SentDigest;
-  /** Direct tables: the digest of the record text of the rows sent. */
-  records?: DigestAccumulator;
+  /** The digest of the rows sent (value verification): of record text for direct tables. */
+  digest?: SentDigest | DigestAccumulator;
   /** Direct tables: the columns written. */
   written?: CopyColumn[];
   /** The target held no rows before the load. */
@@ -152,7 +150,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         } catch (error) {
           throw rowError(error, current);
         }
-        current.records?.addHash(current.converter.recordHash());
+        current.digest?.add(current.converter.recordText());
         await current.sink!.push(line);
       } else {
         current.digest?.add(text);
@@ -208,7 +206,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
             written: load.converter
               ? load.written!.map((column) => column.name)
               : shapes.get(load.stage.table)!.columns,
-            sent: (load.records ?? load.digest)!,
+            sent: load.digest!,
             record: load.written && recordColumns(load.info, load.written),
             stage: load.converter ? undefined : load.stage.index,
             targetWasEmpty: load.targetWasEmpty ?? false,
@@ -247,7 +245,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     if (columns !== undefined && (load.info.primaryKey.length === 0 || load.targetWasEmpty)) {
       load.converter = new RowConverter(columns, check.generatedSkipped, verifying);
       load.written = columns;
-      if (verifying) load.records = new DigestAccumulator();
+      if (verifying) load.digest = new DigestAccumulator();
       const sql = directCopySql(
         load.stage.table,
         columns.map((column) => column.name),

@@ -31,80 +31,27 @@ function word(at: number): number {
 const keptBytes = 1 << 20;
 
 export function hashTextExtended(text: string): RowHash {
-  // UTF-8 needs at most 3 bytes per UTF-16 unit.
-  return withRoom(text.length * 3, () => hashBytes(bytes.write(text, 0, 'utf8')));
-}
-
-/**
- * The hash of a row's record text (`record_out`'s: `(1,"a b",,"x""y")`) from its fields' output texts
- * (`null`: SQL NULL), as hashTextExtended(recordText) gives it, without building the text as a string:
- * each field is written into the byte buffer once and quoted there (record-text.ts says why).
- */
-export function hashRecord(fields: readonly (string | null)[]): RowHash {
-  // Every byte doubled at worst, plus quotes and commas.
-  let room = 2;
-  for (const field of fields) room += field === null ? 1 : field.length * 6 + 3;
-  return withRoom(room, () => hashBytes(writeRecord(fields)));
-}
-
-/** Writes the record text of `fields` at the buffer's start; returns its length in bytes. */
-function writeRecord(fields: readonly (string | null)[]): number {
-  let at = 0;
-  bytes[at++] = 40; // (
-  for (let k = 0; k < fields.length; k++) {
-    if (k > 0) bytes[at++] = 44; // ,
-    const field = fields[k];
-    if (field === null || field === undefined) continue;
-    const n = bytes.write(field, at, 'utf8');
-    // record_out quotes an empty field or one with " \ ( ) , or C-locale whitespace, doubling " and \.
-    let quote = n === 0;
-    let doubled = 0;
-    for (let i = at; i < at + n; i++) {
-      const b = bytes[i]!;
-      if (b === 34 || b === 92) doubled++;
-      else if (b === 40 || b === 41 || b === 44 || b === 32 || (b >= 9 && b <= 13)) quote = true;
+  // UTF-8 needs at most 3 bytes per UTF-16 unit; 12 more bytes of zeros pad the last block; the
+  // Uint32Array view needs a whole number of words.
+  const room = Math.ceil((text.length * 3 + 12) / 4) * 4;
+  if (room > buffer.byteLength) {
+    const kept = { buffer, bytes, words };
+    buffer = new ArrayBuffer(room <= keptBytes ? Math.max(room, buffer.byteLength * 2) : room);
+    bytes = Buffer.from(buffer);
+    words = new Uint32Array(buffer);
+    if (room > keptBytes) {
+      try {
+        return hashBuffer(text);
+      } finally {
+        ({ buffer, bytes, words } = kept);
+      }
     }
-    if (!quote && doubled === 0) {
-      at += n;
-      continue;
-    }
-    // Shift right by the opening quote and the doublings, from the end.
-    let to = at + n + doubled;
-    for (let from = at + n - 1; from >= at; from--) {
-      const b = bytes[from]!;
-      bytes[to--] = b;
-      if (b === 34 || b === 92) bytes[to--] = b;
-    }
-    bytes[at] = 34;
-    at += n + doubled + 1;
-    bytes[at++] = 34;
   }
-  bytes[at++] = 41; // )
-  return at;
+  return hashBuffer(text);
 }
 
-/**
- * Runs `use` with a buffer of at least `room` bytes (and 12 more of zero padding for the last block),
- * grown as needed; a buffer above `keptBytes` is used for this call only.
- */
-function withRoom(room: number, use: () => RowHash): RowHash {
-  // The Uint32Array view needs a whole number of words.
-  const size = Math.ceil((room + 12) / 4) * 4;
-  if (size <= buffer.byteLength) return use();
-  const kept = { buffer, bytes, words };
-  buffer = new ArrayBuffer(size <= keptBytes ? Math.max(size, buffer.byteLength * 2) : size);
-  bytes = Buffer.from(buffer);
-  words = new Uint32Array(buffer);
-  if (size <= keptBytes) return use();
-  try {
-    return use();
-  } finally {
-    ({ buffer, bytes, words } = kept);
-  }
-}
-
-/** lookup3 over the buffer's first `length` bytes. */
-function hashBytes(length: number): RowHash {
+function hashBuffer(text: string): RowHash {
+  const length = bytes.write(text, 0, 'utf8');
   bytes.fill(0, length, length + 12);
   let a = (0x9e3779b9 + length + 3923095) | 0;
   let b = a;

@@ -1,5 +1,5 @@
 import { quoteIdent, quoteTable } from '../postgres/identifiers.js';
-import { hashTextExtended, type RowHash } from './row-hash.js';
+import { hashTextExtended } from './row-hash.js';
 import { type Sql, stageTable } from './sql.js';
 
 /**
@@ -34,11 +34,7 @@ export class DigestAccumulator {
   private folded = 0n;
 
   add(canonicalText: string): void {
-    this.addHash(hashTextExtended(canonicalText));
-  }
-
-  /** Adds a row hash computed elsewhere (RowConverter.recordHash). */
-  addHash(hash: RowHash): void {
+    const hash = hashTextExtended(canonicalText);
     // Below 2^20 rows, |high| < 2^51 and low < 2^52: exact doubles.
     this.high += hash.high;
     this.low += hash.low;
