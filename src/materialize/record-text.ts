@@ -48,15 +48,13 @@ export function outputKind(typeOid: number): OutputKind {
 
 // record_out quotes a field holding these (isspace in the C locale) and doubles `"` and `\`.
 const recordSpecial = /["\\(),\t\n\v\f\r ]/;
+const recordDoubled = /["\\]/g;
 
 /** A field as record_out prints it; `null` is SQL NULL (nothing between the commas). */
 export function recordField(text: string | null): string {
   if (text === null) return '';
   if (text !== '' && !recordSpecial.test(text)) return text;
-  // split/join: about twice as fast as a global regex replace on jsonb texts (one per row).
-  let doubled = text.includes('"') ? text.split('"').join('""') : text;
-  if (doubled.includes('\\')) doubled = doubled.split('\\').join('\\\\');
-  return `"${doubled}"`;
+  return `"${text.replace(recordDoubled, '$&$&')}"`;
 }
 
 // array_out quotes an element holding these (or empty, or the word NULL) and backslash-escapes `"`, `\`.
@@ -65,7 +63,7 @@ const arrayEscaped = /["\\]/g;
 
 /** An array element as array_out prints it (comma-delimited types). */
 export function arrayElement(text: string): string {
-  if (text !== '' && !arraySpecial.test(text) && (text.length !== 4 || text.toUpperCase() !== 'NULL'))
+  if (text !== '' && !arraySpecial.test(text) && !(text.length === 4 && text.toUpperCase() === 'NULL'))
     return text;
   return `"${text.replace(arrayEscaped, '\\$&')}"`;
 }
@@ -77,9 +75,6 @@ const xsdDateTime = /^(\d{4,}-\d\d-\d\d)T(\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d\d)?(:
  * (`2026-01-05 10:00:00.5+00`): the zone's minutes only when not zero. Anything else (infinity) as is.
  */
 export function isoDateTime(xsd: string): string {
-  // The common case (what export writes, in UTC) without the regex: `…T…+00:00` → `… …+00`.
-  if (xsd.charCodeAt(10) === 84 && xsd.endsWith('+00:00') && xsd.length <= 32)
-    return `${xsd.slice(0, 10)} ${xsd.slice(11, -3)}`;
   const match = xsdDateTime.exec(xsd);
   if (!match) return xsd;
   const [, date, time, hours = '', minutes = '', seconds = '', era = ''] = match;
