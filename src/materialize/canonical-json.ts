@@ -39,7 +39,7 @@ class Parser {
     const code = this.text.charCodeAt(this.at);
     if (code === 123) return this.object(drop);
     if (code === 91) return this.array();
-    if (code === 34) return jsonbString(this.string());
+    if (code === 34) return quote(this.string());
     if (code === 45 || (code >= 48 && code <= 57)) return this.number();
     for (const word of words) {
       if (this.text.startsWith(word, this.at)) {
@@ -76,7 +76,7 @@ class Parser {
       if (next !== 44) throw new SyntaxError(`expected ',' or '}' at ${this.at - 1}`);
     }
     const keys = [...entries.keys()].sort(compareKeys);
-    return `{${keys.map((key) => `${jsonbString(key)}: ${entries.get(key)!}`).join(', ')}}`;
+    return `{${keys.map((key) => `${quote(key)}: ${entries.get(key)!}`).join(', ')}}`;
   }
 
   array(): string {
@@ -163,7 +163,7 @@ function compareKeys(a: string, b: string): number {
 }
 
 /** A string as jsonb prints it: `"`, `\`, and control characters escaped; everything else as is. */
-export function jsonbString(value: string): string {
+function quote(value: string): string {
   if (!needsEscape.test(value)) return `"${value}"`;
   let out = '"';
   for (const char of value) {

@@ -2,7 +2,6 @@ import type pg from 'pg';
 
 import { quoteIdent, quoteTable } from '../postgres/identifiers.js';
 import type { CopyColumnKind } from './json-to-copy.js';
-import { outputKind } from './record-text.js';
 import type { Sql } from './sql.js';
 
 /** How a table's columns can be written by a direct COPY, from the replay database's catalog. */
@@ -77,25 +76,19 @@ function resolve(oid: number, byOid: Map<number, TypeRow>): { oid: number; row: 
 /** The conversion of one column type, or undefined when the staging path must load it. */
 export function copyKind(typeOid: number, byOid: Map<number, TypeRow>): CopyColumnKind | undefined {
   const base = resolve(typeOid, byOid);
-  if (jsonTypes.has(base.oid)) return { type: 'json', output: outputKind(base.oid) };
+  if (jsonTypes.has(base.oid)) return { type: 'json' };
   if (!base.row) return undefined;
   if (base.row.isarray) {
     const element = resolve(base.row.typelem, byOid);
-    if (jsonTypes.has(element.oid))
-      return { type: 'array', element: 'json', numeric: false, output: outputKind(element.oid) };
+    if (jsonTypes.has(element.oid)) return { type: 'array', element: 'json', numeric: false };
     if (!element.row || element.row.typtype === 'p' || element.row.isarray) return undefined;
     // Composite elements (row types of tables too) are left to the staging path.
     if (element.row.typtype === 'c') return undefined;
     if (element.row.typdelim !== ',') return undefined;
-    return {
-      type: 'array',
-      element: 'scalar',
-      numeric: element.row.typcategory === 'N',
-      output: outputKind(element.oid),
-    };
+    return { type: 'array', element: 'scalar', numeric: element.row.typcategory === 'N' };
   }
   if (base.row.typtype === 'p' || base.row.typtype === 'c') return undefined;
-  return { type: 'scalar', numeric: base.row.typcategory === 'N', output: outputKind(base.oid) };
+  return { type: 'scalar', numeric: base.row.typcategory === 'N' };
 }
 
 /**

@@ -8,27 +8,14 @@
  * {@link UnsupportedRow} so the caller can use the staging path instead.
  */
 
-import { canonicalJson } from './canonical-json.js';
-import {
-  arrayElement,
-  jsonOutput,
-  numberOutput,
-  type OutputKind,
-  recordField,
-  stringOutput,
-} from './record-text.js';
-
-/**
- * How a target column's values are written. `output`: how its output text follows from the capsule
- * value (record-text.ts; of the elements, for arrays), for the digest of value verification.
- */
+/** How a target column's values are written. */
 export type CopyColumnKind =
   /** Any scalar type read from its text (text, uuid, dates, bytea, enums, …); `numeric`: JSON numbers allowed. */
-  | { type: 'scalar'; numeric: boolean; output?: OutputKind }
+  | { type: 'scalar'; numeric: boolean }
   /** json/jsonb: the value's JSON text. */
-  | { type: 'json'; output?: OutputKind }
+  | { type: 'json' }
   /** An array (any dimensions) of scalars or of json/jsonb values. */
-  | { type: 'array'; element: 'scalar' | 'json'; numeric: boolean; output?: OutputKind };
+  | { type: 'array'; element: 'scalar' | 'json'; numeric: boolean };
 
 export interface CopyColumn {
   name: string;
@@ -79,19 +66,11 @@ function quoteElement(value: string): string {
 /**
  * Converts rows of one table. `columns` are the COPY column list, in order; `skipped` are keys whose
  * values are ignored (generated columns). A key in neither stops with UnsupportedRow; a column a row
- * lacks is NULL, as jsonb_populate_record makes it. With `record`, each conversion also builds the row's
- * record text (record-text.ts, for value verification) from the same parse: {@link recordText}.
+ * lacks is NULL, as jsonb_populate_record makes it.
  */
 export class RowConverter {
   private readonly index = new Map<string, number>();
   private readonly fields: string[];
-  /** Record fields of the last row (`record` only). */
-  private readonly outputs: string[];
-  /** Output text of the last value parsed (null: SQL NULL); of the last array, `arrayOutput`. */
-  private output: string | null = null;
-  private arrayOutput = '';
-  /** Whether the row's text is jsonb's canonical text (decided at its first jsonb value). */
-  private canonical: boolean | undefined;
   private s = '';
   private i = 0;
   private column: string | undefined;
@@ -99,17 +78,10 @@ export class RowConverter {
   constructor(
     private readonly columns: readonly CopyColumn[],
     skipped: Iterable<string> = [],
-    private readonly record = false,
   ) {
     columns.forEach((column, position) => this.index.set(column.name, position));
     for (const name of skipped) this.index.set(name, -1);
     this.fields = columns.map(() => nullField);
-    this.outputs = columns.map(() => '');
-  }
-
-  /** The record text (`record_out`'s) of the row last converted, over the COPY columns. */
-  recordText(): string {
-    return `(${this.outputs.join(',')})`;
   }
 
   /** The COPY text line of a row (without the trailing newline). */
@@ -118,8 +90,6 @@ export class RowConverter {
     this.i = 0;
     this.column = undefined;
     this.fields.fill(nullField);
-    if (this.record) this.outputs.fill('');
-    this.canonical = undefined;
     if (rawControl.test(text)) this.invalid('raw control character in the row text');
     if (text.includes('\\u0000')) throw new UnsupportedRow(undefined, '\\u0000 in the row text');
     this.ws();
@@ -138,10 +108,7 @@ export class RowConverter {
         if (position === undefined) throw new UnsupportedRow(key, `key "${key}" is not a loaded column`);
         this.column = key;
         if (position < 0) this.skipValue();
-        else {
-          this.fields[position] = this.value(this.columns[position]!.kind);
-          if (this.record) this.outputs[position] = recordField(this.output);
-        }
+        else this.fields[position] = this.value(this.columns[position]!.kind);
         this.column = undefined;
         this.ws();
         const next = this.s[this.i++];
@@ -154,101 +121,64 @@ export class RowConverter {
     return this.fields.join('\t');
   }
 
-  /** The COPY field of the value at the cursor; with `record`, its output text in `output`. */
   private value(kind: CopyColumnKind): string {
     const ch = this.peek();
-    const output = kind.output ?? (kind.type === 'json' ? 'jsonb' : 'same');
     if (ch === 'n') {
       this.literal('null');
-      this.output = null;
       return nullField;
     }
     if (kind.type === 'json') {
       const start = this.i;
       this.skipValue();
-      const span = this.s.slice(start, this.i);
-      if (this.record) this.output = this.jsonOutput(output, span);
-      return copyEscape(span);
+      return copyEscape(this.s.slice(start, this.i));
     }
-    if (ch === '"') {
-      const text = this.string();
-      if (this.record) this.output = stringOutput(output, text);
-      return copyEscape(text);
-    }
+    if (ch === '"') return copyEscape(this.string());
     if (kind.type === 'array') {
       if (ch !== '[') throw new UnsupportedRow(this.column, 'an array column holds a non-array value');
-      const start = this.i;
-      const literal = copyEscape(this.array(kind, 0));
-      // Float arrays are digested as jsonb (record-text.ts).
-      if (this.record)
-        this.output = output === 'float' ? canonicalJson(this.s.slice(start, this.i)) : this.arrayOutput;
-      return literal;
+      return copyEscape(this.array(kind, 0));
     }
-    if (ch === 't' || ch === 'f') {
-      const word = this.literal(ch === 't' ? 'true' : 'false');
-      if (this.record) this.output = output === 'bool' ? ch : word;
-      return word;
-    }
+    if (ch === 't') return this.literal('true');
+    if (ch === 'f') return this.literal('false');
     if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) {
       if (!kind.numeric) throw new UnsupportedRow(this.column, 'a number for a non-numeric column');
-      const span = this.number();
-      if (this.record) this.output = numberOutput(span);
-      return span;
+      return this.number();
     }
     if (ch === '[' || ch === '{')
       throw new UnsupportedRow(this.column, 'a JSON array/object for a scalar column');
     return this.invalid(`unexpected character at offset ${this.i}`);
   }
 
-  /**
-   * A JSON array as an array literal (nested arrays are dimensions, as jsonb_populate_record reads
-   * them); with `record`, its array_out text in `arrayOutput`.
-   */
-  private array(
-    kind: { element: 'scalar' | 'json'; numeric: boolean; output?: OutputKind },
-    depth: number,
-  ): string {
+  /** A JSON array as an array literal (nested arrays are dimensions, as jsonb_populate_record reads them). */
+  private array(kind: { element: 'scalar' | 'json'; numeric: boolean }, depth: number): string {
     this.expect('[');
     this.ws();
     if (this.peek() === ']') {
       this.i++;
       if (depth > 0) throw new UnsupportedRow(this.column, 'an empty inner array');
-      this.arrayOutput = '{}';
       return '{}';
     }
-    const output = kind.output ?? (kind.element === 'json' ? 'jsonb' : 'same');
-    const record = this.record;
     let out = '{';
-    let printed = '{';
     for (;;) {
       this.ws();
       const ch = this.peek();
       if (ch === '[') {
         out += this.array(kind, depth + 1);
-        if (record) printed += this.arrayOutput;
       } else if (ch === 'n') {
         this.literal('null');
         out += 'NULL';
-        if (record) printed += 'NULL';
       } else if (kind.element === 'json') {
         const start = this.i;
         this.skipValue();
-        const span = this.s.slice(start, this.i);
-        out += quoteElement(span);
-        if (record) printed += arrayElement(this.jsonOutput(output, span));
+        out += quoteElement(this.s.slice(start, this.i));
       } else if (ch === '"') {
-        const text = this.string();
-        out += quoteElement(text);
-        if (record) printed += arrayElement(stringOutput(output, text));
-      } else if (ch === 't' || ch === 'f') {
-        const word = this.literal(ch === 't' ? 'true' : 'false');
-        out += word;
-        if (record) printed += output === 'bool' ? ch : word;
+        out += quoteElement(this.string());
+      } else if (ch === 't') {
+        out += this.literal('true');
+      } else if (ch === 'f') {
+        out += this.literal('false');
       } else if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) {
         if (!kind.numeric) throw new UnsupportedRow(this.column, 'a number in a non-numeric array');
-        const span = this.number();
-        out += span;
-        if (record) printed += numberOutput(span);
+        out += this.number();
       } else if (ch === '{') {
         throw new UnsupportedRow(this.column, 'a JSON object in a non-json array');
       } else {
@@ -256,21 +186,10 @@ export class RowConverter {
       }
       this.ws();
       const next = this.s[this.i++];
-      if (next === ']') {
-        this.arrayOutput = `${printed}}`;
-        return `${out}}`;
-      }
+      if (next === ']') return `${out}}`;
       if (next !== ',') this.invalid(`expected , or ] at offset ${this.i - 1}`);
       out += ',';
-      printed += ',';
     }
-  }
-
-  /** A json/jsonb value's output text; the row's text tells whether jsonb values are canonical already. */
-  private jsonOutput(output: OutputKind, span: string): string {
-    // export writes `to_jsonb(row)::text`; redacted and rewritten rows are compact JSON (`{"a":1}`).
-    this.canonical ??= this.s.startsWith('{"') && this.s.includes('": ');
-    return jsonOutput(output, span, this.canonical);
   }
 
   /** The span of a JSON number, verbatim; exponents are left to the staging path (int columns reject them). */

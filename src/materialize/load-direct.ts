@@ -18,12 +18,10 @@ import {
   verifyLoadedValues,
 } from './load-steps.js';
 import { phaseTimer } from './load-timing.js';
-import { recordColumns } from './record-text.js';
 import { RewriteTally } from './rewrite-tally.js';
 import { copyStageSql, createStageSql, deleteSql, type Sql, targetEmptySql, upsertSql } from './sql.js';
 import { copySink, type Sink, type StagedTable } from './stage.js';
 import { suspendTriggers } from './triggers.js';
-import { DigestAccumulator } from './value-digest.js';
 import { SentDigest } from './verify-values.js';
 
 /** The direct load cannot reproduce the staging path's result for this capsule: use the staging path. */
@@ -37,10 +35,10 @@ interface TableLoad {
   sink?: Sink | undefined;
   /** Set when the table is copied straight into the target. */
   converter?: RowConverter;
-  /** The digest of the rows sent (value verification): of record text for direct tables. */
-  digest?: SentDigest | DigestAccumulator;
+  /** The digest of the rows sent (value verification). */
+  digest?: SentDigest;
   /** Direct tables: the columns written. */
-  written?: CopyColumn[];
+  written?: string[];
   /** The target held no rows before the load. */
   targetWasEmpty?: boolean;
 }
@@ -150,7 +148,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         } catch (error) {
           throw rowError(error, current);
         }
-        current.digest?.add(current.converter.recordText());
+        current.digest?.add(text);
         await current.sink!.push(line);
       } else {
         current.digest?.add(text);
@@ -203,11 +201,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
           .map((load) => ({
             table: load.stage.table,
             info: load.info,
-            written: load.converter
-              ? load.written!.map((column) => column.name)
-              : shapes.get(load.stage.table)!.columns,
+            written: load.converter ? load.written! : shapes.get(load.stage.table)!.columns,
             sent: load.digest!,
-            record: load.written && recordColumns(load.info, load.written),
             stage: load.converter ? undefined : load.stage.index,
             targetWasEmpty: load.targetWasEmpty ?? false,
           })),
@@ -238,14 +233,13 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     const problems = columnProblems(check);
     if (problems.length > 0) throw doesNotFit(problems);
     const columns = directColumns(load.info, check, copyTypes.get(load.stage.table));
-    const verifying = options.verifyValues !== false;
+    if (options.verifyValues !== false) load.digest = new SentDigest(load.info);
     if (columns !== undefined) {
       load.targetWasEmpty = (await run(targetEmptySql(load.stage.table))).rows[0].empty === true;
     }
     if (columns !== undefined && (load.info.primaryKey.length === 0 || load.targetWasEmpty)) {
-      load.converter = new RowConverter(columns, check.generatedSkipped, verifying);
-      load.written = columns;
-      if (verifying) load.digest = new DigestAccumulator();
+      load.converter = new RowConverter(columns, check.generatedSkipped);
+      load.written = columns.map((column) => column.name);
       const sql = directCopySql(
         load.stage.table,
         columns.map((column) => column.name),
@@ -253,7 +247,6 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       load.sink = copySink(client, sql, load.stage, sinkOptions);
       return;
     }
-    if (verifying) load.digest = new SentDigest(load.info);
     await run(createStageSql(load.stage.table, load.stage.index));
     load.sink = copySink(client, copyStageSql(load.stage.table, load.stage.index), load.stage, sinkOptions);
   }

@@ -4,7 +4,6 @@ import type { CapsuleReader } from '../capsule/index.js';
 import { rewriteSubjectInText, type SubjectRewrite } from '../capsule/rewrite-subject.js';
 import type { TableInfo } from '../postgres/catalog.js';
 import { canonicalJson } from './canonical-json.js';
-import { recordDigestSql, type RecordShape } from './record-text.js';
 import { copyStageSql, createStageSql, type Sql } from './sql.js';
 import { copySink, type Sink } from './stage.js';
 import {
@@ -24,9 +23,7 @@ export interface LoadedTable {
   /** Columns written by the load. */
   written: readonly string[];
   /** The digest of the rows sent, computed while they streamed. */
-  sent: { digest(): Digest };
-  /** Tables copied straight into the target: `sent` is a digest of record text (record-text.ts). */
-  record?: RecordShape | undefined;
+  sent: SentDigest;
   /** Index of its jsonb staging table; undefined when copied straight into the target (load-direct.ts). */
   stage: number | undefined;
   /** The target held no rows before the load: all its rows are loaded rows. */
@@ -76,17 +73,13 @@ export async function verifyValues(options: {
   toError: (error: unknown, sql: Sql) => Error;
 }): Promise<Record<string, number>> {
   const { run } = options;
-  // Record text prints timestamps in the session's DateStyle (record-text.ts).
   await run({ text: `set local timezone = 'UTC'`, values: [] });
-  await run({ text: `set local datestyle = 'ISO, YMD'`, values: [] });
   const differing: Record<string, number> = {};
   const suspects: LoadedTable[] = [];
   for (const item of options.tables) {
     const missing = unwritten(item.info, item.written);
     const sql = item.targetWasEmpty
-      ? item.record
-        ? recordDigestSql(item.table, item.record)
-        : tableDigestSql(item.table, missing)
+      ? tableDigestSql(item.table, missing)
       : item.stage !== undefined && item.info.primaryKey.length > 0
         ? stagedKeysDigestSql(item.table, item.stage, item.info.primaryKey, missing)
         : undefined; // no key to find the loaded rows among others: compared exactly
