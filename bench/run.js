@@ -200,7 +200,7 @@ function runCli(cliArgs, env, work) {
       if (code !== 0) {
         reject(
           new Error(
-            `replay-env ${cliArgs[0]} exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+            `replay-env ${cliArgs[0]} exited ${code}: ${stderr.trim().split('\n').slice(-25).join(' | ')}`,
           ),
         );
         return;

@@ -60,6 +60,22 @@ describe('KeySplitter', () => {
     await expect(split(['{"a":1}\x02[1]'], 1)).rejects.toThrow(/middle of a row/);
   });
 
+  it('with no key columns, hands on whole rows only, however the chunks are cut', async () => {
+    const chunks: string[] = [];
+    await pipeline(
+      Readable.from(['{"a":1}\n{"b"', ':2}\n{"c":3', '}\n'].map((chunk) => Buffer.from(chunk))),
+      new KeySplitter(0, () => {}),
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          chunks.push(chunk.toString());
+          callback();
+        },
+      }),
+    );
+    expect(chunks.join('')).toBe('{"a":1}\n{"b":2}\n{"c":3}\n');
+    for (const chunk of chunks) expect(chunk.endsWith('\n')).toBe(true);
+  });
+
   it('passes rows through unchanged when there are no key columns', async () => {
     expect((await split(['{"a":1}\n{"b":2}\n'], 0)).out).toBe('{"a":1}\n{"b":2}\n');
   });

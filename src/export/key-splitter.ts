@@ -27,11 +27,8 @@ export class KeySplitter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    // No key column: COPY's lines are already the rows.
-    if (this.#keys === 0) {
-      callback(null, chunk);
-      return;
-    }
+    // Even with no key column, only whole rows go on: closure chunks read on two connections are
+    // written into one table stream, so a chunk that ends inside a row would interleave with another's.
     const out = Buffer.allocUnsafe(chunk.length + (this.#remainder?.length ?? 0));
     let written = 0;
     let start = 0;
