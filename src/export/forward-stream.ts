@@ -15,6 +15,11 @@ export function forwardTo(sink: Writable): Writable {
     if (error) failed = error;
     if (inFlight === 0) onSettled?.();
   };
+  // The sink's own 'error' (a row its framing refuses) is this stream's failure, not an uncaught event.
+  const onSinkError = (error: Error) => {
+    failed ??= error;
+  };
+  sink.on('error', onSinkError);
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
       if (sink.destroyed || failed) {
@@ -37,9 +42,16 @@ export function forwardTo(sink: Writable): Writable {
       sink.once('close', onClose);
     },
     final(callback) {
-      const done = () => callback(failed ?? null);
+      const done = () => {
+        sink.off('error', onSinkError);
+        callback(failed ?? null);
+      };
       if (inFlight === 0) done();
       else onSettled = done;
+    },
+    destroy(error, callback) {
+      sink.off('error', onSinkError);
+      callback(error);
     },
   });
 }

@@ -123,6 +123,16 @@ describe('closure keys of every awkward type travel and come back exactly', () =
     await expectRefused(db, broken, /labels/);
   });
 
+  dbTest('a closure row that is not a JSON object: one manifest error, no capsule', async ({ db }) => {
+    await db.query(`create table labels (code text primary key); create table slots (id int primary key);
+      create table things (id int primary key, owner text, label text references labels);
+      insert into labels values ('a'); insert into things values (1, 'me', 'a');`);
+    const broken = manifest('parents');
+    // labels' own where is false: its only row comes from closure, framed into the table stream later
+    broken.postgres.tables[0]!.rowSql = 'to_jsonb(t.code)';
+    await expectRefused(db, broken, /labels.*not a JSON object/);
+  });
+
   dbTest(
     'parents-and-reference with a subjectTable the source lacks: refused, no capsule',
     async ({ db }) => {
