@@ -107,6 +107,19 @@ export async function writeCapsuleFile(
   return path;
 }
 
+/**
+ * A line-layout capsule file of `app` for one subject (its graph: the subject alone) holding `tables`;
+ * returns its path.
+ */
+export async function writeSubjectCapsule(
+  app: string,
+  subject: Record<string, string>,
+  tables: TestCapsule['tables'],
+): Promise<string> {
+  const text = lineCapsuleText({ app, subject, graph: [{ ...subject, reasons: ['subject'] }], tables });
+  return writeCapsuleFile(await capsuleDir(), `${app}.json`, text);
+}
+
 /** Anything with `query` (a TestDatabase). */
 interface Queryable {
   query<T extends Record<string, unknown> = Record<string, unknown>>(

@@ -2,7 +2,7 @@ import { describe, expect } from 'vitest';
 
 import { parseManifest } from '../../../src/manifest/index.js';
 import { materialize } from '../../../src/services/materialize.js';
-import { capsuleDir, dumpTables, lineCapsuleText, rowTexts, writeCapsuleFile } from '../../setup/capsules.js';
+import { dumpTables, rowTexts, writeSubjectCapsule } from '../../setup/capsules.js';
 import { dbTest } from '../../setup/database.js';
 
 const schema = `
@@ -87,16 +87,7 @@ describe.each(['copy', 'jsonb'] as const)(
         accounts: await rowTexts(db, 'accounts', "t.tenant = 't1'"),
         things: await rowTexts(db, 'things', "t.tenant = 't1'"),
       };
-      const path = await writeCapsuleFile(
-        await capsuleDir(),
-        'types.json',
-        lineCapsuleText({
-          app: 'types',
-          subject: { tenant: 't1' },
-          graph: [{ tenant: 't1', reasons: ['subject'] }],
-          tables: capsuleTables,
-        }),
-      );
+      const path = await writeSubjectCapsule('types', { tenant: 't1' }, capsuleTables);
       const target = await db.sibling();
       await target.query(schema);
       await target.query(data); // same starting point; the capsule then replaces t1's rows

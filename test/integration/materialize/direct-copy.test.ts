@@ -4,7 +4,7 @@ import { describe, expect } from 'vitest';
 import { DatabaseError } from '../../../src/errors.js';
 import { parseManifest } from '../../../src/manifest/index.js';
 import { materialize } from '../../../src/services/materialize.js';
-import { capsuleDir, dumpTables, lineCapsuleText, rowTexts, writeCapsuleFile } from '../../setup/capsules.js';
+import { dumpTables, rowTexts, writeSubjectCapsule } from '../../setup/capsules.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
 
 // Every type the converter handles, in one table without composites or identity ALWAYS, so a load into
@@ -94,16 +94,7 @@ const manifest = parseManifest(
 async function capsuleOf(db: TestDatabase, rows?: Record<string, string[]>): Promise<string> {
   const capsuleTables: Record<string, string[]> = rows ?? {};
   if (!rows) for (const table of tables) capsuleTables[table] = await rowTexts(db, table, "t.tenant = 't1'");
-  return writeCapsuleFile(
-    await capsuleDir(),
-    'types.json',
-    lineCapsuleText({
-      app: 'types',
-      subject: { tenant: 't1' },
-      graph: [{ tenant: 't1', reasons: ['subject'] }],
-      tables: capsuleTables,
-    }),
-  );
+  return writeSubjectCapsule('types', { tenant: 't1' }, capsuleTables);
 }
 
 /** Which values are SQL NULL (to_jsonb cannot tell a NULL jsonb from a jsonb `null`). */

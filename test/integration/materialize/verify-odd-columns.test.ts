@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 
 import { parseManifest } from '../../../src/manifest/index.js';
 import { materialize } from '../../../src/services/materialize.js';
-import { capsuleDir, lineCapsuleText, writeCapsuleFile } from '../../setup/capsules.js';
+import { writeSubjectCapsule } from '../../setup/capsules.js';
 import { dbTest } from '../../setup/database.js';
 
 // Columns named like the aliases of value verification's queries (t: the table, r: the typed capsule
@@ -44,16 +44,7 @@ for (const directCopy of [true, false]) {
     async ({ db }) => {
       await db.query(schema);
       const rows = [1, 2, 3].map((id) => ({ id, tenant: 'x', t: `t${id}`, r: `r${id}`, note: `note ${id}` }));
-      const path = await writeCapsuleFile(
-        await capsuleDir(),
-        'odd.json',
-        lineCapsuleText({
-          app: 'odd',
-          subject: { tenant: 'x' },
-          graph: [{ tenant: 'x', reasons: ['subject'] }],
-          tables: { odd: rows },
-        }),
-      );
+      const path = await writeSubjectCapsule('odd', { tenant: 'x' }, { odd: rows });
       const kept = await materialize({
         manifest,
         capsulePath: path,
