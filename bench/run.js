@@ -208,9 +208,16 @@ function runCli(cliArgs, env, work) {
         );
         return;
       }
-      const peakKb = Number(await readFile(rssFile, 'utf8').catch(() => 'NaN'));
+      const [peakKb, userUs, systemUs] = (await readFile(rssFile, 'utf8').catch(() => 'NaN NaN NaN'))
+        .split(' ')
+        .map(Number);
       await rm(rssFile, { force: true });
-      resolve({ seconds, peakMb: peakKb / 1024, result: JSON.parse(stdout) });
+      resolve({
+        seconds,
+        peakMb: peakKb / 1024,
+        cpuSeconds: (userUs + systemUs) / 1e6,
+        result: JSON.parse(stdout),
+      });
     });
   });
 }
@@ -262,6 +269,7 @@ function summarize(step, samples, extra = {}) {
     worst: Math.max(...seconds),
     samples: seconds,
     peakMb: peaks.length > 0 ? Math.max(...peaks) : null,
+    cpuSeconds: samples.map((s) => s.cpuSeconds).filter((v) => v !== undefined),
     ...extra,
   };
 }
@@ -502,6 +510,10 @@ function printSize(size) {
     process.stdout.write(
       `${line([r.step, secs, Math.round(n / r.best).toLocaleString('en-US'), mbs, peak, ratio])}\n`,
     );
+  }
+  for (const r of size.steps.filter((step) => step.cpuSeconds.length > 0)) {
+    const cpu = r.cpuSeconds.map((v) => v.toFixed(2)).join(', ');
+    process.stdout.write(`  CPU of ${r.step} (user + system, s): ${cpu}\n`);
   }
   printAgeCost(size, (text) => process.stdout.write(text));
   const span = (values) => {

@@ -16,7 +16,8 @@ export interface LaneTable {
  * Reads `tables` over every client in `clients` (connections on one snapshot), each taking the next table
  * when it is free, and writes them into the capsule in their order: the table at the head of that order
  * streams straight into the capsule; a table read ahead on another connection is framed into a spool file
- * beside it and appended when its turn comes (the same bytes, capsule/table-spool.ts). So PostgreSQL
+ * beside it and appended when its turn comes (the same bytes, capsule/table-spool.ts), or, if its turn
+ * comes while it is still being read, moved into the capsule then and written on directly (promoted). So PostgreSQL
  * produces one table while Node frames and writes another. With one client this is the plain loop.
  *
  * On the first failure every connection is cut (so the other lane stops mid-COPY), leftover spools are
@@ -36,6 +37,10 @@ export async function exportTables(options: {
   let appending: Promise<void> = Promise.resolve();
   let failure: { error: unknown } | undefined;
 
+  // Spools still being read, and those already moved into the capsule (their turn came first).
+  const reading = new Map<number, TableSpoolWriter>();
+  const promoted = new Set<TableSpoolWriter>();
+
   const appendReady = (): Promise<void> =>
     (appending = appending.then(async () => {
       for (let next = spooled.get(head); next && !failure; next = spooled.get(head)) {
@@ -43,6 +48,11 @@ export async function exportTables(options: {
         await writer.appendSpool(next.spool);
         options.onTableDone(next.spool.name, next.spool.rows, performance.now() - next.started);
         head += 1;
+      }
+      const current = reading.get(head);
+      if (current && !promoted.has(current) && !failure) {
+        promoted.add(current);
+        await writer.promoteSpool(current);
       }
     }));
 
@@ -65,7 +75,10 @@ export async function exportTables(options: {
       } else {
         const spool = writer.spoolTable(table.name, { ...table.options, onRows: undefined });
         open.add(spool);
+        reading.set(index, spool);
+        if (index === head) await appendReady(); // the head table finished while this one was opened
         await table.copy(client, spool.stream);
+        reading.delete(index);
         spooled.set(index, { spool: await spool.finished(), started });
         open.delete(spool);
       }
