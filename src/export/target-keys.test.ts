@@ -99,3 +99,46 @@ describe('TargetKeys under random wants and owns', () => {
     });
   }
 });
+
+describe('TargetKeys fetched early while keys arrive and spill (closure.ts fetchEarly)', () => {
+  for (const limit of [1_000_000, 40, 8]) {
+    it(`early chunks and the final drain never fetch a key twice or an owned one (${limit} in memory)`, async () => {
+      let seed = 11;
+      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const pool = Array.from({ length: 500 }, (_, i) => (i % 4 === 0 ? `["ü ${i}"]` : `[${i}]`));
+      const pick = () => pool[Math.floor(random() * pool.length)]!;
+      const spill = new SpillDir();
+      try {
+        const keys = new TargetKeys(spill, limit);
+        const wanted = new Set<string>();
+        const owned = new Set<string>();
+        for (let i = 0; i < 100; i += 1) {
+          const text = pick();
+          owned.add(text);
+          keys.own(...key(text));
+        }
+        const fetched: string[] = [];
+        let early = 0;
+        for (let i = 0; i < 3000; i += 1) {
+          const text = pick();
+          wanted.add(text);
+          keys.want(...key(text));
+          if (keys.pendingInMemory >= 5) {
+            const chunk = keys.takeChunk(5);
+            early += chunk.length;
+            fetched.push(...chunk);
+          }
+        }
+        fetched.push(...(await drain(keys, 7)));
+        expect(early).toBeGreaterThan(100); // spilled sets too fetch early
+        expect(new Set(fetched).size).toBe(fetched.length);
+        expect(fetched.filter((text) => owned.has(text))).toEqual([]);
+        expect([...wanted].filter((text) => !fetched.includes(text) && !owned.has(text))).toEqual([]);
+        expect(keys.hasPending).toBe(false);
+        expect(keys.spilled).toBe(limit < 500);
+      } finally {
+        spill.remove();
+      }
+    });
+  }
+});
