@@ -9,6 +9,12 @@ const key = (text: string): [Buffer, number, number] => {
   const bytes = Buffer.from(`__${text}`); // keys in the middle of a buffer, as the splitter hands them
   return [bytes, 2, bytes.length];
 };
+/** A repeatable random sequence, and a key picked from `pool` with it. */
+function seeded(start: number, pool: readonly string[]) {
+  let seed = start;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  return { random, pick: () => pool[Math.floor(random() * pool.length)]! };
+}
 const spillDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('replay-env-closure-'));
 
 async function drain(keys: TargetKeys, size: number, during?: (chunk: string[]) => void): Promise<string[]> {
@@ -55,10 +61,10 @@ describe('TargetKeys', () => {
 describe('TargetKeys under random wants and owns', () => {
   for (const limit of [1_000_000, 17, 1]) {
     it(`never fetches a key twice or an owned one; every wanted key ends fetched or owned (${limit} in memory)`, async () => {
-      let seed = 7;
-      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-      const pool = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? `["é✓ ${i}", ${i}]` : `[${i}]`));
-      const pick = () => pool[Math.floor(random() * pool.length)]!;
+      const { random, pick } = seeded(
+        7,
+        Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? `["é✓ ${i}", ${i}]` : `[${i}]`)),
+      );
       const spill = new SpillDir();
       try {
         const keys = new TargetKeys(spill, limit);
@@ -103,10 +109,10 @@ describe('TargetKeys under random wants and owns', () => {
 describe('TargetKeys fetched early while keys arrive and spill (closure.ts fetchEarly)', () => {
   for (const limit of [1_000_000, 40, 8]) {
     it(`early chunks and the final drain never fetch a key twice or an owned one (${limit} in memory)`, async () => {
-      let seed = 11;
-      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-      const pool = Array.from({ length: 500 }, (_, i) => (i % 4 === 0 ? `["ü ${i}"]` : `[${i}]`));
-      const pick = () => pool[Math.floor(random() * pool.length)]!;
+      const { pick } = seeded(
+        11,
+        Array.from({ length: 500 }, (_, i) => (i % 4 === 0 ? `["ü ${i}"]` : `[${i}]`)),
+      );
       const spill = new SpillDir();
       try {
         const keys = new TargetKeys(spill, limit);
