@@ -46,6 +46,7 @@ const { values: args } = parseArgs({
 const server = await startEmbeddedPostgres({ settings: { fsync: 'off', max_connections: '100' } });
 const sessionsDir = await mkdtemp(join(tmpdir(), 'replay-env-bench-sessions-'));
 let proxy;
+let relay;
 try {
   const url = server.adminUrl;
   const env = { ...process.env, PGPASSWORD: url.password, PGSSLMODE: 'disable' };
@@ -55,6 +56,7 @@ try {
     { env },
   );
   proxy = await startProxy(url.connectionString(), sessionsDir);
+  relay = await startBareRelay(url.port);
   const pgbench = async (port, user, password) => {
     const { stdout } = await run(
       'pgbench',
@@ -87,24 +89,40 @@ try {
   const rows = [];
   for (let round = 1; round <= Number(args.rounds); round += 1) {
     const { tps: direct } = await pgbench(url.port, url.user, url.password);
+    const relayCpuBefore = await cpuMs(relay.pid);
+    const bare = await pgbench(relay.port, url.user, url.password);
+    const relayCpu = ((await cpuMs(relay.pid)) - relayCpuBefore) / bare.transactions;
     const cpuBefore = await cpuMs(proxy.pid);
     const { tps: proxied, transactions } = await pgbench(proxy.port, 'bench', 'bench-pw');
     const cpuPerTransaction = ((await cpuMs(proxy.pid)) - cpuBefore) / transactions;
-    rows.push({ round, direct, proxied, ratio: proxied / direct, cpuPerTransaction });
+    rows.push({
+      round,
+      direct,
+      proxied,
+      ratio: proxied / direct,
+      cpuPerTransaction,
+      bareRatio: bare.tps / direct,
+      relayCpu,
+    });
     console.log(
-      `round ${round}: direct ${direct.toFixed(0)} tps, through the proxy ${proxied.toFixed(0)} tps, ratio ${(proxied / direct).toFixed(2)}, proxy CPU ${(cpuPerTransaction * 1000).toFixed(0)} µs per transaction`,
+      `round ${round}: direct ${direct.toFixed(0)} tps | bare relay ${bare.tps.toFixed(0)} tps, ratio ${(bare.tps / direct).toFixed(2)}, relay CPU ${(relayCpu * 1000).toFixed(0)} µs/tx | proxy (recording) ${proxied.toFixed(0)} tps, ratio ${(proxied / direct).toFixed(2)}, proxy CPU ${(cpuPerTransaction * 1000).toFixed(0)} µs/tx`,
     );
     // Let the proxy finalise this round's session files before the next direct round.
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const spread = (key, digits) => {
+    const values = rows.map((row) => row[key]).sort((a, b) => a - b);
+    return `${values[0].toFixed(digits)}–${values.at(-1).toFixed(digits)}`;
+  };
   console.log(
-    `pgbench ${args.script === 'tpcb' ? 'TPC-B-like' : '-S'} -M ${args.protocol} -c ${args.clients}: median ratio ${median(rows.map((row) => row.ratio)).toFixed(2)}× direct TPS (recording on), proxy CPU ${(median(rows.map((row) => row.cpuPerTransaction)) * 1000).toFixed(0)} µs per transaction`,
+    `pgbench ${args.script === 'tpcb' ? 'TPC-B-like' : '-S'} -M ${args.protocol} -c ${args.clients}: proxy (recording on) median ${median(rows.map((row) => row.ratio)).toFixed(2)}× direct TPS (rounds ${spread('ratio', 2)}), proxy CPU ${(median(rows.map((row) => row.cpuPerTransaction)) * 1000).toFixed(0)} µs/tx; bare relay median ${median(rows.map((row) => row.bareRatio)).toFixed(2)}× (rounds ${spread('bareRatio', 2)}), relay CPU ${(median(rows.map((row) => row.relayCpu)) * 1000).toFixed(0)} µs/tx`,
   );
 
   // Memory: N clients each read a big result through the proxy at the same time.
   if (Number(args['big-clients']) > 0) await bigResults();
 } finally {
+  relay?.child.kill('SIGTERM');
   proxy?.child.kill('SIGTERM');
   await new Promise((resolve) => (proxy ? proxy.child.once('exit', resolve) : resolve()));
   await server.stop();
@@ -138,6 +156,31 @@ async function bigResults() {
   console.log(
     `${args['big-clients']} concurrent ${bigRows.toLocaleString('en')}-row results through the proxy in ${((Date.now() - started) / 1000).toFixed(1)} s: proxy peak RSS ${(peak / 1024).toFixed(0)} MB (${(before / 1024).toFixed(0)} MB before)`,
   );
+}
+
+/**
+ * The physical reference: a plain Node `net` relay (one write per chunk each way, no parsing, no
+ * recording) in its own process, to the same server, measured in the same rounds.
+ */
+async function startBareRelay(targetPort) {
+  const source = `
+    const net = require('node:net');
+    const server = net.createServer((client) => {
+      client.setNoDelay(true);
+      const upstream = net.connect(${targetPort}, '127.0.0.1');
+      upstream.setNoDelay(true);
+      client.pipe(upstream);
+      upstream.pipe(client);
+      const end = () => { client.destroy(); upstream.destroy(); };
+      client.on('error', end); upstream.on('error', end); client.on('close', end); upstream.on('close', end);
+    });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
+    child.once('exit', () => reject(new Error('bare relay exited')));
+  });
+  return { child, port, pid: child.pid };
 }
 
 async function startProxy(target, dir) {

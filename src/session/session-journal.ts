@@ -33,7 +33,7 @@ export class SessionJournal {
   readonly finalPath: string;
   #fd: number | undefined;
   /** Lines appended since the last flush (one write per batch of server messages, not per event). */
-  #pending: string[] = [];
+  #pending = '';
 
   private constructor(finalPath: string, fd: number) {
     this.finalPath = finalPath;
@@ -61,18 +61,26 @@ export class SessionJournal {
     throw new FileError(`cannot find a free session file name for ${base} in ${dir}`);
   }
 
-  /** Queues one event line; `flush()` writes the queue (the proxy does so before forwarding answers). */
+  /** Queues one event; `flush()` writes the queue (the proxy does so before forwarding answers). */
   append(event: SessionEvent): void {
+    this.appendLine(JSON.stringify(event));
+  }
+
+  /** Queues one event already serialised as one line of JSON (no newline). */
+  appendLine(line: string): void {
     if (this.#fd === undefined) return;
-    this.#pending.push(`${JSON.stringify(event)}\n`);
+    this.#pending += `${line}\n`;
   }
 
   /** Writes the queued lines synchronously, in one write (see class comment). */
   flush(): void {
     if (this.#fd === undefined || this.#pending.length === 0) return;
-    const data = Buffer.from(this.#pending.join(''));
-    this.#pending = [];
-    let offset = 0;
+    const text = this.#pending;
+    this.#pending = '';
+    // A string is written without a Buffer of our own; a short write (rare on a file) goes on from bytes.
+    let offset = writeSync(this.#fd, text);
+    if (offset >= Buffer.byteLength(text)) return;
+    const data = Buffer.from(text);
     while (offset < data.length) offset += writeSync(this.#fd, data, offset);
   }
 
