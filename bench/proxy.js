@@ -9,14 +9,16 @@
 //   node bench/proxy.js --script tpcb                         # TPC-B-like instead of select-only (-S)
 //   node bench/proxy.js --big-clients 0                       # TPS only, no big-result memory run
 //
-// Besides TPS it prints the proxy's own CPU time per proxied transaction (utime+stime from /proc), a
-// figure other load on the machine disturbs far less than TPS.
+// Besides TPS it prints the proxy's own CPU time per proxied transaction (utime+stime from /proc, counted
+// until the round's session files are finalised), a figure other load on the machine disturbs less than
+// TPS. A bare Node relay (net sockets piped both ways, nothing parsed or recorded, its own process) runs
+// in the same rounds: the physical reference for any Node proxy on this machine.
 //
-// Fairness: direct and proxied rounds alternate; both use plaintext (PGSSLMODE=disable on the client side,
+// Fairness: direct, bare-relay and proxied rounds alternate; both use plaintext (PGSSLMODE=disable on the client side,
 // the embedded server has no TLS), the same pgbench binary, clients and duration. The proxy runs as the
 // built CLI in its own process, so its RSS is measured alone (VmHWM from /proc).
 import { execFile, spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +96,8 @@ try {
     const relayCpu = ((await cpuMs(relay.pid)) - relayCpuBefore) / bare.transactions;
     const cpuBefore = await cpuMs(proxy.pid);
     const { tps: proxied, transactions } = await pgbench(proxy.port, 'bench', 'bench-pw');
+    // The proxy's CPU counts until this round's session files are written (finalising included).
+    await finalised(sessionsDir);
     const cpuPerTransaction = ((await cpuMs(proxy.pid)) - cpuBefore) / transactions;
     rows.push({
       round,
@@ -107,8 +111,6 @@ try {
     console.log(
       `round ${round}: direct ${direct.toFixed(0)} tps | bare relay ${bare.tps.toFixed(0)} tps, ratio ${(bare.tps / direct).toFixed(2)}, relay CPU ${(relayCpu * 1000).toFixed(0)} µs/tx | proxy (recording) ${proxied.toFixed(0)} tps, ratio ${(proxied / direct).toFixed(2)}, proxy CPU ${(cpuPerTransaction * 1000).toFixed(0)} µs/tx`,
     );
-    // Let the proxy finalise this round's session files before the next direct round.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const spread = (key, digits) => {
@@ -213,6 +215,15 @@ async function startProxy(target, dir) {
     child.once('exit', () => reject(new Error(`record exited: ${stderr}`)));
   });
   return { child, port, pid: child.pid };
+}
+
+/** Waits until no session of the proxy is still a journal (all finalised), at most 60 s. */
+async function finalised(dir) {
+  for (let waited = 0; waited < 60_000; waited += 50) {
+    if (!(await readdir(dir)).some((name) => name.endsWith('.journal'))) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('session files not finalised after 60 s');
 }
 
 /** CPU time (user + system) the process has used, in ms (/proc/PID/stat, clock ticks of 10 ms). */
