@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
@@ -21,9 +21,9 @@ import { toDatabaseError } from '../postgres/errors.js';
 import { assertOneStatement } from '../postgres/one-statement.js';
 import type { RowRedactor } from '../redaction/index.js';
 import { readClosureForeignKeys, readSubjectPathTables } from './closure-catalog.js';
-import { ownRowsOnLanes } from './closure-lanes.js';
 import { forwardTo } from './forward-stream.js';
 import { KeySplitter } from './key-splitter.js';
+import { exportTables } from './table-lanes.js';
 import { defaultKeysInMemory, SpillDir, TargetKeys } from './target-keys.js';
 
 /** Keys handed to one closure query: bounds the setting's size and the server's hash of keys. */
@@ -66,7 +66,7 @@ interface Target {
  * Exports every manifest table with parent closure (`postgres.closure: parents`), in the open read-only
  * snapshot, in two phases:
  *
- * 1. every table's own query, over both connections (closure-lanes.ts); while rows stream into the
+ * 1. every table's own query, over both connections (table-lanes.ts); while rows stream into the
  *    capsule, the key tuples they reference in other manifest tables are collected (key-splitter.ts), and
  *    each table's rows report their own keys for the tables' referenced unique keys (never fetched again);
  * 2. children before parents (graph/closure-plan.ts), each parent gets the referenced rows its own query
@@ -172,16 +172,21 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         redactor: options.redactorFor(name),
         onRows: (rows: number) => options.onProgress?.({ table: name, rows, done: false }),
       },
-      copy: (on: pg.Client, sink: Writable) => run(on, sql, name, sink, `table ${name}`, owned),
+      copy: async (on: pg.Client, sink: Writable) => {
+        await run(on, sql, name, sink, `table ${name}`, owned);
+        if (open(name)) return;
+        sink.end();
+        await finished(sink);
+      },
     };
   });
   const ownMs = new Map<string, number>();
   const spools = new Map<string, TableSpoolWriter>();
   try {
-    await ownRowsOnLanes({
+    await exportTables({
       clients: options.peer ? [client, options.peer] : [client],
       writer: options.writer,
-      tasks,
+      tables: tasks,
       kept: spools,
       onTableDone: (name, rows, ms) => {
         counts.own[name] = rows;

@@ -8,7 +8,15 @@ import type { CapsuleWriter, TableStreamOptions } from '../capsule/writer.js';
 export interface LaneTable {
   name: string;
   options: TableStreamOptions;
-  /** Streams the table's rows (COPY) on `client` into `destination`, ending it. */
+  /**
+   * Closure may still add rows to it: its rows stay in an open spool (handed to `kept`) once its own
+   * query is read. Such tables must come after every other one.
+   */
+  keepOpen?: boolean;
+  /**
+   * Streams the table's rows (COPY) on `client` into `destination` and resolves once they are all in
+   * it, having ended it unless the table is `keepOpen`.
+   */
   copy(client: pg.Client, destination: Writable): Promise<void>;
 }
 
@@ -19,16 +27,29 @@ export interface LaneTable {
  * beside it and appended when its turn comes (the same bytes, capsule/table-spool.ts). So PostgreSQL
  * produces one table while Node frames and writes another. With one client this is the plain loop.
  *
- * On the first failure every connection is cut (so the other lane stops mid-COPY), leftover spools are
- * removed and that failure is thrown once no lane is running any more.
+ * Closure's first phase (closure.ts) adds `keepOpen` tables, whose spools go to `kept`, and `idle` work
+ * for a lane left without a table while another still reads.
+ *
+ * On the first failure every connection is cut (so the other lane stops mid-COPY), leftover spools
+ * (`kept` ones included) are removed and that failure is thrown once no lane is running any more.
  */
 export async function exportTables(options: {
   clients: readonly pg.Client[];
   writer: CapsuleWriter;
   tables: readonly LaneTable[];
+  /** A table is in the capsule (or, when `keepOpen`, its own rows are in its spool). */
   onTableDone: (name: string, rows: number, ms: number) => void;
+  /** Receives the open spools of `keepOpen` tables, as each one's own rows are read. */
+  kept?: Map<string, TableSpoolWriter>;
+  /**
+   * Work for a lane left without a table while another still reads: resolves true if it did some,
+   * false to be asked again a little later.
+   */
+  idle?: (client: pg.Client) => Promise<boolean>;
 }): Promise<void> {
   const { writer, tables } = options;
+  const kept = options.kept ?? new Map<string, TableSpoolWriter>();
+  let reading = options.clients.length;
   let cursor = 0;
   let head = 0;
   const spooled = new Map<number, { spool: TableSpool; started: number }>();
@@ -50,27 +71,40 @@ export async function exportTables(options: {
     for (let index = cursor++; index < tables.length && !failure; index = cursor++) {
       const table = tables[index]!;
       const started = performance.now();
-      if (index === head) {
-        let rows = 0;
+      let rows = 0;
+      const count = (total: number) => {
+        rows = total;
+      };
+      if (index === head && !table.keepOpen) {
         const destination = writer.tableStream(table.name, {
           ...table.options,
-          onRows: (count) => {
-            rows = count;
-            table.options.onRows?.(count);
+          onRows: (total) => {
+            count(total);
+            table.options.onRows?.(total);
           },
         });
         await table.copy(client, destination);
         options.onTableDone(table.name, rows, performance.now() - started);
         head += 1;
       } else {
-        const spool = writer.spoolTable(table.name, { ...table.options, onRows: undefined });
+        // Progress shows the head table only: one read ahead is counted, not drawn.
+        const spool = writer.spoolTable(table.name, { ...table.options, onRows: count });
         open.add(spool);
         await table.copy(client, spool.stream);
+        if (table.keepOpen) {
+          kept.set(table.name, spool);
+          open.delete(spool);
+          options.onTableDone(table.name, rows, performance.now() - started);
+          continue;
+        }
         spooled.set(index, { spool: await spool.finished(), started });
         open.delete(spool);
       }
       await appendReady();
     }
+    reading -= 1;
+    while (options.idle && reading > 0 && !failure)
+      if (!(await options.idle(client))) await new Promise((resolve) => setTimeout(resolve, 20));
   };
 
   const lanes = options.clients.map((client) =>
@@ -85,7 +119,7 @@ export async function exportTables(options: {
   await Promise.all(lanes);
   await appending.catch(() => {});
   if (failure) {
-    for (const spool of open) await spool.discard();
+    for (const spool of [...open, ...kept.values()]) await spool.discard();
     for (const { spool } of spooled.values()) await spool.discard();
     throw failure.error;
   }

@@ -6,7 +6,10 @@ import { generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:cr
  * build certificates, so the few DER structures of an X.509 v3 certificate are encoded here by hand;
  * `X509Certificate` parses the result, which the unit test checks.
  */
-export function selfSignedCertificate(commonName = 'replay-env proxy'): {
+export function selfSignedCertificate(
+  commonName = 'replay-env proxy',
+  serialSource: Buffer = randomBytes(16),
+): {
   cert: string;
   key: string;
   fingerprint256: string;
@@ -17,7 +20,7 @@ export function selfSignedCertificate(commonName = 'replay-env proxy'): {
   const name = seq(set(seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from(commonName, 'utf8')))));
   const now = Date.now();
   const validity = seq(utcTime(new Date(now - 86_400_000)), utcTime(new Date(now + 365 * 86_400_000)));
-  const serial = randomBytes(16);
+  const serial = Buffer.from(serialSource);
   // Positive, and a non-zero first byte: DER integers are minimal (a leading 0x00 before a byte < 0x80 is
   // "illegal padding", which made about one certificate in 256 unreadable).
   serial[0] = (serial[0]! & 0x7f) | 0x40;
