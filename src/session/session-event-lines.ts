@@ -22,8 +22,8 @@ export function resultEventLine(result: TrackedResult, timestamp: string): strin
   let line =
     `{"type":"query_result","timestamp":"${timestamp}","data":{"query_number":${result.queryNumber}` +
     `,"columns":${JSON.stringify(result.columns)},"rows":${JSON.stringify(result.rows)}` +
-    `,"row_count":${result.rowCount},"command_tag":${JSON.stringify(result.commandTag)}` +
-    `,"duration_ms":${result.durationMs},"error":${JSON.stringify(result.error)}`;
+    `,"row_count":${result.rowCount},"command_tag":${text(result.commandTag)}` +
+    `,"duration_ms":${result.durationMs},"error":${result.error === null ? 'null' : JSON.stringify(result.error)}`;
   if (result.truncated) {
     line += ',"truncated":true';
     if (result.digest !== undefined) line += `,"digest":${JSON.stringify(result.digest)}`;
@@ -33,4 +33,8 @@ export function resultEventLine(result: TrackedResult, timestamp: string): strin
   if (result.undecodedColumns) line += `,"undecoded_columns":${JSON.stringify(result.undecodedColumns)}`;
   if (result.copyIn) line += `,"copy_in":${JSON.stringify(result.copyIn)}`;
   return `${line}}}`;
+}
+
+function text(value: string | null): string {
+  return value === null ? 'null' : JSON.stringify(value);
 }
