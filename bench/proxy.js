@@ -27,7 +27,10 @@ import { parseArgs, promisify } from 'node:util';
 
 import pg from 'pg';
 
+import { DatabaseUrl } from '../dist/postgres/database-url.js';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
+import { FrontendDecoder } from '../dist/session/frontend-decoder.js';
+import { SessionRecorder } from '../dist/session/session-recorder.js';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../bin/run.js', import.meta.url));
@@ -121,6 +124,8 @@ try {
     `pgbench ${args.script === 'tpcb' ? 'TPC-B-like' : '-S'} -M ${args.protocol} -c ${args.clients}: proxy (recording on) median ${median(rows.map((row) => row.ratio)).toFixed(2)}× direct TPS (rounds ${spread('ratio', 2)}), proxy CPU ${(median(rows.map((row) => row.cpuPerTransaction)) * 1000).toFixed(0)} µs/tx; bare relay median ${median(rows.map((row) => row.bareRatio)).toFixed(2)}× (rounds ${spread('bareRatio', 2)}), relay CPU ${(median(rows.map((row) => row.relayCpu)) * 1000).toFixed(0)} µs/tx`,
   );
 
+  if (args.script !== 'tpcb' && args.protocol === 'simple') await recorderAlone();
+
   // Memory: N clients each read a big result through the proxy at the same time.
   if (Number(args['big-clients']) > 0) await bigResults();
 } finally {
@@ -157,6 +162,80 @@ async function bigResults() {
   const peak = await vmHwm(proxy.pid);
   console.log(
     `${args['big-clients']} concurrent ${bigRows.toLocaleString('en')}-row results through the proxy in ${((Date.now() - started) / 1000).toFixed(1)} s: proxy peak RSS ${(peak / 1024).toFixed(0)} MB (${(before / 1024).toFixed(0)} MB before)`,
+  );
+}
+
+/**
+ * The recorder's own CPU per select-only transaction, without sockets: pgbench -S's Query and the
+ * server's answer (RowDescription, DataRow, CommandComplete, ReadyForQuery) fed through the proxy's
+ * frontend decoder and SessionRecorder (decoding, tracking, journal lines, one synchronous journal
+ * write per answer, as in the proxy). Best of 5 passes of 100 000; load disturbs it far less than TPS.
+ */
+async function recorderAlone() {
+  const message = (code, body) => {
+    const bytes = Buffer.alloc(5 + body.length);
+    bytes.write(code, 0, 'latin1');
+    bytes.writeInt32BE(4 + body.length, 1);
+    body.copy(bytes, 5);
+    return bytes;
+  };
+  const cstring = (text) => Buffer.from(`${text}\0`);
+  const field = Buffer.alloc(18);
+  field.writeUInt32BE(23, 6); // int4
+  field.writeInt16BE(4, 10);
+  field.writeInt32BE(-1, 12);
+  const value = Buffer.from('-2511');
+  const row = Buffer.alloc(6);
+  row.writeInt16BE(1, 0);
+  row.writeInt32BE(value.length, 2);
+  const answer = Buffer.concat([
+    message('T', Buffer.concat([Buffer.from([0, 1]), cstring('abalance'), field])),
+    message('D', Buffer.concat([row, value])),
+    message('C', cstring('SELECT 1')),
+    message('Z', Buffer.from('I')),
+  ]);
+  const queries = Array.from({ length: 1000 }, (_, index) =>
+    message(
+      'Q',
+      cstring(`SELECT abalance FROM pgbench_accounts WHERE aid = ${1 + ((index * 7919) % 100000)};`),
+    ),
+  );
+  const dir = await mkdtemp(join(tmpdir(), 'replay-env-bench-recorder-'));
+  const decoder = new FrontendDecoder();
+  const startup = Buffer.concat([Buffer.alloc(8), Buffer.from('user\0bench\0\0')]);
+  startup.writeInt32BE(startup.length, 0);
+  startup.writeInt32BE(3 << 16, 4);
+  decoder.push(startup);
+  const recorder = new SessionRecorder({
+    sessionId: 'bench',
+    pseudoUser: 'bench',
+    target: DatabaseUrl.parse('postgres://bench@127.0.0.1:5432/postgres'),
+    sessionsDir: dir,
+    redaction: [],
+    parameters: [
+      ['client_encoding', 'UTF8'],
+      ['TimeZone', 'UTC'],
+    ],
+    onEncoding: () => {},
+    onEvent: () => {},
+    onSessionFile: () => {},
+  });
+  const passes = [];
+  const count = 100_000;
+  for (let pass = 0; pass < 5; pass += 1) {
+    const before = process.cpuUsage();
+    for (let index = 0; index < count; index += 1) {
+      for (const packet of decoder.push(Buffer.from(queries[index % 1000]))) recorder.frontend(packet);
+      recorder.backend(Buffer.from(answer));
+    }
+    const used = process.cpuUsage(before);
+    passes.push((used.user + used.system) / count);
+  }
+  if (recorder.queryCount !== 5 * count) throw new Error(`recorded ${recorder.queryCount} queries`);
+  // Not finalised (a million events; finalising is measured with the proxy above): its folder goes.
+  await rm(dir, { recursive: true, force: true });
+  console.log(
+    `recorder alone (this process, no sockets): ${Math.min(...passes).toFixed(1)} µs CPU per select-only transaction (best of 5 × ${count.toLocaleString('en')})`,
   );
 }
 
