@@ -5,10 +5,9 @@ import { compareKeys, quoteJsonString } from './canonical-json.js';
 /**
  * A row's canonical text as an SQL expression: exactly what `to_jsonb(row)::text` prints for the given
  * columns (value verification's server side, value-digest.ts), built by concatenating each column's own
- * jsonb text under its key, in jsonb's key order. It costs the server about 40 % less than
- * `to_jsonb(row)::text` (which builds a binary jsonb document per row, sorts it and prints it again:
- * docs/materialize.md "Not guaranteed", cost) while the client keeps hashing the capsule's row text as it
- * is.
+ * jsonb text under its key, in jsonb's key order. It costs the server about 40–50 % less CPU than
+ * `to_jsonb(row)::text` (bench/verify-scan.js), which builds a binary jsonb document per row, sorts it and
+ * prints it again — while the client keeps hashing the capsule's row text as it is.
  *
  * A column's text is `col::text` for the types whose output is their jsonb text (integers, jsonb),
  * `to_json(col)::text` for the built-in types that `to_json` and `to_jsonb` print through the same code
