@@ -125,3 +125,12 @@ dbTest(
     expect(rows).toBeGreaterThan(10);
   },
 );
+
+dbTest('rowTextSql prints a table of 1,600 columns (the most PostgreSQL allows)', async ({ db }) => {
+  const columns = Array.from({ length: 1600 }, (_, i) => `c${i} ${i % 2 === 0 ? 'text' : 'integer[]'}`);
+  await db.query(`create table wide (${columns.join(', ')})`);
+  await db.query(`insert into wide (c0, c1, c1598) values ('a', '{1,2}', 'z'), (null, null, null)`);
+  const { rows, differ } = await differences(db);
+  expect(differ).toEqual([]);
+  expect(rows).toBe(8);
+});
