@@ -2,9 +2,8 @@ import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
 
-import type { RecordedRedactionRule, SessionEvent } from '../generated/session.js';
+import type { RecordedRedactionRule } from '../generated/session.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
-import { BackendDecoder, type BackendEvent } from './backend-decoder.js';
 import {
   authenticationCleartextPassword,
   authenticationOk,
@@ -13,7 +12,6 @@ import {
   parameterStatus,
   readyForQuery,
 } from './backend-messages.js';
-import { CopyDataFile } from './copy-data-file.js';
 import {
   FrontendDecoder,
   type FrontendMessage,
@@ -21,9 +19,7 @@ import {
   type StartupPacket,
 } from './frontend-decoder.js';
 import type { LoginThrottle } from './login-throttle.js';
-import { QueryTracker, type TrackedQuery, type TrackedResult } from './query-tracker.js';
-import { redactRows } from './redact-cells.js';
-import { isoNow, SessionJournal } from './session-journal.js';
+import { type RecorderEvent, SessionRecorder } from './session-recorder.js';
 import {
   connectUpstream,
   sendCancel,
@@ -34,6 +30,7 @@ import {
 
 /** What the proxy reports while it runs; `record` renders these as the live console. */
 export type ProxyEvent =
+  | RecorderEvent
   | { kind: 'connection'; sessionId: string; remote: string }
   | { kind: 'login'; sessionId: string; pseudoUser: string; database: string }
   | {
@@ -47,11 +44,7 @@ export type ProxyEvent =
   | { kind: 'client-tls'; sessionId: string; protocol: string }
   | { kind: 'mapped'; sessionId: string; pseudoUser: string; realUser: string; target: string }
   | { kind: 'upstream-connected'; sessionId: string; tls: string }
-  | { kind: 'recording'; sessionId: string; file: string }
-  | { kind: 'query'; sessionId: string; query: TrackedQuery; at: Date }
-  | { kind: 'result'; sessionId: string; result: TrackedResult }
   | { kind: 'cancel'; sessionId: string; forwarded: boolean }
-  | { kind: 'protocol-error'; sessionId: string; message: string }
   | { kind: 'closed'; sessionId: string; file?: string; queries: number };
 
 export interface ProxyContext {
@@ -87,15 +80,11 @@ let sessionCounter = 0;
 export class ProxySession {
   readonly id = `session_${Date.now()}${String((sessionCounter = (sessionCounter + 1) % 1_000_000)).padStart(6, '0')}`;
   readonly #decoder = new FrontendDecoder();
-  readonly #backendDecoder = new BackendDecoder();
   #phase: 'startup' | 'password' | 'connecting' | 'relay' | 'closed' = 'startup';
   #pseudoUser = '';
   #startupParameters: Record<string, string> = {};
   #upstream: UpstreamConnection | undefined;
-  #journal: SessionJournal | undefined;
-  #journalFailed = false;
-  #copyFile: CopyDataFile | undefined;
-  #tracker: QueryTracker | undefined;
+  #recorder: SessionRecorder | undefined;
   #cancelKey: string | undefined;
   /** Messages a pipelining client sent right after its password, before the target was ready. */
   #early: FrontendMessage[] = [];
@@ -188,7 +177,7 @@ export class ProxySession {
       else if (this.#phase === 'connecting') this.#early.push(packet);
       else if (this.#phase === 'relay') {
         try {
-          this.#tracker!.frontend(packet);
+          this.#recorder!.frontend(packet);
         } catch (error) {
           // A bug in tracking must not break the client's session: keep relaying, stop recording detail.
           this.context.onEvent({
@@ -314,64 +303,27 @@ export class ProxySession {
   }
 
   #startRecording(): void {
-    const { target } = this.context;
-    const start = new Date();
-    this.#journal = SessionJournal.create(this.context.sessionsDir, this.#pseudoUser, start);
-    this.context.onSessionFile(this.#journal.finalPath);
-    const copyFile = new CopyDataFile(this.#journal.finalPath, this.context.maxCopyBytes);
-    this.#copyFile = copyFile;
-    const startTime = start.toISOString();
-    this.#record('session_activity', {
-      activity: 'session_start',
-      details: {
-        session_id: this.id,
-        pseudo_user: this.#pseudoUser,
-        start_time: startTime,
-        ...(this.context.redaction.length > 0 ? { redaction: this.context.redaction } : {}),
-      },
+    const { context } = this;
+    this.#recorder = new SessionRecorder({
+      sessionId: this.id,
+      pseudoUser: this.#pseudoUser,
+      target: context.target,
+      sessionsDir: context.sessionsDir,
+      redaction: context.redaction,
+      ...(context.maxRecordedRows ? { maxRecordedRows: context.maxRecordedRows } : {}),
+      ...(context.maxCopyBytes !== undefined ? { maxCopyBytes: context.maxCopyBytes } : {}),
+      parameters: this.#upstream?.parameters ?? [],
+      onEncoding: (decode) => (this.#decoder.decodeText = decode),
+      onEvent: context.onEvent,
+      onSessionFile: context.onSessionFile,
     });
-    this.#record('session_activity', {
-      activity: 'connection',
-      details: {
-        pseudo_user: this.#pseudoUser,
-        real_user: target.user,
-        database: target.database,
-        real_db_host: target.host,
-        real_db_port: String(target.port),
-      },
-    });
-    this.context.onEvent({ kind: 'recording', sessionId: this.id, file: this.#journal.finalPath });
-    const rules = this.context.redaction;
-    this.#tracker = new QueryTracker(
-      {
-        onQuery: (query) => {
-          this.#record('query', queryEventData(query));
-          this.context.onEvent({ kind: 'query', sessionId: this.id, query, at: new Date(query.startedAt) });
-        },
-        onResult: (result) => {
-          this.#record('query_result', resultEventData(result));
-          this.context.onEvent({ kind: 'result', sessionId: this.id, result });
-        },
-        // Names, tags and error messages from the server are in the client encoding too.
-        onEncoding: (decode) => (this.#decoder.decodeText = this.#backendDecoder.decodeText = decode),
-      },
-      {
-        ...(this.context.maxRecordedRows ? { maxRows: this.context.maxRecordedRows } : {}),
-        copyIn: () => copyFile.begin(),
-        ...(rules.length > 0 ? { redact: (columns, rows) => redactRows(columns, rows, rules) } : {}),
-      },
-    );
-    for (const [name, value] of this.#upstream?.parameters ?? []) this.#tracker.setting(name, value);
   }
 
   #relayUpstream(upstream: UpstreamConnection): void {
-    const decoder = this.#backendDecoder;
-    const track = (message: BackendEvent): void => this.#tracker?.backend(message);
     upstream.socket.on('data', (chunk: Buffer) => {
       try {
-        decoder.push(chunk, track);
         // What this chunk answers is on disk before the client sees it.
-        this.#journal?.flush();
+        this.#recorder?.backend(chunk);
       } catch (error) {
         this.context.onEvent({
           kind: 'protocol-error',
@@ -386,22 +338,6 @@ export class ProxySession {
     });
     upstream.socket.on('error', () => void this.close());
     upstream.socket.on('close', () => void this.close());
-  }
-
-  #record(type: SessionEvent['type'], data: unknown): void {
-    try {
-      this.#journal?.append({ type, timestamp: isoNow(), data } as SessionEvent);
-    } catch (error) {
-      // A failing journal write (disk full) threw out of close() as an unhandled rejection and took the
-      // whole proxy, every client's session, down with a stack trace. Report it once and keep relaying.
-      if (this.#journalFailed) return;
-      this.#journalFailed = true;
-      this.context.onEvent({
-        kind: 'protocol-error',
-        sessionId: this.id,
-        message: `session file: ${(error as Error).message}`,
-      });
-    }
   }
 
   #reject(code: string, message: string, cause?: unknown, upstream?: UpstreamFailure): void {
@@ -432,38 +368,12 @@ export class ProxySession {
     if (this.#cancelKey) this.context.cancelKeys.delete(this.#cancelKey);
     this.#upstream?.socket.destroy();
     if (!this.client.destroyed) this.client.end();
-    let file: string | undefined;
-    if (this.#journal) {
-      this.#tracker?.flush();
-      try {
-        this.#copyFile?.close();
-      } catch (error) {
-        this.context.onEvent({
-          kind: 'protocol-error',
-          sessionId: this.id,
-          message: `COPY data file: ${(error as Error).message}`,
-        });
-      }
-      const now = new Date().toISOString();
-      this.#record('session_activity', {
-        activity: 'session_end',
-        details: { end_time: now, queries: this.#tracker?.queryCount ?? 0, reason: 'connection closed' },
-      });
-      try {
-        file = await this.#journal.finalize();
-      } catch (error) {
-        this.context.onEvent({
-          kind: 'protocol-error',
-          sessionId: this.id,
-          message: `session file: ${(error as Error).message}`,
-        });
-      }
-    }
+    const file = await this.#recorder?.close();
     this.context.onEvent({
       kind: 'closed',
       sessionId: this.id,
       file,
-      queries: this.#tracker?.queryCount ?? 0,
+      queries: this.#recorder?.queryCount ?? 0,
     });
     this.#resolveClosed();
   }
@@ -480,45 +390,6 @@ export const upstreamFailureText: Record<UpstreamFailure, string> = {
   'tls-failed': 'the TLS handshake with the target failed',
   closed: 'the target closed the connection during login',
 };
-
-/**
- * The `query` event's data. Optional fields are assigned, not spread: a conditional spread per field
- * took the slow runtime path on every query (CPU profile under pgbench).
- */
-function queryEventData(query: TrackedQuery): Record<string, unknown> {
-  const data: Record<string, unknown> = { query_number: query.queryNumber, sql: query.sql };
-  if (query.statement !== undefined) {
-    data.statement = query.statement;
-    data.params = query.params ?? [];
-  }
-  if (query.paramFormats) data.param_formats = query.paramFormats;
-  if (query.paramTypes) data.param_types = query.paramTypes;
-  if (query.unreplayable) data.unreplayable = query.unreplayable;
-  if (query.oversized) data.oversized = query.oversized;
-  return data;
-}
-
-/** The `query_result` event's data (see queryEventData). */
-function resultEventData(result: TrackedResult): Record<string, unknown> {
-  const data: Record<string, unknown> = {
-    query_number: result.queryNumber,
-    columns: result.columns,
-    rows: result.rows,
-    row_count: result.rowCount,
-    command_tag: result.commandTag,
-    duration_ms: result.durationMs,
-    error: result.error,
-  };
-  if (result.truncated) {
-    data.truncated = true;
-    data.digest = result.digest;
-  }
-  if (result.skipped) data.skipped = true;
-  if (result.batches) data.batches = result.batches;
-  if (result.undecodedColumns) data.undecoded_columns = result.undecodedColumns;
-  if (result.copyIn) data.copy_in = result.copyIn;
-  return data;
-}
 
 /** Compares digests so the comparison takes the same time whatever the input. */
 function samePassword(given: string, expected: string): boolean {
