@@ -8,6 +8,7 @@
 //   npm run bench -- --rows 200000 --repeat 3 --strategies copy
 //   npm run bench -- --workloads realistic          # one workload (default: simple,realistic)
 //   node bench/run.js --rows 1000000 --export-args "--jobs 2"      # extra export-postgres flags
+//   node bench/run.js --strategies "" --node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"   # node flags of the CLI
 //   REPLAY_ENV_BENCH_DATABASE_URL=postgres://… npm run bench      # your own server (a superuser URL)
 //   npm run bench -- --rows 200000 --strategies copy,copy:noverify   # A/B: value verification's cost
 //   npm run bench -- --closure                      # the manifest with `closure: parents` (docs/app-manifest.md)
@@ -52,6 +53,7 @@ const { values: args } = parseArgs({
     redaction: { type: 'string', default: 'safe' },
     'export-args': { type: 'string', default: '' },
     'materialize-args': { type: 'string', default: '' },
+    'node-args': { type: 'string', default: '' },
     'startup-runs': { type: 'string', default: '7' },
     'skip-startup': { type: 'boolean', default: false },
     closure: { type: 'boolean', default: false },
@@ -65,6 +67,7 @@ const strategies = args.strategies.split(',').filter(Boolean);
 const repeat = Math.max(1, Number(args.repeat));
 const exportExtra = args['export-args'].split(/\s+/).filter(Boolean);
 const materializeExtra = args['materialize-args'].split(/\s+/).filter(Boolean);
+const nodeExtra = args['node-args'].split(/\s+/).filter(Boolean);
 const workloads = { simple, realistic, parents };
 const selectedWorkloads = args.workloads
   .split(',')
@@ -186,7 +189,7 @@ function runCli(cliArgs, env, work) {
   const rssFile = join(work, `rss-${process.hrtime.bigint()}`);
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, ['--import', probe, cli, ...cliArgs], {
+    const child = spawn(process.execPath, [...nodeExtra, '--import', probe, cli, ...cliArgs], {
       env: { ...process.env, ...env, REPLAY_ENV_BENCH_RSS_FILE: rssFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -205,9 +208,16 @@ function runCli(cliArgs, env, work) {
         );
         return;
       }
-      const peakKb = Number(await readFile(rssFile, 'utf8').catch(() => 'NaN'));
+      const [peakKb, userUs, systemUs] = (await readFile(rssFile, 'utf8').catch(() => 'NaN NaN NaN'))
+        .split(' ')
+        .map(Number);
       await rm(rssFile, { force: true });
-      resolve({ seconds, peakMb: peakKb / 1024, result: JSON.parse(stdout) });
+      resolve({
+        seconds,
+        peakMb: peakKb / 1024,
+        cpuSeconds: (userUs + systemUs) / 1e6,
+        result: JSON.parse(stdout),
+      });
     });
   });
 }
@@ -259,6 +269,7 @@ function summarize(step, samples, extra = {}) {
     worst: Math.max(...seconds),
     samples: seconds,
     peakMb: peaks.length > 0 ? Math.max(...peaks) : null,
+    cpuSeconds: samples.map((s) => s.cpuSeconds).filter((v) => v !== undefined),
     ...extra,
   };
 }
@@ -499,6 +510,10 @@ function printSize(size) {
     process.stdout.write(
       `${line([r.step, secs, Math.round(n / r.best).toLocaleString('en-US'), mbs, peak, ratio])}\n`,
     );
+  }
+  for (const r of size.steps.filter((step) => step.cpuSeconds.length > 0)) {
+    const cpu = r.cpuSeconds.map((v) => v.toFixed(2)).join(', ');
+    process.stdout.write(`  CPU of ${r.step} (user + system, s): ${cpu}\n`);
   }
   printAgeCost(size, (text) => process.stdout.write(text));
   const span = (values) => {

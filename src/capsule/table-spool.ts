@@ -12,6 +12,8 @@ export interface TableSpool {
   name: string;
   rows: number;
   sha256: string;
+  /** Its rows are already in the capsule (TableSpoolWriter.promote): appending only closes the table. */
+  promoted?: boolean;
   /** The framed row lines, as tableStream would have written them (without the table's prefix and end). */
   read(): AsyncIterable<Buffer>;
   /** Removes the file. Safe to call twice. */
@@ -19,12 +21,18 @@ export interface TableSpool {
 }
 
 export interface TableSpoolWriter {
+  name: string;
   /** The table's rows as bytes, exactly as for CapsuleWriter.tableStream. */
   stream: Writable;
   /** Resolves once `stream` has ended and every byte is in the file. */
   finished(): Promise<TableSpool>;
   /** Removes the file (after a failure). Safe to call at any time. */
   discard(): Promise<void>;
+  /**
+   * Moves the table to `write` (the capsule, at this table's turn): what is spooled so far is copied
+   * there, every later chunk goes there directly, and the file is removed. `stream`'s writes wait meanwhile.
+   */
+  promote(write: (chunk: Buffer) => Promise<void>): Promise<void>;
 }
 
 let spools = 0;
@@ -53,11 +61,18 @@ export function createTableSpool(
   });
   fileReady.catch(() => {}); // surfaced by the first write
   let framed: { rows: number; sha256: string } | undefined;
+  // Emits and a promotion run one after the other: a chunk never overtakes the spooled bytes.
+  let queue: Promise<void> = Promise.resolve();
+  let direct: ((chunk: Buffer) => Promise<void>) | undefined;
+  const toFile = async (chunk: Buffer) => {
+    const file = await fileReady;
+    if (fileError) throw fileError;
+    if (chunk.length > 0 && !file.stream.write(chunk)) await drainOrError(file.stream, writeError);
+  };
   const stream = framingStream(name, options, {
-    async emit(chunk) {
-      const file = await fileReady;
-      if (fileError) throw fileError;
-      if (chunk.length > 0 && !file.stream.write(chunk)) await drainOrError(file.stream, writeError);
+    emit(chunk) {
+      queue = queue.then(() => (direct ? (chunk.length > 0 ? direct(chunk) : undefined) : toFile(chunk)));
+      return queue;
     },
     onRows() {},
     onDone(result) {
@@ -68,26 +83,40 @@ export function createTableSpool(
     stream.destroy();
     await (await fileReady.catch(() => undefined))?.abort();
   };
+  const endFile = async (file: AtomicFile) =>
+    new Promise<void>((resolve, reject) => {
+      if (fileError) {
+        reject(fileError);
+        return;
+      }
+      file.stream.end((error?: Error | null) => (error ? reject(fileError ?? writeError(error)) : resolve()));
+    });
   return {
+    name,
     stream,
     discard,
+    promote(write) {
+      queue = queue.then(async () => {
+        const file = await fileReady;
+        await endFile(file);
+        for await (const chunk of createReadStream(file.tempPath, { highWaterMark: 1 << 16 }))
+          await write(chunk as Buffer);
+        await file.abort();
+        direct = write;
+      });
+      return queue;
+    },
     async finished() {
       if (!stream.writableFinished) await once(stream, 'finish');
+      await queue;
       const file = await fileReady;
-      await new Promise<void>((resolve, reject) => {
-        if (fileError) {
-          reject(fileError);
-          return;
-        }
-        file.stream.end((error?: Error | null) =>
-          error ? reject(fileError ?? writeError(error)) : resolve(),
-        );
-      });
+      if (!direct) await endFile(file);
       const result = framed!;
       return {
         name,
         rows: result.rows,
         sha256: result.sha256,
+        promoted: direct !== undefined,
         read: () => createReadStream(file.tempPath, { highWaterMark: 1 << 16 }),
         discard: () => file.abort(),
       };

@@ -201,6 +201,39 @@ describe('createCapsuleWriter', () => {
     expect(await readdir(join(dir, 'sub'))).toEqual(['mixed.json']); // spool files removed
   });
 
+  it('a spool promoted mid-table (its turn came while it was read) gives the same bytes', async () => {
+    const rows = Array.from({ length: 4000 }, (_, i) => `{"id": ${i}, "secret": "${i}", "n": "ü"}\n`).join(
+      '',
+    );
+    const redactor = createRowRedactor(
+      [{ fields: ['secret'], action: 'hash', prefix: 'p-' }] as ParsedRedactionRule[],
+      't',
+    );
+    const streamed = join(dir, 'streamed.json');
+    const reference = await createCapsuleWriter(streamed, header);
+    await feed(reference.tableStream('a', { redactor }), '{"id": 1}\n', [5]);
+    await feed(reference.tableStream('b', { redactor }), rows, [70_000]);
+    const expected = await reference.finish();
+
+    const promotedPath = join(dir, 'sub', 'promoted.json');
+    const writer = await createCapsuleWriter(promotedPath, header);
+    const spool = writer.spoolTable('b', { redactor });
+    const bytes = Buffer.from(rows, 'utf8');
+    const half = 70_001; // mid-row
+    spool.stream.write(bytes.subarray(0, half));
+    await feed(writer.tableStream('a', { redactor }), '{"id": 1}\n', [5]);
+    await writer.promoteSpool(spool);
+    expect((await readdir(join(dir, 'sub'))).filter((name) => name.includes('.spool-'))).toEqual([]);
+    await feed(spool.stream, bytes.subarray(half).toString('utf8'), [30_000]);
+    const done = await spool.finished();
+    expect(done.promoted).toBe(true);
+    await writer.appendSpool(done);
+    const result = await writer.finish();
+    expect(await readFile(promotedPath, 'utf8')).toBe(await readFile(streamed, 'utf8'));
+    expect(result.integrity).toEqual(expected.integrity);
+    expect(await readdir(join(dir, 'sub'))).toEqual(['promoted.json']);
+  });
+
   it('a discarded spool leaves no file', async () => {
     const writer = await createCapsuleWriter(join(dir, 'x.json'), header);
     const spool = writer.spoolTable('t');

@@ -76,8 +76,16 @@ export interface CapsuleWriter {
    * Any number may be open at once; each is appended, in the capsule's table order, with appendSpool.
    */
   spoolTable(name: string, options?: TableStreamOptions): TableSpoolWriter;
-  /** Copies a finished spool into the capsule as the next table and removes its file. */
+  /**
+   * Copies a finished spool into the capsule as the next table and removes its file; for a promoted one,
+   * closes the table.
+   */
   appendSpool(spool: TableSpool): Promise<void>;
+  /**
+   * Opens the spool's table as the next one and moves the spool there (TableSpoolWriter.promote): a table
+   * still being read when its turn comes is written on directly instead of being spooled to the end.
+   */
+  promoteSpool(spool: TableSpoolWriter): Promise<void>;
   /** Writes a whole table from rows: strings are taken as one row's JSON text, anything else is serialized. */
   writeTable(
     name: string,
@@ -179,9 +187,11 @@ export async function createCapsuleWriter(
 
   const appendSpool = async (spool: TableSpool): Promise<void> => {
     try {
-      const first = open(spool.name);
-      await sink.write(prefixOf(spool.name, first));
-      for await (const chunk of spool.read()) await sink.write(chunk as Buffer);
+      if (!spool.promoted) {
+        const first = open(spool.name);
+        await sink.write(prefixOf(spool.name, first));
+        for await (const chunk of spool.read()) await sink.write(chunk as Buffer);
+      } else if (openTable !== spool.name) throw new Error(`table ${spool.name} was not promoted here`);
       await sink.write(tableEnd);
       close(spool.name, spool);
     } finally {
@@ -198,6 +208,11 @@ export async function createCapsuleWriter(
       return createTableSpool(file.path, name, streamOptions);
     },
     appendSpool,
+    async promoteSpool(spool) {
+      const first = open(spool.name);
+      await sink.write(prefixOf(spool.name, first));
+      await spool.promote((chunk) => sink.write(chunk));
+    },
     async writeTable(name, rows, streamOptions) {
       const stream = tableStream(name, streamOptions);
       for await (const row of rows) {

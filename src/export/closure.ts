@@ -206,12 +206,12 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   /**
    * While children still stream, a free connection fetches a full chunk of keys wanted from a parent
    * whose own rows are read (so its own keys are known and not asked for): closure's queries overlap the
-   * children's, and the key sets stay smaller.
+   * children's, and the key sets stay smaller. A spilled set gives only keys surely in none of its runs.
    */
   async function fetchEarly(on: pg.Client): Promise<boolean> {
     for (const target of targets.values()) {
       const name = target.table;
-      if (!ownMs.has(name) || target.keys.spilled || target.keys.pendingInMemory < chunkSize) continue;
+      if (!ownMs.has(name) || target.keys.pendingInMemory < chunkSize) continue;
       const others = targetsOf(name).filter((other) => other !== target);
       const sql = buildClosureRowsQuery(manifest, byName.get(name)!, target, keyed(name, others), common);
       await setKeys(on, target.keys.takeChunk(chunkSize));

@@ -1,16 +1,15 @@
 import type { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import type pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 
 import { isReplayEnvError } from '../errors.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
+import { copyOut } from './copy-out.js';
 
 /**
- * Streams `COPY … TO STDOUT` into `destination` with backpressure end to end (stream.pipeline): the
- * socket is only read as fast as the capsule file is written. A SQL error mid-stream becomes a one-line
+ * Streams `COPY … TO STDOUT` into `destination` with backpressure end to end (copy-out.ts): the socket is
+ * only read as fast as the capsule file is written. A SQL error mid-stream becomes a one-line
  * DatabaseError showing the failing manifest snippet's label.
  */
 export async function copyTableTo(
@@ -21,7 +20,7 @@ export async function copyTableTo(
   action: string,
 ): Promise<void> {
   try {
-    await pipeline(client.query(copyStreams.to(copySql)), destination);
+    await copyOut(client, copySql, destination);
   } catch (error) {
     if (isReplayEnvError(error)) throw error;
     throw toDatabaseError(error, { url, sql: copySql, action });

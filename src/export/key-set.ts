@@ -126,9 +126,12 @@ export class KeySet {
   }
 }
 
-/** FNV-1a over the bytes, then a final mix (keys that differ only at the end spread over the table). */
-function hashBytes(buf: Buffer, from: number, to: number): number {
-  let hash = 0x811c9dc5;
+/**
+ * FNV-1a over the bytes, then a final mix (keys that differ only at the end spread over the table);
+ * another `seed` gives an independent hash (key-filter.ts).
+ */
+export function hashBytes(buf: Buffer, from: number, to: number, seed = 0x811c9dc5): number {
+  let hash = seed;
   for (let i = from; i < to; i += 1) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b);

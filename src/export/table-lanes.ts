@@ -24,8 +24,10 @@ export interface LaneTable {
  * Reads `tables` over every client in `clients` (connections on one snapshot), each taking the next table
  * when it is free, and writes them into the capsule in their order: the table at the head of that order
  * streams straight into the capsule; a table read ahead on another connection is framed into a spool file
- * beside it and appended when its turn comes (the same bytes, capsule/table-spool.ts). So PostgreSQL
- * produces one table while Node frames and writes another. With one client this is the plain loop.
+ * beside it and appended when its turn comes (the same bytes, capsule/table-spool.ts) — or, when its turn
+ * comes while it is still being read, moved into the capsule then and written there directly (promoted).
+ * So PostgreSQL produces one table while Node frames and writes another. With one client this is the
+ * plain loop.
  *
  * Closure's first phase (closure.ts) adds `keepOpen` tables, whose spools go to `kept`, and `idle` work
  * for a lane left without a table while another still reads.
@@ -57,6 +59,10 @@ export async function exportTables(options: {
   let appending: Promise<void> = Promise.resolve();
   let failure: { error: unknown } | undefined;
 
+  // Spools still being read, and those already moved into the capsule (their turn came first).
+  const inProgress = new Map<number, TableSpoolWriter>();
+  const promoted = new Set<TableSpoolWriter>();
+
   const appendReady = (): Promise<void> =>
     (appending = appending.then(async () => {
       for (let next = spooled.get(head); next && !failure; next = spooled.get(head)) {
@@ -64,6 +70,11 @@ export async function exportTables(options: {
         await writer.appendSpool(next.spool);
         options.onTableDone(next.spool.name, next.spool.rows, performance.now() - next.started);
         head += 1;
+      }
+      const current = inProgress.get(head);
+      if (current && !promoted.has(current) && !failure) {
+        promoted.add(current);
+        await writer.promoteSpool(current);
       }
     }));
 
@@ -90,7 +101,12 @@ export async function exportTables(options: {
         // Progress shows the head table only: one read ahead is counted, not drawn.
         const spool = writer.spoolTable(table.name, { ...table.options, onRows: count });
         open.add(spool);
+        if (!table.keepOpen) {
+          inProgress.set(index, spool);
+          if (index === head) await appendReady(); // the head table finished while this one was opened
+        }
         await table.copy(client, spool.stream);
+        inProgress.delete(index);
         if (table.keepOpen) {
           kept.set(table.name, spool);
           open.delete(spool);

@@ -9,6 +9,12 @@ const key = (text: string): [Buffer, number, number] => {
   const bytes = Buffer.from(`__${text}`); // keys in the middle of a buffer, as the splitter hands them
   return [bytes, 2, bytes.length];
 };
+/** A repeatable random sequence, and a key picked from `pool` with it. */
+function seeded(start: number, pool: readonly string[]) {
+  let seed = start;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  return { random, pick: () => pool[Math.floor(random() * pool.length)]! };
+}
 const spillDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('replay-env-closure-'));
 
 async function drain(keys: TargetKeys, size: number, during?: (chunk: string[]) => void): Promise<string[]> {
@@ -55,10 +61,10 @@ describe('TargetKeys', () => {
 describe('TargetKeys under random wants and owns', () => {
   for (const limit of [1_000_000, 17, 1]) {
     it(`never fetches a key twice or an owned one; every wanted key ends fetched or owned (${limit} in memory)`, async () => {
-      let seed = 7;
-      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-      const pool = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? `["é✓ ${i}", ${i}]` : `[${i}]`));
-      const pick = () => pool[Math.floor(random() * pool.length)]!;
+      const { random, pick } = seeded(
+        7,
+        Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? `["é✓ ${i}", ${i}]` : `[${i}]`)),
+      );
       const spill = new SpillDir();
       try {
         const keys = new TargetKeys(spill, limit);
@@ -93,6 +99,49 @@ describe('TargetKeys under random wants and owns', () => {
         const all: string[] = [];
         for await (const chunk of keys.allChunks(11)) all.push(...chunk);
         expect(all.sort()).toEqual([...new Set([...wanted, ...owned])].sort());
+      } finally {
+        spill.remove();
+      }
+    });
+  }
+});
+
+describe('TargetKeys fetched early while keys arrive and spill (closure.ts fetchEarly)', () => {
+  for (const limit of [1_000_000, 40, 8]) {
+    it(`early chunks and the final drain never fetch a key twice or an owned one (${limit} in memory)`, async () => {
+      const { pick } = seeded(
+        11,
+        Array.from({ length: 500 }, (_, i) => (i % 4 === 0 ? `["ü ${i}"]` : `[${i}]`)),
+      );
+      const spill = new SpillDir();
+      try {
+        const keys = new TargetKeys(spill, limit);
+        const wanted = new Set<string>();
+        const owned = new Set<string>();
+        for (let i = 0; i < 100; i += 1) {
+          const text = pick();
+          owned.add(text);
+          keys.own(...key(text));
+        }
+        const fetched: string[] = [];
+        let early = 0;
+        for (let i = 0; i < 3000; i += 1) {
+          const text = pick();
+          wanted.add(text);
+          keys.want(...key(text));
+          if (keys.pendingInMemory >= 5) {
+            const chunk = keys.takeChunk(5);
+            early += chunk.length;
+            fetched.push(...chunk);
+          }
+        }
+        fetched.push(...(await drain(keys, 7)));
+        expect(early).toBeGreaterThan(100); // spilled sets too fetch early
+        expect(new Set(fetched).size).toBe(fetched.length);
+        expect(fetched.filter((text) => owned.has(text))).toEqual([]);
+        expect([...wanted].filter((text) => !fetched.includes(text) && !owned.has(text))).toEqual([]);
+        expect(keys.hasPending).toBe(false);
+        expect(keys.spilled).toBe(limit < 500);
       } finally {
         spill.remove();
       }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { KeyFilter } from './key-filter.js';
 import { DONE, KeySet, type KeyState, PENDING } from './key-set.js';
 import { mergeRuns, runLine, RunWriter } from './sorted-runs.js';
 
@@ -45,17 +46,24 @@ interface Run {
  * The keys of one referenced unique key of a parent table, each pending (wanted, not fetched yet) or
  * done (fetched, or exported by the table's own query). Up to `limit` keys live in memory (key-set.ts);
  * beyond, they spill to sorted runs on disk, where a key may then appear twice: draining merges the runs
- * (done wins), so each key is still fetched once.
+ * (done wins), so each key is still fetched once. A filter of the spilled keys (key-filter.ts) lets
+ * pending keys that are surely in no run be fetched without that merge, and stay in memory through a
+ * spill, so the closure's early fetches go on while the children stream and the merge is only needed for
+ * a key wanted again after it spilled.
  */
 export class TargetKeys {
   readonly #spill: SpillDir;
   readonly #limit: number;
   readonly #memory = new KeySet();
   #runs: Run[] = [];
-  /** Entries before this offset are all done (the in-memory drain resumes here). */
+  /**
+   * Entries before this offset are all done, or pending keys the filter says may be in a run (`#held` of
+   * them, left for the merge): the in-memory drain resumes here.
+   */
   #cursor = 0;
-  /** Bumped when memory is flushed: a drain scanning it stops. */
-  #flushes = 0;
+  #held = 0;
+  /** Every key written to a run (made on the first spill). */
+  #inRuns: KeyFilter | undefined;
 
   constructor(spill: SpillDir, limit: number) {
     this.#spill = spill;
@@ -85,7 +93,10 @@ export class TargetKeys {
    * (a self-reference) come in a later chunk.
    */
   async *takePending(size: number): AsyncGenerator<string[]> {
-    while (this.hasPending) yield* this.spilled ? this.#drainRuns(size) : this.#drainMemory(size);
+    while (this.hasPending) {
+      yield* this.#drainMemory(size);
+      if (this.spilled && this.hasPending) yield* this.#drainRuns(size);
+    }
   }
 
   /** Every key, pending or done: the rows the parent will have (reference tables follow them). */
@@ -109,18 +120,17 @@ export class TargetKeys {
     );
   }
 
+  /** Pending keys in memory and surely in no run (a spill during a fetch keeps some: key-filter.ts). */
   *#drainMemory(size: number): Generator<string[]> {
-    const flushes = this.#flushes;
-    // memory spilled during a fetch: the caller's loop drains the runs
-    while (this.#memory.pendingCount > 0 && this.#flushes === flushes) yield this.takeChunk(size);
+    for (let chunk = this.takeChunk(size); chunk.length > 0; chunk = this.takeChunk(size)) yield chunk;
   }
 
-  /** Pending keys held in memory (those a spilled set holds on disk are not counted). */
+  /** Pending keys held in memory that can be fetched now (not those that may be in a run too). */
   get pendingInMemory(): number {
-    return this.#memory.pendingCount;
+    return Math.max(0, this.#memory.pendingCount - this.#held);
   }
 
-  /** Up to `size` of the pending keys held in memory, marked done. */
+  /** Up to `size` of the pending keys held in memory and surely in no run, marked done. */
   takeChunk(size: number): string[] {
     const chunk: string[] = [];
     while (chunk.length < size && this.#cursor < this.#memory.end) {
@@ -128,6 +138,10 @@ export class TargetKeys {
       const entry = this.#memory.entryAt(at);
       this.#cursor = entry.next;
       if (entry.state !== PENDING) continue;
+      if (this.#inRuns?.mayHave(entry.arena, entry.from, entry.to)) {
+        this.#held += 1;
+        continue;
+      }
       this.#memory.setDone(at);
       chunk.push(entry.arena.toString('utf8', entry.from, entry.to));
     }
@@ -162,27 +176,42 @@ export class TargetKeys {
   }
 
   #add(buf: Buffer, from: number, to: number, state: KeyState): void {
-    if (this.#memory.add(buf, from, to, state) && this.#memory.size > this.#limit) this.#flush();
+    if (this.#memory.add(buf, from, to, state) && this.#memory.size > this.#limit) this.#flush(true);
   }
 
-  /** Writes memory's keys as a sorted run and empties it. */
-  #flush(): void {
+  /**
+   * Writes memory's keys as a sorted run and empties it. With `carry`, pending keys surely in no run stay
+   * in memory instead (up to a quarter of the limit, so memory does shrink): fetched early, they never
+   * need the merge.
+   */
+  #flush(carry = false): void {
     if (this.#memory.size === 0) return;
+    const filter = (this.#inRuns ??= new KeyFilter());
+    const cap = carry ? Math.floor(this.#limit / 4) : 0;
+    const kept: [Buffer, number, number][] = [];
     const lines: string[] = [];
+    let pending = false;
     for (let at = 0; at < this.#memory.end;) {
-      const entry = this.#memory.entryAt(at);
-      lines.push(runLine(entry.arena.toString('latin1', entry.from, entry.to), entry.state));
-      at = entry.next;
+      const { state, arena, from, to, next } = this.#memory.entryAt(at);
+      at = next;
+      if (state === PENDING && kept.length < cap && !filter.mayHave(arena, from, to)) {
+        kept.push([arena, from, to]);
+        continue;
+      }
+      if (state === PENDING) pending = true;
+      filter.add(arena, from, to);
+      lines.push(runLine(arena.toString('latin1', from, to), state));
     }
     lines.sort();
     const file = this.#spill.file();
     const writer = new RunWriter(file);
     for (const line of lines) writer.add(line);
     writer.close();
-    this.#runs.push({ file, pending: this.#memory.pendingCount > 0 });
+    this.#runs.push({ file, pending });
     this.#memory.clear();
+    for (const [arena, from, to] of kept) this.#memory.add(arena, from, to, PENDING);
     this.#cursor = 0;
-    this.#flushes += 1;
+    this.#held = 0;
   }
 }
 

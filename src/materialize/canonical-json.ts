@@ -39,7 +39,7 @@ class Parser {
     const code = this.text.charCodeAt(this.at);
     if (code === 123) return this.object(drop);
     if (code === 91) return this.array();
-    if (code === 34) return quote(this.string());
+    if (code === 34) return quoteJsonString(this.string());
     if (code === 45 || (code >= 48 && code <= 57)) return this.number();
     for (const word of words) {
       if (this.text.startsWith(word, this.at)) {
@@ -76,7 +76,7 @@ class Parser {
       if (next !== 44) throw new SyntaxError(`expected ',' or '}' at ${this.at - 1}`);
     }
     const keys = [...entries.keys()].sort(compareKeys);
-    return `{${keys.map((key) => `${quote(key)}: ${entries.get(key)!}`).join(', ')}}`;
+    return `{${keys.map((key) => `${quoteJsonString(key)}: ${entries.get(key)!}`).join(', ')}}`;
   }
 
   array(): string {
@@ -152,7 +152,7 @@ const ascii = /^[\x00-\x7f]*$/;
 const needsEscape = /["\\\x00-\x1f]/;
 
 /** jsonb key order: shorter (in UTF-8 bytes) first, then bytewise. */
-function compareKeys(a: string, b: string): number {
+export function compareKeys(a: string, b: string): number {
   if (ascii.test(a) && ascii.test(b)) {
     if (a.length !== b.length) return a.length - b.length;
     return a < b ? -1 : a > b ? 1 : 0;
@@ -163,7 +163,7 @@ function compareKeys(a: string, b: string): number {
 }
 
 /** A string as jsonb prints it: `"`, `\`, and control characters escaped; everything else as is. */
-function quote(value: string): string {
+export function quoteJsonString(value: string): string {
   if (!needsEscape.test(value)) return `"${value}"`;
   let out = '"';
   for (const char of value) {

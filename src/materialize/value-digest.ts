@@ -1,14 +1,17 @@
+import type { ColumnInfo } from '../postgres/catalog.js';
 import { quoteIdent, quoteTable } from '../postgres/identifiers.js';
 import { hashTextExtended } from './row-hash.js';
+import { rowTextSql } from './row-text-sql.js';
 import { type Sql, stageTable } from './sql.js';
 
 /**
  * Value verification (issue #14 item 3): after the load, each table's loaded rows are compared with the
  * rows that were sent, by an order-independent digest: the row count and the sum of a 64-bit hash
- * (`hashtextextended`, row-hash.ts) of each row's canonical text, `to_jsonb(row)` minus the columns the
- * load did not write, as jsonb prints it. The client computes the sent side while streaming the rows
- * (canonical-json.ts); the server computes the loaded side in one scan per table. Only when the digests
- * differ does an exact, slower comparison count the differing rows (differingRowsSql).
+ * (`hashtextextended`, row-hash.ts) of each row's canonical text, `to_jsonb(row)` of the columns the
+ * load wrote, as jsonb prints it. The client computes the sent side while streaming the rows
+ * (canonical-json.ts); the server computes the loaded side in one scan per table, printing that text
+ * column by column (row-text-sql.ts). Only when the digests differ does an exact, slower comparison
+ * count the differing rows (differingRowsSql).
  *
  * A changed row goes unnoticed only if the sums collide (about 2^-64 per changed row).
  */
@@ -18,9 +21,12 @@ export interface Digest {
   sum: string;
 }
 
-/** Hashed expression of a jsonb row text, shared by every digest query (bytes hashed as they are). */
-function hashSum(jsonb: string): string {
-  return `coalesce(sum(hashtextextended((${jsonb})::text collate "C", 0)), 0)::text as sum`;
+/** The columns of a digest: those the load wrote (the others hold the table's defaults, not the capsule's). */
+export type DigestColumn = Pick<ColumnInfo, 'name' | 'type'>;
+
+/** Row count and hash sum of the rows of `t`, each printed as its canonical text. */
+function digestSelect(table: string, columns: readonly DigestColumn[]): string {
+  return `/* tables[${table}] verify values */ select count(*)::bigint as rows, coalesce(sum(hashtextextended((${rowTextSql('t', columns)}) collate "C", 0)), 0)::text as sum`;
 }
 
 /** Rows between folds of the client's partial sums into a BigInt (keeps every partial sum exact). */
@@ -53,30 +59,16 @@ export class DigestAccumulator {
   }
 }
 
-/** A row as jsonb without the columns the load did not write (`$1`), or as it is when there are none. */
-function loadedRow(alias: string, unwritten: readonly string[]): { jsonb: string; values: unknown[] } {
-  return unwritten.length === 0
-    ? { jsonb: `to_jsonb(${alias})`, values: [] }
-    : { jsonb: `to_jsonb(${alias}) - $1::text[]`, values: [unwritten] };
-}
-
 /**
  * The digest of every row of a table (a table that was empty before the load: all its rows are loaded
- * rows). `$1`: columns the load did not write (their values are the table's defaults, not the capsule's).
+ * rows), over the written `columns`.
  *
  * @example
- * select count(*)::bigint as rows, coalesce(sum(hashtextextended((to_jsonb(t))::text collate "C", 0)), 0)::text as sum
+ * select count(*)::bigint as rows, coalesce(sum(hashtextextended(('{"id": ' || coalesce(t."id"::text, 'null') || '}') collate "C", 0)), 0)::text as sum
  *   from "film" t
  */
-export function tableDigestSql(table: string, unwritten: readonly string[]): Sql {
-  const row = loadedRow('t', unwritten);
-  return {
-    text: [
-      `/* tables[${table}] verify values */ select count(*)::bigint as rows, ${hashSum(row.jsonb)}`,
-      `  from ${quoteTable(table)} t`,
-    ].join('\n'),
-    values: row.values,
-  };
+export function tableDigestSql(table: string, columns: readonly DigestColumn[]): Sql {
+  return { text: [digestSelect(table, columns), `  from ${quoteTable(table)} t`].join('\n'), values: [] };
 }
 
 /**
@@ -91,24 +83,24 @@ export function stagedKeysDigestSql(
   table: string,
   index: number,
   primaryKey: readonly string[],
-  unwritten: readonly string[],
+  columns: readonly DigestColumn[],
 ): Sql {
   const stage = stageTable(index);
   const target = primaryKey.map((column) => `to_jsonb(t.${quoteIdent(column)})`).join(', ');
   const staged = primaryKey.map((column) => `s.doc -> ${quoteLiteralKey(column)}`).join(', ');
-  const row = loadedRow('t', unwritten);
   return {
     text: [
-      `/* tables[${table}] verify values */ select count(*)::bigint as rows, ${hashSum(row.jsonb)}`,
+      digestSelect(table, columns),
       `  from ${quoteTable(table)} t where (${target}) in (select ${staged} from ${stage} s)`,
     ].join('\n'),
-    values: row.values,
+    values: [],
   };
 }
 
 /**
  * The exact comparison, run only when a digest differs: how many staged rows, typed by the table
  * (`jsonb_populate_record`, as the load types them) and printed as jsonb, are not among the loaded rows
+ * (`to_jsonb(t.*)`: the whole row even when the table has a column named `t` or `r`)
  * (a multiset difference). Loaded rows: those with the staged primary keys, or the whole table
  * (`primaryKey` empty: a table without one, or one that was empty before the load).
  *
@@ -131,9 +123,9 @@ export function differingRowsSql(
   return {
     text: [
       `/* tables[${table}] verify values */ select count(*)::bigint as differing from (`,
-      `  select (to_jsonb(r) - $1::text[])::text from ${typed}`,
+      `  select (to_jsonb(r.*) - $1::text[])::text from ${typed}`,
       `  except all`,
-      `  select (to_jsonb(t) - $1::text[])::text from ${target} t${restrict}) d`,
+      `  select (to_jsonb(t.*) - $1::text[])::text from ${target} t${restrict}) d`,
     ].join('\n'),
     values: [unwritten],
   };

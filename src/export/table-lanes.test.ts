@@ -1,0 +1,117 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+
+import type pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { type CapsuleHeaderInput, type CapsuleWriter, createCapsuleWriter } from '../capsule/writer.js';
+import { exportTables, type LaneTable } from './table-lanes.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'table-lanes-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const header: CapsuleHeaderInput = {
+  app: 'lanes',
+  subject: { id: '1' },
+  adapter: 'postgres-subject-graph.v1',
+  exportedAt: '2026-12-01T00:00:00Z',
+  graph: [{ id: '1', reasons: ['subject'] }],
+};
+const rowsOf = (table: string, count: number) =>
+  Buffer.from(Array.from({ length: count }, (_, i) => `{"t": "${table}", "i": ${i}}\n`).join(''));
+const data = { a: rowsOf('a', 500), b: rowsOf('b', 3000), c: rowsOf('c', 200) };
+/** Stand-ins for connections: the scheduler only hands them to `copy` (and cuts them on failure). */
+const fakeClient = () => ({ connection: { stream: { destroy() {} } } }) as unknown as pg.Client;
+
+async function write(destination: Writable, bytes: Buffer): Promise<void> {
+  await new Promise<void>((resolve, reject) => destination.write(bytes, (e) => (e ? reject(e) : resolve())));
+}
+async function end(destination: Writable): Promise<void> {
+  await new Promise<void>((resolve) => destination.end(resolve));
+}
+
+async function run(
+  path: string,
+  clients: number,
+  copy: (name: keyof typeof data, destination: Writable) => Promise<void>,
+) {
+  const writer = await createCapsuleWriter(path, header);
+  const promoted: string[] = [];
+  const spy: CapsuleWriter = {
+    ...writer,
+    promoteSpool: (spool) => {
+      promoted.push(spool.name);
+      return writer.promoteSpool(spool);
+    },
+  };
+  const tables: LaneTable[] = (['a', 'b', 'c'] as const).map((name) => ({
+    name,
+    options: {},
+    copy: (_client, destination) => copy(name, destination),
+  }));
+  try {
+    await exportTables({
+      clients: Array.from({ length: clients }, fakeClient),
+      writer: spy,
+      tables,
+      onTableDone: () => {},
+    });
+  } catch (error) {
+    await writer.abort(); // as the export service does
+    throw error;
+  }
+  await writer.finish();
+  return { text: await readFile(path, 'utf8'), promoted };
+}
+
+describe('lane scheduler', () => {
+  it('a read-ahead table whose turn comes mid-read is written on into the capsule: same bytes', async () => {
+    const reference = await run(join(dir, 'one.json'), 1, async (name, destination) => {
+      await write(destination, data[name]);
+      await end(destination);
+    });
+    let aDone: () => void = () => {};
+    const aFinished = new Promise<void>((resolve) => (aDone = resolve));
+    const half = 40_001; // mid-row
+    const two = await run(join(dir, 'two.json'), 2, async (name, destination) => {
+      if (name === 'b') {
+        await write(destination, data.b.subarray(0, half));
+        await aFinished;
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the promotion runs meanwhile
+        expect((await readdir(dir)).filter((file) => file.includes('.spool-'))).toHaveLength(1); // c's
+        await write(destination, data.b.subarray(half));
+      } else await write(destination, data[name]);
+      await end(destination);
+      if (name === 'a') aDone();
+    });
+    expect(two.promoted).toEqual(['b']);
+    expect(reference.promoted).toEqual([]);
+    expect(two.text).toBe(reference.text);
+    expect(await readdir(dir)).toEqual(['one.json', 'two.json']);
+  });
+
+  it('a promoted table that then fails leaves no capsule and no spool', async () => {
+    let aDone: () => void = () => {};
+    const aFinished = new Promise<void>((resolve) => (aDone = resolve));
+    const failed = run(join(dir, 'failed.json'), 2, async (name, destination) => {
+      if (name === 'b') {
+        await write(destination, data.b.subarray(0, 1000));
+        await aFinished;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        throw new Error('COPY of b failed');
+      }
+      await write(destination, data[name]);
+      await end(destination);
+      if (name === 'a') aDone();
+    });
+    await expect(failed).rejects.toThrow('COPY of b failed');
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
