@@ -29,10 +29,11 @@ export interface TableSpoolWriter {
   /** Removes the file (after a failure). Safe to call at any time. */
   discard(): Promise<void>;
   /**
-   * Moves the table to `write` (the capsule, at this table's turn): what is spooled so far is copied
-   * there, every later chunk goes there directly, and the file is removed. `stream`'s writes wait meanwhile.
+   * Moves the table to `write` (the capsule, at this table's turn): `prefix` (the table's opening) and
+   * what is spooled so far are written there, every later chunk goes there directly, and the file is
+   * removed. `stream`'s writes wait meanwhile. Decided at the call: `finished()` reports it as promoted.
    */
-  promote(write: (chunk: Buffer) => Promise<void>): Promise<void>;
+  promote(write: (chunk: Buffer) => Promise<void>, prefix: Buffer): Promise<void>;
 }
 
 let spools = 0;
@@ -95,8 +96,9 @@ export function createTableSpool(
     name,
     stream,
     discard,
-    promote(write) {
+    promote(write, prefix) {
       queue = queue.then(async () => {
+        await write(prefix);
         const file = await fileReady;
         await endFile(file);
         for await (const chunk of createReadStream(file.tempPath, { highWaterMark: 1 << 16 }))

@@ -208,10 +208,11 @@ export async function createCapsuleWriter(
       return createTableSpool(file.path, name, streamOptions);
     },
     appendSpool,
-    async promoteSpool(spool) {
+    promoteSpool(spool) {
+      // No await before promote(): the spool must be promoted in the same step as the caller decided to,
+      // or it could finish as a plain spool in between.
       const first = open(spool.name);
-      await sink.write(prefixOf(spool.name, first));
-      await spool.promote((chunk) => sink.write(chunk));
+      return spool.promote((chunk) => sink.write(chunk), prefixOf(spool.name, first));
     },
     async writeTable(name, rows, streamOptions) {
       const stream = tableStream(name, streamOptions);

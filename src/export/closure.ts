@@ -2,7 +2,6 @@ import type { Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 
 import type pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 
 import type { TableSpoolWriter } from '../capsule/table-spool.js';
 import type { CapsuleWriter } from '../capsule/writer.js';
@@ -21,6 +20,7 @@ import { toDatabaseError } from '../postgres/errors.js';
 import { assertOneStatement } from '../postgres/one-statement.js';
 import type { RowRedactor } from '../redaction/index.js';
 import { readClosureForeignKeys, readSubjectPathTables } from './closure-catalog.js';
+import { copyOut } from './copy-out.js';
 import { forwardTo } from './forward-stream.js';
 import { KeySplitter } from './key-splitter.js';
 import { exportTables } from './table-lanes.js';
@@ -139,7 +139,11 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       asserted.add(sql);
     }
     try {
-      await pipeline(on.query(copyStreams.to(wrapInCopy({ text: sql }).text)), splitter, forwardTo(sink));
+      // Both settle: a failure on either side destroys the splitter, which fails the other with it.
+      await Promise.all([
+        copyOut(on, wrapInCopy({ text: sql }).text, splitter),
+        pipeline(splitter, forwardTo(sink)),
+      ]);
     } catch (error) {
       if (isReplayEnvError(error)) throw error;
       throw toDatabaseError(error, { url, sql, action: `export: ${what}` });

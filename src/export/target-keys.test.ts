@@ -148,3 +148,20 @@ describe('TargetKeys fetched early while keys arrive and spill (closure.ts fetch
     });
   }
 });
+
+describe('TargetKeys with keys longer than a run block (64 KiB)', () => {
+  it('spills, merges and fetches a 100,000-byte key once', async () => {
+    const spill = new SpillDir();
+    try {
+      const keys = new TargetKeys(spill, 1);
+      const long = `["${'é'.repeat(50_000)}"]`;
+      for (const text of ['[1]', long, '[2]', long, '[1]']) keys.want(...key(text));
+      keys.own(...key('[2]'));
+      expect(keys.spilled).toBe(true);
+      const fetched = await drain(keys, 2);
+      expect(fetched.sort()).toEqual(['[1]', long].sort());
+    } finally {
+      spill.remove();
+    }
+  });
+});

@@ -3,11 +3,16 @@ import { pipeline } from 'node:stream/promises';
 
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { copyOut } from '../../../src/export/copy-out.js';
+import { connect as connectTo } from '../../../src/postgres/connect.js';
 import type { DatabaseUrl } from '../../../src/postgres/database-url.js';
 import { dbTest } from '../../setup/database.js';
+import { hasOpenssl, startTlsOnlyServer } from '../../setup/tls-server.js';
+
+const opensslPresent = await hasOpenssl();
+if (!opensslPresent) console.warn('SKIPPED: the COPY reader over TLS needs the openssl CLI (certificates)');
 
 async function connect(url: DatabaseUrl): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url.connectionString() });
@@ -138,6 +143,29 @@ describe('COPY TO STDOUT reader on the pg connection', () => {
     } finally {
       // Stuck mid-COPY, as with pg-copy-streams: the export closes such a client by destroying its socket.
       client.connection.stream.destroy();
+    }
+  });
+
+  it.skipIf(!opensslPresent)('reads the same bytes over TLS (the socket pg swapped in)', async () => {
+    const tls = await startTlsOnlyServer();
+    try {
+      const client = await connectTo(tls.url('127.0.0.1', 'sslmode=require'), { action: 'test' });
+      try {
+        const ours = collector();
+        await copyOut(client, varied, ours.stream);
+        const theirs = collector();
+        await pipeline(client.query(copyStreams.to(varied)), theirs.stream);
+        expect(ours.bytes()).toBeGreaterThan(5_000_000);
+        expect(ours.text().equals(theirs.text())).toBe(true);
+        const { rows } = await client.query<{ ssl: boolean }>(
+          'select ssl from pg_stat_ssl where pid = pg_backend_pid()',
+        );
+        expect(rows).toEqual([{ ssl: true }]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await tls.stop();
     }
   });
 });
