@@ -77,11 +77,11 @@ export class SessionRecorder {
     this.#tracker = new QueryTracker(
       {
         onQuery: (query) => {
-          this.#line(queryEventLine(query, isoNow()));
+          this.#line(() => queryEventLine(query, isoNow()));
           options.onEvent({ kind: 'query', sessionId, query, at: new Date(query.startedAt) });
         },
         onResult: (result) => {
-          this.#line(resultEventLine(result, isoNow()));
+          this.#line(() => resultEventLine(result, isoNow()));
           options.onEvent({ kind: 'result', sessionId, result });
         },
         // Names, tags and error messages from the server are in the client encoding too.
@@ -140,12 +140,13 @@ export class SessionRecorder {
   }
 
   #record(type: SessionEvent['type'], data: unknown): void {
-    this.#line(JSON.stringify({ type, timestamp: isoNow(), data }));
+    this.#line(() => JSON.stringify({ type, timestamp: isoNow(), data }));
   }
 
-  #line(line: string): void {
+  /** Built inside the try: a line too long for a string (RangeError) is reported like a failed write. */
+  #line(build: () => string): void {
     try {
-      this.#journal.appendLine(line);
+      this.#journal.appendLine(build());
     } catch (error) {
       this.#journalFailed(error);
     }
