@@ -173,7 +173,7 @@ export interface Table {
   where?: SqlSnippet;
   orderBy?: SqlSnippet;
   /**
-   * Row JSON expression. Default to_jsonb(<alias>).
+   * Row JSON expression. Default to_jsonb(<alias>.*).
    */
   rowSql?: string;
   /**

@@ -55,7 +55,7 @@ describe('closure SQL', () => {
   it('own rows: the table query with its key columns appended', () => {
     const text = buildOwnRowsQuery(manifest, lines, [toPlans], { graphSize: 2 }).text;
     expect(text).toContain(
-      'select (\n/* tables[order_lines].rowSql */\nto_jsonb(l)\n)::jsonb::text,\n  /* closure key lines_plan_fk */',
+      'select (\n/* tables[order_lines].rowSql */\nto_jsonb(l.*)\n)::jsonb::text,\n  /* closure key lines_plan_fk */',
     );
     expect(text).toContain('  limit 2\n)');
     expect(text).toMatch(/from\n\/\* tables\[order_lines\]\.from \*\/\n"order_lines" l\nwhere\n/);
@@ -74,7 +74,7 @@ describe('closure SQL', () => {
         `  select (k.value->>0)::text as "tier", (k.value->>1)::integer as "version"`,
         `  from jsonb_array_elements(current_setting('replay.closure_keys')::jsonb) as k`,
         ')',
-        'select (\n/* tables[plans].rowSql */\nto_jsonb(t)\n)::jsonb::text',
+        'select (\n/* tables[plans].rowSql */\nto_jsonb(t.*)\n)::jsonb::text',
         'from "plans" as "t"',
         'join replay_closure_keys as replay_closure_key on ("t"."tier", "t"."version") = (replay_closure_key."tier", replay_closure_key."version")',
         'where not exists (',

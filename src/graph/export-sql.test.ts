@@ -106,9 +106,9 @@ describe('buildTableQuery / buildTableCopy', () => {
     `);
   });
 
-  it('applies the defaults (from "<name> <alias>", rowSql to_jsonb(alias)) and omits absent clauses', () => {
+  it('applies the defaults (from "<name> <alias>", rowSql to_jsonb(alias.*)) and omits absent clauses', () => {
     const text = buildTableQuery(manifest, manifest.postgres.tables[0]!).text;
-    expect(text).toContain('/* tables[customers].rowSql */\nto_jsonb(t)\n)::jsonb::text');
+    expect(text).toContain('/* tables[customers].rowSql */\nto_jsonb(t.*)\n)::jsonb::text');
     expect(text).toContain('/* tables[customers].from */\n"customers" t');
     expect(text).not.toContain('where');
     expect(text).not.toContain('order by');

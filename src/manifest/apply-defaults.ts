@@ -25,7 +25,8 @@ export function applyDefaults(raw: AppManifest, path: string, cwd: string): Pars
       alias,
       // The name is quoted (postgres/identifiers.ts): `user`, `order`, `"Items"` are tables, not SQL.
       from: table.from ?? `${quotedOrAsWritten(table.name)} ${alias}`,
-      rowSql: table.rowSql ?? `to_jsonb(${alias})`,
+      // `alias.*`: a column named like the alias (`t`) would otherwise be read instead of the row.
+      rowSql: table.rowSql ?? `to_jsonb(${alias}.*)`,
     };
   });
   const order = raw.postgres.tableOrder ?? [];

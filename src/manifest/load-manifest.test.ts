@@ -17,9 +17,9 @@ describe('loadManifest', () => {
     expect(manifest.postgres.prodDatabaseUrlEnv).toBe('SHOP_PROD_DATABASE_URL');
     expect(manifest.postgres.tableOrder).toEqual(['customers', 'orders', 'order_notes']);
     expect(manifest.postgres.tables.map((table) => [table.name, table.alias, table.rowSql])).toEqual([
-      ['customers', 'c', 'to_jsonb(c)'],
-      ['orders', 'o', 'to_jsonb(o)'],
-      ['order_notes', 'n', 'to_jsonb(n)'],
+      ['customers', 'c', 'to_jsonb(c.*)'],
+      ['orders', 'o', 'to_jsonb(o.*)'],
+      ['order_notes', 'n', 'to_jsonb(n.*)'],
     ]);
     expect(manifest.redactionRules).toEqual([
       { fields: ['api_key'], action: 'empty', prefix: 'replay-', recursive: true },
@@ -45,7 +45,7 @@ describe('loadManifest', () => {
       name: 'items',
       alias: 't',
       from: '"items" t',
-      rowSql: 'to_jsonb(t)',
+      rowSql: 'to_jsonb(t.*)',
     });
     expect(manifest.warnings).toEqual([
       '/postgres/tables/0: table "items" has no deletePredicate; reloads replace its rows by primary key only',

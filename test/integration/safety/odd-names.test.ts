@@ -44,3 +44,33 @@ dbTest('a table named constructor round-trips', async ({ db }) => {
   expect(result.loaded).toEqual({ accounts: 1, constructor: 2 });
   expect(result.verified).toBe(true);
 });
+
+// A column named like the table's alias (the default alias is `t`): `to_jsonb(t)` would be that column,
+// not the row; the default rowSql `to_jsonb(t.*)` is always the row.
+dbTest('a column named like the default alias exports the whole row', async ({ db }) => {
+  await db.query(`
+    create table accounts (account_id text primary key, t text, r int);
+    insert into accounts values ('a1', 'tee', 7), ('a2', 'other', 8);
+  `);
+  const parsed = manifestFrom({
+    appId: 'odd',
+    adapter: 'postgres-subject-graph.v1',
+    subjectKeys: ['account_id'],
+    postgres: {
+      tables: [{ name: 'accounts', where: 't.account_id in (select account_id from graph_keys)' }],
+    },
+  });
+  const { out, result: exported } = await exportAccount(db, parsed);
+  expect(exported.rowCounts).toEqual({ accounts: 1 });
+  const reader = await openCapsule(out);
+  const rows: unknown[] = [];
+  for await (const row of reader.rows()) rows.push(JSON.parse(row.text));
+  expect(rows).toEqual([{ account_id: 'a1', t: 'tee', r: 7 }]);
+  const replay = await db.sibling();
+  await replay.query('create table accounts (account_id text primary key, t text, r int)');
+  const result = await materialize({ manifest: parsed, capsulePath: out, databaseUrl: replay.url });
+  expect(result.verified).toBe(true);
+  expect(await replay.query('select account_id, t, r from accounts')).toEqual([
+    { account_id: 'a1', t: 'tee', r: 7 },
+  ]);
+});
