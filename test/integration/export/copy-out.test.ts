@@ -21,6 +21,27 @@ async function connect(url: DatabaseUrl): Promise<pg.Client> {
   return client;
 }
 
+/** Runs `body` on a fresh client, ended afterwards. */
+async function withClient(url: DatabaseUrl, body: (client: pg.Client) => Promise<void>): Promise<void> {
+  const client = await connect(url);
+  try {
+    await body(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The reader gives `client` the same bytes as pg-copy-streams' copyTo for `varied`, and more than 5 MB. */
+async function expectSameBytesAsCopyStreams(client: pg.Client): Promise<Writable> {
+  const ours = collector();
+  await copyOut(client, varied, ours.stream);
+  const theirs = collector();
+  await pipeline(client.query(copyStreams.to(varied)), theirs.stream);
+  expect(ours.bytes()).toBeGreaterThan(5_000_000);
+  expect(ours.text().equals(theirs.text())).toBe(true);
+  return ours.stream;
+}
+
 /** Collects what it is given; each write completes after `delayMs` (a slow consumer) when set. */
 function collector(options: { delayMs?: number; highWaterMark?: number; failAfter?: number } = {}) {
   const chunks: Buffer[] = [];
@@ -52,38 +73,26 @@ const long = `copy (select repeat('x', 200) from generate_series(1, 100000)) to 
 
 describe('COPY TO STDOUT reader on the pg connection', () => {
   dbTest('gives the same bytes as pg-copy-streams, and the client reads on afterwards', async ({ db }) => {
-    const client = await connect(db.url);
-    try {
-      const ours = collector();
-      await copyOut(client, varied, ours.stream);
-      const theirs = collector();
-      await pipeline(client.query(copyStreams.to(varied)), theirs.stream);
-      expect(ours.bytes()).toBeGreaterThan(5_000_000);
-      expect(ours.text().equals(theirs.text())).toBe(true);
-      expect(ours.stream.writableFinished).toBe(true);
+    await withClient(db.url, async (client) => {
+      const ours = await expectSameBytesAsCopyStreams(client);
+      expect(ours.writableFinished).toBe(true);
       expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
-    } finally {
-      await client.end();
-    }
+    });
   });
 
   dbTest('a server error mid-COPY rejects with the error and leaves the client usable', async ({ db }) => {
-    const client = await connect(db.url);
-    try {
+    await withClient(db.url, async (client) => {
       const sink = collector();
       const error = await copyOut(client, failingAt(60000), sink.stream).catch((caught: unknown) => caught);
       expect(error).toMatchObject({ code: '22012' }); // division_by_zero, parsed by pg
       expect(sink.bytes()).toBeGreaterThan(100_000); // rows had been written: the error came mid-stream
       expect(sink.stream.destroyed).toBe(true);
       expect((await client.query('select 2 as two')).rows).toEqual([{ two: 2 }]);
-    } finally {
-      await client.end();
-    }
+    });
   });
 
   dbTest('a slow consumer holds the socket back: Node never buffers the whole table', async ({ db }) => {
-    const client = await connect(db.url);
-    try {
+    await withClient(db.url, async (client) => {
       const sink = collector({ delayMs: 1, highWaterMark: 1 << 14 });
       let held = 0;
       const socket = client.connection.stream as unknown as { readableLength: number };
@@ -99,9 +108,7 @@ describe('COPY TO STDOUT reader on the pg connection', () => {
       expect(sink.bytes()).toBe(40000 * 501);
       // 20 MB went through; what waited in Node at any time stayed near one socket read + the sink's buffer.
       expect(held).toBeLessThan(1 << 20);
-    } finally {
-      await client.end();
-    }
+    });
   });
 
   dbTest('a killed backend mid-COPY rejects (no hang)', async ({ db }) => {
@@ -151,12 +158,7 @@ describe('COPY TO STDOUT reader on the pg connection', () => {
     try {
       const client = await connectTo(tls.url('127.0.0.1', 'sslmode=require'), { action: 'test' });
       try {
-        const ours = collector();
-        await copyOut(client, varied, ours.stream);
-        const theirs = collector();
-        await pipeline(client.query(copyStreams.to(varied)), theirs.stream);
-        expect(ours.bytes()).toBeGreaterThan(5_000_000);
-        expect(ours.text().equals(theirs.text())).toBe(true);
+        await expectSameBytesAsCopyStreams(client);
         const { rows } = await client.query<{ ssl: boolean }>(
           'select ssl from pg_stat_ssl where pid = pg_backend_pid()',
         );
