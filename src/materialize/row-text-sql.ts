@@ -1,5 +1,5 @@
 import type { ColumnInfo } from '../postgres/catalog.js';
-import { quoteIdent } from '../postgres/identifiers.js';
+import { quoteIdent, quoteLiteral } from '../postgres/identifiers.js';
 import { compareKeys, quoteJsonString } from './canonical-json.js';
 
 /**
@@ -27,7 +27,7 @@ export function rowTextSql(alias: string, columns: readonly Pick<ColumnInfo, 'na
   const sorted = [...columns].sort((a, b) => compareKeys(a.name, b.name));
   const pieces = sorted.map((column, position) => {
     const key = `${position === 0 ? '{' : ', '}${quoteJsonString(column.name)}: `;
-    return `${textLiteral(key)} || coalesce(${columnText(`${alias}.${quoteIdent(column.name)}`, column.type)}, 'null')`;
+    return `${quoteLiteral(key)} || coalesce(${columnText(`${alias}.${quoteIdent(column.name)}`, column.type)}, 'null')`;
   });
   return `${pieces.join(' || ')} || '}'`;
 }
@@ -47,10 +47,4 @@ function columnText(column: string, type: string): string {
   if (printedAsText.test(type)) return `${column}::text`;
   if (printedAsJson.test(type)) return `to_json(${column})::text`;
   return `to_jsonb(${column})::text`;
-}
-
-/** A string literal; with a backslash, an escape string (read the same whatever standard_conforming_strings is). */
-function textLiteral(value: string): string {
-  const quoted = value.replace(/'/g, "''");
-  return value.includes('\\') ? `E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
 }

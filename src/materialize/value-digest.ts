@@ -1,5 +1,5 @@
 import type { ColumnInfo } from '../postgres/catalog.js';
-import { quoteIdent, quoteTable } from '../postgres/identifiers.js';
+import { quoteIdent, quoteLiteral, quoteTable } from '../postgres/identifiers.js';
 import { hashTextExtended } from './row-hash.js';
 import { rowTextSql } from './row-text-sql.js';
 import { type Sql, stageTable } from './sql.js';
@@ -87,7 +87,7 @@ export function stagedKeysDigestSql(
 ): Sql {
   const stage = stageTable(index);
   const target = primaryKey.map((column) => `to_jsonb(t.${quoteIdent(column)})`).join(', ');
-  const staged = primaryKey.map((column) => `s.doc -> ${quoteLiteralKey(column)}`).join(', ');
+  const staged = primaryKey.map((column) => `s.doc -> ${quoteLiteral(column)}`).join(', ');
   return {
     text: [
       digestSelect(table, columns),
@@ -129,9 +129,4 @@ export function differingRowsSql(
     ].join('\n'),
     values: [unwritten],
   };
-}
-
-/** A column name as a jsonb key literal (column names come from the catalog, never the capsule). */
-function quoteLiteralKey(column: string): string {
-  return `'${column.replace(/'/g, "''")}'`;
 }

@@ -110,7 +110,11 @@ export function sameTableName(a: string, b: string): boolean {
   return x.schema === y.schema && x.name === y.name;
 }
 
-/** A SQL string literal, for the rare places a value cannot be a bind parameter (COPY options). */
+/**
+ * A SQL string literal, for the rare places a value cannot be a bind parameter (COPY options). With a
+ * backslash, an escape string: read the same whatever standard_conforming_strings is.
+ */
 export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
+  const quoted = value.replace(/'/g, "''");
+  return value.includes('\\') ? `E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
 }
