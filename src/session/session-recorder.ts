@@ -114,8 +114,13 @@ export class SessionRecorder {
 
   /** A chunk of server bytes, before it is forwarded: decoded, tracked, and its events on disk. */
   backend(chunk: Buffer): void {
-    this.#decoder.push(chunk, this.#track);
-    this.#flush();
+    // Flushed even when decoding throws: the caller still forwards the chunk, and the events completed
+    // before the bad message must be on disk before the client sees them.
+    try {
+      this.#decoder.push(chunk, this.#track);
+    } finally {
+      this.#flush();
+    }
   }
 
   /** Records what is still open, ends the session and writes its file; returns the path (undefined on failure). */
