@@ -286,7 +286,10 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   ): Promise<boolean> {
     const lanes = options.peer ? [client, options.peer] : [client];
     let any = false;
-    await Promise.all(
+    let failure: { error: unknown } | undefined;
+    // Every lane settles before this returns or throws: the caller's cleanup (spool, spilled keys) must
+    // not run while another lane still writes. The first failure is the one reported.
+    await Promise.allSettled(
       lanes.map(async (on) => {
         try {
           for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
@@ -295,11 +298,14 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
             await run(on, sql, name, spools.get(name)!.stream, what, owned);
           }
         } catch (error) {
-          for (const other of lanes) if (other !== on) other.connection.stream.destroy();
-          throw error;
+          if (!failure) {
+            failure = { error };
+            for (const other of lanes) if (other !== on) other.connection.stream.destroy();
+          }
         }
       }),
     );
+    if (failure) throw failure.error;
     return any;
   }
 }
