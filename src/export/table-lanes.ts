@@ -101,10 +101,7 @@ export async function exportTables(options: {
         // Progress shows the head table only: one read ahead is counted, not drawn.
         const spool = writer.spoolTable(table.name, { ...table.options, onRows: count });
         open.add(spool);
-        if (!table.keepOpen) {
-          inProgress.set(index, spool);
-          if (index === head) await appendReady(); // the head table finished while this one was opened
-        }
+        if (!table.keepOpen) inProgress.set(index, spool);
         await table.copy(client, spool.stream);
         inProgress.delete(index);
         if (table.keepOpen) {
