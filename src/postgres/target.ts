@@ -2,7 +2,7 @@
  * The one answer to "which database is this, and may we write to it?" (#15 item 4). Every command that
  * writes a replay database (materialize, run, replay) and doctor go through here:
  *
- * 1. resolveReplayUrl: the URL (flag → the manifest's env var → its localDatabaseUrl); `--db-url ""` is
+ * 1. resolveDatabaseUrl: the URL (flag → the manifest's env var → its localDatabaseUrl); `--db-url ""` is
  *    an error, not a fallback. Host, port and database are what the driver resolves (DatabaseUrl).
  * 2. checkTargetBeforeConnect: refuse a production-looking endpoint, or the export source as named by
  *    the production env var or the capsule header, comparing canonical endpoints (every loopback

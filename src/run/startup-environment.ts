@@ -69,8 +69,7 @@ export function entriesToBlank(block: Buffer, withhold: Withhold): EnvironmentEn
 }
 
 /**
- * Blanks the withheld values of this process's start-up environment block; never throws. Idempotent
- * (`run` calls it once per scenario under `check`).
+ * Blanks the withheld values of this process's start-up environment block; never throws. Idempotent.
  */
 export function shieldStartupEnvironment(withhold: Withhold): ShieldOutcome {
   const withheldNow = (): string[] =>
