@@ -55,6 +55,10 @@ export default class MaterializePostgres extends BaseCommand<typeof MaterializeP
     'keep-triggers': Flags.boolean({
       summary: "Leave the replay tables' user triggers on during the load (they may change loaded values).",
     }),
+    'keep-indexes': Flags.boolean({
+      summary:
+        'Keep secondary indexes in place while copying into empty tables (default: drop, copy, build again).',
+    }),
     'chunk-size': Flags.integer({ default: 1000, min: 1, summary: 'Rows per jsonb chunk / per COPY write.' }),
     'dry-run-sql': Flags.boolean({ summary: 'Print the SQL without connecting.' }),
     explain: Flags.boolean({
@@ -76,6 +80,7 @@ export default class MaterializePostgres extends BaseCommand<typeof MaterializeP
       loadStrategy: flags['load-strategy'],
       chunkSize: flags['chunk-size'],
       keepTriggers: flags['keep-triggers'],
+      keepIndexes: flags['keep-indexes'],
       allowUnsafeTarget: flags['allow-unsafe-target'],
     };
     if (flags['dry-run-sql']) {

@@ -3,6 +3,7 @@ import { CapsuleError, DatabaseError } from '../errors.js';
 import { readTables, type TableInfo } from '../postgres/catalog.js';
 import { checkColumns, type ColumnCheck, columnProblems } from './column-check.js';
 import { type CopyTypes, directCopySql, readCopyTypes } from './copy-types.js';
+import { dropDeferrableIndexes, type DroppedIndexes } from './deferred-indexes.js';
 import { type CopyColumn, InvalidRow, RowConverter, UnsupportedRow } from './json-to-copy.js';
 import { doesNotFit, rowsMissing, toError, undeclaredTable, verificationFailed } from './load-errors.js';
 import {
@@ -41,6 +42,8 @@ interface TableLoad {
   written?: string[];
   /** The target held no rows before the load. */
   targetWasEmpty?: boolean;
+  /** Secondary indexes dropped for the direct COPY, built again after it. */
+  indexes?: DroppedIndexes;
 }
 
 /**
@@ -104,6 +107,11 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       load.sink = undefined;
       if (load.converter) {
         outcome.loaded[load.stage.table] = rows;
+        if (load.indexes) {
+          endPhase('stage');
+          await load.indexes.restore();
+          endPhase('indexes');
+        }
         return;
       }
       load.stage.rows = rows;
@@ -240,6 +248,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     if (columns !== undefined && (load.info.primaryKey.length === 0 || load.targetWasEmpty)) {
       load.converter = new RowConverter(columns, check.generatedSkipped);
       load.written = columns.map((column) => column.name);
+      if (load.targetWasEmpty && options.keepIndexes !== true)
+        load.indexes = await dropDeferrableIndexes(load.stage.table, run);
       const sql = directCopySql(
         load.stage.table,
         columns.map((column) => column.name),

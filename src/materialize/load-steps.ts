@@ -39,6 +39,11 @@ export interface LoadOptions {
   /** Leave the tables' user triggers on during the load (default: off where the role may; triggers.ts). */
   keepTriggers?: boolean;
   /**
+   * Keep the secondary indexes of tables copied straight into in place during their COPY (default: drop
+   * the ones that can be restored exactly and build them again after it; deferred-indexes.ts).
+   */
+  keepIndexes?: boolean;
+  /**
    * Compare the loaded values with the capsule's (default true). False only for A/B measurements of its
    * cost (bench/run.js): the load then never says `verified`.
    */

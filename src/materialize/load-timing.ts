@@ -1,4 +1,5 @@
-export type MaterializePhase = 'stage' | 'check' | 'delete' | 'upsert' | 'verify' | 'commit';
+/** `indexes`: secondary indexes built again after a direct COPY (deferred-indexes.ts). */
+export type MaterializePhase = 'stage' | 'check' | 'delete' | 'upsert' | 'indexes' | 'verify' | 'commit';
 
 /** Phase timings of one load (ms); `end(phase)` adds the time since the previous `end` to that phase. */
 export function phaseTimer(): {
@@ -10,6 +11,7 @@ export function phaseTimer(): {
     check: 0,
     delete: 0,
     upsert: 0,
+    indexes: 0,
     verify: 0,
     commit: 0,
   };

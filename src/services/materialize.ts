@@ -39,6 +39,8 @@ export interface MaterializeOptions {
   allowUnsafeTarget?: boolean;
   /** Keep the replay tables' user triggers on during the load (`--keep-triggers`). */
   keepTriggers?: boolean;
+  /** Keep secondary indexes in place during direct COPYs instead of building them after (`--keep-indexes`). */
+  keepIndexes?: boolean;
   /** `copy` strategy: copy tables that are empty after the deletes straight into them (default true). */
   directCopy?: boolean;
   onProgress?: (event: MaterializeProgress) => void;
@@ -122,6 +124,7 @@ async function run(
         chunkSize,
         explain,
         keepTriggers: options.keepTriggers ?? false,
+        keepIndexes: options.keepIndexes ?? false,
         // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
         direct: options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
         // REPLAY_ENV_MATERIALIZE_VERIFY_VALUES=0: no value verification, never `verified` (A/B of its cost).

@@ -49,6 +49,7 @@ describe('materialize-postgres', () => {
       'check',
       'delete',
       'upsert',
+      'indexes',
       'verify',
       'commit',
     ]);
