@@ -184,6 +184,32 @@ async function checkpoint(url) {
   await client.end();
 }
 
+/**
+ * CPU seconds of the server's exited processes (the postmaster's cutime + cstime: backends and parallel
+ * workers count once they exit), or NaN with an external server. Waits until no other client backend
+ * is left, so the step's backend has been reaped.
+ */
+async function serverCpu(url) {
+  if (!serverPid) return NaN;
+  const client = await connect(url);
+  try {
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await client.query(
+        `select count(*)::int as n from pg_stat_activity where backend_type in ('client backend', 'parallel worker') and pid <> pg_backend_pid()`,
+      );
+      if (rows[0].n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await client.end();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const fields = (await readFile(`/proc/${serverPid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  // After ") ": field 3 is index 0, so cutime (16) and cstime (17) are at 13 and 14; clock ticks of 1/100 s.
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+let serverPid;
+
 /** Runs the built CLI; peak RSS comes from getrusage in the process itself (bench/rss-probe.js). */
 function runCli(cliArgs, env, work) {
   const rssFile = join(work, `rss-${process.hrtime.bigint()}`);
@@ -270,6 +296,9 @@ function summarize(step, samples, extra = {}) {
     samples: seconds,
     peakMb: peaks.length > 0 ? Math.max(...peaks) : null,
     cpuSeconds: samples.map((s) => s.cpuSeconds).filter((v) => v !== undefined),
+    serverCpuSeconds: samples
+      .map((s) => s.serverCpuSeconds)
+      .filter((v) => v !== undefined && !Number.isNaN(v)),
     ...extra,
   };
 }
@@ -357,14 +386,18 @@ async function benchSize(admin, workload, totalRows, work) {
 
     process.stderr.write(`[${rep}/${repeat}] raw COPY load …\n`);
     await resetTarget(replayUrl, tables);
-    samples.rawLoad.push({ seconds: await rawLoad(replayUrl, tables, native) });
+    const rawCpu = await serverCpu(admin);
+    const rawSeconds = await rawLoad(replayUrl, tables, native);
+    samples.rawLoad.push({ seconds: rawSeconds, serverCpuSeconds: (await serverCpu(admin)) - rawCpu });
 
     for (const strategy of strategies) {
       process.stderr.write(`[${rep}/${repeat}] materialize-postgres --load-strategy ${strategy} …\n`);
-      // `<strategy>:noverify`: the same load without value verification (REPLAY_ENV_MATERIALIZE_VERIFY_VALUES=0).
-      const [loadStrategy, variant] = strategy.split(':');
-      const verifying = variant !== 'noverify';
+      // `<strategy>:noverify`: the same load without value verification (REPLAY_ENV_MATERIALIZE_VERIFY_VALUES=0);
+      // `<strategy>:keepindexes`: with --keep-indexes (secondary indexes maintained row by row). Combinable.
+      const [loadStrategy, ...variants] = strategy.split(':');
+      const verifying = !variants.includes('noverify');
       await resetTarget(replayUrl, tables);
+      const cpuBefore = await serverCpu(admin);
       const materializeArgs = [
         'materialize-postgres',
         '--app',
@@ -374,6 +407,7 @@ async function benchSize(admin, workload, totalRows, work) {
         '--load-strategy',
         loadStrategy,
         '--json',
+        ...(variants.includes('keepindexes') ? ['--keep-indexes'] : []),
         ...materializeExtra,
       ];
       const mat = await runCli(
@@ -381,6 +415,7 @@ async function benchSize(admin, workload, totalRows, work) {
         verifying ? env : { ...env, REPLAY_ENV_MATERIALIZE_VERIFY_VALUES: '0' },
         work,
       );
+      mat.serverCpuSeconds = (await serverCpu(admin)) - cpuBefore;
       if (mat.result.verified !== verifying)
         throw new Error(`materialize (${strategy}) verified: ${mat.result.verified}`);
       materializePhases[strategy] = mat.result.phases;
@@ -447,6 +482,7 @@ async function main() {
         settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_wal_size: '8GB' },
       });
   const admin = external ? DatabaseUrl.parse(external) : server.adminUrl;
+  serverPid = server?.pid;
   const work = await mkdtemp(join(tmpdir(), 'replay-env-bench-'));
   const result = {
     date: new Date().toISOString(),
@@ -514,6 +550,10 @@ function printSize(size) {
   for (const r of size.steps.filter((step) => step.cpuSeconds.length > 0)) {
     const cpu = r.cpuSeconds.map((v) => v.toFixed(2)).join(', ');
     process.stdout.write(`  CPU of ${r.step} (user + system, s): ${cpu}\n`);
+  }
+  for (const r of size.steps.filter((step) => step.serverCpuSeconds?.length > 0)) {
+    const cpu = r.serverCpuSeconds.map((v) => v.toFixed(2)).join(', ');
+    process.stdout.write(`  server CPU of ${r.step} (backend + parallel workers, s): ${cpu}\n`);
   }
   printAgeCost(size, (text) => process.stdout.write(text));
   const span = (values) => {

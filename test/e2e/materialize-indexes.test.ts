@@ -1,0 +1,106 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { execa } from 'execa';
+import pg from 'pg';
+import { beforeAll, describe, expect } from 'vitest';
+
+import { capsuleDir, dumpTables, lineCapsuleText, writeCapsuleFile } from '../setup/capsules.js';
+import { repoRoot } from '../setup/cli.js';
+import { dbTest, type TestDatabase } from '../setup/database.js';
+import { indexCatalog } from '../setup/index-catalog.js';
+import { loadArgs } from '../setup/load-command.js';
+
+// kill -9 of the CLI while a table's secondary indexes are dropped for its COPY (src/materialize/
+// deferred-indexes.ts), or while they are being built again: the server rolls the transaction back, and
+// the catalog is exactly as before, every index with its old oid.
+const fixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
+const app = fixture('manifest.json');
+const tables = ['customers', 'orders', 'order_notes'];
+const orderIndexes = `
+  create index orders_customer_idx on orders (shop_id, customer_id);
+  create index orders_placed_idx on orders (placed_at desc);
+  create index orders_total_idx on orders (total, id);
+  create index orders_items_idx on orders using gin (items);
+  create index orders_tags_idx on orders using gin (tags);
+`;
+let schemaSql: string;
+let capsule: string;
+
+beforeAll(async () => {
+  schemaSql = await readFile(fixture('schema.sql'), 'utf8');
+  const orders = Array.from({ length: 200_000 }, (_, i) => ({
+    id: 1000 + i,
+    shop_id: 's1',
+    customer_id: 'c1',
+    items: [{ sku: `S${i}`, qty: i % 7 }],
+    total: (i % 1000) / 100,
+    tags: ['bulk', `t${i % 13}`],
+    receipt: null,
+    placed_at: `2026-01-05T10:${String(i % 60).padStart(2, '0')}:00+00:00`,
+    local_time: null,
+  }));
+  const customers = [
+    { shop_id: 's1', customer_id: 'c1', name: 'Ada', email: null, api_key: '', profile: {}, joined_on: null },
+  ];
+  capsule = await writeCapsuleFile(
+    await capsuleDir(),
+    'big.json',
+    lineCapsuleText({ tables: { customers, orders, order_notes: [] } }),
+  );
+});
+
+/** Starts the CLI's load, waits until the backend runs a statement matching `running`, kills the CLI. */
+async function killDuring(db: TestDatabase, running: string): Promise<void> {
+  const child = execa(
+    'node',
+    [
+      fileURLToPath(new URL('../../bin/run.js', import.meta.url)),
+      ...loadArgs('materialize-postgres', { app, capsule, url: db.url.connectionString() }),
+    ],
+    { reject: false, cwd: repoRoot },
+  );
+  const admin = new pg.Client({ connectionString: db.url.connectionString() });
+  await admin.connect();
+  try {
+    let seen = false;
+    for (let i = 0; i < 3000 && !seen; i++) {
+      const { rows } = await admin.query(
+        `select 1 from pg_stat_activity where datname = current_database()
+           and application_name = 'replay-env materialize' and state = 'active' and query like $1`,
+        [running],
+      );
+      seen = rows.length > 0;
+      if (!seen) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(seen).toBe(true);
+    child.kill('SIGKILL');
+    expect((await child).signal).toBe('SIGKILL');
+    // The server notices the lost client and rolls back; wait for its backend to end.
+    for (let i = 0; i < 500; i++) {
+      const { rows } = await admin.query(
+        "select 1 from pg_stat_activity where datname = current_database() and application_name = 'replay-env materialize'",
+      );
+      if (rows.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+describe('kill -9 of the CLI with secondary indexes dropped for the load', () => {
+  dbTest.for([
+    ['in the COPY (the indexes are dropped)', '/* tables[orders] copy */%'],
+    ['while the indexes are built again', '/* tables[orders] indexes */ CREATE INDEX%'],
+  ] as const)('%s: the catalog and the rows are as before', async ([, running], { db }) => {
+    await db.query(schemaSql);
+    await db.query(orderIndexes);
+    const before = await indexCatalog(db);
+    const rows = await dumpTables(db, tables);
+    await killDuring(db, running);
+    expect(await indexCatalog(db)).toEqual(before);
+    expect(await dumpTables(db, tables)).toEqual(rows);
+  });
+});
