@@ -1,16 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { execa } from 'execa';
-import pg from 'pg';
 import { beforeAll, describe, expect } from 'vitest';
 
 import { capsuleDir, dumpTables, lineCapsuleText, writeCapsuleFile } from '../setup/capsules.js';
 import { repoRoot } from '../setup/cli.js';
-import { dbTest, type TestDatabase } from '../setup/database.js';
+import { dbTest } from '../setup/database.js';
 import { indexCatalog } from '../setup/index-catalog.js';
-import { loadArgs } from '../setup/load-command.js';
+import { killLoadWhile } from '../setup/load-command.js';
 
 // kill -9 of the CLI while a table's secondary indexes are dropped for its COPY (src/materialize/
 // deferred-indexes.ts), or while they are being built again: the server rolls the transaction back, and
@@ -51,45 +48,6 @@ beforeAll(async () => {
   );
 });
 
-/** Starts the CLI's load, waits until the backend runs a statement matching `running`, kills the CLI. */
-async function killDuring(db: TestDatabase, running: string): Promise<void> {
-  const child = execa(
-    'node',
-    [
-      fileURLToPath(new URL('../../bin/run.js', import.meta.url)),
-      ...loadArgs('materialize-postgres', { app, capsule, url: db.url.connectionString() }),
-    ],
-    { reject: false, cwd: repoRoot },
-  );
-  const admin = new pg.Client({ connectionString: db.url.connectionString() });
-  await admin.connect();
-  try {
-    let seen = false;
-    for (let i = 0; i < 3000 && !seen; i++) {
-      const { rows } = await admin.query(
-        `select 1 from pg_stat_activity where datname = current_database()
-           and application_name = 'replay-env materialize' and state = 'active' and query like $1`,
-        [running],
-      );
-      seen = rows.length > 0;
-      if (!seen) await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(seen).toBe(true);
-    child.kill('SIGKILL');
-    expect((await child).signal).toBe('SIGKILL');
-    // The server notices the lost client and rolls back; wait for its backend to end.
-    for (let i = 0; i < 500; i++) {
-      const { rows } = await admin.query(
-        "select 1 from pg_stat_activity where datname = current_database() and application_name = 'replay-env materialize'",
-      );
-      if (rows.length === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  } finally {
-    await admin.end();
-  }
-}
-
 describe('kill -9 of the CLI with secondary indexes dropped for the load', () => {
   dbTest.for([
     ['in the COPY (the indexes are dropped)', '/* tables[orders] copy */%'],
@@ -99,7 +57,8 @@ describe('kill -9 of the CLI with secondary indexes dropped for the load', () =>
     await db.query(orderIndexes);
     const before = await indexCatalog(db);
     const rows = await dumpTables(db, tables);
-    await killDuring(db, running);
+    const killed = await killLoadWhile({ app, capsule, url: db.url.connectionString() }, running);
+    expect(killed).toEqual({ seen: true, signal: 'SIGKILL' });
     expect(await indexCatalog(db)).toEqual(before);
     expect(await dumpTables(db, tables)).toEqual(rows);
   });

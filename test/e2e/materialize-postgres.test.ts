@@ -1,15 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { execa } from 'execa';
-import pg from 'pg';
 import { beforeAll, describe, expect } from 'vitest';
 
 import { capsuleDir, dumpTables, lineCapsuleText, writeCapsuleFile } from '../setup/capsules.js';
 import { parseJsonOutput, repoRoot, runCli } from '../setup/cli.js';
 import { dbTest, testerPassword } from '../setup/database.js';
-import { loadArgs, runLoadCommand } from '../setup/load-command.js';
+import { killLoadWhile, runLoadCommand } from '../setup/load-command.js';
 
 const fixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
 const app = fixture('manifest.json');
@@ -228,41 +225,9 @@ describe('materialize-postgres', () => {
       },
     ];
     const path = await writeCapsuleFile(dir, 'big.json', lineCapsuleText({ tables: { customers, orders } }));
-    const child = execa(
-      'node',
-      [
-        fileURLToPath(new URL('../../bin/run.js', import.meta.url)),
-        ...loadArgs('materialize-postgres', { app, capsule: path, url: db.url.connectionString() }),
-      ],
-      { reject: false, cwd: repoRoot },
-    );
     // Wait until the load is under way (its COPY or a later statement is running), then kill it.
-    const admin = new pg.Client({ connectionString: db.url.connectionString() });
-    await admin.connect();
-    try {
-      let seen = false;
-      for (let i = 0; i < 600 && !seen; i++) {
-        const { rows } = await admin.query(
-          `select 1 from pg_stat_activity where datname = current_database()
-             and application_name = 'replay-env materialize' and state = 'active' and query like '%copy%'`,
-        );
-        seen = rows.length > 0;
-        if (!seen) await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      expect(seen).toBe(true);
-      child.kill('SIGKILL');
-      const result = await child;
-      expect(result.signal).toBe('SIGKILL');
-      for (let i = 0; i < 200; i++) {
-        const { rows } = await admin.query(
-          "select 1 from pg_stat_activity where datname = current_database() and application_name = 'replay-env materialize'",
-        );
-        if (rows.length === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    } finally {
-      await admin.end();
-    }
+    const killed = await killLoadWhile({ app, capsule: path, url: db.url.connectionString() }, '%copy%');
+    expect(killed).toEqual({ seen: true, signal: 'SIGKILL' });
     expect(await dumpTables(db, tables)).toEqual(before);
   });
 });

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const runJs = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+/** The built CLI's entry point. */
+export const runJs = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
 
 export interface CliResult {
   exitCode: number;

@@ -1,10 +1,14 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 
+import { loadManifest, type ParsedManifest } from '../../src/manifest/index.js';
+import { exportCapsule } from '../../src/services/export.js';
+import { initManifest } from '../../src/services/init.js';
 import type { TestDatabase } from './database.js';
 
 /** A file of test/fixtures/pagila (Pagila, a public sample schema; see its README). */
@@ -30,4 +34,30 @@ export async function loadPagilaData(db: TestDatabase): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Pagila with its data in `db`, the manifest `init` drafts for it (no edits; subject table customer),
+ * and one customer's capsule exported from it with raw redaction, written under `dir`.
+ */
+export async function pagilaCustomerCapsule(
+  db: TestDatabase,
+  dir: string,
+  customerId = '3',
+): Promise<{ manifest: ParsedManifest; capsule: string }> {
+  await loadPagilaSchema(db);
+  await loadPagilaData(db);
+  const path = join(dir, `${db.name}.yaml`);
+  await initManifest({ dbUrl: db.url.connectionString(), subjectTable: 'customer', out: path });
+  const manifest = await loadManifest(path);
+  const capsule = join(dir, `${db.name}.json`);
+  await exportCapsule({
+    manifest,
+    subject: { customer_id: customerId },
+    databaseUrl: db.url,
+    out: capsule,
+    sinceDays: 36500,
+    redaction: 'raw',
+  });
+  return { manifest, capsule };
 }

@@ -7,13 +7,12 @@ import { beforeAll, describe, expect } from 'vitest';
 import { openCapsule } from '../../../src/capsule/index.js';
 import { loadManifest, type ParsedManifest } from '../../../src/manifest/index.js';
 import { exportCapsule } from '../../../src/services/export.js';
-import { initManifest } from '../../../src/services/init.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { capsuleDir, dumpTables, lineCapsuleText, writeCapsuleFile } from '../../setup/capsules.js';
 import { repoRoot } from '../../setup/cli.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
 import { indexCatalog, rebuilt } from '../../setup/index-catalog.js';
-import { loadPagilaData, loadPagilaSchema } from '../../setup/pagila.js';
+import { loadPagilaSchema, pagilaCustomerCapsule } from '../../setup/pagila.js';
 
 /**
  * Deferred secondary-index builds (src/materialize/deferred-indexes.ts): a table copied straight into
@@ -156,20 +155,7 @@ describe('deferred index builds on Pagila (a public schema)', () => {
   dbTest(
     'customer 3 into an empty Pagila: the catalog is as before, plain indexes rebuilt',
     async ({ db }) => {
-      await loadPagilaSchema(db);
-      await loadPagilaData(db);
-      const path = join(dir, `${db.name}.yaml`);
-      await initManifest({ dbUrl: db.url.connectionString(), subjectTable: 'customer', out: path });
-      const manifest = await loadManifest(path);
-      const capsule = join(dir, `${db.name}.json`);
-      await exportCapsule({
-        manifest,
-        subject: { customer_id: '3' },
-        databaseUrl: db.url,
-        out: capsule,
-        sinceDays: 36500,
-        redaction: 'raw',
-      });
+      const { manifest, capsule } = await pagilaCustomerCapsule(db, dir);
       const target = await db.sibling();
       await loadPagilaSchema(target);
       const before = await indexCatalog(target);

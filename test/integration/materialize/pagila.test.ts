@@ -1,14 +1,10 @@
-import { join } from 'node:path';
-
 import { beforeAll, describe, expect } from 'vitest';
 
-import { loadManifest, type ParsedManifest } from '../../../src/manifest/index.js';
-import { exportCapsule } from '../../../src/services/export.js';
-import { initManifest } from '../../../src/services/init.js';
+import type { ParsedManifest } from '../../../src/manifest/index.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { capsuleDir } from '../../setup/capsules.js';
 import { dbTest, ownership, type TestDatabase } from '../../setup/database.js';
-import { loadPagilaData, loadPagilaSchema } from '../../setup/pagila.js';
+import { loadPagilaSchema, pagilaCustomerCapsule } from '../../setup/pagila.js';
 
 /**
  * issue #14 on a schema nobody here wrote: Pagila (test/fixtures/pagila), with its BEFORE UPDATE
@@ -33,20 +29,7 @@ async function dump(db: TestDatabase, tables: readonly string[]): Promise<Record
 async function pagila(
   db: TestDatabase,
 ): Promise<{ manifest: ParsedManifest; capsule: string; target: TestDatabase }> {
-  await loadPagilaSchema(db);
-  await loadPagilaData(db);
-  const path = join(dir, `${db.name}.yaml`);
-  await initManifest({ dbUrl: db.url.connectionString(), subjectTable: 'customer', out: path });
-  const manifest = await loadManifest(path);
-  const capsule = join(dir, `${db.name}.json`);
-  await exportCapsule({
-    manifest,
-    subject: { customer_id: '3' },
-    databaseUrl: db.url,
-    out: capsule,
-    sinceDays: 36500,
-    redaction: 'raw',
-  });
+  const { manifest, capsule } = await pagilaCustomerCapsule(db, dir);
   const target = await db.sibling();
   await loadPagilaSchema(target);
   return { manifest, capsule, target };
