@@ -10,8 +10,6 @@
 // from /proc, so it needs the embedded server this script starts on this machine.
 //
 //   npm run build && node bench/index-builds.js --rows 1000000 --passes 3 [--workloads simple,realistic] [--mem 256MB]
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -21,6 +19,7 @@ import copyStreams from 'pg-copy-streams';
 
 import { dropDeferrableIndexes } from '../dist/materialize/deferred-indexes.js';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
+import { cpuOf, postmasterPid } from './server-cpu.js';
 import { realistic } from './workloads/realistic.js';
 import { simple } from './workloads/simple.js';
 
@@ -36,12 +35,7 @@ const workloads = { simple, realistic };
 const server = await startEmbeddedPostgres({
   settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_wal_size: '8GB' },
 });
-/** CPU seconds of a process and of its reaped children (utime, stime, cutime, cstime). */
-const cpuOf = async (pid) => {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ').map(Number);
-  return { own: (fields[11] + fields[12]) / 100, children: (fields[13] + fields[14]) / 100 };
-};
-const postmaster = Number((await readFile(join(server.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+const postmaster = await postmasterPid(server.dataDir);
 
 async function connect(database) {
   const client = new pg.Client({

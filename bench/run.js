@@ -37,6 +37,7 @@ import copyStreams from 'pg-copy-streams';
 import { DatabaseUrl } from '../dist/postgres/database-url.js';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
 import { ageBench, printAgeCost } from './age.js';
+import { cpuOf } from './server-cpu.js';
 import { parents } from './workloads/parents.js';
 import { realistic } from './workloads/realistic.js';
 import { simple } from './workloads/simple.js';
@@ -204,9 +205,7 @@ async function serverCpu(url) {
     await client.end();
   }
   await new Promise((resolve) => setTimeout(resolve, 50));
-  const fields = (await readFile(`/proc/${serverPid}/stat`, 'utf8')).split(') ')[1].split(' ');
-  // After ") ": field 3 is index 0, so cutime (16) and cstime (17) are at 13 and 14; clock ticks of 1/100 s.
-  return (Number(fields[13]) + Number(fields[14])) / 100;
+  return (await cpuOf(serverPid)).children;
 }
 let serverPid;
 

@@ -8,8 +8,6 @@
 // (the same canonical text for every row), or it stops.
 //
 //   npm run build && node bench/verify-scan.js --rows 1000000 --passes 3 [--workloads simple,realistic]
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import pg from 'pg';
@@ -17,6 +15,7 @@ import pg from 'pg';
 import { tableDigestSql } from '../dist/materialize/value-digest.js';
 import { readTables } from '../dist/postgres/catalog.js';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
+import { cpuOf, postmasterPid } from './server-cpu.js';
 import { realistic } from './workloads/realistic.js';
 import { simple } from './workloads/simple.js';
 
@@ -29,11 +28,6 @@ const { values: args } = parseArgs({
 });
 const workloads = { simple, realistic };
 const server = await startEmbeddedPostgres({ settings: { fsync: 'off' } });
-/** CPU seconds of a process and of its reaped children (utime, stime, cutime, cstime). */
-const cpuOf = async (pid) => {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ').map(Number);
-  return { own: (fields[11] + fields[12]) / 100, children: (fields[13] + fields[14]) / 100 };
-};
 try {
   for (const name of args.workloads.split(',')) {
     const admin = new pg.Client({ connectionString: server.adminUrl.connectionString() });
@@ -48,9 +42,7 @@ try {
     await workloads[name].seed(client, Number(args.rows));
     await client.query(`set timezone = 'UTC'`);
     const backend = (await client.query('select pg_backend_pid() as pid')).rows[0].pid;
-    const postmaster = Number(
-      (await readFile(join(server.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0],
-    );
+    const postmaster = await postmasterPid(server.dataDir);
     const infos = await readTables(client, workloads[name].tables);
     const queries = {
       'to_jsonb(t)::text (before)': (table) =>
