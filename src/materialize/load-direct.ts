@@ -107,8 +107,9 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       load.sink = undefined;
       if (load.converter) {
         outcome.loaded[load.stage.table] = rows;
-        if (load.indexes) {
+        if (load.indexes && load.indexes.indexes.length > 0) {
           endPhase('stage');
+          options.onProgress?.({ phase: 'indexes', table: load.stage.table });
           await load.indexes.restore();
           endPhase('indexes');
         }

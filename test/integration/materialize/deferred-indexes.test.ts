@@ -89,8 +89,15 @@ describe('deferred index builds leave the catalog exactly as before', () => {
       sinceDays: 180,
       redaction: 'raw',
     });
+    const events: string[] = [];
     const load = (target: TestDatabase, keepIndexes = false) =>
-      materialize({ manifest: fidelityManifest, capsulePath: capsule, databaseUrl: target.url, keepIndexes });
+      materialize({
+        manifest: fidelityManifest,
+        capsulePath: capsule,
+        databaseUrl: target.url,
+        keepIndexes,
+        onProgress: (event) => events.push(`${event.phase}:${event.table ?? ''}`),
+      });
 
     const target = await db.sibling();
     await target.query(fidelitySchema);
@@ -103,6 +110,11 @@ describe('deferred index builds leave the catalog exactly as before', () => {
     expect(after.indexes).toEqual(before.indexes);
     expect(after.constraints).toEqual(before.constraints);
     expect(rebuilt(before.oids, after.oids)).toEqual(fidelityDeferred);
+    // The builds are reported per table (payment's indexes are partitioned: none deferred).
+    expect(events.filter((event) => event.startsWith('indexes:'))).toEqual([
+      'indexes:customer',
+      'indexes:film',
+    ]);
     // The rebuilt indexes hold the loaded rows: read through them, they give the table's answer.
     expect(await throughIndex(target, `select count(*)::int as n from film where title >= ''`)).toEqual({
       plan: expect.stringContaining('Index Only Scan using film_title_idx on film') as unknown,
