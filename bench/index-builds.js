@@ -9,7 +9,7 @@
 // CPU is the loading backend's plus its parallel workers' (reaped by the postmaster: its children's CPU),
 // from /proc, so it needs the embedded server this script starts on this machine.
 //
-//   npm run build && node bench/index-builds.js --rows 1000000 --passes 3 [--workloads simple,realistic] [--mem 256MB]
+//   npm run build && node bench/index-builds.js --rows 1000000 --passes 3 [--workloads simple,realistic,scattered] [--mem 256MB]
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -31,7 +31,27 @@ const { values: args } = parseArgs({
     mem: { type: 'string' },
   },
 });
-const workloads = { simple, realistic };
+/**
+ * Secondary indexes whose keys are scattered (a random text, a uuid) and GIN indexes (an array, jsonb),
+ * unlike the bench workloads' indexes on columns that hold few distinct values within one subject.
+ */
+const scattered = {
+  tables: ['contacts'],
+  schema: `create table contacts (id bigint primary key, email text not null, ref uuid not null,
+    tags text[] not null, doc jsonb not null, seen_at timestamptz not null);
+  create index on contacts (email); create index on contacts (ref);
+  create index on contacts using gin (tags); create index on contacts using gin (doc jsonb_path_ops);`,
+  async seed(client, n) {
+    await client.query(this.schema);
+    await client.query(
+      `insert into contacts select i, md5(i::text) || '@example.test', md5('r' || i)::uuid,
+         array['t' || (i % 97), 't' || (i % 13)], jsonb_build_object('k', i % 1000, 'name', md5(i::text)),
+         now() - i * interval '1 second' from generate_series(1, $1) i`,
+      [n],
+    );
+  },
+};
+const workloads = { simple, realistic, scattered };
 const server = await startEmbeddedPostgres({
   settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_wal_size: '8GB' },
 });
