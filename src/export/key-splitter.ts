@@ -17,6 +17,7 @@ export class KeySplitter extends Transform {
   readonly #last: Buffer[];
   readonly #lastLength: number[];
   #remainder: Buffer | undefined;
+  #rowCount = 0;
 
   constructor(keys: number, onKey: (index: number, buf: Buffer, from: number, to: number) => void) {
     super();
@@ -67,8 +68,14 @@ export class KeySplitter extends Transform {
         field = to;
       }
       start = nl + 1;
+      this.#rowCount += 1;
     }
     return written;
+  }
+
+  /** Rows passed on so far. */
+  get rows(): number {
+    return this.#rowCount;
   }
 
   override _flush(callback: TransformCallback): void {
