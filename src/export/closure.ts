@@ -26,7 +26,7 @@ import { copyOut } from './copy-out.js';
 import { forwardTo } from './forward-stream.js';
 import { KeySplitter } from './key-splitter.js';
 import { exportTables } from './table-lanes.js';
-import { defaultKeysInMemory, SpillDir, TargetKeys } from './target-keys.js';
+import { defaultKeysInMemory, type KeyChunk, SpillDir, TargetKeys } from './target-keys.js';
 
 /** Keys handed to one closure query: bounds the setting's size and the server's hash of keys. */
 export const closureChunkSize = 10_000;
@@ -163,7 +163,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     }
   };
   const keyed = (table: string, owned: Target[]) => [...collected(table), ...ownKeyColumns(table, owned)];
-  const setKeys = async (on: pg.Client, keys: string[]) => {
+  const setKeys = async (on: pg.Client, keys: KeyChunk) => {
     const statement = buildClosureKeysSetting(keys);
     try {
       await on.query(statement.text, statement.values);
@@ -303,7 +303,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
    * row by row). Returns whether there was any chunk. On a failure the other connection is cut.
    */
   async function fetchChunks(
-    chunks: AsyncGenerator<string[]>,
+    chunks: AsyncGenerator<KeyChunk>,
     sql: string,
     name: string,
     what: string,

@@ -20,9 +20,11 @@ const spillDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('
 async function drain(keys: TargetKeys, size: number, during?: (chunk: string[]) => void): Promise<string[]> {
   const out: string[] = [];
   for await (const chunk of keys.takePending(size)) {
-    expect(chunk.length).toBeLessThanOrEqual(size);
-    out.push(...chunk);
-    during?.(chunk);
+    const texts = [...chunk];
+    expect(texts.length).toBeLessThanOrEqual(size);
+    expect(JSON.parse(chunk.json())).toEqual(texts.map((text) => JSON.parse(text) as unknown));
+    out.push(...texts);
+    during?.(texts);
   }
   return out;
 }

@@ -128,7 +128,7 @@ describe('closure SQL', () => {
   });
 
   it('keys travel as one JSON array parameter', () => {
-    expect(buildClosureKeysSetting(['[1]', '["a", 2]'])).toEqual({
+    expect(buildClosureKeysSetting({ json: () => '[[1],["a", 2]]' })).toEqual({
       text: "select set_config('replay.closure_keys', $1, true)",
       values: ['[[1],["a", 2]]'],
     });

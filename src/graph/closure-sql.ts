@@ -191,11 +191,11 @@ export function buildClosureDirectQuery(
   };
 }
 
-/** Hands one chunk of key tuples (each a jsonb array text) to the next closure query. */
-export function buildClosureKeysSetting(keys: readonly string[]): SqlStatement {
+/** Hands one chunk of key tuples (a JSON array of jsonb array texts, `[[1],["a", 2]]`) to the next closure query. */
+export function buildClosureKeysSetting(keys: { json(): string }): SqlStatement {
   return {
     text: `select set_config('${closureKeysSetting}', $1, true)`,
-    values: [`[${keys.join(',')}]`],
+    values: [keys.json()],
   };
 }
 
