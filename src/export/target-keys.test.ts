@@ -15,7 +15,8 @@ function seeded(start: number, pool: readonly string[]) {
   const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   return { random, pick: () => pool[Math.floor(random() * pool.length)]! };
 }
-const spillDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('replay-env-closure-'));
+const spillDirs = () =>
+  readdirSync(tmpdir()).filter((name) => name.startsWith(`replay-env-closure-${process.pid}-`));
 
 async function drain(keys: TargetKeys, size: number, during?: (chunk: string[]) => void): Promise<string[]> {
   const out: string[] = [];

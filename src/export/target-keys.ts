@@ -22,7 +22,8 @@ export class SpillDir {
   /** A new file's path in the directory (made on first use). */
   file(): string {
     if (this.#dir === undefined) {
-      this.#dir = mkdtempSync(join(tmpdir(), 'replay-env-closure-'));
+      // The pid in the name: whose directory it is (tests running in parallel processes tell theirs apart).
+      this.#dir = mkdtempSync(join(tmpdir(), `replay-env-closure-${process.pid}-`));
       process.once('exit', this.#onExit);
     }
     return join(this.#dir, `run-${(this.#files += 1)}`);

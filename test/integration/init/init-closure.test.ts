@@ -214,9 +214,9 @@ describe('init → doctor → export (closure) → materialize, no hand edits', 
       const spilled = await tablesOf(1, 'spilled.json', false);
       expect(spilled).toEqual(inMemory);
       expect(inMemory.rows.product_notes).toHaveLength(3);
-      // the spill directory is gone once the export ends
+      // the spill directory is gone once the export ends (this process's: other test files spill too)
       const left = (await readdir(tmpdir())).filter(
-        (name) => name.startsWith('replay-env-closure-') && !before.has(name),
+        (name) => name.startsWith(`replay-env-closure-${process.pid}-`) && !before.has(name),
       );
       expect(left).toEqual([]);
     },
