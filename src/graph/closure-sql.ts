@@ -101,10 +101,6 @@ export function buildClosureRowsQuery(
   const a = quoteIdent(table.alias);
   const cols = target.columns.map(quoteIdent);
   const casts = cols.map((col, index) => `(k.value->>${index})::${target.types[index]} as ${col}`);
-  const mine = `(${cols.map((col) => `${a}.${col}`).join(', ')})`;
-  const theirs = `(${cols.map((col) => `${keyAlias}.${col}`).join(', ')})`;
-  const own = [`/* ${label}.from */\n${table.from}`];
-  const ownWhere = table.where ? [`(\n/* ${label}.where */\n${table.where}\n)`] : [];
   return {
     text: [
       `${settingsCtes(manifest.subjectKeys, options.graphSize)},`,
@@ -114,12 +110,8 @@ export function buildClosureRowsQuery(
       `)`,
       `select ${selectList(table, fks)}`,
       `from ${quoteTable(table.name)} as ${a}`,
-      `join replay_closure_keys as ${keyAlias} on ${mine} = ${theirs}`,
-      `where not exists (`,
-      `  select 1 from`,
-      ...own,
-      `  where ${[...ownWhere, `${mine} = ${theirs}`].join(' and ')}`,
-      `)`,
+      `join replay_closure_keys as ${keyAlias} on ${keyMatch(table, cols)}`,
+      ...notOwnRow(table, cols),
       `order by ${cols.map((col) => `${a}.${col}`).join(', ')}`,
     ].join('\n'),
   };
@@ -156,8 +148,6 @@ export function buildClosureDirectQuery(
   const label = `tables[${table.name}]`;
   const a = quoteIdent(table.alias);
   const cols = target.columns.map(quoteIdent);
-  const mine = `(${cols.map((col) => `${a}.${col}`).join(', ')})`;
-  const theirs = `(${cols.map((col) => `${keyAlias}.${col}`).join(', ')})`;
   const childKeys = children.map(({ table: child, fk }) => {
     const c = quoteIdent(child.alias);
     const picks = fk.columns.map(
@@ -169,26 +159,40 @@ export function buildClosureDirectQuery(
       '\n',
     );
   });
-  const ownWhere = table.where ? [`(\n/* ${label}.where */\n${table.where}\n)`] : [];
   return {
     text: [
       `${settingsCtes(manifest.subjectKeys, options.graphSize)},`,
       `replay_closure_keys as (`,
-      `  select ${keyAlias}.* from (`,
+      `select ${keyAlias}.* from (`,
       childKeys.join('\n    union all\n'),
-      `  ) as ${keyAlias}`,
-      `  where not exists (`,
-      `    select 1 from`,
-      `/* ${label}.from */\n${table.from}`,
-      `    where ${[...ownWhere, `${mine} = ${theirs}`].join(' and ')}`,
-      `  )`,
+      `) as ${keyAlias}`,
+      ...notOwnRow(table, cols),
       `)`,
       `select ${selectList(table, fks)}`,
       `from ${quoteTable(table.name)} as ${a}`,
-      `where ${mine} in (select ${cols.join(', ')} from replay_closure_keys)`,
+      `where (${cols.map((col) => `${a}.${col}`).join(', ')}) in (select ${cols.join(', ')} from replay_closure_keys)`,
       `order by ${cols.map((col) => `${a}.${col}`).join(', ')}`,
     ].join('\n'),
   };
+}
+
+/** `(t.a, t.b) = (replay_closure_key.a, replay_closure_key.b)`: the table's row has the key. */
+function keyMatch(table: ParsedTable, cols: readonly string[]): string {
+  const a = quoteIdent(table.alias);
+  return `(${cols.map((col) => `${a}.${col}`).join(', ')}) = (${cols.map((col) => `${keyAlias}.${col}`).join(', ')})`;
+}
+
+/** No row of the table's own `from`/`where` has the key: those rows are in the capsule once, from the own query. */
+function notOwnRow(table: ParsedTable, cols: readonly string[]): string[] {
+  const label = `tables[${table.name}]`;
+  const ownWhere = table.where ? [`(\n/* ${label}.where */\n${table.where}\n)`] : [];
+  return [
+    `where not exists (`,
+    `  select 1 from`,
+    `/* ${label}.from */\n${table.from}`,
+    `  where ${[...ownWhere, keyMatch(table, cols)].join(' and ')}`,
+    `)`,
+  ];
 }
 
 /** Hands one chunk of key tuples (a JSON array of jsonb array texts, `[[1],["a", 2]]`) to the next closure query. */

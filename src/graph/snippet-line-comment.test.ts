@@ -58,7 +58,7 @@ describe('a snippet ending in a line comment', () => {
     };
     const direct = uncommented(buildClosureDirectQuery(commented, table, target, [{ table, fk }], []).text);
     expect(direct).toMatch(
-      /orders o \n {4}where\n\/\* tables\[orders\]\.where \*\/\ntrue \n {2}\) as replay_closure_key/,
+      /orders o \n {4}where\n\/\* tables\[orders\]\.where \*\/\ntrue \n\) as replay_closure_key/,
     );
     expect(direct).toMatch(/true \n\) and \("o"\."id"\) = /);
   });
