@@ -97,7 +97,6 @@ export function buildClosureRowsQuery(
   fks: readonly ClosureForeignKey[],
   options: { graphSize?: number } = {},
 ): { text: string } {
-  const label = `tables[${table.name}]`;
   const a = quoteIdent(table.alias);
   const cols = target.columns.map(quoteIdent);
   const casts = cols.map((col, index) => `(k.value->>${index})::${target.types[index]} as ${col}`);
@@ -145,7 +144,6 @@ export function buildClosureDirectQuery(
   fks: readonly ClosureForeignKey[],
   options: { graphSize?: number } = {},
 ): { text: string } {
-  const label = `tables[${table.name}]`;
   const a = quoteIdent(table.alias);
   const cols = target.columns.map(quoteIdent);
   const childKeys = children.map(({ table: child, fk }) => {
