@@ -18,7 +18,6 @@ export async function exportLoadAndCheck(options: {
   subject: Record<string, string>;
   sinceDays: number;
   closureChunkSize?: number;
-  closureDirect?: boolean;
 }): Promise<{ exported: ExportResult; doctorDetails: string }> {
   const manifest = await loadManifest(options.app);
   const exported = await exportCapsule({
@@ -29,7 +28,6 @@ export async function exportLoadAndCheck(options: {
     sinceDays: options.sinceDays,
     redaction: 'raw',
     ...(options.closureChunkSize ? { closureChunkSize: options.closureChunkSize } : {}),
-    ...(options.closureDirect === false ? { closureDirect: false } : {}),
   });
   await materialize({ manifest, capsulePath: options.capsule, databaseUrl: options.replay.url });
   const checked = await runDoctor({
