@@ -168,8 +168,8 @@ export class RowConverter {
     }
     if (ch === '"') {
       // Without a backslash, the string's text is its value and holds nothing COPY escapes.
-      const end = this.s.indexOf('"', this.i + 1);
-      if (end > 0 && this.backslashFrom(this.i) > end) {
+      const end = this.plainStringEnd();
+      if (end > 0) {
         const start = this.i + 1;
         this.i = end + 1;
         return this.s.slice(start, end);
@@ -214,7 +214,15 @@ export class RowConverter {
         this.skipValue();
         out += quoteElement(this.s.slice(start, this.i));
       } else if (ch === '"') {
-        out += quoteElement(this.string());
+        const end = this.plainStringEnd();
+        if (end > 0) {
+          // Without a backslash (nor a quote, nor raw control characters) the JSON string's text,
+          // quotes included, is the quoted element.
+          out += this.s.slice(this.i, end + 1);
+          this.i = end + 1;
+        } else {
+          out += quoteElement(this.string());
+        }
       } else if (ch === 't') {
         out += this.literal('true');
       } else if (ch === 'f') {
@@ -331,6 +339,12 @@ export class RowConverter {
           this.invalid(`invalid escape in a string at offset ${j}`);
       }
     }
+  }
+
+  /** The closing quote of the string at the cursor when it holds no backslash (its text is its value), else -1. */
+  private plainStringEnd(): number {
+    const end = this.s.indexOf('"', this.i + 1);
+    return end > 0 && this.backslashFrom(this.i) > end ? end : -1;
   }
 
   /** The position of the first backslash at or after `from` (the text's length when there is none). */
