@@ -3,7 +3,14 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect } from 'vitest';
 
-import { capsuleDir, dumpTables, lineCapsuleText, writeCapsuleFile } from '../setup/capsules.js';
+import {
+  bulkOrders,
+  capsuleDir,
+  dumpTables,
+  lineCapsuleText,
+  shopCustomer,
+  writeCapsuleFile,
+} from '../setup/capsules.js';
 import { repoRoot } from '../setup/cli.js';
 import { dbTest } from '../setup/database.js';
 import { indexCatalog } from '../setup/index-catalog.js';
@@ -27,20 +34,8 @@ let capsule: string;
 
 beforeAll(async () => {
   schemaSql = await readFile(fixture('schema.sql'), 'utf8');
-  const orders = Array.from({ length: 200_000 }, (_, i) => ({
-    id: 1000 + i,
-    shop_id: 's1',
-    customer_id: 'c1',
-    items: [{ sku: `S${i}`, qty: i % 7 }],
-    total: (i % 1000) / 100,
-    tags: ['bulk', `t${i % 13}`],
-    receipt: null,
-    placed_at: `2026-01-05T10:${String(i % 60).padStart(2, '0')}:00+00:00`,
-    local_time: null,
-  }));
-  const customers = [
-    { shop_id: 's1', customer_id: 'c1', name: 'Ada', email: null, api_key: '', profile: {}, joined_on: null },
-  ];
+  const orders = bulkOrders(200_000);
+  const customers = [shopCustomer];
   capsule = await writeCapsuleFile(
     await capsuleDir(),
     'big.json',

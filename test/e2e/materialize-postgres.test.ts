@@ -3,7 +3,14 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect } from 'vitest';
 
-import { capsuleDir, dumpTables, lineCapsuleText, writeCapsuleFile } from '../setup/capsules.js';
+import {
+  bulkOrders,
+  capsuleDir,
+  dumpTables,
+  lineCapsuleText,
+  shopCustomer,
+  writeCapsuleFile,
+} from '../setup/capsules.js';
 import { parseJsonOutput, repoRoot, runCli } from '../setup/cli.js';
 import { dbTest, testerPassword } from '../setup/database.js';
 import { killLoadWhile, runLoadCommand } from '../setup/load-command.js';
@@ -202,28 +209,8 @@ describe('materialize-postgres', () => {
     await db.query(schemaSql);
     await db.query(dataSql);
     const before = await dumpTables(db, tables);
-    const orders = Array.from({ length: 400_000 }, (_, i) => ({
-      id: 1000 + i,
-      shop_id: 's1',
-      customer_id: 'c1',
-      items: [{ sku: `S${i}`, qty: i % 7 }],
-      total: (i % 1000) / 100,
-      tags: ['bulk', `t${i % 13}`],
-      receipt: null,
-      placed_at: '2026-01-05T10:00:00+00:00',
-      local_time: null,
-    }));
-    const customers = [
-      {
-        shop_id: 's1',
-        customer_id: 'c1',
-        name: 'Ada',
-        email: null,
-        api_key: '',
-        profile: {},
-        joined_on: null,
-      },
-    ];
+    const orders = bulkOrders(400_000);
+    const customers = [shopCustomer];
     const path = await writeCapsuleFile(dir, 'big.json', lineCapsuleText({ tables: { customers, orders } }));
     // Wait until the load is under way (its COPY or a later statement is running), then kill it.
     const killed = await killLoadWhile({ app, capsule: path, url: db.url.connectionString() }, '%copy%');

@@ -153,3 +153,29 @@ export async function rowTexts(db: Queryable, table: string, where = 'true'): Pr
   );
   return rows.map((row) => row.text);
 }
+
+/** A customers row of the original tool's fixture schema (test/fixtures/original-tool): shop s1, customer c1. */
+export const shopCustomer = {
+  shop_id: 's1',
+  customer_id: 'c1',
+  name: 'Ada',
+  email: null,
+  api_key: '',
+  profile: {},
+  joined_on: null,
+};
+
+/** `count` orders rows of `shopCustomer` (ids from 1000), for capsules big enough to interrupt a load. */
+export function bulkOrders(count: number): Record<string, unknown>[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: 1000 + i,
+    shop_id: 's1',
+    customer_id: 'c1',
+    items: [{ sku: `S${i}`, qty: i % 7 }],
+    total: (i % 1000) / 100,
+    tags: ['bulk', `t${i % 13}`],
+    receipt: null,
+    placed_at: '2026-01-05T10:00:00+00:00',
+    local_time: null,
+  }));
+}

@@ -8,7 +8,13 @@ import { openCapsule } from '../../../src/capsule/index.js';
 import { loadManifest, type ParsedManifest } from '../../../src/manifest/index.js';
 import { exportCapsule } from '../../../src/services/export.js';
 import { materialize } from '../../../src/services/materialize.js';
-import { capsuleDir, dumpTables, lineCapsuleText, writeCapsuleFile } from '../../setup/capsules.js';
+import {
+  capsuleDir,
+  dumpTables,
+  lineCapsuleText,
+  shopCustomer,
+  writeCapsuleFile,
+} from '../../setup/capsules.js';
 import { repoRoot } from '../../setup/cli.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
 import { indexCatalog, rebuilt } from '../../setup/index-catalog.js';
@@ -215,22 +221,12 @@ function order(id: number, placedAt = '2026-01-05T10:00:00+00:00'): Record<strin
   };
 }
 
-const customer = {
-  shop_id: 's1',
-  customer_id: 'c1',
-  name: 'Ada',
-  email: null,
-  api_key: '',
-  profile: {},
-  joined_on: null,
-};
-
 describe('a failed load leaves the indexes exactly as before (oids too)', () => {
   dbTest.for([
     [
       'a bad row in the middle of the COPY',
       {
-        customers: [customer],
+        customers: [shopCustomer],
         orders: Array.from({ length: 3000 }, (_, i) => order(i + 1, i === 1500 ? 'not a time' : undefined)),
       },
       /orders.*invalid input syntax for type timestamp with time zone: "not a time" \(row 1501, column placed_at\)/,
@@ -238,7 +234,7 @@ describe('a failed load leaves the indexes exactly as before (oids too)', () => 
     [
       'a foreign key violated by the next table, after the indexes were built again',
       {
-        customers: [customer],
+        customers: [shopCustomer],
         orders: Array.from({ length: 3000 }, (_, i) => order(i + 1)),
         order_notes: [
           {
@@ -281,7 +277,9 @@ describe('a failed load leaves the indexes exactly as before (oids too)', () => 
     const good = await writeCapsuleFile(
       dir,
       `${db.name}-good.json`,
-      lineCapsuleText({ tables: { customers: [customer], orders: [order(1), order(2)], order_notes: [] } }),
+      lineCapsuleText({
+        tables: { customers: [shopCustomer], orders: [order(1), order(2)], order_notes: [] },
+      }),
     );
     expect((await materialize({ manifest, capsulePath: good, databaseUrl: db.url })).verified).toBe(true);
     const after = await indexCatalog(db);
@@ -305,7 +303,7 @@ describe('a direct load given up for the staging path', () => {
     const capsulePath = await writeCapsuleFile(
       dir,
       `${db.name}.json`,
-      lineCapsuleText({ tables: { customers: [customer], orders, order_notes: [] } }),
+      lineCapsuleText({ tables: { customers: [shopCustomer], orders, order_notes: [] } }),
     );
     const result = await materialize({ manifest, capsulePath, databaseUrl: db.url });
     expect(result.verified).toBe(true);

@@ -11,6 +11,7 @@ import {
   capsuleDir,
   dumpTables,
   lineCapsuleText,
+  shopCustomer,
   type TestCapsule,
   writeCapsuleFile,
 } from '../../setup/capsules.js';
@@ -31,15 +32,7 @@ beforeAll(async () => {
   dir = await capsuleDir();
 });
 
-const customer = {
-  shop_id: 's1',
-  customer_id: 'c1',
-  name: 'Ada',
-  email: null,
-  api_key: '',
-  profile: {},
-  joined_on: null,
-};
+const customer = shopCustomer;
 const order = {
   id: 1,
   shop_id: 's1',
