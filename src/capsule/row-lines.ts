@@ -115,14 +115,14 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
     if (marked && !state.redactor) {
       throw new Error(`tables[${state.table}]: a row marked for redaction, but no redactor`);
     }
-    let redact = marked;
+    let needles: number[] | undefined;
     if (hits) {
       while (hit < hits.length && hits[hit]! < rowStart) hit++;
-      redact = hit < hits.length && hits[hit]! < nl;
+      for (; hit < hits.length && hits[hit]! < nl; hit++) (needles ??= []).push(hits[hit]! - rowStart);
     }
-    if (redact) {
+    if (marked || needles) {
       // Marked rows are written without their marker, whatever the redactor does.
-      const redacted = state.redactor!.redactBytes(buf.subarray(rowStart, nl));
+      const redacted = state.redactor!.redactBytes(buf.subarray(rowStart, nl), needles);
       out.put(redacted);
       hashed!.put(redacted);
       hashed!.putByte(newline);

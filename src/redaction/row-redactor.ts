@@ -23,9 +23,9 @@ export interface RowRedactor {
   /**
    * Redacts one row given as JSON bytes: in place when rule keys occur only at the top level
    * (top-level-splice.ts), else parsed and re-serialised (redactRowText). Returns `row` itself when
-   * nothing changed on the fast path.
+   * nothing changed on the fast path. `needles`: the row's needlePositions, when the caller has them.
    */
-  redactBytes(row: Buffer): Buffer;
+  redactBytes(row: Buffer, needles?: readonly number[]): Buffer;
 }
 
 /**
@@ -98,9 +98,11 @@ export function createRowRedactor(
       if (isObject(row)) redactObject(row, topLevel, nested);
       return row;
     },
-    redactBytes: (row) => {
+    redactBytes: (row, needles) => {
       // The splice scan is exact (it finds every rule key), so it needs no byte pre-check first.
-      const fast = splice ? spliceTopLevel(row, plan) : undefined;
+      const fast = splice
+        ? spliceTopLevel(row, plan, needles ?? (plan.anyDepth ? redactor.needlePositions(row, 0) : undefined))
+        : undefined;
       if (fast) return fast;
       if (!redactor.mightApplyBytes(row)) return row;
       // The full path (as redactRowText, which imports this module's type): parse, redact, re-serialise.

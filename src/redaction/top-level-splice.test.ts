@@ -42,6 +42,43 @@ describe('redactBytes (top-level splice, else the full path)', () => {
     );
   });
 
+  it('starting at the needles (every rule recursive) gives what the full path gives, any spacing', () => {
+    fc.assert(
+      fc.property(
+        fc.array(redactionRule, { minLength: 1, maxLength: 3 }),
+        redactionRow,
+        fc.constantFrom('compact', 'jsonb', 'loose') as fc.Arbitrary<'compact' | 'jsonb' | 'loose'>,
+        (rules, compactRow, style) => {
+          const text = style === 'compact' ? compactRow : respace(compactRow, style);
+          const redactor = createRowRedactor(
+            rules.map((rule) => ({ ...rule, recursive: true })),
+            't',
+          );
+          if (!redactor) return;
+          const row = Buffer.from(text, 'utf8');
+          const viaNeedles = redactor.redactBytes(row, redactor.needlePositions(row, 0)).toString('utf8');
+          expect(compact(viaNeedles)).toBe(compact(redactRowText(redactor, text)));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    const redactor = createRowRedactor(
+      [{ fields: ['ip', 'token'], action: 'null', prefix: '', recursive: true }] as ParsedRedactionRule[],
+      't',
+    )!;
+    const out = (text: string) => {
+      const row = Buffer.from(text, 'utf8');
+      return redactor.redactBytes(row, redactor.needlePositions(row, 0)).toString('utf8');
+    };
+    // A key spelled with an escape, a needle inside a string, a key inside a replaced value, twice.
+    expect(out('{"\\u0069p": "a", "x": "ip"}')).toBe('{"\\u0069p": null, "x": "ip"}');
+    expect(out('{"a": "\\"ip\\": 1", "ip": [1, {"ip": 2}]}')).toBe('{"a": "\\"ip\\": 1", "ip": null}');
+    expect(out('{"token": {"ip": 1}, "p": {"ip" : "x", "q": "ip"}}')).toBe(
+      '{"token": null, "p": {"ip" : null, "q": "ip"}}',
+    );
+    expect(out('{"p": {"ip": 1}, "q": {"ip": 2}}')).toBe('{"p": {"ip": null}, "q": {"ip": null}}');
+  });
+
   it('splices top-level values in place (spacing kept), hashes non-strings as serde_json printed them', () => {
     const rules = [
       { fields: ['email'], action: 'hash', prefix: 'm-', recursive: true },
