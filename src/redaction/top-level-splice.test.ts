@@ -76,6 +76,9 @@ describe('redactBytes (top-level splice, else the full path)', () => {
       '{"token": null, "p": {"ip" : null, "q": "ip"}}',
     );
     expect(out('{"p": {"ip": 1}, "q": {"ip": 2}}')).toBe('{"p": {"ip": null}, "q": {"ip": null}}');
+    // Broken text still goes to the full path, which refuses it.
+    expect(() => out('{"ip": 1')).toThrow();
+    expect(() => out('{"ip": "x')).toThrow();
   });
 
   it('splices top-level values in place (spacing kept), hashes non-strings as serde_json printed them', () => {

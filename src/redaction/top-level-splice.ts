@@ -264,9 +264,13 @@ function scanKeys(row: Buffer, plan: SplicePlan): Entry[] | undefined {
  * every rule is recursive, a key's depth does not matter, and in valid JSON a field's JSON string whose
  * opening quote is not escaped is a whole string token — a key if a colon follows. Undefined (scan the
  * row) when a key could be spelled otherwise (`\u` or `\/` escapes), a field is a key twice (one object or
- * two: the scanner tells them apart) or a value does not close.
+ * two: the scanner tells them apart), a value does not close or the row does not end with `}`. The rest
+ * of the row is not read: it is jsonb text (export-sql.ts) — valid JSON.
  */
 function entriesAtNeedles(row: Buffer, plan: SplicePlan, needles: readonly number[]): Entry[] | undefined {
+  let last = row.length - 1;
+  while (last > 0 && isSpace(row[last]!)) last--;
+  if (row[last] !== 0x7d) return undefined; // not one closed object: the scanner says so
   for (let k = row.indexOf(backslash); k !== -1; k = row.indexOf(backslash, k + 2)) {
     if (row[k + 1] === 0x75 /* u */ || row[k + 1] === 0x2f /* / */) return undefined;
   }
