@@ -13,6 +13,7 @@
 //   npm run bench -- --rows 200000 --strategies copy,copy:noverify   # A/B: value verification's cost
 //   npm run bench -- --closure                      # the manifest with `closure: parents` (docs/app-manifest.md)
 //   node bench/run.js --workloads parents --closure --rows 1000000,4000000 --strategies ""   # closure adding rows
+//   REPLAY_ENV_CLOSURE_DIRECT=0 node bench/run.js --workloads parents --closure …   # the same, parents by passed keys
 //   npm run bench -- --encrypt --workloads simple    # also export/materialize an age-encrypted capsule (vs plain)
 //
 // Fairness rules (why the baselines look the way they do):

@@ -4,10 +4,10 @@ import { jsonParser } from 'stream-json/parser.js';
 import { CapsuleError } from '../errors.js';
 import { GenericWalker, type Token, WalkError } from './generic-walker.js';
 import { type CapsuleHeader, validateCapsuleHeader } from './header.js';
-import { summaryOrThrow, throwIfFailed } from './line-layout-reader.js';
+import { rowsOf, summaryOrThrow, throwIfFailed } from './line-layout-reader.js';
 import { checkIntegrity } from './reader-integrity.js';
 import { openTextSource } from './reader-source.js';
-import type { CapsuleReader, CapsuleRow, CapsuleSummary } from './reader-types.js';
+import type { CapsuleBatch, CapsuleReader, CapsuleRow, CapsuleSummary } from './reader-types.js';
 
 type Tokenizer = (chunk: string | typeof none) => unknown;
 
@@ -27,10 +27,10 @@ export async function genericReader(path: string): Promise<CapsuleReader> {
     layout: 'generic',
   });
   let last: CapsuleSummary | undefined;
-  async function* rows(): AsyncGenerator<CapsuleRow> {
+  async function* batches(): AsyncGenerator<CapsuleBatch> {
     const walker = new GenericWalker(true);
     const source = walk(path, walker);
-    for await (const batch of source) yield* batch;
+    for await (const rows of source) yield* byTable(rows);
     const problems = Object.entries(first.rowCounts)
       .filter(([table, count]) => walker.rowCounts[table] !== count)
       .map(([table]) => `table "${table}" changed while it was being read`);
@@ -45,7 +45,18 @@ export async function genericReader(path: string): Promise<CapsuleReader> {
     };
     throwIfFailed(path, last);
   }
-  return { path, header, rows, summary: () => summaryOrThrow(last) };
+  return { path, header, batches, rows: () => rowsOf(batches()), summary: () => summaryOrThrow(last) };
+}
+
+/** Consecutive rows of the same table as one batch. */
+function byTable(rows: readonly CapsuleRow[]): CapsuleBatch[] {
+  const out: CapsuleBatch[] = [];
+  for (const { table, text } of rows) {
+    const batch = out.at(-1);
+    if (batch?.table === table) batch.rows.push(text);
+    else out.push({ table, rows: [text] });
+  }
+  return out;
 }
 
 const fileInfo = new WeakMap<GenericWalker, CapsuleSummary['file']>();

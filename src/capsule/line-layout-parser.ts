@@ -72,6 +72,24 @@ export class LineLayoutParser {
     }
   }
 
+  /**
+   * The fast path for a row line given as bytes (`buf[start, end)`, without its newline): when the line
+   * is a row line of the current table (six spaces, then `{`), checks it as {@link push} would and
+   * returns where the row's text ends (it starts at `start + 6`); else returns -1 without consuming the
+   * line, which the caller then feeds to `push` as text.
+   */
+  rowEnd(buf: Buffer, start: number, end: number): number {
+    if (this.state !== 'rows' || end - start < 8 || buf[start + 6] !== 0x7b) return -1;
+    for (let at = start; at < start + 6; at++) if (buf[at] !== 0x20) return -1;
+    this.line++;
+    if (this.rowsSeen && !this.pendingComma) this.fail('missing comma after the previous row');
+    this.pendingComma = buf[end - 1] === 0x2c;
+    const rowEnd = this.pendingComma ? end - 1 : end;
+    if (buf[rowEnd - 1] !== 0x7d) this.fail(`a row of "${this.table}" is not a JSON object on one line`);
+    this.rowsSeen = true;
+    return rowEnd;
+  }
+
   /** Where the parser stopped, for a truncation message. */
   position(): string {
     const where: Record<State, string> = {

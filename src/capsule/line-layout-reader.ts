@@ -1,15 +1,14 @@
-import { createHash, type Hash } from 'node:crypto';
-
 import { CapsuleError } from '../errors.js';
 import { type CapsuleHeader, lineLayoutId, validateCapsuleHeader } from './header.js';
 import { LineTooLongError, maxLineBytes } from './limits.js';
 import { LayoutBreak, LineLayoutParser } from './line-layout-parser.js';
+import { LineLayoutRows } from './reader-batches.js';
 import { checkIntegrity } from './reader-integrity.js';
-import { openTextSource } from './reader-source.js';
-import type { CapsuleReader, CapsuleRow, CapsuleSummary } from './reader-types.js';
+import { openByteSource, openTextSource } from './reader-source.js';
+import type { CapsuleBatch, CapsuleReader, CapsuleRow, CapsuleSummary } from './reader-types.js';
 
 /** A line of text at the very end of the file that has no newline: the file was cut there. */
-export const unterminated = Symbol('unterminated');
+const unterminated = Symbol('unterminated');
 
 /**
  * Splits text chunks into lines (without `\n`). A last line without a newline is yielded alone, in an
@@ -89,44 +88,25 @@ function header(path: string, parser: LineLayoutParser): CapsuleHeader {
   return validateCapsuleHeader(parser.header, { file: path, hasTables: true, layout: lineLayoutId });
 }
 
-/** A reader over a line-layout capsule: rows are yielded as their text, hashed, never parsed. */
+/**
+ * A reader over a line-layout capsule: rows are yielded as their text, hashed, never parsed
+ * (reader-batches.ts finds them on the bytes).
+ */
 export function lineLayoutReader(path: string, capsuleHeader: CapsuleHeader): CapsuleReader {
   let last: CapsuleSummary | undefined;
-  async function* rows(): AsyncGenerator<CapsuleRow> {
-    const source = await openTextSource(path);
-    const parser = new LineLayoutParser();
-    const rowCounts: Record<string, number> = {};
-    const hashes = new Map<string, Hash>();
-    let table = '';
-    let tableCount = 0;
-    let hash: Hash | undefined;
-    let cut = false;
+  async function* batches(): AsyncGenerator<CapsuleBatch> {
+    const source = await openByteSource(path);
+    const lines = new LineLayoutRows(maxLineBytes());
+    const { parser } = lines;
     try {
-      for await (const lines of splitLines(source.chunks)) {
-        cut = lines[unterminated] === true;
-        for (const line of lines) {
-          const text = parser.push(line);
-          if (parser.tables.length !== tableCount) {
-            tableCount = parser.tables.length;
-            table = parser.table;
-            if (Object.hasOwn(rowCounts, table))
-              throw new LayoutBreak(parser.line, `table "${table}" appears twice`);
-            hash = createHash('sha256');
-            hashes.set(table, hash);
-            rowCounts[table] = 0;
-          }
-          if (text === undefined) continue;
-          rowCounts[table]!++;
-          hash!.update(text);
-          hash!.update('\n');
-          yield { table, text };
-        }
-      }
+      for await (const chunk of source.chunks) yield* lines.push(chunk);
+      yield* lines.end();
     } catch (error) {
+      const { table } = lines;
       if (error instanceof LineTooLongError) {
         throw new LineTooLongError(error.line, maxLineBytes(), table ? ` (table ${table})` : '');
       }
-      if (error instanceof LayoutBreak && cut) {
+      if (error instanceof LayoutBreak && lines.cut) {
         throw new CapsuleError(`capsule ${path} is truncated: line ${error.line} is incomplete`, {
           code: 'capsule_truncated',
         });
@@ -144,7 +124,8 @@ export function lineLayoutReader(path: string, capsuleHeader: CapsuleHeader): Ca
         { code: 'capsule_truncated' },
       );
     }
-    const digests = Object.fromEntries([...hashes].map(([name, h]) => [name, h.digest('hex')]));
+    const { rowCounts } = lines;
+    const digests = Object.fromEntries([...lines.hashes].map(([name, h]) => [name, h.digest('hex')]));
     last = {
       rowCounts,
       integrity: checkIntegrity({ rowCounts, hashes: digests, integrity: parser.trailer.integrity }),
@@ -155,9 +136,15 @@ export function lineLayoutReader(path: string, capsuleHeader: CapsuleHeader): Ca
   return {
     path,
     header: capsuleHeader,
-    rows,
+    batches,
+    rows: () => rowsOf(batches()),
     summary: () => summaryOrThrow(last),
   };
+}
+
+/** Rows one at a time, from batches. */
+export async function* rowsOf(batches: AsyncIterable<CapsuleBatch>): AsyncGenerator<CapsuleRow> {
+  for await (const { table, rows } of batches) for (const text of rows) yield { table, text };
 }
 
 /** After a complete iteration: a failed integrity check is an error (code `capsule_integrity_failed`). */

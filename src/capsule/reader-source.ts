@@ -9,9 +9,9 @@ import { ageDecryptStream, ageMagic } from './age-stream.js';
 import { capsuleAccess } from './capsule-access.js';
 import { maxExpandedBytes, mib } from './limits.js';
 
-/** The decoded text of a capsule file, as chunks, plus what was read of the stored file. */
-export interface TextSource {
-  chunks: AsyncIterable<string>;
+/** The decoded text (or bytes) of a capsule file, as chunks, plus what was read of the stored file. */
+export interface TextSource<Chunk = string> {
+  chunks: AsyncIterable<Chunk>;
   gzip: boolean;
   /** Bytes and SHA-256 of the stored (possibly compressed) bytes read so far. */
   file(): { bytes: number; sha256: string; compressed: boolean };
@@ -50,6 +50,20 @@ async function readHead(path: string, length: number): Promise<Buffer> {
  * errors surface from the iteration as FileError/CapsuleError. Breaking out of the iteration closes the file.
  */
 export async function openTextSource(path: string): Promise<TextSource> {
+  return openSource(path, 'utf8');
+}
+
+/**
+ * The same as bytes (gunzipped, decrypted): the line layout reader finds lines and hashes rows on the
+ * bytes, and decodes only row text (line-layout-reader.ts).
+ */
+export async function openByteSource(path: string): Promise<TextSource<Buffer>> {
+  return openSource(path, undefined);
+}
+
+async function openSource(path: string, encoding: 'utf8'): Promise<TextSource>;
+async function openSource(path: string, encoding: undefined): Promise<TextSource<Buffer>>;
+async function openSource(path: string, encoding: 'utf8' | undefined): Promise<TextSource<string | Buffer>> {
   const age = await isAgeFile(path);
   // Inside age the gzip magic cannot be peeked before decrypting; `.gz.age` is what export writes.
   const gzip = age ? /\.gz\.age$/i.test(path) : await isGzipFile(path);
@@ -70,13 +84,13 @@ export async function openTextSource(path: string): Promise<TextSource> {
   streams.push(gzip ? createGunzip({ chunkSize: chunkBytes }) : new PassThrough());
   // pipeline destroys every stream with the first error, so the iteration below sees it.
   const output = (pipeline as unknown as (...args: unknown[]) => Readable)(...streams, () => {});
-  output.setEncoding('utf8');
+  if (encoding) output.setEncoding(encoding);
   const limit = maxExpandedBytes();
-  async function* chunks(): AsyncGenerator<string> {
+  async function* chunks(): AsyncGenerator<string | Buffer> {
     let expanded = 0;
     try {
       for await (const chunk of output) {
-        expanded += (chunk as string).length;
+        expanded += (chunk as string | Buffer).length;
         // A gzip bomb (or a runaway file) stops here instead of filling memory or disk downstream.
         if (expanded > limit) {
           output.destroy();
@@ -85,7 +99,7 @@ export async function openTextSource(path: string): Promise<TextSource> {
             hint: 'see docs/safety.md (size limits); REPLAY_ENV_MAX_CAPSULE_BYTES raises it',
           });
         }
-        yield chunk as string;
+        yield chunk as string | Buffer;
       }
     } catch (error) {
       if (error instanceof CapsuleError) throw error;

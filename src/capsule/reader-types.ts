@@ -6,6 +6,12 @@ export interface CapsuleRow {
   text: string;
 }
 
+/** Consecutive rows of one table (a table's rows may come in many batches, in file order). */
+export interface CapsuleBatch {
+  table: string;
+  rows: string[];
+}
+
 export type IntegrityStatus = 'verified' | 'counts-only' | 'failed';
 
 export interface CapsuleSummary {
@@ -24,12 +30,14 @@ export interface CapsuleSummary {
 /**
  * A capsule opened for streaming. `header` is validated on open; `rows()` streams the rows in file
  * order (each call reads the file again) and, after the last row, checks counts and hashes and throws
- * a CapsuleError when they do not match or the file is truncated. `summary()` describes the last
- * complete iteration.
+ * a CapsuleError when they do not match or the file is truncated. `batches()` is the same iteration,
+ * a batch of rows at a time (the direct load's hot loop: no promise per row). `summary()` describes the
+ * last complete iteration.
  */
 export interface CapsuleReader {
   path: string;
   header: CapsuleHeader;
   rows(): AsyncIterable<CapsuleRow>;
+  batches(): AsyncIterable<CapsuleBatch>;
   summary(): CapsuleSummary;
 }

@@ -8,6 +8,7 @@ import type { CapsuleWriter } from '../capsule/writer.js';
 import { isReplayEnvError } from '../errors.js';
 import { planClosure } from '../graph/closure-plan.js';
 import {
+  buildClosureDirectQuery,
   buildClosureKeysSetting,
   buildClosureRowsQuery,
   buildOwnRowsQuery,
@@ -20,11 +21,12 @@ import { toDatabaseError } from '../postgres/errors.js';
 import { assertOneStatement } from '../postgres/one-statement.js';
 import type { RowRedactor } from '../redaction/index.js';
 import { readClosureForeignKeys, readSubjectPathTables } from './closure-catalog.js';
+import { type DirectTarget, directTargets } from './closure-direct.js';
 import { copyOut } from './copy-out.js';
 import { forwardTo } from './forward-stream.js';
 import { KeySplitter } from './key-splitter.js';
 import { exportTables } from './table-lanes.js';
-import { defaultKeysInMemory, SpillDir, TargetKeys } from './target-keys.js';
+import { defaultKeysInMemory, type KeyChunk, SpillDir, TargetKeys } from './target-keys.js';
 
 /** Keys handed to one closure query: bounds the setting's size and the server's hash of keys. */
 export const closureChunkSize = 10_000;
@@ -46,6 +48,8 @@ export interface ClosureExportOptions {
   chunkSize?: number;
   /** Keys per set held in memory before spilling to disk (default defaultKeysInMemory). */
   keysInMemory?: number;
+  /** false: no parent is completed by one joining query (closure-direct.ts); keys are passed for all. */
+  direct?: boolean;
 }
 
 /** Rows per table: from the table's own query, and added by closure. */
@@ -73,6 +77,10 @@ interface Target {
  *    did not export, fetched by chunks of keys passed like graph_keys, until no key is pending: rows
  *    closure adds report their keys too (a self-reference, a cycle, or a row wanted through two unique
  *    keys is fetched once). Tables closure can add to wait in a spool until then.
+ *
+ * A parent every referencing table of which exports just its own query's rows (closure-direct.ts) is
+ * completed in phase 1 instead, by one query joining those queries (as `id in (select parent_id …)`):
+ * the server picks a join, and no key of it passes through the export.
  *
  * Only child → parent edges are followed: a parent row never brings in its other children, so no other
  * subject's rows can enter. With `parents-and-reference`, reference tables (planClosure) also take the rows
@@ -108,7 +116,10 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     }
     return target;
   };
-  for (const name of names) for (const fk of plan.outgoing.get(name)!) targetOf(fk);
+  // Parents one query completes (closure-direct.ts): their children hand on no keys for them.
+  const direct = options.direct === false ? new Map<string, DirectTarget>() : directTargets(plan);
+  const collected = (table: string) => plan.outgoing.get(table)!.filter((fk) => !direct.has(fk.parent));
+  for (const name of names) for (const fk of collected(name)) targetOf(fk);
   const targetsOf = (table: string) => [...targets.values()].filter((target) => target.table === table);
   const counts: ClosureCounts = { own: {}, added: {} };
   const common = { graphSize: options.graphSize };
@@ -118,6 +129,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   /**
    * Streams one query on `on` into `sink` (not ending it). Its first key columns are the table's outgoing
    * foreign keys (keys wanted from parents); the next ones are the table's own keys for `owned` targets.
+   * Resolves to the number of rows.
    */
   const run = async (
     on: pg.Client,
@@ -126,8 +138,8 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     sink: Writable,
     what: string,
     owned: Target[],
-  ) => {
-    const outgoing = plan.outgoing.get(table)!;
+  ): Promise<number> => {
+    const outgoing = collected(table);
     const onKey = [
       ...outgoing.map((fk) => targetOf(fk).keys).map((keys) => keys.want.bind(keys)),
       ...owned.map((target) => target.keys.own.bind(target.keys)),
@@ -144,16 +156,14 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         copyOut(on, wrapInCopy({ text: sql }).text, splitter),
         pipeline(splitter, forwardTo(sink)),
       ]);
+      return splitter.rows;
     } catch (error) {
       if (isReplayEnvError(error)) throw error;
       throw toDatabaseError(error, { url, sql, action: `export: ${what}` });
     }
   };
-  const keyed = (table: string, owned: Target[]) => [
-    ...plan.outgoing.get(table)!,
-    ...ownKeyColumns(table, owned),
-  ];
-  const setKeys = async (on: pg.Client, keys: string[]) => {
+  const keyed = (table: string, owned: Target[]) => [...collected(table), ...ownKeyColumns(table, owned)];
+  const setKeys = async (on: pg.Client, keys: KeyChunk) => {
     const statement = buildClosureKeysSetting(keys);
     try {
       await on.query(statement.text, statement.values);
@@ -162,13 +172,26 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     }
   };
 
-  // Tables closure never adds to (nothing references them, they follow nothing) go first, straight in.
+  // Tables closure never adds to (nothing references them, they follow nothing) go first, straight in;
+  // so do tables one query completes (their own rows, then closure's: `direct` counts the latter).
   const open = (name: string) => targetsOf(name).length > 0 || plan.follows.has(name);
   const order = plan.groups.flat();
+  const directRows = new Map<string, number>();
   const tasks = [...order.filter((name) => !open(name)), ...order.filter(open)].map((name) => {
     const table = byName.get(name)!;
     const owned = targetsOf(name);
     const sql = buildOwnRowsQuery(manifest, table, keyed(name, owned), common).text;
+    const completing = direct.get(name);
+    const directSql =
+      completing &&
+      buildClosureDirectQuery(
+        manifest,
+        table,
+        completing,
+        completing.fks.map((fk) => ({ table: byName.get(fk.child)!, fk })),
+        keyed(name, owned),
+        common,
+      ).text;
     return {
       name,
       keepOpen: open(name),
@@ -178,6 +201,8 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       },
       copy: async (on: pg.Client, sink: Writable) => {
         await run(on, sql, name, sink, `table ${name}`, owned);
+        if (directSql)
+          directRows.set(name, await run(on, directSql, name, sink, `closure rows of ${name}`, owned));
         if (open(name)) return;
         sink.end();
         await finished(sink);
@@ -193,8 +218,8 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       tables: tasks,
       kept: spools,
       onTableDone: (name, rows, ms) => {
-        counts.own[name] = rows;
-        counts.added[name] = 0;
+        counts.added[name] = directRows.get(name) ?? 0;
+        counts.own[name] = rows - counts.added[name];
         ownMs.set(name, ms);
         if (!open(name)) tableDone(name, rows, ms);
       },
@@ -278,7 +303,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
    * row by row). Returns whether there was any chunk. On a failure the other connection is cut.
    */
   async function fetchChunks(
-    chunks: AsyncGenerator<string[]>,
+    chunks: AsyncGenerator<KeyChunk>,
     sql: string,
     name: string,
     what: string,

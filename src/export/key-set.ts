@@ -127,12 +127,19 @@ export class KeySet {
 }
 
 /**
- * FNV-1a over the bytes, then a final mix (keys that differ only at the end spread over the table);
- * another `seed` gives an independent hash (key-filter.ts).
+ * FNV-1a over the bytes, then a final mix (keys that differ only at the end spread over the table).
  */
-export function hashBytes(buf: Buffer, from: number, to: number, seed = 0x811c9dc5): number {
-  let hash = seed;
-  for (let i = from; i < to; i += 1) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+function hashBytes(buf: Buffer, from: number, to: number): number {
+  let hash = fnvSeed;
+  for (let i = from; i < to; i += 1) hash = Math.imul(hash ^ buf[i]!, fnvPrime);
+  return finalMix(hash);
+}
+
+export const fnvSeed = 0x811c9dc5;
+export const fnvPrime = 0x01000193;
+
+/** Spreads a running FNV hash's bits (murmur3's finalizer steps). */
+export function finalMix(hash: number): number {
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b);
   return hash ^ (hash >>> 13);

@@ -56,6 +56,19 @@ describe('KeySplitter', () => {
     expect(seen).toEqual(['["é✓", 2]', '["é✓", 3]']);
   });
 
+  it('a row longer than many chunks: its pieces joined once, its keys whole', async () => {
+    const long = `{"s":"${'é'.repeat(300_000)}"}`;
+    const chunks = [...`${long}\x02[1]\x02["k"]\n{"a":2}\x02[2]\n`.match(/[^]{1,997}/gu)!];
+    expect(chunks.length).toBeGreaterThan(300);
+    const { out, seen } = await split(chunks, 2);
+    expect(out).toBe(`${long}\n{"a":2}\n`);
+    expect(seen).toEqual([
+      [0, '[1]'],
+      [1, '["k"]'],
+      [0, '[2]'],
+    ]);
+  });
+
   it('refuses output that ends mid-row', async () => {
     await expect(split(['{"a":1}\x02[1]'], 1)).rejects.toThrow(/middle of a row/);
   });

@@ -16,7 +16,10 @@ export class KeySplitter extends Transform {
   /** Per foreign key, the previous row's key: its bytes at the start of a reused buffer, and length. */
   readonly #last: Buffer[];
   readonly #lastLength: number[];
-  #remainder: Buffer | undefined;
+  /** The start of a row split across chunks, piece by piece (copied: a chunk may be reused). */
+  #pieces: Buffer[] = [];
+  #pieceBytes = 0;
+  #rowCount = 0;
 
   constructor(keys: number, onKey: (index: number, buf: Buffer, from: number, to: number) => void) {
     super();
@@ -29,25 +32,32 @@ export class KeySplitter extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     // Even with no key column, only whole rows go on: closure chunks read on two connections are
     // written into one table stream, so a chunk that ends inside a row would interleave with another's.
-    const out = Buffer.allocUnsafe(chunk.length + (this.#remainder?.length ?? 0));
     let written = 0;
     let start = 0;
-    if (this.#remainder) {
-      // Only the row split across chunks is joined (not the whole chunk).
+    let out: Buffer;
+    if (this.#pieces.length > 0) {
+      // Only the row split across chunks is joined (not the whole chunk), once: a row longer than many
+      // chunks keeps its pieces until its newline arrives (joining at each chunk would be quadratic).
       const nl = chunk.indexOf(newline);
       if (nl === -1) {
-        this.#remainder = Buffer.concat([this.#remainder, chunk]);
+        this.#pieces.push(Buffer.from(chunk));
+        this.#pieceBytes += chunk.length;
         callback();
         return;
       }
-      const row = Buffer.concat([this.#remainder, chunk.subarray(0, nl + 1)]);
-      this.#remainder = undefined;
+      const row = Buffer.concat([...this.#pieces, chunk.subarray(0, nl + 1)]);
+      this.#pieces = [];
+      this.#pieceBytes = 0;
+      out = Buffer.allocUnsafe(chunk.length + row.length);
       written = this.#rows(row, 0, row.length, out, written);
       start = nl + 1;
-    }
+    } else out = Buffer.allocUnsafe(chunk.length);
     const end = Math.max(start, chunk.lastIndexOf(newline) + 1);
     written = this.#rows(chunk, start, end, out, written);
-    if (end < chunk.length) this.#remainder = Buffer.from(chunk.subarray(end));
+    if (end < chunk.length) {
+      this.#pieces.push(Buffer.from(chunk.subarray(end)));
+      this.#pieceBytes += chunk.length - end;
+    }
     callback(null, written === 0 ? undefined : out.subarray(0, written));
   }
 
@@ -67,12 +77,18 @@ export class KeySplitter extends Transform {
         field = to;
       }
       start = nl + 1;
+      this.#rowCount += 1;
     }
     return written;
   }
 
+  /** Rows passed on so far. */
+  get rows(): number {
+    return this.#rowCount;
+  }
+
   override _flush(callback: TransformCallback): void {
-    if (this.#remainder && this.#remainder.length > 0) {
+    if (this.#pieceBytes > 0) {
       callback(new Error('closure export: COPY output ended in the middle of a row'));
       return;
     }

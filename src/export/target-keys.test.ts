@@ -15,14 +15,17 @@ function seeded(start: number, pool: readonly string[]) {
   const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   return { random, pick: () => pool[Math.floor(random() * pool.length)]! };
 }
-const spillDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('replay-env-closure-'));
+const spillDirs = () =>
+  readdirSync(tmpdir()).filter((name) => name.startsWith(`replay-env-closure-${process.pid}-`));
 
 async function drain(keys: TargetKeys, size: number, during?: (chunk: string[]) => void): Promise<string[]> {
   const out: string[] = [];
   for await (const chunk of keys.takePending(size)) {
-    expect(chunk.length).toBeLessThanOrEqual(size);
-    out.push(...chunk);
-    during?.(chunk);
+    const texts = [...chunk];
+    expect(texts.length).toBeLessThanOrEqual(size);
+    expect(JSON.parse(chunk.json())).toEqual(texts.map((text) => JSON.parse(text) as unknown));
+    out.push(...texts);
+    during?.(texts);
   }
   return out;
 }

@@ -22,7 +22,8 @@ export class SpillDir {
   /** A new file's path in the directory (made on first use). */
   file(): string {
     if (this.#dir === undefined) {
-      this.#dir = mkdtempSync(join(tmpdir(), 'replay-env-closure-'));
+      // The pid in the name: whose directory it is (tests running in parallel processes tell theirs apart).
+      this.#dir = mkdtempSync(join(tmpdir(), `replay-env-closure-${process.pid}-`));
       process.once('exit', this.#onExit);
     }
     return join(this.#dir, `run-${(this.#files += 1)}`);
@@ -92,7 +93,7 @@ export class TargetKeys {
    * Drains pending keys, `size` at a time, marking them done; keys wanted while a chunk is being fetched
    * (a self-reference) come in a later chunk.
    */
-  async *takePending(size: number): AsyncGenerator<string[]> {
+  async *takePending(size: number): AsyncGenerator<KeyChunk> {
     while (this.hasPending) {
       yield* this.#drainMemory(size);
       if (this.spilled && this.hasPending) yield* this.#drainRuns(size);
@@ -100,28 +101,33 @@ export class TargetKeys {
   }
 
   /** Every key, pending or done: the rows the parent will have (reference tables follow them). */
-  async *allChunks(size: number): AsyncGenerator<string[]> {
+  async *allChunks(size: number): AsyncGenerator<KeyChunk> {
+    let chunk = new KeyChunk();
     if (!this.spilled) {
-      const keys: string[] = [];
       for (let at = 0; at < this.#memory.end;) {
         const entry = this.#memory.entryAt(at);
-        keys.push(entry.arena.toString('utf8', entry.from, entry.to));
+        chunk.add(entry.arena, entry.from, entry.to);
         at = entry.next;
+        if (chunk.length === size) {
+          yield chunk;
+          chunk = new KeyChunk();
+        }
       }
-      yield* chunks(keys, size);
-      return;
+    } else {
+      this.#flush();
+      for (const { key } of mergeRuns(this.#runs.map((run) => run.file))) {
+        chunk.addLatin1(key);
+        if (chunk.length === size) {
+          yield chunk;
+          chunk = new KeyChunk();
+        }
+      }
     }
-    this.#flush();
-    yield* chunks(
-      (function* (runs) {
-        for (const { key } of mergeRuns(runs)) yield utf8(key);
-      })(this.#runs.map((run) => run.file)),
-      size,
-    );
+    if (chunk.length > 0) yield chunk;
   }
 
   /** Pending keys in memory and surely in no run (a spill during a fetch keeps some: key-filter.ts). */
-  *#drainMemory(size: number): Generator<string[]> {
+  *#drainMemory(size: number): Generator<KeyChunk> {
     for (let chunk = this.takeChunk(size); chunk.length > 0; chunk = this.takeChunk(size)) yield chunk;
   }
 
@@ -131,8 +137,8 @@ export class TargetKeys {
   }
 
   /** Up to `size` of the pending keys held in memory and surely in no run, marked done. */
-  takeChunk(size: number): string[] {
-    const chunk: string[] = [];
+  takeChunk(size: number): KeyChunk {
+    const chunk = new KeyChunk();
     while (chunk.length < size && this.#cursor < this.#memory.end) {
       const at = this.#cursor;
       const entry = this.#memory.entryAt(at);
@@ -143,27 +149,27 @@ export class TargetKeys {
         continue;
       }
       this.#memory.setDone(at);
-      chunk.push(entry.arena.toString('utf8', entry.from, entry.to));
+      chunk.add(entry.arena, entry.from, entry.to);
     }
     return chunk;
   }
 
   /** Merges every run (memory flushed first) into one of done keys, yielding the pending ones. */
-  *#drainRuns(size: number): Generator<string[]> {
+  *#drainRuns(size: number): Generator<KeyChunk> {
     this.#flush();
     const runs = this.#runs;
     this.#runs = [];
     const file = this.#spill.file();
     const merged = new RunWriter(file);
-    let chunk: string[] = [];
+    let chunk = new KeyChunk();
     try {
       for (const { key, state } of mergeRuns(runs.map((run) => run.file))) {
         merged.add(runLine(key, DONE));
         if (state === DONE) continue;
-        chunk.push(utf8(key));
+        chunk.addLatin1(key);
         if (chunk.length === size) {
           yield chunk;
-          chunk = [];
+          chunk = new KeyChunk();
         }
       }
       if (chunk.length > 0) yield chunk;
@@ -215,19 +221,59 @@ export class TargetKeys {
   }
 }
 
-/** A run's key (latin1: one character per byte) as the text it is. */
-function utf8(key: string): string {
-  return Buffer.from(key, 'latin1').toString('utf8');
-}
+/**
+ * The keys of one closure query, as the JSON array text the query reads (`[[1],["a", 2]]`), built from
+ * the keys' bytes: no string per key (a chunk's strings outlived young-generation collections while its
+ * query ran). Iterating gives each key's text.
+ */
+export class KeyChunk implements Iterable<string> {
+  #bytes = Buffer.allocUnsafe(1 << 12);
+  #used = 1;
+  /** Where each key starts in #bytes (a comma, or the closing bracket, ends it). */
+  readonly #starts: number[] = [];
 
-async function* chunks(keys: Iterable<string>, size: number): AsyncGenerator<string[]> {
-  let chunk: string[] = [];
-  for (const key of keys) {
-    chunk.push(key);
-    if (chunk.length === size) {
-      yield chunk;
-      chunk = [];
+  constructor() {
+    this.#bytes[0] = 0x5b; // [
+  }
+
+  get length(): number {
+    return this.#starts.length;
+  }
+
+  /** Appends the key `buf[from, to)`. */
+  add(buf: Buffer, from: number, to: number): void {
+    const bytes = this.#room(to - from);
+    this.#used += buf.copy(bytes, this.#used, from, to);
+  }
+
+  /** Appends a key read from a run (latin1: one character per byte, the key's bytes unchanged). */
+  addLatin1(key: string): void {
+    const bytes = this.#room(key.length);
+    this.#used += bytes.write(key, this.#used, 'latin1');
+  }
+
+  /** The JSON array of the keys. */
+  json(): string {
+    return `${this.#bytes.toString('utf8', 0, this.#used)}]`;
+  }
+
+  *[Symbol.iterator](): Iterator<string> {
+    for (let i = 0; i < this.#starts.length; i += 1) {
+      const end = i + 1 < this.#starts.length ? this.#starts[i + 1]! - 1 : this.#used;
+      yield this.#bytes.toString('utf8', this.#starts[i], end);
     }
   }
-  if (chunk.length > 0) yield chunk;
+
+  /** Makes room for a key of `length` bytes (and its comma), records its start; returns the buffer. */
+  #room(length: number): Buffer {
+    const need = this.#used + length + 2;
+    if (need > this.#bytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.#bytes.length * 2));
+      this.#bytes.copy(bigger, 0, 0, this.#used);
+      this.#bytes = bigger;
+    }
+    if (this.#starts.length > 0) this.#bytes[this.#used++] = 0x2c; // ,
+    this.#starts.push(this.#used);
+    return this.#bytes;
+  }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { parseManifest } from '../manifest/index.js';
 import {
+  buildClosureDirectQuery,
   buildClosureKeysSetting,
   buildClosureRowsQuery,
   buildOwnRowsQuery,
@@ -87,8 +88,47 @@ describe('closure SQL', () => {
     );
   });
 
+  it('direct closure rows: the children’s queries give the keys, cast to the parent’s types', () => {
+    const viaColumns = { ...toPlans, columns: ['plan_tier', 'plan_version'] };
+    const text = buildClosureDirectQuery(
+      manifest,
+      plans,
+      { columns: ['tier', 'version'], types: ['text', 'integer'] },
+      [
+        { table: lines, fk: viaColumns },
+        { table: plans, fk: { ...viaColumns, child: 'plans' } },
+      ],
+      [],
+    ).text;
+    expect(text.slice(text.indexOf('replay_closure_keys as'))).toBe(
+      [
+        'replay_closure_keys as (',
+        'select replay_closure_key.* from (',
+        '    select "l"."plan_tier"::text as "tier", "l"."plan_version"::integer as "version" from',
+        '/* tables[order_lines].from */\n"order_lines" l',
+        '    where\n/* tables[order_lines].where */',
+        'exists (select 1 from graph_keys g where l.customer_id = g.customer_id::int)',
+        '    union all',
+        '    select "t"."plan_tier"::text as "tier", "t"."plan_version"::integer as "version" from',
+        '/* tables[plans].from */\n"plans" t',
+        '    where\n/* tables[plans].where */\nfalse',
+        ') as replay_closure_key',
+        'where not exists (',
+        '  select 1 from',
+        '/* tables[plans].from */\n"plans" t',
+        '  where (\n/* tables[plans].where */\nfalse\n) and ("t"."tier", "t"."version") = (replay_closure_key."tier", replay_closure_key."version")',
+        ')',
+        ')',
+        'select (\n/* tables[plans].rowSql */\nto_jsonb(t.*)\n)::jsonb::text',
+        'from "plans" as "t"',
+        'where ("t"."tier", "t"."version") in (select "tier", "version" from replay_closure_keys)',
+        'order by "t"."tier", "t"."version"',
+      ].join('\n'),
+    );
+  });
+
   it('keys travel as one JSON array parameter', () => {
-    expect(buildClosureKeysSetting(['[1]', '["a", 2]'])).toEqual({
+    expect(buildClosureKeysSetting({ json: () => '[[1],["a", 2]]' })).toEqual({
       text: "select set_config('replay.closure_keys', $1, true)",
       values: ['[[1],["a", 2]]'],
     });

@@ -97,14 +97,9 @@ export function buildClosureRowsQuery(
   fks: readonly ClosureForeignKey[],
   options: { graphSize?: number } = {},
 ): { text: string } {
-  const label = `tables[${table.name}]`;
   const a = quoteIdent(table.alias);
   const cols = target.columns.map(quoteIdent);
   const casts = cols.map((col, index) => `(k.value->>${index})::${target.types[index]} as ${col}`);
-  const mine = `(${cols.map((col) => `${a}.${col}`).join(', ')})`;
-  const theirs = `(${cols.map((col) => `${keyAlias}.${col}`).join(', ')})`;
-  const own = [`/* ${label}.from */\n${table.from}`];
-  const ownWhere = table.where ? [`(\n/* ${label}.where */\n${table.where}\n)`] : [];
   return {
     text: [
       `${settingsCtes(manifest.subjectKeys, options.graphSize)},`,
@@ -114,22 +109,95 @@ export function buildClosureRowsQuery(
       `)`,
       `select ${selectList(table, fks)}`,
       `from ${quoteTable(table.name)} as ${a}`,
-      `join replay_closure_keys as ${keyAlias} on ${mine} = ${theirs}`,
-      `where not exists (`,
-      `  select 1 from`,
-      ...own,
-      `  where ${[...ownWhere, `${mine} = ${theirs}`].join(' and ')}`,
-      `)`,
+      `join replay_closure_keys as ${keyAlias} on ${keyMatch(table, cols)}`,
+      ...notOwnRow(table, cols),
       `order by ${cols.map((col) => `${a}.${col}`).join(', ')}`,
     ].join('\n'),
   };
 }
 
-/** Hands one chunk of key tuples (each a jsonb array text) to the next closure query. */
-export function buildClosureKeysSetting(keys: readonly string[]): SqlStatement {
+/**
+ * Rows of `table` whose `target` columns equal the foreign key of a row some `children` export, minus rows
+ * the table's own `from`/`where` already exports — the whole closure of the target in one query, when
+ * every table referencing it exports exactly its own query's rows (closure-direct.ts): the server joins
+ * the children's queries to the table (as a hand-written `id in (select parent_id …)` would), no key
+ * passes through the export. Child keys are cast to the referenced types; a NULL column matches nothing
+ * (MATCH SIMPLE: no parent needed).
+ *
+ * @example
+ * with params as (…), graph_keys as (…),
+ * replay_closure_keys as (
+ *   select replay_closure_key.* from (
+ *     select o."store_id"::integer as "id" from orders o join graph_keys g on … where …
+ *   ) as replay_closure_key
+ *   where not exists (select 1 from stores t where (t.region = 'eu') and ("t"."id") = (replay_closure_key."id"))
+ * )
+ * select (to_jsonb(t))::jsonb::text, <key columns>
+ * from "stores" as "t" where ("t"."id") in (select "id" from replay_closure_keys)
+ * order by "t"."id"
+ */
+export function buildClosureDirectQuery(
+  manifest: ParsedManifest,
+  table: ParsedTable,
+  target: { columns: readonly string[]; types: readonly string[] },
+  children: readonly { table: ParsedTable; fk: ClosureForeignKey }[],
+  fks: readonly ClosureForeignKey[],
+  options: { graphSize?: number } = {},
+): { text: string } {
+  const a = quoteIdent(table.alias);
+  const cols = target.columns.map(quoteIdent);
+  const childKeys = children.map(({ table: child, fk }) => {
+    const c = quoteIdent(child.alias);
+    const picks = fk.columns.map(
+      (col, index) => `${c}.${quoteIdent(col)}::${target.types[index]} as ${cols[index]}`,
+    );
+    const childLabel = `tables[${child.name}]`;
+    const where = child.where ? [`    where\n/* ${childLabel}.where */\n${child.where}`] : [];
+    return [`    select ${picks.join(', ')} from`, `/* ${childLabel}.from */\n${child.from}`, ...where].join(
+      '\n',
+    );
+  });
+  return {
+    text: [
+      `${settingsCtes(manifest.subjectKeys, options.graphSize)},`,
+      `replay_closure_keys as (`,
+      `select ${keyAlias}.* from (`,
+      childKeys.join('\n    union all\n'),
+      `) as ${keyAlias}`,
+      ...notOwnRow(table, cols),
+      `)`,
+      `select ${selectList(table, fks)}`,
+      `from ${quoteTable(table.name)} as ${a}`,
+      `where (${cols.map((col) => `${a}.${col}`).join(', ')}) in (select ${cols.join(', ')} from replay_closure_keys)`,
+      `order by ${cols.map((col) => `${a}.${col}`).join(', ')}`,
+    ].join('\n'),
+  };
+}
+
+/** `(t.a, t.b) = (replay_closure_key.a, replay_closure_key.b)`: the table's row has the key. */
+function keyMatch(table: ParsedTable, cols: readonly string[]): string {
+  const a = quoteIdent(table.alias);
+  return `(${cols.map((col) => `${a}.${col}`).join(', ')}) = (${cols.map((col) => `${keyAlias}.${col}`).join(', ')})`;
+}
+
+/** No row of the table's own `from`/`where` has the key: those rows are in the capsule once, from the own query. */
+function notOwnRow(table: ParsedTable, cols: readonly string[]): string[] {
+  const label = `tables[${table.name}]`;
+  const ownWhere = table.where ? [`(\n/* ${label}.where */\n${table.where}\n)`] : [];
+  return [
+    `where not exists (`,
+    `  select 1 from`,
+    `/* ${label}.from */\n${table.from}`,
+    `  where ${[...ownWhere, keyMatch(table, cols)].join(' and ')}`,
+    `)`,
+  ];
+}
+
+/** Hands one chunk of key tuples (a JSON array of jsonb array texts, `[[1],["a", 2]]`) to the next closure query. */
+export function buildClosureKeysSetting(keys: { json(): string }): SqlStatement {
   return {
     text: `select set_config('${closureKeysSetting}', $1, true)`,
-    values: [`[${keys.join(',')}]`],
+    values: [keys.json()],
   };
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { parseManifest } from '../manifest/index.js';
 import { deleteSql } from '../materialize/sql.js';
-import { buildClosureRowsQuery, buildOwnRowsQuery } from './closure-sql.js';
+import { buildClosureDirectQuery, buildClosureRowsQuery, buildOwnRowsQuery } from './closure-sql.js';
 import { buildTableCopy } from './export-sql.js';
 
 // A manifest snippet ending in a `--` line comment must not comment out the SQL the tool generates after it
@@ -48,6 +48,19 @@ describe('a snippet ending in a line comment', () => {
     const target = { columns: ['id'], types: ['integer'] };
     const keyed = uncommented(buildClosureRowsQuery(commented, table, target, []).text);
     expect(keyed).toMatch(/true \n\)/);
+    const fk = {
+      name: 'self',
+      child: 'orders',
+      parent: 'orders',
+      columns: ['id'],
+      referencedColumns: ['id'],
+      referencedTypes: ['integer'],
+    };
+    const direct = uncommented(buildClosureDirectQuery(commented, table, target, [{ table, fk }], []).text);
+    expect(direct).toMatch(
+      /orders o \n {4}where\n\/\* tables\[orders\]\.where \*\/\ntrue \n\) as replay_closure_key/,
+    );
+    expect(direct).toMatch(/true \n\) and \("o"\."id"\) = /);
   });
 
   it('keeps the delete predicate parenthesis closed', () => {

@@ -27,6 +27,8 @@ const words = ['true', 'false', 'null'];
 
 class Parser {
   at = 0;
+  /** The next backslash at or after a position already looked at (text.length: none). */
+  private backslash = -1;
   constructor(private readonly text: string) {}
 
   space(): void {
@@ -104,8 +106,12 @@ class Parser {
     const start = ++this.at;
     const end = text.indexOf('"', start);
     if (end < 0) throw new SyntaxError(`unterminated string at ${start}`);
-    const slash = text.indexOf('\\', start);
-    if (slash < 0 || slash > end) {
+    // One scan for backslashes per row, not one to the row's end per string.
+    if (this.backslash < start) {
+      const slash = text.indexOf('\\', start);
+      this.backslash = slash < 0 ? text.length : slash;
+    }
+    if (this.backslash > end) {
       this.at = end + 1;
       return text.slice(start, end);
     }

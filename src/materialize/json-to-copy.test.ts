@@ -83,6 +83,25 @@ describe('RowConverter', () => {
     expect(converter.convert('{}')).toBe('\\N\t\\N\t\\N');
   });
 
+  it('reads rows whose keys change order, are escaped, or come after a string with a backslash', () => {
+    const converter = new RowConverter([
+      { name: 'id', kind: num },
+      { name: 't', kind: text },
+      { name: 'j', kind: json },
+    ]);
+    // The first row sets the expected key order; the next ones break it in different ways.
+    expect(converter.convert('{"id": 1, "t": "a", "j": {"k": "v"}}')).toBe('1\ta\t{"k": "v"}');
+    expect(converter.convert('{"j": [1], "t": "b", "id": 2}')).toBe('2\tb\t[1]');
+    expect(converter.convert('{"\\u0069d": 3, "t": "c\\\\d", "j": "e"}')).toBe('3\tc\\\\d\t"e"');
+    // A string without a backslash before one with: each is escaped on its own.
+    expect(converter.convert('{"id": 4, "t": "plain", "j": {"a": "x\\ny", "b": "\\\\"}}')).toBe(
+      '4\tplain\t{"a": "x\\\\ny", "b": "\\\\\\\\"}',
+    );
+    expect(converter.convert('{"t": "tab\\there", "id": 5}')).toBe('5\ttab\\there\t\\N');
+    // A key that merely starts like an expected one is not taken for it.
+    expect(() => converter.convert('{"idx": 6}')).toThrow(UnsupportedRow);
+  });
+
   it.each([
     ['an unknown key', '{"x":1}'],
     ['a number with an exponent', '{"v":1e3}'],

@@ -70,9 +70,17 @@ function quoteElement(value: string): string {
  */
 export class RowConverter {
   private readonly index = new Map<string, number>();
+  /** Each key as a JSON string (`"name"`), by its position in `index`'s order (skipped keys included). */
+  private readonly quoted: string[] = [];
+  private readonly positions: number[] = [];
+  private readonly names: string[] = [];
+  /** The keys of the previous row, in order (indexes into `quoted`): rows repeat their key order. */
+  private readonly order: number[] = [];
   private readonly fields: string[];
   private s = '';
   private i = 0;
+  /** The next backslash at or after a position already looked at (s.length: none). */
+  private backslash = -1;
   private column: string | undefined;
 
   constructor(
@@ -81,6 +89,11 @@ export class RowConverter {
   ) {
     columns.forEach((column, position) => this.index.set(column.name, position));
     for (const name of skipped) this.index.set(name, -1);
+    for (const [name, position] of this.index) {
+      this.quoted.push(JSON.stringify(name));
+      this.positions.push(position);
+      this.names.push(name);
+    }
     this.fields = columns.map(() => nullField);
   }
 
@@ -88,6 +101,7 @@ export class RowConverter {
   convert(text: string): string {
     this.s = text;
     this.i = 0;
+    this.backslash = -1;
     this.column = undefined;
     this.fields.fill(nullField);
     if (rawControl.test(text)) this.invalid('raw control character in the row text');
@@ -98,15 +112,15 @@ export class RowConverter {
     if (this.peek() === '}') {
       this.i++;
     } else {
-      for (;;) {
+      for (let k = 0; ; k++) {
         this.ws();
-        const key = this.string();
+        const key = this.key(k);
         this.ws();
         this.expect(':');
         this.ws();
-        const position = this.index.get(key);
-        if (position === undefined) throw new UnsupportedRow(key, `key "${key}" is not a loaded column`);
-        this.column = key;
+        if (typeof key === 'string') throw new UnsupportedRow(key, `key "${key}" is not a loaded column`);
+        const position = this.positions[key]!;
+        this.column = this.names[key];
         if (position < 0) this.skipValue();
         else this.fields[position] = this.value(this.columns[position]!.kind);
         this.column = undefined;
@@ -121,6 +135,24 @@ export class RowConverter {
     return this.fields.join('\t');
   }
 
+  /**
+   * The `k`th key of the row, as an index into `quoted`: the `k`th key of the previous row when the text
+   * has it here, literally (a JSON string's text decodes to one value), else parsed and looked up; a key
+   * that is not a loaded column is returned as its text.
+   */
+  private key(k: number): number | string {
+    const guess = this.order[k];
+    if (guess !== undefined && this.s.startsWith(this.quoted[guess]!, this.i)) {
+      this.i += this.quoted[guess]!.length;
+      return guess;
+    }
+    const key = this.string();
+    if (!this.index.has(key)) return key;
+    const found = this.names.indexOf(key);
+    this.order[k] = found;
+    return found;
+  }
+
   private value(kind: CopyColumnKind): string {
     const ch = this.peek();
     if (ch === 'n') {
@@ -130,9 +162,20 @@ export class RowConverter {
     if (kind.type === 'json') {
       const start = this.i;
       this.skipValue();
-      return copyEscape(this.s.slice(start, this.i));
+      // The row has no raw control characters (checked first): a backslash is all COPY must escape.
+      const text = this.s.slice(start, this.i);
+      return this.backslashFrom(start) < this.i ? text.replaceAll('\\', '\\\\') : text;
     }
-    if (ch === '"') return copyEscape(this.string());
+    if (ch === '"') {
+      // Without a backslash, the string's text is its value and holds nothing COPY escapes.
+      const end = this.plainStringEnd();
+      if (end > 0) {
+        const start = this.i + 1;
+        this.i = end + 1;
+        return this.s.slice(start, end);
+      }
+      return copyEscape(this.string());
+    }
     if (kind.type === 'array') {
       if (ch !== '[') throw new UnsupportedRow(this.column, 'an array column holds a non-array value');
       return copyEscape(this.array(kind, 0));
@@ -171,7 +214,15 @@ export class RowConverter {
         this.skipValue();
         out += quoteElement(this.s.slice(start, this.i));
       } else if (ch === '"') {
-        out += quoteElement(this.string());
+        const end = this.plainStringEnd();
+        if (end > 0) {
+          // Without a backslash (nor a quote, nor raw control characters) the JSON string's text,
+          // quotes included, is the quoted element.
+          out += this.s.slice(this.i, end + 1);
+          this.i = end + 1;
+        } else {
+          out += quoteElement(this.string());
+        }
       } else if (ch === 't') {
         out += this.literal('true');
       } else if (ch === 'f') {
@@ -218,8 +269,8 @@ export class RowConverter {
     const start = this.i;
     const end = s.indexOf('"', start);
     if (end < 0) this.invalid('unterminated string');
-    const backslash = s.indexOf('\\', start);
-    if (backslash < 0 || backslash > end) {
+    const backslash = this.backslashFrom(start);
+    if (backslash > end) {
       this.i = end + 1;
       return s.slice(start, end);
     }
@@ -288,6 +339,21 @@ export class RowConverter {
           this.invalid(`invalid escape in a string at offset ${j}`);
       }
     }
+  }
+
+  /** The closing quote of the string at the cursor when it holds no backslash (its text is its value), else -1. */
+  private plainStringEnd(): number {
+    const end = this.s.indexOf('"', this.i + 1);
+    return end > 0 && this.backslashFrom(this.i) > end ? end : -1;
+  }
+
+  /** The position of the first backslash at or after `from` (the text's length when there is none). */
+  private backslashFrom(from: number): number {
+    if (this.backslash < from) {
+      const at = this.s.indexOf('\\', from);
+      this.backslash = at < 0 ? this.s.length : at;
+    }
+    return this.backslash;
   }
 
   private hex4(at: number): number {

@@ -124,35 +124,37 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       endPhase('upsert');
     };
 
-    for await (const row of options.reader.rows()) {
-      if (row.table !== current?.stage.table) {
+    for await (const batch of options.reader.batches()) {
+      if (batch.table !== current?.stage.table) {
         if (current) await finish(current);
-        const at = position.get(row.table);
-        if (at === undefined) throw undeclaredTable(row.table);
+        const at = position.get(batch.table);
+        if (at === undefined) throw undeclaredTable(batch.table);
         if (current && at <= current.position) throw new UseStaging('capsule tables are not in load order');
         if (at !== (current?.position ?? -1) + 1) skipped = true;
         current = {
-          stage: { table: row.table, index: loads.length, rows: 0 },
-          info: infos.get(row.table)!,
+          stage: { table: batch.table, index: loads.length, rows: 0 },
+          info: infos.get(batch.table)!,
           position: at,
         };
         loads.push(current);
-        await start(current, row.text);
+        await start(current, batch.rows[0]!);
       }
-      const text = tally.row(row.table, row.text);
-      current.stage.rows++;
-      if (current.converter) {
-        let line: string;
-        try {
-          line = current.converter.convert(text);
-        } catch (error) {
-          throw rowError(error, current);
+      const load = current;
+      // No promise per row: the sink returns one only when it wrote its queued rows.
+      for (const row of batch.rows) {
+        const text = tally.row(batch.table, row);
+        load.stage.rows++;
+        let line = text;
+        if (load.converter) {
+          try {
+            line = load.converter.convert(text);
+          } catch (error) {
+            throw rowError(error, load);
+          }
         }
-        current.digest?.add(text);
-        await current.sink!.push(line);
-      } else {
-        current.digest?.add(text);
-        await current.sink!.push(text);
+        load.digest?.add(text);
+        const written = load.sink!.push(line);
+        if (written) await written;
       }
     }
     if (current) await finish(current);

@@ -40,7 +40,11 @@ export interface StagedTable {
 }
 
 export interface Sink {
-  push(text: string): Promise<void>;
+  /**
+   * Queues a row; returns a promise (to await before the next push) only when the queued rows were
+   * written, so a caller's loop over rows costs no promise per row.
+   */
+  push(text: string): Promise<void> | undefined;
   end(): Promise<number>;
 }
 
@@ -75,7 +79,8 @@ export async function stageCapsule(
       }
       const text = options.tally.row(row.table, row.text);
       current.sent?.add(text);
-      await sink!.push(text);
+      const written = sink!.push(text);
+      if (written) await written;
     }
     await close();
   } catch (error) {
@@ -135,17 +140,16 @@ export function copySink(
     }
   };
   return {
-    async push(text) {
+    push(text) {
       if (failure) throw options.toError(failure, sql);
       batch.push(text);
       batchChars += text.length;
       rows++;
       // Also bounded by size: a batch string above ~128 KB lands in V8's large-object space, which only a
       // major GC frees, and the process's RSS grows with the capsule (docs/performance.md).
-      if (batch.length >= options.chunkSize || batchChars >= copyBatchChars) {
-        await flush();
-        options.onRows?.(stage.table, rows);
-      }
+      if (batch.length < options.chunkSize && batchChars < copyBatchChars) return undefined;
+      const sent = rows;
+      return flush().then(() => options.onRows?.(stage.table, sent));
     },
     async end() {
       // After a server-side COPY error (e.g. a \u0000 in a row) the stream has emitted 'error' but is not
@@ -177,10 +181,10 @@ function jsonbSink(stage: StagedTable, options: StageOptions): Sink {
     options.onRows?.(stage.table, rows);
   };
   return {
-    async push(text) {
+    push(text) {
       batch.push(text);
       rows++;
-      if (batch.length >= options.chunkSize) await flush();
+      return batch.length >= options.chunkSize ? flush() : undefined;
     },
     async end() {
       await flush();

@@ -57,6 +57,11 @@ export interface ExportOptions {
    * REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY, else defaultKeysInMemory); small values exercise the spill path.
    */
   closureKeysInMemory?: number;
+  /**
+   * false: every parent's closure rows by passed keys, none by one joining query (default: true unless env
+   * REPLAY_ENV_CLOSURE_DIRECT=0; tests and the benchmark measure both paths).
+   */
+  closureDirect?: boolean;
   /** age recipients: the capsule is encrypted while it is written (`out` ends with `.age`). */
   encryptTo?: readonly string[];
   /** Written into the header; loading commands refuse the capsule afterwards. */
@@ -181,6 +186,9 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
             onTableDone: tableDone,
             ...(options.closureChunkSize ? { chunkSize: options.closureChunkSize } : {}),
             ...keysInMemoryOption(options.closureKeysInMemory),
+            ...((options.closureDirect ?? process.env.REPLAY_ENV_CLOSURE_DIRECT !== '0')
+              ? {}
+              : { direct: false }),
           })
         : undefined;
     if (!closure) {

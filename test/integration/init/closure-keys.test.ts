@@ -68,32 +68,39 @@ describe('closure keys of every awkward type travel and come back exactly', () =
         (3, 'me', null, '2026-01-02 03:04:05.123457+00', null, '\\x00ff'),
         (4, 'you', 'unused', '2026-01-02 03:04:05.123457+00', 1.5, '\\x00ff');
     `);
-      const out = join(dir, 'c.json');
-      const result = await exportCapsule({
-        manifest: manifest('parents'),
-        subject: { owner: 'me' },
-        databaseUrl: db.url,
-        out,
-        sinceDays: 1,
-        redaction: 'raw',
-        closureChunkSize: 1,
-      });
-      expect(result.rowCounts).toEqual({ things: 3, labels: 2, slots: 2 });
-      const capsule = JSON.parse(await readFile(out, 'utf8')) as { tables: Record<string, unknown[]> };
-      const expected = async (sql: string) => (await db.query<{ r: unknown }>(sql)).map((row) => row.r);
-      // closure rows come chunk by chunk (here one key per chunk, on two connections): compare as sets
-      const sorted = (rows: unknown[]) => rows.map((row) => JSON.stringify(row)).sort();
-      expect(sorted(capsule.tables.labels!)).toEqual(
-        sorted(await expected(`select to_jsonb(l) as r from labels l where code <> 'unused' order by code`)),
-      );
-      // thing 3 has a NULL price: MATCH SIMPLE needs no parent, so slot …457 is not added for it
-      expect(sorted(capsule.tables.slots!)).toEqual(
-        sorted(
-          await expected(
-            `select to_jsonb(s) as r from slots s where at <> '2026-01-02 03:04:05.123457+00' order by at, price, id`,
+      // Both ways: keys passed as JSON and cast back, and one query joining the child's own query.
+      for (const closureDirect of [false, true]) {
+        const out = join(dir, `c-${closureDirect}.json`);
+        const result = await exportCapsule({
+          manifest: manifest('parents'),
+          subject: { owner: 'me' },
+          databaseUrl: db.url,
+          out,
+          sinceDays: 1,
+          redaction: 'raw',
+          closureChunkSize: 1,
+          closureDirect,
+        });
+        expect(result.rowCounts).toEqual({ things: 3, labels: 2, slots: 2 });
+        expect(result.closureRows).toEqual({ things: 0, labels: 2, slots: 2 });
+        const capsule = JSON.parse(await readFile(out, 'utf8')) as { tables: Record<string, unknown[]> };
+        const expected = async (sql: string) => (await db.query<{ r: unknown }>(sql)).map((row) => row.r);
+        // closure rows come chunk by chunk (here one key per chunk, on two connections): compare as sets
+        const sorted = (rows: unknown[]) => rows.map((row) => JSON.stringify(row)).sort();
+        expect(sorted(capsule.tables.labels!)).toEqual(
+          sorted(
+            await expected(`select to_jsonb(l) as r from labels l where code <> 'unused' order by code`),
           ),
-        ),
-      );
+        );
+        // thing 3 has a NULL price: MATCH SIMPLE needs no parent, so slot …457 is not added for it
+        expect(sorted(capsule.tables.slots!)).toEqual(
+          sorted(
+            await expected(
+              `select to_jsonb(s) as r from slots s where at <> '2026-01-02 03:04:05.123457+00' order by at, price, id`,
+            ),
+          ),
+        );
+      }
     },
   );
 

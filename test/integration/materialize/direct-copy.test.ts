@@ -1,7 +1,9 @@
+import { readFile, writeFile } from 'node:fs/promises';
+
 import fc from 'fast-check';
 import { describe, expect } from 'vitest';
 
-import { DatabaseError } from '../../../src/errors.js';
+import { CapsuleError, DatabaseError } from '../../../src/errors.js';
 import { parseManifest } from '../../../src/manifest/index.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dumpTables, rowTexts, writeSubjectCapsule } from '../../setup/capsules.js';
@@ -181,6 +183,46 @@ describe('direct COPY into empty tables', () => {
       { id: '2', small: 2, flag: true },
     ]);
   });
+
+  dbTest(
+    'a capsule of many read chunks loads exactly; one edited row rejects it and nothing stays',
+    async ({ db }) => {
+      await db.query(schema);
+      const target = await db.sibling();
+      await target.query(schema);
+      const account = '7b0c6a0e-1f7e-4c4e-9a51-8d4c9a1c2b3d';
+      // ~300 KB of rows: several 64 KiB reads, with multi-byte characters falling across their edges.
+      const things = Array.from(
+        { length: 1500 },
+        (_, i) =>
+          `{"id": ${i + 1}, "label": "ü€𝄞 ${'é'.repeat(i % 97)} \\\\ ${i}", "tenant": "t1", "account_id": "${account}"}`,
+      );
+      const tablesOf = (rows: string[]) => ({
+        accounts: [`{"account_id":"${account}","tenant":"t1"}`],
+        things: rows,
+        pairs: [],
+      });
+      const path = await capsuleOf(db, tablesOf(things));
+      const result = await materialize({ manifest, capsulePath: path, databaseUrl: target.url });
+      expect(result.verified).toBe(true);
+      expect(result.directCopy).toEqual(['accounts', 'things']);
+      const labels = await target.query<{ label: string }>('select label from things order by id');
+      expect(labels.map((row) => row.label)).toEqual(things.map((row) => JSON.parse(row).label));
+
+      // The capsule's last row edited after export: its hash no longer matches, after rows were copied.
+      const text = await readFile(path, 'utf8');
+      await writeFile(path, text.replace('\\\\ 1499"', '\\\\ 1499!"'));
+      const empty = await db.sibling();
+      await empty.query(schema);
+      const error = await materialize({ manifest, capsulePath: path, databaseUrl: empty.url }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(CapsuleError);
+      expect((error as CapsuleError).code).toBe('capsule_integrity_failed');
+      expect(await empty.query('select count(*)::int as n from things')).toEqual([{ n: 0 }]);
+      expect(await empty.query('select count(*)::int as n from accounts')).toEqual([{ n: 0 }]);
+    },
+  );
 
   const failures: [string, string, RegExp][] = [
     [

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+
+import { planClosure } from '../graph/closure-plan.js';
+import type { ClosureForeignKey } from '../graph/closure-sql.js';
+import { directTargets } from './closure-direct.js';
+
+const fk = (child: string, parent: string, referencedColumns = ['id']): ClosureForeignKey => ({
+  name: `${child}_${parent}_${referencedColumns.join('_')}`,
+  child,
+  parent,
+  columns: referencedColumns.map((col) => `${parent}_${col}`),
+  referencedColumns,
+  referencedTypes: referencedColumns.map(() => 'integer'),
+});
+
+const direct = (tables: string[], fks: ClosureForeignKey[], subjectTables?: string[]) =>
+  [
+    ...directTargets(
+      planClosure(tables, fks, subjectTables ? { subjectTables: new Set(subjectTables) } : undefined),
+    ).keys(),
+  ].sort();
+
+describe('directTargets: parents one query completes', () => {
+  it('a parent whose every child exports only its own rows, through the same columns', () => {
+    const targets = directTargets(
+      planClosure(['orders', 'returns', 'stores'], [fk('orders', 'stores'), fk('returns', 'stores')]),
+    );
+    expect([...targets.keys()]).toEqual(['stores']);
+    expect(targets.get('stores')!.fks.map((f) => f.child)).toEqual(['orders', 'returns']);
+    expect(targets.get('stores')!.columns).toEqual(['id']);
+  });
+
+  it('a chain: the first parent only (the grandparent also wants the keys of rows closure adds)', () => {
+    expect(
+      direct(['orders', 'stores', 'regions'], [fk('orders', 'stores'), fk('stores', 'regions')]),
+    ).toEqual(['stores']);
+  });
+
+  it('never a self-reference, a cycle, or a parent referenced through two unique keys', () => {
+    expect(direct(['staff', 'orders'], [fk('staff', 'staff'), fk('orders', 'staff')])).toEqual([]);
+    expect(direct(['a', 'b', 'c'], [fk('a', 'b'), fk('b', 'a'), fk('c', 'a')])).toEqual([]);
+    expect(direct(['orders', 'parts'], [fk('orders', 'parts'), fk('orders', 'parts', ['code'])])).toEqual([]);
+  });
+
+  it('never a parent reference tables follow, nor one a reference table references', () => {
+    // customers ← rentals → films ← film_actor → actors. With parents only, film_actor is a plain table;
+    // as a reference table it follows films, and actors are its parents.
+    const tables = ['customers', 'rentals', 'films', 'film_actor', 'actors'];
+    const fks = [
+      fk('rentals', 'customers'),
+      fk('rentals', 'films'),
+      fk('film_actor', 'films'),
+      fk('film_actor', 'actors'),
+    ];
+    expect(direct(tables, fks)).toEqual(['actors', 'customers', 'films']);
+    expect(direct(tables, fks, ['customers', 'rentals'])).toEqual(['customers']);
+  });
+});

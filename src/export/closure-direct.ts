@@ -1,0 +1,35 @@
+import type { ClosurePlan } from '../graph/closure-plan.js';
+import type { ClosureForeignKey } from '../graph/closure-sql.js';
+
+/** A parent table whose closure rows one query fetches (graph/closure-sql.ts buildClosureDirectQuery). */
+export interface DirectTarget {
+  columns: string[];
+  types: string[];
+  /** The foreign keys into it: every one from a table that exports exactly its own query's rows. */
+  fks: ClosureForeignKey[];
+}
+
+/**
+ * Parent tables closure can complete with one query joining their children's own queries, instead of
+ * passing the children's keys through the export: every foreign key into the table references the same
+ * columns and comes from a table closure never adds rows to (nothing references it, it follows nothing),
+ * so the rows it wants are exactly those its children's queries reference. The table itself follows
+ * nothing, and no reference table follows its keys (those need them one by one). A self-reference or a
+ * cycle never qualifies (the table, or a member of the cycle, is referenced). Keyed by table name.
+ */
+export function directTargets(plan: ClosurePlan): Map<string, DirectTarget> {
+  const incoming = new Map<string, ClosureForeignKey[]>();
+  for (const fks of plan.outgoing.values())
+    for (const fk of fks) incoming.set(fk.parent, [...(incoming.get(fk.parent) ?? []), fk]);
+  const followed = new Set([...plan.follows.values()].map((fk) => fk.parent));
+  const plain = (table: string) => !incoming.has(table) && !plan.follows.has(table);
+  const direct = new Map<string, DirectTarget>();
+  for (const [table, fks] of incoming) {
+    const columns = fks[0]!.referencedColumns;
+    const sameColumns = fks.every((fk) => fk.referencedColumns.join('\0') === columns.join('\0'));
+    if (!plan.outgoing.has(table) || !sameColumns || plan.follows.has(table) || followed.has(table)) continue;
+    if (!fks.every((fk) => plain(fk.child))) continue;
+    direct.set(table, { columns, types: fks[0]!.referencedTypes, fks });
+  }
+  return direct;
+}

@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { describe, expect } from 'vitest';
+
+import { parseManifest } from '../../../src/manifest/index.js';
+import { exportCapsule } from '../../../src/services/export.js';
+import { dbTest } from '../../setup/database.js';
+import { useTempDir } from '../../setup/temp-dir.js';
+
+let dir: string;
+useTempDir('closure-direct-', (path) => (dir = path));
+
+const mine = 't.owner = (select owner from params)';
+const manifest = parseManifest(
+  JSON.stringify({
+    appId: 'direct',
+    adapter: 'postgres-subject-graph.v1',
+    subjectKeys: ['owner'],
+    postgres: {
+      closure: 'parents',
+      tables: [
+        { name: 'grand', where: 'false' },
+        { name: 'parents', where: mine },
+        { name: 'combo', where: 'false' },
+        { name: 'kids', where: mine },
+        { name: 'toys', where: mine },
+      ],
+    },
+  }),
+  { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
+);
+
+// parents and combo are completed by one query joining kids' and toys' own queries (closure-direct.ts);
+// grand wants the keys of parents' rows, own and added, so they are passed as before.
+const schema = `
+  create table grand (id int primary key, note text);
+  create table parents (id bigint primary key, owner text not null, grand_id int references grand);
+  create table combo (a int, b text, primary key (a, b));
+  create table kids (id int primary key, owner text not null, parent_id int references parents,
+    ca int, cb text, foreign key (ca, cb) references combo);
+  create table toys (id int primary key, owner text not null, parent_id bigint references parents);
+  insert into grand values (1, 'g1'), (2, 'g2'), (3, 'g3'), (4, 'only another owner''s');
+  insert into parents values (10, 'me', 1), (11, 'x', 2), (12, 'x', null), (13, 'x', 3), (14, 'x', 4), (15, 'x', 4);
+  insert into combo values (1, 'a'), (1, 'b'), (2, 'a');
+  insert into kids values (1, 'me', 10, 1, 'a'), (2, 'me', 11, 1, null), (3, 'me', 12, null, null),
+    (4, 'you', 14, 2, 'a'), (5, 'me', 12, 1, 'a');
+  insert into toys values (1, 'me', 12), (2, 'me', 13), (3, 'you', 14);
+`;
+
+describe('closure completing a parent with one query joining its children', () => {
+  dbTest(
+    'each wanted row once (own where, two children, overlapping keys, int → bigint, composite with NULLs), nothing of another owner, the same as passing keys',
+    async ({ db }) => {
+      await db.query(schema);
+      const tablesOf = async (closureDirect: boolean) => {
+        const out = join(dir, `c-${closureDirect}.json`);
+        const result = await exportCapsule({
+          manifest,
+          subject: { owner: 'me' },
+          databaseUrl: db.url,
+          out,
+          sinceDays: 1,
+          redaction: 'raw',
+          closureDirect,
+        });
+        const capsule = JSON.parse(await readFile(out, 'utf8')) as {
+          tables: Record<string, { id?: number }[]>;
+        };
+        const rows = Object.fromEntries(
+          Object.entries(capsule.tables).map(([name, list]) => [
+            name,
+            list.map((row) => JSON.stringify(row)).sort(),
+          ]),
+        );
+        return { rows, counts: result.rowCounts, added: result.closureRows };
+      };
+      const direct = await tablesOf(true);
+      expect(direct.counts).toEqual({ grand: 3, parents: 4, combo: 1, kids: 4, toys: 2 });
+      expect(direct.added).toEqual({ grand: 3, parents: 3, combo: 1, kids: 0, toys: 0 });
+      const expected = async (sql: string) =>
+        (await db.query<{ r: unknown }>(sql)).map((row) => JSON.stringify(row.r)).sort();
+      expect(direct.rows.parents).toEqual(
+        await expected('select to_jsonb(t) as r from parents t where id in (10, 11, 12, 13)'),
+      );
+      expect(direct.rows.grand).toEqual(
+        await expected('select to_jsonb(t) as r from grand t where id in (1, 2, 3)'),
+      );
+      // (1, NULL) and (NULL, NULL) need no parent (MATCH SIMPLE); (2, 'a') is another owner's only
+      expect(direct.rows.combo).toEqual(
+        await expected(`select to_jsonb(t) as r from combo t where (a, b) = (1, 'a')`),
+      );
+      expect(await tablesOf(false)).toEqual(direct);
+    },
+  );
+});
