@@ -1,24 +1,69 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 
 import { loadSchema, type SchemaName } from './schemas.js';
 
-// ajv-formats is CommonJS; under NodeNext its default export arrives wrapped once more.
-const addFormats = addFormatsModule.default;
-
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-addFormats(ajv);
+// ajv is loaded only when a schema must be compiled here: the build precompiles every schema
+// (scripts/compile-validators.js → dist/validators/<name>.cjs), and compiling the manifest's schema
+// was most of a command's start-up after module loading (~0.1–0.4 s, issue #16).
+const require = createRequire(import.meta.url);
 const validators = new Map<SchemaName, ValidateFunction>();
+
+/** A validator module the build wrote: ajv's standalone code, plus the digest of its schema. */
+type PrecompiledValidator = ValidateFunction & { schemaSha256?: string };
 
 /** Validates `data` against a shipped schema; returns every problem as `/json/pointer: message`. */
 export function validateAgainstSchema(name: SchemaName, data: unknown): string[] {
   let validate = validators.get(name);
   if (!validate) {
-    validate = ajv.compile(loadSchema(name));
+    validate = precompiledValidator(name) ?? newAjv().compile(loadSchema(name));
     validators.set(name, validate);
   }
   if (validate(data)) return [];
   return dedupe((validate.errors ?? []).map(describeError));
+}
+
+/**
+ * ajv's standalone code of schema `name` (a CommonJS module), compiled with the same options as at run
+ * time, exporting also `schemaSha256` so a validator built from another version of the schema is not used.
+ */
+export function standaloneValidatorSource(name: SchemaName): string {
+  const { _ } = require('ajv') as typeof import('ajv');
+  const standalone = (require('ajv/dist/standalone') as typeof import('ajv/dist/standalone/index.js'))
+    .default;
+  const ajv = newAjv({
+    code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` },
+  });
+  const schema = loadSchema(name);
+  const code = standalone(ajv, ajv.compile(schema));
+  return `${code}\nmodule.exports.schemaSha256 = ${JSON.stringify(schemaDigest(schema))};\n`;
+}
+
+/** The build's validator of `name` when there is one for this very schema (never in src/: tests compile). */
+function precompiledValidator(name: SchemaName): ValidateFunction | undefined {
+  let validate: PrecompiledValidator;
+  try {
+    validate = require(`./validators/${name}.cjs`) as PrecompiledValidator;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
+  return validate.schemaSha256 === schemaDigest(loadSchema(name)) ? validate : undefined;
+}
+
+function schemaDigest(schema: object): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+}
+
+function newAjv(options: ConstructorParameters<typeof Ajv>[0] = {}): Ajv {
+  const ajvModule = require('ajv') as typeof import('ajv');
+  // ajv-formats is CommonJS; its default export is the plugin function.
+  const addFormats = (require('ajv-formats') as typeof import('ajv-formats')).default;
+  const ajv = new ajvModule.Ajv({ allErrors: true, strict: false, verbose: true, ...options });
+  addFormats(ajv);
+  return ajv;
 }
 
 function describeError(error: ErrorObject): string {

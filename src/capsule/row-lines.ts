@@ -31,9 +31,9 @@ const openBrace = 0x7b;
 /**
  * Turns a chunk of `\n`-terminated row lines (split anywhere) into capsule row lines: each row is
  * preceded by `\n      ` (first row) or `,\n      `, so the last row needs no look-ahead to omit its
- * comma. Rows pass through as bytes — no decoding — unless a rule key occurs in their chunk; then the
- * redactor looks at each row (redactBytes: in-place splice, or parse and re-serialise).
- * The integrity hash covers contiguous runs of untouched rows in one update each.
+ * comma. Rows pass through as bytes — no decoding — unless a rule key occurs in them (the redactor's
+ * needle search over the chunk); then the redactor rewrites the row (redactBytes: in-place splice, or
+ * parse and re-serialise). The integrity hash covers contiguous runs of untouched rows in one update each.
  */
 export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
   // Linear in the line length: while a line has not ended, chunks are only collected (one newline scan
@@ -42,6 +42,8 @@ export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
     state.pending = { pieces: [state.remainder], length: state.remainder.length };
     state.remainder = undefined;
   }
+  let from = 0;
+  let spanning: Buffer | undefined;
   if (state.pending) {
     const nl = chunk.indexOf(newline);
     if (nl === -1) {
@@ -56,21 +58,50 @@ export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
       }
       return Buffer.alloc(0);
     }
+    // Only the row that spans the reads is joined (nearly every read ends inside a row), not the chunk.
+    spanning = Buffer.concat([...state.pending.pieces, chunk.subarray(0, nl + 1)]);
+    state.pending = undefined;
+    from = nl + 1;
   }
-  const buf = state.pending ? Buffer.concat([...state.pending.pieces, chunk]) : chunk;
-  state.pending = undefined;
-  // One check per chunk: most chunks contain no redactable field (or, redacted in SQL, no marked row).
+  const size = chunk.length - from + (spanning?.length ?? 0);
+  const framing: Framing = {
+    state,
+    out: new ByteRun(size + (size >> 3) + 64),
+    // Rows as written (`row\n`) when some may be redacted: hashed once per chunk (Hash.update costs
+    // ~0.3 µs a call, several per redacted row). Consumed before frameRows returns: one scratch for all.
+    hashed: state.redactor ? hashScratch.reset() : undefined,
+  };
+  if (spanning) frameLines(framing, spanning, 0);
+  const end = frameLines(framing, chunk, from);
+  if (framing.hashed) {
+    state.hash.update(framing.hashed.bytes());
+    if (framing.hashed.capacity > 1 << 22) hashScratch = new ByteRun(1 << 17); // after a huge row
+  }
+  // Copy the tail so the (large) chunk it points into can be released.
+  if (end < chunk.length) state.remainder = Buffer.from(chunk.subarray(end));
+  return framing.out.bytes();
+}
+
+interface Framing {
+  state: RowFramingState;
+  /** The capsule row lines of the chunk. */
+  out: ByteRun;
+  /** With a redactor: the rows as written, each followed by `\n` (sha256-rows-v1). */
+  hashed: ByteRun | undefined;
+}
+
+/**
+ * Frames the complete lines of `buf` from `from` into `framing`; returns where the incomplete last line
+ * starts (buf.length when there is none). Without a redactor the lines are hashed here, in one update.
+ */
+function frameLines(framing: Framing, buf: Buffer, from: number): number {
+  const { state, out, hashed } = framing;
   const sql = state.redactedInSql === true;
-  const redactor =
-    state.redactor && (sql ? buf.includes(jsRedactionMarker) : state.redactor.mightApplyBytes(buf))
-      ? state.redactor
-      : undefined;
-  // Rows are copied into one output buffer (no Buffer object per row). Without a redactor the integrity
-  // hash takes the chunk's rows in one update; with one, the rows as written (`row\n`) are copied into a
-  // second buffer hashed once per chunk: Hash.update costs ~0.3 µs a call, several per redacted row.
-  const out = new ByteRun(buf.length + (buf.length >> 3) + 64);
-  const hashed = redactor ? new ByteRun(buf.length + 64) : undefined;
-  let start = 0;
+  // Rows the redactor may change: marked rows (redacted in SQL), else rows holding one of its needles. A
+  // row with no needle is left as it is by redactBytes whatever it holds (row-redactor.ts): it is copied.
+  const hits = state.redactor && !sql ? state.redactor.needlePositions(buf, from) : undefined;
+  let hit = 0;
+  let start = from;
   let nl: number;
   while ((nl = buf.indexOf(newline, start)) !== -1) {
     const marked = sql && buf[start] === jsRedactionMarker;
@@ -81,15 +112,20 @@ export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
       );
     }
     out.put(state.rows === 0 ? firstSeparator : nextSeparator);
-    if (marked && !redactor) {
+    if (marked && !state.redactor) {
       throw new Error(`tables[${state.table}]: a row marked for redaction, but no redactor`);
     }
-    if (hashed && (marked || !sql)) {
+    let needles: number[] | undefined;
+    if (hits) {
+      while (hit < hits.length && hits[hit]! < rowStart) hit++;
+      for (; hit < hits.length && hits[hit]! < nl; hit++) (needles ??= []).push(hits[hit]! - rowStart);
+    }
+    if (marked || needles) {
       // Marked rows are written without their marker, whatever the redactor does.
-      const redacted = redactor!.redactBytes(buf.subarray(rowStart, nl));
+      const redacted = state.redactor!.redactBytes(buf.subarray(rowStart, nl), needles);
       out.put(redacted);
-      hashed.put(redacted);
-      hashed.putByte(newline);
+      hashed!.put(redacted);
+      hashed!.putByte(newline);
     } else {
       out.copyFrom(buf, rowStart, nl);
       hashed?.copyFrom(buf, rowStart, nl + 1);
@@ -97,11 +133,8 @@ export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
     state.rows += 1;
     start = nl + 1;
   }
-  if (hashed) state.hash.update(hashed.bytes());
-  else if (start > 0) state.hash.update(buf.subarray(0, start));
-  // Copy the tail so the (large) chunk it points into can be released.
-  if (start < buf.length) state.remainder = Buffer.from(buf.subarray(start));
-  return out.bytes();
+  if (!hashed && start > from) state.hash.update(buf.subarray(from, start));
+  return start;
 }
 
 /** Bytes appended into one buffer that grows by doubling (copied only when it must grow). */
@@ -111,6 +144,16 @@ class ByteRun {
 
   constructor(capacity: number) {
     this.#buffer = Buffer.allocUnsafe(capacity);
+  }
+
+  get capacity(): number {
+    return this.#buffer.length;
+  }
+
+  /** Empties the run, keeping its buffer. */
+  reset(): this {
+    this.#length = 0;
+    return this;
   }
 
   put(bytes: Uint8Array): void {
@@ -141,3 +184,5 @@ class ByteRun {
     this.#buffer = grown;
   }
 }
+
+let hashScratch = new ByteRun(1 << 17);

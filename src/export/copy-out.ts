@@ -28,8 +28,9 @@ type DataListener = (chunk: Buffer) => void;
  *
  * Hooks into pg as pg-copy-streams' copyTo does (a Submittable that takes over the connection's socket
  * from pg's message parser until CopyDone, then hands the rest back), with fewer copies and no Readable
- * in between: the CopyData payloads of one socket read go to `destination` as one buffer (a slice of the
- * read when it holds one payload). Backpressure: the socket is paused while `destination` is full, so
+ * in between: the CopyData payloads of one socket read go to `destination` as one buffer, made in place
+ * by moving each payload over the message headers before it (the read is this reader's alone: no
+ * allocation, no Buffer per message). Backpressure: the socket is paused while `destination` is full, so
  * PostgreSQL is only read as fast as the rows are written.
  *
  * Failures reject and destroy `destination`: an ErrorResponse (handed to pg, which parses it: the
@@ -91,7 +92,8 @@ export function copyOut(client: pg.Client, sql: string, destination: Writable): 
     const onData: DataListener = (read) => {
       const chunk = carry ? Buffer.concat([carry, read]) : read;
       carry = undefined;
-      const payloads: Buffer[] = [];
+      // The payloads read so far are chunk[0, kept): each is moved down over the headers before it.
+      let kept = 0;
       let at = 0;
       let done = false;
       while (at < chunk.length) {
@@ -99,7 +101,7 @@ export function copyOut(client: pg.Client, sql: string, destination: Writable): 
           const next = chunk[at]!;
           if (next === errorResponse) {
             // pg parses it (a DatabaseError with its fields), calls handleError and reads on.
-            write(payloads);
+            write(chunk, kept);
             handBack(chunk, at);
             return;
           }
@@ -117,7 +119,10 @@ export function copyOut(client: pg.Client, sql: string, destination: Writable): 
           at += headerBytes;
         }
         const end = Math.min(chunk.length, at + left);
-        if (type === copyData && end > at) payloads.push(chunk.subarray(at, end));
+        if (type === copyData && end > at) {
+          if (kept !== at) chunk.copyWithin(kept, at, end);
+          kept += end - at;
+        }
         left -= end - at;
         at = end;
         if (left === 0 && type === copyDone) {
@@ -125,7 +130,7 @@ export function copyOut(client: pg.Client, sql: string, destination: Writable): 
           break;
         }
       }
-      write(payloads);
+      write(chunk, kept);
       if (!done) return;
       copied = true; // before handBack: pg may read ReadyForQuery at once
       handBack(chunk, at);
@@ -139,10 +144,10 @@ export function copyOut(client: pg.Client, sql: string, destination: Writable): 
       });
     };
 
-    const write = (payloads: Buffer[]) => {
-      if (payloads.length === 0 || settled) return;
-      const bytes = payloads.length === 1 ? payloads[0]! : Buffer.concat(payloads);
-      if (!destination.write(bytes) && attached) {
+    /** Writes chunk[0, length) (the read's payloads, moved together); only the rest of it is read on. */
+    const write = (chunk: Buffer, length: number) => {
+      if (length === 0 || settled) return;
+      if (!destination.write(chunk.subarray(0, length)) && attached) {
         connection!.stream.pause();
         destination.once('drain', resume);
       }

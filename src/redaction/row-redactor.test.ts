@@ -95,6 +95,35 @@ describe('createRowRedactor', () => {
     expect(dotted.mightApplyBytes(long('{"ü": 1}'))).toBe(true);
     expect(dotted.mightApplyBytes(long('{"u": 1}'))).toBe(false);
   });
+
+  it('finds every needle of a chunk, in order, from an offset; rows without one are those mightApplyBytes rejects', () => {
+    const redactor = createRowRedactor([rule({ fields: ['ip', 'naïve "q"', 'x|y'], action: 'null' })], 't')!;
+    const rows = ['{"ip": 1}', '{"a": 2}', '{"n": {"naïve \\"q\\"": 3}, "ip": 4}', '{"x|y": 5}', '{"xy": 6}'];
+    const chunk = Buffer.from(rows.map((row) => `${row}\n`).join(''));
+    const positions = redactor.needlePositions(chunk, 0);
+    const expected = ['"ip"', '"naïve \\"q\\""', '"x|y"']
+      .flatMap((needle) => {
+        const bytes = Buffer.from(needle);
+        const found: number[] = [];
+        for (let at = chunk.indexOf(bytes); at !== -1; at = chunk.indexOf(bytes, at + 1)) found.push(at);
+        return found;
+      })
+      .sort((a, b) => a - b);
+    expect(positions).toEqual(expected);
+    expect(positions).toHaveLength(4);
+    expect(redactor.needlePositions(chunk, positions[1]! + 1)).toEqual(positions.slice(2));
+    let start = 0;
+    for (const row of rows) {
+      const end = start + Buffer.byteLength(row);
+      const holds = positions.some((at) => at >= start && at < end);
+      expect(holds).toBe(redactor.mightApplyBytes(chunk.subarray(start, end)));
+      start = end + 1;
+    }
+    // Past 1 MiB: one search per needle, same positions.
+    const big = Buffer.concat([Buffer.from(`{"pad": "${'p'.repeat(1 << 20)}"}\n`), chunk]);
+    const shift = big.length - chunk.length;
+    expect(redactor.needlePositions(big, 0)).toEqual(positions.map((at) => at + shift));
+  });
 });
 
 describe('properties', () => {

@@ -13,14 +13,19 @@ export interface RowRedactor {
   mightApply(rowText: string): boolean;
   /** Same check on raw UTF-8 bytes (a slice of a COPY chunk), without decoding them. */
   mightApplyBytes(rowBytes: Uint8Array): boolean;
+  /**
+   * The same check for every row of a chunk at once: the offsets (ascending) in `bytes` at or after
+   * `from` where a needle of the check starts. A row holding none of them is one `mightApplyBytes` rejects.
+   */
+  needlePositions(bytes: Buffer, from: number): number[];
   /** Returns the row with every applicable rule applied. Mutates and returns `row` (a parsed copy). */
   redact(row: unknown): unknown;
   /**
    * Redacts one row given as JSON bytes: in place when rule keys occur only at the top level
    * (top-level-splice.ts), else parsed and re-serialised (redactRowText). Returns `row` itself when
-   * nothing changed on the fast path.
+   * nothing changed on the fast path. `needles`: the row's needlePositions, when the caller has them.
    */
-  redactBytes(row: Buffer): Buffer;
+  redactBytes(row: Buffer, needles?: readonly number[]): Buffer;
 }
 
 /**
@@ -57,6 +62,7 @@ export function createRowRedactor(
       .map((needle) => needle.toString('latin1'))
       .map((needle) => needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
       .join('|'),
+    'g',
   );
   const plan = splicePlan(topLevel, nested);
   // REPLAY_ENV_REDACTION_SPLICE=0 keeps every row on the full path (to measure one against the other).
@@ -69,15 +75,34 @@ export function createRowRedactor(
         : Buffer.from(rowBytes.buffer, rowBytes.byteOffset, rowBytes.byteLength);
       // Past 1 MiB (a long row joined from its chunks) no text copy: one search per needle.
       if (buffer.length > 1 << 20) return needleBytes.some((needle) => buffer.includes(needle));
+      needlePattern.lastIndex = 0;
       return needlePattern.test(buffer.toString('latin1'));
+    },
+    needlePositions: (bytes, from) => {
+      const positions: number[] = [];
+      if (needles.length === 0) return positions; // a rule with no fields changes nothing
+      if (bytes.length - from > 1 << 20) {
+        for (const needle of needleBytes)
+          for (let at = bytes.indexOf(needle, from); at !== -1; at = bytes.indexOf(needle, at + 1))
+            positions.push(at);
+        return positions.sort((a, b) => a - b);
+      }
+      // One pass of the pattern over the chunk (measured faster than one Buffer.indexOf pass per needle).
+      const text = bytes.toString('latin1', from);
+      needlePattern.lastIndex = 0;
+      for (let match = needlePattern.exec(text); match; match = needlePattern.exec(text))
+        positions.push(from + match.index);
+      return positions;
     },
     redact: (row) => {
       if (isObject(row)) redactObject(row, topLevel, nested);
       return row;
     },
-    redactBytes: (row) => {
+    redactBytes: (row, needles) => {
       // The splice scan is exact (it finds every rule key), so it needs no byte pre-check first.
-      const fast = splice ? spliceTopLevel(row, plan) : undefined;
+      const fast = splice
+        ? spliceTopLevel(row, plan, needles ?? (plan.anyDepth ? redactor.needlePositions(row, 0) : undefined))
+        : undefined;
       if (fast) return fast;
       if (!redactor.mightApplyBytes(row)) return row;
       // The full path (as redactRowText, which imports this module's type): parse, redact, re-serialise.

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { jsonText, redactionRow, redactionRule } from '../../test/setup/json-arbitraries.js';
 import type { ParsedRedactionRule } from '../manifest/index.js';
-import { createRowRedactor, hashValue, redactRowText } from './index.js';
+import { createRowRedactor, hashValue, redactRowText, type RowRedactor } from './index.js';
 
 const compact = (text: string) => stringify(parse(text)) ?? 'null';
 /** Re-spaces JSON text outside strings the way jsonb prints it (`{"a": 1, "b": [1, 2]}`), or with newlines. */
@@ -23,23 +23,62 @@ function respace(text: string, style: 'jsonb' | 'loose'): string {
   return style === 'loose' ? ` ${out} ` : out;
 }
 
+/**
+ * On generated rows and rules (`recursive` as `recursive` says, else generated), any spacing: the bytes
+ * `redact` gives hold the same values as the full parse/re-serialise path.
+ */
+function assertSameAsFullPath(
+  redact: (redactor: RowRedactor, row: Buffer) => Buffer,
+  recursive?: boolean,
+): void {
+  fc.assert(
+    fc.property(
+      fc.array(redactionRule, { minLength: 1, maxLength: 3 }),
+      redactionRow,
+      fc.constantFrom('compact', 'jsonb', 'loose') as fc.Arbitrary<'compact' | 'jsonb' | 'loose'>,
+      (rules, compactRow, style) => {
+        const text = style === 'compact' ? compactRow : respace(compactRow, style);
+        const redactor = createRowRedactor(
+          rules.map((rule) => ({ ...rule, recursive: recursive ?? rule.recursive })),
+          't',
+        );
+        if (!redactor) return;
+        const viaBytes = redact(redactor, Buffer.from(text, 'utf8')).toString('utf8');
+        expect(compact(viaBytes)).toBe(compact(redactRowText(redactor, text)));
+      },
+    ),
+    { numRuns: 3000 },
+  );
+}
+
 describe('redactBytes (top-level splice, else the full path)', () => {
   it('gives the same values as the full parse/re-serialise path on generated rows, any spacing', () => {
-    fc.assert(
-      fc.property(
-        fc.array(redactionRule, { minLength: 1, maxLength: 3 }),
-        redactionRow,
-        fc.constantFrom('compact', 'jsonb', 'loose') as fc.Arbitrary<'compact' | 'jsonb' | 'loose'>,
-        (rules, compactRow, style) => {
-          const text = style === 'compact' ? compactRow : respace(compactRow, style);
-          const redactor = createRowRedactor(rules, 't');
-          if (!redactor) return;
-          const viaBytes = redactor.redactBytes(Buffer.from(text, 'utf8')).toString('utf8');
-          expect(compact(viaBytes)).toBe(compact(redactRowText(redactor, text)));
-        },
-      ),
-      { numRuns: 3000 },
+    assertSameAsFullPath((redactor, row) => redactor.redactBytes(row));
+  });
+
+  it('starting at the needles (every rule recursive) gives what the full path gives, any spacing', () => {
+    assertSameAsFullPath(
+      (redactor, row) => redactor.redactBytes(row, redactor.needlePositions(row, 0)),
+      true,
     );
+    const redactor = createRowRedactor(
+      [{ fields: ['ip', 'token'], action: 'null', prefix: '', recursive: true }] as ParsedRedactionRule[],
+      't',
+    )!;
+    const out = (text: string) => {
+      const row = Buffer.from(text, 'utf8');
+      return redactor.redactBytes(row, redactor.needlePositions(row, 0)).toString('utf8');
+    };
+    // A key spelled with an escape, a needle inside a string, a key inside a replaced value, twice.
+    expect(out('{"\\u0069p": "a", "x": "ip"}')).toBe('{"\\u0069p": null, "x": "ip"}');
+    expect(out('{"a": "\\"ip\\": 1", "ip": [1, {"ip": 2}]}')).toBe('{"a": "\\"ip\\": 1", "ip": null}');
+    expect(out('{"token": {"ip": 1}, "p": {"ip" : "x", "q": "ip"}}')).toBe(
+      '{"token": null, "p": {"ip" : null, "q": "ip"}}',
+    );
+    expect(out('{"p": {"ip": 1}, "q": {"ip": 2}}')).toBe('{"p": {"ip": null}, "q": {"ip": null}}');
+    // Broken text still goes to the full path, which refuses it.
+    expect(() => out('{"ip": 1')).toThrow();
+    expect(() => out('{"ip": "x')).toThrow();
   });
 
   it('splices top-level values in place (spacing kept), hashes non-strings as serde_json printed them', () => {

@@ -42,6 +42,11 @@ export interface SplicePlan {
    * array, not a Map: it is looked up for every key of every scanned row).
    */
   byLength: Array<Array<{ field: string; bytes: Buffer }> | undefined>;
+  /**
+   * Every rule is recursive (a field's chain is the same at any depth) and every field a plain name
+   * (letters, digits, `_$@.-`): the scan may then start at the needles (entriesAtNeedles).
+   */
+  anyDepth: boolean;
 }
 
 /** The plan for a redactor's rule maps: every rule per field, and the recursive ones. */
@@ -54,7 +59,10 @@ export function splicePlan(
     const bytes = Buffer.from(field, 'utf8');
     (byLength[bytes.length] ??= []).push({ field, bytes });
   }
-  return { top: levelPlan(chains), nested: levelPlan(nestedChains), byLength };
+  const anyDepth = [...chains].every(
+    ([field, chain]) => /^[\w$@.-]+$/.test(field) && nestedChains.get(field)?.length === chain.length,
+  );
+  return { top: levelPlan(chains), nested: levelPlan(nestedChains), byLength, anyDepth };
 }
 
 function levelPlan(chains: Map<string, FieldRule[]>): LevelPlan {
@@ -92,9 +100,16 @@ function valueShortcut(rule: FieldRule): ValueShortcut {
 const quote = 0x22;
 const backslash = 0x5c;
 
-/** The redacted row, the same Buffer when nothing changes, or undefined: use the full path. */
-export function spliceTopLevel(row: Buffer, plan: SplicePlan): Buffer | undefined {
-  const entries = scanKeys(row, plan);
+/**
+ * The redacted row, the same Buffer when nothing changes, or undefined: use the full path. `needles`: the
+ * offsets in `row` where a rule field's JSON string occurs (RowRedactor.needlePositions), when known.
+ */
+export function spliceTopLevel(
+  row: Buffer,
+  plan: SplicePlan,
+  needles?: readonly number[],
+): Buffer | undefined {
+  const entries = (needles && plan.anyDepth && entriesAtNeedles(row, plan, needles)) || scanKeys(row, plan);
   if (!entries) return undefined;
   const parts: Buffer[] = [];
   let copied = 0;
@@ -242,6 +257,104 @@ function scanKeys(row: Buffer, plan: SplicePlan): Entry[] | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * scanKeys' entries found from the needles alone, reading only the keys there and their values: when
+ * every rule is recursive, a key's depth does not matter, and in valid JSON a field's JSON string whose
+ * opening quote is not escaped is a whole string token — a key if a colon follows. Undefined (scan the
+ * row) when a key could be spelled otherwise (`\u` or `\/` escapes), a field is a key twice (one object or
+ * two: the scanner tells them apart), a value does not close or the row does not end with `}`. The rest
+ * of the row is not read: it is jsonb text (export-sql.ts) — valid JSON.
+ */
+function entriesAtNeedles(row: Buffer, plan: SplicePlan, needles: readonly number[]): Entry[] | undefined {
+  let last = row.length - 1;
+  while (last > 0 && isSpace(row[last]!)) last--;
+  if (row[last] !== 0x7d) return undefined; // not one closed object: the scanner says so
+  for (let k = row.indexOf(backslash); k !== -1; k = row.indexOf(backslash, k + 2)) {
+    if (row[k + 1] === 0x75 /* u */ || row[k + 1] === 0x2f /* / */) return undefined;
+  }
+  const entries: Entry[] = [];
+  let after = 0; // keys inside a value that is replaced whole do not matter
+  for (const at of needles) {
+    if (at < after || isEscaped(row, at)) continue;
+    let close = at + 1;
+    while (close < row.length && row[close] !== quote) close++;
+    const field = matchField(row, at, close, false, plan);
+    const colon = skipSpace(row, close + 1);
+    if (field === undefined || row[colon] !== 0x3a) continue; // a value, not a key
+    if (entries.some((entry) => entry.field === field)) return undefined;
+    const valueStart = skipSpace(row, colon + 1);
+    const value = valueExtent(row, valueStart);
+    if (!value) return undefined;
+    entries.push({
+      field,
+      nested: false,
+      object: 0,
+      valueStart,
+      valueEnd: value.end,
+      plainString: value.plain,
+    });
+    after = value.end;
+  }
+  return entries;
+}
+
+/** The quote at `at` follows an odd run of backslashes: it is inside a string. */
+function isEscaped(row: Buffer, at: number): boolean {
+  let k = at - 1;
+  while (k >= 0 && row[k] === backslash) k--;
+  return (at - 1 - k) % 2 === 1;
+}
+
+/** Where the JSON value starting at `start` ends, and whether it is a string with no escape or control. */
+function valueExtent(row: Buffer, start: number): { end: number; plain: boolean } | undefined {
+  const first = row[start];
+  if (first === quote) {
+    let plain = true;
+    let j = start + 1;
+    for (; j < row.length; j++) {
+      const c = row[j]!;
+      if (c === quote) break;
+      if (c === backslash) {
+        plain = false;
+        j++;
+      } else if (c < 0x20) plain = false;
+    }
+    return j < row.length ? { end: j + 1, plain } : undefined;
+  }
+  if (first === 0x7b || first === 0x5b) {
+    let depth = 0;
+    for (let j = start; j < row.length; j++) {
+      const c = row[j]!;
+      if (c === quote) {
+        j = stringEnd(row, j);
+        if (j < 0) return undefined;
+      } else if (c === 0x7b || c === 0x5b) depth++;
+      else if ((c === 0x7d || c === 0x5d) && --depth === 0) return { end: j + 1, plain: false };
+    }
+    return undefined;
+  }
+  let end = start;
+  while (
+    end < row.length &&
+    !isSpace(row[end]!) &&
+    row[end] !== 0x2c &&
+    row[end] !== 0x7d &&
+    row[end] !== 0x5d
+  )
+    end++;
+  return end > start ? { end, plain: false } : undefined;
+}
+
+/** The closing quote of the string opening at `open`, or -1. */
+function stringEnd(row: Buffer, open: number): number {
+  for (let j = open + 1; j < row.length; j++) {
+    const c = row[j];
+    if (c === quote) return j;
+    if (c === backslash) j++;
+  }
+  return -1;
 }
 
 /** The rule field the key string at [open, close] names, if any. */

@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+import { loadSchema, type SchemaName } from './schemas.js';
+import { standaloneValidatorSource, validateAgainstSchema } from './validation.js';
+
+const require = createRequire(import.meta.url);
+
+/** Evaluates a standalone validator module's source as CommonJS (as the build's dist/validators/*.cjs). */
+function moduleOf(source: string): ValidateFunction & { schemaSha256: string } {
+  const module = { exports: {} as unknown };
+  new Function('module', 'exports', 'require', source)(module, module.exports, require);
+  return module.exports as ValidateFunction & { schemaSha256: string };
+}
+
+function compiled(name: SchemaName): ValidateFunction {
+  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+  addFormatsModule.default(ajv);
+  return ajv.compile(loadSchema(name));
+}
+
+const fields = (errors: ErrorObject[] | null | undefined) =>
+  (errors ?? []).map((e) => ({ ...e, schema: undefined, parentSchema: e.parentSchema, data: e.data }));
+
+describe('precompiled validators (the build writes them: scripts/compile-validators.js)', () => {
+  const broken = new URL('../test/fixtures/manifests/broken/', import.meta.url);
+  const manifests: unknown[] = readdirSync(broken)
+    .filter((file) => !file.startsWith('bad-yaml') && !file.startsWith('not-json'))
+    .map((file) => parse(readFileSync(new URL(file, broken), 'utf8')) as unknown);
+  const example = parse(readFileSync(new URL('../config/apps/teamdesk.yaml', import.meta.url), 'utf8'));
+  manifests.push(example, {
+    ...(example as object),
+    redactionRules: [{ fields: [1], action: 'hash', x: 1 }],
+  });
+
+  it('reports exactly the errors of the schema compiled at run time, on valid and broken manifests', () => {
+    const standalone = moduleOf(standaloneValidatorSource('manifest'));
+    const runtime = compiled('manifest');
+    let invalid = 0;
+    for (const manifest of manifests) {
+      const ok = runtime(manifest);
+      expect(standalone(manifest)).toBe(ok);
+      if (!ok) invalid += 1;
+      expect(fields(standalone.errors)).toEqual(fields(runtime.errors));
+    }
+    expect(invalid).toBeGreaterThanOrEqual(8);
+  });
+
+  it('compiles every shipped schema, formats included, and names its schema by digest', () => {
+    for (const name of ['capsule', 'trace', 'session', 'gate-policy', 'golden', 'scenarios'] as const) {
+      const standalone = moduleOf(standaloneValidatorSource(name));
+      expect(standalone.schemaSha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(standalone({})).toBe(compiled(name)({}));
+    }
+    expect(validateAgainstSchema('manifest', example)).toEqual([]);
+  });
+});
