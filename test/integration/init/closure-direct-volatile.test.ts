@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { expect } from 'vitest';
+
+import { parseManifest } from '../../../src/manifest/index.js';
+import { exportCapsule } from '../../../src/services/export.js';
+import { dbTest } from '../../setup/database.js';
+import { useTempDir } from '../../setup/temp-dir.js';
+
+let dir: string;
+useTempDir('closure-volatile-', (path) => (dir = path));
+
+// Closure's one-query path (closure-direct.ts) runs a child's from/where a second time to find the
+// parents its rows reference. A snippet that samples (random(), tablesample) or reads the clock
+// (clock_timestamp()) selects other rows the second time, and an orderBy with a limit selects fewer the
+// first time: parents of exported rows would be missing (dangling references) and parents of rows not
+// exported would enter. Such a child's keys must be passed.
+const schema = `
+  create table parents (id int primary key, owner text not null);
+  create table kids (id int primary key, owner text not null, parent_id int references parents);
+  create function sampled(n int) returns boolean language sql volatile as 'select random() < 0.5';
+  insert into parents select g, 'me' from generate_series(1, 400) g;
+  insert into kids select g, 'me', g from generate_series(1, 400) g;
+`;
+
+const mine = 't.owner = (select owner from params)';
+const samplers: Record<string, { where: string; from?: string; orderBy?: string }> = {
+  'random()': { where: `${mine} and random() < 0.5` },
+  'a volatile function of the schema': { where: `${mine} and SAMPLED (t.id)` },
+  'clock_timestamp()': {
+    where: `${mine} and extract(microseconds from clock_timestamp())::int % 2 = t.id % 2`,
+  },
+  tablesample: { from: 'kids t tablesample bernoulli (50)', where: mine },
+  'an orderBy with a limit': { where: mine, orderBy: 't.id desc limit 150' },
+};
+
+for (const [name, kids] of Object.entries(samplers)) {
+  dbTest(`a child sampled with ${name}: every referenced parent, no other`, async ({ db }) => {
+    await db.query(schema);
+    const manifest = parseManifest(
+      JSON.stringify({
+        appId: 'volatile',
+        adapter: 'postgres-subject-graph.v1',
+        subjectKeys: ['owner'],
+        postgres: {
+          closure: 'parents',
+          tables: [
+            { name: 'parents', where: 'false' },
+            { name: 'kids', ...kids },
+          ],
+        },
+      }),
+      { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
+    );
+    const out = join(dir, 'c.json');
+    await exportCapsule({
+      manifest,
+      subject: { owner: 'me' },
+      databaseUrl: db.url,
+      out,
+      sinceDays: 1,
+      redaction: 'raw',
+    });
+    const capsule = JSON.parse(await readFile(out, 'utf8')) as {
+      tables: { parents: { id: number }[]; kids: { parent_id: number }[] };
+    };
+    const referenced = capsule.tables.kids.map((kid) => kid.parent_id).sort((a, b) => a - b);
+    expect(referenced.length).toBeGreaterThan(0);
+    expect(referenced.length).toBeLessThan(400);
+    expect(capsule.tables.parents.map((parent) => parent.id).sort((a, b) => a - b)).toEqual(referenced);
+  });
+}
