@@ -2,6 +2,7 @@ import type pg from 'pg';
 
 import { ManifestError } from '../errors.js';
 import type { ClosureForeignKey } from '../graph/closure-sql.js';
+import type { ParsedTable } from '../manifest/index.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
 
@@ -75,4 +76,31 @@ select null where to_regclass($2) is null`;
   if (rows.some((row) => row.name === null))
     throw new ManifestError(`postgres.subjectTable: no table "${subjectTable}" in the source database`);
   return new Set(rows.map((row) => row.name!));
+}
+
+/**
+ * Manifest tables whose query may select other rows each time it runs, or fewer than its `from`/`where`:
+ * their `from`, `where` or `orderBy` call a volatile function by name (random(), clock_timestamp(),
+ * nextval(), a volatile function of the schema…), sample (`tablesample`) or cut (`limit`, `offset`,
+ * `fetch`). Matched on the text (case-insensitive; a function's name followed by `(`, against pg_proc),
+ * so a false match only costs the one-query closure path (closure-direct.ts), never a row; a volatile
+ * function reached only through a view is not seen.
+ */
+export async function readUnrepeatableTables(
+  client: pg.Client,
+  url: DatabaseUrl,
+  tables: readonly ParsedTable[],
+): Promise<Set<string>> {
+  const sql = `select s.name from unnest($1::text[], $2::text[]) as s(name, snippet)
+ where s.snippet ~* '\\m(tablesample|limit|offset|fetch)\\M'
+    or exists (select from pg_proc p
+                where p.provolatile = 'v' and strpos(lower(s.snippet), lower(p.proname)) > 0
+                  and s.snippet ~* ('\\m' || regexp_replace(p.proname, '(\\W)', '\\\\\\1', 'g') || '"?\\s*\\('))`;
+  const names = tables.map((table) => table.name);
+  const snippets = tables.map((table) => [table.from, table.where ?? '', table.orderBy ?? ''].join('\n'));
+  try {
+    return new Set((await client.query<{ name: string }>(sql, [names, snippets])).rows.map((row) => row.name));
+  } catch (error) {
+    throw toDatabaseError(error, { url, sql, action: 'export: closure snippets' });
+  }
 }

@@ -55,4 +55,14 @@ describe('directTargets: parents one query completes', () => {
     expect(direct(tables, fks)).toEqual(['actors', 'customers', 'films']);
     expect(direct(tables, fks, ['customers', 'rentals'])).toEqual(['customers']);
   });
+
+  it('never a parent with a child whose query is not repeatable (random(), a limit…)', () => {
+    const plan = planClosure(
+      ['orders', 'returns', 'stores', 'regions'],
+      [fk('orders', 'stores'), fk('returns', 'stores'), fk('returns', 'regions')],
+    );
+    expect([...directTargets(plan).keys()].sort()).toEqual(['regions', 'stores']);
+    expect([...directTargets(plan, new Set(['returns'])).keys()]).toEqual([]);
+    expect([...directTargets(plan, new Set(['orders'])).keys()]).toEqual(['regions']);
+  });
 });

@@ -15,14 +15,21 @@ export interface DirectTarget {
  * columns and comes from a table closure never adds rows to (nothing references it, it follows nothing),
  * so the rows it wants are exactly those its children's queries reference. The table itself follows
  * nothing, and no reference table follows its keys (those need them one by one). A self-reference or a
- * cycle never qualifies (the table, or a member of the cycle, is referenced). Keyed by table name.
+ * cycle never qualifies (the table, or a member of the cycle, is referenced). Nor does a parent with a
+ * child in `unrepeatable` (closure-catalog.ts readUnrepeatableTables): run a second time without its
+ * orderBy, that child's query could select other rows (random(), tablesample, a `limit`) — parents of
+ * exported rows would be missed, parents of rows not exported added. Keyed by table name.
  */
-export function directTargets(plan: ClosurePlan): Map<string, DirectTarget> {
+export function directTargets(
+  plan: ClosurePlan,
+  unrepeatable: ReadonlySet<string> = new Set(),
+): Map<string, DirectTarget> {
   const incoming = new Map<string, ClosureForeignKey[]>();
   for (const fks of plan.outgoing.values())
     for (const fk of fks) incoming.set(fk.parent, [...(incoming.get(fk.parent) ?? []), fk]);
   const followed = new Set([...plan.follows.values()].map((fk) => fk.parent));
-  const plain = (table: string) => !incoming.has(table) && !plan.follows.has(table);
+  const plain = (table: string) =>
+    !incoming.has(table) && !plan.follows.has(table) && !unrepeatable.has(table);
   const direct = new Map<string, DirectTarget>();
   for (const [table, fks] of incoming) {
     const columns = fks[0]!.referencedColumns;

@@ -20,7 +20,7 @@ import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
 import { assertOneStatement } from '../postgres/one-statement.js';
 import type { RowRedactor } from '../redaction/index.js';
-import { readClosureForeignKeys, readSubjectPathTables } from './closure-catalog.js';
+import { readClosureForeignKeys, readSubjectPathTables, readUnrepeatableTables } from './closure-catalog.js';
 import { type DirectTarget, directTargets } from './closure-direct.js';
 import { copyOut } from './copy-out.js';
 import { forwardTo } from './forward-stream.js';
@@ -117,7 +117,9 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     return target;
   };
   // Parents one query completes (closure-direct.ts): their children hand on no keys for them.
-  const direct = options.direct === false ? new Map<string, DirectTarget>() : directTargets(plan);
+  let direct = options.direct === false ? new Map<string, DirectTarget>() : directTargets(plan);
+  if (direct.size > 0)
+    direct = directTargets(plan, await readUnrepeatableTables(client, url, manifest.postgres.tables));
   const collected = (table: string) => plan.outgoing.get(table)!.filter((fk) => !direct.has(fk.parent));
   for (const name of names) for (const fk of collected(name)) targetOf(fk);
   const targetsOf = (table: string) => [...targets.values()].filter((target) => target.table === table);

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import pg from 'pg';
 import { expect } from 'vitest';
 
+import { readUnrepeatableTables } from '../../../src/export/closure-catalog.js';
 import { parseManifest } from '../../../src/manifest/index.js';
 import { exportCapsule } from '../../../src/services/export.js';
 import { dbTest } from '../../setup/database.js';
@@ -71,3 +73,40 @@ for (const [name, kids] of Object.entries(samplers)) {
     expect(capsule.tables.parents.map((parent) => parent.id).sort((a, b) => a - b)).toEqual(referenced);
   });
 }
+
+dbTest('the usual snippets keep the one-query path; the sampling and cutting ones do not', async ({ db }) => {
+  await db.query(schema);
+  const plain = {
+    own: { where: mine },
+    window: {
+      where: `${mine} and t.id > 0 and now() - interval '1 day' < (select since_at from params) + interval '2 days'`,
+    },
+    joined: { from: 'kids t join graph_keys g on g.owner = t.owner', where: "lower(t.owner) <> 'x'" },
+    nested: { where: `exists (select 1 from parents p where p.id = t.parent_id and p.owner = t.owner)` },
+    named: { where: `${mine} and t.owner <> 'credit_limit_or_random_offset'`, orderBy: 't.id desc' },
+  };
+  const tables = Object.entries({ ...plain, ...samplers }).map(([name, snippets]) => ({ name, ...snippets }));
+  const manifest = parseManifest(
+    JSON.stringify({
+      appId: 'volatile',
+      adapter: 'postgres-subject-graph.v1',
+      subjectKeys: ['owner'],
+      postgres: {
+        tables: tables.map(({ name, ...rest }) => ({ name: `"${name}"`, from: 'kids t', ...rest })),
+      },
+    }),
+    { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
+  );
+  const client = new pg.Client({ connectionString: db.url.connectionString() });
+  await client.connect();
+  try {
+    const flagged = await readUnrepeatableTables(client, db.url, manifest.postgres.tables);
+    expect([...flagged].sort()).toEqual(
+      Object.keys(samplers)
+        .map((name) => `"${name}"`)
+        .sort(),
+    );
+  } finally {
+    await client.end();
+  }
+});
