@@ -50,7 +50,7 @@ async function load(db: TestDatabase) {
 /** Every pg_depend row of the schema's indexes, by index name (oids of the index itself left out). */
 async function indexDependencies(db: TestDatabase): Promise<string[]> {
   const rows = await db.query<{ d: string }>(
-    `select c.relname || ' ' || d.deptype || ' ' || d.refclassid::regclass::text || ' ' ||
+    `select c.relname || ' ' || d.deptype::text || ' ' || d.refclassid::regclass::text || ' ' ||
             coalesce(pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid), '') as d
        from pg_depend d join pg_class c on c.oid = d.objid and d.classid = 'pg_class'::regclass
       where c.relkind = 'i' and c.relnamespace = 'public'::regnamespace
