@@ -18,7 +18,7 @@ describe('deferred index SQL', () => {
       "obj_description(i.indexrelid, 'pg_class') is null",
       'not exists (select from pg_constraint c where c.conindid = i.indexrelid)',
       'not exists (select from pg_inherits h where h.inhrelid = i.indexrelid)',
-      "d.deptype in ('i', 'e')",
+      "d.deptype in ('i', 'e', 'x')",
       'a.attstattarget is not null and a.attstattarget <> -1',
     ])
       expect(sql.text).toContain(condition);

@@ -14,8 +14,8 @@ import type { Sql } from './sql.js';
  * backing a constraint (primary key, unique, exclusion: foreign keys need those) nor referred to by any
  * other object, not part of a partitioned index, not the replica identity, not clustered, valid and
  * ready, in the database's default tablespace, without a comment or security label, without a
- * per-column statistics target, not an extension's member, on a table the role may alter. Any other
- * index stays in place and is maintained row by row, as before. What a rebuild does change: the index's
+ * per-column statistics target, not an extension's member nor marked as depending on one, on a table
+ * the role may alter. Any other index stays in place and is maintained row by row, as before. What a rebuild does change: the index's
  * oid (and so its cumulative usage statistics) and the statistics ANALYZE keeps for an expression index.
  */
 export interface DeferredIndex {
@@ -53,11 +53,12 @@ export function deferrableIndexesSql(table: string): Sql {
       `   and obj_description(i.indexrelid, 'pg_class') is null`,
       `   and not exists (select from pg_constraint c where c.conindid = i.indexrelid)`,
       `   and not exists (select from pg_inherits h where h.inhrelid = i.indexrelid)`,
-      `   -- nothing depends on it, and it is not a constraint's or an extension's`,
+      `   -- nothing depends on it, and it is not a constraint's or an extension's, nor marked`,
+      `   -- DEPENDS ON EXTENSION (deptype x: a create index does not restore it)`,
       `   and not exists (select from pg_depend d`,
       `                    where d.refclassid = 'pg_class'::regclass and d.refobjid = i.indexrelid)`,
       `   and not exists (select from pg_depend d where d.classid = 'pg_class'::regclass`,
-      `                    and d.objid = i.indexrelid and d.deptype in ('i', 'e'))`,
+      `                    and d.objid = i.indexrelid and d.deptype in ('i', 'e', 'x'))`,
       `   and not exists (select from pg_seclabel s`,
       `                    where s.classoid = 'pg_class'::regclass and s.objoid = i.indexrelid)`,
       `   -- alter index … alter column n set statistics (null or -1: the default)`,
