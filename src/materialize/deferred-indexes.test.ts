@@ -19,6 +19,8 @@ describe('deferred index SQL', () => {
       'not exists (select from pg_constraint c where c.conindid = i.indexrelid)',
       'not exists (select from pg_inherits h where h.inhrelid = i.indexrelid)',
       "d.deptype in ('i', 'e', 'x')",
+      'l.relation = i.indrelid',
+      'l.pid <> pg_backend_pid()',
       'a.attstattarget is not null and a.attstattarget <> -1',
     ])
       expect(sql.text).toContain(condition);

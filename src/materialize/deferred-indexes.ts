@@ -15,7 +15,8 @@ import type { Sql } from './sql.js';
  * other object, not part of a partitioned index, not the replica identity, not clustered, valid and
  * ready, in the database's default tablespace, without a comment or security label, without a
  * per-column statistics target, not an extension's member nor marked as depending on one, on a table
- * the role may alter. Any other index stays in place and is maintained row by row, as before. What a rebuild does change: the index's
+ * the role may alter that no other session holds (a lock: the drop would wait until it ends, where a COPY
+ * does not). Any other index stays in place and is maintained row by row, as before. What a rebuild does change: the index's
  * oid (and so its cumulative usage statistics) and the statistics ANALYZE keeps for an expression index.
  */
 export interface DeferredIndex {
@@ -61,6 +62,9 @@ export function deferrableIndexesSql(table: string): Sql {
       `                    and d.objid = i.indexrelid and d.deptype in ('i', 'e', 'x'))`,
       `   and not exists (select from pg_seclabel s`,
       `                    where s.classoid = 'pg_class'::regclass and s.objoid = i.indexrelid)`,
+      `   -- no other session holds the table (the drop would wait for it until it ends; a COPY does not)`,
+      `   and not exists (select from pg_locks l where l.locktype = 'relation' and l.relation = i.indrelid`,
+      `                    and l.pid <> pg_backend_pid())`,
       `   -- alter index … alter column n set statistics (null or -1: the default)`,
       `   and not exists (select from pg_attribute a where a.attrelid = i.indexrelid`,
       `                    and a.attstattarget is not null and a.attstattarget <> -1)`,
