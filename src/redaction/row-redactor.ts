@@ -51,8 +51,10 @@ export function createRowRedactor(
       if (rule.recursive) push(nested, field, entry);
     }
   }
-  // A field appears in JSON text as its JSON string: that is the needle of the pre-check.
-  const needles = [...topLevel.keys()].map((field) => JSON.stringify(field));
+  // A field appears in JSON text as its JSON string: that is the needle of the pre-check. JSON can also
+  // spell any character as `\uXXXX` and `/` as `\/` (a `json` column keeps its text as written): a row
+  // holding either escape goes to the redactor too, whose scans decode keys.
+  const needles = [...topLevel.keys()].map((field) => JSON.stringify(field)).concat(['\\u', '\\/']);
   // The byte check runs once per COPY chunk of every table a rule applies to: one regular expression over
   // the bytes read as latin1 (each byte one character: the needles' UTF-8 bytes match as such) scans the
   // chunk once, where one Buffer.includes per needle scanned it once per rule field.
@@ -80,7 +82,7 @@ export function createRowRedactor(
     },
     needlePositions: (bytes, from) => {
       const positions: number[] = [];
-      if (needles.length === 0) return positions; // a rule with no fields changes nothing
+      if (topLevel.size === 0) return positions; // a rule with no fields changes nothing
       if (bytes.length - from > 1 << 20) {
         for (const needle of needleBytes)
           for (let at = bytes.indexOf(needle, from); at !== -1; at = bytes.indexOf(needle, at + 1))
