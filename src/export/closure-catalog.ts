@@ -99,7 +99,9 @@ export async function readUnrepeatableTables(
   const names = tables.map((table) => table.name);
   const snippets = tables.map((table) => [table.from, table.where ?? '', table.orderBy ?? ''].join('\n'));
   try {
-    return new Set((await client.query<{ name: string }>(sql, [names, snippets])).rows.map((row) => row.name));
+    return new Set(
+      (await client.query<{ name: string }>(sql, [names, snippets])).rows.map((row) => row.name),
+    );
   } catch (error) {
     throw toDatabaseError(error, { url, sql, action: 'export: closure snippets' });
   }
