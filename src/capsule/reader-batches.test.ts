@@ -86,4 +86,14 @@ describe('LineLayoutRows', () => {
     const twice = Buffer.from(text.replace('"b": [', '"a": ['));
     expect(() => read(twice, 50)).toThrow(/table "a" appears twice/);
   });
+
+  it('a row that is not valid UTF-8 breaks the layout (its text would not be the bytes the hash covers)', () => {
+    // 0xFF can never occur in UTF-8: the row would load as U+FFFD while the trailer's hash of the bytes
+    // (the writer's, or a hostile file's) still matched. In a short row, and in a row longer than a chunk.
+    for (const at of ['plain', 'xxxxxxxxxx']) {
+      const bad = Buffer.from(text);
+      bad[bad.indexOf(at)] = 0xff;
+      for (const size of [7, 4096, 1 << 20]) expect(() => read(bad, size)).toThrow(/not valid UTF-8/);
+    }
+  });
 });
