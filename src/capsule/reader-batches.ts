@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
 
 import { LineTooLongError } from './limits.js';
@@ -102,6 +103,7 @@ export class LineLayoutRows {
       this.flush(out);
       if (length + 1 > this.scratch.length) {
         // A row longer than a chunk (it spanned chunks): its own batch, straight from its buffer.
+        this.assertUtf8(buf.subarray(start + 6, rowEnd));
         this.hash!.update(buf.subarray(start + 6, rowEnd));
         this.hash!.update('\n');
         this.rowCounts[this.table]!++;
@@ -117,15 +119,21 @@ export class LineLayoutRows {
 
   private flush(out: CapsuleBatch[]): void {
     if (this.count === 0) return;
+    this.assertUtf8(this.scratch.subarray(0, this.used));
     this.hash!.update(this.scratch.subarray(0, this.used));
     this.rowCounts[this.table]! += this.count;
     const text = this.scratch.toString('utf8', 0, this.used - 1);
-    const rows = this.count === 1 ? [text] : text.split('\n');
-    // Invalid UTF-8 decodes to U+FFFD but never takes a newline with it; checked all the same.
-    if (rows.length !== this.count) throw new LayoutBreak(this.parser.line, 'rows are not valid UTF-8');
-    out.push({ table: this.table, rows });
+    out.push({ table: this.table, rows: this.count === 1 ? [text] : text.split('\n') });
     this.used = 0;
     this.count = 0;
+  }
+
+  /**
+   * Rows must be UTF-8 (JSON text): decoding would turn a stray byte into U+FFFD, so the loaded text would
+   * not be the bytes the integrity hash covers.
+   */
+  private assertUtf8(bytes: Buffer): void {
+    if (!isUtf8(bytes)) throw new LayoutBreak(this.parser.line, 'rows are not valid UTF-8');
   }
 
   private startTable(): void {
