@@ -37,24 +37,28 @@ const samplers: Record<string, { where: string; from?: string; orderBy?: string 
   'an orderBy with a limit': { where: mine, orderBy: 't.id desc limit 150' },
 };
 
+/** A manifest of subject key `owner` with these postgres settings. */
+const manifestOf = (postgres: Record<string, unknown>) =>
+  parseManifest(
+    JSON.stringify({
+      appId: 'volatile',
+      adapter: 'postgres-subject-graph.v1',
+      subjectKeys: ['owner'],
+      postgres,
+    }),
+    { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
+  );
+
 for (const [name, kids] of Object.entries(samplers)) {
   dbTest(`a child sampled with ${name}: every referenced parent, no other`, async ({ db }) => {
     await db.query(schema);
-    const manifest = parseManifest(
-      JSON.stringify({
-        appId: 'volatile',
-        adapter: 'postgres-subject-graph.v1',
-        subjectKeys: ['owner'],
-        postgres: {
-          closure: 'parents',
-          tables: [
-            { name: 'parents', where: 'false' },
-            { name: 'kids', ...kids },
-          ],
-        },
-      }),
-      { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
-    );
+    const manifest = manifestOf({
+      closure: 'parents',
+      tables: [
+        { name: 'parents', where: 'false' },
+        { name: 'kids', ...kids },
+      ],
+    });
     const out = join(dir, 'c.json');
     await exportCapsule({
       manifest,
@@ -86,17 +90,9 @@ dbTest('the usual snippets keep the one-query path; the sampling and cutting one
     named: { where: `${mine} and t.owner <> 'credit_limit_or_random_offset'`, orderBy: 't.id desc' },
   };
   const tables = Object.entries({ ...plain, ...samplers }).map(([name, snippets]) => ({ name, ...snippets }));
-  const manifest = parseManifest(
-    JSON.stringify({
-      appId: 'volatile',
-      adapter: 'postgres-subject-graph.v1',
-      subjectKeys: ['owner'],
-      postgres: {
-        tables: tables.map(({ name, ...rest }) => ({ name: `"${name}"`, from: 'kids t', ...rest })),
-      },
-    }),
-    { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
-  );
+  const manifest = manifestOf({
+    tables: tables.map(({ name, ...rest }) => ({ name: `"${name}"`, from: 'kids t', ...rest })),
+  });
   const client = new pg.Client({ connectionString: db.url.connectionString() });
   await client.connect();
   try {
