@@ -175,11 +175,17 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   };
 
   // Tables closure never adds to (nothing references them, they follow nothing) go first, straight in;
-  // so do tables one query completes (their own rows, then closure's: `direct` counts the latter).
+  // so do tables one query completes (their own rows, then closure's: `direct` counts the latter). None
+  // of them waits for another, so they go in load order: a capsule with no table left open is then in
+  // load order, which materialize's direct COPY needs (load-direct.ts).
   const open = (name: string) => targetsOf(name).length > 0 || plan.follows.has(name);
   const order = plan.groups.flat();
+  const loadPosition = new Map(manifest.postgres.tableOrder.map((name, index) => [name, index]));
+  const closed = order
+    .filter((name) => !open(name))
+    .sort((a, b) => (loadPosition.get(a) ?? 0) - (loadPosition.get(b) ?? 0));
   const directRows = new Map<string, number>();
-  const tasks = [...order.filter((name) => !open(name)), ...order.filter(open)].map((name) => {
+  const tasks = [...closed, ...order.filter(open)].map((name) => {
     const table = byName.get(name)!;
     const owned = targetsOf(name);
     const sql = buildOwnRowsQuery(manifest, table, keyed(name, owned), common).text;

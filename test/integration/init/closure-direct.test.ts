@@ -5,6 +5,7 @@ import { describe, expect } from 'vitest';
 
 import { parseManifest } from '../../../src/manifest/index.js';
 import { exportCapsule } from '../../../src/services/export.js';
+import { materialize } from '../../../src/services/materialize.js';
 import { dbTest } from '../../setup/database.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
@@ -94,3 +95,58 @@ describe('closure completing a parent with one query joining its children', () =
     },
   );
 });
+
+// With every parent completed by one query, no table waits for keys: the capsule lists the tables in
+// load order, so materialize copies each straight into its table instead of falling back to staging.
+dbTest(
+  'a capsule whose parents one query completes is in load order and loads by direct COPY',
+  async ({ db }) => {
+    const ddl = `
+    create table parents (id bigint primary key, owner text not null);
+    create table kids (id int primary key, owner text not null, parent_id int references parents);
+    create table toys (id int primary key, owner text not null, parent_id bigint references parents);`;
+    await db.query(`${ddl}
+    insert into parents values (10, 'me'), (11, 'x'), (12, 'x'), (13, 'x');
+    insert into kids values (1, 'me', 10), (2, 'me', 11), (3, 'you', 13);
+    insert into toys values (1, 'me', 12), (2, 'you', 13);`);
+    const parsed = parseManifest(
+      JSON.stringify({
+        appId: 'direct',
+        adapter: 'postgres-subject-graph.v1',
+        subjectKeys: ['owner'],
+        postgres: {
+          closure: 'parents',
+          tableOrder: ['parents', 'kids', 'toys'],
+          tables: ['parents', 'kids', 'toys'].map((name) => ({
+            name,
+            where: mine,
+            deletePredicate: 't.owner = g.owner',
+          })),
+        },
+      }),
+      { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
+    );
+    const out = join(dir, 'ordered.json');
+    const exported = await exportCapsule({
+      manifest: parsed,
+      subject: { owner: 'me' },
+      databaseUrl: db.url,
+      out,
+      sinceDays: 1,
+      redaction: 'raw',
+    });
+    expect(exported.closureRows).toEqual({ parents: 2, kids: 0, toys: 0 });
+    const capsule = JSON.parse(await readFile(out, 'utf8')) as { tables: Record<string, unknown[]> };
+    expect(Object.keys(capsule.tables)).toEqual(['parents', 'kids', 'toys']);
+    const replay = await db.sibling();
+    await replay.query(ddl);
+    const result = await materialize({ manifest: parsed, capsulePath: out, databaseUrl: replay.url });
+    expect(result.directCopy).toEqual(['parents', 'kids', 'toys']);
+    expect(result.verified).toBe(true);
+    expect(await replay.query('select id from parents order by id')).toEqual([
+      { id: '10' },
+      { id: '11' },
+      { id: '12' },
+    ]);
+  },
+);
