@@ -6,8 +6,8 @@ import { expect } from 'vitest';
 
 import { readUnrepeatableTables } from '../../../src/export/closure-catalog.js';
 import { parseManifest } from '../../../src/manifest/index.js';
-import { exportCapsule } from '../../../src/services/export.js';
 import { dbTest } from '../../setup/database.js';
+import { exportOwner } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -60,14 +60,7 @@ for (const [name, kids] of Object.entries(samplers)) {
       ],
     });
     const out = join(dir, 'c.json');
-    await exportCapsule({
-      manifest,
-      subject: { owner: 'me' },
-      databaseUrl: db.url,
-      out,
-      sinceDays: 1,
-      redaction: 'raw',
-    });
+    await exportOwner(db, manifest, out);
     const capsule = JSON.parse(await readFile(out, 'utf8')) as {
       tables: { parents: { id: number }[]; kids: { parent_id: number }[] };
     };

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 
 import { parseManifest } from '../../../src/manifest/index.js';
-import { exportCapsule } from '../../../src/services/export.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dbTest } from '../../setup/database.js';
+import { exportOwner } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -56,15 +56,7 @@ describe('closure completing a parent with one query joining its children', () =
       await db.query(schema);
       const tablesOf = async (closureDirect: boolean) => {
         const out = join(dir, `c-${closureDirect}.json`);
-        const result = await exportCapsule({
-          manifest,
-          subject: { owner: 'me' },
-          databaseUrl: db.url,
-          out,
-          sinceDays: 1,
-          redaction: 'raw',
-          closureDirect,
-        });
+        const result = await exportOwner(db, manifest, out, { closureDirect });
         const capsule = JSON.parse(await readFile(out, 'utf8')) as {
           tables: Record<string, { id?: number }[]>;
         };
@@ -127,14 +119,7 @@ dbTest(
       { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
     );
     const out = join(dir, 'ordered.json');
-    const exported = await exportCapsule({
-      manifest: parsed,
-      subject: { owner: 'me' },
-      databaseUrl: db.url,
-      out,
-      sinceDays: 1,
-      redaction: 'raw',
-    });
+    const exported = await exportOwner(db, parsed, out);
     expect(exported.closureRows).toEqual({ parents: 2, kids: 0, toys: 0 });
     const capsule = JSON.parse(await readFile(out, 'utf8')) as { tables: Record<string, unknown[]> };
     expect(Object.keys(capsule.tables)).toEqual(['parents', 'kids', 'toys']);

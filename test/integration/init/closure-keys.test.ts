@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 
 import { parseManifest } from '../../../src/manifest/index.js';
-import { exportCapsule } from '../../../src/services/export.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
+import { exportOwner } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -36,16 +36,7 @@ async function expectRefused(
   message: string | RegExp,
 ): Promise<void> {
   const out = join(dir, 'refused.json');
-  await expect(
-    exportCapsule({
-      manifest,
-      subject: { owner: 'me' },
-      databaseUrl: db.url,
-      out,
-      sinceDays: 1,
-      redaction: 'raw',
-    }),
-  ).rejects.toThrow(message);
+  await expect(exportOwner(db, manifest, out)).rejects.toThrow(message);
   await expect(readFile(out)).rejects.toThrow(/ENOENT/);
 }
 
@@ -71,13 +62,7 @@ describe('closure keys of every awkward type travel and come back exactly', () =
       // Both ways: keys passed as JSON and cast back, and one query joining the child's own query.
       for (const closureDirect of [false, true]) {
         const out = join(dir, `c-${closureDirect}.json`);
-        const result = await exportCapsule({
-          manifest: manifest('parents'),
-          subject: { owner: 'me' },
-          databaseUrl: db.url,
-          out,
-          sinceDays: 1,
-          redaction: 'raw',
+        const result = await exportOwner(db, manifest('parents'), out, {
           closureChunkSize: 1,
           closureDirect,
         });
@@ -108,14 +93,7 @@ describe('closure keys of every awkward type travel and come back exactly', () =
     await db.query(`create table labels (code text primary key); create table slots (id int primary key);
       create table things (id int primary key, owner text, label text references labels);
       insert into labels values ('a'); insert into things values (1, 'me', 'a');`);
-    const result = await exportCapsule({
-      manifest: manifest('none'),
-      subject: { owner: 'me' },
-      databaseUrl: db.url,
-      out: join(dir, 'n.json'),
-      sinceDays: 1,
-      redaction: 'raw',
-    });
+    const result = await exportOwner(db, manifest('none'), join(dir, 'n.json'));
     expect(result.rowCounts).toEqual({ labels: 0, slots: 0, things: 1 });
     expect(result.closureRows).toBeUndefined();
   });

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 
 import { loadManifest } from '../../../src/manifest/index.js';
-import { exportCapsule } from '../../../src/services/export.js';
 import { exportLoadAndCheck } from '../../setup/closure-round-trip.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
+import { exportOwner } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -52,15 +52,7 @@ async function manifestFile(children: string[]): Promise<string> {
 async function exportedPartIds(db: TestDatabase, app: string, extra: object): Promise<number[]> {
   const out = join(dir, 'c.json');
   await rm(out, { force: true });
-  await exportCapsule({
-    manifest: await loadManifest(app),
-    subject: { owner: 'me' },
-    databaseUrl: db.url,
-    out,
-    sinceDays: 1,
-    redaction: 'raw',
-    ...extra,
-  });
+  await exportOwner(db, await loadManifest(app), out, extra);
   const capsule = JSON.parse(await readFile(out, 'utf8')) as { tables: { parts: Array<{ id: number }> } };
   return capsule.tables.parts.map((row) => row.id).sort((a, b) => a - b);
 }

@@ -1,0 +1,24 @@
+import type { ParsedManifest } from '../../src/manifest/index.js';
+import { exportCapsule, type ExportOptions, type ExportResult } from '../../src/services/export.js';
+import type { TestDatabase } from './database.js';
+
+/**
+ * Exports owner `me` (subject key `owner`, the closure tests' manifests) from `db` into `out`, without
+ * redaction and with a one-day window; `extra` adds or overrides options (closure chunk size, path).
+ */
+export function exportOwner(
+  db: TestDatabase,
+  manifest: ParsedManifest,
+  out: string,
+  extra: Partial<ExportOptions> = {},
+): Promise<ExportResult> {
+  return exportCapsule({
+    manifest,
+    subject: { owner: 'me' },
+    databaseUrl: db.url,
+    out,
+    sinceDays: 1,
+    redaction: 'raw',
+    ...extra,
+  });
+}
