@@ -1,4 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import type { Browser } from 'playwright-core';
 
@@ -74,6 +77,8 @@ export class BrowserUnavailable extends Error {}
 export class BrowserSession {
   private launching: Promise<Browser> | undefined;
   private closed = false;
+  /** Chromium's own TMPDIR, removed after it closes: a Chromium killed at exit leaves files there. */
+  private tempDir: string | undefined;
 
   constructor(
     private readonly source: BrowserSource,
@@ -105,6 +110,7 @@ export class BrowserSession {
       new Promise((done) => (timer = setTimeout(done, 10_000))),
     ]);
     clearTimeout(timer);
+    if (this.tempDir) await rm(this.tempDir, { recursive: true, force: true }).catch(() => {});
   }
 
   private async launch(): Promise<Browser> {
@@ -117,13 +123,14 @@ export class BrowserSession {
         `cannot load playwright-core (${(error as Error).message}); reinstall replay-env's dependencies (npm ci)`,
       );
     }
+    this.tempDir = await mkdtemp(join(tmpdir(), 'replay-env-chromium-'));
     try {
       const browser = await playwright.chromium.launch({
         executablePath,
         args: chromiumArgs,
         headless: true,
         // Not this process's environment: a command could read Chromium's in /proc/<pid>/environ.
-        env: inheritedEnv(this.env),
+        env: { ...inheritedEnv(this.env), TMPDIR: this.tempDir },
         // The run handles Ctrl-C itself (stops children, writes the trace); Playwright must not exit for it.
         handleSIGINT: false,
         handleSIGTERM: false,
