@@ -13,24 +13,26 @@ let dir: string;
 useTempDir('closure-direct-', (path) => (dir = path));
 
 const mine = 't.owner = (select owner from params)';
-const manifest = parseManifest(
-  JSON.stringify({
-    appId: 'direct',
-    adapter: 'postgres-subject-graph.v1',
-    subjectKeys: ['owner'],
-    postgres: {
-      closure: 'parents',
-      tables: [
-        { name: 'grand', where: 'false' },
-        { name: 'parents', where: mine },
-        { name: 'combo', where: 'false' },
-        { name: 'kids', where: mine },
-        { name: 'toys', where: mine },
-      ],
-    },
-  }),
-  { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
-);
+/** A `closure: parents` manifest of owner-keyed tables. */
+const closureManifest = (postgres: Record<string, unknown>) =>
+  parseManifest(
+    JSON.stringify({
+      appId: 'direct',
+      adapter: 'postgres-subject-graph.v1',
+      subjectKeys: ['owner'],
+      postgres: { closure: 'parents', ...postgres },
+    }),
+    { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
+  );
+const manifest = closureManifest({
+  tables: [
+    { name: 'grand', where: 'false' },
+    { name: 'parents', where: mine },
+    { name: 'combo', where: 'false' },
+    { name: 'kids', where: mine },
+    { name: 'toys', where: mine },
+  ],
+});
 
 // parents and combo are completed by one query joining kids' and toys' own queries (closure-direct.ts);
 // grand wants the keys of parents' rows, own and added, so they are passed as before.
@@ -101,23 +103,14 @@ dbTest(
     insert into parents values (10, 'me'), (11, 'x'), (12, 'x'), (13, 'x');
     insert into kids values (1, 'me', 10), (2, 'me', 11), (3, 'you', 13);
     insert into toys values (1, 'me', 12), (2, 'you', 13);`);
-    const parsed = parseManifest(
-      JSON.stringify({
-        appId: 'direct',
-        adapter: 'postgres-subject-graph.v1',
-        subjectKeys: ['owner'],
-        postgres: {
-          closure: 'parents',
-          tableOrder: ['parents', 'kids', 'toys'],
-          tables: ['parents', 'kids', 'toys'].map((name) => ({
-            name,
-            where: mine,
-            deletePredicate: 't.owner = g.owner',
-          })),
-        },
-      }),
-      { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
-    );
+    const parsed = closureManifest({
+      tableOrder: ['parents', 'kids', 'toys'],
+      tables: ['parents', 'kids', 'toys'].map((name) => ({
+        name,
+        where: mine,
+        deletePredicate: 't.owner = g.owner',
+      })),
+    });
     const out = join(dir, 'ordered.json');
     const exported = await exportOwner(db, parsed, out);
     expect(exported.closureRows).toEqual({ parents: 2, kids: 0, toys: 0 });
