@@ -347,9 +347,14 @@ async function benchSize(admin, workload, totalRows, work) {
   for (let rep = 1; rep <= repeat; rep++) {
     process.stderr.write(`[${rep}/${repeat}] raw COPY export …\n`);
     await checkpoint(sourceUrl);
+    const rawExportCpu = await serverCpu(admin);
     const raw = await timed(() => rawExport(sourceUrl, workload, keysCte, join(work, 'raw.jsonl')));
     rawBytes = raw.value.bytes;
-    samples.rawExport.push({ seconds: raw.seconds, perTable: raw.value.perTable });
+    samples.rawExport.push({
+      seconds: raw.seconds,
+      perTable: raw.value.perTable,
+      serverCpuSeconds: (await serverCpu(admin)) - rawExportCpu,
+    });
     await rm(join(work, 'raw.jsonl'));
 
     process.stderr.write(`[${rep}/${repeat}] export-postgres …\n`);
@@ -370,7 +375,9 @@ async function benchSize(admin, workload, totalRows, work) {
       '--profile',
       ...exportExtra,
     ];
+    const exportCpu = await serverCpu(admin);
     const exp = await runCli(exportArgs, env, work);
+    exp.serverCpuSeconds = (await serverCpu(admin)) - exportCpu;
     // Fair only if both sides move the same rows (with closure: the same final row sets).
     for (const t of tables)
       if (exp.result.rowCounts[t] !== raw.value.rows[t])

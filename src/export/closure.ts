@@ -63,6 +63,8 @@ interface Target {
   table: string;
   columns: string[];
   types: string[];
+  /** The columns are a referenced key: a unique index has them (closure-sql.ts passes such keys as one array). */
+  unique: true;
   keys: TargetKeys;
 }
 
@@ -110,6 +112,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         table: fk.parent,
         columns: fk.referencedColumns,
         types: fk.referencedTypes,
+        unique: true,
         keys: new TargetKeys(spill, keysInMemory),
       };
       targets.set(id, target);

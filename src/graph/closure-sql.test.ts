@@ -62,6 +62,39 @@ describe('closure SQL', () => {
     expect(text).toMatch(/from\n\/\* tables\[order_lines\]\.from \*\/\n"order_lines" l\nwhere\n/);
   });
 
+  it('closure rows by one unique column: the keys as one array the index walks, the same own-rows test', () => {
+    const text = buildClosureRowsQuery(
+      manifest,
+      plans,
+      { columns: ['id'], types: ['bigint'], unique: true },
+      [],
+    ).text;
+    expect(text.slice(text.indexOf('replay_closure_keys as'))).toBe(
+      [
+        'replay_closure_keys as (',
+        `  select (k.value->>0)::bigint as "id"`,
+        `  from jsonb_array_elements(current_setting('replay.closure_keys')::jsonb) as k`,
+        ')',
+        'select (\n/* tables[plans].rowSql */\nto_jsonb(t.*)\n)::jsonb::text',
+        'from "plans" as "t"',
+        'cross join lateral (select "t"."id" as "id") as replay_closure_key',
+        'where not exists (',
+        '  select 1 from',
+        '/* tables[plans].from */\n"plans" t',
+        '  where (\n/* tables[plans].where */\nfalse\n) and ("t"."id") = (replay_closure_key."id")',
+        ')',
+        'and "t"."id" = any(array(select "id" from replay_closure_keys))',
+        'order by "t"."id"',
+      ].join('\n'),
+    );
+    // Not unique (a reference table's foreign key) or composite: the join, never an array scanned per row.
+    const byFk = buildClosureRowsQuery(manifest, plans, { columns: ['id'], types: ['bigint'] }, []).text;
+    expect(byFk).toContain(
+      'join replay_closure_keys as replay_closure_key on ("t"."id") = (replay_closure_key."id")',
+    );
+    expect(byFk).not.toContain('any(');
+  });
+
   it('closure rows: the keyed rows minus what the own where exports, keys cast to the column types', () => {
     const text = buildClosureRowsQuery(
       manifest,

@@ -77,29 +77,50 @@ export function buildOwnRowsQuery(
 }
 
 /**
- * Rows of `table` whose `columns` (a unique key other tables reference) equal one of the tuples in
- * `replay.closure_keys`, minus rows the table's own `from`/`where` already exports (those are in the
- * capsule once, from the plain query).
+ * Rows of `table` whose `columns` equal one of the tuples in `replay.closure_keys`, minus rows the table's
+ * own `from`/`where` already exports (those are in the capsule once, from the plain query).
+ *
+ * `target.unique`: the columns are one column with a unique index (a referenced key): the keys go as one
+ * array, `= any(array(…))`, which the index scan sorts and walks in order (no sort node, heap pages in
+ * key order): 25–30 % less server CPU than the join at 50,000 keys a chunk (docs/performance.md). Other
+ * keys (composite, or a reference table's foreign key, perhaps unindexed: an array scanned per row would
+ * be quadratic) join the key relation.
  *
  * @example
  * with params as (…), graph_keys as (…),
  * replay_closure_keys as (select (k.value->>0)::integer as "id"
  *   from jsonb_array_elements(current_setting('replay.closure_keys')::jsonb) as k)
  * select (to_jsonb(t))::jsonb::text, <key columns>
- * from "stores" as "t" join replay_closure_keys as replay_closure_key on ("t"."id") = (replay_closure_key."id")
- * where not exists (select 1 from stores t where (t.region = 'eu') and ("t"."id") = (replay_closure_key."id"))
+ * from "stores" as "t" cross join lateral (select "t"."id" as "id") as replay_closure_key
+ * where "t"."id" = any(array(select "id" from replay_closure_keys))
+ * and not exists (select 1 from stores t where (t.region = 'eu') and ("t"."id") = (replay_closure_key."id"))
  * order by "t"."id"
  */
 export function buildClosureRowsQuery(
   manifest: ParsedManifest,
   table: ParsedTable,
-  target: { columns: readonly string[]; types: readonly string[] },
+  target: { columns: readonly string[]; types: readonly string[]; unique?: boolean },
   fks: readonly ClosureForeignKey[],
   options: { graphSize?: number } = {},
 ): { text: string } {
   const a = quoteIdent(table.alias);
   const cols = target.columns.map(quoteIdent);
   const casts = cols.map((col, index) => `(k.value->>${index})::${target.types[index]} as ${col}`);
+  const byArray = target.unique === true && cols.length === 1;
+  // The array form names the row's own key as replay_closure_key (the lateral select is pulled up), so
+  // the own-rows test below reads the same either way.
+  const keyed = byArray
+    ? [
+        `from ${quoteTable(table.name)} as ${a}`,
+        `cross join lateral (select ${a}.${cols[0]} as ${cols[0]}) as ${keyAlias}`,
+        ...notOwnRow(table, cols),
+        `and ${a}.${cols[0]} = any(array(select ${cols[0]} from replay_closure_keys))`,
+      ]
+    : [
+        `from ${quoteTable(table.name)} as ${a}`,
+        `join replay_closure_keys as ${keyAlias} on ${keyMatch(table, cols)}`,
+        ...notOwnRow(table, cols),
+      ];
   return {
     text: [
       `${settingsCtes(manifest.subjectKeys, options.graphSize)},`,
@@ -108,9 +129,7 @@ export function buildClosureRowsQuery(
       `  from jsonb_array_elements(current_setting('${closureKeysSetting}')::jsonb) as k`,
       `)`,
       `select ${selectList(table, fks)}`,
-      `from ${quoteTable(table.name)} as ${a}`,
-      `join replay_closure_keys as ${keyAlias} on ${keyMatch(table, cols)}`,
-      ...notOwnRow(table, cols),
+      ...keyed,
       `order by ${cols.map((col) => `${a}.${col}`).join(', ')}`,
     ].join('\n'),
   };
