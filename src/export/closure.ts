@@ -177,16 +177,19 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     }
   };
 
-  // Tables closure never adds to (nothing references them, they follow nothing) go first, straight in;
-  // so do tables one query completes (their own rows, then closure's: `direct` counts the latter). None
-  // of them waits for another, so they go in load order: a capsule with no table left open is then in
-  // load order, which materialize's direct COPY needs (load-direct.ts).
+  // Tables closure never adds to (nothing references them, they follow nothing) go first; so do tables
+  // one query completes (their own rows, then closure's: `direct` counts the latter). The capsule lists
+  // every table in load order (`tableOrder`), which materialize's direct COPY needs (load-direct.ts): those
+  // before the first table closure can still add to stream straight in; the later ones, closed or not,
+  // wait in spool files (on disk, like a table read ahead) and are appended in load order once every
+  // table closure adds to is complete.
   const open = (name: string) => targetsOf(name).length > 0 || plan.follows.has(name);
   const order = plan.groups.flat();
   const loadPosition = new Map(manifest.postgres.tableOrder.map((name, index) => [name, index]));
-  const closed = order
-    .filter((name) => !open(name))
-    .sort((a, b) => (loadPosition.get(a) ?? 0) - (loadPosition.get(b) ?? 0));
+  const position = (name: string) => loadPosition.get(name) ?? loadPosition.size + names.indexOf(name);
+  const firstOpen = Math.min(...order.filter(open).map(position));
+  const held = (name: string) => open(name) || position(name) > firstOpen;
+  const closed = order.filter((name) => !open(name)).sort((a, b) => position(a) - position(b));
   const directRows = new Map<string, number>();
   const tasks = [...closed, ...order.filter(open)].map((name) => {
     const table = byName.get(name)!;
@@ -205,7 +208,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       ).text;
     return {
       name,
-      keepOpen: open(name),
+      keepOpen: held(name),
       options: {
         redactor: options.redactorFor(name),
         onRows: (rows: number) => options.onProgress?.({ table: name, rows, done: false }),
@@ -214,7 +217,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         await run(on, sql, name, sink, `table ${name}`, owned);
         if (directSql)
           directRows.set(name, await run(on, directSql, name, sink, `closure rows of ${name}`, owned));
-        if (open(name)) return;
+        if (held(name)) return;
         sink.end();
         await finished(sink);
       },
@@ -232,11 +235,12 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         counts.added[name] = directRows.get(name) ?? 0;
         counts.own[name] = rows - counts.added[name];
         ownMs.set(name, ms);
-        if (!open(name)) tableDone(name, rows, ms);
+        if (!held(name)) tableDone(name, rows, ms);
       },
       idle: fetchEarly,
     });
     for (const group of plan.groups) if (group.some(open)) await closeGroup(group);
+    for (const name of [...spools.keys()].sort((a, b) => position(a) - position(b))) await appendHeld(name);
   } finally {
     for (const spool of spools.values()) await spool.discard();
     spill.remove();
@@ -288,15 +292,18 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       }
     }
     const ms = (performance.now() - started) / group.length;
-    for (const name of group) {
-      const spool = spools.get(name)!;
-      spools.delete(name);
-      spool.stream.end();
-      const framed = await spool.finished();
-      counts.added[name] = framed.rows - counts.own[name]!;
-      await options.writer.appendSpool(framed);
-      tableDone(name, framed.rows, ownMs.get(name)! + ms);
-    }
+    for (const name of group) ownMs.set(name, ownMs.get(name)! + ms);
+  }
+
+  /** Appends a held table's spool (complete: closed, or its group closed) to the capsule. */
+  async function appendHeld(name: string): Promise<void> {
+    const spool = spools.get(name)!;
+    spool.stream.end();
+    const framed = await spool.finished();
+    spools.delete(name);
+    counts.added[name] = framed.rows - counts.own[name]!;
+    await options.writer.appendSpool(framed);
+    tableDone(name, framed.rows, ownMs.get(name)!);
   }
 
   /** A reference table: the rows that reference an included row of `fk`'s parent (never its own rows). */
