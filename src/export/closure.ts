@@ -280,13 +280,16 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       const follow = plan.follows.get(name);
       if (follow) await referenceRows(name, follow);
     }
+    // No table of the group references one of it (no self-reference, no cycle): once drained, no key of
+    // its targets is wanted again, so a spilled set keeps no record of the keys done.
+    const last = !group.some((name) => collected(name).some((fk) => group.includes(fk.parent)));
     for (let more = true; more;) {
       more = false;
       for (const name of group) {
         for (const target of targetsOf(name)) {
           const others = targetsOf(name).filter((other) => other !== target);
           const sql = buildClosureRowsQuery(manifest, byName.get(name)!, target, keyed(name, others), common);
-          const chunks = target.keys.takePending(chunkSize);
+          const chunks = target.keys.takePending(chunkSize, last);
           if (await fetchChunks(chunks, sql.text, name, `closure rows of ${name}`, others)) more = true;
         }
       }

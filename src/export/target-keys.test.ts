@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
@@ -59,6 +60,31 @@ describe('TargetKeys', () => {
       expect(spillDirs().filter((name) => !before.has(name))).toEqual([]);
     });
   }
+});
+
+describe('TargetKeys drained for the last time', () => {
+  it('fetches each spilled key once and writes no run of the keys done', async () => {
+    const spill = new SpillDir();
+    const before = new Set(spillDirs());
+    try {
+      const keys = new TargetKeys(spill, 3);
+      const texts = Array.from({ length: 40 }, (_, i) => `[${(i * 7) % 25}]`);
+      for (const text of texts) keys.want(...key(text));
+      keys.own(...key('[3]'));
+      const dir = spillDirs().find((name) => !before.has(name))!;
+      const runsBefore = readdirSync(join(tmpdir(), dir)).length;
+      const fetched: string[] = [];
+      for await (const chunk of keys.takePending(4, true)) fetched.push(...chunk);
+      const expected = [...new Set(texts)].filter((text) => text !== '[3]');
+      expect(fetched.sort()).toEqual(expected.sort());
+      expect(keys.hasPending).toBe(false);
+      // The merged inputs are removed and no merged run replaces them (memory's flush is the one new run).
+      expect(readdirSync(join(tmpdir(), dir)).length).toBeLessThan(runsBefore);
+      expect(keys.spilled).toBe(false);
+    } finally {
+      spill.remove();
+    }
+  });
 });
 
 describe('TargetKeys under random wants and owns', () => {

@@ -91,12 +91,13 @@ export class TargetKeys {
 
   /**
    * Drains pending keys, `size` at a time, marking them done; keys wanted while a chunk is being fetched
-   * (a self-reference) come in a later chunk.
+   * (a self-reference) come in a later chunk. `last`: no key will be wanted (nor all asked for) after this
+   * drain, so merging spilled runs writes no run of the keys done (a second pass over every key on disk).
    */
-  async *takePending(size: number): AsyncGenerator<KeyChunk> {
+  async *takePending(size: number, last = false): AsyncGenerator<KeyChunk> {
     while (this.hasPending) {
       yield* this.#drainMemory(size);
-      if (this.spilled && this.hasPending) yield* this.#drainRuns(size);
+      if (this.spilled && this.hasPending) yield* this.#drainRuns(size, last);
     }
   }
 
@@ -154,17 +155,20 @@ export class TargetKeys {
     return chunk;
   }
 
-  /** Merges every run (memory flushed first) into one of done keys, yielding the pending ones. */
-  *#drainRuns(size: number): Generator<KeyChunk> {
+  /**
+   * Merges every run (memory flushed first) into one of done keys (none when `last`), yielding the
+   * pending ones.
+   */
+  *#drainRuns(size: number, last: boolean): Generator<KeyChunk> {
     this.#flush();
     const runs = this.#runs;
     this.#runs = [];
-    const file = this.#spill.file();
-    const merged = new RunWriter(file);
+    const file = last ? undefined : this.#spill.file();
+    const merged = file === undefined ? undefined : new RunWriter(file);
     let chunk = new KeyChunk();
     try {
       for (const { key, state } of mergeRuns(runs.map((run) => run.file))) {
-        merged.add(runLine(key, DONE));
+        merged?.add(runLine(key, DONE));
         if (state === DONE) continue;
         chunk.addLatin1(key);
         if (chunk.length === size) {
@@ -174,10 +178,10 @@ export class TargetKeys {
       }
       if (chunk.length > 0) yield chunk;
     } finally {
-      merged.close();
+      merged?.close();
     }
     // Runs spilled while these chunks were fetched stay; the merged one replaces the inputs.
-    this.#runs.unshift({ file, pending: false });
+    if (file !== undefined) this.#runs.unshift({ file, pending: false });
     for (const run of runs) rmSync(run.file, { force: true });
   }
 
