@@ -5,7 +5,8 @@ export const DONE = 1;
 export type KeyState = typeof PENDING | typeof DONE;
 
 /** Entry header in the arena: state (1 byte), key length (4 bytes), then the key's bytes. */
-const header = 5;
+export const entryHeader = 5;
+const header = entryHeader;
 
 /**
  * A set of keys (byte strings) with a state each, in one growing Buffer (the arena, entries in insertion

@@ -14,20 +14,44 @@ export class RunWriter {
   readonly #fd: number;
   #buffered: string[] = [];
   #length = 0;
+  /** Lines added by addKey, as bytes. */
+  #block = Buffer.allocUnsafe(1 << 16);
+  #used = 0;
 
   constructor(file: string) {
     this.#fd = openSync(file, 'wx', 0o600);
   }
 
   add(line: string): void {
+    this.#flushBlock(); // lines stay in the order they were added
     this.#buffered.push(line);
     this.#length += line.length + 1;
     if (this.#length > 1 << 16) this.#write();
   }
 
+  /** The line of the key `buf[from, to)` in `state`, written from its bytes (no string: runLine's bytes). */
+  addKey(buf: Buffer, from: number, to: number, state: KeyState): void {
+    if (this.#buffered.length > 0) this.#write();
+    const need = this.#used + (to - from) + 3;
+    if (need > this.#block.length) {
+      this.#flushBlock();
+      if (to - from + 3 > this.#block.length) this.#block = Buffer.allocUnsafe(to - from + 3);
+    }
+    this.#used += buf.copy(this.#block, this.#used, from, to);
+    this.#block[this.#used++] = 0x09; // TAB
+    this.#block[this.#used++] = state === DONE ? 0x44 : 0x50; // D, P
+    this.#block[this.#used++] = 0x0a;
+  }
+
   close(): void {
     this.#write();
+    this.#flushBlock();
     closeSync(this.#fd);
+  }
+
+  #flushBlock(): void {
+    if (this.#used > 0) writeSync(this.#fd, this.#block, 0, this.#used);
+    this.#used = 0;
   }
 
   #write(): void {
@@ -36,6 +60,16 @@ export class RunWriter {
     this.#buffered = [];
     this.#length = 0;
   }
+}
+
+/** Byte order of two keys in `buf` (a run's order: a latin1 string compares as its bytes). */
+export function compareKeys(buf: Buffer, a: number, aEnd: number, b: number, bEnd: number): number {
+  const length = Math.min(aEnd - a, bEnd - b);
+  for (let i = 0; i < length; i += 1) {
+    const diff = buf[a + i]! - buf[b + i]!;
+    if (diff !== 0) return diff;
+  }
+  return aEnd - a - (bEnd - b);
 }
 
 export function runLine(key: string, state: KeyState): string {
