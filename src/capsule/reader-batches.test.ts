@@ -49,6 +49,18 @@ describe('LineLayoutRows', () => {
     expect(lines.cut).toBe(false);
   });
 
+  it.each([1, 7, 4096, 1 << 20])(
+    'chunks of %i bytes: each batch keeps its rows’ bytes, each followed by a newline',
+    (size) => {
+      // Checked after the whole file is read: a later batch must not have reused an earlier one's buffer.
+      const { batches } = read(bytes, size);
+      const withBytes = batches.filter((batch) => batch.bytes !== undefined);
+      // Only the 70 KB row (longer than a chunk's buffer at 4096-byte chunks) comes without them.
+      expect(withBytes.length).toBeGreaterThanOrEqual(batches.length - 1);
+      for (const batch of withBytes) expect(batch.bytes).toEqual(Buffer.from(`${batch.rows.join('\n')}\n`));
+    },
+  );
+
   it('hashes exactly the row texts, each followed by a newline', () => {
     const { hashes } = read(bytes, 10);
     const wanted = createHash('sha256');

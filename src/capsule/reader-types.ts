@@ -10,6 +10,12 @@ export interface CapsuleRow {
 export interface CapsuleBatch {
   table: string;
   rows: string[];
+  /**
+   * The rows' UTF-8 bytes as read, each row followed by `\n` (line-layout capsules; absent for a row
+   * longer than a read chunk and for other layouts): value verification hashes these instead of encoding
+   * each row's text again.
+   */
+  bytes?: Buffer;
 }
 
 export type IntegrityStatus = 'verified' | 'counts-only' | 'failed';

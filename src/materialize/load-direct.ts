@@ -25,6 +25,8 @@ import { copySink, type Sink, type StagedTable } from './stage.js';
 import { suspendTriggers } from './triggers.js';
 import { SentDigest } from './verify-values.js';
 
+const newline = 0x0a;
+
 /** The direct load cannot reproduce the staging path's result for this capsule: use the staging path. */
 class UseStaging extends Error {}
 
@@ -149,6 +151,10 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         await start(current, batch.rows[0]!);
       }
       const load = current;
+      const { digest } = load;
+      // The row's bytes in the batch (`\n` after each), for the digest when the rewrite left it unchanged.
+      const utf8 = digest ? batch.bytes : undefined;
+      let from = 0;
       // No promise per row: the sink returns one only when it wrote its queued rows.
       for (const row of batch.rows) {
         const text = tally.row(batch.table, row);
@@ -161,7 +167,14 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
             throw rowError(error, load);
           }
         }
-        load.digest?.add(text);
+        if (utf8) {
+          const end = utf8.indexOf(newline, from);
+          if (text === row) digest!.add(text, utf8, from, end);
+          else digest!.add(text);
+          from = end + 1;
+        } else {
+          digest?.add(text);
+        }
         const written = load.sink!.push(line);
         if (written) await written;
       }
