@@ -135,7 +135,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       endPhase('upsert');
     };
 
-    for await (const batch of options.reader.batches()) {
+    const withBytes = options.verifyValues !== false;
+    for await (const batch of options.reader.batches({ bytes: withBytes })) {
       if (batch.table !== current?.stage.table) {
         if (current) await finish(current);
         const at = position.get(batch.table);
