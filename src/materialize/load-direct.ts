@@ -25,8 +25,6 @@ import { copySink, type Sink, type StagedTable } from './stage.js';
 import { suspendTriggers } from './triggers.js';
 import { SentDigest } from './verify-values.js';
 
-const newline = 0x0a;
-
 /** The direct load cannot reproduce the staging path's result for this capsule: use the staging path. */
 class UseStaging extends Error {}
 
@@ -152,13 +150,10 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         await start(current, batch.rows[0]!);
       }
       const load = current;
-      const { digest } = load;
-      // The row's bytes in the batch (`\n` after each), for the digest when the rewrite left it unchanged.
-      const utf8 = digest ? batch.bytes : undefined;
-      let from = 0;
+      const texts = tally.active ? batch.rows.map((row) => tally.row(batch.table, row)) : batch.rows;
+      load.digest?.addBatch(batch.rows, texts, batch.bytes);
       // No promise per row: the sink returns one only when it wrote its queued rows.
-      for (const row of batch.rows) {
-        const text = tally.row(batch.table, row);
+      for (const text of texts) {
         load.stage.rows++;
         let line = text;
         if (load.converter) {
@@ -167,14 +162,6 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
           } catch (error) {
             throw rowError(error, load);
           }
-        }
-        if (utf8) {
-          const end = utf8.indexOf(newline, from);
-          if (text === row) digest!.add(text, utf8, from, end);
-          else digest!.add(text);
-          from = end + 1;
-        } else {
-          digest?.add(text);
         }
         const written = load.sink!.push(line);
         if (written) await written;

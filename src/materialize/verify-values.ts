@@ -54,10 +54,32 @@ export class SentDigest {
     else this.accumulator.add(rowText);
   }
 
+  /**
+   * Adds a batch of rows sent: `texts[i]` is `rows[i]` after the subject rewrite; `bytes`, when given,
+   * are the batch's rows as read (CapsuleBatch.bytes: each followed by `\n`), hashed for the rows the
+   * rewrite left as they were.
+   */
+  addBatch(rows: readonly string[], texts: readonly string[], bytes: Buffer | undefined): void {
+    let from = 0;
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]!;
+      if (!bytes) {
+        this.add(text);
+        continue;
+      }
+      const end = bytes.indexOf(newline, from);
+      if (text === rows[i]) this.add(text, bytes, from, end);
+      else this.add(text);
+      from = end + 1;
+    }
+  }
+
   digest(): Digest {
     return this.accumulator.digest();
   }
 }
+
+const newline = 0x0a;
 
 function unwritten(info: TableInfo, written: readonly string[]): string[] {
   return info.columns.map((column) => column.name).filter((name) => !written.includes(name));
