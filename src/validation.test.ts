@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 import { loadSchema, type SchemaName } from './schemas.js';
-import { standaloneValidatorSource, validateAgainstSchema } from './validation.js';
+import { precompiledValidator, standaloneValidatorSource, validateAgainstSchema } from './validation.js';
 
 const require = createRequire(import.meta.url);
 
@@ -58,5 +58,21 @@ describe('precompiled validators (the build writes them: scripts/compile-validat
       expect(standalone({})).toBe(compiled(name)({}));
     }
     expect(validateAgainstSchema('manifest', example)).toEqual([]);
+  });
+
+  it('passes over a damaged or foreign validator module instead of failing validation', () => {
+    const good = moduleOf(standaloneValidatorSource('golden'));
+    expect(precompiledValidator('golden', () => good)).toBe(good);
+    const damaged = [
+      () => {
+        throw new SyntaxError('Unexpected end of input');
+      },
+      () => {
+        throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+      },
+      () => ({ not: 'a function' }),
+      () => Object.assign(() => true, { schemaSha256: '0'.repeat(64) }),
+    ];
+    for (const load of damaged) expect(precompiledValidator('golden', load)).toBeUndefined();
   });
 });

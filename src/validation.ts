@@ -41,15 +41,22 @@ export function standaloneValidatorSource(name: SchemaName): string {
   return `${code}\nmodule.exports.schemaSha256 = ${JSON.stringify(schemaDigest(schema))};\n`;
 }
 
-/** The build's validator of `name` when there is one for this very schema (never in src/: tests compile). */
-function precompiledValidator(name: SchemaName): ValidateFunction | undefined {
+/**
+ * The build's validator of `name` when there is one for this very schema (never in src/: tests compile).
+ * It is only a start-up saving: a module that is missing, unreadable, not a function or built from another
+ * schema is passed over and the shipped schema compiled instead, so a damaged install still validates.
+ */
+export function precompiledValidator(
+  name: SchemaName,
+  load: (path: string) => unknown = require,
+): ValidateFunction | undefined {
   let validate: PrecompiledValidator;
   try {
-    validate = require(`./validators/${name}.cjs`) as PrecompiledValidator;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
-    throw error;
+    validate = load(`./validators/${name}.cjs`) as PrecompiledValidator;
+  } catch {
+    return undefined;
   }
+  if (typeof validate !== 'function') return undefined;
   return validate.schemaSha256 === schemaDigest(loadSchema(name)) ? validate : undefined;
 }
 

@@ -6,6 +6,7 @@ import {
   buildClosureKeysSetting,
   buildClosureRowsQuery,
   buildOwnRowsQuery,
+  exactCast,
   keyColumns,
 } from './closure-sql.js';
 
@@ -132,5 +133,14 @@ describe('closure SQL', () => {
       text: "select set_config('replay.closure_keys', $1, true)",
       values: ['[[1],["a", 2]]'],
     });
+  });
+
+  it('a cast that could truncate or round keeps the key only when it changes nothing', () => {
+    expect(exactCast('o."code"', 'character varying(3)')).toBe(
+      'case when o."code"::character varying(3) = o."code" then o."code"::character varying(3) end',
+    );
+    expect(exactCast('o."n"', 'numeric(6,2)')).toContain('o."n"::numeric(6,2) = o."n"');
+    expect(exactCast('o."id"', 'bigint')).toBe('o."id"::bigint');
+    expect(exactCast('o."name"', 'text')).toBe('o."name"::text');
   });
 });

@@ -47,10 +47,27 @@ export function keyColumns(alias: string, fks: readonly ClosureForeignKey[]): st
     const parts = fk.columns.map((col, index) => {
       const ref = `${a}.${quoteIdent(col)}`;
       const type = fk.referencedTypes[index]!;
-      return integerTypes.has(type) ? `${ref}::text` : `to_json(${ref}::${type})::text`;
+      return integerTypes.has(type) ? `${ref}::text` : `to_json(${exactCast(ref, type)})::text`;
     });
     return `/* closure key ${commentText(fk.name)} */ '[' || ${parts.join(" || ',' || ")} || ']'`;
   });
+}
+
+/**
+ * `value` cast to the referenced column's `type`, or NULL (no parent needed) when the cast changes it: a
+ * cast to a length or precision truncates or rounds ('abcdef'::varchar(3) is 'abc', 1.005::numeric(6,2)
+ * is 1.01), where the foreign key compares the value as it is — and a value the parent's type cannot hold
+ * exactly equals no parent (a NOT VALID key over old rows). Kept as the parent's type otherwise, so a key
+ * is spelt as the parent spells it (numeric 1.5 → numeric(14,4) 1.5000).
+ *
+ * @example
+ * exactCast('o."code"', 'character varying(3)')
+ * // case when o."code"::character varying(3) = o."code" then o."code"::character varying(3) end
+ */
+export function exactCast(value: string, type: string): string {
+  // Integers either fit or fail the cast; text holds every string: no comparison per row for them.
+  if (integerTypes.has(type) || type === 'text') return `${value}::${type}`;
+  return `case when ${value}::${type} = ${value} then ${value}::${type} end`;
 }
 
 function selectList(table: ParsedTable, fks: readonly ClosureForeignKey[]): string {
@@ -149,7 +166,7 @@ export function buildClosureDirectQuery(
   const childKeys = children.map(({ table: child, fk }) => {
     const c = quoteIdent(child.alias);
     const picks = fk.columns.map(
-      (col, index) => `${c}.${quoteIdent(col)}::${target.types[index]} as ${cols[index]}`,
+      (col, index) => `${exactCast(`${c}.${quoteIdent(col)}`, target.types[index]!)} as ${cols[index]}`,
     );
     const childLabel = `tables[${child.name}]`;
     const where = child.where ? [`    where\n/* ${childLabel}.where */\n${child.where}`] : [];

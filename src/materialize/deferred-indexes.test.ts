@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { createIndexSql, deferrableIndexesSql, dropIndexSql } from './deferred-indexes.js';
+import {
+  createIndexSql,
+  deferrableIndexesSql,
+  dropIndexSql,
+  holdsExclusiveLockSql,
+  lockWithoutWaitingSql,
+} from './deferred-indexes.js';
 
 describe('deferred index SQL', () => {
   it('lists only plain, restorable secondary indexes of the table, the name as a parameter', () => {
@@ -19,8 +25,6 @@ describe('deferred index SQL', () => {
       'not exists (select from pg_constraint c where c.conindid = i.indexrelid)',
       'not exists (select from pg_inherits h where h.inhrelid = i.indexrelid)',
       "d.deptype in ('i', 'e', 'x')",
-      'l.relation = i.indrelid',
-      'l.pid <> pg_backend_pid()',
       'a.attstattarget is not null and a.attstattarget <> -1',
     ])
       expect(sql.text).toContain(condition);
@@ -31,6 +35,7 @@ describe('deferred index SQL', () => {
       table: 'film',
       index: '"Odd Schema"."idx title"',
       definition: 'CREATE INDEX "idx title" ON "Odd Schema".film USING btree (title) WHERE (rating > 1)',
+      tableOid: '16384',
     };
     expect(dropIndexSql(index)).toEqual({
       text: '/* tables[film] indexes */ drop index "Odd Schema"."idx title"',
@@ -40,5 +45,15 @@ describe('deferred index SQL', () => {
       text: '/* tables[film] indexes */ CREATE INDEX "idx title" ON "Odd Schema".film USING btree (title) WHERE (rating > 1)',
       values: [],
     });
+  });
+
+  it('locks the table by oid without waiting, and asks pg_locks whether it got it', () => {
+    expect(lockWithoutWaitingSql('film', '16384').text).toBe(
+      "/* tables[film] indexes */ do $$begin execute format('lock table %s in access exclusive mode nowait', 16384::regclass); exception when others then null; end$$",
+    );
+    expect(() => lockWithoutWaitingSql('film', '1; drop table x')).toThrow(/not an oid/);
+    const held = holdsExclusiveLockSql('film', '16384');
+    expect(held.values).toEqual(['16384']);
+    expect(held.text).toContain("l.pid = pg_backend_pid() and l.mode = 'AccessExclusiveLock'");
   });
 });

@@ -15,8 +15,10 @@ import type { Sql } from './sql.js';
  * other object, not part of a partitioned index, not the replica identity, not clustered, valid and
  * ready, in the database's default tablespace, without a comment or security label, without a
  * per-column statistics target, not an extension's member nor marked as depending on one, on a table
- * the role may alter that no other session holds (a lock: the drop would wait until it ends, where a COPY
- * does not). Any other index stays in place and is maintained row by row, as before. What a rebuild does change: the index's
+ * the role may alter whose ACCESS EXCLUSIVE lock (the one `drop index` takes) the load gets without
+ * waiting: when another session holds the table (an open transaction that read it) the drop would wait
+ * until it ends, where a COPY does not, so the indexes stay. Any other index stays in place and is
+ * maintained row by row, as before. What a rebuild does change: the index's
  * oid (and so its cumulative usage statistics) and the statistics ANALYZE keeps for an expression index.
  */
 export interface DeferredIndex {
@@ -26,6 +28,8 @@ export interface DeferredIndex {
   index: string;
   /** `pg_get_indexdef`: the `CREATE INDEX … ON schema.table USING …` that restores it. */
   definition: string;
+  /** The table's oid, as text. */
+  tableOid: string;
 }
 
 /**
@@ -39,7 +43,7 @@ export function deferrableIndexesSql(table: string): Sql {
   return {
     text: [
       `/* tables[${table}] indexes */ select $1::text as "table", i.indexrelid::regclass::text as index,`,
-      `       pg_get_indexdef(i.indexrelid) as definition`,
+      `       pg_get_indexdef(i.indexrelid) as definition, i.indrelid::text as "tableOid"`,
       `  from pg_index i`,
       `  join pg_class ic on ic.oid = i.indexrelid`,
       `  join pg_class tc on tc.oid = i.indrelid`,
@@ -62,15 +66,45 @@ export function deferrableIndexesSql(table: string): Sql {
       `                    and d.objid = i.indexrelid and d.deptype in ('i', 'e', 'x'))`,
       `   and not exists (select from pg_seclabel s`,
       `                    where s.classoid = 'pg_class'::regclass and s.objoid = i.indexrelid)`,
-      `   -- no other session holds the table (the drop would wait for it until it ends; a COPY does not)`,
-      `   and not exists (select from pg_locks l where l.locktype = 'relation' and l.relation = i.indrelid`,
-      `                    and l.pid <> pg_backend_pid())`,
       `   -- alter index … alter column n set statistics (null or -1: the default)`,
       `   and not exists (select from pg_attribute a where a.attrelid = i.indexrelid`,
       `                    and a.attstattarget is not null and a.attstattarget <> -1)`,
       ` order by ic.relname`,
     ].join('\n'),
     values: [table],
+  };
+}
+
+/**
+ * Takes the table's ACCESS EXCLUSIVE lock if no other session holds or awaits a lock on it, else nothing
+ * (checking pg_locks first and dropping after left a moment for another session to come between). Any
+ * failure (no lock, an owner who revoked their own privileges) only leaves the indexes in place.
+ *
+ * @example
+ * do $$begin execute format('lock table %s in access exclusive mode nowait', 16384::regclass);
+ *   exception when others then null; end$$
+ */
+export function lockWithoutWaitingSql(table: string, tableOid: string): Sql {
+  if (!/^\d+$/.test(tableOid)) throw new Error(`not an oid: ${JSON.stringify(tableOid)}`);
+  return {
+    text: [
+      `/* tables[${table}] indexes */ do $$begin`,
+      `execute format('lock table %s in access exclusive mode nowait', ${tableOid}::regclass);`,
+      `exception when others then null; end$$`,
+    ].join(' '),
+    values: [],
+  };
+}
+
+/** Whether this session holds the table's ACCESS EXCLUSIVE lock (lockWithoutWaitingSql got it). */
+export function holdsExclusiveLockSql(table: string, tableOid: string): Sql {
+  return {
+    text: [
+      `/* tables[${table}] indexes */ select exists (select from pg_locks l where l.locktype = 'relation'`,
+      `   and l.relation = $1::oid and l.pid = pg_backend_pid() and l.mode = 'AccessExclusiveLock'`,
+      `   and l.granted) as locked`,
+    ].join('\n'),
+    values: [tableOid],
   };
 }
 
@@ -95,7 +129,8 @@ export async function dropDeferrableIndexes(
   table: string,
   run: (sql: Sql) => Promise<pg.QueryResult>,
 ): Promise<DroppedIndexes> {
-  const indexes = (await run(deferrableIndexesSql(table))).rows as DeferredIndex[];
+  let indexes = (await run(deferrableIndexesSql(table))).rows as DeferredIndex[];
+  if (indexes.length > 0 && !(await lockWithoutWaiting(table, indexes[0]!.tableOid, run))) indexes = [];
   for (const index of indexes) await run(dropIndexSql(index));
   return {
     indexes,
@@ -103,4 +138,13 @@ export async function dropDeferrableIndexes(
       for (const index of indexes) await run(createIndexSql(index));
     },
   };
+}
+
+async function lockWithoutWaiting(
+  table: string,
+  tableOid: string,
+  run: (sql: Sql) => Promise<pg.QueryResult>,
+): Promise<boolean> {
+  await run(lockWithoutWaitingSql(table, tableOid));
+  return (await run(holdsExclusiveLockSql(table, tableOid))).rows[0]?.locked === true;
 }

@@ -25,7 +25,9 @@ export async function startRecord(
       dir,
       ...extraArgs,
     ],
-    { reject: false, env: { NO_COLOR: '1' }, all: true },
+    // A SIGTERM'd proxy exits in ~20 ms; under a loaded full suite give it 20 s before execa's SIGKILL
+    // (default 5 s) so a slow exit shows as a slow exit, not as a signal.
+    { reject: false, env: { NO_COLOR: '1' }, all: true, forceKillAfterDelay: 20_000 },
   );
   let output = '';
   child.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
