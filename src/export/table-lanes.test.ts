@@ -142,4 +142,22 @@ describe('lane scheduler', () => {
     }
     expect((await readdir(dir)).toSorted()).toEqual(['ends-2.json', 'ends-3.json', 'one.json']);
   });
+
+  it('from both ends: the last table failing while read ahead leaves no capsule and no spool', async () => {
+    const failed = run(
+      join(dir, 'failed.json'),
+      2,
+      async (name, destination) => {
+        if (name === 'c') {
+          await write(destination, data.c.subarray(0, 1000)); // into its spool: a is the head
+          throw new Error('COPY of c failed');
+        }
+        await write(destination, data[name]);
+        await end(destination);
+      },
+      true,
+    );
+    await expect(failed).rejects.toThrow('COPY of c failed');
+    expect(await readdir(dir)).toEqual([]);
+  });
 });
