@@ -115,7 +115,7 @@ export async function createAtomicFile(target: string): Promise<AtomicFile> {
   // A numeric fd, not a FileHandle: FileHandle.close() waits forever on a stream made with autoClose false.
   // 1 MiB of room (the default is 16 KiB, less than one COPY read): a writer waits for 'drain' only when
   // the disk falls that far behind, not after every chunk, and chunks that queue meanwhile go out in one
-  // writev — per-chunk waits and thread-pool round trips were ~10 % of the export's Node CPU (issue #16).
+  // writev: the export's Node CPU fell by ~9 % on average (docs/performance.md, seventh session).
   const stream = createWriteStream('', { fd, autoClose: false, highWaterMark: fileHighWaterMark });
   let settled = false;
   let fdOpen = true;
