@@ -50,6 +50,12 @@ const connect = async (url) => {
   await c.connect();
   return c;
 };
+/** The load's phases (s), those above 0.05 s. */
+const phaseText = (phases = {}) =>
+  Object.entries(phases)
+    .filter(([, ms]) => ms >= 50)
+    .map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)}`)
+    .join(' ');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const results = [];
 try {
@@ -121,6 +127,7 @@ try {
       server: serverCpu,
       verified: json.verified,
       directCopy: json.directCopy?.length,
+      phases: json.phases,
     };
   };
   const raw = async (w) => {
@@ -164,7 +171,7 @@ try {
       for (const variant of variants) {
         for (const [name, dir] of rep % 2 ? [...builds].reverse() : builds) {
           const m = await cli(dir, w, variant, extraNode);
-          const line = `${w.name} rep${rep} ${name.padEnd(5)} ${variant.padEnd(14)} wall ${m.wall.toFixed(2)} node ${m.node.toFixed(2)} server ${m.server.toFixed(2)} ratio ${(r.wall / m.wall).toFixed(2)} verified ${m.verified} direct ${m.directCopy}`;
+          const line = `${w.name} rep${rep} ${name.padEnd(5)} ${variant.padEnd(14)} wall ${m.wall.toFixed(2)} node ${m.node.toFixed(2)} server ${m.server.toFixed(2)} ratio ${(r.wall / m.wall).toFixed(2)} verified ${m.verified} direct ${m.directCopy} phases ${phaseText(m.phases)}`;
           console.log(line);
           results.push({ w: w.name, name, variant, ...m, raw: r.wall });
         }

@@ -25,6 +25,9 @@ export interface AtomicFile {
   abort(): Promise<void>;
 }
 
+/** Bytes a file stream takes before its writer waits for 'drain' (see createAtomicFile). */
+const fileHighWaterMark = 1 << 20;
+
 /** Temporary files currently open, removed synchronously if the process is interrupted. */
 const live = new Set<string>();
 let handlersInstalled = false;
@@ -110,7 +113,10 @@ export async function createAtomicFile(target: string): Promise<AtomicFile> {
     throw new FileError(`cannot write ${target}: ${(error as Error).message}`, { cause: error });
   }
   // A numeric fd, not a FileHandle: FileHandle.close() waits forever on a stream made with autoClose false.
-  const stream = createWriteStream('', { fd, autoClose: false });
+  // 1 MiB of room (the default is 16 KiB, less than one COPY read): a writer waits for 'drain' only when
+  // the disk falls that far behind, not after every chunk, and chunks that queue meanwhile go out in one
+  // writev: the export's Node CPU fell by ~9 % on average (docs/performance.md, seventh session).
+  const stream = createWriteStream('', { fd, autoClose: false, highWaterMark: fileHighWaterMark });
   let settled = false;
   let fdOpen = true;
   const closeFd = async () => {

@@ -94,9 +94,9 @@ function header(path: string, parser: LineLayoutParser): CapsuleHeader {
  */
 export function lineLayoutReader(path: string, capsuleHeader: CapsuleHeader): CapsuleReader {
   let last: CapsuleSummary | undefined;
-  async function* batches(): AsyncGenerator<CapsuleBatch> {
+  async function* batches(options: { bytes?: boolean } = {}): AsyncGenerator<CapsuleBatch> {
     const source = await openByteSource(path);
-    const lines = new LineLayoutRows(maxLineBytes());
+    const lines = new LineLayoutRows(maxLineBytes(), options.bytes ?? false);
     const { parser } = lines;
     try {
       for await (const chunk of source.chunks) yield* lines.push(chunk);

@@ -19,8 +19,8 @@ const text = lineCapsuleText(capsule);
 const bytes = Buffer.from(text);
 
 /** Reads `bytes` cut into chunks of `size` bytes; returns batches, counts and per-table hashes. */
-function read(input: Buffer, size: number, limit = 1 << 20) {
-  const lines = new LineLayoutRows(limit);
+function read(input: Buffer, size: number, limit = 1 << 20, keepBytes = false) {
+  const lines = new LineLayoutRows(limit, keepBytes);
   const batches: CapsuleBatch[] = [];
   for (let at = 0; at < input.length; at += size) {
     // A copy: chunks are separate buffers in the reader too.
@@ -47,6 +47,22 @@ describe('LineLayoutRows', () => {
     expect(lines.rowCounts).toEqual({ a: 3, empty: 0, b: 2 });
     for (const [table, entry] of Object.entries(trailer.tables)) expect(hashes[table]).toBe(entry.sha256);
     expect(lines.cut).toBe(false);
+  });
+
+  it.each([1, 7, 4096, 1 << 20])(
+    'chunks of %i bytes: each batch keeps its rows’ bytes, each followed by a newline',
+    (size) => {
+      // Checked after the whole file is read: a later batch must not have reused an earlier one's buffer.
+      const { batches } = read(bytes, size, 1 << 20, true);
+      const withBytes = batches.filter((batch) => batch.bytes !== undefined);
+      // Only the 70 KB row (longer than a chunk's buffer at 4096-byte chunks) comes without them.
+      expect(withBytes.length).toBeGreaterThanOrEqual(batches.length - 1);
+      for (const batch of withBytes) expect(batch.bytes).toEqual(Buffer.from(`${batch.rows.join('\n')}\n`));
+    },
+  );
+
+  it('batches carry no bytes unless asked for', () => {
+    expect(read(bytes, 4096).batches.every((batch) => batch.bytes === undefined)).toBe(true);
   });
 
   it('hashes exactly the row texts, each followed by a newline', () => {

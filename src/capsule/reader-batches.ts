@@ -12,7 +12,8 @@ const newline = 0x0a;
  * table found in one chunk. Lines are found and row lines recognised on the bytes; the rows of a batch
  * are copied together (without indentation and comma, each followed by `\n`) into one buffer, which is
  * exactly what the per-table SHA-256 of the integrity trailer covers, so it is hashed with one update
- * and decoded with one call (rather than decoding the chunk, then encoding each row again to hash it).
+ * and decoded with one call (rather than decoding the chunk, then encoding each row again to hash it),
+ * and handed out with the batch (value verification hashes each row's bytes from it).
  * Other lines (header, table openings, trailer) are decoded and fed to the parser as text.
  *
  * A line that spans chunks is joined once its newline arrives; a multi-byte character split between
@@ -34,7 +35,11 @@ export class LineLayoutRows {
   private used = 0;
   private count = 0;
 
-  constructor(private readonly limit: number) {}
+  /** `keepBytes`: each batch carries its rows' bytes (CapsuleBatch.bytes). */
+  constructor(
+    private readonly limit: number,
+    private readonly keepBytes = false,
+  ) {}
 
   /** The batches completed by one more chunk. */
   push(chunk: Buffer): CapsuleBatch[] {
@@ -123,7 +128,16 @@ export class LineLayoutRows {
     this.hash!.update(this.scratch.subarray(0, this.used));
     this.rowCounts[this.table]! += this.count;
     const text = this.scratch.toString('utf8', 0, this.used - 1);
-    out.push({ table: this.table, rows: this.count === 1 ? [text] : text.split('\n') });
+    const rows = this.count === 1 ? [text] : text.split('\n');
+    if (this.keepBytes) {
+      out.push({ table: this.table, rows, bytes: this.scratch.subarray(0, this.used) });
+      // The batch keeps its bytes: the next rows go to a new buffer (the batches of one chunk are all
+      // made before the first is used). Only when asked: an allocation per batch costs a load without
+      // value verification ~0.15 s of CPU per 1M rows for nothing.
+      this.scratch = Buffer.allocUnsafe(this.scratch.length);
+    } else {
+      out.push({ table: this.table, rows });
+    }
     this.used = 0;
     this.count = 0;
   }

@@ -10,6 +10,12 @@ export interface CapsuleRow {
 export interface CapsuleBatch {
   table: string;
   rows: string[];
+  /**
+   * The rows' UTF-8 bytes as read, each row followed by `\n`, when asked for (`batches({ bytes: true })`;
+   * line-layout capsules only, and not for a row longer than a read chunk): value verification hashes
+   * these instead of encoding each row's text again.
+   */
+  bytes?: Buffer;
 }
 
 export type IntegrityStatus = 'verified' | 'counts-only' | 'failed';
@@ -38,6 +44,6 @@ export interface CapsuleReader {
   path: string;
   header: CapsuleHeader;
   rows(): AsyncIterable<CapsuleRow>;
-  batches(): AsyncIterable<CapsuleBatch>;
+  batches(options?: { bytes?: boolean }): AsyncIterable<CapsuleBatch>;
   summary(): CapsuleSummary;
 }

@@ -37,6 +37,8 @@ export interface TableSpoolWriter {
 }
 
 let spools = 0;
+/** Bytes per read of a spool file copied into the capsule: 1 MiB, not 64 KiB (16 times fewer round trips). */
+const spoolReadBytes = 1 << 20;
 
 /**
  * Spool files live beside the capsule as `.<capsule>.spool-<n>.<pid>.<hex>.tmp` (atomic-file.ts: mode
@@ -101,7 +103,7 @@ export function createTableSpool(
         await write(prefix);
         const file = await fileReady;
         await endFile(file);
-        for await (const chunk of createReadStream(file.tempPath, { highWaterMark: 1 << 16 }))
+        for await (const chunk of createReadStream(file.tempPath, { highWaterMark: spoolReadBytes }))
           await write(chunk as Buffer);
         await file.abort();
         direct = write;
@@ -119,7 +121,7 @@ export function createTableSpool(
         rows: result.rows,
         sha256: result.sha256,
         promoted: direct !== undefined,
-        read: () => createReadStream(file.tempPath, { highWaterMark: 1 << 16 }),
+        read: () => createReadStream(file.tempPath, { highWaterMark: spoolReadBytes }),
         discard: () => file.abort(),
       };
     },

@@ -133,7 +133,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       endPhase('upsert');
     };
 
-    for await (const batch of options.reader.batches()) {
+    const withBytes = options.verifyValues !== false;
+    for await (const batch of options.reader.batches({ bytes: withBytes })) {
       if (batch.table !== current?.stage.table) {
         if (current) await finish(current);
         const at = position.get(batch.table);
@@ -149,9 +150,10 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         await start(current, batch.rows[0]!);
       }
       const load = current;
+      const texts = tally.active ? batch.rows.map((row) => tally.row(batch.table, row)) : batch.rows;
+      load.digest?.addBatch(batch.rows, texts, batch.bytes);
       // No promise per row: the sink returns one only when it wrote its queued rows.
-      for (const row of batch.rows) {
-        const text = tally.row(batch.table, row);
+      for (const text of texts) {
         load.stage.rows++;
         let line = text;
         if (load.converter) {
@@ -161,7 +163,6 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
             throw rowError(error, load);
           }
         }
-        load.digest?.add(text);
         const written = load.sink!.push(line);
         if (written) await written;
       }

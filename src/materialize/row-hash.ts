@@ -31,27 +31,44 @@ function word(at: number): number {
 const keptBytes = 1 << 20;
 
 export function hashTextExtended(text: string): RowHash {
-  // UTF-8 needs at most 3 bytes per UTF-16 unit; 12 more bytes of zeros pad the last block; the
-  // Uint32Array view needs a whole number of words.
-  const room = Math.ceil((text.length * 3 + 12) / 4) * 4;
-  if (room > buffer.byteLength) {
-    const kept = { buffer, bytes, words };
-    buffer = new ArrayBuffer(room <= keptBytes ? Math.max(room, buffer.byteLength * 2) : room);
-    bytes = Buffer.from(buffer);
-    words = new Uint32Array(buffer);
-    if (room > keptBytes) {
-      try {
-        return hashBuffer(text);
-      } finally {
-        ({ buffer, bytes, words } = kept);
-      }
-    }
+  // UTF-8 needs at most 3 bytes per UTF-16 unit.
+  const kept = makeRoom(text.length * 3);
+  try {
+    return hashFilled(bytes.write(text, 0, 'utf8'));
+  } finally {
+    if (kept) ({ buffer, bytes, words } = kept);
   }
-  return hashBuffer(text);
 }
 
-function hashBuffer(text: string): RowHash {
-  const length = bytes.write(text, 0, 'utf8');
+/** The same hash of text given as its UTF-8 bytes (`source[start, end)`): one copy, no encoding. */
+export function hashBytesExtended(source: Buffer, start: number, end: number): RowHash {
+  const kept = makeRoom(end - start);
+  try {
+    return hashFilled(source.copy(bytes, 0, start, end));
+  } finally {
+    if (kept) ({ buffer, bytes, words } = kept);
+  }
+}
+
+/**
+ * Makes the buffer hold at least `size` bytes plus the padding; returns the buffer to restore after the
+ * row when this one is larger than is kept between rows.
+ */
+function makeRoom(
+  size: number,
+): { buffer: ArrayBuffer; bytes: typeof bytes; words: typeof words } | undefined {
+  // 12 more bytes of zeros pad the last block; the Uint32Array view needs a whole number of words.
+  const room = Math.ceil((size + 12) / 4) * 4;
+  if (room <= buffer.byteLength) return undefined;
+  const kept = { buffer, bytes, words };
+  buffer = new ArrayBuffer(room <= keptBytes ? Math.max(room, buffer.byteLength * 2) : room);
+  bytes = Buffer.from(buffer);
+  words = new Uint32Array(buffer);
+  return room > keptBytes ? kept : undefined;
+}
+
+/** The hash of the first `length` bytes of `bytes`. */
+function hashFilled(length: number): RowHash {
   // Twelve stores cost less than a fill() call, once per row.
   for (let at = length; at < length + 12; at++) bytes[at] = 0;
   let a = (0x9e3779b9 + length + 3923095) | 0;

@@ -1,6 +1,6 @@
 import type { ColumnInfo } from '../postgres/catalog.js';
 import { quoteIdent, quoteLiteral, quoteTable } from '../postgres/identifiers.js';
-import { hashTextExtended } from './row-hash.js';
+import { hashBytesExtended, hashTextExtended, type RowHash } from './row-hash.js';
 import { rowTextSql } from './row-text-sql.js';
 import { type Sql, stageTable } from './sql.js';
 
@@ -40,7 +40,15 @@ export class DigestAccumulator {
   private folded = 0n;
 
   add(canonicalText: string): void {
-    const hash = hashTextExtended(canonicalText);
+    this.addHash(hashTextExtended(canonicalText));
+  }
+
+  /** Adds the canonical text given as its UTF-8 bytes, `bytes[start, end)`. */
+  addBytes(bytes: Buffer, start: number, end: number): void {
+    this.addHash(hashBytesExtended(bytes, start, end));
+  }
+
+  private addHash(hash: RowHash): void {
     // Below 2^20 rows, |high| < 2^51 and low < 2^52: exact doubles.
     this.high += hash.high;
     this.low += hash.low;

@@ -40,18 +40,46 @@ export class SentDigest {
     this.drop = new Set(info.columns.filter((column) => column.generated).map((column) => column.name));
   }
 
-  add(rowText: string): void {
+  /**
+   * Adds a row sent. `utf8`, when given, holds the row text's UTF-8 bytes at `[start, end)` (the capsule's
+   * bytes as read): a canonical row is hashed from them rather than encoded again.
+   */
+  add(rowText: string, utf8?: Buffer, start = 0, end = 0): void {
     // A row as export writes it is `to_jsonb(t)::text`, already the canonical text: hashed as it is.
     // Rows that were re-serialised (redacted, rewritten: compact JSON) are canonicalised first. A row
     // taken for canonical that is not makes the digest differ, and the exact comparison decides.
     const canonical = this.drop.size === 0 && rowText.startsWith('{"') && rowText.includes('": ');
-    this.accumulator.add(canonical ? rowText : canonicalJson(rowText, this.drop));
+    if (!canonical) this.accumulator.add(canonicalJson(rowText, this.drop));
+    else if (utf8) this.accumulator.addBytes(utf8, start, end);
+    else this.accumulator.add(rowText);
+  }
+
+  /**
+   * Adds a batch of rows sent: `texts[i]` is `rows[i]` after the subject rewrite; `bytes`, when given,
+   * are the batch's rows as read (CapsuleBatch.bytes: each followed by `\n`), hashed for the rows the
+   * rewrite left as they were.
+   */
+  addBatch(rows: readonly string[], texts: readonly string[], bytes: Buffer | undefined): void {
+    let from = 0;
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]!;
+      if (!bytes) {
+        this.add(text);
+        continue;
+      }
+      const end = bytes.indexOf(newline, from);
+      if (text === rows[i]) this.add(text, bytes, from, end);
+      else this.add(text);
+      from = end + 1;
+    }
   }
 
   digest(): Digest {
     return this.accumulator.digest();
   }
 }
+
+const newline = 0x0a;
 
 function unwritten(info: TableInfo, written: readonly string[]): string[] {
   return info.columns.map((column) => column.name).filter((name) => !written.includes(name));

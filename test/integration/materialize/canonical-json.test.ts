@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 
 import { canonicalJson, numericText } from '../../../src/materialize/canonical-json.js';
-import { hashTextExtended } from '../../../src/materialize/row-hash.js';
+import { hashBytesExtended, hashTextExtended, type RowHash } from '../../../src/materialize/row-hash.js';
 import { DigestAccumulator } from '../../../src/materialize/value-digest.js';
 import { dbTest } from '../../setup/database.js';
 
@@ -60,10 +60,17 @@ dbTest('row hash equals hashtextextended for random texts of every length', asyn
     `select hashtextextended(t collate "C", 0)::text as h from unnest($1::text[]) with ordinality as x(t, i) order by i`,
     [usable],
   );
-  expect(
-    usable.map((text) => {
-      const hash = hashTextExtended(text);
-      return (BigInt(hash.high) * 2n ** 32n + BigInt(hash.low)).toString();
-    }),
-  ).toEqual(server.map((row) => row.h));
+  const decimal = (hash: RowHash) => (BigInt(hash.high) * 2n ** 32n + BigInt(hash.low)).toString();
+  expect(usable.map((text) => decimal(hashTextExtended(text)))).toEqual(server.map((row) => row.h));
+  // The same texts hashed from their UTF-8 bytes at an offset inside a larger buffer (as the capsule
+  // reader hands them out: rows one after another, each followed by a newline).
+  const joined = Buffer.from(`\n${usable.join('\n')}\n`);
+  let from = 1;
+  const fromBytes = usable.map((text) => {
+    const end = from + Buffer.byteLength(text);
+    const hash = hashBytesExtended(joined, from, end);
+    from = end + 1;
+    return decimal(hash);
+  });
+  expect(fromBytes).toEqual(server.map((row) => row.h));
 });
