@@ -41,7 +41,6 @@ async function run(
   path: string,
   clients: number,
   copy: (name: keyof typeof data, destination: Writable) => Promise<void>,
-  fromBothEnds = false,
 ) {
   const writer = await createCapsuleWriter(path, header);
   const promoted: string[] = [];
@@ -63,7 +62,6 @@ async function run(
       writer: spy,
       tables,
       onTableDone: () => {},
-      fromBothEnds,
     });
   } catch (error) {
     await writer.abort(); // as the export service does
@@ -114,50 +112,6 @@ describe('lane scheduler', () => {
       if (name === 'a') aDone();
     });
     await expect(failed).rejects.toThrow('COPY of b failed');
-    expect(await readdir(dir)).toEqual([]);
-  });
-
-  it('from both ends: the second lane reads the last table first; the capsule has the same bytes', async () => {
-    const plain = async (name: keyof typeof data, destination: Writable) => {
-      await write(destination, data[name]);
-      await end(destination);
-    };
-    const reference = await run(join(dir, 'one.json'), 1, plain);
-    for (const clients of [2, 3]) {
-      const started: string[] = [];
-      const ends = await run(
-        join(dir, `ends-${clients}.json`),
-        clients,
-        async (name, destination) => {
-          started.push(name);
-          await new Promise((resolve) => setTimeout(resolve, 20)); // every lane has taken a table
-          await plain(name, destination);
-        },
-        true,
-      );
-      // Lane 1 takes c (the last table), lane 2 (if any) b; lane 0 starts at the front.
-      expect(started.slice(0, 2)).toEqual(['a', 'c']);
-      expect(started.toSorted()).toEqual(['a', 'b', 'c']);
-      expect(ends.text).toBe(reference.text);
-    }
-    expect((await readdir(dir)).toSorted()).toEqual(['ends-2.json', 'ends-3.json', 'one.json']);
-  });
-
-  it('from both ends: the last table failing while read ahead leaves no capsule and no spool', async () => {
-    const failed = run(
-      join(dir, 'failed.json'),
-      2,
-      async (name, destination) => {
-        if (name === 'c') {
-          await write(destination, data.c.subarray(0, 1000)); // into its spool: a is the head
-          throw new Error('COPY of c failed');
-        }
-        await write(destination, data[name]);
-        await end(destination);
-      },
-      true,
-    );
-    await expect(failed).rejects.toThrow('COPY of c failed');
     expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -48,24 +48,11 @@ export async function exportTables(options: {
    * false to be asked again a little later.
    */
   idle?: (client: pg.Client) => Promise<boolean>;
-  /**
-   * The first lane takes tables from the front of the order, the others from its end (when no table is
-   * `keepOpen`): the last table — in a manifest's load order often a large child table — is read from the
-   * start instead of running alone at the end while the other connection has nothing left to read.
-   */
-  fromBothEnds?: boolean;
 }): Promise<void> {
   const { writer, tables } = options;
   const kept = options.kept ?? new Map<string, TableSpoolWriter>();
   let reading = options.clients.length;
   let cursor = 0;
-  let back = tables.length - 1;
-  const bothEnds = options.fromBothEnds === true && !tables.some((table) => table.keepOpen);
-  /** The index of the next table lane `lane` reads, or tables.length when none is left. */
-  const take = (lane: number): number => {
-    if (cursor > back) return tables.length;
-    return bothEnds && lane > 0 ? back-- : cursor++;
-  };
   let head = 0;
   const spooled = new Map<number, { spool: TableSpool; started: number }>();
   const open = new Set<TableSpoolWriter>();
@@ -91,8 +78,8 @@ export async function exportTables(options: {
       }
     }));
 
-  const lane = async (client: pg.Client, number: number): Promise<void> => {
-    for (let index = take(number); index < tables.length && !failure; index = take(number)) {
+  const lane = async (client: pg.Client): Promise<void> => {
+    for (let index = cursor++; index < tables.length && !failure; index = cursor++) {
       const table = tables[index]!;
       const started = performance.now();
       let rows = 0;
@@ -133,8 +120,8 @@ export async function exportTables(options: {
       if (!(await options.idle(client))) await new Promise((resolve) => setTimeout(resolve, 20));
   };
 
-  const lanes = options.clients.map((client, number) =>
-    lane(client, number).catch((error: unknown) => {
+  const lanes = options.clients.map((client) =>
+    lane(client).catch((error: unknown) => {
       if (!failure) {
         failure = { error };
         // Stops the other lanes' COPY at once; the export's own cleanup ends these clients.

@@ -195,8 +195,6 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       await exportTables({
         clients: peer ? [client, peer] : [client],
         writer,
-        // Opt-in (`REPLAY_ENV_EXPORT_FROM_BOTH_ENDS=1`): not yet measured on a quiet machine (docs/performance.md).
-        fromBothEnds: process.env.REPLAY_ENV_EXPORT_FROM_BOTH_ENDS === '1',
         tables: manifest.postgres.tables.map((table) => {
           const select = buildTableQuery(manifest, table, {
             graphSize: graph.entries.length,
