@@ -49,7 +49,7 @@ describe('export-postgres', () => {
       },
     );
     expect(stderrOf(result)).toBe('');
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, stderrOf(result)).toBe(0);
     const json = parseJsonOutput<CapsuleJson>(result.stdout);
     expect(json).toMatchObject({
       capsule: out,
@@ -97,7 +97,7 @@ describe('export-postgres', () => {
       '3650',
       '--profile',
     ]);
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, stderrOf(result)).toBe(0);
     expect(result.stdout).toContain(`capsule: ${out}`);
     expect(result.stdout).toContain('graph: 5 subject(s) (subject 1, ');
     expect(result.stdout).toContain('  audit_events: 3');
@@ -114,7 +114,7 @@ describe('export-postgres', () => {
         ['export-postgres', '--app', app, ...subject, '--out', out, '--json', '--log-level', 'info'],
         { env: { TEAMDESK_PROD_DATABASE_URL: db.url.connectionString() } },
       );
-      expect(result.exitCode).toBe(0);
+      expect(result.exitCode, stderrOf(result)).toBe(0);
       const lines = stderrOf(result)
         .split('\n')
         .filter((line) => line !== '')
@@ -131,7 +131,7 @@ describe('export-postgres', () => {
     const result = await runCli(['export-postgres', '--app', app, ...subject, '--dry-run-sql'], {
       env: { TEAMDESK_PROD_DATABASE_URL: '' },
     });
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, stderrOf(result)).toBe(0);
     expect(result.stdout).toContain('begin isolation level repeatable read, read only;');
     expect(result.stdout).toContain('--   $1 = "acme"\n--   $2 = "ada"\n--   $3 = 180');
     expect(result.stdout).toContain('/* graphEdges[3] */');
@@ -167,7 +167,7 @@ describe('export-postgres', () => {
       out,
       '--explain',
     ]);
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode, stderrOf(result)).toBe(0);
     expect(result.stdout).toMatch(/^-- graph query \(5 subject\(s\) in the graph\)\n/);
     expect(result.stdout).toContain('-- table audit_events\n');
     expect(result.stdout).toContain('Function Scan on jsonb_to_recordset g');
