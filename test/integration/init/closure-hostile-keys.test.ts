@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { expect } from 'vitest';
 
 import { parseManifest } from '../../../src/manifest/index.js';
+import { runDoctor } from '../../../src/services/doctor.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dbTest } from '../../setup/database.js';
 import { exportOwner } from '../../setup/export-owner.js';
@@ -23,24 +24,22 @@ const ddl = `
   create table tasks (id int primary key, owner text not null, person text references people,
                       a_id int references a);`;
 const long = 'ß'.repeat(3000);
-const manifest = parseManifest(
-  JSON.stringify({
-    appId: 'hostile-keys',
-    adapter: 'postgres-subject-graph.v1',
-    subjectKeys: ['owner'],
-    postgres: {
-      closure: 'parents',
-      tableOrder: ['people', 'a', 'b'],
-      tables: [
-        { name: 'tasks', where: mine },
-        { name: 'people', where: 'false' },
-        { name: 'a', where: 'false' },
-        { name: 'b', where: 'false' },
-      ],
-    },
-  }),
-  { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
-);
+const manifestText = JSON.stringify({
+  appId: 'hostile-keys',
+  adapter: 'postgres-subject-graph.v1',
+  subjectKeys: ['owner'],
+  postgres: {
+    closure: 'parents',
+    tableOrder: ['people', 'a', 'b'],
+    tables: [
+      { name: 'tasks', where: mine },
+      { name: 'people', where: 'false' },
+      { name: 'a', where: 'false' },
+      { name: 'b', where: 'false' },
+    ],
+  },
+});
+const manifest = parseManifest(manifestText, { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' });
 
 for (const closureDirect of [false, true])
   dbTest(
@@ -61,6 +60,11 @@ for (const closureDirect of [false, true])
       expect(Object.keys(capsule.tables)).toEqual(['people', 'a', 'b', 'tasks']);
       const replay = await db.sibling();
       await replay.query(ddl);
+      const app = join(dir, `m-${closureDirect}.json`);
+      await writeFile(app, manifestText);
+      const doctor = await runDoctor({ app, dbUrl: replay.url.connectionString(), capsule: out });
+      expect(doctor.checks.filter((check) => check.status === 'fail')).toEqual([]);
+      expect(doctor.checks.find((check) => check.id === 'capsule.closure')?.status).toBe('pass');
       const result = await materialize({ manifest, capsulePath: out, databaseUrl: replay.url });
       expect(result.verified).toBe(true);
       expect(result.directCopy).toEqual(['people', 'a', 'b', 'tasks']);
