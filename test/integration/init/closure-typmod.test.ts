@@ -51,8 +51,9 @@ for (const closureDirect of [true, false]) {
 }
 
 // Under a NOT VALID foreign key, old child rows may hold a value the parent's column cannot hold at all:
-// too many digits for numeric(6,2) (or 9999.995, which rounds to too many), a value a domain's check refuses, a bigint beyond integer. Such a key
-// equals no parent: it must bring no parent in, not fail the export with the cast's error.
+// too many digits for numeric(6,2) (or 9999.995, which rounds to too many), a value a domain's check
+// refuses, a bigint beyond integer. Such a key equals no parent: it must bring no parent in, not fail the
+// export with the cast's error.
 const overflowSchema = (kind: string) => `
   create domain checked_code as text check (value <> 'bad');
   create table amounts (amount numeric(6,2) primary key, owner text not null);
