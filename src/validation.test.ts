@@ -61,8 +61,9 @@ describe('precompiled validators (the build writes them: scripts/compile-validat
   });
 
   it('passes over a damaged or foreign validator module instead of failing validation', () => {
-    const good = moduleOf(standaloneValidatorSource('golden'));
-    expect(precompiledValidator('golden', () => good)).toBe(good);
+    const text = standaloneValidatorSource('golden');
+    const good = moduleOf(text);
+    expect(precompiledValidator('golden', () => ({ text, load: () => good }))).toBe(good);
     const damaged = [
       () => {
         throw new SyntaxError('Unexpected end of input');
@@ -73,6 +74,27 @@ describe('precompiled validators (the build writes them: scripts/compile-validat
       () => ({ not: 'a function' }),
       () => Object.assign(() => true, { schemaSha256: '0'.repeat(64) }),
     ];
-    for (const load of damaged) expect(precompiledValidator('golden', load)).toBeUndefined();
+    for (const load of damaged)
+      expect(precompiledValidator('golden', () => ({ text, load }))).toBeUndefined();
+  });
+
+  it('passes over a module whose text changed since the build, even one that still runs', () => {
+    // One character changed in the code: the module still loads and names the right schema, but its
+    // checks are not the schema's any more.
+    const text = standaloneValidatorSource('golden');
+    expect(text).toMatch(/\n\/\/ sha256 [0-9a-f]{64}\n$/);
+    const at = text.indexOf('"probes"');
+    expect(at).toBeGreaterThan(0);
+    const altered = `${text.slice(0, at)}"probeZ"${text.slice(at + 8)}`;
+    const runs = moduleOf(altered);
+    expect(runs.schemaSha256).toBe(good().schemaSha256);
+    for (const source of [altered, text.slice(0, -10), text.replace(/\/\/ sha256 .*\n$/, '')])
+      expect(
+        precompiledValidator('golden', () => ({ text: source, load: () => moduleOf(source) })),
+      ).toBeUndefined();
   });
 });
+
+function good() {
+  return moduleOf(standaloneValidatorSource('golden'));
+}

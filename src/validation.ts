@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
@@ -38,21 +39,40 @@ export function standaloneValidatorSource(name: SchemaName): string {
   });
   const schema = loadSchema(name);
   const code = standalone(ajv, ajv.compile(schema));
-  return `${code}\nmodule.exports.schemaSha256 = ${JSON.stringify(schemaDigest(schema))};\n`;
+  const body = `${code}\nmodule.exports.schemaSha256 = ${JSON.stringify(schemaDigest(schema))};\n`;
+  return `${body}${sealPrefix}${sha256(body)}\n`;
+}
+
+/** The module's last line: the SHA-256 of everything before it (a damaged module is not used). */
+const sealPrefix = '// sha256 ';
+
+/** A built validator module: its text, and the module itself. */
+interface BuiltValidator {
+  text: string;
+  load(): unknown;
+}
+
+function readBuiltValidator(name: SchemaName): BuiltValidator {
+  const path = require.resolve(`./validators/${name}.cjs`);
+  return { text: readFileSync(path, 'utf8'), load: () => require(path) };
 }
 
 /**
  * The build's validator of `name` when there is one for this very schema (never in src/: tests compile).
- * It is only a start-up saving: a module that is missing, unreadable, not a function or built from another
- * schema is passed over and the shipped schema compiled instead, so a damaged install still validates.
+ * It is only a start-up saving: a module that is missing, unreadable, altered since the build (its text
+ * no longer matches its last line's SHA-256: a damaged module may still run, and validate less), not a
+ * function or built from another schema is passed over and the shipped schema compiled instead, so a
+ * damaged install still validates.
  */
 export function precompiledValidator(
   name: SchemaName,
-  load: (path: string) => unknown = require,
+  read: (name: SchemaName) => BuiltValidator = readBuiltValidator,
 ): ValidateFunction | undefined {
   let validate: PrecompiledValidator;
   try {
-    validate = load(`./validators/${name}.cjs`) as PrecompiledValidator;
+    const built = read(name);
+    if (!sealed(built.text)) return undefined;
+    validate = built.load() as PrecompiledValidator;
   } catch {
     return undefined;
   }
@@ -60,8 +80,17 @@ export function precompiledValidator(
   return validate.schemaSha256 === schemaDigest(loadSchema(name)) ? validate : undefined;
 }
 
+function sealed(text: string): boolean {
+  const at = text.lastIndexOf(sealPrefix);
+  return at >= 0 && text.slice(at) === `${sealPrefix}${sha256(text.slice(0, at))}\n`;
+}
+
 function schemaDigest(schema: object): string {
-  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+  return sha256(JSON.stringify(schema));
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function newAjv(options: ConstructorParameters<typeof Ajv>[0] = {}): Ajv {

@@ -70,7 +70,8 @@ function untrack(file: string): void {
 }
 
 /**
- * Removes `.<name>.<pid>.<hex>.tmp` files beside the target whose writer process is gone. SIGKILL (and a
+ * Removes `.<name>.<pid>.<hex>.tmp` (and `.<name>.spool-<n>.<pid>.<hex>.tmp`) files beside the target whose
+ * writer process is gone. SIGKILL (and a
  * power cut) cannot be caught, so the temporary file of a killed export survives it; the next write to
  * the same target cleans it up (docs/safety.md). Files of a live process (a concurrent writer) stay.
  */
@@ -79,7 +80,9 @@ async function removeStaleTempFiles(dir: string, name: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const entry of names) {
     if (!entry.startsWith(prefix) || !entry.endsWith('.tmp')) continue;
-    const match = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(entry.slice(prefix.length));
+    // The target's spool files too (`.<name>.spool-<n>.<pid>.<hex>.tmp`, table-spool.ts): a spool is only
+    // cleaned by a later spool of the same number, and a run that needs fewer spools never makes one.
+    const match = /^(?:spool-\d+\.)?(\d+)\.[0-9a-f]{8}\.tmp$/.exec(entry.slice(prefix.length));
     if (!match || pidAlive(Number(match[1]))) continue;
     await rm(join(dir, entry), { force: true }).catch(() => {});
   }

@@ -61,6 +61,19 @@ describe('LineLayoutRows', () => {
     },
   );
 
+  it('the batches of one chunk share one buffer: many small tables do not each pin a chunk-sized one', () => {
+    // 2,000 one-row tables in one 64 KiB chunk: a buffer per batch was 2,000 × 64 KiB (128 MB) at once.
+    const many: TestCapsule = {
+      tables: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`t${i}`, [`{"i": ${i}}`]])),
+    };
+    const input = Buffer.from(lineCapsuleText(many));
+    const { batches } = read(input, 1 << 16, 1 << 20, true);
+    expect(batches).toHaveLength(2000);
+    const buffers = new Set(batches.map((batch) => batch.bytes!.buffer));
+    expect(buffers.size).toBeLessThanOrEqual(Math.ceil(input.length / (1 << 16)) + 1);
+    for (const batch of batches) expect(batch.bytes).toEqual(Buffer.from(`${batch.rows.join('\n')}\n`));
+  });
+
   it('batches carry no bytes unless asked for', () => {
     expect(read(bytes, 4096).batches.every((batch) => batch.bytes === undefined)).toBe(true);
   });

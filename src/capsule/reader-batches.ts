@@ -32,6 +32,8 @@ export class LineLayoutRows {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private scratch = Buffer.allocUnsafe(1 << 16);
+  /** Where the current batch's rows start in `scratch` (with keepBytes, earlier batches of the chunk lie before). */
+  private base = 0;
   private used = 0;
   private count = 0;
 
@@ -44,6 +46,8 @@ export class LineLayoutRows {
   /** The batches completed by one more chunk. */
   push(chunk: Buffer): CapsuleBatch[] {
     const out: CapsuleBatch[] = [];
+    // The previous chunk's batches may still be in use: this chunk's go to a new buffer.
+    if (this.base > 0) this.renew(this.scratch.length);
     let start = 0;
     let nl = chunk.indexOf(newline);
     if (this.pending.length > 0) {
@@ -62,7 +66,7 @@ export class LineLayoutRows {
     // The rows of one chunk always fit: each is shorter than its line.
     if (this.scratch.length < chunk.length) {
       this.flush(out);
-      this.scratch = Buffer.allocUnsafe(chunk.length);
+      this.renew(chunk.length);
     }
     while (nl !== -1) {
       this.line(chunk, start, nl, out);
@@ -106,6 +110,7 @@ export class LineLayoutRows {
     const length = rowEnd - start - 6;
     if (this.used + length + 1 > this.scratch.length) {
       this.flush(out);
+      if (this.base > 0) this.renew(this.scratch.length);
       if (length + 1 > this.scratch.length) {
         // A row longer than a chunk (it spanned chunks): its own batch, straight from its buffer.
         this.assertUtf8(buf.subarray(start + 6, rowEnd));
@@ -124,22 +129,31 @@ export class LineLayoutRows {
 
   private flush(out: CapsuleBatch[]): void {
     if (this.count === 0) return;
-    this.assertUtf8(this.scratch.subarray(0, this.used));
-    this.hash!.update(this.scratch.subarray(0, this.used));
+    const batch = this.scratch.subarray(this.base, this.used);
+    this.assertUtf8(batch);
+    this.hash!.update(batch);
     this.rowCounts[this.table]! += this.count;
-    const text = this.scratch.toString('utf8', 0, this.used - 1);
+    const text = this.scratch.toString('utf8', this.base, this.used - 1);
     const rows = this.count === 1 ? [text] : text.split('\n');
     if (this.keepBytes) {
-      out.push({ table: this.table, rows, bytes: this.scratch.subarray(0, this.used) });
-      // The batch keeps its bytes: the next rows go to a new buffer (the batches of one chunk are all
-      // made before the first is used). Only when asked: an allocation per batch costs a load without
-      // value verification ~0.15 s of CPU per 1M rows for nothing.
-      this.scratch = Buffer.allocUnsafe(this.scratch.length);
+      out.push({ table: this.table, rows, bytes: batch });
+      // The batch keeps its bytes (the batches of one chunk are all made before the first is used): the
+      // next batch's rows follow them in the same buffer, and the next chunk's go to a new one (push). A
+      // buffer per batch pinned one chunk-sized buffer per table of a chunk (thousands for small tables).
+      // Only when asked: a buffer per chunk costs a load without value verification CPU for nothing.
+      this.base = this.used;
     } else {
       out.push({ table: this.table, rows });
+      this.used = 0;
     }
-    this.used = 0;
     this.count = 0;
+  }
+
+  /** A new, empty buffer of `size` bytes (the old one may be held by batches handed out). */
+  private renew(size: number): void {
+    this.scratch = Buffer.allocUnsafe(size);
+    this.base = 0;
+    this.used = 0;
   }
 
   /**

@@ -27,7 +27,15 @@ select con.conname::text as name, cw.name as child, pw.name as parent,
           join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum) as columns,
        (select array_agg(a.attname::text order by k.ord) from unnest(con.confkey) with ordinality k(attnum, ord)
           join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum) as "referencedColumns",
-       (select array_agg(format_type(a.atttypid, a.atttypmod) order by k.ord)
+       -- A domain as its base type: a child value its check refuses would fail the cast (it matches no
+       -- parent either way), and the base type spells a key as the domain does.
+       (select array_agg((with recursive d(oid, typmod, depth) as (
+                            select a.atttypid, a.atttypmod, 0
+                            union all
+                            select t.typbasetype, t.typtypmod, d.depth + 1
+                              from d join pg_type t on t.oid = d.oid where t.typtype = 'd')
+                          select format_type(d.oid, d.typmod) from d order by depth desc limit 1)
+                         order by k.ord)
           from unnest(con.confkey) with ordinality k(attnum, ord)
           join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum) as "referencedTypes"
   from pg_constraint con

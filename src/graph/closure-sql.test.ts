@@ -45,7 +45,7 @@ const toPlans = {
 describe('closure SQL', () => {
   it('key columns: one json array text per foreign key, NULL when any column is NULL', () => {
     expect(keyColumns('l', [toPlans])).toEqual([
-      `/* closure key lines_plan_fk */ '[' || to_json("l"."tier"::text)::text || ',' || "l"."version"::text || ']'`,
+      `/* closure key lines_plan_fk */ '[' || to_json("l"."tier"::text)::text || ',' || case when "l"."version" between -2147483648 and 2147483647 then "l"."version"::text end || ']'`,
     ]);
   });
 
@@ -138,12 +138,12 @@ describe('closure SQL', () => {
       [
         'replay_closure_keys as (',
         'select replay_closure_key.* from (',
-        '    select "l"."plan_tier"::text as "tier", "l"."plan_version"::integer as "version" from',
+        '    select "l"."plan_tier"::text as "tier", case when "l"."plan_version" between -2147483648 and 2147483647 then "l"."plan_version"::integer end as "version" from',
         '/* tables[order_lines].from */\n"order_lines" l',
         '    where\n/* tables[order_lines].where */',
         'exists (select 1 from graph_keys g where l.customer_id = g.customer_id::int)',
         '    union all',
-        '    select "t"."plan_tier"::text as "tier", "t"."plan_version"::integer as "version" from',
+        '    select "t"."plan_tier"::text as "tier", case when "t"."plan_version" between -2147483648 and 2147483647 then "t"."plan_version"::integer end as "version" from',
         '/* tables[plans].from */\n"plans" t',
         '    where\n/* tables[plans].where */\nfalse',
         ') as replay_closure_key',
@@ -173,6 +173,14 @@ describe('closure SQL', () => {
       'case when o."code"::character varying(3) = o."code" then o."code"::character varying(3) end',
     );
     expect(exactCast('o."n"', 'numeric(6,2)')).toContain('o."n"::numeric(6,2) = o."n"');
+    // A value beyond the type's range is tested before the cast, which would fail (closure-cast-overflow.test.ts).
+    expect(exactCast('o."n"', 'numeric(6,2)')).toMatch(
+      /^case when abs\(o\."n"\) <= 999999e-2 or o\."n" = 'NaN' then case when/,
+    );
+    expect(exactCast('o."n"', 'numeric(3,-2)')).toContain('abs(o."n") <= 999e2 ');
+    expect(exactCast('o."id"', 'integer')).toBe(
+      'case when o."id" between -2147483648 and 2147483647 then o."id"::integer end',
+    );
     expect(exactCast('o."id"', 'bigint')).toBe('o."id"::bigint');
     expect(exactCast('o."name"', 'text')).toBe('o."name"::text');
   });

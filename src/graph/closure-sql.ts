@@ -47,7 +47,10 @@ export function keyColumns(alias: string, fks: readonly ClosureForeignKey[]): st
     const parts = fk.columns.map((col, index) => {
       const ref = `${a}.${quoteIdent(col)}`;
       const type = fk.referencedTypes[index]!;
-      return integerTypes.has(type) ? `${ref}::text` : `to_json(${exactCast(ref, type)})::text`;
+      if (!integerTypes.has(type)) return `to_json(${exactCast(ref, type)})::text`;
+      // A wider child integer (a NOT VALID key) may hold a value beyond the parent's type: no parent.
+      const range = integerRanges[type];
+      return range ? `case when ${ref} between ${range} then ${ref}::text end` : `${ref}::text`;
     });
     return `/* closure key ${commentText(fk.name)} */ '[' || ${parts.join(" || ',' || ")} || ']'`;
   });
@@ -65,9 +68,32 @@ export function keyColumns(alias: string, fks: readonly ClosureForeignKey[]): st
  * // case when o."code"::character varying(3) = o."code" then o."code"::character varying(3) end
  */
 export function exactCast(value: string, type: string): string {
-  // Integers either fit or fail the cast; text holds every string: no comparison per row for them.
+  // A value beyond the type's range fails the cast (an error, not NULL): such a value equals no parent,
+  // so it is tested first (CASE, unlike AND, evaluates in order). Domains come as their base type
+  // (closure-catalog.ts): a domain's check would fail the cast too.
+  const range = integerRanges[type];
+  if (range) return `case when ${value} between ${range} then ${value}::${type} end`;
+  // bigint holds every integer child; text holds every string: no comparison per row for them.
   if (integerTypes.has(type) || type === 'text') return `${value}::${type}`;
-  return `case when ${value}::${type} = ${value} then ${value}::${type} end`;
+  const exact = `case when ${value}::${type} = ${value} then ${value}::${type} end`;
+  const bound = numericBound(type);
+  return bound ? `case when abs(${value}) <= ${bound} or ${value} = 'NaN' then ${exact} end` : exact;
+}
+
+/** Integer types narrower than bigint: the values they hold. */
+const integerRanges: Record<string, string | undefined> = {
+  smallint: '-32768 and 32767',
+  integer: '-2147483648 and 2147483647',
+};
+
+/**
+ * The largest value `numeric(p,s)` holds, `(10^p − 1)·10^−s` as a literal (numeric(6,2): 999999e-2, that
+ * is 9999.99); a larger one fails the cast (NaN, which abs() leaves, fits: exactCast lets it through).
+ * Other types: undefined.
+ */
+function numericBound(type: string): string | undefined {
+  const match = /^numeric\((\d+),(-?\d+)\)$/.exec(type);
+  return match ? `${'9'.repeat(Number(match[1]))}e${-Number(match[2])}` : undefined;
 }
 
 function selectList(table: ParsedTable, fks: readonly ClosureForeignKey[]): string {

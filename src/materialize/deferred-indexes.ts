@@ -28,8 +28,8 @@ export interface DeferredIndex {
   index: string;
   /** `pg_get_indexdef`: the `CREATE INDEX … ON schema.table USING …` that restores it. */
   definition: string;
-  /** The table's oid, as text. */
-  tableOid: string;
+  /** The table as `regclass` text (quoted, schema-qualified when needed), for the lock. */
+  tableName: string;
 }
 
 /**
@@ -43,7 +43,7 @@ export function deferrableIndexesSql(table: string): Sql {
   return {
     text: [
       `/* tables[${table}] indexes */ select $1::text as "table", i.indexrelid::regclass::text as index,`,
-      `       pg_get_indexdef(i.indexrelid) as definition, i.indrelid::text as "tableOid"`,
+      `       pg_get_indexdef(i.indexrelid) as definition, i.indrelid::regclass::text as "tableName"`,
       `  from pg_index i`,
       `  join pg_class ic on ic.oid = i.indexrelid`,
       `  join pg_class tc on tc.oid = i.indrelid`,
@@ -76,35 +76,18 @@ export function deferrableIndexesSql(table: string): Sql {
 }
 
 /**
- * Takes the table's ACCESS EXCLUSIVE lock if no other session holds or awaits a lock on it, else nothing
- * (checking pg_locks first and dropping after left a moment for another session to come between). Any
- * failure (no lock, an owner who revoked their own privileges) only leaves the indexes in place.
+ * The table's ACCESS EXCLUSIVE lock (the one `drop index` takes), failing at once rather than waiting
+ * when another session holds or awaits a lock on it (checking pg_locks first and dropping after left a
+ * moment for another session to come between). Plain SQL in a savepoint, not a DO block: a replay
+ * database may revoke plpgsql from PUBLIC (a common hardening), and the DO block then failed the load.
  *
  * @example
- * do $$begin execute format('lock table %s in access exclusive mode nowait', 16384::regclass);
- *   exception when others then null; end$$
+ * lock table "Odd Schema"."film" in access exclusive mode nowait
  */
-export function lockWithoutWaitingSql(table: string, tableOid: string): Sql {
-  if (!/^\d+$/.test(tableOid)) throw new Error(`not an oid: ${JSON.stringify(tableOid)}`);
+export function lockNowaitSql(index: Pick<DeferredIndex, 'table' | 'tableName'>): Sql {
   return {
-    text: [
-      `/* tables[${table}] indexes */ do $$begin`,
-      `execute format('lock table %s in access exclusive mode nowait', ${tableOid}::regclass);`,
-      `exception when others then null; end$$`,
-    ].join(' '),
+    text: `/* tables[${index.table}] indexes */ lock table ${index.tableName} in access exclusive mode nowait`,
     values: [],
-  };
-}
-
-/** Whether this session holds the table's ACCESS EXCLUSIVE lock (lockWithoutWaitingSql got it). */
-export function holdsExclusiveLockSql(table: string, tableOid: string): Sql {
-  return {
-    text: [
-      `/* tables[${table}] indexes */ select exists (select from pg_locks l where l.locktype = 'relation'`,
-      `   and l.relation = $1::oid and l.pid = pg_backend_pid() and l.mode = 'AccessExclusiveLock'`,
-      `   and l.granted) as locked`,
-    ].join('\n'),
-    values: [tableOid],
   };
 }
 
@@ -130,7 +113,7 @@ export async function dropDeferrableIndexes(
   run: (sql: Sql) => Promise<pg.QueryResult>,
 ): Promise<DroppedIndexes> {
   let indexes = (await run(deferrableIndexesSql(table))).rows as DeferredIndex[];
-  if (indexes.length > 0 && !(await lockWithoutWaiting(table, indexes[0]!.tableOid, run))) indexes = [];
+  if (indexes.length > 0 && !(await lockWithoutWaiting(indexes[0]!, run))) indexes = [];
   for (const index of indexes) await run(dropIndexSql(index));
   return {
     indexes,
@@ -140,11 +123,23 @@ export async function dropDeferrableIndexes(
   };
 }
 
+/**
+ * Whether the table's lock was taken without waiting. Any failure (another session holds or awaits a
+ * lock, an owner who revoked their own privileges) only leaves the indexes in place: the savepoint
+ * keeps the load's transaction usable.
+ */
 async function lockWithoutWaiting(
-  table: string,
-  tableOid: string,
+  index: DeferredIndex,
   run: (sql: Sql) => Promise<pg.QueryResult>,
 ): Promise<boolean> {
-  await run(lockWithoutWaitingSql(table, tableOid));
-  return (await run(holdsExclusiveLockSql(table, tableOid))).rows[0]?.locked === true;
+  const label = `/* tables[${index.table}] indexes */`;
+  await run({ text: `${label} savepoint replay_index_lock`, values: [] });
+  try {
+    await run(lockNowaitSql(index));
+  } catch {
+    await run({ text: `${label} rollback to savepoint replay_index_lock`, values: [] });
+    return false;
+  }
+  await run({ text: `${label} release savepoint replay_index_lock`, values: [] });
+  return true;
 }
