@@ -31,4 +31,32 @@ describe('createAtomicFile', () => {
     await file.abort();
     expect((await readdir(dir)).sort()).toEqual([...kept].sort());
   });
+
+  it('abort closes the file once, through its stream, with or without writes in flight', async () => {
+    for (const writes of [0, 1, 64]) {
+      const file = await createAtomicFile(join(dir, `a${writes}.json`));
+      const errors: unknown[] = [];
+      file.stream.on('error', (error) => errors.push(error));
+      for (let i = 0; i < writes; i++) file.stream.write(Buffer.alloc(64 * 1024, 0x61));
+      await file.abort();
+      // Closing the fd beside the stream's own close made the latter fail with EBADF (an uncaught
+      // 'error' in a run without listener) or close another file given the same number meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(errors).toEqual([]);
+      expect(file.stream.closed).toBe(true);
+    }
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('commit closes the file once and leaves only the target', async () => {
+    const file = await createAtomicFile(join(dir, 'b.json'));
+    const errors: unknown[] = [];
+    file.stream.on('error', (error) => errors.push(error));
+    file.stream.write('{"ok": true}\n');
+    await file.commit();
+    await file.abort(); // after a commit: nothing to do
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(errors).toEqual([]);
+    expect(await readdir(dir)).toEqual(['b.json']);
+  });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { close, createWriteStream, fsync, open as openFd, unlinkSync } from 'node:fs';
+import { createWriteStream, fsync, open as openFd, unlinkSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -121,18 +121,25 @@ export async function createAtomicFile(target: string): Promise<AtomicFile> {
   // writev: the export's Node CPU fell by ~9 % on average (docs/performance.md, seventh session).
   const stream = createWriteStream('', { fd, autoClose: false, highWaterMark: fileHighWaterMark });
   let settled = false;
-  let fdOpen = true;
-  const closeFd = async () => {
-    if (!fdOpen) return;
-    fdOpen = false;
-    await promisify(close)(fd);
-  };
+  // The stream owns the fd: destroy() closes it even with autoClose false (which only stops the stream
+  // destroying itself on finish or error). Closing it here as well raced that close: the stream's own
+  // close then failed with EBADF, an 'error' nobody listened to (an uncaught exception), or closed
+  // whatever file had been given the same number meanwhile.
+  const closeStream = () =>
+    new Promise<void>((resolvePromise, reject) => {
+      if (stream.closed) {
+        resolvePromise();
+        return;
+      }
+      stream.once('error', reject);
+      stream.once('close', () => resolvePromise());
+      stream.destroy();
+    });
 
   const abort = async () => {
     if (settled) return;
     settled = true;
-    stream.destroy();
-    await closeFd().catch(() => {});
+    await closeStream().catch(() => {});
     await rm(tempPath, { force: true });
     untrack(tempPath);
   };
@@ -156,7 +163,7 @@ export async function createAtomicFile(target: string): Promise<AtomicFile> {
           stream.end((error?: Error | null) => (error ? reject(error) : resolvePromise()));
         });
         await promisify(fsync)(fd);
-        await closeFd();
+        await closeStream();
         await rename(tempPath, path);
         settled = true;
         untrack(tempPath);
