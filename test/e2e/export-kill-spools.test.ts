@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import { filesBesidesAudit } from '../setup/capsule-folder.js';
 import { runJs } from '../setup/cli.js';
 import { dbTest } from '../setup/database.js';
+import { exportArgs } from '../setup/load-command.js';
 
 // Closure holds every table after the first one it adds to in a spool file beside the capsule until
 // closure is complete (src/export/closure.ts). A kill -9 leaves those spools (redacted rows); the next
@@ -50,15 +51,7 @@ dbTest(
     const outDir = join(dir, 'out');
     const args = (manifestPath: string) => [
       runJs,
-      'export-postgres',
-      '--app',
-      manifestPath,
-      '--subject',
-      'owner=me',
-      '--db-url',
-      db.url.connectionString(),
-      '--out',
-      join(outDir, 'c.json'),
+      ...exportArgs(manifestPath, { owner: 'me' }, db.url.connectionString(), join(outDir, 'c.json')),
     ];
     const child = execa('node', args(await manifest('closure.json', true)), { reject: false });
     let names: string[] = [];

@@ -14,6 +14,7 @@ import { filesBesidesAudit } from '../setup/capsule-folder.js';
 import { dumpTables } from '../setup/capsules.js';
 import { type CliResult, repoRoot, runCli } from '../setup/cli.js';
 import { dbTest, type TestDatabase, testerPassword } from '../setup/database.js';
+import { exportArgs } from '../setup/load-command.js';
 
 // Faults outside replay-env's control (the network, the server, the disk), for every command that
 // meets them: one clear line, a non-zero exit code of the right kind, nothing half-written, the replay
@@ -319,15 +320,7 @@ describe('kill -9 during export', () => {
       const out = join(outDir, 'slow.json');
       const args = (manifestPath: string) => [
         runJs,
-        'export-postgres',
-        '--app',
-        manifestPath,
-        '--subject',
-        'account_id=a1',
-        '--db-url',
-        db.url.connectionString(),
-        '--out',
-        out,
+        ...exportArgs(manifestPath, { account_id: 'a1' }, db.url.connectionString(), out),
       ];
       const child = execa('node', args(await manifestFor('pg_sleep(0.05) is not null')), { reject: false });
       let names: string[] = [];

@@ -1,4 +1,4 @@
-import type { ParsedManifest } from '../../src/manifest/index.js';
+import { type ParsedManifest, parseManifest } from '../../src/manifest/index.js';
 import { exportCapsule, type ExportOptions, type ExportResult } from '../../src/services/export.js';
 import type { TestDatabase } from './database.js';
 
@@ -20,5 +20,19 @@ export function exportOwner(
     sinceDays: 1,
     redaction: 'raw',
     ...extra,
+  });
+}
+
+/** The manifest text of an app whose subject key is `owner` (the closure tests') with these `postgres` settings. */
+export function ownerManifestText(appId: string, postgres: Record<string, unknown>): string {
+  return JSON.stringify({ appId, adapter: 'postgres-subject-graph.v1', subjectKeys: ['owner'], postgres });
+}
+
+/** The same manifest, parsed. */
+export function ownerManifest(appId: string, postgres: Record<string, unknown>): ParsedManifest {
+  return parseManifest(ownerManifestText(appId, postgres), {
+    file: 'm.json',
+    path: '/tmp/m.json',
+    cwd: '/tmp',
   });
 }

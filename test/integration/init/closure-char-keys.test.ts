@@ -3,10 +3,9 @@ import { join } from 'node:path';
 
 import { expect } from 'vitest';
 
-import { parseManifest } from '../../../src/manifest/index.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dbTest } from '../../setup/database.js';
-import { exportOwner } from '../../setup/export-owner.js';
+import { exportOwner, ownerManifest } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -20,23 +19,15 @@ const ddl = `
   create table plain (code varchar(5) primary key, owner text not null);
   create table kids (id int primary key, owner text not null, pad text references pads,
                      pad_v varchar(4) references pads, plain_c char(5) references plain);`;
-const manifest = parseManifest(
-  JSON.stringify({
-    appId: 'char-keys',
-    adapter: 'postgres-subject-graph.v1',
-    subjectKeys: ['owner'],
-    postgres: {
-      closure: 'parents',
-      tableOrder: ['pads', 'plain', 'kids'],
-      tables: [
-        { name: 'pads', where: 'false' },
-        { name: 'plain', where: 'false' },
-        { name: 'kids', where: 't.owner = (select owner from params)' },
-      ],
-    },
-  }),
-  { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
-);
+const manifest = ownerManifest('char-keys', {
+  closure: 'parents',
+  tableOrder: ['pads', 'plain', 'kids'],
+  tables: [
+    { name: 'pads', where: 'false' },
+    { name: 'plain', where: 'false' },
+    { name: 'kids', where: 't.owner = (select owner from params)' },
+  ],
+});
 
 for (const closureDirect of [false, true])
   dbTest(

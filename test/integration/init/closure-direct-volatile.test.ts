@@ -5,9 +5,8 @@ import pg from 'pg';
 import { expect } from 'vitest';
 
 import { readUnrepeatableTables } from '../../../src/export/closure-catalog.js';
-import { parseManifest } from '../../../src/manifest/index.js';
 import { dbTest } from '../../setup/database.js';
-import { exportOwner } from '../../setup/export-owner.js';
+import { exportOwner, ownerManifest } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -38,16 +37,7 @@ const samplers: Record<string, { where: string; from?: string; orderBy?: string 
 };
 
 /** A manifest of subject key `owner` with these postgres settings. */
-const manifestOf = (postgres: Record<string, unknown>) =>
-  parseManifest(
-    JSON.stringify({
-      appId: 'volatile',
-      adapter: 'postgres-subject-graph.v1',
-      subjectKeys: ['owner'],
-      postgres,
-    }),
-    { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
-  );
+const manifestOf = (postgres: Record<string, unknown>) => ownerManifest('volatile', postgres);
 
 for (const [name, kids] of Object.entries(samplers)) {
   dbTest(`a child sampled with ${name}: every referenced parent, no other`, async ({ db }) => {

@@ -3,10 +3,9 @@ import { join } from 'node:path';
 
 import { describe, expect } from 'vitest';
 
-import { parseManifest } from '../../../src/manifest/index.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dbTest } from '../../setup/database.js';
-import { exportOwner } from '../../setup/export-owner.js';
+import { exportOwner, ownerManifest } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -15,15 +14,7 @@ useTempDir('closure-direct-', (path) => (dir = path));
 const mine = 't.owner = (select owner from params)';
 /** A `closure: parents` manifest of owner-keyed tables. */
 const closureManifest = (postgres: Record<string, unknown>) =>
-  parseManifest(
-    JSON.stringify({
-      appId: 'direct',
-      adapter: 'postgres-subject-graph.v1',
-      subjectKeys: ['owner'],
-      postgres: { closure: 'parents', ...postgres },
-    }),
-    { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
-  );
+  ownerManifest('direct', { closure: 'parents', ...postgres });
 const manifest = closureManifest({
   tables: [
     { name: 'grand', where: 'false' },

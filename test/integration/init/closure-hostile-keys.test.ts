@@ -3,11 +3,10 @@ import { join } from 'node:path';
 
 import { expect } from 'vitest';
 
-import { parseManifest } from '../../../src/manifest/index.js';
 import { runDoctor } from '../../../src/services/doctor.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dbTest } from '../../setup/database.js';
-import { exportOwner } from '../../setup/export-owner.js';
+import { exportOwner, ownerManifest, ownerManifestText } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -24,22 +23,18 @@ const ddl = `
   create table tasks (id int primary key, owner text not null, person text references people,
                       a_id int references a);`;
 const long = 'ß'.repeat(3000);
-const manifestText = JSON.stringify({
-  appId: 'hostile-keys',
-  adapter: 'postgres-subject-graph.v1',
-  subjectKeys: ['owner'],
-  postgres: {
-    closure: 'parents',
-    tableOrder: ['people', 'a', 'b'],
-    tables: [
-      { name: 'tasks', where: mine },
-      { name: 'people', where: 'false' },
-      { name: 'a', where: 'false' },
-      { name: 'b', where: 'false' },
-    ],
-  },
-});
-const manifest = parseManifest(manifestText, { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' });
+const postgres = {
+  closure: 'parents',
+  tableOrder: ['people', 'a', 'b'],
+  tables: [
+    { name: 'tasks', where: mine },
+    { name: 'people', where: 'false' },
+    { name: 'a', where: 'false' },
+    { name: 'b', where: 'false' },
+  ],
+};
+const manifestText = ownerManifestText('hostile-keys', postgres);
+const manifest = ownerManifest('hostile-keys', postgres);
 
 for (const closureDirect of [false, true])
   dbTest(

@@ -3,10 +3,9 @@ import { join } from 'node:path';
 
 import { expect } from 'vitest';
 
-import { parseManifest } from '../../../src/manifest/index.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dbTest } from '../../setup/database.js';
-import { exportOwner } from '../../setup/export-owner.js';
+import { exportOwner, ownerManifest } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -20,24 +19,16 @@ const ddl = `
   create table parents (id bigint primary key, owner text not null, grand_id int references grand);
   create table kids (id int primary key, owner text not null, parent_id bigint references parents);
   create table toys (id int primary key, owner text not null, parent_id bigint references parents);`;
-const manifest = parseManifest(
-  JSON.stringify({
-    appId: 'load-order',
-    adapter: 'postgres-subject-graph.v1',
-    subjectKeys: ['owner'],
-    postgres: {
-      closure: 'parents',
-      tableOrder: ['grand', 'parents', 'kids', 'toys'],
-      tables: [
-        { name: 'toys', where: mine, deletePredicate: 't.owner = g.owner' },
-        { name: 'kids', where: mine, deletePredicate: 't.owner = g.owner' },
-        { name: 'parents', where: 'false', deletePredicate: 't.owner = g.owner' },
-        { name: 'grand', where: 'false', deletePredicate: 't.owner = g.owner' },
-      ],
-    },
-  }),
-  { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
-);
+const manifest = ownerManifest('load-order', {
+  closure: 'parents',
+  tableOrder: ['grand', 'parents', 'kids', 'toys'],
+  tables: [
+    { name: 'toys', where: mine, deletePredicate: 't.owner = g.owner' },
+    { name: 'kids', where: mine, deletePredicate: 't.owner = g.owner' },
+    { name: 'parents', where: 'false', deletePredicate: 't.owner = g.owner' },
+    { name: 'grand', where: 'false', deletePredicate: 't.owner = g.owner' },
+  ],
+});
 
 for (const closureDirect of [false, true])
   dbTest(

@@ -3,9 +3,8 @@ import { join } from 'node:path';
 
 import { expect } from 'vitest';
 
-import { parseManifest } from '../../../src/manifest/index.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
-import { exportOwner } from '../../setup/export-owner.js';
+import { exportOwner, ownerManifest } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -106,21 +105,13 @@ async function exportClosure(
   out: string,
   closureDirect: boolean,
 ): Promise<Record<string, Record<string, unknown>[]>> {
-  const manifest = parseManifest(
-    JSON.stringify({
-      appId: 'typmod',
-      adapter: 'postgres-subject-graph.v1',
-      subjectKeys: ['owner'],
-      postgres: {
-        closure: 'parents',
-        tables: [
-          ...parents.map((name) => ({ name, where: 'false' })),
-          { name: 'kids', where: 't.owner = (select owner from params)' },
-        ],
-      },
-    }),
-    { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
-  );
+  const manifest = ownerManifest('typmod', {
+    closure: 'parents',
+    tables: [
+      ...parents.map((name) => ({ name, where: 'false' })),
+      { name: 'kids', where: 't.owner = (select owner from params)' },
+    ],
+  });
   await exportOwner(db, manifest, out, { closureDirect });
   return (JSON.parse(await readFile(out, 'utf8')) as { tables: Record<string, Record<string, unknown>[]> })
     .tables;
