@@ -41,19 +41,10 @@ export class KeySet {
    */
   add(buf: Buffer, from: number, to: number, state: KeyState): boolean {
     const hash = hashBytes(buf, from, to);
-    const mask = this.#slots.length - 1;
-    const length = to - from;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const at = this.#slots[slot]! - 1;
-      if (at < 0) break;
-      if (
-        this.#hashes[slot] === hash &&
-        this.#arena.readUInt32LE(at + 1) === length &&
-        buf.compare(this.#arena, at + header, at + header + length, from, to) === 0
-      ) {
-        if (state === DONE && this.#arena[at] === PENDING) this.#setDone(at);
-        return false;
-      }
+    const found = this.#find(hash, buf, from, to);
+    if (found >= 0) {
+      if (state === DONE && this.#arena[found] === PENDING) this.#setDone(found);
+      return false;
     }
     const at = this.#append(buf, from, to, state);
     this.#insert(hash, at);
@@ -61,6 +52,11 @@ export class KeySet {
     if (state === PENDING) this.#pending += 1;
     if (this.#size * 2 > this.#slots.length) this.#grow();
     return true;
+  }
+
+  /** The offset of the key `buf[from, to)`'s entry (entryAt), or -1 if the set does not hold it. */
+  find(buf: Buffer, from: number, to: number): number {
+    return this.#find(hashBytes(buf, from, to), buf, from, to);
   }
 
   /** The entry at `offset`: its state, key bounds in `arena`, and the next entry's offset. */
@@ -88,6 +84,21 @@ export class KeySet {
     this.#hashes = new Int32Array(1 << 12);
     this.#size = 0;
     this.#pending = 0;
+  }
+
+  #find(hash: number, buf: Buffer, from: number, to: number): number {
+    const mask = this.#slots.length - 1;
+    const length = to - from;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const at = this.#slots[slot]! - 1;
+      if (at < 0) return -1;
+      if (
+        this.#hashes[slot] === hash &&
+        this.#arena.readUInt32LE(at + 1) === length &&
+        buf.compare(this.#arena, at + header, at + header + length, from, to) === 0
+      )
+        return at;
+    }
   }
 
   #setDone(offset: number): void {

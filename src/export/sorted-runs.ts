@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 
-import { DONE, type KeyState, PENDING } from './key-set.js';
+import { DONE, entryHeader, type KeyState, PENDING } from './key-set.js';
 
 /**
  * Sorted runs of keys on disk (target-keys.ts): one `key TAB state` line per key (state `P` pending, `D`
@@ -70,6 +70,78 @@ export function compareKeys(buf: Buffer, a: number, aEnd: number, b: number, bEn
     if (diff !== 0) return diff;
   }
   return aEnd - a - (bEnd - b);
+}
+
+/** Ranges at most this long are sorted by insertion (compareKeys) rather than split by the next byte. */
+const insertionRange = 24;
+
+/**
+ * Sorts `offsets` (entries of a key set's arena, key-set.ts) in place by their keys' bytes — the order
+ * of compareKeys, so a run is the same bytes — by a most-significant-byte radix sort: a pass per byte
+ * over the keys still tied, no comparison callback (the comparator sort took ~0.2 s per 200,000 keys,
+ * docs/performance.md). An explicit stack: keys sharing a long prefix do not recurse per byte.
+ */
+export function sortEntriesByKey(arena: Buffer, offsets: Uint32Array): void {
+  const n = offsets.length;
+  const from = new Uint32Array(n);
+  const length = new Uint32Array(n);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i += 1) {
+    from[i] = offsets[i]! + entryHeader;
+    length[i] = arena.readUInt32LE(offsets[i]! + 1);
+    order[i] = i;
+  }
+  const scratch = new Uint32Array(n);
+  const bucket = new Uint32Array(257);
+  // Each key's bucket at this byte: 0, the key ends here; 1 + b, its byte is b.
+  const digit = new Uint16Array(n);
+  const stack = [0, n, 0];
+  while (stack.length > 0) {
+    const depth = stack.pop()!;
+    const hi = stack.pop()!;
+    const lo = stack.pop()!;
+    if (hi - lo <= insertionRange) {
+      for (let k = lo + 1; k < hi; k += 1) {
+        const v = order[k]!;
+        let j = k - 1;
+        for (; j >= lo; j -= 1) {
+          const u = order[j]!;
+          if (
+            compareKeys(
+              arena,
+              from[u]! + depth,
+              from[u]! + length[u]!,
+              from[v]! + depth,
+              from[v]! + length[v]!,
+            ) <= 0
+          )
+            break;
+          order[j + 1] = u;
+        }
+        order[j + 1] = v;
+      }
+      continue;
+    }
+    bucket.fill(0);
+    for (let k = lo; k < hi; k += 1) {
+      const i = order[k]!;
+      const b = depth < length[i]! ? arena[from[i]! + depth]! + 1 : 0;
+      digit[k] = b;
+      bucket[b]! += 1;
+    }
+    for (let b = 0, at = lo; b < 257; b += 1) {
+      const count = bucket[b]!;
+      bucket[b] = at;
+      at += count;
+    }
+    for (let k = lo; k < hi; k += 1) scratch[bucket[digit[k]!]!++] = order[k]!;
+    order.set(scratch.subarray(lo, hi), lo);
+    // bucket[b] is now where bucket b ends. Keys ending here (bucket 0) are all equal: not split further.
+    for (let b = 1, start = bucket[0]!; b < 257; start = bucket[b]!, b += 1)
+      if (bucket[b]! - start > 1) stack.push(start, bucket[b]!, depth + 1);
+  }
+  const sorted = order.map((i) => offsets[i]!);
+  offsets.set(sorted);
 }
 
 export function runLine(key: string, state: KeyState): string {
