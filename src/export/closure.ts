@@ -225,6 +225,20 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   });
   const ownMs = new Map<string, number>();
   const spools = new Map<string, TableSpoolWriter>();
+  // Once every table before the first held one is in the capsule and that one's own rows are read, it
+  // is the capsule's next table: it is promoted (table-spool.ts), so closure's rows for it, early ones
+  // included, go straight in rather than through its spool (written and read once more:
+  // docs/performance.md).
+  const heldInOrder = order.filter(held).sort((a, b) => position(a) - position(b));
+  const inCapsuleFirst = order.filter((name) => !held(name));
+  let promoting: Promise<void> | undefined;
+  const promoteFirstHeld = () => {
+    const first = heldInOrder[0];
+    if (promoting || first === undefined || !spools.has(first)) return;
+    if (!inCapsuleFirst.every((name) => ownMs.has(name))) return;
+    promoting = options.writer.promoteSpool(spools.get(first)!);
+    promoting.catch(() => {}); // awaited after the first phase; a failure there is thrown then
+  };
   try {
     await exportTables({
       clients: options.peer ? [client, options.peer] : [client],
@@ -236,11 +250,14 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         counts.own[name] = rows - counts.added[name];
         ownMs.set(name, ms);
         if (!held(name)) tableDone(name, rows, ms);
+        promoteFirstHeld();
       },
       idle: fetchEarly,
     });
+    promoteFirstHeld();
+    await promoting;
     for (const group of plan.groups) if (group.some(open)) await closeGroup(group);
-    for (const name of [...spools.keys()].sort((a, b) => position(a) - position(b))) await appendHeld(name);
+    for (const name of heldInOrder) await appendHeld(name);
   } finally {
     for (const spool of spools.values()) await spool.discard();
     spill.remove();
