@@ -16,6 +16,17 @@ function seeded(start: number, pool: readonly string[]) {
   const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   return { random, pick: () => pool[Math.floor(random() * pool.length)]! };
 }
+/** Reports `text` to `keys` as one of the table's own keys or as a wanted one, and records it so. */
+function report(
+  keys: TargetKeys,
+  text: string,
+  own: boolean,
+  seen: { wanted: Set<string>; owned: Set<string> },
+) {
+  (own ? seen.owned : seen.wanted).add(text);
+  if (own) keys.own(...key(text));
+  else keys.want(...key(text));
+}
 const spillDirs = () =>
   readdirSync(tmpdir()).filter((name) => name.startsWith(`replay-env-closure-${process.pid}-`));
 
@@ -100,14 +111,7 @@ describe('TargetKeys under random wants and owns', () => {
         const wanted = new Set<string>();
         const owned = new Set<string>();
         for (let i = 0; i < 400; i += 1) {
-          const text = pick();
-          if (random() < 0.2) {
-            owned.add(text);
-            keys.own(...key(text));
-          } else {
-            wanted.add(text);
-            keys.want(...key(text));
-          }
+          report(keys, pick(), random() < 0.2, { wanted, owned });
         }
         const ownedBefore = new Set(owned);
         const fetched = await drain(keys, 7, () => {
@@ -192,14 +196,7 @@ describe('TargetKeys fetched early, then drained for the last time', () => {
         const owned = new Set<string>();
         const fetched: string[] = [];
         for (let i = 0; i < 2500; i += 1) {
-          const text = pick();
-          if (random() < 0.1) {
-            owned.add(text);
-            keys.own(...key(text));
-          } else {
-            wanted.add(text);
-            keys.want(...key(text));
-          }
+          report(keys, pick(), random() < 0.1, { wanted, owned });
           if (keys.pendingInMemory >= 3 && random() < 0.5) fetched.push(...keys.takeChunk(3));
         }
         const ownedEarly = new Set(owned);
