@@ -400,7 +400,8 @@ async function benchSize(admin, workload, totalRows, work) {
     for (const strategy of strategies) {
       process.stderr.write(`[${rep}/${repeat}] materialize-postgres --load-strategy ${strategy} …\n`);
       // `<strategy>:noverify`: the same load without value verification (REPLAY_ENV_MATERIALIZE_VERIFY_VALUES=0);
-      // `<strategy>:keepindexes`: with --keep-indexes (secondary indexes maintained row by row). Combinable.
+      // `<strategy>:keepindexes`: with --keep-indexes (secondary indexes maintained row by row);
+      // `<strategy>:keepfks`: with --keep-foreign-keys (foreign keys checked row by row). Combinable.
       const [loadStrategy, ...variants] = strategy.split(':');
       const verifying = !variants.includes('noverify');
       await resetTarget(replayUrl, tables);
@@ -415,6 +416,7 @@ async function benchSize(admin, workload, totalRows, work) {
         loadStrategy,
         '--json',
         ...(variants.includes('keepindexes') ? ['--keep-indexes'] : []),
+        ...(variants.includes('keepfks') ? ['--keep-foreign-keys'] : []),
         ...materializeExtra,
       ];
       const mat = await runCli(

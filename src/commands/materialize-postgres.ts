@@ -59,6 +59,10 @@ export default class MaterializePostgres extends BaseCommand<typeof MaterializeP
       summary:
         'Keep secondary indexes in place while copying into empty tables (default: drop, copy, build again).',
     }),
+    'keep-foreign-keys': Flags.boolean({
+      summary:
+        'Check foreign keys row by row while copying into empty tables (default: drop, copy, add again at the end).',
+    }),
     'chunk-size': Flags.integer({ default: 1000, min: 1, summary: 'Rows per jsonb chunk / per COPY write.' }),
     'dry-run-sql': Flags.boolean({ summary: 'Print the SQL without connecting.' }),
     explain: Flags.boolean({
@@ -81,6 +85,7 @@ export default class MaterializePostgres extends BaseCommand<typeof MaterializeP
       chunkSize: flags['chunk-size'],
       keepTriggers: flags['keep-triggers'],
       keepIndexes: flags['keep-indexes'],
+      keepForeignKeys: flags['keep-foreign-keys'],
       allowUnsafeTarget: flags['allow-unsafe-target'],
     };
     if (flags['dry-run-sql']) {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 
 import type { Sql } from './sql.js';
+import { inSavepoint } from './table-lock.js';
 
 /**
  * Deferred secondary-index builds (issue #16), as pg_restore does them: a table copied straight into
@@ -113,33 +114,19 @@ export async function dropDeferrableIndexes(
   run: (sql: Sql) => Promise<pg.QueryResult>,
 ): Promise<DroppedIndexes> {
   let indexes = (await run(deferrableIndexesSql(table))).rows as DeferredIndex[];
-  if (indexes.length > 0 && !(await lockWithoutWaiting(indexes[0]!, run))) indexes = [];
-  for (const index of indexes) await run(dropIndexSql(index));
+  const label = `/* tables[${table}] indexes */`;
+  const first = indexes[0];
+  const dropped =
+    first !== undefined &&
+    (await inSavepoint(label, run, async () => {
+      await run(lockNowaitSql(first));
+      for (const index of indexes) await run(dropIndexSql(index));
+    }));
+  if (!dropped) indexes = [];
   return {
     indexes,
     async restore() {
       for (const index of indexes) await run(createIndexSql(index));
     },
   };
-}
-
-/**
- * Whether the table's lock was taken without waiting. Any failure (another session holds or awaits a
- * lock, an owner who revoked their own privileges) only leaves the indexes in place: the savepoint
- * keeps the load's transaction usable.
- */
-async function lockWithoutWaiting(
-  index: DeferredIndex,
-  run: (sql: Sql) => Promise<pg.QueryResult>,
-): Promise<boolean> {
-  const label = `/* tables[${index.table}] indexes */`;
-  await run({ text: `${label} savepoint replay_index_lock`, values: [] });
-  try {
-    await run(lockNowaitSql(index));
-  } catch {
-    await run({ text: `${label} rollback to savepoint replay_index_lock`, values: [] });
-    return false;
-  }
-  await run({ text: `${label} release savepoint replay_index_lock`, values: [] });
-  return true;
 }

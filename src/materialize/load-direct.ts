@@ -3,6 +3,7 @@ import { CapsuleError, DatabaseError } from '../errors.js';
 import { readTables, type TableInfo } from '../postgres/catalog.js';
 import { checkColumns, type ColumnCheck, columnProblems } from './column-check.js';
 import { type CopyTypes, directCopySql, readCopyTypes } from './copy-types.js';
+import { dropDeferrableForeignKeys, type DroppedForeignKeys } from './deferred-foreign-keys.js';
 import { dropDeferrableIndexes, type DroppedIndexes } from './deferred-indexes.js';
 import { type CopyColumn, InvalidRow, RowConverter, UnsupportedRow } from './json-to-copy.js';
 import { doesNotFit, rowsMissing, toError, undeclaredTable, verificationFailed } from './load-errors.js';
@@ -44,6 +45,8 @@ interface TableLoad {
   targetWasEmpty?: boolean;
   /** Secondary indexes dropped for the direct COPY, built again after it. */
   indexes?: DroppedIndexes;
+  /** Foreign keys dropped for the direct COPY, added again after the last table. */
+  foreignKeys?: DroppedForeignKeys;
 }
 
 /**
@@ -81,6 +84,9 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
   // A manifest table was skipped in the file: empty, or (with a reordered manifest) still to come, in
   // which case a foreign key to it fails before the order check can tell.
   let skipped = false;
+  // Foreign keys are checked at the end only when no user trigger fires during the load: a trigger
+  // could change rows a key refers to after its table was loaded (deferred-foreign-keys.ts).
+  let deferForeignKeys = false;
   try {
     await run({ text: 'set constraints all deferred', values: [] });
     const infos = await readTables(client, names);
@@ -88,6 +94,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     copyTypes = await readCopyTypes(client, names);
     const triggers = await suspendTriggers(names, run, options.keepTriggers ?? false);
     outcome.triggers = { disabled: triggers.disabled, firing: triggers.firing };
+    deferForeignKeys = options.keepForeignKeys !== true && triggers.firing.length === 0;
     endPhase('check');
 
     for (const table of [...tables].reverse()) {
@@ -170,6 +177,16 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     if (current) await finish(current);
     current = undefined;
     endPhase('stage');
+    // Every row is in: the deferred checks run now rather than at the commit (the same checks on the
+    // same rows), so no table has pending trigger events when its keys are added again or its
+    // triggers turned back on (PostgreSQL refuses to alter a table with pending events).
+    await run({ text: 'set constraints all immediate', values: [] });
+    for (const load of loads) {
+      if (!load.foreignKeys || load.foreignKeys.keys.length === 0) continue;
+      options.onProgress?.({ phase: 'foreignKeys', table: load.stage.table });
+      await load.foreignKeys.restore();
+    }
+    endPhase('foreignKeys');
 
     tally.assertMoved();
     outcome.rewritten = tally.perTable;
@@ -254,6 +271,12 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       load.written = columns.map((column) => column.name);
       if (load.targetWasEmpty && options.keepIndexes !== true)
         load.indexes = await dropDeferrableIndexes(load.stage.table, run);
+      if (load.targetWasEmpty && deferForeignKeys)
+        load.foreignKeys = await dropDeferrableForeignKeys(
+          load.stage.table,
+          names.slice(load.position + 1),
+          run,
+        );
       const sql = directCopySql(
         load.stage.table,
         columns.map((column) => column.name),

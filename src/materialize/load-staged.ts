@@ -127,6 +127,10 @@ export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
       return outcome;
     }
 
+    // Every row is in: the deferred checks run now rather than at the commit (the same checks on the
+    // same rows), so no table has pending trigger events when its triggers are turned back on
+    // (PostgreSQL refuses `alter table … enable trigger` on a table with pending events).
+    await run({ text: 'set constraints all immediate', values: [] });
     options.onProgress?.({ phase: 'verify' });
     await verify(ordered, shapes, outcome, run);
     await resyncSequences(

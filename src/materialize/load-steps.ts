@@ -44,6 +44,12 @@ export interface LoadOptions {
    */
   keepIndexes?: boolean;
   /**
+   * Keep the foreign keys of tables copied straight into in place during their COPY, checked row by row
+   * (default: drop the ones that can be restored exactly and add them again after the last table, one
+   * check per key; deferred-foreign-keys.ts).
+   */
+  keepForeignKeys?: boolean;
+  /**
    * Compare the loaded values with the capsule's (default true). False only for A/B measurements of its
    * cost (bench/run.js): the load then never says `verified`.
    */

@@ -1,5 +1,9 @@
-/** `indexes`: secondary indexes built again after a direct COPY (deferred-indexes.ts). */
-export type MaterializePhase = 'stage' | 'check' | 'delete' | 'upsert' | 'indexes' | 'verify' | 'commit';
+/**
+ * `indexes`: secondary indexes built again after a direct COPY (deferred-indexes.ts); `foreignKeys`:
+ * foreign keys added again, checking every row, after the last table (deferred-foreign-keys.ts).
+ */
+export type MaterializePhase =
+  'stage' | 'check' | 'delete' | 'upsert' | 'indexes' | 'foreignKeys' | 'verify' | 'commit';
 
 /** Phase timings of one load (ms); `end(phase)` adds the time since the previous `end` to that phase. */
 export function phaseTimer(): {
@@ -12,6 +16,7 @@ export function phaseTimer(): {
     delete: 0,
     upsert: 0,
     indexes: 0,
+    foreignKeys: 0,
     verify: 0,
     commit: 0,
   };

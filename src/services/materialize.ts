@@ -41,6 +41,8 @@ export interface MaterializeOptions {
   keepTriggers?: boolean;
   /** Keep secondary indexes in place during direct COPYs instead of building them after (`--keep-indexes`). */
   keepIndexes?: boolean;
+  /** Check foreign keys row by row during direct COPYs instead of adding them again after (`--keep-foreign-keys`). */
+  keepForeignKeys?: boolean;
   /** `copy` strategy: copy tables that are empty after the deletes straight into them (default true). */
   directCopy?: boolean;
   onProgress?: (event: MaterializeProgress) => void;
@@ -125,6 +127,7 @@ async function run(
         explain,
         keepTriggers: options.keepTriggers ?? false,
         keepIndexes: options.keepIndexes ?? false,
+        keepForeignKeys: options.keepForeignKeys ?? false,
         // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
         direct: options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
         // REPLAY_ENV_MATERIALIZE_VERIFY_VALUES=0: no value verification, never `verified` (A/B of its cost).

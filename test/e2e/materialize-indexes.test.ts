@@ -13,12 +13,13 @@ import {
 } from '../setup/capsules.js';
 import { repoRoot } from '../setup/cli.js';
 import { dbTest } from '../setup/database.js';
-import { indexCatalog } from '../setup/index-catalog.js';
+import { foreignKeyCatalog, indexCatalog } from '../setup/index-catalog.js';
 import { killLoadWhile } from '../setup/load-command.js';
 
-// kill -9 of the CLI while a table's secondary indexes are dropped for its COPY (src/materialize/
-// deferred-indexes.ts), or while they are being built again: the server rolls the transaction back, and
-// the catalog is exactly as before, every index with its old oid.
+// kill -9 of the CLI while a table's secondary indexes and foreign keys are dropped for its COPY
+// (src/materialize/deferred-indexes.ts, deferred-foreign-keys.ts), while the indexes are being built
+// again, or while the keys are added again: the server rolls the transaction back, and the catalog is
+// exactly as before, every index and key with its old oid.
 const fixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
 const app = fixture('manifest.json');
 const tables = ['customers', 'orders', 'order_notes'];
@@ -47,14 +48,20 @@ describe('kill -9 of the CLI with secondary indexes dropped for the load', () =>
   dbTest.for([
     ['in the COPY (the indexes are dropped)', '/* tables[orders] copy */%'],
     ['while the indexes are built again', '/* tables[orders] indexes */ CREATE INDEX%'],
+    [
+      'while the foreign keys are added again',
+      '/* tables[orders] foreign keys */ alter table % add constraint%',
+    ],
   ] as const)('%s: the catalog and the rows are as before', async ([, running], { db }) => {
     await db.query(schemaSql);
     await db.query(orderIndexes);
     const before = await indexCatalog(db);
+    const keysBefore = await foreignKeyCatalog(db);
     const rows = await dumpTables(db, tables);
     const killed = await killLoadWhile({ app, capsule, url: db.url.connectionString() }, running);
     expect(killed).toEqual({ seen: true, signal: 'SIGKILL' });
     expect(await indexCatalog(db)).toEqual(before);
+    expect(await foreignKeyCatalog(db)).toEqual(keysBefore);
     expect(await dumpTables(db, tables)).toEqual(rows);
   });
 });

@@ -54,6 +54,7 @@ describe('materialize-postgres', () => {
       'delete',
       'upsert',
       'indexes',
+      'foreignKeys',
       'verify',
       'commit',
     ]);

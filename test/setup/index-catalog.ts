@@ -62,3 +62,29 @@ export function rebuilt(before: Record<string, number>, after: Record<string, nu
     .filter((name) => after[name] !== before[name])
     .sort();
 }
+
+/**
+ * Every foreign key of the schema's tables as the catalog describes it (sorted by table and name), and
+ * each one's oid apart: a key dropped and added again has the same entry and a new oid.
+ */
+export async function foreignKeyCatalog(
+  db: Queryable,
+  schema = 'public',
+): Promise<{ keys: string[]; oids: Record<string, number> }> {
+  const rows = await db.query<{ oid: number; name: string; entry: string }>(
+    `select c.oid::int as oid, c.conname::text as name,
+            concat_ws(' | ', c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid),
+                      'deferrable ' || c.condeferrable, 'deferred ' || c.condeferred,
+                      'validated ' || c.convalidated, 'comment ' || coalesce(obj_description(c.oid, 'pg_constraint'), '-'),
+                      (select string_agg(t.tgenabled::text || ' ' || t.tgfoid::regproc::text, ', ' order by t.tgfoid::regproc::text, t.tgtype)
+                         from pg_trigger t where t.tgconstraint = c.oid)) as entry
+       from pg_constraint c
+      where c.connamespace = $1::regnamespace and c.contype = 'f'
+      order by c.conrelid::regclass::text, c.conname`,
+    [schema],
+  );
+  return {
+    keys: rows.map((row) => row.entry),
+    oids: Object.fromEntries(rows.map((row) => [row.name, row.oid])),
+  };
+}
