@@ -30,6 +30,14 @@ export class KeySet {
     return this.#pending;
   }
 
+  /**
+   * The arena itself (until the next add or clear): an entry is its state byte, its key's length
+   * (UInt32LE) and the key, `entryHeader` bytes after the entry's offset.
+   */
+  get arena(): Buffer {
+    return this.#arena;
+  }
+
   /** Bytes the arena holds: entries are read back by offset (entryAt) up to here. */
   get end(): number {
     return this.#used;

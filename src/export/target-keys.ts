@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { KeyFilter } from './key-filter.js';
-import { DONE, KeySet, type KeyState, PENDING } from './key-set.js';
+import { DONE, entryHeader, KeySet, type KeyState, PENDING } from './key-set.js';
 import { mergeRuns, runLine, RunWriter, sortEntriesByKey } from './sorted-runs.js';
 
 /** Keys held in memory per set before it spills to a sorted run on disk (REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY). */
@@ -239,38 +239,42 @@ export class TargetKeys {
     if (this.#memory.size === 0) return;
     const filter = (this.#inRuns ??= new KeyFilter());
     const cap = carry ? Math.floor(this.#limit / 4) : 0;
-    const kept: [Buffer, number, number][] = [];
+    // Offsets of the pending entries kept in memory, in the arena as it is now (read again after clear()).
+    const kept: number[] = [];
     // The entries to write, sorted by their keys' bytes in place (no string per key: 200,000 strings
-    // held through a sort grew the heap by tens of MB at every spill).
+    // held through a sort grew the heap by tens of MB at every spill). Read from the arena directly: an
+    // entry object per key (entryAt) was most of this loop's time and garbage.
     const offsets = new Uint32Array(this.#memory.size);
     let count = 0;
     let pending = false;
-    let arena: Buffer = Buffer.alloc(0);
-    for (let at = 0; at < this.#memory.end;) {
-      const entry = this.#memory.entryAt(at);
-      const { state, from, to } = entry;
-      arena = entry.arena;
-      if (state === PENDING && kept.length < cap && !filter.mayHave(arena, from, to))
-        kept.push([arena, from, to]);
+    const arena = this.#memory.arena;
+    for (let at = 0, end = this.#memory.end; at < end;) {
+      const from = at + entryHeader;
+      const to = from + arena.readUInt32LE(at + 1);
+      const state = arena[at];
+      if (state === PENDING && kept.length < cap && !filter.mayHave(arena, from, to)) kept.push(at);
       else {
         if (state === PENDING) pending = true;
         filter.add(arena, from, to);
         offsets[count++] = at;
       }
-      at = entry.next;
+      at = to;
     }
     const sorted = offsets.subarray(0, count);
     sortEntriesByKey(arena, sorted);
     const file = this.#spill.file();
     const writer = new RunWriter(file);
     for (const at of sorted) {
-      const { state, from, to } = this.#memory.entryAt(at);
-      writer.addKey(arena, from, to, state);
+      const from = at + entryHeader;
+      writer.addKey(arena, from, from + arena.readUInt32LE(at + 1), arena[at] as KeyState);
     }
     writer.close();
     this.#runs.push({ file, pending });
     this.#memory.clear();
-    for (const [arena, from, to] of kept) this.#memory.add(arena, from, to, PENDING);
+    for (const at of kept) {
+      const from = at + entryHeader;
+      this.#memory.add(arena, from, from + arena.readUInt32LE(at + 1), PENDING);
+    }
     this.#cursor = 0;
     this.#held = 0;
   }
