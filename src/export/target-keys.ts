@@ -189,8 +189,8 @@ export class TargetKeys {
 
   /**
    * The last drain (no key wanted after it): merges the runs as they are and looks each key up in memory,
-   * instead of sorting memory's keys into one more run first (at 200,000 keys that sort, write and read
-   * was ~0.5 s of the export's critical path, docs/performance.md); then the pending keys left in memory
+   * instead of sorting memory's keys into one more run first (a sort, write and read of up to 200,000
+   * keys on the export's critical path, both connections idle: docs/performance.md); then the pending keys left in memory
    * (those the filter held back that no run has). The runs are removed; none is written.
    */
   *#drainLast(size: number): Generator<KeyChunk> {
