@@ -141,7 +141,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     };
 
     const withBytes = options.verifyValues !== false;
-    for await (const batch of options.reader.batches({ bytes: withBytes })) {
+    // The file's own SHA-256 is not used here (the rows' hashes are checked against the trailer).
+    for await (const batch of options.reader.batches({ bytes: withBytes, fileHash: false })) {
       if (batch.table !== current?.stage.table) {
         if (current) await finish(current);
         const at = position.get(batch.table);
