@@ -1,0 +1,104 @@
+import { expect } from 'vitest';
+
+import { parseManifest } from '../../../src/manifest/index.js';
+import { materialize } from '../../../src/services/materialize.js';
+import { writeSubjectCapsule } from '../../setup/capsules.js';
+import { dbTest, type TestDatabase } from '../../setup/database.js';
+import { foreignKeyCatalog, rebuilt } from '../../setup/index-catalog.js';
+
+/**
+ * Deferred foreign-key checks (src/materialize/deferred-foreign-keys.ts) must neither fail a load the
+ * per-row checks pass nor leave a key other than it was. Two cases where adding a key again is not the
+ * key as it was checked and stored: PostgreSQL's check of a key being added reads the referenced table
+ * under its row-level security when the role owns it and it is FORCEd (the per-row checks never do), and
+ * a key added again from its definition uses the first unique index on its columns, which need not be
+ * the one it used (a later `drop index` then fails, or succeeds where it failed).
+ */
+const manifest = parseManifest(
+  JSON.stringify({
+    appId: 'fkfid',
+    adapter: 'postgres-subject-graph.v1',
+    subjectKeys: ['org_id'],
+    postgres: {
+      graphEdges: [],
+      tableOrder: ['tickets'],
+      tables: [
+        {
+          name: 'tickets',
+          where: 't.org_id = (select org_id from params)',
+          deletePredicate: 't.org_id = g.org_id',
+        },
+      ],
+    },
+  }),
+  { file: 'fkfid.json', path: '/virtual/fkfid.json', cwd: '/virtual' },
+);
+
+const tickets = [
+  { id: 1, org_id: 'acme', category: 'bug' },
+  { id: 2, org_id: 'acme', category: 'secret' },
+];
+
+/** Each key with the index it depends on (what `drop index` of the referenced table runs into). */
+async function keyIndexes(db: TestDatabase): Promise<string[]> {
+  const rows = await db.query<{ entry: string }>(
+    `select conname || ' -> ' || conindid::regclass::text as entry from pg_constraint
+      where contype = 'f' order by conname collate "C"`,
+  );
+  return rows.map((row) => row.entry);
+}
+
+async function load(db: TestDatabase, schema: string, keepForeignKeys: boolean) {
+  const replay = await db.sibling();
+  await replay.query(schema);
+  const capsulePath = await writeSubjectCapsule('fkfid', { org_id: 'acme' }, { tickets });
+  const before = { catalog: await foreignKeyCatalog(replay), indexes: await keyIndexes(replay) };
+  const result = await materialize({ manifest, capsulePath, databaseUrl: replay.url, keepForeignKeys });
+  return { replay, before, result };
+}
+
+dbTest(
+  'a referenced table under forced row-level security: the load passes as with per-row checks',
+  async ({ db }) => {
+    // A multi-tenant lookup table the app role owns, its rows visible to one tenant at a time.
+    const schema = `
+    create table categories (code text primary key, tenant text not null);
+    insert into categories values ('bug', 'acme'), ('secret', 'other');
+    alter table categories enable row level security;
+    alter table categories force row level security;
+    create policy tenant on categories using (tenant = current_setting('app.tenant', true));
+    create table tickets (id bigint primary key, org_id text not null,
+      category text not null constraint tickets_category_fk references categories);`;
+    const perRow = await load(db, schema, true);
+    expect(perRow.result.verified).toBe(true);
+
+    const { replay, before, result } = await load(db, schema, false);
+    expect(result.verified).toBe(true);
+    expect(result.directCopy).toEqual(['tickets']);
+    expect(await foreignKeyCatalog(replay)).toEqual(before.catalog);
+  },
+);
+
+dbTest('a key whose columns have two unique indexes keeps the index it used', async ({ db }) => {
+  const schema = `
+    create table categories (code text not null);
+    create unique index categories_code_u on categories (code);
+    alter table categories add primary key (code);
+    insert into categories values ('bug'), ('secret');
+    create table orgs (org_id text primary key);
+    insert into orgs values ('acme');
+    create table tickets (id bigint primary key, org_id text not null constraint tickets_org_fk references orgs,
+      category text not null constraint tickets_category_fk references categories,
+      other text constraint tickets_other_fk references categories (code));`;
+  const { replay, before, result } = await load(db, schema, false);
+  expect(result.verified).toBe(true);
+  expect(before.indexes).toEqual([
+    'tickets_category_fk -> categories_pkey',
+    'tickets_org_fk -> orgs_pkey',
+    'tickets_other_fk -> categories_code_u',
+  ]);
+  expect(await keyIndexes(replay)).toEqual(before.indexes);
+  expect((await foreignKeyCatalog(replay)).keys).toEqual(before.catalog.keys);
+  // Keys with a choice of index stay, checked row by row; the key to orgs (one unique index) is deferred.
+  expect(rebuilt(before.catalog.oids, (await foreignKeyCatalog(replay)).oids)).toEqual(['tickets_org_fk']);
+});
