@@ -19,7 +19,9 @@ import { inSavepoint } from './table-lock.js';
  * tables, not a partition's copy of a partitioned table's key, without a comment or anything depending
  * on it but its own triggers, its triggers enabled, neither table under forced row-level security (the
  * check of a key being added reads them under it when the role owns them; the per-row checks never do),
- * no other unique index on its referenced columns (added again, a key uses the first one it finds), referencing the table itself or a manifest table
+ * no other unique index on its referenced columns (added again, a key uses the first one it finds), not
+ * in a session with `session_replication_role = replica` (its foreign-key triggers never fire, so the
+ * per-row checks do not run; adding a key checks every row regardless), referencing the table itself or a manifest table
  * loaded before it (nothing the load does later may change the referenced rows: a table later in the
  * load order, in a cycle, keeps its keys), on a table the role may alter with `references` on the
  * referenced table, and both tables' ACCESS EXCLUSIVE locks (the ones `drop constraint` takes) taken
@@ -62,6 +64,8 @@ export function deferrableForeignKeysSql(table: string, later: readonly string[]
       `   and pg_has_role(current_user, tc.relowner, 'USAGE')`,
       `   and has_table_privilege(c.confrelid, 'REFERENCES')`,
       `   and obj_description(c.oid, 'pg_constraint') is null`,
+      `   -- a replica session skips the per-row checks (foreign-key triggers do not fire); adding one does not`,
+      `   and current_setting('session_replication_role') <> 'replica'`,
       `   -- adding a key checks it under a forced row-level security of a table the role owns`,
       `   and not tc.relforcerowsecurity and not rc.relforcerowsecurity`,
       `   -- added again, it uses the first unique index on its columns: keep it when there is a choice`,

@@ -1,6 +1,8 @@
-import { expect } from 'vitest';
+import pg from 'pg';
+import { expect, inject } from 'vitest';
 
 import { parseManifest } from '../../../src/manifest/index.js';
+import { DatabaseUrl } from '../../../src/postgres/database-url.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { writeSubjectCapsule } from '../../setup/capsules.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
@@ -8,11 +10,12 @@ import { foreignKeyCatalog, rebuilt } from '../../setup/index-catalog.js';
 
 /**
  * Deferred foreign-key checks (src/materialize/deferred-foreign-keys.ts) must neither fail a load the
- * per-row checks pass nor leave a key other than it was. Two cases where adding a key again is not the
- * key as it was checked and stored: PostgreSQL's check of a key being added reads the referenced table
- * under its row-level security when the role owns it and it is FORCEd (the per-row checks never do), and
- * a key added again from its definition uses the first unique index on its columns, which need not be
- * the one it used (a later `drop index` then fails, or succeeds where it failed).
+ * per-row checks pass nor leave a key other than it was. Three cases where adding a key again is not
+ * the key as it was checked and stored: PostgreSQL's check of a key being added reads the referenced
+ * table under its row-level security when the role owns it and it is FORCEd (the per-row checks never
+ * do); a key added again from its definition uses the first unique index on its columns, which need not
+ * be the one it used (a later `drop index` then fails, or succeeds where it failed); a session with
+ * `session_replication_role = replica` never runs the per-row checks, but adding a key checks every row.
  */
 const manifest = parseManifest(
   JSON.stringify({
@@ -48,9 +51,15 @@ async function keyIndexes(db: TestDatabase): Promise<string[]> {
   return rows.map((row) => row.entry);
 }
 
-async function load(db: TestDatabase, schema: string, keepForeignKeys: boolean) {
+async function load(
+  db: TestDatabase,
+  schema: string,
+  keepForeignKeys: boolean,
+  setup?: (replay: TestDatabase) => Promise<void>,
+) {
   const replay = await db.sibling();
   await replay.query(schema);
+  await setup?.(replay);
   const capsulePath = await writeSubjectCapsule('fkfid', { org_id: 'acme' }, { tickets });
   const before = { catalog: await foreignKeyCatalog(replay), indexes: await keyIndexes(replay) };
   const result = await materialize({ manifest, capsulePath, databaseUrl: replay.url, keepForeignKeys });
@@ -102,3 +111,36 @@ dbTest('a key whose columns have two unique indexes keeps the index it used', as
   // Keys with a choice of index stay, checked row by row; the key to orgs (one unique index) is deferred.
   expect(rebuilt(before.catalog.oids, (await foreignKeyCatalog(replay)).oids)).toEqual(['tickets_org_fk']);
 });
+
+dbTest(
+  'a replay database whose sessions skip foreign-key triggers (replica role): the load passes as before',
+  async ({ db }) => {
+    // session_replication_role = replica turns every foreign-key trigger off, so the per-row checks never
+    // run; adding a key again checks every row regardless.
+    const schema = `
+    create table categories (code text primary key);
+    insert into categories values ('bug');
+    create table tickets (id bigint primary key, org_id text not null,
+      category text not null constraint tickets_category_fk references categories);`;
+    const replica = async (replay: TestDatabase) => {
+      const admin = new pg.Client({
+        connectionString: DatabaseUrl.parse(inject('adminDatabaseUrl')).connectionString(),
+      });
+      await admin.connect();
+      try {
+        await admin.query(
+          `alter role replay_tester in database ${replay.name} set session_replication_role = replica`,
+        );
+      } finally {
+        await admin.end();
+      }
+    };
+    const perRow = await load(db, schema, true, replica);
+    expect(perRow.result.verified).toBe(true);
+
+    const { replay, before, result } = await load(db, schema, false, replica);
+    expect(result.verified).toBe(true);
+    expect(result.directCopy).toEqual(['tickets']);
+    expect(await foreignKeyCatalog(replay)).toEqual(before.catalog);
+  },
+);
