@@ -144,3 +144,56 @@ dbTest(
     expect(await foreignKeyCatalog(replay)).toEqual(before.catalog);
   },
 );
+
+dbTest(
+  'a key with an ON UPDATE action, its parent changed later by a cascade: the load passes as before',
+  async ({ db }) => {
+    // kinds is shared (never deleted) and loaded after tickets: its upsert renames 'old' to 'new', which
+    // cascades into codes, which cascades into tickets while tickets' key is in place. Checked only at the
+    // end, tickets would still hold 'old'.
+    const cascade = parseManifest(
+      JSON.stringify({
+        appId: 'fkcascade',
+        adapter: 'postgres-subject-graph.v1',
+        subjectKeys: ['org_id'],
+        postgres: {
+          graphEdges: [],
+          tableOrder: ['tickets', 'kinds'],
+          tables: [
+            {
+              name: 'tickets',
+              where: 't.org_id = (select org_id from params)',
+              deletePredicate: 't.org_id = g.org_id',
+            },
+            { name: 'kinds', where: 'true' },
+          ],
+        },
+      }),
+      { file: 'fkcascade.json', path: '/virtual/fkcascade.json', cwd: '/virtual' },
+    );
+    const schema = `
+    create table kinds (id bigint primary key, code text not null unique);
+    insert into kinds values (1, 'old');
+    create table codes (code text primary key references kinds (code) on update cascade);
+    insert into codes values ('old');
+    create table tickets (id bigint primary key, org_id text not null,
+      code text not null constraint tickets_code_fk references codes on update cascade);`;
+    const capsulePath = await writeSubjectCapsule(
+      'fkcascade',
+      { org_id: 'acme' },
+      { tickets: [{ id: 1, org_id: 'acme', code: 'old' }], kinds: [{ id: 1, code: 'new' }] },
+    );
+    const perRow = await db.sibling();
+    await perRow.query(schema);
+    await materialize({ manifest: cascade, capsulePath, databaseUrl: perRow.url, keepForeignKeys: true });
+    expect(await perRow.query('select code from tickets')).toEqual([{ code: 'new' }]);
+
+    const replay = await db.sibling();
+    await replay.query(schema);
+    const before = await foreignKeyCatalog(replay);
+    const result = await materialize({ manifest: cascade, capsulePath, databaseUrl: replay.url });
+    expect(result.directCopy).toEqual(['tickets']);
+    expect(await replay.query('select code from tickets')).toEqual([{ code: 'new' }]);
+    expect(await foreignKeyCatalog(replay)).toEqual(before);
+  },
+);
