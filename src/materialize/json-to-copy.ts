@@ -82,6 +82,8 @@ export class RowConverter {
   /** The next backslash at or after a position already looked at (s.length: none). */
   private backslash = -1;
   private column: string | undefined;
+  /** The array literal being written holds an element that may need COPY escaping (a backslash). */
+  private arrayEscapes = false;
 
   constructor(
     private readonly columns: readonly CopyColumn[],
@@ -178,7 +180,11 @@ export class RowConverter {
     }
     if (kind.type === 'array') {
       if (ch !== '[') throw new UnsupportedRow(this.column, 'an array column holds a non-array value');
-      return copyEscape(this.array(kind, 0));
+      this.arrayEscapes = false;
+      const literal = this.array(kind, 0);
+      // Plain strings, numbers and literals hold nothing COPY escapes (raw control characters were
+      // refused up front): only quoted elements with a backslash do.
+      return this.arrayEscapes ? copyEscape(literal) : literal;
     }
     if (ch === 't') return this.literal('true');
     if (ch === 'f') return this.literal('false');
@@ -212,6 +218,7 @@ export class RowConverter {
       } else if (kind.element === 'json') {
         const start = this.i;
         this.skipValue();
+        this.arrayEscapes = true;
         out += quoteElement(this.s.slice(start, this.i));
       } else if (ch === '"') {
         const end = this.plainStringEnd();
@@ -221,6 +228,7 @@ export class RowConverter {
           out += this.s.slice(this.i, end + 1);
           this.i = end + 1;
         } else {
+          this.arrayEscapes = true;
           out += quoteElement(this.string());
         }
       } else if (ch === 't') {
