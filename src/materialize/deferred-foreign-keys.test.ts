@@ -27,7 +27,7 @@ describe('deferred foreign key SQL', () => {
       "has_table_privilege(c.confrelid, 'REFERENCES')",
       "obj_description(c.oid, 'pg_constraint') is null",
       "current_setting('session_replication_role') <> 'replica'",
-      "where u.conrelid = c.confrelid and u.contype = 'f' and u.confupdtype in ('c', 'n', 'd')",
+      "where u.conrelid = c.confrelid and u.contype = 'f' and u.confupdtype in ('c', 'n', 'd'))",
       'not tc.relforcerowsecurity and not rc.relforcerowsecurity',
       'i.indexrelid <> c.conindid and i.indnkeyatts = cardinality(c.confkey)',
       'not exists (select from unnest($2::text[]) l where to_regclass(l) = c.confrelid)',

@@ -21,9 +21,10 @@ import { inSavepoint } from './table-lock.js';
  * check of a key being added reads them under it when the role owns them; the per-row checks never do),
  * no other unique index on its referenced columns (added again, a key uses the first one it finds), not
  * in a session with `session_replication_role = replica` (its foreign-key triggers never fire, so the
- * per-row checks do not run; adding a key checks every row regardless), not an ON UPDATE CASCADE/SET
- * NULL/SET DEFAULT key to a table that itself has such a key (a later table's upsert may change the
- * referenced rows by a cascade, which the key in place would have carried into this table), referencing the table itself or a manifest table
+ * per-row checks do not run; adding a key checks every row regardless), not to a table with a key of
+ * its own whose ON UPDATE action is CASCADE, SET NULL or SET DEFAULT (a later table's upsert may change
+ * the referenced rows by a cascade, which the key in place would have carried into this table or,
+ * with RESTRICT, refused), referencing the table itself or a manifest table
  * loaded before it (nothing the load does later may change the referenced rows: a table later in the
  * load order, in a cycle, keeps its keys), on a table the role may alter with `references` on the
  * referenced table, and both tables' ACCESS EXCLUSIVE locks (the ones `drop constraint` takes) taken
@@ -68,9 +69,9 @@ export function deferrableForeignKeysSql(table: string, later: readonly string[]
       `   and obj_description(c.oid, 'pg_constraint') is null`,
       `   -- a replica session skips the per-row checks (foreign-key triggers do not fire); adding one does not`,
       `   and current_setting('session_replication_role') <> 'replica'`,
-      `   -- a key with an ON UPDATE action whose referenced table a later upsert may change by a cascade`,
-      `   and not (c.confupdtype in ('c', 'n', 'd') and exists (select from pg_constraint u`,
-      `            where u.conrelid = c.confrelid and u.contype = 'f' and u.confupdtype in ('c', 'n', 'd')))`,
+      `   -- the referenced table is not one a later table's upsert may change by a cascade`,
+      `   and not exists (select from pg_constraint u`,
+      `                    where u.conrelid = c.confrelid and u.contype = 'f' and u.confupdtype in ('c', 'n', 'd'))`,
       `   -- adding a key checks it under a forced row-level security of a table the role owns`,
       `   and not tc.relforcerowsecurity and not rc.relforcerowsecurity`,
       `   -- added again, it uses the first unique index on its columns: keep it when there is a choice`,
