@@ -28,6 +28,7 @@ describe('deferred foreign key SQL', () => {
       "obj_description(c.oid, 'pg_constraint') is null",
       "current_setting('session_replication_role') <> 'replica'",
       "where u.conrelid = c.confrelid and u.contype = 'f' and u.confupdtype in ('c', 'n', 'd'))",
+      "tc.relname !~ '^replay_stage_[0-9]+$' and rc.relname !~ '^replay_stage_[0-9]+$'",
       'not tc.relforcerowsecurity and not rc.relforcerowsecurity',
       'i.indexrelid <> c.conindid and i.indnkeyatts = cardinality(c.confkey)',
       'not exists (select from unnest($2::text[]) l where to_regclass(l) = c.confrelid)',

@@ -24,7 +24,8 @@ import { inSavepoint } from './table-lock.js';
  * per-row checks do not run; adding a key checks every row regardless), not to a table with a key of
  * its own whose ON UPDATE action is CASCADE, SET NULL or SET DEFAULT (a later table's upsert may change
  * the referenced rows by a cascade, which the key in place would have carried into this table or,
- * with RESTRICT, refused), referencing the table itself or a manifest table
+ * with RESTRICT, refused), neither table named as the load's staging tables (`replay_stage_<n>`: a temp
+ * table created after the key was read would take the name's place when it is added again), referencing the table itself or a manifest table
  * loaded before it (nothing the load does later may change the referenced rows: a table later in the
  * load order, in a cycle, keeps its keys), on a table the role may alter with `references` on the
  * referenced table, and both tables' ACCESS EXCLUSIVE locks (the ones `drop constraint` takes) taken
@@ -72,6 +73,8 @@ export function deferrableForeignKeysSql(table: string, later: readonly string[]
       `   -- the referenced table is not one a later table's upsert may change by a cascade`,
       `   and not exists (select from pg_constraint u`,
       `                    where u.conrelid = c.confrelid and u.contype = 'f' and u.confupdtype in ('c', 'n', 'd'))`,
+      `   -- names a staging table (sql.ts stageTable, pg_temp: searched first) created later would shadow`,
+      `   and tc.relname !~ '^replay_stage_[0-9]+$' and rc.relname !~ '^replay_stage_[0-9]+$'`,
       `   -- adding a key checks it under a forced row-level security of a table the role owns`,
       `   and not tc.relforcerowsecurity and not rc.relforcerowsecurity`,
       `   -- added again, it uses the first unique index on its columns: keep it when there is a choice`,

@@ -10,12 +10,14 @@ import { foreignKeyCatalog, rebuilt } from '../../setup/index-catalog.js';
 
 /**
  * Deferred foreign-key checks (src/materialize/deferred-foreign-keys.ts) must neither fail a load the
- * per-row checks pass nor leave a key other than it was. Three cases where adding a key again is not
- * the key as it was checked and stored: PostgreSQL's check of a key being added reads the referenced
- * table under its row-level security when the role owns it and it is FORCEd (the per-row checks never
- * do); a key added again from its definition uses the first unique index on its columns, which need not
- * be the one it used (a later `drop index` then fails, or succeeds where it failed); a session with
- * `session_replication_role = replica` never runs the per-row checks, but adding a key checks every row.
+ * per-row checks pass nor leave a key other than it was. Cases where adding a key again is not the key
+ * as it was checked and stored: PostgreSQL's check of a key being added reads the referenced table
+ * under its row-level security when the role owns it and it is FORCEd (the per-row checks never do); a
+ * key added again from its definition uses the first unique index on its columns, which need not be
+ * the one it used; a `session_replication_role = replica` session never runs the per-row checks; a
+ * cascade from a later table's upsert changes the referenced rows after the COPY; a staging temp table
+ * created later shadows the referenced table's name. Each load below must pass and leave the catalog
+ * as it was.
  */
 const manifest = parseManifest(
   JSON.stringify({
@@ -197,3 +199,40 @@ dbTest(
     expect(await foreignKeyCatalog(replay)).toEqual(before);
   },
 );
+
+dbTest('a key to a table named as the load names its staging tables: the load passes', async ({ db }) => {
+  // The staging path's temp tables ("replay_stage_<n>", pg_temp) are searched before public: created
+  // after tickets' keys were read, one named as the referenced table would take its place when they are
+  // added again.
+  const staged = parseManifest(
+    JSON.stringify({
+      appId: 'fkshadow',
+      adapter: 'postgres-subject-graph.v1',
+      subjectKeys: ['org_id'],
+      postgres: {
+        graphEdges: [],
+        tableOrder: ['tickets', 'notes'],
+        tables: ['tickets', 'notes'].map((name) => ({ name, where: 'true' })),
+      },
+    }),
+    { file: 'fkshadow.json', path: '/virtual/fkshadow.json', cwd: '/virtual' },
+  );
+  const replay = await db.sibling();
+  await replay.query(`
+    create table replay_stage_1 (id bigint primary key);
+    insert into replay_stage_1 values (1);
+    create table tickets (id bigint primary key, org_id text not null,
+      stage bigint constraint tickets_stage_fk references replay_stage_1);
+    create table notes (id bigint primary key, org_id text not null);
+    insert into notes values (1, 'acme');`);
+  const capsulePath = await writeSubjectCapsule(
+    'fkshadow',
+    { org_id: 'acme' },
+    { tickets: [{ id: 1, org_id: 'acme', stage: 1 }], notes: [{ id: 1, org_id: 'acme' }] },
+  );
+  const before = await foreignKeyCatalog(replay);
+  const result = await materialize({ manifest: staged, capsulePath, databaseUrl: replay.url });
+  expect(result.verified).toBe(true);
+  expect(result.directCopy).toEqual(['tickets']);
+  expect(await foreignKeyCatalog(replay)).toEqual(before);
+});
