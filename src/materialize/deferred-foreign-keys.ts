@@ -21,10 +21,10 @@ import { inSavepoint } from './table-lock.js';
  * check of a key being added reads them under it when the role owns them; the per-row checks never do),
  * no other unique index on its referenced columns (added again, a key uses the first one it finds), not
  * in a session with `session_replication_role = replica` (its foreign-key triggers never fire, so the
- * per-row checks do not run; adding a key checks every row regardless), not to a table with a key of
- * its own whose ON UPDATE action is CASCADE, SET NULL or SET DEFAULT (a later table's upsert may change
- * the referenced rows by a cascade, which the key in place would have carried into this table or,
- * with RESTRICT, refused), neither table named as the load's staging tables (`replay_stage_<n>`: a temp
+ * per-row checks do not run; adding a key checks every row regardless), not to columns that a key of
+ * the referenced table with an ON UPDATE CASCADE, SET NULL or SET DEFAULT action may change (a later
+ * table's upsert may change the referenced values by a cascade, which the key in place would have
+ * carried into this table or, with RESTRICT, refused), neither table named as the load's staging tables (`replay_stage_<n>`: a temp
  * table created after the key was read would take the name's place when it is added again), referencing the table itself or a manifest table
  * loaded before it (nothing the load does later may change the referenced rows: a table later in the
  * load order, in a cycle, keeps its keys), on a table the role may alter with `references` on the
@@ -72,7 +72,8 @@ export function deferrableForeignKeysSql(table: string, later: readonly string[]
       `   and current_setting('session_replication_role') <> 'replica'`,
       `   -- the referenced table is not one a later table's upsert may change by a cascade`,
       `   and not exists (select from pg_constraint u`,
-      `                    where u.conrelid = c.confrelid and u.contype = 'f' and u.confupdtype in ('c', 'n', 'd'))`,
+      `                    where u.conrelid = c.confrelid and u.contype = 'f' and u.confupdtype in ('c', 'n', 'd')`,
+      `                      and u.conkey && c.confkey)`,
       `   -- names a staging table (sql.ts stageTable, pg_temp: searched first) created later would shadow`,
       `   and tc.relname !~ '^replay_stage_[0-9]+$' and rc.relname !~ '^replay_stage_[0-9]+$'`,
       `   -- adding a key checks it under a forced row-level security of a table the role owns`,
