@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { expect, inject } from 'vitest';
 
-import { parseManifest } from '../../../src/manifest/index.js';
+import { type ParsedManifest, parseManifest } from '../../../src/manifest/index.js';
 import { DatabaseUrl } from '../../../src/postgres/database-url.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { writeSubjectCapsule } from '../../setup/capsules.js';
@@ -19,25 +19,24 @@ import { foreignKeyCatalog, rebuilt } from '../../setup/index-catalog.js';
  * created later shadows the referenced table's name. Each load below must pass and leave the catalog
  * as it was.
  */
-const manifest = parseManifest(
-  JSON.stringify({
-    appId: 'fkfid',
-    adapter: 'postgres-subject-graph.v1',
-    subjectKeys: ['org_id'],
-    postgres: {
-      graphEdges: [],
-      tableOrder: ['tickets'],
-      tables: [
-        {
-          name: 'tickets',
-          where: 't.org_id = (select org_id from params)',
-          deletePredicate: 't.org_id = g.org_id',
-        },
-      ],
-    },
-  }),
-  { file: 'fkfid.json', path: '/virtual/fkfid.json', cwd: '/virtual' },
-);
+/** A manifest loading `tables` in this order; `shared` tables are never deleted (upserted over). */
+function orgManifest(appId: string, tables: string[], shared: string[] = []): ParsedManifest {
+  const postgres = {
+    graphEdges: [],
+    tableOrder: tables,
+    tables: tables.map((name) =>
+      shared.includes(name)
+        ? { name, where: 'true' }
+        : { name, where: 't.org_id = (select org_id from params)', deletePredicate: 't.org_id = g.org_id' },
+    ),
+  };
+  return parseManifest(
+    JSON.stringify({ appId, adapter: 'postgres-subject-graph.v1', subjectKeys: ['org_id'], postgres }),
+    { file: `${appId}.json`, path: `/virtual/${appId}.json`, cwd: '/virtual' },
+  );
+}
+
+const manifest = orgManifest('fkfid', ['tickets']);
 
 const tickets = [
   { id: 1, org_id: 'acme', category: 'bug' },
@@ -153,26 +152,7 @@ dbTest(
     // kinds is shared (never deleted) and loaded after tickets: its upsert renames 'old' to 'new', which
     // cascades into codes, which cascades into tickets while tickets' key is in place. Checked only at the
     // end, tickets would still hold 'old'.
-    const cascade = parseManifest(
-      JSON.stringify({
-        appId: 'fkcascade',
-        adapter: 'postgres-subject-graph.v1',
-        subjectKeys: ['org_id'],
-        postgres: {
-          graphEdges: [],
-          tableOrder: ['tickets', 'kinds'],
-          tables: [
-            {
-              name: 'tickets',
-              where: 't.org_id = (select org_id from params)',
-              deletePredicate: 't.org_id = g.org_id',
-            },
-            { name: 'kinds', where: 'true' },
-          ],
-        },
-      }),
-      { file: 'fkcascade.json', path: '/virtual/fkcascade.json', cwd: '/virtual' },
-    );
+    const cascade = orgManifest('fkcascade', ['tickets', 'kinds'], ['kinds']);
     const schema = `
     create table kinds (id bigint primary key, code text not null unique);
     insert into kinds values (1, 'old');
@@ -210,19 +190,7 @@ dbTest('a key to a table named as the load names its staging tables: the load pa
   // The staging path's temp tables ("replay_stage_<n>", pg_temp) are searched before public: created
   // after tickets' keys were read, one named as the referenced table would take its place when they are
   // added again.
-  const staged = parseManifest(
-    JSON.stringify({
-      appId: 'fkshadow',
-      adapter: 'postgres-subject-graph.v1',
-      subjectKeys: ['org_id'],
-      postgres: {
-        graphEdges: [],
-        tableOrder: ['tickets', 'notes'],
-        tables: ['tickets', 'notes'].map((name) => ({ name, where: 'true' })),
-      },
-    }),
-    { file: 'fkshadow.json', path: '/virtual/fkshadow.json', cwd: '/virtual' },
-  );
+  const staged = orgManifest('fkshadow', ['tickets', 'notes'], ['tickets', 'notes']);
   const replay = await db.sibling();
   await replay.query(`
     create table replay_stage_1 (id bigint primary key);
