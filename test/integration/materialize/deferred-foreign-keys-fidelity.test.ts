@@ -52,6 +52,18 @@ async function keyIndexes(db: TestDatabase): Promise<string[]> {
   return rows.map((row) => row.entry);
 }
 
+/** Runs statements in `replay` as the server's superuser (role settings, event triggers). */
+async function asAdmin(replay: TestDatabase, statements: string[]): Promise<void> {
+  const url = DatabaseUrl.parse(inject('adminDatabaseUrl')).withDatabase(replay.name);
+  const admin = new pg.Client({ connectionString: url.connectionString() });
+  await admin.connect();
+  try {
+    for (const statement of statements) await admin.query(statement);
+  } finally {
+    await admin.end();
+  }
+}
+
 async function load(
   db: TestDatabase,
   schema: string,
@@ -124,17 +136,9 @@ dbTest(
     create table tickets (id bigint primary key, org_id text not null,
       category text not null constraint tickets_category_fk references categories);`;
     const replica = async (replay: TestDatabase) => {
-      const admin = new pg.Client({
-        connectionString: DatabaseUrl.parse(inject('adminDatabaseUrl')).connectionString(),
-      });
-      await admin.connect();
-      try {
-        await admin.query(
-          `alter role replay_tester in database ${replay.name} set session_replication_role = replica`,
-        );
-      } finally {
-        await admin.end();
-      }
+      await asAdmin(replay, [
+        `alter role replay_tester in database ${replay.name} set session_replication_role = replica`,
+      ]);
     };
     const perRow = await load(db, schema, true, replica);
     expect(perRow.result.verified).toBe(true);
@@ -209,4 +213,24 @@ dbTest('a key to a table named as the load names its staging tables: the load pa
   expect(result.verified).toBe(true);
   expect(result.directCopy).toEqual(['tickets']);
   expect(await foreignKeyCatalog(replay)).toEqual(before);
+});
+
+dbTest('an event trigger that refuses DDL: the load passes, its keys checked in place', async ({ db }) => {
+  const schema = `
+    create table categories (code text primary key);
+    insert into categories values ('bug'), ('secret');
+    create table tickets (id bigint primary key, org_id text not null,
+      category text not null constraint tickets_category_fk references categories);
+    create index tickets_category on tickets (category);`;
+  const refuseDdl = (replay: TestDatabase) =>
+    asAdmin(replay, [
+      `create function refuse_ddl() returns event_trigger language plpgsql as $$
+         begin raise exception 'no DDL outside migrations'; end $$`,
+      'create event trigger refuse_ddl on ddl_command_start execute function refuse_ddl()',
+    ]);
+  const { replay, before, result } = await load(db, schema, false, refuseDdl);
+  expect(result.verified).toBe(true);
+  expect(result.directCopy).toEqual(['tickets']);
+  // The drop failed inside its savepoint: the same key, oid included.
+  expect(await foreignKeyCatalog(replay)).toEqual(before.catalog);
 });
