@@ -234,3 +234,38 @@ dbTest('an event trigger that refuses DDL: the load passes, its keys checked in 
   // The drop failed inside its savepoint: the same key, oid included.
   expect(await foreignKeyCatalog(replay)).toEqual(before.catalog);
 });
+
+dbTest(
+  'a later table whose INSERT rule adds the missing parent: the load fails as with per-row checks',
+  async ({ db }) => {
+    // Rules are not triggers: they run whatever the load turns off. events' rule adds the category that
+    // tickets' row lacked when it was copied; the per-row check had failed by then.
+    const ruled = orgManifest('fkrule', ['tickets', 'events']);
+    const schema = `
+    create table categories (code text primary key);
+    create table tickets (id bigint primary key, org_id text not null,
+      category text not null constraint tickets_category_fk references categories);
+    create table events (id bigint primary key, org_id text not null, category text not null);
+    create rule add_category as on insert to events do also insert into categories values (new.category);`;
+    const capsulePath = await writeSubjectCapsule(
+      'fkrule',
+      { org_id: 'acme' },
+      {
+        tickets: [{ id: 1, org_id: 'acme', category: 'late' }],
+        events: [{ id: 1, org_id: 'acme', category: 'late' }],
+      },
+    );
+    for (const keepForeignKeys of [true, false]) {
+      const replay = await db.sibling();
+      await replay.query(schema);
+      const before = await foreignKeyCatalog(replay);
+      await expect(
+        materialize({ manifest: ruled, capsulePath, databaseUrl: replay.url, keepForeignKeys }),
+      ).rejects.toMatchObject({
+        sqlState: '23503',
+        message: expect.stringMatching(/violates foreign key constraint "tickets_category_fk"/),
+      });
+      expect(await foreignKeyCatalog(replay)).toEqual(before);
+    }
+  },
+);
