@@ -269,3 +269,36 @@ dbTest(
     }
   },
 );
+
+dbTest(
+  'a row only the staging path loads, after the keys were dropped: rolled back first, keys as they were',
+  async ({ db }) => {
+    // The second row's number for a text column sends the load to the staging path (UseStaging) after
+    // tickets' key was dropped for its COPY: the rollback must bring it back before the staging path runs.
+    const replay = await db.sibling();
+    await replay.query(`
+    create table categories (code text primary key);
+    insert into categories values ('bug'), ('5');
+    create table tickets (id bigint primary key, org_id text not null,
+      category text not null constraint tickets_category_fk references categories);`);
+    const capsulePath = await writeSubjectCapsule(
+      'fkfid',
+      { org_id: 'acme' },
+      {
+        tickets: [
+          { id: 1, org_id: 'acme', category: 'bug' },
+          { id: 2, org_id: 'acme', category: 5 },
+        ],
+      },
+    );
+    const before = await foreignKeyCatalog(replay);
+    const result = await materialize({ manifest, capsulePath, databaseUrl: replay.url });
+    expect(result.verified).toBe(true);
+    expect(result.directCopy).toEqual([]);
+    expect(await foreignKeyCatalog(replay)).toEqual(before);
+    expect(await replay.query('select category from tickets order by id')).toEqual([
+      { category: 'bug' },
+      { category: '5' },
+    ]);
+  },
+);
