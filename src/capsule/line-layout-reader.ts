@@ -94,8 +94,10 @@ function header(path: string, parser: LineLayoutParser): CapsuleHeader {
  */
 export function lineLayoutReader(path: string, capsuleHeader: CapsuleHeader): CapsuleReader {
   let last: CapsuleSummary | undefined;
-  async function* batches(options: { bytes?: boolean } = {}): AsyncGenerator<CapsuleBatch> {
-    const source = await openByteSource(path);
+  async function* batches(
+    options: { bytes?: boolean; fileHash?: boolean } = {},
+  ): AsyncGenerator<CapsuleBatch> {
+    const source = await openByteSource(path, { fileHash: options.fileHash ?? true });
     const lines = new LineLayoutRows(maxLineBytes(), options.bytes ?? false);
     const { parser } = lines;
     try {

@@ -13,8 +13,11 @@ import { maxExpandedBytes, mib } from './limits.js';
 export interface TextSource<Chunk = string> {
   chunks: AsyncIterable<Chunk>;
   gzip: boolean;
-  /** Bytes and SHA-256 of the stored (possibly compressed) bytes read so far. */
-  file(): { bytes: number; sha256: string; compressed: boolean };
+  /**
+   * Bytes and SHA-256 of the stored (possibly compressed) bytes read so far; no SHA-256 when the source
+   * was opened without it.
+   */
+  file(): { bytes: number; sha256?: string; compressed: boolean };
 }
 
 // 64 KiB: decoded chunks (and the row strings split from them) then stay below V8's large-object size
@@ -57,33 +60,48 @@ export async function openTextSource(path: string): Promise<TextSource> {
  * The same as bytes (gunzipped, decrypted): the line layout reader finds lines and hashes rows on the
  * bytes, and decodes only row text (line-layout-reader.ts).
  */
-export async function openByteSource(path: string): Promise<TextSource<Buffer>> {
-  return openSource(path, undefined);
+export async function openByteSource(
+  path: string,
+  options: { fileHash?: boolean } = {},
+): Promise<TextSource<Buffer>> {
+  return openSource(path, undefined, options.fileHash ?? true);
 }
 
-async function openSource(path: string, encoding: 'utf8'): Promise<TextSource>;
-async function openSource(path: string, encoding: undefined): Promise<TextSource<Buffer>>;
-async function openSource(path: string, encoding: 'utf8' | undefined): Promise<TextSource<string | Buffer>> {
+async function openSource(path: string, encoding: 'utf8', fileHash?: boolean): Promise<TextSource>;
+async function openSource(path: string, encoding: undefined, fileHash: boolean): Promise<TextSource<Buffer>>;
+async function openSource(
+  path: string,
+  encoding: 'utf8' | undefined,
+  fileHash = true,
+): Promise<TextSource<string | Buffer>> {
   const age = await isAgeFile(path);
   // Inside age the gzip magic cannot be peeked before decrypting; `.gz.age` is what export writes.
   const gzip = age ? /\.gz\.age$/i.test(path) : await isGzipFile(path);
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      callback(null, chunk);
-    },
-  });
   const stored = createReadStream(path, { highWaterMark: chunkBytes });
-  const streams: (NodeJS.ReadableStream | NodeJS.WritableStream)[] = age
-    ? [await decryptedSource(stored.pipe(tap), path)]
-    : [stored, tap];
-  stored.on('error', (error) => tap.destroy(error));
-  streams.push(gzip ? createGunzip({ chunkSize: chunkBytes }) : new PassThrough());
-  // pipeline destroys every stream with the first error, so the iteration below sees it.
-  const output = (pipeline as unknown as (...args: unknown[]) => Readable)(...streams, () => {});
+  // The file's SHA-256 (inspect, a run's evidence) is a pass over every byte: a capsule read without
+  // it goes straight from the file (the direct load's ~0.5 s of CPU per 400 MB). An encrypted one keeps
+  // its tap, through which the decryption sees read errors.
+  const hash = fileHash || age ? createHash('sha256') : undefined;
+  const tap = hash
+    ? new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          callback(null, chunk);
+        },
+      })
+    : undefined;
+  if (tap) stored.on('error', (error) => tap.destroy(error));
+  const streams: (NodeJS.ReadableStream | NodeJS.WritableStream)[] = [stored];
+  if (age) streams.splice(0, 1, await decryptedSource(stored.pipe(tap!), path));
+  else if (tap) streams.push(tap);
+  if (gzip) streams.push(createGunzip({ chunkSize: chunkBytes }));
+  else if (age) streams.push(new PassThrough());
+  // pipeline destroys every stream with the first error, so the iteration below sees it; a plain file
+  // read alone is iterated as it is (its errors surface there too).
+  const output =
+    streams.length === 1
+      ? stored
+      : (pipeline as unknown as (...args: unknown[]) => Readable)(...streams, () => {});
   if (encoding) output.setEncoding(encoding);
   const limit = maxExpandedBytes();
   async function* chunks(): AsyncGenerator<string | Buffer> {
@@ -109,7 +127,11 @@ async function openSource(path: string, encoding: 'utf8' | undefined): Promise<T
   return {
     chunks: chunks(),
     gzip,
-    file: () => ({ bytes, sha256: hash.copy().digest('hex'), compressed: gzip }),
+    file: () => ({
+      bytes: stored.bytesRead,
+      ...(hash ? { sha256: hash.copy().digest('hex') } : {}),
+      compressed: gzip,
+    }),
   };
 }
 

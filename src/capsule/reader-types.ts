@@ -29,8 +29,11 @@ export interface CapsuleSummary {
    * `failed`: a count or hash does not match (`problems` says which).
    */
   integrity: { status: IntegrityStatus; problems: string[] };
-  /** The file as stored (compressed bytes for a gzip capsule). */
-  file: { bytes: number; sha256: string; compressed: boolean };
+  /**
+   * The file as stored (compressed bytes for a gzip capsule); `sha256` unless the iteration was asked
+   * not to hash the file (`batches({ fileHash: false })`).
+   */
+  file: { bytes: number; sha256?: string; compressed: boolean };
 }
 
 /**
@@ -44,6 +47,7 @@ export interface CapsuleReader {
   path: string;
   header: CapsuleHeader;
   rows(): AsyncIterable<CapsuleRow>;
-  batches(options?: { bytes?: boolean }): AsyncIterable<CapsuleBatch>;
+  /** `fileHash: false`: the summary's `file` has no `sha256` (a pass over every byte saved). */
+  batches(options?: { bytes?: boolean; fileHash?: boolean }): AsyncIterable<CapsuleBatch>;
   summary(): CapsuleSummary;
 }

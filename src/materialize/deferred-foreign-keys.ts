@@ -17,7 +17,15 @@ import { inSavepoint } from './table-lock.js';
  * Only keys that re-adding restores exactly, and whose check at the end sees what a check per row would
  * have seen, are deferred: validated (not `NOT VALID`, whose old rows are never checked), between plain
  * tables, not a partition's copy of a partitioned table's key, without a comment or anything depending
- * on it but its own triggers, its triggers enabled, referencing the table itself or a manifest table
+ * on it but its own triggers, its triggers enabled, neither table under forced row-level security (the
+ * check of a key being added reads them under it when the role owns them; the per-row checks never do),
+ * no other unique index on its referenced columns (added again, a key uses the first one it finds), not
+ * in a session with `session_replication_role = replica` (its foreign-key triggers never fire, so the
+ * per-row checks do not run; adding a key checks every row regardless), not to columns that a key of
+ * the referenced table with an ON UPDATE CASCADE, SET NULL or SET DEFAULT action may change (a later
+ * table's upsert may change the referenced values by a cascade, which the key in place would have
+ * carried into this table or, with RESTRICT, refused), neither table named as the load's staging tables (`replay_stage_<n>`: a temp
+ * table created after the key was read would take the name's place when it is added again), referencing the table itself or a manifest table
  * loaded before it (nothing the load does later may change the referenced rows: a table later in the
  * load order, in a cycle, keeps its keys), on a table the role may alter with `references` on the
  * referenced table, and both tables' ACCESS EXCLUSIVE locks (the ones `drop constraint` takes) taken
@@ -60,6 +68,20 @@ export function deferrableForeignKeysSql(table: string, later: readonly string[]
       `   and pg_has_role(current_user, tc.relowner, 'USAGE')`,
       `   and has_table_privilege(c.confrelid, 'REFERENCES')`,
       `   and obj_description(c.oid, 'pg_constraint') is null`,
+      `   -- a replica session skips the per-row checks (foreign-key triggers do not fire); adding one does not`,
+      `   and current_setting('session_replication_role') <> 'replica'`,
+      `   -- the referenced table is not one a later table's upsert may change by a cascade`,
+      `   and not exists (select from pg_constraint u`,
+      `                    where u.conrelid = c.confrelid and u.contype = 'f' and u.confupdtype in ('c', 'n', 'd')`,
+      `                      and u.conkey && c.confkey)`,
+      `   -- names a staging table (sql.ts stageTable, pg_temp: searched first) created later would shadow`,
+      `   and tc.relname !~ '^replay_stage_[0-9]+$' and rc.relname !~ '^replay_stage_[0-9]+$'`,
+      `   -- adding a key checks it under a forced row-level security of a table the role owns`,
+      `   and not tc.relforcerowsecurity and not rc.relforcerowsecurity`,
+      `   -- added again, it uses the first unique index on its columns: keep it when there is a choice`,
+      `   and not exists (select from pg_index i where i.indrelid = c.confrelid and i.indisunique`,
+      `                    and i.indexrelid <> c.conindid and i.indnkeyatts = cardinality(c.confkey)`,
+      `                    and (i.indkey::int2[])[0:i.indnkeyatts - 1] @> c.confkey)`,
       `   -- the referenced table is not loaded after this one`,
       `   and not exists (select from unnest($2::text[]) l where to_regclass(l) = c.confrelid)`,
       `   -- nothing depends on it but its own triggers, which are all enabled`,

@@ -84,8 +84,9 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
   // A manifest table was skipped in the file: empty, or (with a reordered manifest) still to come, in
   // which case a foreign key to it fails before the order check can tell.
   let skipped = false;
-  // Foreign keys are checked at the end only when no user trigger fires during the load: a trigger
-  // could change rows a key refers to after its table was loaded (deferred-foreign-keys.ts).
+  // Foreign keys are checked at the end only when no user trigger fires and no table has an INSERT
+  // rule (rules run whatever the load turns off): either could change rows a key refers to after its
+  // table was loaded (deferred-foreign-keys.ts).
   let deferForeignKeys = false;
   try {
     await run({ text: 'set constraints all deferred', values: [] });
@@ -94,7 +95,10 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     copyTypes = await readCopyTypes(client, names);
     const triggers = await suspendTriggers(names, run, options.keepTriggers ?? false);
     outcome.triggers = { disabled: triggers.disabled, firing: triggers.firing };
-    deferForeignKeys = options.keepForeignKeys !== true && triggers.firing.length === 0;
+    deferForeignKeys =
+      options.keepForeignKeys !== true &&
+      triggers.firing.length === 0 &&
+      ![...copyTypes.values()].some((types) => types.insertRules);
     endPhase('check');
 
     for (const table of [...tables].reverse()) {
@@ -141,7 +145,8 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     };
 
     const withBytes = options.verifyValues !== false;
-    for await (const batch of options.reader.batches({ bytes: withBytes })) {
+    // The file's own SHA-256 is not used here (the rows' hashes are checked against the trailer).
+    for await (const batch of options.reader.batches({ bytes: withBytes, fileHash: false })) {
       if (batch.table !== current?.stage.table) {
         if (current) await finish(current);
         const at = position.get(batch.table);

@@ -58,6 +58,7 @@ export async function inspectCapsule(path: string): Promise<InspectResult> {
     rowCounts: summary.rowCounts,
     totalRows: Object.values(summary.rowCounts).reduce((sum, rows) => sum + rows, 0),
     integrity: summary.integrity,
-    file: { bytes: summary.file.bytes, sha256: summary.file.sha256 },
+    // rows() hashes the file (only batches({ fileHash: false }) does not).
+    file: { bytes: summary.file.bytes, sha256: summary.file.sha256 ?? '' },
   };
 }

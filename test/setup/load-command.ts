@@ -50,6 +50,7 @@ export function exportArgs(
 export async function killLoadWhile(
   target: LoadTarget,
   running: string,
+  signal: NodeJS.Signals = 'SIGKILL',
 ): Promise<{ seen: boolean; signal: string | undefined }> {
   const child = execa('node', [runJs, ...loadArgs('materialize-postgres', target)], {
     reject: false,
@@ -68,8 +69,8 @@ export async function killLoadWhile(
       seen = rows.length > 0;
       if (!seen) await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    child.kill('SIGKILL');
-    const { signal } = await child;
+    child.kill(signal);
+    const ended = await child;
     for (let i = 0; i < 500; i++) {
       const { rows } = await admin.query(
         "select 1 from pg_stat_activity where datname = current_database() and application_name = 'replay-env materialize'",
@@ -77,7 +78,7 @@ export async function killLoadWhile(
       if (rows.length === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    return { seen, signal };
+    return { seen, signal: ended.signal };
   } finally {
     await admin.end();
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -79,6 +80,34 @@ describe('line layout', () => {
     expect(rows).toHaveLength(3);
     expect(summary.integrity.status).toBe('verified');
     expect(summary.file.bytes).toBe((await readFile(path)).length);
+  });
+
+  it("hashes the stored file unless batches() is asked not to; the rows' hashes are checked either way", async () => {
+    for (const gzip of [false, true]) {
+      const path = await writeCapsuleFile(dir, `hash-${gzip}.json`, lineCapsuleText(sample), { gzip });
+      const stored = await readFile(path);
+      const capsule = await openCapsule(path);
+      for await (const _batch of capsule.batches()) void _batch;
+      expect(capsule.summary().file).toEqual({
+        bytes: stored.length,
+        sha256: createHash('sha256').update(stored).digest('hex'),
+        compressed: gzip,
+      });
+      for await (const _batch of capsule.batches({ fileHash: false })) void _batch;
+      expect(capsule.summary().file).toEqual({ bytes: stored.length, compressed: gzip });
+      expect(capsule.summary().integrity).toEqual({ status: 'verified', problems: [] });
+      // A changed row still fails the trailer's hash without the file's.
+      const edited = await writeCapsuleFile(
+        dir,
+        `edited-${gzip}.json`,
+        lineCapsuleText(sample).replace('"Ada ', '"Eve '),
+        { gzip },
+      );
+      const reading = async () => {
+        for await (const _batch of (await openCapsule(edited)).batches({ fileHash: false })) void _batch;
+      };
+      await expect(reading()).rejects.toThrow(/sha256 of its rows does not match/);
+    }
   });
 
   it('falls back to the generic parser when the file was pretty-printed again (jq)', async () => {
