@@ -15,22 +15,15 @@ import { inSavepoint } from './table-lock.js';
  * message and key).
  *
  * Only keys that re-adding restores exactly, and whose check at the end sees what a check per row would
- * have seen, are deferred: validated (not `NOT VALID`, whose old rows are never checked), between plain
- * tables, not a partition's copy of a partitioned table's key, without a comment or anything depending
- * on it but its own triggers, its triggers enabled, neither table under forced row-level security (the
- * check of a key being added reads them under it when the role owns them; the per-row checks never do),
- * no other unique index on its referenced columns (added again, a key uses the first one it finds), not
- * in a session with `session_replication_role = replica` (its foreign-key triggers never fire, so the
- * per-row checks do not run; adding a key checks every row regardless), not to columns that a key of
- * the referenced table with an ON UPDATE CASCADE, SET NULL or SET DEFAULT action may change (a later
- * table's upsert may change the referenced values by a cascade, which the key in place would have
- * carried into this table or, with RESTRICT, refused), neither table named as the load's staging tables (`replay_stage_<n>`: a temp
- * table created after the key was read would take the name's place when it is added again), referencing the table itself or a manifest table
- * loaded before it (nothing the load does later may change the referenced rows: a table later in the
- * load order, in a cycle, keeps its keys), on a table the role may alter with `references` on the
- * referenced table, and both tables' ACCESS EXCLUSIVE locks (the ones `drop constraint` takes) taken
- * without waiting. What a re-added key changes: its oid and its triggers' oids and names
- * (`RI_ConstraintTrigger_*`).
+ * have seen, are deferred (docs/materialize.md "Deferred foreign-key checks" lists the cases kept and
+ * why): validated, between plain tables, a key of its own, no comment, nothing depending on it but its
+ * own triggers, all enabled; no forced row-level security on either table; no other unique index on
+ * the referenced columns; not in a `session_replication_role = replica` session; not to columns a key
+ * of the referenced table with an ON UPDATE action may change; neither table named like the load's
+ * staging tables (`replay_stage_<n>`); referencing the table itself or a table loaded before it; a
+ * table the role may alter, `references` on the referenced one, and both tables' ACCESS EXCLUSIVE locks
+ * (the ones `drop constraint` takes) taken without waiting. What a re-added key changes: its oid and
+ * its triggers' oids and names (`RI_ConstraintTrigger_*`).
  */
 export interface DeferredForeignKey {
   /** The manifest table. */

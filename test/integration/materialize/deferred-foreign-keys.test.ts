@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { expect } from 'vitest';
 
-import { parseManifest } from '../../../src/manifest/index.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dumpTables, writeSubjectCapsule } from '../../setup/capsules.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
+import { orgManifest } from '../../setup/deferred-keys.js';
 import { foreignKeyCatalog, rebuilt } from '../../setup/index-catalog.js';
 
 /**
@@ -35,23 +35,7 @@ create function stamp() returns trigger language plpgsql as $$ begin return new;
 create trigger stamp before update on tickets for each row execute function stamp();`;
 
 const tables = ['orgs', 'users', 'tickets', 'notes', 'audit'];
-const manifest = parseManifest(
-  JSON.stringify({
-    appId: 'fks',
-    adapter: 'postgres-subject-graph.v1',
-    subjectKeys: ['org_id'],
-    postgres: {
-      graphEdges: [],
-      tableOrder: tables,
-      tables: tables.map((name) => ({
-        name,
-        where: 't.org_id = (select org_id from params)',
-        deletePredicate: 't.org_id = g.org_id',
-      })),
-    },
-  }),
-  { file: 'fks.json', path: '/virtual/fks.json', cwd: '/virtual' },
-);
+const manifest = orgManifest('fks', tables);
 
 const rows = {
   orgs: [{ name: 'Acme', org_id: 'acme' }],
