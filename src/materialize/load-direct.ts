@@ -1,12 +1,19 @@
 import { lineLayoutId } from '../capsule/header.js';
-import { CapsuleError, DatabaseError } from '../errors.js';
+import { DatabaseError } from '../errors.js';
 import { readTables, type TableInfo } from '../postgres/catalog.js';
 import { checkColumns, type ColumnCheck, columnProblems } from './column-check.js';
 import { type CopyTypes, directCopySql, readCopyTypes } from './copy-types.js';
 import { dropDeferrableForeignKeys, type DroppedForeignKeys } from './deferred-foreign-keys.js';
 import { dropDeferrableIndexes, type DroppedIndexes } from './deferred-indexes.js';
 import { type CopyColumn, InvalidRow, RowConverter, UnsupportedRow } from './json-to-copy.js';
-import { doesNotFit, rowsMissing, toError, undeclaredTable, verificationFailed } from './load-errors.js';
+import {
+  doesNotFit,
+  invalidRow,
+  rowsMissing,
+  toError,
+  undeclaredTable,
+  verificationFailed,
+} from './load-errors.js';
 import {
   checkAll,
   checkStagedCounts,
@@ -262,7 +269,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
   /** Decides, at a table's first row, between a direct COPY and the staging table. */
   async function start(load: TableLoad, firstRow: string): Promise<void> {
     // Only the keys are needed (numbers may lose digits here; they are never used).
-    const keys = Object.keys(JSON.parse(firstRow) as object);
+    const keys = firstRowKeys(load.stage.table, firstRow);
     const check = checkColumns(keys, load.info);
     const problems = columnProblems(check);
     if (problems.length > 0) throw doesNotFit(problems);
@@ -321,13 +328,8 @@ export function directColumns(
 /** A conversion failure as the error to report (or the signal to use the staging path). */
 function rowError(error: unknown, load: TableLoad): Error {
   if (error instanceof UnsupportedRow) return new UseStaging(error.message);
-  if (error instanceof InvalidRow) {
-    const column = error.column === undefined ? '' : `, column ${error.column}`;
-    return new CapsuleError(
-      `tables[${load.stage.table}] row ${load.stage.rows}${column}: invalid JSON: ${error.message}`,
-      { code: 'capsule_corrupt' },
-    );
-  }
+  if (error instanceof InvalidRow)
+    return invalidRow(load.stage.table, load.stage.rows, error.message, error.column);
   return error instanceof Error ? error : new Error(String(error));
 }
 
@@ -346,4 +348,16 @@ export function copyContext(error: unknown): unknown {
     message: `${message} (row ${match[1]}${column})`,
   });
   return copy;
+}
+
+/**
+ * The first row's keys. The reader has seen a `{…}` line, not parsed it: invalid JSON there is the
+ * capsule's fault, a CapsuleError naming the table (as the converter's are, rowError).
+ */
+function firstRowKeys(table: string, text: string): string[] {
+  try {
+    return Object.keys(JSON.parse(text) as object);
+  } catch (error) {
+    throw invalidRow(table, 1, (error as Error).message);
+  }
 }

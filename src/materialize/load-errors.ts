@@ -44,6 +44,14 @@ export function stagedCountMismatch(
   return new CapsuleError(`tables[${table}]: ${staged} rows staged, the capsule has ${inCapsule}`);
 }
 
+/** A capsule row the direct load cannot read as a JSON object (`row` counts from 1). */
+export function invalidRow(table: string, row: number, reason: string, column?: string): CapsuleError {
+  const where = column === undefined ? '' : `, column ${column}`;
+  return new CapsuleError(`tables[${table}] row ${row}${where}: invalid JSON: ${reason}`, {
+    code: 'capsule_corrupt',
+  });
+}
+
 export function undeclaredTable(table: string): CapsuleError {
   return new CapsuleError(`capsule table "${table}" is not declared in the manifest`, {
     code: 'capsule_table_unknown',

@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+import { afterEach, beforeAll, expect } from 'vitest';
+
+import { CapsuleError } from '../../../src/errors.js';
+import { loadManifest, type ParsedManifest } from '../../../src/manifest/index.js';
+import { materialize } from '../../../src/services/materialize.js';
+import {
+  capsuleDir,
+  dumpTables,
+  lineCapsuleText,
+  shopCustomer,
+  writeCapsuleFile,
+} from '../../setup/capsules.js';
+import { repoRoot } from '../../setup/cli.js';
+import { dbTest } from '../../setup/database.js';
+
+// The direct load (empty replay tables) reads the capsule without hashing the file: every damaged
+// capsule is still refused by the rows' hashes, counts or framing, in one line, nothing loaded.
+const fixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
+const tables = ['customers', 'orders', 'order_notes'];
+let manifest: ParsedManifest;
+let schemaSql: string;
+let dir: string;
+beforeAll(async () => {
+  manifest = await loadManifest(fixture('manifest.json'));
+  schemaSql = await readFile(fixture('schema.sql'), 'utf8');
+  dir = await capsuleDir();
+});
+afterEach(() => {
+  delete process.env.REPLAY_ENV_MAX_LINE_BYTES;
+});
+
+const order = {
+  id: 1,
+  shop_id: 's1',
+  customer_id: 'c1',
+  items: [],
+  total: 1.5,
+  tags: ['a\\b', 'NULL', null],
+  receipt: null,
+  placed_at: '2026-01-05T10:00:00+00:00',
+  local_time: null,
+};
+const note = (id: number, body: string) => ({
+  id,
+  order_id: 1,
+  shop_id: 's1',
+  author_customer_id: 'c1',
+  body,
+  created_at: '2026-01-05T12:00:00+00:00',
+});
+const valid = lineCapsuleText({
+  graph: [{ shop_id: 's1', customer_id: 'c1', reasons: ['subject'] }],
+  tables: {
+    customers: [shopCustomer],
+    orders: [order],
+    order_notes: [note(1, 'b'), note(2, 'x'.repeat(200_000))],
+  },
+});
+const cut = (text: string, at: string, extra: number) => text.slice(0, text.indexOf(at) + extra);
+
+const firstNote = (replacement: string) =>
+  Buffer.from(
+    valid.replace(
+      /\n( *)([^\n]*"body":"b"[^\n]*)/,
+      (_line, indent: string, row: string) => `\n${indent}${replacement}${row.endsWith(',') ? ',' : ''}`,
+    ),
+  );
+const cases: { name: string; bytes: () => Buffer; lineLimit?: string; message?: RegExp }[] = [
+  { name: 'an edited row', bytes: () => Buffer.from(valid.replace('"body":"b"', '"body":"c"')) },
+  { name: 'an edited row, gzip', bytes: () => gzipSync(valid.replace('"body":"b"', '"body":"c"')) },
+  { name: 'a removed row', bytes: () => Buffer.from(valid.replace(/\n[^\n]*"body":"b"[^\n]*/, '')) },
+  { name: 'truncated mid-row', bytes: () => Buffer.from(cut(valid, '"body":"xxx', 100)) },
+  { name: 'truncated before the trailer', bytes: () => Buffer.from(cut(valid, '"integrity"', 0)) },
+  { name: 'truncated gzip', bytes: () => gzipSync(valid).subarray(0, 300) },
+  { name: 'a BOM', bytes: () => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(valid)]) },
+  { name: 'a row longer than the line limit', bytes: () => Buffer.from(valid), lineLimit: '65536' },
+  {
+    name: "a NUL byte in a table's first row",
+    bytes: () => Buffer.from(valid.replace('"body":"b"', '"body":"b\u0000"')),
+    message: /^tables\[order_notes\] row 1: invalid JSON: Bad control character/,
+  },
+  {
+    name: 'a first row that is not JSON',
+    bytes: () => firstNote('{"id": 1, }'),
+    message: /^tables\[order_notes\] row 1: invalid JSON: /,
+  },
+  {
+    name: 'a first row that is null',
+    bytes: () => firstNote('null'),
+    message: /is corrupt at line \d+: a row of "order_notes" is not a JSON object on one line$/,
+  },
+  {
+    name: 'a first row that is an array',
+    bytes: () => firstNote('[1]'),
+    message: /is corrupt at line \d+: a row of "order_notes" is not a JSON object on one line$/,
+  },
+];
+
+dbTest.for(cases)(
+  'direct load of $name: refused in one line, nothing loaded',
+  async ({ name, bytes, lineLimit, message }, { db }) => {
+    await db.query(schemaSql);
+    if (lineLimit) process.env.REPLAY_ENV_MAX_LINE_BYTES = lineLimit;
+    const path = await writeCapsuleFile(dir, `${name.replace(/\W+/g, '-')}.json`, bytes());
+    const thrown = await materialize({ manifest, capsulePath: path, databaseUrl: db.url }).then(
+      (result) => result,
+      (caught: unknown) => caught,
+    );
+    expect(thrown).toBeInstanceOf(CapsuleError);
+    if (message) expect((thrown as Error).message).toMatch(message);
+    expect((thrown as Error).message).not.toContain('\n');
+    expect(await dumpTables(db, tables)).toEqual(Object.fromEntries(tables.map((table) => [table, []])));
+  },
+);
+
+dbTest('CRLF line ends: loaded exactly (through the staging table), verified', async ({ db }) => {
+  await db.query(schemaSql);
+  const path = await writeCapsuleFile(dir, 'crlf.json', valid.replaceAll('\n', '\r\n'));
+  const result = await materialize({ manifest, capsulePath: path, databaseUrl: db.url });
+  expect(result.verified).toBe(true);
+  expect(await db.query('select id, length(body) as n from order_notes order by id')).toEqual([
+    { id: '1', n: 1 },
+    { id: '2', n: 200_000 },
+  ]);
+});
+
+dbTest('the intact capsule loads by direct COPY, verified, equal to the capsule', async ({ db }) => {
+  await db.query(schemaSql);
+  const path = await writeCapsuleFile(dir, 'intact.json', valid);
+  const result = await materialize({ manifest, capsulePath: path, databaseUrl: db.url });
+  expect(result.directCopy).toEqual(tables);
+  expect(result.verified).toBe(true);
+  const [row] = await db.query<{ tags: unknown; body: string }>(
+    'select to_jsonb(o.tags) as tags, (select body from order_notes where id = 2) as body from orders o',
+  );
+  expect(row).toEqual({ tags: ['a\\b', 'NULL', null], body: 'x'.repeat(200_000) });
+});
