@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -139,3 +139,27 @@ dbTest('the intact capsule loads by direct COPY, verified, equal to the capsule'
   );
   expect(row).toEqual({ tags: ['a\\b', 'NULL', null], body: 'x'.repeat(200_000) });
 });
+
+dbTest(
+  'a capsule truncated while the direct load reads it: refused in one line, nothing loaded',
+  async ({ db }) => {
+    await db.query(schemaSql);
+    const notes = Array.from({ length: 60_000 }, (_, i) => note(i + 1, `${i}`.padEnd(400, 'n')));
+    const text = lineCapsuleText({
+      graph: [{ shop_id: 's1', customer_id: 'c1', reasons: ['subject'] }],
+      tables: { customers: [shopCustomer], orders: [order], order_notes: notes },
+    });
+    const path = await writeCapsuleFile(dir, 'shrinking.json', text);
+    const loading = materialize({ manifest, capsulePath: path, databaseUrl: db.url }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    // Cut the file to a third once the load is under way (the reader is past the header by then).
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await truncate(path, Math.floor(text.length / 3));
+    const thrown = await loading;
+    expect(thrown).toBeInstanceOf(CapsuleError);
+    expect((thrown as Error).message).not.toContain('\n');
+    expect(await dumpTables(db, tables)).toEqual(Object.fromEntries(tables.map((table) => [table, []])));
+  },
+);
