@@ -1,8 +1,10 @@
-import { readFile, truncate } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-import { afterEach, beforeAll, expect } from 'vitest';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
+import { afterEach, beforeAll, describe, expect } from 'vitest';
 
 import { CapsuleError } from '../../../src/errors.js';
 import { loadManifest, type ParsedManifest } from '../../../src/manifest/index.js';
@@ -16,6 +18,7 @@ import {
 } from '../../setup/capsules.js';
 import { repoRoot } from '../../setup/cli.js';
 import { dbTest } from '../../setup/database.js';
+import { ageCliInstalled } from '../../setup/governance.js';
 
 // The direct load (empty replay tables) reads the capsule without hashing the file: every damaged
 // capsule is still refused by the rows' hashes, counts or framing, in one line, nothing loaded.
@@ -163,3 +166,41 @@ dbTest(
     expect(await dumpTables(db, tables)).toEqual(Object.fromEntries(tables.map((table) => [table, []])));
   },
 );
+
+describe.skipIf(!ageCliInstalled)('age-encrypted capsules (needs the age CLI)', () => {
+  const encrypt = async (name: string, plain: string, gzip: boolean) => {
+    const identity = await generateIdentity();
+    const keyFile = join(dir, `${name}.key`);
+    await writeFile(keyFile, `${identity}\n`, { mode: 0o600 });
+    const path = join(dir, `${name}${gzip ? '.json.gz.age' : '.json.age'}`);
+    const sealed = spawnSync('age', ['-r', await identityToRecipient(identity)], {
+      input: gzip ? gzipSync(plain) : plain,
+    });
+    await writeFile(path, sealed.stdout);
+    process.env.REPLAY_ENV_AGE_IDENTITY = keyFile;
+    return path;
+  };
+  afterEach(() => {
+    delete process.env.REPLAY_ENV_AGE_IDENTITY;
+  });
+  for (const gzip of [false, true]) {
+    dbTest(`intact${gzip ? ', gzip' : ''}: loaded by direct COPY, verified`, async ({ db }) => {
+      await db.query(schemaSql);
+      const path = await encrypt(`intact-${gzip}`, valid, gzip);
+      const result = await materialize({ manifest, capsulePath: path, databaseUrl: db.url });
+      expect(result.directCopy).toEqual(tables);
+      expect(result.verified).toBe(true);
+    });
+    dbTest(`an edited row${gzip ? ', gzip' : ''}: refused in one line, nothing loaded`, async ({ db }) => {
+      await db.query(schemaSql);
+      const path = await encrypt(`edited-${gzip}`, valid.replace('"body":"b"', '"body":"c"'), gzip);
+      const thrown = await materialize({ manifest, capsulePath: path, databaseUrl: db.url }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(thrown).toBeInstanceOf(CapsuleError);
+      expect((thrown as Error).message).toMatch(/failed its integrity check: table "order_notes"/);
+      expect(await dumpTables(db, tables)).toEqual(Object.fromEntries(tables.map((table) => [table, []])));
+    });
+  }
+});
