@@ -2,8 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { Duplex, PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
-import { Decrypter, Encrypter } from 'age-encryption';
-
 import { CapsuleError, UsageError } from '../errors.js';
 
 /** The first bytes of every binary age file (https://age-encryption.org/v1). */
@@ -17,6 +15,7 @@ export const identityEnv = 'REPLAY_ENV_AGE_IDENTITY';
  * 64 KiB chunks as age-encryption streams them. Recipients are `age1…` strings.
  */
 export async function ageEncryptStream(recipients: readonly string[]): Promise<Duplex> {
+  const { Encrypter } = await ageLibrary();
   const encrypter = new Encrypter();
   for (const recipient of recipients) {
     try {
@@ -48,6 +47,7 @@ export async function ageDecryptStream(
       code: 'capsule_encrypted',
       hint: `pass --identity FILE (an age-keygen identity file) or set ${identityEnv}`,
     });
+  const { Decrypter } = await ageLibrary();
   const decrypter = new Decrypter();
   for (const key of await readIdentities(identityFile)) decrypter.addIdentity(key);
   let plain: ReadableStream<Uint8Array>;
@@ -80,4 +80,12 @@ async function readIdentities(identityFile: string): Promise<string[]> {
       code: 'identity_invalid',
     });
   return keys;
+}
+
+/**
+ * age-encryption and its post-quantum and curve libraries, loaded only when a capsule is encrypted or
+ * decrypted: importing them costs every command ~0.1 s of CPU at start-up.
+ */
+async function ageLibrary(): Promise<typeof import('age-encryption')> {
+  return import('age-encryption');
 }
