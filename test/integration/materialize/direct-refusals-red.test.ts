@@ -16,13 +16,12 @@ import {
   shopCustomer,
   writeCapsuleFile,
 } from '../../setup/capsules.js';
-import { repoRoot } from '../../setup/cli.js';
 import { dbTest } from '../../setup/database.js';
-import { ageCliInstalled } from '../../setup/governance.js';
+import { ageCliInstalled, originalToolFixture } from '../../setup/governance.js';
 
 // The direct load (empty replay tables) reads the capsule without hashing the file: every damaged
 // capsule is still refused by the rows' hashes, counts or framing, in one line, nothing loaded.
-const fixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
+const fixture = originalToolFixture;
 const tables = ['customers', 'orders', 'order_notes'];
 let manifest: ParsedManifest;
 let schemaSql: string;
