@@ -74,6 +74,12 @@ export interface LoadOutcome {
    * verification, src/materialize/verify-values.ts); `verified` is false when any.
    */
   valueDifferences: Record<string, number>;
+  /**
+   * Loaded rows holding a json/jsonb array of more than one dimension, per table with any: the capsule's
+   * JSON is the same for a one-dimensional array of JSON arrays, so their shape is not verified and
+   * `verified` is false (value-digest.ts nestedJsonArraysSql).
+   */
+  nestedJsonArrays: Record<string, number>;
   /** Tables whose user triggers were off during the load, and tables whose triggers fired. */
   triggers: { disabled: string[]; firing: string[] };
   verified: boolean;
@@ -100,6 +106,7 @@ export function emptyOutcome(phases: Record<MaterializePhase, number>): LoadOutc
     rewritten: {},
     triggers: { disabled: [], firing: [] },
     valueDifferences: {},
+    nestedJsonArrays: {},
     verified: false,
     phases,
     plans: [],
@@ -206,7 +213,7 @@ export async function verifyLoadedValues(
   toError: (error: unknown, sql: Sql) => Error,
 ): Promise<void> {
   if (options.verifyValues === false) return;
-  outcome.valueDifferences = await verifyValues({
+  const found = await verifyValues({
     tables: tables(),
     run,
     client: options.client,
@@ -214,5 +221,8 @@ export async function verifyLoadedValues(
     rewrite: options.prepared.rewrite,
     toError,
   });
-  outcome.verified = Object.keys(outcome.valueDifferences).length === 0;
+  outcome.valueDifferences = found.differing;
+  outcome.nestedJsonArrays = found.nestedArrays;
+  outcome.verified =
+    Object.keys(found.differing).length === 0 && Object.keys(found.nestedArrays).length === 0;
 }

@@ -1,8 +1,31 @@
 import { describe, expect, it } from 'vitest';
 
-import { differingRowsSql, DigestAccumulator, stagedKeysDigestSql, tableDigestSql } from './value-digest.js';
+import {
+  differingRowsSql,
+  DigestAccumulator,
+  nestedJsonArraysSql,
+  stagedKeysDigestSql,
+  tableDigestSql,
+} from './value-digest.js';
 
 describe('value digest SQL', () => {
+  it('counts loaded rows with a json/jsonb array of more than one dimension, only when a column is one', () => {
+    const columns = [
+      { name: 'id', type: 'integer' },
+      { name: 'Blobs', type: 'jsonb[]' },
+      { name: 'docs', type: 'json[]' },
+      { name: 'tags', type: 'text[]' },
+    ];
+    expect(nestedJsonArraysSql('docs', columns)).toEqual({
+      text: '/* tables[docs] verify values */ select count(*)::bigint as nested\n  from "docs" t where (array_ndims(t."Blobs") > 1 or array_ndims(t."docs") > 1)',
+      values: [],
+    });
+    expect(nestedJsonArraysSql('docs', columns, { index: 2, primaryKey: ['id'] })?.text).toBe(
+      '/* tables[docs] verify values */ select count(*)::bigint as nested\n  from "docs" t where (array_ndims(t."Blobs") > 1 or array_ndims(t."docs") > 1) and (to_jsonb(t."id")) in (select s.doc -> \'id\' from "replay_stage_2" s)',
+    );
+    expect(nestedJsonArraysSql('docs', [{ name: 'tags', type: 'text[]' }])).toBeUndefined();
+  });
+
   it('digests a whole table over the written columns, each printed by its type', () => {
     const columns = [
       { name: 'title', type: 'text' },

@@ -138,3 +138,37 @@ export function differingRowsSql(
     values: [unwritten],
   };
 }
+
+/**
+ * How many loaded rows hold a json/jsonb array of more than one dimension: the capsule writes
+ * `array['[1,2]','[3,4]']::jsonb[]` (a one-dimensional array of JSON arrays) and a two-dimensional
+ * `jsonb[]` as the same JSON, `[[1, 2], [3, 4]]`, and a load makes the second of it, so neither the
+ * digest nor the exact comparison (both compare JSON) can tell whether such a row kept its shape.
+ * Undefined when no written column is a json/jsonb array. Loaded rows as for the digest: the whole table,
+ * or the rows with the staged primary keys.
+ *
+ * @example
+ * select count(*)::bigint as nested from "docs" t where array_ndims(t."blobs") > 1
+ */
+export function nestedJsonArraysSql(
+  table: string,
+  columns: readonly DigestColumn[],
+  staged?: { index: number; primaryKey: readonly string[] },
+): Sql | undefined {
+  const arrays = columns.filter((column) => column.type === 'json[]' || column.type === 'jsonb[]');
+  if (arrays.length === 0) return undefined;
+  const nested = arrays.map((column) => `array_ndims(t.${quoteIdent(column.name)}) > 1`).join(' or ');
+  const where = [`(${nested})`];
+  if (staged && staged.primaryKey.length > 0) {
+    const target = staged.primaryKey.map((column) => `to_jsonb(t.${quoteIdent(column)})`).join(', ');
+    const keys = staged.primaryKey.map((column) => `s.doc -> ${quoteLiteral(column)}`).join(', ');
+    where.push(`(${target}) in (select ${keys} from ${stageTable(staged.index)} s)`);
+  }
+  return {
+    text: [
+      `/* tables[${table}] verify values */ select count(*)::bigint as nested`,
+      `  from ${quoteTable(table)} t where ${where.join(' and ')}`,
+    ].join('\n'),
+    values: [],
+  };
+}

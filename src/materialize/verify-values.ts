@@ -10,6 +10,7 @@ import {
   differingRowsSql,
   type Digest,
   DigestAccumulator,
+  nestedJsonArraysSql,
   stagedKeysDigestSql,
   tableDigestSql,
 } from './value-digest.js';
@@ -92,7 +93,9 @@ function writtenColumns(info: TableInfo, written: readonly string[]): TableInfo[
 
 /**
  * Compares every loaded table's rows with the capsule's (value-digest.ts) and returns the number of
- * capsule rows whose values are not in the replay table, per table with any. Runs inside the load's
+ * capsule rows whose values are not in the replay table, per table with any (`differing`), and of
+ * loaded rows whose json/jsonb arrays' shape the capsule cannot tell (`nestedArrays`,
+ * nestedJsonArraysSql). Runs inside the load's
  * transaction, after the load; digests are printed in UTC, as export writes timestamps. One scan per
  * table on the server: of the whole table when it was empty before the load, else of the rows with the
  * staged primary keys.
@@ -104,13 +107,25 @@ export async function verifyValues(options: {
   reader: CapsuleReader;
   rewrite: SubjectRewrite;
   toError: (error: unknown, sql: Sql) => Error;
-}): Promise<Record<string, number>> {
+}): Promise<{ differing: Record<string, number>; nestedArrays: Record<string, number> }> {
   const { run } = options;
   await run({ text: `set local timezone = 'UTC'`, values: [] });
   const differing: Record<string, number> = {};
+  const nestedArrays: Record<string, number> = {};
   const suspects: LoadedTable[] = [];
   for (const item of options.tables) {
     const columns = writtenColumns(item.info, item.written);
+    const nestedSql = nestedJsonArraysSql(
+      item.table,
+      columns,
+      item.targetWasEmpty || item.stage === undefined
+        ? undefined
+        : { index: item.stage, primaryKey: item.info.primaryKey },
+    );
+    if (nestedSql) {
+      const nested = Number(((await run(nestedSql)).rows[0] as { nested: string }).nested);
+      if (nested > 0) nestedArrays[item.table] = nested;
+    }
     const sql = item.targetWasEmpty
       ? tableDigestSql(item.table, columns)
       : item.stage !== undefined && item.info.primaryKey.length > 0
@@ -144,7 +159,7 @@ export async function verifyValues(options: {
       if (n > 0) differing[item.table] = n;
     }
   }
-  return differing;
+  return { differing, nestedArrays };
 
   async function count(sql: Sql): Promise<number> {
     return Number(((await run(sql)).rows[0] as { differing: string }).differing);

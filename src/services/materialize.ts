@@ -72,11 +72,16 @@ export interface MaterializeResult {
   triggers: { disabled: string[]; firing: string[] };
   /**
    * Every capsule row is in the replay database with the capsule's values (counts and values checked);
-   * false when `valueDifferences` has any table.
+   * false when `valueDifferences` or `nestedJsonArrays` has any table.
    */
   verified: boolean;
   /** Capsule rows whose values differ in the replay database, per table with any (the load commits). */
   valueDifferences: Record<string, number>;
+  /**
+   * Loaded rows whose json/jsonb array has more than one dimension, per table with any: the capsule's
+   * JSON cannot tell it from a one-dimensional array of JSON arrays, so the shape is not verified.
+   */
+  nestedJsonArrays: Record<string, number>;
   integrity: 'verified' | 'counts-only' | 'failed';
   /**
    * Tables copied straight into the replay table (`copy` strategy, table empty after the deletes); the
@@ -149,6 +154,7 @@ async function run(
     triggers: outcome.triggers,
     verified: outcome.verified,
     valueDifferences: outcome.valueDifferences,
+    nestedJsonArrays: outcome.nestedJsonArrays,
     integrity: outcome.integrity,
     directCopy: outcome.directCopy,
     durationMs: Math.round(performance.now() - started),

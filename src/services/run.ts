@@ -348,7 +348,7 @@ async function materializeStep(
       loaded: result.loaded,
       ...(result.deleted ? { deleted: result.deleted } : {}),
       verified: result.verified,
-      ...(result.verified ? {} : { message: notVerified(result.valueDifferences) }),
+      ...(result.verified ? {} : { message: notVerified(result.valueDifferences, result.nestedJsonArrays) }),
     };
     return {
       event,
@@ -358,6 +358,7 @@ async function materializeStep(
         rowCounts: result.rowCounts,
         loaded: result.loaded,
         valueDifferences: result.valueDifferences ?? {},
+        nestedJsonArrays: result.nestedJsonArrays ?? {},
       },
     };
   } catch (error) {
@@ -425,8 +426,19 @@ function interruptSignal(signal: AbortSignal): InterruptSignal | undefined {
 }
 
 /** Why a load is not verified: values that differ (value verification), else the row counts. */
-function notVerified(differences: Record<string, number> | undefined): string {
-  const entries = Object.entries(differences ?? {});
-  if (entries.length === 0) return 'row counts in the replay database do not match the capsule';
-  return `values in the replay database differ from the capsule: ${entries.map(([table, n]) => `${table} ${n} ${n === 1 ? 'row' : 'rows'}`).join(', ')}`;
+function notVerified(
+  differences: Record<string, number> | undefined,
+  nested: Record<string, number> | undefined,
+): string {
+  const rows = (counts: Record<string, number> | undefined) =>
+    Object.entries(counts ?? {})
+      .map(([table, n]) => `${table} ${n} ${n === 1 ? 'row' : 'rows'}`)
+      .join(', ');
+  const parts = [
+    ...(rows(differences)
+      ? [`values in the replay database differ from the capsule: ${rows(differences)}`]
+      : []),
+    ...(rows(nested) ? [`json/jsonb array shapes not verified: ${rows(nested)}`] : []),
+  ];
+  return parts.length > 0 ? parts.join('; ') : 'row counts in the replay database do not match the capsule';
 }

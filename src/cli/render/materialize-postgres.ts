@@ -65,9 +65,21 @@ function rewrittenLine(result: MaterializeResult): string[] {
   ];
 }
 
-/** `; values differ: film 2 rows, customer 1 row` when value verification found differences. */
+/**
+ * `; values differ from the capsule: film 2 rows, customer 1 row` when value verification found
+ * differences, and `; array shapes not verified: docs 3 rows` for multi-dimensional json/jsonb arrays.
+ */
 function differences(result: MaterializeResult): string {
-  const entries = Object.entries(result.valueDifferences ?? {});
-  if (entries.length === 0) return '';
-  return `; values differ from the capsule: ${entries.map(([table, n]) => `${table} ${n} ${n === 1 ? 'row' : 'rows'}`).join(', ')}`;
+  const rows = (counts: Record<string, number> | undefined) =>
+    Object.entries(counts ?? {})
+      .map(([table, n]) => `${table} ${n} ${n === 1 ? 'row' : 'rows'}`)
+      .join(', ');
+  const differing = rows(result.valueDifferences);
+  const nested = rows(result.nestedJsonArrays);
+  return [
+    differing ? `; values differ from the capsule: ${differing}` : '',
+    nested
+      ? `; array shapes not verified (json/jsonb arrays of more than one dimension, which the capsule writes like arrays of JSON arrays): ${nested}`
+      : '',
+  ].join('');
 }

@@ -20,6 +20,11 @@ export function judgeMaterializationIntegrity(evidence: MaterializationEvidence)
         `${table}: ${n} ${n === 1 ? 'row has' : 'rows have'} values in the replay database that differ from the capsule`,
     );
   mismatches.push(...differing);
+  for (const [table, n] of Object.entries(evidence.nestedJsonArrays ?? {}))
+    if (n > 0)
+      mismatches.push(
+        `${table}: ${n} ${n === 1 ? 'row holds' : 'rows hold'} json/jsonb arrays of more than one dimension, whose shape the capsule cannot record (not verified)`,
+      );
   if (mismatches.length > 0) return { id, verdict: 'fail', reasons: mismatches };
   if (!evidence.verified)
     return { id, verdict: 'fail', reasons: ['row counts were not verified after loading'] };

@@ -42,6 +42,8 @@ export type MaterializationEvidence =
       loaded: Record<string, number>;
       /** Capsule rows whose values differ in the replay database, per table (value verification). */
       valueDifferences?: Record<string, number>;
+      /** Loaded rows whose json/jsonb array shape the capsule cannot tell (materialize's nestedJsonArrays). */
+      nestedJsonArrays?: Record<string, number>;
     };
 
 export interface CredentialScan {
