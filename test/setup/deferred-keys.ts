@@ -5,19 +5,27 @@ import { type ParsedManifest, parseManifest } from '../../src/manifest/index.js'
 import { DatabaseUrl } from '../../src/postgres/database-url.js';
 import type { TestDatabase } from './database.js';
 
-/** A manifest loading `tables` in this order; `shared` tables are never deleted (upserted over). */
-export function orgManifest(appId: string, tables: string[], shared: string[] = []): ParsedManifest {
+/**
+ * A manifest loading `tables` in this order, every table scoped by the subject key `key` (default
+ * `org_id`); `shared` tables are never deleted (upserted over).
+ */
+export function orgManifest(
+  appId: string,
+  tables: string[],
+  shared: string[] = [],
+  key = 'org_id',
+): ParsedManifest {
   const postgres = {
     graphEdges: [],
     tableOrder: tables,
     tables: tables.map((name) =>
       shared.includes(name)
         ? { name, where: 'true' }
-        : { name, where: 't.org_id = (select org_id from params)', deletePredicate: 't.org_id = g.org_id' },
+        : { name, where: `t.${key} = (select ${key} from params)`, deletePredicate: `t.${key} = g.${key}` },
     ),
   };
   return parseManifest(
-    JSON.stringify({ appId, adapter: 'postgres-subject-graph.v1', subjectKeys: ['org_id'], postgres }),
+    JSON.stringify({ appId, adapter: 'postgres-subject-graph.v1', subjectKeys: [key], postgres }),
     { file: `${appId}.json`, path: `/virtual/${appId}.json`, cwd: '/virtual' },
   );
 }

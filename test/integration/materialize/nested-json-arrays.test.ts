@@ -1,34 +1,16 @@
 import { expect } from 'vitest';
 
-import { parseManifest } from '../../../src/manifest/index.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { rowTexts, writeSubjectCapsule } from '../../setup/capsules.js';
 import { dbTest } from '../../setup/database.js';
+import { orgManifest } from '../../setup/deferred-keys.js';
 
 // A one-dimensional jsonb[] of JSON arrays and a two-dimensional jsonb[] are the same JSON in a
 // capsule (`[[1, 2], [3, 4]]`); the load makes the two-dimensional one. Both comparisons of value
 // verification compare JSON, so they cannot see it: the load must not say `verified` for such rows.
 const schema = `create table docs (id int primary key, tenant text not null, blobs jsonb[], tags text[]);`;
 
-const manifest = parseManifest(
-  JSON.stringify({
-    appId: 'docs',
-    adapter: 'postgres-subject-graph.v1',
-    subjectKeys: ['tenant'],
-    postgres: {
-      graphEdges: [],
-      tableOrder: ['docs'],
-      tables: [
-        {
-          name: 'docs',
-          where: 't.tenant = (select tenant from params)',
-          deletePredicate: 't.tenant = g.tenant',
-        },
-      ],
-    },
-  }),
-  { file: 'docs.json', path: '/virtual/docs.json', cwd: '/virtual' },
-);
+const manifest = orgManifest('docs', ['docs'], [], 'tenant');
 
 for (const directCopy of [true, false]) {
   dbTest(
