@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 
+import { loadManifest, type ParsedManifest } from '../../src/manifest/index.js';
 import { auditLogName } from './capsule-folder.js';
 import { type CliResult, repoRoot, runCli } from './cli.js';
 import type { TestDatabase } from './database.js';
@@ -13,6 +14,19 @@ import { runLoadCommand } from './load-command.js';
 /** The original tool's shop fixture (test/fixtures/original-tool): a manifest, its schema and rows. */
 export const originalToolFixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
 export const originalToolApp = originalToolFixture('manifest.json');
+
+/** The shop fixture's parsed manifest and its schema and data SQL, as tests load them. */
+export async function originalToolFiles(): Promise<{
+  manifest: ParsedManifest;
+  schemaSql: string;
+  dataSql: string;
+}> {
+  return {
+    manifest: await loadManifest(originalToolApp),
+    schemaSql: await readFile(originalToolFixture('schema.sql'), 'utf8'),
+    dataSql: await readFile(originalToolFixture('data.sql'), 'utf8'),
+  };
+}
 export const originalToolSubject = [
   '--subject',
   'shop_id=s1',

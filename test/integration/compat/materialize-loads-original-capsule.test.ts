@@ -3,11 +3,12 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect } from 'vitest';
 
-import { loadManifest, type ParsedManifest } from '../../../src/manifest/index.js';
+import type { ParsedManifest } from '../../../src/manifest/index.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dumpTables } from '../../setup/capsules.js';
 import { repoRoot } from '../../setup/cli.js';
 import { dbTest } from '../../setup/database.js';
+import { originalToolFiles } from '../../setup/governance.js';
 
 const fixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
 const tables = ['customers', 'orders', 'order_notes'];
@@ -17,9 +18,7 @@ let dataSql: string;
 let original: { tables: Record<string, Record<string, unknown>[]> };
 
 beforeAll(async () => {
-  manifest = await loadManifest(fixture('manifest.json'));
-  schemaSql = await readFile(fixture('schema.sql'), 'utf8');
-  dataSql = await readFile(fixture('data.sql'), 'utf8');
+  ({ manifest, schemaSql, dataSql } = await originalToolFiles());
   original = JSON.parse(await readFile(fixture('capsule.json'), 'utf8')) as typeof original;
 });
 

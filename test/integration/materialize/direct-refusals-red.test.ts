@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFile, truncate, writeFile } from 'node:fs/promises';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -7,7 +7,7 @@ import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterEach, beforeAll, describe, expect } from 'vitest';
 
 import { CapsuleError } from '../../../src/errors.js';
-import { loadManifest, type ParsedManifest } from '../../../src/manifest/index.js';
+import type { ParsedManifest } from '../../../src/manifest/index.js';
 import { materialize } from '../../../src/services/materialize.js';
 import {
   capsuleDir,
@@ -17,18 +17,16 @@ import {
   writeCapsuleFile,
 } from '../../setup/capsules.js';
 import { dbTest } from '../../setup/database.js';
-import { ageCliInstalled, originalToolFixture } from '../../setup/governance.js';
+import { ageCliInstalled, originalToolFiles } from '../../setup/governance.js';
 
 // The direct load (empty replay tables) reads the capsule without hashing the file: every damaged
 // capsule is still refused by the rows' hashes, counts or framing, in one line, nothing loaded.
-const fixture = originalToolFixture;
 const tables = ['customers', 'orders', 'order_notes'];
 let manifest: ParsedManifest;
 let schemaSql: string;
 let dir: string;
 beforeAll(async () => {
-  manifest = await loadManifest(fixture('manifest.json'));
-  schemaSql = await readFile(fixture('schema.sql'), 'utf8');
+  ({ manifest, schemaSql } = await originalToolFiles());
   dir = await capsuleDir();
 });
 afterEach(() => {

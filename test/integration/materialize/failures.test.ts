@@ -1,10 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-
 import { beforeAll, describe, expect } from 'vitest';
 
 import { CapsuleError, DatabaseError, UnsafeTargetError } from '../../../src/errors.js';
-import { loadManifest, type ParsedManifest } from '../../../src/manifest/index.js';
+import type { ParsedManifest } from '../../../src/manifest/index.js';
 import { DatabaseUrl } from '../../../src/postgres/database-url.js';
 import { materialize } from '../../../src/services/materialize.js';
 import {
@@ -15,10 +12,9 @@ import {
   type TestCapsule,
   writeCapsuleFile,
 } from '../../setup/capsules.js';
-import { repoRoot } from '../../setup/cli.js';
 import { dbTest } from '../../setup/database.js';
+import { originalToolFiles } from '../../setup/governance.js';
 
-const fixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
 const tables = ['customers', 'orders', 'order_notes'];
 let manifest: ParsedManifest;
 let schemaSql: string;
@@ -26,9 +22,7 @@ let dataSql: string;
 let dir: string;
 
 beforeAll(async () => {
-  manifest = await loadManifest(fixture('manifest.json'));
-  schemaSql = await readFile(fixture('schema.sql'), 'utf8');
-  dataSql = await readFile(fixture('data.sql'), 'utf8');
+  ({ manifest, schemaSql, dataSql } = await originalToolFiles());
   dir = await capsuleDir();
 });
 

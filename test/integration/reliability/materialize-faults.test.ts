@@ -1,36 +1,31 @@
 import { execFile, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { arch, platform } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { DatabaseError } from '../../../src/errors.js';
-import { loadManifest, type ParsedManifest } from '../../../src/manifest/index.js';
+import type { ParsedManifest } from '../../../src/manifest/index.js';
 import type { DatabaseUrl } from '../../../src/postgres/database-url.js';
 import { startEmbeddedPostgres } from '../../../src/postgres/embedded.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dumpTables } from '../../setup/capsules.js';
-import { repoRoot } from '../../setup/cli.js';
 import { dbTest } from '../../setup/database.js';
+import { originalToolFiles, originalToolFixture } from '../../setup/governance.js';
 
 // SPEC §5: "Materialize is one transaction … Any failure rolls back; the replay DB is then exactly as
 // before." These tests break the load from outside, at a known point in the middle of it (after the
 // deletes, while rows are being upserted), and compare a full to_jsonb dump of every table.
 
-const fixture = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
-const capsulePath = fixture('capsule.json');
+const capsulePath = originalToolFixture('capsule.json');
 const tables = ['customers', 'orders', 'order_notes'];
 let manifest: ParsedManifest;
 let schemaSql: string;
 let dataSql: string;
 
 beforeAll(async () => {
-  manifest = await loadManifest(fixture('manifest.json'));
-  schemaSql = await readFile(fixture('schema.sql'), 'utf8');
-  dataSql = await readFile(fixture('data.sql'), 'utf8');
+  ({ manifest, schemaSql, dataSql } = await originalToolFiles());
 });
 
 /**
