@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { SpillDir, TargetKeys } from './target-keys.js';
+import { KeyChunk, SpillDir, TargetKeys } from './target-keys.js';
 
 const key = (text: string): [Buffer, number, number] => {
   const bytes = Buffer.from(`__${text}`); // keys in the middle of a buffer, as the splitter hands them
@@ -41,6 +41,18 @@ async function drain(keys: TargetKeys, size: number, during?: (chunk: string[]) 
   }
   return out;
 }
+
+describe('KeyChunk', () => {
+  it('gives integer keys as a PostgreSQL array literal, the same keys as its JSON', () => {
+    const chunk = new KeyChunk();
+    expect(chunk.integerArray()).toBe('{}');
+    const texts = ['[7]', '[-2]', '[9223372036854775807]', '[0]'];
+    for (const text of texts) chunk.add(...key(text));
+    chunk.addLatin1('[42]'); // as read back from a run
+    expect(chunk.integerArray()).toBe('{7,-2,9223372036854775807,0,42}');
+    expect(chunk.json()).toBe('[[7],[-2],[9223372036854775807],[0],[42]]');
+  });
+});
 
 describe('TargetKeys', () => {
   for (const limit of [1_000_000, 3]) {

@@ -316,6 +316,23 @@ export class KeyChunk implements Iterable<string> {
     return `${this.#bytes.toString('utf8', 0, this.#used)}]`;
   }
 
+  /**
+   * The keys as a PostgreSQL integer array literal, `{1,-2}` for `[[1],[-2]]`: only for keys that are one
+   * integer each (closure-sql.ts keysAsIntegerArray), whose text is `[digits]`: the brackets go.
+   */
+  integerArray(): string {
+    const bytes = this.#bytes;
+    const out = Buffer.allocUnsafe(this.#used + 1);
+    out[0] = 0x7b; // {
+    let length = 1;
+    for (let i = 1; i < this.#used; i += 1) {
+      const byte = bytes[i]!;
+      if (byte !== 0x5b && byte !== 0x5d) out[length++] = byte; // [ ]
+    }
+    out[length++] = 0x7d; // }
+    return out.toString('latin1', 0, length);
+  }
+
   *[Symbol.iterator](): Iterator<string> {
     for (let i = 0; i < this.#starts.length; i += 1) {
       const end = i + 1 < this.#starts.length ? this.#starts[i + 1]! - 1 : this.#used;
