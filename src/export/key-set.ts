@@ -1,3 +1,5 @@
+import { copyBytes, sameBytes } from './short-bytes.js';
+
 /** A key wanted but not fetched yet. */
 export const PENDING = 0;
 /** A key fetched, or exported by the table's own query: never fetched (again). */
@@ -103,7 +105,7 @@ export class KeySet {
       if (
         this.#hashes[slot] === hash &&
         this.#arena.readUInt32LE(at + 1) === length &&
-        buf.compare(this.#arena, at + header, at + header + length, from, to) === 0
+        sameBytes(buf, from, this.#arena, at + header, length)
       )
         return at;
     }
@@ -124,7 +126,7 @@ export class KeySet {
     const at = this.#used;
     this.#arena[at] = state;
     this.#arena.writeUInt32LE(to - from, at + 1);
-    buf.copy(this.#arena, at + header, from, to);
+    copyBytes(buf, from, to, this.#arena, at + header);
     this.#used = need;
     return at;
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { KeyFilter } from './key-filter.js';
 import { DONE, entryHeader, KeySet, type KeyState, PENDING } from './key-set.js';
+import { copyBytes } from './short-bytes.js';
 import { mergeRuns, runLine, RunWriter, sortEntriesByKey } from './sorted-runs.js';
 
 /** Keys held in memory per set before it spills to a sorted run on disk (REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY). */
@@ -302,7 +303,7 @@ export class KeyChunk implements Iterable<string> {
   /** Appends the key `buf[from, to)`. */
   add(buf: Buffer, from: number, to: number): void {
     const bytes = this.#room(to - from);
-    this.#used += buf.copy(bytes, this.#used, from, to);
+    this.#used += copyBytes(buf, from, to, bytes, this.#used);
   }
 
   /** Appends a key read from a run (latin1: one character per byte, the key's bytes unchanged). */
