@@ -7,8 +7,20 @@ import { DONE, entryHeader, KeySet, type KeyState, PENDING } from './key-set.js'
 import { copyBytes } from './short-bytes.js';
 import { mergeRuns, runLine, RunWriter, sortEntriesByKey } from './sorted-runs.js';
 
-/** Keys held in memory per set before it spills to a sorted run on disk (REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY). */
-export const defaultKeysInMemory = 200_000;
+/**
+ * Keys held in memory per set before it spills to a sorted run on disk (REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY):
+ * its hash table is then at most 2^20 slots (8 MiB). Raised from 200,000: at 500,000 integer keys (the
+ * `parents` benchmark at 1M rows) the two spills and the last drain's merge cost ~0.5–0.9 s of the export's
+ * Node CPU, and peak RSS stayed within the runs' noise (docs/performance.md, ninth session).
+ */
+export const defaultKeysInMemory = 500_000;
+
+/**
+ * Key bytes held in memory per set (its arena, entry headers included) before it spills, whatever the
+ * count: long keys spill sooner, so a set's memory is bounded by this (8 MiB arena, the arena grows by
+ * doubling to exactly this) plus its table, not by the keys' length.
+ */
+export const keyBytesInMemory = 8 << 20;
 
 /**
  * Where key sets spill: one directory in the OS temp dir, made on the first spill and removed by
@@ -190,7 +202,7 @@ export class TargetKeys {
 
   /**
    * The last drain (no key wanted after it): merges the runs as they are and looks each key up in memory,
-   * instead of sorting memory's keys into one more run first (a sort, write and read of up to 200,000
+   * instead of sorting memory's keys into one more run first (a sort, write and read of up to 500,000
    * keys on the export's critical path, both connections idle: docs/performance.md); then the pending keys left in memory
    * (those the filter held back that no run has). The runs are removed; none is written.
    */
@@ -228,18 +240,22 @@ export class TargetKeys {
   }
 
   #add(buf: Buffer, from: number, to: number, state: KeyState): void {
+    // Spilled before the arena would outgrow its bound (not after: it would double first).
+    if (this.#memory.size > 0 && this.#memory.end + entryHeader + (to - from) > keyBytesInMemory)
+      this.#flush(true);
     if (this.#memory.add(buf, from, to, state) && this.#memory.size > this.#limit) this.#flush(true);
   }
 
   /**
    * Writes memory's keys as a sorted run and empties it. With `carry`, pending keys surely in no run stay
-   * in memory instead (up to a quarter of the limit, so memory does shrink): fetched early, they never
-   * need the merge.
+   * in memory instead (up to a quarter of the limit and of keyBytesInMemory, so memory does shrink):
+   * fetched early, they never need the merge.
    */
   #flush(carry = false): void {
     if (this.#memory.size === 0) return;
     const filter = (this.#inRuns ??= new KeyFilter());
     const cap = carry ? Math.floor(this.#limit / 4) : 0;
+    let keptBytes = 0;
     // Offsets of the pending entries kept in memory, in the arena as it is now (read again after clear()).
     const kept: number[] = [];
     // The entries to write, sorted by their keys' bytes in place (no string per key: 200,000 strings
@@ -253,8 +269,15 @@ export class TargetKeys {
       const from = at + entryHeader;
       const to = from + arena.readUInt32LE(at + 1);
       const state = arena[at];
-      if (state === PENDING && kept.length < cap && !filter.mayHave(arena, from, to)) kept.push(at);
-      else {
+      if (
+        state === PENDING &&
+        kept.length < cap &&
+        keptBytes + (to - at) <= keyBytesInMemory / 4 &&
+        !filter.mayHave(arena, from, to)
+      ) {
+        kept.push(at);
+        keptBytes += to - at;
+      } else {
         if (state === PENDING) pending = true;
         filter.add(arena, from, to);
         offsets[count++] = at;
