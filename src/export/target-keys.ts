@@ -256,7 +256,8 @@ export class TargetKeys {
     const filter = (this.#inRuns ??= new KeyFilter());
     const cap = carry ? Math.floor(this.#limit / 4) : 0;
     let keptBytes = 0;
-    // Offsets of the pending entries kept in memory, in the arena as it is now (read again after clear()).
+    // Offsets of the pending entries kept in memory, in the arena as it is now (added again after clear(),
+    // in arena order: key-set.ts).
     const kept: number[] = [];
     // The entries to write, sorted by their keys' bytes in place (no string per key: 200,000 strings
     // held through a sort grew the heap by tens of MB at every spill). Read from the arena directly: an
