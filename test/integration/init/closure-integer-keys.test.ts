@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 
 import { dbTest } from '../../setup/database.js';
-import { exportOwner, ownerManifest } from '../../setup/export-owner.js';
+import { exportOwner, kidsAndParentsManifest } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -30,15 +30,7 @@ for (const chunk of [1, 2, 10_000])
     `integer keys by passed keys, ${chunk} a chunk: each wanted row once, equal to the source`,
     async ({ db }) => {
       await db.query(ddl);
-      const manifest = ownerManifest('integer-keys', {
-        closure: 'parents',
-        tableOrder: ['big', 'small', 'kids'],
-        tables: [
-          { name: 'kids', where: 't.owner = (select owner from params)' },
-          { name: 'big', where: 'false' },
-          { name: 'small', where: 'false' },
-        ],
-      });
+      const manifest = kidsAndParentsManifest('integer-keys', ['big', 'small']);
       const out = join(dir, `c-${chunk}.json`);
       const result = await exportOwner(db, manifest, out, {
         closureDirect: false,
