@@ -10,8 +10,8 @@ import { mergeRuns, runLine, RunWriter, sortEntriesByKey } from './sorted-runs.j
 /**
  * Keys held in memory per set before it spills to a sorted run on disk (REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY):
  * its hash table is then at most 2^20 slots (8 MiB). Raised from 200,000: at 500,000 integer keys (the
- * `parents` benchmark at 1M rows) the two spills and the last drain's merge cost ~0.5–0.9 s of the export's
- * Node CPU, and peak RSS stayed within the runs' noise (docs/performance.md, ninth session).
+ * `parents` benchmark at 1M rows) the two spills and the last drain's merge cost ~0.6–0.9 s of the export's
+ * CLI CPU in paired runs, and peak RSS stayed within the runs' noise (docs/performance.md, ninth session).
  */
 export const defaultKeysInMemory = 500_000;
 

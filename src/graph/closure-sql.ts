@@ -269,10 +269,10 @@ function notOwnRow(table: ParsedTable, cols: readonly string[]): string[] {
 
 /**
  * The keys of `target` travel as a PostgreSQL array literal of integers (`{7,-2,42}`) rather than JSON
- * tuples: one integer column of a unique key (keyColumns spells each such key `[7]`, digits only). The
+ * tuples: one integer column of a unique key (keyColumns spells each such key `[7]` or `[-7]`). The
  * server parses that literal in a fraction of the time `jsonb_array_elements` and a cast per key take:
- * 50 chunks of 10,000 keys, 0.45–0.55 s of backend CPU against 1.0–1.2 s for the ids alone
- * (docs/performance.md, ninth session).
+ * 50 chunks of 10,000 keys, 0.30–0.43 s of backend CPU against 0.72–1.03 s for the ids alone
+ * (`bench/closure-chunks-cpu.js`, docs/performance.md, ninth session).
  */
 export function keysAsIntegerArray(target: {
   columns: readonly string[];
