@@ -67,6 +67,8 @@ dbTest(
     const client = new pg.Client({ connectionString: db.url.connectionString() });
     await client.connect();
     try {
+      // Workers must print timestamps in the transaction's UTC, not in the session's zone.
+      await client.query(`set timezone = 'America/St_Johns'`);
       await client.query('begin');
       await client.query(rows);
       await client.query(`set local timezone = 'UTC'`);
