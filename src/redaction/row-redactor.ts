@@ -59,13 +59,12 @@ export function createRowRedactor(
   // the bytes read as latin1 (each byte one character: the needles' UTF-8 bytes match as such) scans the
   // chunk once, where one Buffer.includes per needle scanned it once per rule field.
   const needleBytes = needles.map((needle) => Buffer.from(needle, 'utf8'));
-  const needlePattern = new RegExp(
-    needleBytes
-      .map((needle) => needle.toString('latin1'))
-      .map((needle) => needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('|'),
-    'g',
-  );
+  const needlePattern = latin1Pattern(needleBytes);
+  // The pattern without the escape needles, for a chunk that holds neither escape (the usual case: jsonb
+  // text escapes only `"`, `\` and control characters): it matches exactly where the full one would, at
+  // about half the cost — the full pattern has to stop at every backslash as well as at every quote.
+  const escapeNeedles = needleBytes.slice(-2);
+  const fieldPattern = latin1Pattern(needleBytes.slice(0, -2));
   const plan = splicePlan(topLevel, nested);
   // REPLAY_ENV_REDACTION_SPLICE=0 keeps every row on the full path (to measure one against the other).
   const splice = process.env.REPLAY_ENV_REDACTION_SPLICE !== '0';
@@ -89,10 +88,14 @@ export function createRowRedactor(
             positions.push(at);
         return positions.sort((a, b) => a - b);
       }
-      // One pass of the pattern over the chunk (measured faster than one Buffer.indexOf pass per needle).
+      // One pass of the pattern over the chunk (measured faster than one Buffer.indexOf pass per needle);
+      // two Buffer.indexOf passes first tell whether the escape needles can occur.
+      const pattern = escapeNeedles.some((needle) => bytes.includes(needle, from))
+        ? needlePattern
+        : fieldPattern;
       const text = bytes.toString('latin1', from);
-      needlePattern.lastIndex = 0;
-      for (let match = needlePattern.exec(text); match; match = needlePattern.exec(text))
+      pattern.lastIndex = 0;
+      for (let match = pattern.exec(text); match; match = pattern.exec(text))
         positions.push(from + match.index);
       return positions;
     },
@@ -114,6 +117,14 @@ export function createRowRedactor(
     },
   };
   return redactor;
+}
+
+/** One regular expression matching any of `needles`, over bytes read as latin1 (one character a byte). */
+function latin1Pattern(needles: readonly Buffer[]): RegExp {
+  return new RegExp(
+    needles.map((needle) => needle.toString('latin1').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'),
+    'g',
+  );
 }
 
 function redactObject(
