@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 
 import type { RowRedactor } from '../redaction/index.js';
-import { frameRows, type RowFramingState } from './row-lines.js';
+import { frameRowsInto, type RowFramingState, takeFramed } from './row-lines.js';
 
 export interface TableStreamOptions {
   /** Applied to each row the redactor's pre-check flags (see redaction/row-redactor.ts). */
@@ -12,6 +12,13 @@ export interface TableStreamOptions {
   /** Called after each chunk with the table's running row count (for progress displays). */
   onRows?: (rows: number) => void;
 }
+
+/**
+ * Framed bytes handed to the target at once: a COPY read is ~6 KiB on average (the server's 8 KiB
+ * messages as they arrive), and each handed over alone cost a file write with its thread-pool round trip
+ * (~59,000 writes for a 1M-row realistic export; docs/performance.md, ninth session).
+ */
+const batchBytes = 1 << 18;
 
 /** What closes a table's row list in the capsule. */
 export const tableEnd = Buffer.from('\n    ]', 'utf8');
@@ -41,23 +48,26 @@ export function framingStream(name: string, options: TableStreamOptions, target:
   return new Writable({
     highWaterMark: 1 << 16,
     write(chunk: Buffer, _encoding, callback) {
-      let framed: Buffer;
       try {
-        framed = frameRows(framing, chunk);
+        frameRowsInto(framing, chunk, batchBytes + (batchBytes >> 3));
       } catch (error) {
         callback(error as Error);
         return;
       }
       target.onRows(framing.rows);
       options.onRows?.(framing.rows);
-      target.emit(framed, false).then(() => callback(), callback);
+      if ((framing.output?.length ?? 0) < batchBytes) {
+        callback();
+        return;
+      }
+      target.emit(takeFramed(framing), false).then(() => callback(), callback);
     },
     final(callback) {
       let framed: Buffer;
       try {
         // A last row without its newline (not from COPY, but from writeTable callers) still counts.
-        framed =
-          framing.remainder || framing.pending ? frameRows(framing, Buffer.from('\n')) : Buffer.alloc(0);
+        if (framing.remainder || framing.pending) frameRowsInto(framing, Buffer.from('\n'));
+        framed = takeFramed(framing);
       } catch (error) {
         callback(error as Error);
         return;

@@ -11,6 +11,8 @@ export interface RowFramingState {
   rows: number;
   /** Pieces of an incomplete last line, carried to the next chunk (joined once, when it ends). */
   remainder: Buffer | undefined;
+  /** Set by frameRowsInto: the framed bytes not yet taken (takeFramed). */
+  output?: FramedOutput | undefined;
   /** Set by frameRows: pieces of a line longer than one chunk, and their total length. */
   pending?: { pieces: Buffer[]; length: number } | undefined;
   /** sha256-rows-v1 hash of the table: each row text as written, followed by `\n`. */
@@ -36,6 +38,20 @@ const openBrace = 0x7b;
  * parse and re-serialise). The integrity hash covers contiguous runs of untouched rows in one update each.
  */
 export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
+  frameRowsInto(state, chunk);
+  return takeFramed(state);
+}
+
+/** The framed bytes a state holds, as frameRowsInto leaves them. */
+export interface FramedOutput {
+  readonly length: number;
+}
+
+/**
+ * frameRows, keeping the framed bytes in the state, after those of earlier chunks, until takeFramed: a
+ * caller can write many small COPY reads as one. `capacity`: room to make for them at once.
+ */
+export function frameRowsInto(state: RowFramingState, chunk: Buffer, capacity = 0): void {
   // Linear in the line length: while a line has not ended, chunks are only collected (one newline scan
   // of each new chunk), never concatenated and re-scanned chunk after chunk.
   if (state.remainder) {
@@ -56,7 +72,7 @@ export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
           { code: 'capsule_line_too_long', hint: 'see docs/safety.md (size limits)' },
         );
       }
-      return Buffer.alloc(0);
+      return;
     }
     // Only the row that spans the reads is joined (nearly every read ends inside a row), not the chunk.
     spanning = Buffer.concat([...state.pending.pieces, chunk.subarray(0, nl + 1)]);
@@ -64,9 +80,10 @@ export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
     from = nl + 1;
   }
   const size = chunk.length - from + (spanning?.length ?? 0);
+  const output = state.output instanceof ByteRun ? state.output : undefined;
   const framing: Framing = {
     state,
-    out: new ByteRun(size + (size >> 3) + 64),
+    out: output ?? new ByteRun(Math.max(capacity, size + (size >> 3) + 64)),
     // Rows as written (`row\n`) when some may be redacted: hashed once per chunk (Hash.update costs
     // ~0.3 µs a call, several per redacted row). Consumed before frameRows returns: one scratch for all.
     hashed: state.redactor ? hashScratch.reset() : undefined,
@@ -79,7 +96,14 @@ export function frameRows(state: RowFramingState, chunk: Buffer): Buffer {
   }
   // Copy the tail so the (large) chunk it points into can be released.
   if (end < chunk.length) state.remainder = Buffer.from(chunk.subarray(end));
-  return framing.out.bytes();
+  state.output = framing.out;
+}
+
+/** Hands over the framed bytes the state holds (empty when none) and forgets them. */
+export function takeFramed(state: RowFramingState): Buffer {
+  const output = state.output instanceof ByteRun ? state.output.bytes() : Buffer.alloc(0);
+  state.output = undefined;
+  return output;
 }
 
 interface Framing {
@@ -161,7 +185,7 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
 }
 
 /** Bytes appended into one buffer that grows by doubling (copied only when it must grow). */
-class ByteRun {
+class ByteRun implements FramedOutput {
   #buffer: Buffer;
   #length = 0;
 
