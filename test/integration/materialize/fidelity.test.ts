@@ -107,12 +107,19 @@ describe.each(['copy', 'jsonb'] as const)('fidelity fixture (%s)', (loadStrategy
     },
   );
 
-  dbTest(
-    '--keep-triggers: triggers change values, and value verification counts the rows',
-    async ({ db }) => {
+  // PostgreSQL plans value verification's digest in parallel once a table is large (docs/performance.md):
+  // here every query of the target database is made to, so the changed rows must be found by parallel
+  // workers reading the load's uncommitted rows (test/integration/materialize/verify-parallel.test.ts
+  // checks that such plans launch workers).
+  dbTest.for(['as planned', 'parallel everywhere'])(
+    '--keep-triggers: triggers change values, and value verification counts the rows (%s)',
+    async (plans, { db }) => {
       const capsule = await source(db);
       const target = await db.sibling();
       await target.query(schemaSql);
+      if (plans === 'parallel everywhere')
+        for (const setting of ['parallel_setup_cost', 'parallel_tuple_cost', 'min_parallel_table_scan_size'])
+          await target.query(`alter database ${target.name} set ${setting} = 0`);
       // customer without a deletePredicate: a reload replaces its row by primary key (an UPDATE).
       const upsertCustomers: ParsedManifest = {
         ...manifest,
