@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 
 import type { RowRedactor } from '../redaction/index.js';
-import { frameRows, type RowFramingState } from './row-lines.js';
+import { frameRowsInto, type RowFramingState, takeFramed } from './row-lines.js';
 
 export interface TableStreamOptions {
   /** Applied to each row the redactor's pre-check flags (see redaction/row-redactor.ts). */
@@ -12,6 +12,19 @@ export interface TableStreamOptions {
   /** Called after each chunk with the table's running row count (for progress displays). */
   onRows?: (rows: number) => void;
 }
+
+/**
+ * Framed bytes handed to the target at once: a COPY read is ~6 KiB on average (the server's 8 KiB
+ * messages as they arrive), and each handed over alone cost a file write with its thread-pool round trip
+ * (~59,000 writes for a 1M-row realistic export; docs/performance.md, ninth session).
+ */
+const batchBytes = 1 << 18;
+/**
+ * Input framed at once: short reads are held (not copied) until this much has come, then joined. Framing
+ * a chunk has a fixed cost (the needle search's setup, the row split across reads joined, the rows' hash
+ * updated): 1M realistic rows in 6.4 KiB chunks took ~0.3 s more CPU than in 64 KiB ones.
+ */
+const inputBytes = 1 << 16;
 
 /** What closes a table's row list in the capsule. */
 export const tableEnd = Buffer.from('\n    ]', 'utf8');
@@ -38,26 +51,45 @@ export function framingStream(name: string, options: TableStreamOptions, target:
     redactor: options.redactor,
     redactedInSql: options.redactedInSql,
   };
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  const frameHeld = (chunk?: Buffer) => {
+    if (chunk) held.push(chunk);
+    const input = held.length === 1 ? held[0]! : Buffer.concat(held);
+    held = [];
+    heldBytes = 0;
+    frameRowsInto(framing, input, batchBytes + (batchBytes >> 3));
+  };
   return new Writable({
     highWaterMark: 1 << 16,
     write(chunk: Buffer, _encoding, callback) {
-      let framed: Buffer;
+      if (heldBytes + chunk.length < inputBytes) {
+        held.push(chunk);
+        heldBytes += chunk.length;
+        callback();
+        return;
+      }
       try {
-        framed = frameRows(framing, chunk);
+        frameHeld(chunk);
       } catch (error) {
         callback(error as Error);
         return;
       }
       target.onRows(framing.rows);
       options.onRows?.(framing.rows);
-      target.emit(framed, false).then(() => callback(), callback);
+      if ((framing.output?.length ?? 0) < batchBytes) {
+        callback();
+        return;
+      }
+      target.emit(takeFramed(framing), false).then(() => callback(), callback);
     },
     final(callback) {
       let framed: Buffer;
       try {
+        if (held.length > 0) frameHeld();
         // A last row without its newline (not from COPY, but from writeTable callers) still counts.
-        framed =
-          framing.remainder || framing.pending ? frameRows(framing, Buffer.from('\n')) : Buffer.alloc(0);
+        if (framing.remainder || framing.pending) frameRowsInto(framing, Buffer.from('\n'));
+        framed = takeFramed(framing);
       } catch (error) {
         callback(error as Error);
         return;

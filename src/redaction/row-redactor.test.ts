@@ -135,6 +135,31 @@ describe('createRowRedactor', () => {
     const shift = big.length - chunk.length;
     expect(redactor.needlePositions(big, 0)).toEqual(positions.map((at) => at + shift));
   });
+
+  it('finds the escape needles wherever they are after the offset, and only there', () => {
+    // A chunk without `\u` or `\/` is searched for the field needles alone: the same positions.
+    const redactor = createRowRedactor([rule({ fields: ['email', 'a\tb'], action: 'null' })], 't')!;
+    const rows = [
+      '{"email": 1, "t": "\\"q\\" \\\\"}',
+      String.raw`{"\u0065mail": 2}`,
+      '{"a\\tb": 3, "x": "email"}',
+      String.raw`{"n": {"a\/b": 4}, "email": 5}`,
+      '{"emails": 6}',
+    ];
+    const all = /"email"|"a\\tb"|\\u|\\\//g;
+    for (let mask = 1; mask < 1 << rows.length; mask++) {
+      const chunk = Buffer.from(
+        rows
+          .filter((_, index) => mask & (1 << index))
+          .map((row) => `${row}\n`)
+          .join(''),
+      );
+      for (const from of [0, chunk.indexOf('\n') + 1]) {
+        const expected = [...chunk.toString('latin1', from).matchAll(all)].map((m) => from + m.index);
+        expect(redactor.needlePositions(chunk, from), `${chunk.toString()} from ${from}`).toEqual(expected);
+      }
+    }
+  });
 });
 
 describe('properties', () => {

@@ -101,6 +101,32 @@ const quote = 0x22;
 const backslash = 0x5c;
 
 /**
+ * The changes the splice makes to one row: `count` value ranges [starts[k], ends[k]) (ascending, none
+ * inside another) and their new bytes. Count 0: the row stays as it is.
+ */
+export interface RowEdits {
+  count: number;
+  starts: number[];
+  ends: number[];
+  values: Buffer[];
+}
+
+/** Where a rule field's JSON string occurs in a row: hits[from, to), offsets into the row's buffer. */
+export interface RowNeedles {
+  hits: readonly number[];
+  from: number;
+  to: number;
+  /**
+   * The row may hold a `\u` or `\/` escape, which could spell a key the needles miss (then the row is
+   * checked for one); false when the caller knows it holds none.
+   */
+  escapes: boolean;
+}
+
+/** One RowEdits for every call: each caller consumes it before the next (no per-row allocation). */
+const edits: RowEdits = { count: 0, starts: [], ends: [], values: [] };
+
+/**
  * The redacted row, the same Buffer when nothing changes, or undefined: use the full path. `needles`: the
  * offsets in `row` where a rule field's JSON string occurs (RowRedactor.needlePositions), when known.
  */
@@ -109,24 +135,50 @@ export function spliceTopLevel(
   plan: SplicePlan,
   needles?: readonly number[],
 ): Buffer | undefined {
-  const entries = (needles && plan.anyDepth && entriesAtNeedles(row, plan, needles)) || scanKeys(row, plan);
-  if (!entries) return undefined;
+  const found = needles && { hits: needles, from: 0, to: needles.length, escapes: true };
+  const changes = spliceEdits(row, 0, row.length, plan, found);
+  if (!changes) return undefined;
+  if (changes.count === 0) return row;
   const parts: Buffer[] = [];
   let copied = 0;
+  for (let k = 0; k < changes.count; k++) {
+    parts.push(row.subarray(copied, changes.starts[k]), changes.values[k]!);
+    copied = changes.ends[k]!;
+  }
+  parts.push(row.subarray(copied));
+  return Buffer.concat(parts);
+}
+
+/**
+ * spliceTopLevel's changes to the row buf[start, end) (a row inside a larger buffer, offsets into it), or
+ * undefined: use the full path. The returned object is reused by the next call.
+ */
+export function spliceEdits(
+  buf: Buffer,
+  start: number,
+  end: number,
+  plan: SplicePlan,
+  needles?: RowNeedles,
+): RowEdits | undefined {
+  const entries =
+    (needles && plan.anyDepth && entriesAtNeedles(buf, start, end, plan, needles)) ||
+    scanKeys(buf, start, end, plan);
+  if (!entries) return undefined;
+  edits.count = 0;
   for (const entry of entries) {
     let replaced: Buffer | undefined;
     try {
-      replaced = redactValueBytes(row, entry, plan);
+      replaced = redactValueBytes(buf, entry, plan);
     } catch {
       return undefined; // not valid JSON: the full path reports it
     }
     if (replaced === undefined) continue;
-    parts.push(row.subarray(copied, entry.valueStart), replaced);
-    copied = entry.valueEnd;
+    edits.starts[edits.count] = entry.valueStart;
+    edits.ends[edits.count] = entry.valueEnd;
+    edits.values[edits.count] = replaced;
+    edits.count += 1;
   }
-  if (parts.length === 0) return row;
-  parts.push(row.subarray(copied));
-  return Buffer.concat(parts);
+  return edits;
 }
 
 /** The new JSON bytes of one value, or undefined when the chain leaves it as it is (null, ""). */
@@ -180,11 +232,11 @@ interface Entry {
 }
 
 /**
- * One pass over the row: the entries whose key has a chain at its level, in text order, none inside
- * another's value; undefined when a rule key repeats in one object or the text does not close as one
- * object. Keys are compared as bytes (escaped keys are decoded first).
+ * One pass over the row row[start, end): the entries whose key has a chain at its level, in text order,
+ * none inside another's value; undefined when a rule key repeats in one object or the text does not close
+ * as one object. Keys are compared as bytes (escaped keys are decoded first).
  */
-function scanKeys(row: Buffer, plan: SplicePlan): Entry[] | undefined {
+function scanKeys(row: Buffer, start: number, end: number, plan: SplicePlan): Entry[] | undefined {
   const entries: Entry[] = [];
   const objects: boolean[] = []; // open containers: true = object
   const ids: number[] = []; // their numbers
@@ -195,10 +247,9 @@ function scanKeys(row: Buffer, plan: SplicePlan): Entry[] | undefined {
   let pendingDepth = 0;
   let seenColon = false;
   let plainEnd = -1; // end of the pending value when it began with a string without escapes
-  const n = row.length;
-  let i = skipSpace(row, 0);
-  if (row[i] !== 0x7b) return undefined;
-  for (; i < n; i++) {
+  let i = skipSpace(row, start, end);
+  if (i === end || row[i] !== 0x7b) return undefined;
+  for (; i < end; i++) {
     const c = row[i]!;
     if (c === quote) {
       let j = i + 1;
@@ -206,13 +257,13 @@ function scanKeys(row: Buffer, plan: SplicePlan): Entry[] | undefined {
       // The hot loop: only the closing quote and escapes matter here (control characters only for the
       // value being replaced, checked below).
       for (;;) {
+        if (j >= end) return undefined;
         const b = row[j];
         if (b === quote) break;
         if (b === backslash) {
           escaped = true;
           j += 2;
-        } else if (b === undefined) return undefined;
-        else j++;
+        } else j++;
       }
       if (pending && pending.valueStart === i && !escaped && !hasControl(row, i + 1, j)) plainEnd = j + 1;
       if (expectKey && pending === undefined) {
@@ -234,16 +285,16 @@ function scanKeys(row: Buffer, plan: SplicePlan): Entry[] | undefined {
       expectKey = c === 0x7b;
     } else if (c === 0x3a) {
       if (pending && objects.length === pendingDepth && !seenColon) {
-        pending.valueStart = skipSpace(row, i + 1);
+        pending.valueStart = skipSpace(row, i + 1, end);
         seenColon = true;
       }
     } else if (c === 0x2c || c === 0x7d || c === 0x5d) {
       if (pending && objects.length === pendingDepth) {
-        let end = i;
-        while (end > pending.valueStart && isSpace(row[end - 1]!)) end--;
-        if (pending.valueStart < 0 || end <= pending.valueStart) return undefined;
-        pending.valueEnd = end;
-        pending.plainString = end === plainEnd;
+        let valueEnd = i;
+        while (valueEnd > pending.valueStart && isSpace(row[valueEnd - 1]!)) valueEnd--;
+        if (pending.valueStart < 0 || valueEnd <= pending.valueStart) return undefined;
+        pending.valueEnd = valueEnd;
+        pending.plainString = valueEnd === plainEnd;
         entries.push(pending);
         pending = undefined;
       }
@@ -252,7 +303,7 @@ function scanKeys(row: Buffer, plan: SplicePlan): Entry[] | undefined {
       } else {
         objects.pop();
         ids.pop();
-        if (objects.length === 0) return skipSpace(row, i + 1) === n ? entries : undefined;
+        if (objects.length === 0) return skipSpace(row, i + 1, end) === end ? entries : undefined;
       }
     }
   }
@@ -267,25 +318,35 @@ function scanKeys(row: Buffer, plan: SplicePlan): Entry[] | undefined {
  * two: the scanner tells them apart), a value does not close or the row does not end with `}`. The rest
  * of the row is not read: it is jsonb text (export-sql.ts) — valid JSON.
  */
-function entriesAtNeedles(row: Buffer, plan: SplicePlan, needles: readonly number[]): Entry[] | undefined {
-  let last = row.length - 1;
-  while (last > 0 && isSpace(row[last]!)) last--;
-  if (row[last] !== 0x7d) return undefined; // not one closed object: the scanner says so
-  for (let k = row.indexOf(backslash); k !== -1; k = row.indexOf(backslash, k + 2)) {
-    if (row[k + 1] === 0x75 /* u */ || row[k + 1] === 0x2f /* / */) return undefined;
+function entriesAtNeedles(
+  row: Buffer,
+  start: number,
+  end: number,
+  plan: SplicePlan,
+  needles: RowNeedles,
+): Entry[] | undefined {
+  let last = end - 1;
+  while (last > start && isSpace(row[last]!)) last--;
+  if (last < start || row[last] !== 0x7d) return undefined; // not one closed object: the scanner says so
+  if (needles.escapes) {
+    for (let k = row.indexOf(backslash, start); k !== -1 && k < end; k = row.indexOf(backslash, k + 2)) {
+      if (row[k + 1] === 0x75 /* u */ || row[k + 1] === 0x2f /* / */) return undefined;
+    }
   }
   const entries: Entry[] = [];
-  let after = 0; // keys inside a value that is replaced whole do not matter
-  for (const at of needles) {
-    if (at < after || isEscaped(row, at)) continue;
+  let after = start; // keys inside a value that is replaced whole do not matter
+  for (let n = needles.from; n < needles.to; n++) {
+    const at = needles.hits[n]!;
+    if (at < after || isEscaped(row, start, at)) continue;
     let close = at + 1;
-    while (close < row.length && row[close] !== quote) close++;
+    while (close < end && row[close] !== quote) close++;
+    if (close === end) return undefined;
     const field = matchField(row, at, close, false, plan);
-    const colon = skipSpace(row, close + 1);
-    if (field === undefined || row[colon] !== 0x3a) continue; // a value, not a key
+    const colon = skipSpace(row, close + 1, end);
+    if (field === undefined || colon === end || row[colon] !== 0x3a) continue; // a value, not a key
     if (entries.some((entry) => entry.field === field)) return undefined;
-    const valueStart = skipSpace(row, colon + 1);
-    const value = valueExtent(row, valueStart);
+    const valueStart = skipSpace(row, colon + 1, end);
+    const value = valueExtent(row, valueStart, end);
     if (!value) return undefined;
     entries.push({
       field,
@@ -300,20 +361,24 @@ function entriesAtNeedles(row: Buffer, plan: SplicePlan, needles: readonly numbe
   return entries;
 }
 
-/** The quote at `at` follows an odd run of backslashes: it is inside a string. */
-function isEscaped(row: Buffer, at: number): boolean {
+/** The quote at `at` follows an odd run of backslashes (from `start` on): it is inside a string. */
+function isEscaped(row: Buffer, start: number, at: number): boolean {
   let k = at - 1;
-  while (k >= 0 && row[k] === backslash) k--;
+  while (k >= start && row[k] === backslash) k--;
   return (at - 1 - k) % 2 === 1;
 }
 
-/** Where the JSON value starting at `start` ends, and whether it is a string with no escape or control. */
-function valueExtent(row: Buffer, start: number): { end: number; plain: boolean } | undefined {
+/**
+ * Where the JSON value starting at `start` ends (before `limit`), and whether it is a string with no escape
+ * or control character.
+ */
+function valueExtent(row: Buffer, start: number, limit: number): { end: number; plain: boolean } | undefined {
+  if (start >= limit) return undefined;
   const first = row[start];
   if (first === quote) {
     let plain = true;
     let j = start + 1;
-    for (; j < row.length; j++) {
+    for (; j < limit; j++) {
       const c = row[j]!;
       if (c === quote) break;
       if (c === backslash) {
@@ -321,14 +386,14 @@ function valueExtent(row: Buffer, start: number): { end: number; plain: boolean 
         j++;
       } else if (c < 0x20) plain = false;
     }
-    return j < row.length ? { end: j + 1, plain } : undefined;
+    return j < limit ? { end: j + 1, plain } : undefined;
   }
   if (first === 0x7b || first === 0x5b) {
     let depth = 0;
-    for (let j = start; j < row.length; j++) {
+    for (let j = start; j < limit; j++) {
       const c = row[j]!;
       if (c === quote) {
-        j = stringEnd(row, j);
+        j = stringEnd(row, j, limit);
         if (j < 0) return undefined;
       } else if (c === 0x7b || c === 0x5b) depth++;
       else if ((c === 0x7d || c === 0x5d) && --depth === 0) return { end: j + 1, plain: false };
@@ -336,20 +401,14 @@ function valueExtent(row: Buffer, start: number): { end: number; plain: boolean 
     return undefined;
   }
   let end = start;
-  while (
-    end < row.length &&
-    !isSpace(row[end]!) &&
-    row[end] !== 0x2c &&
-    row[end] !== 0x7d &&
-    row[end] !== 0x5d
-  )
+  while (end < limit && !isSpace(row[end]!) && row[end] !== 0x2c && row[end] !== 0x7d && row[end] !== 0x5d)
     end++;
   return end > start ? { end, plain: false } : undefined;
 }
 
-/** The closing quote of the string opening at `open`, or -1. */
-function stringEnd(row: Buffer, open: number): number {
-  for (let j = open + 1; j < row.length; j++) {
+/** The closing quote (before `limit`) of the string opening at `open`, or -1. */
+function stringEnd(row: Buffer, open: number, limit: number): number {
+  for (let j = open + 1; j < limit; j++) {
     const c = row[j];
     if (c === quote) return j;
     if (c === backslash) j++;
@@ -388,8 +447,8 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-function skipSpace(row: Buffer, i: number): number {
+function skipSpace(row: Buffer, i: number, end: number): number {
   let at = i;
-  while (at < row.length && isSpace(row[at]!)) at++;
+  while (at < end && isSpace(row[at]!)) at++;
   return at;
 }
