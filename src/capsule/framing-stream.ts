@@ -11,6 +11,12 @@ export interface TableStreamOptions {
   redactedInSql?: boolean | undefined;
   /** Called after each chunk with the table's running row count (for progress displays). */
   onRows?: (rows: number) => void;
+  /**
+   * Hold reads shorter than 64 KiB and frame them together (see inputBytes). A write's callback then no
+   * longer means its rows are framed and counted: not for a stream fed by forwardTo (closure), whose
+   * callers read the counts between COPYs.
+   */
+  holdReads?: boolean | undefined;
 }
 
 /**
@@ -63,7 +69,7 @@ export function framingStream(name: string, options: TableStreamOptions, target:
   return new Writable({
     highWaterMark: 1 << 16,
     write(chunk: Buffer, _encoding, callback) {
-      if (heldBytes + chunk.length < inputBytes) {
+      if (options.holdReads && heldBytes + chunk.length < inputBytes) {
         held.push(chunk);
         heldBytes += chunk.length;
         callback();

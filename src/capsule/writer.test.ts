@@ -140,10 +140,10 @@ describe('createCapsuleWriter', () => {
       { fields: ['secret'], action: 'empty', prefix: 'replay-', recursive: true },
     ] as ParsedRedactionRule[];
     const redactor = createRowRedactor(rules, 'items');
-    const write = async (name: string, sizes: number[]) => {
+    const write = async (name: string, sizes: number[], holdReads = false) => {
       const path = join(dir, name);
       const writer = await createCapsuleWriter(path, header);
-      await feed(writer.tableStream('items', { redactor }), text, sizes);
+      await feed(writer.tableStream('items', { redactor, holdReads }), text, sizes);
       await writer.finish();
       return readFile(path, 'utf8');
     };
@@ -163,6 +163,8 @@ describe('createCapsuleWriter', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 20 }), async (sizes) => {
         expect(await write(`chunked-${run++}.json`, sizes)).toBe(reference);
+        // Short reads held and framed together: the same bytes.
+        expect(await write(`held-${run++}.json`, sizes, true)).toBe(reference);
       }),
       { numRuns: 40 },
     );
@@ -217,7 +219,8 @@ describe('createCapsuleWriter', () => {
 
     const promotedPath = join(dir, 'sub', 'promoted.json');
     const writer = await createCapsuleWriter(promotedPath, header);
-    const spool = writer.spoolTable('b', { redactor });
+    // Short reads held (as the export's tables do): the same bytes, promoted mid-table.
+    const spool = writer.spoolTable('b', { redactor, holdReads: true });
     const bytes = Buffer.from(rows, 'utf8');
     const half = 70_001; // mid-row
     spool.stream.write(bytes.subarray(0, half));

@@ -209,6 +209,8 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
                   ? createRowRedactor(manifest.redactionRules, table.name)
                   : undefined,
               redactedInSql: select.redactedInSql,
+              // Each table's COPY ends its stream (no closure): the counts are read once it has.
+              holdReads: true,
               onRows: (rows) => options.onProgress?.({ table: table.name, rows, done: false }),
             },
             async copy(on, destination) {
