@@ -88,7 +88,8 @@ async function removeStaleTempFiles(dir: string, name: string): Promise<void> {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether process `pid` may be alive (this one, or one this user may not signal: EPERM). */
+export function pidAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { pidAlive } from '../capsule/atomic-file.js';
 import { KeyFilter } from './key-filter.js';
 import { DONE, entryHeader, KeySet, type KeyState, PENDING } from './key-set.js';
 import { copyBytes } from './short-bytes.js';
@@ -22,15 +23,23 @@ export const defaultKeysInMemory = 500_000;
  */
 export const keyBytesInMemory = 8 << 20;
 
+const spillDirName = /^replay-env-closure-(\d+)-[A-Za-z0-9]{6}$/;
+
 /**
  * Where key sets spill: one directory in the OS temp dir, made on the first spill and removed by
  * `remove()` (the export calls it when it ends, failed or not) or, failing that, when the process exits.
- * Never a temp table: the export's transaction is READ ONLY.
+ * Never a temp table: the export's transaction is READ ONLY. SIGKILL (or a power cut) skips both: the
+ * directory of a killed export (its keys are production values) is removed by the next SpillDir made,
+ * as the capsule's own temp files are by the next export (atomic-file.ts).
  */
 export class SpillDir {
   #dir: string | undefined;
   #files = 0;
   readonly #onExit = () => this.remove();
+
+  constructor() {
+    removeDeadSpillDirs();
+  }
 
   /** A new file's path in the directory (made on first use). */
   file(): string {
@@ -47,6 +56,26 @@ export class SpillDir {
     rmSync(this.#dir, { recursive: true, force: true });
     process.off('exit', this.#onExit);
     this.#dir = undefined;
+  }
+}
+
+/** Removes the spill directories (`replay-env-closure-<pid>-*`) of processes that are gone. */
+function removeDeadSpillDirs(): void {
+  const dir = tmpdir();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = spillDirName.exec(name);
+    if (!match || pidAlive(Number(match[1]))) continue;
+    try {
+      rmSync(join(dir, name), { recursive: true, force: true });
+    } catch {
+      // Not ours to remove (another user's): left as it is.
+    }
   }
 }
 
