@@ -13,6 +13,7 @@ import {
   buildClosureRowsQuery,
   buildOwnRowsQuery,
   type ClosureForeignKey,
+  keysAsIntegerArray,
 } from '../graph/closure-sql.js';
 import { wrapInCopy } from '../graph/export-sql.js';
 import type { ParsedManifest } from '../manifest/index.js';
@@ -168,8 +169,8 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     }
   };
   const keyed = (table: string, owned: Target[]) => [...collected(table), ...ownKeyColumns(table, owned)];
-  const setKeys = async (on: pg.Client, keys: KeyChunk) => {
-    const statement = buildClosureKeysSetting(keys);
+  const setKeys = async (on: pg.Client, keys: KeyChunk, integers: boolean) => {
+    const statement = buildClosureKeysSetting(keys, integers);
     try {
       await on.query(statement.text, statement.values);
     } catch (error) {
@@ -275,7 +276,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       if (!ownMs.has(name) || target.keys.pendingInMemory < chunkSize) continue;
       const others = targetsOf(name).filter((other) => other !== target);
       const sql = buildClosureRowsQuery(manifest, byName.get(name)!, target, keyed(name, others), common);
-      await setKeys(on, target.keys.takeChunk(chunkSize));
+      await setKeys(on, target.keys.takeChunk(chunkSize), keysAsIntegerArray(target));
       await run(on, sql.text, name, spools.get(name)!.stream, `closure rows of ${name}`, others);
       return true;
     }
@@ -307,7 +308,9 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
           const others = targetsOf(name).filter((other) => other !== target);
           const sql = buildClosureRowsQuery(manifest, byName.get(name)!, target, keyed(name, others), common);
           const chunks = target.keys.takePending(chunkSize, last);
-          if (await fetchChunks(chunks, sql.text, name, `closure rows of ${name}`, others)) more = true;
+          const integers = keysAsIntegerArray(target);
+          if (await fetchChunks(chunks, sql.text, integers, name, `closure rows of ${name}`, others))
+            more = true;
         }
       }
     }
@@ -332,7 +335,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     const by = { columns: fk.columns, types: fk.referencedTypes };
     const sql = buildClosureRowsQuery(manifest, byName.get(name)!, by, keyed(name, owned), common);
     const chunks = targetOf(fk).keys.allChunks(chunkSize);
-    await fetchChunks(chunks, sql.text, name, `reference rows of ${name}`, owned);
+    await fetchChunks(chunks, sql.text, keysAsIntegerArray(by), name, `reference rows of ${name}`, owned);
   }
 
   /**
@@ -343,6 +346,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   async function fetchChunks(
     chunks: AsyncGenerator<KeyChunk>,
     sql: string,
+    integers: boolean,
     name: string,
     what: string,
     owned: Target[],
@@ -357,7 +361,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         try {
           for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
             any = true;
-            await setKeys(on, next.value);
+            await setKeys(on, next.value, integers);
             await run(on, sql, name, spools.get(name)!.stream, what, owned);
           }
         } catch (error) {

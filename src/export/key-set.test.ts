@@ -30,4 +30,32 @@ describe('KeySet', () => {
     expect(set.add(inner, 2, 5, PENDING)).toBe(false);
     expect(set.add(inner, 2, 4, PENDING)).toBe(true);
   });
+
+  it('keeps its arena through clear(): entries read before it can be added again, in arena order', () => {
+    const set = new KeySet();
+    const texts = Array.from({ length: 5000 }, (_, i) =>
+      i % 3 ? `[${i}]` : `["${'ß'.repeat(i % 40)}${i}"]`,
+    );
+    for (const text of texts) set.add(Buffer.from(text), 0, Buffer.byteLength(text), PENDING);
+    const arena = set.arena;
+    const every7th: number[] = [];
+    for (let at = 0, i = 0; at < set.end; at = set.entryAt(at).next, i += 1)
+      if (i % 7 === 0) every7th.push(at);
+    set.clear();
+    expect(set.size).toBe(0);
+    expect(set.find(Buffer.from('[1]'), 0, 3)).toBe(-1);
+    for (const at of every7th) {
+      const { from, to } = { from: at + 5, to: at + 5 + arena.readUInt32LE(at + 1) };
+      expect(set.add(arena, from, to, PENDING)).toBe(true);
+    }
+    expect(set.arena).toBe(arena);
+    const kept: string[] = [];
+    for (let at = 0; at < set.end; at = set.entryAt(at).next) {
+      const entry = set.entryAt(at);
+      kept.push(entry.arena.toString('utf8', entry.from, entry.to));
+    }
+    expect(kept).toEqual(texts.filter((_, i) => i % 7 === 0));
+    for (const text of kept)
+      expect(set.find(Buffer.from(text), 0, Buffer.byteLength(text))).toBeGreaterThanOrEqual(0);
+  });
 });

@@ -1,3 +1,5 @@
+import { copyBytes, sameBytes } from './short-bytes.js';
+
 /** A key wanted but not fetched yet. */
 export const PENDING = 0;
 /** A key fetched, or exported by the table's own query: never fetched (again). */
@@ -85,11 +87,15 @@ export class KeySet {
     if (this.#arena[offset] === PENDING) this.#setDone(offset);
   }
 
+  /**
+   * Empties the set but keeps its arena and table: a set refilled after a spill grows as large again, and
+   * new buffers each time left the full ones (16 MiB at 500,000 integer keys) as garbage at every spill.
+   * The arena's bytes stay as they were until adds overwrite them: entries read from it before clear()
+   * may be added again, in arena order (each lands at or before where it was: never overwritten first).
+   */
   clear(): void {
-    this.#arena = Buffer.allocUnsafe(1 << 16);
     this.#used = 0;
-    this.#slots = new Int32Array(1 << 12);
-    this.#hashes = new Int32Array(1 << 12);
+    this.#slots.fill(0);
     this.#size = 0;
     this.#pending = 0;
   }
@@ -103,7 +109,7 @@ export class KeySet {
       if (
         this.#hashes[slot] === hash &&
         this.#arena.readUInt32LE(at + 1) === length &&
-        buf.compare(this.#arena, at + header, at + header + length, from, to) === 0
+        sameBytes(buf, from, this.#arena, at + header, length)
       )
         return at;
     }
@@ -124,7 +130,7 @@ export class KeySet {
     const at = this.#used;
     this.#arena[at] = state;
     this.#arena.writeUInt32LE(to - from, at + 1);
-    buf.copy(this.#arena, at + header, from, to);
+    copyBytes(buf, from, to, this.#arena, at + header);
     this.#used = need;
     return at;
   }

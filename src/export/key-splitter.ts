@@ -1,5 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 
+import { copyBytes, sameBytes } from './short-bytes.js';
+
 const newline = 0x0a;
 const delimiter = 0x02;
 
@@ -98,9 +100,9 @@ export class KeySplitter extends Transform {
   #key(index: number, buf: Buffer, from: number, to: number): void {
     const length = to - from;
     let last = this.#last[index]!;
-    if (this.#lastLength[index] === length && buf.compare(last, 0, length, from, to) === 0) return;
+    if (this.#lastLength[index] === length && sameBytes(buf, from, last, 0, length)) return;
     if (last.length < length) last = this.#last[index] = Buffer.allocUnsafe(length * 2);
-    buf.copy(last, 0, from, to);
+    copyBytes(buf, from, to, last, 0);
     this.#lastLength[index] = length;
     this.#onKey(index, buf, from, to);
   }

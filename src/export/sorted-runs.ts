@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 
 import { DONE, entryHeader, type KeyState, PENDING } from './key-set.js';
+import { copyBytes } from './short-bytes.js';
 
 /**
  * Sorted runs of keys on disk (target-keys.ts): one `key TAB state` line per key (state `P` pending, `D`
@@ -37,7 +38,7 @@ export class RunWriter {
       this.#flushBlock();
       if (to - from + 3 > this.#block.length) this.#block = Buffer.allocUnsafe(to - from + 3);
     }
-    this.#used += buf.copy(this.#block, this.#used, from, to);
+    this.#used += copyBytes(buf, from, to, this.#block, this.#used);
     this.#block[this.#used++] = 0x09; // TAB
     this.#block[this.#used++] = state === DONE ? 0x44 : 0x50; // D, P
     this.#block[this.#used++] = 0x0a;

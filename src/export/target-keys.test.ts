@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { SpillDir, TargetKeys } from './target-keys.js';
+import { keyBytesInMemory, KeyChunk, SpillDir, TargetKeys } from './target-keys.js';
 
 const key = (text: string): [Buffer, number, number] => {
   const bytes = Buffer.from(`__${text}`); // keys in the middle of a buffer, as the splitter hands them
@@ -41,6 +41,18 @@ async function drain(keys: TargetKeys, size: number, during?: (chunk: string[]) 
   }
   return out;
 }
+
+describe('KeyChunk', () => {
+  it('gives integer keys as a PostgreSQL array literal, the same keys as its JSON', () => {
+    const chunk = new KeyChunk();
+    expect(chunk.integerArray()).toBe('{}');
+    const texts = ['[7]', '[-2]', '[9223372036854775807]', '[0]'];
+    for (const text of texts) chunk.add(...key(text));
+    chunk.addLatin1('[42]'); // as read back from a run
+    expect(chunk.integerArray()).toBe('{7,-2,9223372036854775807,0,42}');
+    expect(chunk.json()).toBe('[[7],[-2],[9223372036854775807],[0],[42]]');
+  });
+});
 
 describe('TargetKeys', () => {
   for (const limit of [1_000_000, 3]) {
@@ -225,6 +237,26 @@ describe('TargetKeys with keys longer than a run block (64 KiB)', () => {
       expect(keys.spilled).toBe(true);
       const fetched = await drain(keys, 2);
       expect(fetched.sort()).toEqual(['[1]', long].sort());
+    } finally {
+      spill.remove();
+    }
+  });
+});
+
+describe('TargetKeys bounded by key bytes, whatever the count', () => {
+  it('spills once its keys pass keyBytesInMemory, keeps each key once', async () => {
+    const spill = new SpillDir();
+    try {
+      const keys = new TargetKeys(spill, 1_000_000);
+      // 1 MiB keys: the count limit is far away, the byte bound is reached at the 8th.
+      const texts = Array.from({ length: 12 }, (_, i) => `["${String(i).padStart(1 << 20, 'k')}"]`);
+      for (const [i, text] of texts.entries()) {
+        keys.want(...key(text));
+        expect(keys.spilled).toBe((i + 1) * (text.length + 5) > keyBytesInMemory);
+      }
+      for (const text of texts.slice(0, 3)) keys.want(...key(text)); // wanted again after the spill
+      const fetched = await drain(keys, 5);
+      expect(fetched.sort()).toEqual([...texts].sort());
     } finally {
       spill.remove();
     }

@@ -4,10 +4,23 @@ import { join } from 'node:path';
 
 import { KeyFilter } from './key-filter.js';
 import { DONE, entryHeader, KeySet, type KeyState, PENDING } from './key-set.js';
+import { copyBytes } from './short-bytes.js';
 import { mergeRuns, runLine, RunWriter, sortEntriesByKey } from './sorted-runs.js';
 
-/** Keys held in memory per set before it spills to a sorted run on disk (REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY). */
-export const defaultKeysInMemory = 200_000;
+/**
+ * Keys held in memory per set before it spills to a sorted run on disk (REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY):
+ * its hash table is then at most 2^20 slots (8 MiB). Raised from 200,000: at 500,000 integer keys (the
+ * `parents` benchmark at 1M rows) the two spills and the last drain's merge cost ~0.6–0.9 s of the export's
+ * CLI CPU in paired runs, and peak RSS stayed within the runs' noise (docs/performance.md, ninth session).
+ */
+export const defaultKeysInMemory = 500_000;
+
+/**
+ * Key bytes held in memory per set (its arena, entry headers included) before it spills, whatever the
+ * count: long keys spill sooner, so a set's memory is bounded by this (8 MiB arena, the arena grows by
+ * doubling to exactly this) plus its table, not by the keys' length.
+ */
+export const keyBytesInMemory = 8 << 20;
 
 /**
  * Where key sets spill: one directory in the OS temp dir, made on the first spill and removed by
@@ -189,7 +202,7 @@ export class TargetKeys {
 
   /**
    * The last drain (no key wanted after it): merges the runs as they are and looks each key up in memory,
-   * instead of sorting memory's keys into one more run first (a sort, write and read of up to 200,000
+   * instead of sorting memory's keys into one more run first (a sort, write and read of up to 500,000
    * keys on the export's critical path, both connections idle: docs/performance.md); then the pending keys left in memory
    * (those the filter held back that no run has). The runs are removed; none is written.
    */
@@ -227,19 +240,24 @@ export class TargetKeys {
   }
 
   #add(buf: Buffer, from: number, to: number, state: KeyState): void {
+    // Spilled before the arena would outgrow its bound (not after: it would double first).
+    if (this.#memory.size > 0 && this.#memory.end + entryHeader + (to - from) > keyBytesInMemory)
+      this.#flush(true);
     if (this.#memory.add(buf, from, to, state) && this.#memory.size > this.#limit) this.#flush(true);
   }
 
   /**
    * Writes memory's keys as a sorted run and empties it. With `carry`, pending keys surely in no run stay
-   * in memory instead (up to a quarter of the limit, so memory does shrink): fetched early, they never
-   * need the merge.
+   * in memory instead (up to a quarter of the limit and of keyBytesInMemory, so memory does shrink):
+   * fetched early, they never need the merge.
    */
   #flush(carry = false): void {
     if (this.#memory.size === 0) return;
     const filter = (this.#inRuns ??= new KeyFilter());
     const cap = carry ? Math.floor(this.#limit / 4) : 0;
-    // Offsets of the pending entries kept in memory, in the arena as it is now (read again after clear()).
+    let keptBytes = 0;
+    // Offsets of the pending entries kept in memory, in the arena as it is now (added again after clear(),
+    // in arena order: key-set.ts).
     const kept: number[] = [];
     // The entries to write, sorted by their keys' bytes in place (no string per key: 200,000 strings
     // held through a sort grew the heap by tens of MB at every spill). Read from the arena directly: an
@@ -252,8 +270,15 @@ export class TargetKeys {
       const from = at + entryHeader;
       const to = from + arena.readUInt32LE(at + 1);
       const state = arena[at];
-      if (state === PENDING && kept.length < cap && !filter.mayHave(arena, from, to)) kept.push(at);
-      else {
+      if (
+        state === PENDING &&
+        kept.length < cap &&
+        keptBytes + (to - at) <= keyBytesInMemory / 4 &&
+        !filter.mayHave(arena, from, to)
+      ) {
+        kept.push(at);
+        keptBytes += to - at;
+      } else {
         if (state === PENDING) pending = true;
         filter.add(arena, from, to);
         offsets[count++] = at;
@@ -302,7 +327,7 @@ export class KeyChunk implements Iterable<string> {
   /** Appends the key `buf[from, to)`. */
   add(buf: Buffer, from: number, to: number): void {
     const bytes = this.#room(to - from);
-    this.#used += buf.copy(bytes, this.#used, from, to);
+    this.#used += copyBytes(buf, from, to, bytes, this.#used);
   }
 
   /** Appends a key read from a run (latin1: one character per byte, the key's bytes unchanged). */
@@ -314,6 +339,23 @@ export class KeyChunk implements Iterable<string> {
   /** The JSON array of the keys. */
   json(): string {
     return `${this.#bytes.toString('utf8', 0, this.#used)}]`;
+  }
+
+  /**
+   * The keys as a PostgreSQL integer array literal, `{1,-2}` for `[[1],[-2]]`: only for keys that are one
+   * integer each (closure-sql.ts keysAsIntegerArray), whose text is `[digits]`: the brackets go.
+   */
+  integerArray(): string {
+    const bytes = this.#bytes;
+    const out = Buffer.allocUnsafe(this.#used + 1);
+    out[0] = 0x7b; // {
+    let length = 1;
+    for (let i = 1; i < this.#used; i += 1) {
+      const byte = bytes[i]!;
+      if (byte !== 0x5b && byte !== 0x5d) out[length++] = byte; // [ ]
+    }
+    out[length++] = 0x7d; // }
+    return out.toString('latin1', 0, length);
   }
 
   *[Symbol.iterator](): Iterator<string> {

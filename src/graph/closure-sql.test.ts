@@ -8,6 +8,7 @@ import {
   buildOwnRowsQuery,
   exactCast,
   keyColumns,
+  keysAsIntegerArray,
 } from './closure-sql.js';
 
 const manifest = parseManifest(
@@ -67,16 +68,35 @@ describe('closure SQL', () => {
     const text = buildClosureRowsQuery(
       manifest,
       plans,
-      { columns: ['id'], types: ['bigint'], unique: true },
+      { columns: ['code'], types: ['text'], unique: true },
       [],
     ).text;
     expect(text.slice(text.indexOf('replay_closure_keys as'))).toBe(
       [
         'replay_closure_keys as (',
-        `  select (k.value->>0)::bigint as "id"`,
+        `  select (k.value->>0)::text as "code"`,
         `  from jsonb_array_elements(current_setting('replay.closure_keys')::jsonb) as k`,
         ')',
         'select (\n/* tables[plans].rowSql */\nto_jsonb(t.*)\n)::jsonb::text',
+        'from "plans" as "t"',
+        'cross join lateral (select "t"."code" as "code") as replay_closure_key',
+        'where not exists (',
+        '  select 1 from',
+        '/* tables[plans].from */\n"plans" t',
+        '  where (\n/* tables[plans].where */\nfalse\n) and ("t"."code") = (replay_closure_key."code")',
+        ')',
+        'and "t"."code" = any(array(select "code" from replay_closure_keys))',
+        'order by "t"."code"',
+      ].join('\n'),
+    );
+    // One integer column: the keys come as an integer array literal, no JSON relation to parse.
+    const integer = { columns: ['id'], types: ['bigint'], unique: true };
+    expect(keysAsIntegerArray(integer)).toBe(true);
+    const byInteger = buildClosureRowsQuery(manifest, plans, integer, []).text;
+    expect(byInteger).not.toContain('replay_closure_keys');
+    expect(byInteger).toContain(')\n)\nselect (\n/* tables[plans].rowSql */'); // the with list ends at graph_keys
+    expect(byInteger.slice(byInteger.indexOf('from "plans" as "t"'))).toBe(
+      [
         'from "plans" as "t"',
         'cross join lateral (select "t"."id" as "id") as replay_closure_key',
         'where not exists (',
@@ -84,10 +104,16 @@ describe('closure SQL', () => {
         '/* tables[plans].from */\n"plans" t',
         '  where (\n/* tables[plans].where */\nfalse\n) and ("t"."id") = (replay_closure_key."id")',
         ')',
-        'and "t"."id" = any(array(select "id" from replay_closure_keys))',
+        `and "t"."id" = any((select current_setting('replay.closure_keys'))::bigint[])`,
         'order by "t"."id"',
       ].join('\n'),
     );
+    for (const other of [
+      { columns: ['id'], types: ['bigint'] },
+      { columns: ['id'], types: ['numeric'], unique: true },
+      { columns: ['a', 'b'], types: ['integer', 'integer'], unique: true },
+    ])
+      expect(keysAsIntegerArray(other)).toBe(false);
     // Not unique (a reference table's foreign key) or composite: the join, never an array scanned per row.
     const byFk = buildClosureRowsQuery(manifest, plans, { columns: ['id'], types: ['bigint'] }, []).text;
     expect(byFk).toContain(
@@ -161,11 +187,13 @@ describe('closure SQL', () => {
     );
   });
 
-  it('keys travel as one JSON array parameter', () => {
-    expect(buildClosureKeysSetting({ json: () => '[[1],["a", 2]]' })).toEqual({
+  it('keys travel as one JSON array parameter, or one integer array literal', () => {
+    const keys = { json: () => '[[1],["a", 2]]', integerArray: () => '{1,2}' };
+    expect(buildClosureKeysSetting(keys)).toEqual({
       text: "select set_config('replay.closure_keys', $1, true)",
       values: ['[[1],["a", 2]]'],
     });
+    expect(buildClosureKeysSetting(keys, true).values).toEqual(['{1,2}']);
   });
 
   it('a cast that could truncate or round keeps the key only when it changes nothing', () => {

@@ -127,7 +127,8 @@ export function buildOwnRowsQuery(
  * array, `= any(array(…))`, which the index scan sorts and walks in order (no sort node, heap pages in
  * key order): 25–30 % less server CPU than the join at 50,000 keys a chunk (docs/performance.md). Other
  * keys (composite, or a reference table's foreign key, perhaps unindexed: an array scanned per row would
- * be quadratic) join the key relation.
+ * be quadratic) join the key relation. An integer column of a unique key reads its keys as a PostgreSQL
+ * array literal instead of JSON (keysAsIntegerArray).
  *
  * @example
  * with params as (…), graph_keys as (…),
@@ -138,6 +139,9 @@ export function buildOwnRowsQuery(
  * where "t"."id" = any(array(select "id" from replay_closure_keys))
  * and not exists (select 1 from stores t where (t.region = 'eu') and ("t"."id") = (replay_closure_key."id"))
  * order by "t"."id"
+ *
+ * With integer keys (keysAsIntegerArray), no replay_closure_keys relation:
+ * where … and "t"."id" = any((select current_setting('replay.closure_keys'))::bigint[])
  */
 export function buildClosureRowsQuery(
   manifest: ParsedManifest,
@@ -150,27 +154,35 @@ export function buildClosureRowsQuery(
   const cols = target.columns.map(quoteIdent);
   const casts = cols.map((col, index) => `(k.value->>${index})::${target.types[index]} as ${col}`);
   const byArray = target.unique === true && cols.length === 1;
+  const integers = keysAsIntegerArray(target);
   // The array form names the row's own key as replay_closure_key (the lateral select is pulled up), so
-  // the own-rows test below reads the same either way.
+  // the own-rows test below reads the same either way. The scalar subquery keeps the planner from
+  // estimating `= any` over every key of the literal (5–16 ms of planning per 10,000 keys, measured).
+  const keys = integers
+    ? `(select current_setting('${closureKeysSetting}'))::${target.types[0]}[]`
+    : `array(select ${cols[0]} from replay_closure_keys)`;
   const keyed = byArray
     ? [
         `from ${quoteTable(table.name)} as ${a}`,
         `cross join lateral (select ${a}.${cols[0]} as ${cols[0]}) as ${keyAlias}`,
         ...notOwnRow(table, cols),
-        `and ${a}.${cols[0]} = any(array(select ${cols[0]} from replay_closure_keys))`,
+        `and ${a}.${cols[0]} = any(${keys})`,
       ]
     : [
         `from ${quoteTable(table.name)} as ${a}`,
         `join replay_closure_keys as ${keyAlias} on ${keyMatch(table, cols)}`,
         ...notOwnRow(table, cols),
       ];
+  const keyRelation = [
+    `replay_closure_keys as (`,
+    `  select ${casts.join(', ')}`,
+    `  from jsonb_array_elements(current_setting('${closureKeysSetting}')::jsonb) as k`,
+    `)`,
+  ];
   return {
     text: [
-      `${settingsCtes(manifest.subjectKeys, options.graphSize)},`,
-      `replay_closure_keys as (`,
-      `  select ${casts.join(', ')}`,
-      `  from jsonb_array_elements(current_setting('${closureKeysSetting}')::jsonb) as k`,
-      `)`,
+      `${settingsCtes(manifest.subjectKeys, options.graphSize)}${integers ? '' : ','}`,
+      ...(integers ? [] : keyRelation),
       `select ${selectList(table, fks)}`,
       ...keyed,
       `order by ${cols.map((col) => `${a}.${col}`).join(', ')}`,
@@ -255,11 +267,32 @@ function notOwnRow(table: ParsedTable, cols: readonly string[]): string[] {
   ];
 }
 
-/** Hands one chunk of key tuples (a JSON array of jsonb array texts, `[[1],["a", 2]]`) to the next closure query. */
-export function buildClosureKeysSetting(keys: { json(): string }): SqlStatement {
+/**
+ * The keys of `target` travel as a PostgreSQL array literal of integers (`{7,-2,42}`) rather than JSON
+ * tuples: one integer column of a unique key (keyColumns spells each such key `[7]` or `[-7]`). The
+ * server parses that literal in a fraction of the time `jsonb_array_elements` and a cast per key take:
+ * 50 chunks of 10,000 keys, 0.30–0.43 s of backend CPU against 0.72–1.03 s for the ids alone
+ * (`bench/closure-chunks-cpu.js`, docs/performance.md, ninth session).
+ */
+export function keysAsIntegerArray(target: {
+  columns: readonly string[];
+  types: readonly string[];
+  unique?: boolean;
+}): boolean {
+  return target.unique === true && target.columns.length === 1 && integerTypes.has(target.types[0]!);
+}
+
+/**
+ * Hands one chunk of key tuples to the next closure query: a JSON array of jsonb array texts
+ * (`[[1],["a", 2]]`), or for `integers` (keysAsIntegerArray) an integer array literal (`{1,2}`).
+ */
+export function buildClosureKeysSetting(
+  keys: { json(): string; integerArray(): string },
+  integers = false,
+): SqlStatement {
   return {
     text: `select set_config('${closureKeysSetting}', $1, true)`,
-    values: [keys.json()],
+    values: [integers ? keys.integerArray() : keys.json()],
   };
 }
 

@@ -36,3 +36,18 @@ export function ownerManifest(appId: string, postgres: Record<string, unknown>):
     cwd: '/tmp',
   });
 }
+
+/**
+ * The closure tests' usual manifest: owner me's `kids`, and `parents` (each `where: false`: only the rows
+ * closure brings), loaded parents first, under `closure: parents`.
+ */
+export function kidsAndParentsManifest(appId: string, parents: readonly string[]): ParsedManifest {
+  return ownerManifest(appId, {
+    closure: 'parents',
+    tableOrder: [...parents, 'kids'],
+    tables: [
+      ...parents.map((name) => ({ name, where: 'false' })),
+      { name: 'kids', where: 't.owner = (select owner from params)' },
+    ],
+  });
+}

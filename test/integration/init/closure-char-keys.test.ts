@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 
 import { materialize } from '../../../src/services/materialize.js';
 import { dbTest } from '../../setup/database.js';
-import { exportOwner, ownerManifest } from '../../setup/export-owner.js';
+import { exportOwner, kidsAndParentsManifest } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -19,15 +19,7 @@ const ddl = `
   create table plain (code varchar(5) primary key, owner text not null);
   create table kids (id int primary key, owner text not null, pad text references pads,
                      pad_v varchar(4) references pads, plain_c char(5) references plain);`;
-const manifest = ownerManifest('char-keys', {
-  closure: 'parents',
-  tableOrder: ['pads', 'plain', 'kids'],
-  tables: [
-    { name: 'pads', where: 'false' },
-    { name: 'plain', where: 'false' },
-    { name: 'kids', where: 't.owner = (select owner from params)' },
-  ],
-});
+const manifest = kidsAndParentsManifest('char-keys', ['pads', 'plain']);
 
 for (const closureDirect of [false, true])
   dbTest(
