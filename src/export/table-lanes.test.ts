@@ -79,17 +79,23 @@ describe('lane scheduler', () => {
     });
     let aDone: () => void = () => {};
     const aFinished = new Promise<void>((resolve) => (aDone = resolve));
+    // c (read ahead once a is done) ends before b goes on, so only b is mid-read at its turn, however
+    // slow the machine (a c still reading then would be promoted too, with the same bytes).
+    let cDone: () => void = () => {};
+    const cFinished = new Promise<void>((resolve) => (cDone = resolve));
     const half = 40_001; // mid-row
     const two = await run(join(dir, 'two.json'), 2, async (name, destination) => {
       if (name === 'b') {
         await write(destination, data.b.subarray(0, half));
         await aFinished;
+        await cFinished;
         await new Promise((resolve) => setTimeout(resolve, 50)); // the promotion runs meanwhile
         expect((await readdir(dir)).filter((file) => file.includes('.spool-'))).toHaveLength(1); // c's
         await write(destination, data.b.subarray(half));
       } else await write(destination, data[name]);
       await end(destination);
       if (name === 'a') aDone();
+      if (name === 'c') cDone();
     });
     expect(two.promoted).toEqual(['b']);
     expect(reference.promoted).toEqual([]);
