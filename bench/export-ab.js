@@ -20,6 +20,7 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
+import { exportArgs } from './export-args.js';
 import { cpuOf } from './server-cpu.js';
 import { realistic } from './workloads/realistic.js';
 import { simple } from './workloads/simple.js';
@@ -99,17 +100,7 @@ try {
           '%U %S',
           process.execPath,
           join(build, 'bin/run.js'),
-          'export-postgres',
-          '--app',
-          manifestPath,
-          ...workload.subject.flatMap((s) => ['--subject', s]),
-          '--since-days',
-          '36500',
-          '--out',
-          capsule,
-          '--redaction',
-          'safe',
-          '--json',
+          ...exportArgs({ manifestPath, workload, capsule, redaction: 'safe' }),
         ],
         { env: { ...process.env, BENCH_PROD_DATABASE_URL: url.connectionString() }, stdio: 'pipe' },
       );

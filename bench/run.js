@@ -38,6 +38,7 @@ import copyStreams from 'pg-copy-streams';
 import { DatabaseUrl } from '../dist/postgres/database-url.js';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
 import { ageBench, printAgeCost } from './age.js';
+import { exportArgs as exportCommand } from './export-args.js';
 import { cpuOf } from './server-cpu.js';
 import { parents } from './workloads/parents.js';
 import { realistic } from './workloads/realistic.js';
@@ -361,17 +362,7 @@ async function benchSize(admin, workload, totalRows, work) {
     await rm(capsule, { force: true });
     await checkpoint(sourceUrl);
     const exportArgs = [
-      'export-postgres',
-      '--app',
-      manifestPath,
-      ...workload.subject.flatMap((s) => ['--subject', s]),
-      '--since-days',
-      '36500',
-      '--out',
-      capsule,
-      '--redaction',
-      args.redaction,
-      '--json',
+      ...exportCommand({ manifestPath, workload, capsule, redaction: args.redaction }),
       '--profile',
       ...exportExtra,
     ];
