@@ -165,6 +165,19 @@ export const shopCustomer = {
   joined_on: null,
 };
 
+/** An orders row of `shopCustomer` (id 1, no items, no tags). */
+export const shopOrder = {
+  id: 1,
+  shop_id: 's1',
+  customer_id: 'c1',
+  items: [],
+  total: 1.5,
+  tags: [] as (string | null)[],
+  receipt: null,
+  placed_at: '2026-01-05T10:00:00+00:00',
+  local_time: null,
+};
+
 /** `count` orders rows of `shopCustomer` (ids from 1000), for capsules big enough to interrupt a load. */
 export function bulkOrders(count: number): Record<string, unknown>[] {
   return Array.from({ length: count }, (_, i) => ({

@@ -14,6 +14,7 @@ import {
   dumpTables,
   lineCapsuleText,
   shopCustomer,
+  shopOrder,
   writeCapsuleFile,
 } from '../../setup/capsules.js';
 import { dbTest } from '../../setup/database.js';
@@ -33,17 +34,7 @@ afterEach(() => {
   delete process.env.REPLAY_ENV_MAX_LINE_BYTES;
 });
 
-const order = {
-  id: 1,
-  shop_id: 's1',
-  customer_id: 'c1',
-  items: [],
-  total: 1.5,
-  tags: ['a\\b', 'NULL', null],
-  receipt: null,
-  placed_at: '2026-01-05T10:00:00+00:00',
-  local_time: null,
-};
+const order = { ...shopOrder, tags: ['a\\b', 'NULL', null] };
 const note = (id: number, body: string) => ({
   id,
   order_id: 1,

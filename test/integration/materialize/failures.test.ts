@@ -9,6 +9,7 @@ import {
   dumpTables,
   lineCapsuleText,
   shopCustomer,
+  shopOrder,
   type TestCapsule,
   writeCapsuleFile,
 } from '../../setup/capsules.js';
@@ -27,17 +28,7 @@ beforeAll(async () => {
 });
 
 const customer = shopCustomer;
-const order = {
-  id: 1,
-  shop_id: 's1',
-  customer_id: 'c1',
-  items: [],
-  total: 1.5,
-  tags: [],
-  receipt: null,
-  placed_at: '2026-01-05T10:00:00+00:00',
-  local_time: null,
-};
+const order = shopOrder;
 const note = {
   id: 1,
   order_id: 1,
