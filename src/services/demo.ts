@@ -176,7 +176,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           [sampleApp.prodEnv]: prodUrl.connectionString(),
           [sampleApp.replayEnv]: replayUrl.connectionString(),
         },
-        stop: `kill -INT ${server.pid} && rm -rf ${dirname(server.dataDir)} ${dir}`,
+        // Wait for the server to exit before removing its files: it writes them while it shuts down (a
+        // `rm` racing a fast shutdown failed on a directory the server was still filling).
+        stop: `kill -INT ${server.pid} && while kill -0 ${server.pid} 2>/dev/null; do sleep 0.1; done && rm -rf ${dirname(server.dataDir)} ${dir}`,
       };
     }
     if (!options.keep) {

@@ -243,17 +243,27 @@ export interface RecordResult {
 export async function recordUntilStopped(
   options: RecordingProxyOptions & { onStarted?: (proxy: RecordingProxy) => void },
 ): Promise<RecordResult> {
-  const proxy = await startRecordingProxy(options);
-  options.onStarted?.(proxy);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
+  // Listen for the stop signal before the proxy starts: a supervisor that sends SIGTERM as soon as it
+  // reads the banner must get a clean stop, not Node's default death by signal (CI caught that window).
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       resolve();
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
   });
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  let proxy: RecordingProxy;
+  try {
+    proxy = await startRecordingProxy(options);
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  options.onStarted?.(proxy);
+  await stopped;
   await proxy.close();
   return {
     address: proxy.address,
