@@ -163,18 +163,19 @@ describe('the planner and graph_keys', () => {
     const client = new pg.Client({ connectionString: db.url.connectionString() });
     await client.connect();
     try {
-      // Sizes on both sides of the written-out arrays (below 10 keys), composite keys, and no size.
-      for (const count of [1, 2, 9, 10, hostile.length, 40]) {
+      // Sizes on both sides of the written-out arrays (below 10 keys), none, and no size given; key names
+      // in mixed case and one named like settingsCtes' own aliases.
+      for (const count of [0, 1, 2, 9, 10, hostile.length, 40]) {
         const keys = Array.from({ length: count }, (_, i) => ({
-          a: hostile[i % hostile.length]!,
-          b: `${hostile[(i * 7 + 3) % hostile.length]!}#${i}`,
+          OrgId: hostile[i % hostile.length]!,
+          k: `${hostile[(i * 7 + 3) % hostile.length]!}#${i}`,
         }));
         for (const size of [count, undefined]) {
           await client.query('begin');
-          const settings = buildSessionSettings({ a: 'x', b: 'y', since_at: null }, keys);
+          const settings = buildSessionSettings({ OrgId: 'x', k: 'y', since_at: null }, keys);
           await client.query(settings.text, settings.values);
           const { rows } = await client.query(
-            `${settingsCtes(['a', 'b'], size)}\nselect a, b from graph_keys`,
+            `${settingsCtes(['OrgId', 'k'], size)}\nselect "OrgId", k from graph_keys`,
           );
           await client.query('rollback');
           expect(rows).toEqual(keys);
