@@ -150,12 +150,13 @@ export interface TableQuery {
 
 export interface TableQueryOptions {
   /**
-   * Number of graph keys, when known (the export knows it; doctor and --dry-run-sql do not): graph_keys
-   * then tells the planner exactly that many rows (settingsCtes). Without it the planner assumed 100 rows
-   * from `jsonb_to_recordset`, and for one subject owning most of a table chose a hash join over a
-   * sequential scan plus an on-disk sort instead of walking the index (measured: 116 MB spilled for
-   * 700,000 rows). The count is not a `limit`: PostgreSQL never runs a subquery with a LIMIT in a
-   * parallel worker, and raw COPY of the same rows gets parallel plans (docs/performance.md).
+   * Number of graph keys, when known (the export knows it; doctor and --dry-run-sql do not, and get an
+   * estimate of 10): graph_keys then tells the planner exactly that many rows (settingsCtes). Too many
+   * assumed (100, from the `jsonb_to_recordset` graph_keys once was) and for one subject owning most of a
+   * table it chose a hash join over a sequential scan plus an on-disk sort instead of walking the index
+   * (measured: 116 MB spilled for 700,000 rows). The count is not a `limit` (as it was until the tenth
+   * session): PostgreSQL never runs a subquery with a LIMIT in a parallel worker, and raw COPY of the
+   * same rows gets parallel plans (docs/performance.md, test/integration/export/graph-keys-plan.test.ts).
    */
   graphSize?: number;
   /** The manifest's redaction rules, for a `safe` export that redacts top-level fields in SQL. */
