@@ -174,7 +174,8 @@ const unnestDefaultRows = 10;
  * real count, with no LIMIT (which would forbid parallel plans): `generate_series(1, <n>)` is estimated
  * at exactly n rows and a ROWS FROM at its largest function's estimate; below 10 keys each array is
  * written out (`array[<key 0>, <key 1>]`), whose unnest is estimated at its length. Keys are read with
- * `->>` from the same JSON (never spliced into an array literal), in the JSON array's order.
+ * `->>` from the same JSON (never spliced into an array literal), in the JSON array's order. (Planner
+ * support functions came with PostgreSQL 12; an 11 server, not tested, would assume 1,000 rows.)
  *
  * @example
  * graph_keys as (
