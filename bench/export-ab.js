@@ -9,7 +9,7 @@
 // A build is a checkout with dist/, bin/, schemas/, package.json and oclif.manifest.json (node_modules may be a symlink).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,18 @@ const query = async (sql) => {
     return await client.query(sql);
   } finally {
     await client.end();
+  }
+};
+/** The last `bytes` of a file as text (a 3M-row capsule is longer than a JS string may be). */
+const tail = (path, bytes) => {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buffer = Buffer.alloc(Math.min(bytes, size));
+    readSync(fd, buffer, 0, buffer.length, size - buffer.length);
+    return buffer.toString('utf8');
+  } finally {
+    closeSync(fd);
   }
 };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -110,7 +122,7 @@ try {
       child.on('exit', (code) => {
         if (code !== 0) return reject(new Error(stderr.slice(-2000)));
         const [user, system] = stderr.trim().split('\n').at(-1).split(' ').map(Number);
-        const trailer = /"integrity": (.*)/.exec(readFileSync(capsule, 'utf8').slice(-100_000))[1];
+        const trailer = /"integrity": (.*)/.exec(tail(capsule, 100_000))[1];
         const digest = createHash('sha256').update(trailer).digest('hex').slice(0, 12);
         resolve({ cpu: user + system, digest });
       });

@@ -60,7 +60,7 @@ describe('closure SQL', () => {
     expect(text).toContain(
       'select (\n/* tables[order_lines].rowSql */\nto_jsonb(l.*)\n)::jsonb::text,\n  /* closure key lines_plan_fk */',
     );
-    expect(text).toContain('  limit 2\n)');
+    expect(text).toContain('    generate_series(1, 2)\n  ) as g("customer_id", "replay graph row")\n)');
     expect(text).toMatch(/from\n\/\* tables\[order_lines\]\.from \*\/\n"order_lines" l\nwhere\n/);
   });
 

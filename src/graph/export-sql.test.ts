@@ -88,7 +88,10 @@ describe('buildTableQuery / buildTableCopy', () => {
       ),
       graph_keys as (
         select g."shop_id", g."customer_id"
-        from jsonb_to_recordset(current_setting('replay.graph_keys')::jsonb) as g("shop_id" text, "customer_id" text)
+        from rows from (
+          unnest(array(select e.k ->> 'shop_id' from jsonb_array_elements(current_setting('replay.graph_keys')::jsonb) with ordinality as e(k, i) order by e.i)),
+          unnest(array(select e.k ->> 'customer_id' from jsonb_array_elements(current_setting('replay.graph_keys')::jsonb) with ordinality as e(k, i) order by e.i))
+        ) as g("shop_id", "customer_id")
       )
       select (
       /* tables[orders].rowSql */
@@ -110,16 +113,30 @@ describe('buildTableQuery / buildTableCopy', () => {
     const text = buildTableQuery(manifest, manifest.postgres.tables[0]!).text;
     expect(text).toContain('/* tables[customers].rowSql */\nto_jsonb(t.*)\n)::jsonb::text');
     expect(text).toContain('/* tables[customers].from */\n"customers" t');
-    expect(text).not.toContain('where');
-    expect(text).not.toContain('order by');
+    // The table's own clauses: what follows the CTEs (graph_keys orders its keys by their position).
+    const own = text.slice(text.indexOf('select (\n/* tables[customers].rowSql */'));
+    expect(own).not.toContain('where');
+    expect(own).not.toContain('order by');
   });
 
-  it('tells the planner how many graph keys there are, when known', () => {
+  it('tells the planner how many graph keys there are, when known, without a limit', () => {
     const orders = manifest.postgres.tables[1]!;
-    expect(buildTableQuery(manifest, orders, { graphSize: 3 }).text).toContain(
-      `from jsonb_to_recordset(current_setting('replay.graph_keys')::jsonb) as g("shop_id" text, "customer_id" text)\n  limit 3\n)`,
+    const many = buildTableQuery(manifest, orders, { graphSize: 25 }).text;
+    expect(many).toContain(
+      `  from rows from (\n    unnest(array(select e.k ->> 'shop_id' from jsonb_array_elements(current_setting('replay.graph_keys')::jsonb) with ordinality as e(k, i) order by e.i)),\n`,
     );
-    expect(buildTableQuery(manifest, orders).text).not.toContain('limit');
+    expect(many).toContain(
+      `    generate_series(1, 25)\n  ) as g("shop_id", "customer_id", "replay graph row")\n)`,
+    );
+    // Below 10 keys the arrays are written out, so that unnest's estimate is their length.
+    expect(buildTableQuery(manifest, orders, { graphSize: 2 }).text).toContain(
+      `    unnest(array[(current_setting('replay.graph_keys')::jsonb -> 0) ->> 'customer_id', (current_setting('replay.graph_keys')::jsonb -> 1) ->> 'customer_id']::text[]),\n    generate_series(1, 2)\n`,
+    );
+    expect(buildTableQuery(manifest, orders, { graphSize: 0 }).text).toContain(`unnest(array[]::text[])`);
+    for (const size of [undefined, 0, 2, 25]) {
+      expect(buildTableQuery(manifest, orders, { graphSize: size }).text).not.toMatch(/\blimit\b/);
+    }
+    expect(buildTableQuery(manifest, orders).text).not.toContain('generate_series');
   });
 
   it('wraps in a COPY whose CSV delimiter and quote never occur in JSON text', () => {

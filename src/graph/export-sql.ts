@@ -12,7 +12,7 @@
  * snippets are spliced verbatim after a `/* label *\/` comment that toDatabaseError shows on failure.
  */
 import type { ParsedManifest, ParsedRedactionRule, ParsedTable, Subject } from '../manifest/index.js';
-import { quoteIdent } from '../postgres/identifiers.js';
+import { quoteIdent, quoteLiteral } from '../postgres/identifiers.js';
 import { buildSqlRedaction } from '../redaction/redaction-sql.js';
 
 export interface SqlStatement {
@@ -101,7 +101,7 @@ export function buildGraphQuery(manifest: ParsedManifest, subject: Subject, sinc
  * with params as (select p."shop_id", p."customer_id", p.since_at
  *   from jsonb_to_record(current_setting('replay.params')::jsonb) as p("shop_id" text, "customer_id" text, since_at timestamptz)),
  * graph_keys as (select g."shop_id", g."customer_id"
- *   from jsonb_to_recordset(current_setting('replay.graph_keys')::jsonb) as g("shop_id" text, "customer_id" text))
+ *   from rows from (unnest(array(select e.k ->> 'shop_id' from jsonb_array_elements(…) …)), …) as g(…))
  * select (
  * /* tables[orders].rowSql *\/
  * to_jsonb(o)
@@ -150,20 +150,58 @@ export interface TableQuery {
 
 export interface TableQueryOptions {
   /**
-   * Number of graph keys, when known (the export knows it; doctor and --dry-run-sql do not). It becomes a
-   * `limit` on graph_keys: the planner otherwise assumes a function returns 100 rows, and for the usual
-   * handful of subjects picks a hash join over a sequential scan plus an on-disk sort on production
-   * instead of index lookups (measured: 116 MB spilled for 700,000 rows without it, none with it).
+   * Number of graph keys, when known (the export knows it; doctor and --dry-run-sql do not, and get an
+   * estimate of 10): graph_keys then tells the planner exactly that many rows (settingsCtes). Too many
+   * assumed (100, from the `jsonb_to_recordset` graph_keys once was) and for one subject owning most of a
+   * table it chose a hash join over a sequential scan plus an on-disk sort instead of walking the index
+   * (measured: 116 MB spilled for 700,000 rows). The count is not a `limit` (as it was until the tenth
+   * session): PostgreSQL never runs a subquery with a LIMIT in a parallel worker, and raw COPY of the
+   * same rows gets parallel plans (docs/performance.md, test/integration/export/graph-keys-plan.test.ts).
    */
   graphSize?: number;
   /** The manifest's redaction rules, for a `safe` export that redacts top-level fields in SQL. */
   redactionRules?: readonly ParsedRedactionRule[];
 }
 
-/** The `params` and `graph_keys` CTEs, rebuilt from the transaction-local settings. */
+/** PostgreSQL (12–17) estimates `unnest` of a computed array at 10 rows; of a written-out list, its length. */
+const unnestDefaultRows = 10;
+
+/**
+ * The `params` and `graph_keys` CTEs, rebuilt from the transaction-local settings.
+ *
+ * graph_keys is one text array per subject key, zipped by `rows from (unnest(…), …)`, rather than
+ * `jsonb_to_recordset`: its columns stay plain columns and, with `graphSize`, the planner's estimate is the
+ * real count, with no LIMIT (which would forbid parallel plans): `generate_series(1, <n>)` is estimated
+ * at exactly n rows and a ROWS FROM at its largest function's estimate; below 10 keys each array is
+ * written out (`array[<key 0>, <key 1>]`), whose unnest is estimated at its length. Keys are read with
+ * `->>` from the same JSON (never spliced into an array literal), in the JSON array's order. (Planner
+ * support functions came with PostgreSQL 12; an 11 server, not tested, would assume 1,000 rows.)
+ *
+ * @example
+ * graph_keys as (
+ *   select g."shop_id", g."customer_id"
+ *   from rows from (
+ *     unnest(array(select e.k ->> 'shop_id' from jsonb_array_elements(current_setting('replay.graph_keys')::jsonb) with ordinality as e(k, i) order by e.i)),
+ *     unnest(array(select e.k ->> 'customer_id' from …)),
+ *     generate_series(1, 25)
+ *   ) as g("shop_id", "customer_id", "replay graph row")
+ * )
+ */
 export function settingsCtes(subjectKeys: readonly string[], graphSize?: number): string {
   const cols = subjectKeys.map(quoteIdent);
   const typed = cols.map((col) => `${col} text`).join(', ');
+  const size = graphSize === undefined ? undefined : Math.max(0, Math.floor(graphSize));
+  const keys = `current_setting('${graphKeysSetting}')::jsonb`;
+  const keyArray = (key: string) =>
+    size !== undefined && size < unnestDefaultRows
+      ? `array[${Array.from({ length: size }, (_, index) => `(${keys} -> ${index}) ->> ${quoteLiteral(key)}`).join(', ')}]::text[]`
+      : `array(select e.k ->> ${quoteLiteral(key)} from jsonb_array_elements(${keys}) with ordinality as e(k, i) order by e.i)`;
+  const functions = subjectKeys.map((key) => `unnest(${keyArray(key)})`);
+  const names = [...cols];
+  if (size !== undefined) {
+    functions.push(`generate_series(1, ${size})`);
+    names.push('"replay graph row"');
+  }
   return [
     `with params as (`,
     `  select ${cols.map((col) => `p.${col}`).join(', ')}, p.since_at`,
@@ -171,8 +209,9 @@ export function settingsCtes(subjectKeys: readonly string[], graphSize?: number)
     `),`,
     `graph_keys as (`,
     `  select ${cols.map((col) => `g.${col}`).join(', ')}`,
-    `  from jsonb_to_recordset(current_setting('${graphKeysSetting}')::jsonb) as g(${typed})`,
-    ...(graphSize === undefined ? [] : [`  limit ${Math.max(0, Math.floor(graphSize))}`]),
+    `  from rows from (`,
+    functions.map((fn) => `    ${fn}`).join(',\n'),
+    `  ) as g(${names.join(', ')})`,
     `)`,
   ].join('\n');
 }
