@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
+import { preferBatchGarbageCollection } from '../cli/batch-gc.js';
 import { appFlag, dbUrlFlag, profileFlag, psqlCommandFlag, subjectFlag } from '../cli/flags.js';
 import { createProgressReporter, progressEnabled } from '../cli/progress.js';
 import {
@@ -112,6 +113,7 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
       manifest: manifest.capsule,
     });
     const progress = createProgressReporter({ enabled: progressEnabled(this.jsonEnabled()) });
+    preferBatchGarbageCollection();
     const audit = {
       command: 'export-postgres',
       app: manifest.appId,
