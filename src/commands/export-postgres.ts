@@ -113,7 +113,9 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
       manifest: manifest.capsule,
     });
     const progress = createProgressReporter({ enabled: progressEnabled(this.jsonEnabled()) });
-    preferBatchGarbageCollection();
+    // Not under closure: its key sets make a large live heap, where marking cycles are not spurious and
+    // starting them early keeps peak RSS down (docs/performance.md, tenth session).
+    if (manifest.postgres.closure === 'none') preferBatchGarbageCollection();
     const audit = {
       command: 'export-postgres',
       app: manifest.appId,
