@@ -12,7 +12,7 @@ import { repoRoot } from '../setup/cli.js';
 const churn = (call: boolean) => `
   ${call ? `(await import(${JSON.stringify(pathToFileURL(join(repoRoot, 'dist/cli/batch-gc.js')).href)})).preferBatchGarbageCollection();` : ''}
   let keep = [];
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 800; i++) {
     keep.push(Array.from({ length: 10000 }, (_, k) => ({ k })));
     if (keep.length > 40) keep = keep.slice(20);
   }
