@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../cli/base-command.js';
+import { preferBatchGarbageCollection } from '../cli/batch-gc.js';
 import { appFlag, dbUrlFlag, profileFlag, psqlCommandFlag, subjectFlag } from '../cli/flags.js';
 import { createProgressReporter, progressEnabled } from '../cli/progress.js';
 import {
@@ -112,6 +113,9 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
       manifest: manifest.capsule,
     });
     const progress = createProgressReporter({ enabled: progressEnabled(this.jsonEnabled()) });
+    // Not under closure: its key sets make a large live heap, where marking cycles are not spurious and
+    // starting them early keeps peak RSS down (docs/performance.md, tenth session).
+    if (manifest.postgres.closure === 'none') preferBatchGarbageCollection();
     const audit = {
       command: 'export-postgres',
       app: manifest.appId,
