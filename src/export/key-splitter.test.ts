@@ -69,6 +69,43 @@ describe('KeySplitter', () => {
     ]);
   });
 
+  it('moves rows together in place: any cut of many rows with and without keys gives the same rows and keys', async () => {
+    const lines: string[] = [];
+    const rows: string[] = [];
+    const keys: Array<[number, string]> = [];
+    for (let i = 0; i < 400; i += 1) {
+      const row = `{"n":${i},"s":"${'x'.repeat(i % 37)}é"}`;
+      rows.push(`${row}\n`);
+      const first = i % 3 === 0 ? '' : `[${i}]`;
+      const second = i % 5 === 0 ? '' : `["k${i}", ${i}]`;
+      // Every seventh row has no key columns at all (a table with no outgoing foreign key).
+      const keyed = i % 7 !== 0;
+      if (keyed && first) keys.push([0, first]);
+      if (keyed && second) keys.push([1, second]);
+      lines.push(keyed ? `${row}\x02${first}\x02${second}\n` : `${row}\n`);
+    }
+    const bytes = Buffer.from(lines.join(''));
+    for (const size of [1, 7, 64, 1000, bytes.length]) {
+      const chunks: string[] = [];
+      for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.toString('latin1', at, at + size));
+      const seen: Array<[number, string]> = [];
+      let out = Buffer.alloc(0);
+      await pipeline(
+        Readable.from(chunks.map((chunk) => Buffer.from(chunk, 'latin1'))),
+        new KeySplitter(2, (index, buf, from, to) => seen.push([index, buf.toString('utf8', from, to)])),
+        new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            expect(chunk.at(-1)).toBe(0x0a); // whole rows only
+            out = Buffer.concat([out, chunk]);
+            callback();
+          },
+        }),
+      );
+      expect(out.toString('utf8')).toBe(rows.join(''));
+      expect(seen).toEqual(keys);
+    }
+  });
+
   it('refuses output that ends mid-row', async () => {
     await expect(split(['{"a":1}\x02[1]'], 1)).rejects.toThrow(/middle of a row/);
   });

@@ -11,6 +11,11 @@ const delimiter = 0x02;
  * the call) to `onKey(index, buf, from, to)`. JSON text never
  * holds a raw 0x02 or newline, so the first 0x02 ends the row. A key equal to the previous row's key for
  * the same foreign key is skipped without decoding (children usually arrive grouped by parent).
+ *
+ * It owns the chunks written to it (copy-out.ts hands over each socket read): the rows are moved together
+ * in place, over the key columns before them, and passed on as part of the same buffer. A Buffer copied
+ * per row into a new one (a native call and a Uint8Array each) was the splitter's largest cost, and the
+ * new buffer per chunk doubled the export's short-lived external memory (more old-space collections).
  */
 export class KeySplitter extends Transform {
   readonly #keys: number;
@@ -34,9 +39,7 @@ export class KeySplitter extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     // Even with no key column, only whole rows go on: closure chunks read on two connections are
     // written into one table stream, so a chunk that ends inside a row would interleave with another's.
-    let written = 0;
     let start = 0;
-    let out: Buffer;
     if (this.#pieces.length > 0) {
       // Only the row split across chunks is joined (not the whole chunk), once: a row longer than many
       // chunks keeps its pieces until its newline arrives (joining at each chunk would be quadratic).
@@ -50,27 +53,32 @@ export class KeySplitter extends Transform {
       const row = Buffer.concat([...this.#pieces, chunk.subarray(0, nl + 1)]);
       this.#pieces = [];
       this.#pieceBytes = 0;
-      out = Buffer.allocUnsafe(chunk.length + row.length);
-      written = this.#rows(row, 0, row.length, out, written);
+      this.push(row.subarray(0, this.#rows(row, 0, row.length)));
       start = nl + 1;
-    } else out = Buffer.allocUnsafe(chunk.length);
+    }
     const end = Math.max(start, chunk.lastIndexOf(newline) + 1);
-    written = this.#rows(chunk, start, end, out, written);
+    const written = this.#rows(chunk, start, end);
     if (end < chunk.length) {
       this.#pieces.push(Buffer.from(chunk.subarray(end)));
       this.#pieceBytes += chunk.length - end;
     }
-    callback(null, written === 0 ? undefined : out.subarray(0, written));
+    callback(null, written === start ? undefined : chunk.subarray(start, written));
   }
 
-  /** Splits the whole lines in `buf[start, end)`: rows into `out` from `written` on; returns its new end. */
-  #rows(buf: Buffer, start: number, end: number, out: Buffer, written: number): number {
+  /**
+   * Splits the whole lines in `buf[start, end)`, moving the rows (key columns dropped) together in place
+   * from `start` on; returns where they end. A row only moves down, over bytes already read.
+   */
+  #rows(buf: Buffer, start: number, end: number): number {
+    let written = start;
     let nl: number;
     while (start < end && (nl = buf.indexOf(newline, start)) !== -1) {
       let field = buf.indexOf(delimiter, start);
       if (field === -1 || field > nl) field = nl;
-      written += buf.copy(out, written, start, field);
-      out[written++] = newline;
+      // Keys are handed on before a later row moves over their bytes.
+      if (written !== start) buf.copyWithin(written, start, field);
+      written += field - start;
+      buf[written++] = newline;
       for (let index = 0; index < this.#keys && field < nl; index += 1) {
         const from = field + 1;
         let to = buf.indexOf(delimiter, from);

@@ -337,20 +337,22 @@ export class TargetKeys {
 /**
  * The keys of one closure query, as the JSON array text the query reads (`[[1],["a", 2]]`), built from
  * the keys' bytes: no string per key (a chunk's strings outlived young-generation collections while its
- * query ran). Iterating gives each key's text.
+ * query ran), nor a JavaScript array of their offsets (10,000 numbers, held through the query as well:
+ * the passed-key path's steady promotions to old space). Iterating gives each key's text.
  */
 export class KeyChunk implements Iterable<string> {
   #bytes = Buffer.allocUnsafe(1 << 12);
   #used = 1;
-  /** Where each key starts in #bytes (a comma, or the closing bracket, ends it). */
-  readonly #starts: number[] = [];
+  /** Where each key starts in #bytes (a comma, or the closing bracket, ends it): the first #count. */
+  #starts = new Uint32Array(64);
+  #count = 0;
 
   constructor() {
     this.#bytes[0] = 0x5b; // [
   }
 
   get length(): number {
-    return this.#starts.length;
+    return this.#count;
   }
 
   /** Appends the key `buf[from, to)`. */
@@ -388,8 +390,8 @@ export class KeyChunk implements Iterable<string> {
   }
 
   *[Symbol.iterator](): Iterator<string> {
-    for (let i = 0; i < this.#starts.length; i += 1) {
-      const end = i + 1 < this.#starts.length ? this.#starts[i + 1]! - 1 : this.#used;
+    for (let i = 0; i < this.#count; i += 1) {
+      const end = i + 1 < this.#count ? this.#starts[i + 1]! - 1 : this.#used;
       yield this.#bytes.toString('utf8', this.#starts[i], end);
     }
   }
@@ -402,8 +404,13 @@ export class KeyChunk implements Iterable<string> {
       this.#bytes.copy(bigger, 0, 0, this.#used);
       this.#bytes = bigger;
     }
-    if (this.#starts.length > 0) this.#bytes[this.#used++] = 0x2c; // ,
-    this.#starts.push(this.#used);
+    if (this.#count > 0) this.#bytes[this.#used++] = 0x2c; // ,
+    if (this.#count === this.#starts.length) {
+      const more = new Uint32Array(this.#count * 2);
+      more.set(this.#starts);
+      this.#starts = more;
+    }
+    this.#starts[this.#count++] = this.#used;
     return this.#bytes;
   }
 }

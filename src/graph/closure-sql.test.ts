@@ -190,7 +190,7 @@ describe('closure SQL', () => {
   it('keys travel as one JSON array parameter, or one integer array literal', () => {
     const keys = { json: () => '[[1],["a", 2]]', integerArray: () => '{1,2}' };
     expect(buildClosureKeysSetting(keys)).toEqual({
-      text: "select set_config('replay.closure_keys', $1, true)",
+      text: "select set_config('replay.closure_keys', $1, true) is null",
       values: ['[[1],["a", 2]]'],
     });
     expect(buildClosureKeysSetting(keys, true).values).toEqual(['{1,2}']);

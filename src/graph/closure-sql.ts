@@ -284,14 +284,16 @@ export function keysAsIntegerArray(target: {
 
 /**
  * Hands one chunk of key tuples to the next closure query: a JSON array of jsonb array texts
- * (`[[1],["a", 2]]`), or for `integers` (keysAsIntegerArray) an integer array literal (`{1,2}`).
+ * (`[[1],["a", 2]]`), or for `integers` (keysAsIntegerArray) an integer array literal (`{1,2}`). The
+ * statement returns a boolean, not set_config's value: that is the whole setting (~70 KB per 10,000
+ * integer keys), sent back and made into a string per chunk for nothing.
  */
 export function buildClosureKeysSetting(
   keys: { json(): string; integerArray(): string },
   integers = false,
 ): SqlStatement {
   return {
-    text: `select set_config('${closureKeysSetting}', $1, true)`,
+    text: `select set_config('${closureKeysSetting}', $1, true) is null`,
     values: [integers ? keys.integerArray() : keys.json()],
   };
 }
