@@ -177,8 +177,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           [sampleApp.replayEnv]: replayUrl.connectionString(),
         },
         // Wait for the server to exit before removing its files: it writes them while it shuts down (a
-        // `rm` racing a fast shutdown failed on a directory the server was still filling).
-        stop: `kill -INT ${server.pid} && while kill -0 ${server.pid} 2>/dev/null; do sleep 0.1; done && rm -rf ${dirname(server.dataDir)} ${dir}`,
+        // `rm` racing a fast shutdown failed on a directory the server was still filling). A server that
+        // is already gone (stopped before, or the machine rebooted) still has its files removed.
+        stop: `kill -INT ${server.pid} 2>/dev/null; while kill -0 ${server.pid} 2>/dev/null; do sleep 0.1; done; rm -rf ${dirname(server.dataDir)} ${dir}`,
       };
     }
     if (!options.keep) {

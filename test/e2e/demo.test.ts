@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -136,6 +136,10 @@ describe('replay-env demo', { timeout: 300_000 }, () => {
     expect(isAlive(demo.kept.pid)).toBe(false);
     expect(existsSync(dir)).toBe(false);
     const dataParent = /rm -rf (\S+)/.exec(demo.kept.stop)![1]!;
+    expect(existsSync(dataParent)).toBe(false);
+    // Run again (the server already gone): it still succeeds and removes what is there.
+    await mkdir(join(dataParent, 'left'), { recursive: true });
+    await execa('bash', ['-c', demo.kept.stop]);
     expect(existsSync(dataParent)).toBe(false);
   });
 });
