@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // A/B of export-postgres between builds (docs/performance.md, ninth session): one embedded server seeded
 // once with a workload, then each build's export and raw COPY TO of the same rows alternate within each
-// repetition. Prints per run the CLI's CPU (user + system, /usr/bin/time), the server's CPU (the
+// repetition. Prints per run the CLI's CPU (user + system, /usr/bin/time; for raw COPY TO, this process's own
+// CPU while it reads and writes the rows), the server's CPU (the
 // postmaster's reaped children: backends and parallel workers once they exit), wall time, and a digest
 // of the capsule's integrity trailer (sha256-rows-v1 of every table): equal digests, equal rows.
 //
 //   node bench/export-ab.js --builds old=/path/to/old/checkout,new=. --rows 1000000 --reps 3
+//   node bench/export-ab.js --builds "two=.,one=.+REPLAY_ENV_EXPORT_CONNECTIONS=1"   # one build, two settings
 // A build is a checkout with dist/, bin/, schemas/, package.json and oclif.manifest.json (node_modules may be a symlink).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -33,7 +35,13 @@ const { values: args } = parseArgs({
     workload: { type: 'string', default: 'realistic' },
   },
 });
-const builds = args.builds.split(',').map((b) => b.split('='));
+// A build may carry environment variables for its CLI only: `name=path+VAR=value+VAR2=value`.
+const builds = args.builds.split(',').map((b) => {
+  const [spec, ...vars] = b.split('+');
+  const at = spec.indexOf('=');
+  const env = Object.fromEntries(vars.map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]));
+  return [spec.slice(0, at), spec.slice(at + 1), env];
+});
 const workload = { simple, realistic }[args.workload];
 const dir = await mkdtemp(join(tmpdir(), 'replay-env-export-ab-'));
 const server = await startEmbeddedPostgres({
@@ -90,6 +98,7 @@ try {
   const capsule = join(dir, 'capsule.json');
 
   const raw = async () => {
+    const cpuBefore = process.cpuUsage();
     const client = new pg.Client({ connectionString: url.connectionString() });
     await client.connect();
     const out = createWriteStream(join(dir, 'raw.jsonl'));
@@ -101,9 +110,10 @@ try {
     }
     await new Promise((resolve) => out.end(resolve));
     await client.end();
-    return {};
+    const used = process.cpuUsage(cpuBefore);
+    return { clientCpu: (used.user + used.system) / 1e6 };
   };
-  const cli = (build) =>
+  const cli = (build, buildEnv) =>
     new Promise((resolve, reject) => {
       const child = spawn(
         '/usr/bin/time',
@@ -114,7 +124,10 @@ try {
           join(build, 'bin/run.js'),
           ...exportArgs({ manifestPath, workload, capsule, redaction: 'safe' }),
         ],
-        { env: { ...process.env, BENCH_PROD_DATABASE_URL: url.connectionString() }, stdio: 'pipe' },
+        {
+          env: { ...process.env, ...buildEnv, BENCH_PROD_DATABASE_URL: url.connectionString() },
+          stdio: 'pipe',
+        },
       );
       let stderr = '';
       child.stdout.resume();
@@ -130,7 +143,10 @@ try {
 
   process.stdout.write(`${args.workload}, ${Number(args.rows).toLocaleString('en-US')} rows in scope\n`);
   for (let rep = 1; rep <= Number(args.reps); rep++) {
-    for (const [name, run] of [['raw COPY TO', raw], ...builds.map(([b, path]) => [b, () => cli(path)])]) {
+    for (const [name, run] of [
+      ['raw COPY TO', raw],
+      ...builds.map(([b, path, env]) => [b, () => cli(path, env)]),
+    ]) {
       await query('checkpoint');
       const before = await serverCpu();
       const start = process.hrtime.bigint();
@@ -141,7 +157,7 @@ try {
       process.stdout.write(
         `[${rep}] ${name.padEnd(12)} wall ${wall.toFixed(2)} s  server CPU ${serverSeconds.toFixed(2)} s` +
           (result.cpu === undefined
-            ? ''
+            ? `  client CPU ${result.clientCpu.toFixed(2)} s`
             : `  CLI CPU ${result.cpu.toFixed(2)} s  integrity ${result.digest}`) +
           `  (load ${load})\n`,
       );
