@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { fdatasync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -58,5 +59,72 @@ describe('createAtomicFile', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(errors).toEqual([]);
     expect(await readdir(dir)).toEqual(['b.json']);
+  });
+});
+
+describe('createAtomicFile with writebackBytes', () => {
+  const megabyte = Buffer.alloc(1 << 20, 0x61);
+  const write = async (file: Awaited<ReturnType<typeof createAtomicFile>>, chunks: number) => {
+    for (let i = 0; i < chunks; i++)
+      if (!file.stream.write(megabyte)) await new Promise((resolve) => file.stream.once('drain', resolve));
+  };
+
+  it('syncs in the background while the file grows, one at a time, and commits the same bytes', async () => {
+    let syncs = 0;
+    let inFlight = 0;
+    let most = 0;
+    const file = await createAtomicFile(join(dir, 'c.json'), {
+      writebackBytes: 2 << 20,
+      fdatasync: (fd, callback) => {
+        syncs += 1;
+        most = Math.max(most, ++inFlight);
+        fdatasync(fd, (error) => {
+          inFlight -= 1;
+          callback(error);
+        });
+      },
+    });
+    await write(file, 16);
+    await file.commit();
+    expect(syncs).toBeGreaterThanOrEqual(2);
+    expect(most).toBe(1);
+    expect((await stat(join(dir, 'c.json'))).size).toBe(16 << 20);
+    expect(await readdir(dir)).toEqual(['c.json']);
+  });
+
+  it("a failed background sync fails the commit (its error is not reported again to commit's fsync)", async () => {
+    const file = await createAtomicFile(join(dir, 'c.json'), {
+      writebackBytes: 1 << 20,
+      fdatasync: (_fd, callback) =>
+        setImmediate(() => callback(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }))),
+    });
+    await write(file, 4);
+    await expect(file.commit()).rejects.toThrow(/cannot write .*c\.json: EIO/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('abort waits for the sync in flight before closing the file', async () => {
+    let release: (() => void) | undefined;
+    let closedDuringSync = false;
+    const file = await createAtomicFile(join(dir, 'c.json'), {
+      writebackBytes: 1 << 20,
+      fdatasync: (_fd, callback) => {
+        release = () => {
+          closedDuringSync = file.stream.closed;
+          callback(null);
+        };
+      },
+    });
+    await write(file, 2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(release).toBeDefined();
+    const aborted = file.abort();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(file.stream.closed).toBe(false);
+    release!();
+    await aborted;
+    expect(closedDuringSync).toBe(false);
+    expect(file.stream.closed).toBe(true);
+    expect(await readdir(dir)).toEqual([]);
   });
 });

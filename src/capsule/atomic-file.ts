@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, fsync, open as openFd, unlinkSync } from 'node:fs';
+import {
+  close as closeFd,
+  createWriteStream,
+  fdatasync,
+  fsync,
+  open as openFd,
+  unlinkSync,
+  write as writeFd,
+  writev as writevFd,
+} from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -27,6 +36,17 @@ export interface AtomicFile {
 
 /** Bytes a file stream takes before its writer waits for 'drain' (see createAtomicFile). */
 const fileHighWaterMark = 1 << 20;
+
+export interface AtomicFileOptions {
+  /**
+   * Starts an fdatasync in the background (thread pool, one at a time) after every this many bytes
+   * written, so the kernel writes the file back while it grows and commit's fsync flushes only the tail.
+   * Unset: no fsync until commit (temporary files that are never committed, small files).
+   */
+  writebackBytes?: number;
+  /** What runs those fdatasyncs (default fs.fdatasync; tests count them or make them fail). */
+  fdatasync?: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
+}
 
 /** Temporary files currently open, removed synchronously if the process is interrupted. */
 const live = new Set<string>();
@@ -101,7 +121,7 @@ export function pidAlive(pid: number): boolean {
 }
 
 /** Creates the target's directory (recursively) and an exclusive temporary file beside the target. */
-export async function createAtomicFile(target: string): Promise<AtomicFile> {
+export async function createAtomicFile(target: string, options: AtomicFileOptions = {}): Promise<AtomicFile> {
   const path = resolve(target);
   const dir = dirname(path);
   const tempPath = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -120,7 +140,13 @@ export async function createAtomicFile(target: string): Promise<AtomicFile> {
   // 1 MiB of room (the default is 16 KiB, less than one COPY read): a writer waits for 'drain' only when
   // the disk falls that far behind, not after every chunk, and chunks that queue meanwhile go out in one
   // writev: the export's Node CPU fell by ~9 % on average (docs/performance.md, seventh session).
-  const stream = createWriteStream('', { fd, autoClose: false, highWaterMark: fileHighWaterMark });
+  const writeback = progressiveWriteback(fd, options);
+  const stream = createWriteStream('', {
+    fd,
+    autoClose: false,
+    highWaterMark: fileHighWaterMark,
+    ...(writeback ? { fs: writeback.fs } : {}),
+  });
   let settled = false;
   // The stream owns the fd: destroy() closes it even with autoClose false (which only stops the stream
   // destroying itself on finish or error). Closing it here as well raced that close: the stream's own
@@ -140,6 +166,8 @@ export async function createAtomicFile(target: string): Promise<AtomicFile> {
   const abort = async () => {
     if (settled) return;
     settled = true;
+    // An fdatasync in flight must not outlive the fd: closing it could hand its number to another file.
+    await writeback?.settled();
     await closeStream().catch(() => {});
     await rm(tempPath, { force: true });
     untrack(tempPath);
@@ -163,6 +191,8 @@ export async function createAtomicFile(target: string): Promise<AtomicFile> {
           stream.once('error', reject);
           stream.end((error?: Error | null) => (error ? reject(error) : resolvePromise()));
         });
+        // A background fdatasync's error is reported to it alone, not again to the fsync below.
+        await writeback?.settled(true);
         await promisify(fsync)(fd);
         await closeStream();
         await rename(tempPath, path);
@@ -178,6 +208,60 @@ export async function createAtomicFile(target: string): Promise<AtomicFile> {
       await dirHandle?.close().catch(() => {});
     },
     abort,
+  };
+}
+
+/**
+ * The file stream's write and writev (its `fs` option), counting the bytes that reach the file and
+ * starting `fdatasync` after every `every` of them while none is in flight. Without it a capsule of a few
+ * hundred MB sits dirty in the page cache (the kernel's background writeback starts at 10 % of memory or
+ * after 30 s) and commit's fsync writes all of it back while the export waits.
+ */
+function progressiveWriteback(fd: number, options: AtomicFileOptions) {
+  const every = options.writebackBytes;
+  const sync = options.fdatasync ?? fdatasync;
+  if (!every || every <= 0) return undefined;
+  let sinceSync = 0;
+  let inFlight: Promise<void> | undefined;
+  let failure: Error | undefined;
+  let stopped = false;
+  const wrote = (bytes: number) => {
+    sinceSync += bytes;
+    if (sinceSync < every || inFlight || stopped) return;
+    sinceSync = 0;
+    inFlight = new Promise<void>((resolvePromise) => {
+      sync(fd, (error) => {
+        failure ??= error ?? undefined;
+        inFlight = undefined;
+        resolvePromise();
+      });
+    });
+  };
+  type Callback = (error: NodeJS.ErrnoException | null, written: number, data: unknown) => void;
+  const counting =
+    (callback: Callback): Callback =>
+    (error, written, data) => {
+      if (!error) wrote(written);
+      callback(error, written, data);
+    };
+  return {
+    fs: {
+      write: (...args: unknown[]) => {
+        const callback = args.pop() as Callback;
+        (writeFd as (...a: unknown[]) => void)(...args, counting(callback));
+      },
+      writev: (...args: unknown[]) => {
+        const callback = args.pop() as Callback;
+        (writevFd as (...a: unknown[]) => void)(...args, counting(callback));
+      },
+      close: closeFd,
+    },
+    /** Waits for the fdatasync in flight (none starts afterwards); `check`: rethrows what one failed with. */
+    async settled(check = false): Promise<void> {
+      stopped = true;
+      await inFlight;
+      if (check && failure) throw failure;
+    },
   };
 }
 

@@ -123,7 +123,7 @@ export async function createCapsuleWriter(
   options: CapsuleWriterOptions = {},
 ): Promise<CapsuleWriter> {
   const encrypt = options.encryptTo?.length ? await ageEncryptStream(options.encryptTo) : undefined;
-  const file = await createAtomicFile(target);
+  const file = await createAtomicFile(target, { writebackBytes: capsuleWritebackBytes() });
   const sink = new Sink(
     file,
     /\.gz(\.age)?$/.test(target) ? (options.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION) : undefined,
@@ -241,6 +241,12 @@ export async function createCapsuleWriter(
     },
     abort,
   };
+}
+
+/** Bytes between background fdatasyncs of a capsule (atomic-file.ts); REPLAY_ENV_WRITEBACK_MIB=0: none. */
+function capsuleWritebackBytes(): number {
+  const mib = Number(process.env.REPLAY_ENV_WRITEBACK_MIB ?? 32);
+  return Number.isFinite(mib) && mib > 0 ? mib * (1 << 20) : 0;
 }
 
 /** `{` … `  "tables": {`: every header key on its own line, the graph one entry per line. */
