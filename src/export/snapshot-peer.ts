@@ -45,8 +45,13 @@ export function peerBeginStatements(snapshotId: string): string[] {
  * session settings as the export's own (`default_transaction_read_only=on`), the same
  * `REPEATABLE READ, READ ONLY` transaction, importing the export's snapshot (`SET TRANSACTION
  * SNAPSHOT`) — so it sees exactly the rows the first one sees and can write nothing — and the same
- * `params`/`graph_keys` settings. It must be the same server (identity compared); undefined when it
- * cannot be opened that way, and the export carries on with one connection.
+ * `params`/`graph_keys` settings. It must be the same server (identity compared before the snapshot is
+ * imported); undefined when it cannot be opened that way (the graph query failing included), and the
+ * export carries on with one connection. Never rejects.
+ *
+ * `graph` may be a promise: the graph query then runs on the first connection while this one connects,
+ * authenticates and takes the snapshot (the export's transaction, which exported it, is open meanwhile);
+ * only the settings wait for it.
  */
 export async function openSnapshotPeer(options: {
   url: DatabaseUrl;
@@ -54,7 +59,7 @@ export async function openSnapshotPeer(options: {
   server: ServerIdentity;
   manifest: ParsedManifest;
   subject: Subject;
-  graph: ExportGraph;
+  graph: ExportGraph | Promise<ExportGraph>;
 }): Promise<pg.Client | undefined> {
   let peer: pg.Client | undefined;
   try {
@@ -66,7 +71,8 @@ export async function openSnapshotPeer(options: {
     const server = await identifyServer(peer);
     if (JSON.stringify(server) !== JSON.stringify(options.server)) throw new Error('another server');
     for (const statement of peerBeginStatements(options.snapshotId)) await peer.query(statement);
-    await applySessionSettings(peer, options.url, options.manifest, options.subject, options.graph);
+    const graph = await options.graph;
+    await applySessionSettings(peer, options.url, options.manifest, options.subject, graph);
     return peer;
   } catch (error) {
     if (peer) await closeClient(peer, true);

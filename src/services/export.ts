@@ -116,6 +116,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
   });
   let writer: CapsuleWriter | undefined;
   let peer: Awaited<ReturnType<typeof openSnapshotPeer>>;
+  let peerOpening: ReturnType<typeof openSnapshotPeer> | undefined;
   let succeeded = false;
   try {
     // What the server says it is, recorded so materialize can refuse this database by any name.
@@ -133,10 +134,19 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
           )
         : undefined;
     lap('snapshot');
-    const graph = await readGraph(client, url, manifest, subject, options.sinceDays);
-    await applySessionSettings(client, url, manifest, subject, graph);
+    const graphRead = readGraph(client, url, manifest, subject, options.sinceDays).then(async (graph) => {
+      await applySessionSettings(client, url, manifest, subject, graph);
+      return graph;
+    });
     // A second connection on the same snapshot reads the next table while one is written (table-lanes.ts).
-    if (snapshotId) peer = await openSnapshotPeer({ url, snapshotId, server, manifest, subject, graph });
+    // It connects and takes the snapshot while the graph query runs; only its settings wait for the graph.
+    // (Started with the first connection instead, it slowed the first one's statements by as much as it
+    // saved, on a loaded 2-core machine: docs/performance.md, eleventh session.)
+    peerOpening = snapshotId
+      ? openSnapshotPeer({ url, snapshotId, server, manifest, subject, graph: graphRead })
+      : undefined;
+    const graph = await graphRead;
+    peer = await peerOpening;
     lap('graph', { graphSize: graph.entries.length, connections: peer ? 2 : 1 });
     writer = await createCapsuleWriter(
       options.out,
@@ -263,6 +273,8 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     };
   } finally {
     if (!succeeded) await writer?.abort();
+    // The graph query failed while the second connection was opening: it closes itself on that failure.
+    peer ??= await peerOpening;
     if (peer) await closeClient(peer, !succeeded);
     await closeClient(client, !succeeded);
   }

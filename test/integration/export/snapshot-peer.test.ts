@@ -95,6 +95,18 @@ function watchConnections(db: TestDatabase) {
   };
 }
 
+/** Export connections still open (their backends leave pg_stat_activity shortly after the client ends). */
+async function exportConnections(db: TestDatabase): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const [row] = await db.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and application_name = 'replay-env export'`,
+    );
+    if (row!.n === 0 || attempt === 50) return row!.n;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('export on two connections sharing one snapshot', () => {
   dbTest('writes the same rows, bytes and integrity as one connection', async ({ db }) => {
     await db.query(schema);
@@ -179,6 +191,30 @@ describe('export on two connections sharing one snapshot', () => {
     },
   );
 
+  dbTest(
+    'a graph query that fails while the second connection opens leaves no connection and no file',
+    async ({ db }) => {
+      await db.query(schema);
+      const parsed = manifest();
+      // Slow enough that the second connection is still connecting or taking the snapshot when it fails.
+      parsed.postgres.graphEdges.push(
+        `select 'a1', 'x', (1 / z)::text from (select count(*)::int * 0 as z from pg_sleep(0.2)) s`,
+      );
+      const error = await exportCapsule({
+        manifest: parsed,
+        subject: { account_id: 'a1' },
+        databaseUrl: db.url,
+        out: join(dir, 'sub', 'c.json'),
+        sinceDays: 180,
+        redaction: 'safe',
+      }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(DatabaseError);
+      expect((error as DatabaseError).sqlState).toBe('22012');
+      expect(await exportConnections(db)).toBe(0);
+      expect(await readdir(join(dir, 'sub')).catch(() => [])).toEqual([]);
+    },
+  );
+
   dbTest('the second connection is READ ONLY, REPEATABLE READ, on the export snapshot', async ({ db }) => {
     await db.query(schema);
     // rowSql of the table read ahead reports its own transaction's settings.
@@ -221,6 +257,13 @@ describe('export on two connections sharing one snapshot', () => {
       const elsewhere = { ...server, systemIdentifier: '1', startedAt: 'never' };
       expect(await openSnapshotPeer({ ...options, server: elsewhere, snapshotId: '1-2-3' })).toBeUndefined();
       expect(() => peerBeginStatements("1-2'; commit; --")).toThrow(/not a snapshot id/);
+      // Opened while the graph query runs (export.ts): a graph query that fails closes it too.
+      await client.query('begin isolation level repeatable read, read only');
+      const { rows } = await client.query<{ id: string }>('select pg_export_snapshot() as id');
+      const failed = Promise.reject(new Error('graph query failed'));
+      failed.catch(() => {});
+      expect(await openSnapshotPeer({ ...options, snapshotId: rows[0]!.id, graph: failed })).toBeUndefined();
+      await client.query('rollback');
       const open = await db.query<{ n: number }>(
         `select count(*)::int as n from pg_stat_activity
               where datname = current_database() and application_name = 'replay-env export'`,
