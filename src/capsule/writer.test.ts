@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { ParsedRedactionRule } from '../manifest/index.js';
 import { createRowRedactor } from '../redaction/index.js';
-import { type CapsuleHeaderInput, createCapsuleWriter } from './writer.js';
+import { type CapsuleHeaderInput, capsuleWritebackBytes, createCapsuleWriter } from './writer.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -295,5 +295,14 @@ describe('createCapsuleWriter', () => {
     await again.writeTable('a', []);
     await expect(again.writeTable('a', [])).rejects.toThrow('table a was already written');
     await again.abort();
+  });
+});
+
+describe('capsuleWritebackBytes', () => {
+  it('is 32 MiB unless REPLAY_ENV_WRITEBACK_MIB says otherwise; 0 (or nonsense) turns it off', () => {
+    expect(capsuleWritebackBytes({})).toBe(32 << 20);
+    expect(capsuleWritebackBytes({ REPLAY_ENV_WRITEBACK_MIB: '16' })).toBe(16 << 20);
+    expect(capsuleWritebackBytes({ REPLAY_ENV_WRITEBACK_MIB: '0' })).toBe(0);
+    expect(capsuleWritebackBytes({ REPLAY_ENV_WRITEBACK_MIB: 'x' })).toBe(0);
   });
 });

@@ -243,9 +243,12 @@ export async function createCapsuleWriter(
   };
 }
 
-/** Bytes between background fdatasyncs of a capsule (atomic-file.ts); REPLAY_ENV_WRITEBACK_MIB=0: none. */
-function capsuleWritebackBytes(): number {
-  const mib = Number(process.env.REPLAY_ENV_WRITEBACK_MIB ?? 32);
+/**
+ * Bytes between background fdatasyncs of a capsule (atomic-file.ts): 32 MiB, or REPLAY_ENV_WRITEBACK_MIB
+ * (0: none). 16, 32 and 64 MiB measured alike (docs/performance.md, eleventh session).
+ */
+export function capsuleWritebackBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const mib = Number(env.REPLAY_ENV_WRITEBACK_MIB ?? 32);
   return Number.isFinite(mib) && mib > 0 ? mib * (1 << 20) : 0;
 }
 
