@@ -1,8 +1,9 @@
-import pg from 'pg';
+import type pg from 'pg';
 
 import { logger } from '../log.js';
 import type { DatabaseUrl } from './database-url.js';
 import { toDatabaseError } from './errors.js';
+import { Client } from './pg.js';
 import { describeNegotiated, type NegotiatedTls, tlsPlan } from './tls.js';
 
 export interface ConnectOptions {
@@ -59,7 +60,7 @@ export async function connect(url: DatabaseUrl, options: ConnectOptions = {}): P
           : ['tls'];
   let lastError: unknown;
   for (const attempt of attempts) {
-    const client = new pg.Client({
+    const client = new Client({
       // Parameters resolved at parse time (PGHOST/PGPORT/PGDATABASE fallbacks included) first; the URL's
       // own values override them, so PG* env changes after parsing cannot move the connection.
       ...url.resolvedParams(),

@@ -1,7 +1,6 @@
-import pg from 'pg';
-
 import { UsageError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
+import { Client } from './pg.js';
 
 /** Connection parameters as the driver resolved them: the URL, then PGHOST/PGPORT/… , then defaults. */
 interface ResolvedParams {
@@ -164,7 +163,7 @@ function resolveParams(
   user: string,
 ): ResolvedParams {
   const url = new URL(connectionString);
-  const client = new pg.Client({ connectionString });
+  const client = new Client({ connectionString });
   const explicitHost = url.hostname !== '' || url.searchParams.has('host');
   const explicitPort = url.port !== '' || url.searchParams.has('port');
   const explicitDb = url.pathname.replace(/^\//, '') !== '' || url.searchParams.has('dbname');

@@ -6,11 +6,10 @@ import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
-import pg from 'pg';
-
 import { DatabaseError } from '../errors.js';
 import { inheritedEnv } from '../run/child-env.js';
 import { DatabaseUrl } from './database-url.js';
+import { Client } from './pg.js';
 
 const run = promisify(execFile);
 
@@ -155,7 +154,7 @@ export async function startEmbeddedPostgres(options: EmbeddedServerOptions = {})
 async function waitUntilReady(url: DatabaseUrl, pid: number, logFile: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const client = new pg.Client({ connectionString: url.connectionString(), connectionTimeoutMillis: 1000 });
+    const client = new Client({ connectionString: url.connectionString(), connectionTimeoutMillis: 1000 });
     client.on('error', () => {});
     try {
       await client.connect();

@@ -2,7 +2,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
-import pg from 'pg';
+import type pg from 'pg';
 import { parseDocument } from 'yaml';
 
 import { type CliStepResult, expectStepExit, runCliStep, startCliProcess } from '../demo/cli-step.js';
@@ -11,6 +11,7 @@ import { packageRoot, sampleApp, sampleAppQueries } from '../demo/sample-app.js'
 import { placeWebPage } from '../demo/web-page.js';
 import { SubprocessError } from '../errors.js';
 import { type EmbeddedServer, freePort, startEmbeddedPostgres } from '../postgres/embedded.js';
+import { Client } from '../postgres/pg.js';
 import { inheritedEnv, isInherited } from '../run/child-env.js';
 import { shieldOrWarn } from '../run/protect-process.js';
 
@@ -261,7 +262,7 @@ async function recordSession(
 async function connectWhenReady(port: number, pid: number | undefined): Promise<pg.Client> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const client = new pg.Client({
+    const client = new Client({
       host: '127.0.0.1',
       port,
       user: pseudoUser.name,

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 
-import pg from 'pg';
+import type pg from 'pg';
+
+import { Query } from '../postgres/pg.js';
 
 /** The recorded data of one COPY FROM STDIN: a range of the session's side file. */
 export interface CopySource {
@@ -30,7 +32,7 @@ interface CopyConnection {
  * to `onCopyData`. In the extended protocol the Sync sent with the query is ignored during COPY, so
  * another one follows the data (as libpq does).
  */
-export class CopyQuery extends pg.Query {
+export class CopyQuery extends Query {
   constructor(
     config: pg.QueryConfig,
     private readonly source: CopySource | undefined,
