@@ -1,4 +1,7 @@
-import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import type { Interfaces } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import * as Errors from '@oclif/core/errors';
+import * as Flags from '@oclif/core/flags';
 
 import { setCapsuleAccess } from '../capsule/capsule-access.js';
 import { isReplayEnvError, ManifestError, oneLine, ReplayEnvError, UsageError } from '../errors.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 
 /** Flags shared by several commands, defined once so names and help stay identical everywhere. */
 export const appFlag = Flags.custom<string>({

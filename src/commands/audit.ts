@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 
 import { BaseCommand } from '../cli/base-command.js';
 import { renderAudit } from '../cli/render/audit.js';
