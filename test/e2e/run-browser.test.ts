@@ -36,6 +36,9 @@ await describeWithChromiumSite('run with browser probes (built CLI)', (site) => 
         {
           reject: false,
           env: { NO_COLOR: '1' },
+          // execa SIGKILLs a SIGTERM'd child still running after 5 s (its default): on a loaded machine
+          // stopping Chromium and writing the trace took longer, and the test saw no exit code at all.
+          forceKillAfterDelay: 60_000,
         },
       );
       let stderr = '';
