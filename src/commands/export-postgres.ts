@@ -113,9 +113,7 @@ export default class ExportPostgres extends BaseCommand<typeof ExportPostgres> {
       manifest: manifest.capsule,
     });
     const progress = createProgressReporter({ enabled: progressEnabled(this.jsonEnabled()) });
-    // Not under closure: its key sets make a large live heap, where marking cycles are not spurious and
-    // starting them early keeps peak RSS down (docs/performance.md, tenth session).
-    if (manifest.postgres.closure === 'none') preferBatchGarbageCollection();
+    preferBatchGarbageCollection(); // closure too: its key sets are off V8's heap (batch-gc.ts)
     const audit = {
       command: 'export-postgres',
       app: manifest.appId,

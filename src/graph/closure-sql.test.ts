@@ -188,12 +188,12 @@ describe('closure SQL', () => {
   });
 
   it('keys travel as one JSON array parameter, or one integer array literal', () => {
-    const keys = { json: () => '[[1],["a", 2]]', integerArray: () => '{1,2}' };
+    const keys = { json: () => Buffer.from('[[1],["a", 2]]'), integerArray: () => Buffer.from('{1,2}') };
     expect(buildClosureKeysSetting(keys)).toEqual({
       text: "select set_config('replay.closure_keys', $1, true) is null",
-      values: ['[[1],["a", 2]]'],
+      values: [Buffer.from('[[1],["a", 2]]')],
     });
-    expect(buildClosureKeysSetting(keys, true).values).toEqual(['{1,2}']);
+    expect(buildClosureKeysSetting(keys, true).values).toEqual([Buffer.from('{1,2}')]);
   });
 
   it('a cast that could truncate or round keeps the key only when it changes nothing', () => {

@@ -284,12 +284,14 @@ export function keysAsIntegerArray(target: {
 
 /**
  * Hands one chunk of key tuples to the next closure query: a JSON array of jsonb array texts
- * (`[[1],["a", 2]]`), or for `integers` (keysAsIntegerArray) an integer array literal (`{1,2}`). The
+ * (`[[1],["a", 2]]`), or for `integers` (keysAsIntegerArray) an integer array literal (`{1,2}`), as the
+ * text's UTF-8 bytes (a Buffer parameter: pg sends it in binary format, which for text is those bytes;
+ * the server checks their encoding as it does a text parameter's). The
  * statement returns a boolean, not set_config's value: that is the whole setting (~70 KB per 10,000
  * integer keys), sent back and made into a string per chunk for nothing.
  */
 export function buildClosureKeysSetting(
-  keys: { json(): string; integerArray(): string },
+  keys: { json(): Buffer; integerArray(): Buffer },
   integers = false,
 ): SqlStatement {
   return {
