@@ -61,22 +61,42 @@ export async function openSnapshotPeer(options: {
   subject: Subject;
   graph: ExportGraph | Promise<ExportGraph>;
 }): Promise<pg.Client | undefined> {
-  let peer: pg.Client | undefined;
-  try {
-    peer = await connect(options.url, {
+  let opened: pg.Client | undefined;
+  const abandon = new AbortController();
+  const opening = (async () => {
+    const peer = await connect(options.url, {
       action: 'export',
       applicationName: 'replay-env export',
       readOnlySession: true,
+      signal: abandon.signal,
     });
+    opened = peer;
+    abandon.signal.throwIfAborted();
     const server = await identifyServer(peer);
     if (JSON.stringify(server) !== JSON.stringify(options.server)) throw new Error('another server');
     for (const statement of peerBeginStatements(options.snapshotId)) await peer.query(statement);
+    return peer;
+  })();
+  try {
+    // A graph query that fails ends the wait at once: a server or pooler that accepts the connection and
+    // does not answer held the export's own error for the connect timeout (red team, eleventh session).
+    const peer = await Promise.race([opening, rejectedWith(options.graph)]);
     const graph = await options.graph;
     await applySessionSettings(peer, options.url, options.manifest, options.subject, graph);
     return peer;
   } catch (error) {
-    if (peer) await closeClient(peer, true);
+    // Still connecting: the attempt is abandoned (its socket destroyed) and waited for, so no connection
+    // outlives this call; once connected, closing it ends whatever it is running.
+    abandon.abort();
+    if (!opened) await opening.catch(() => {});
+    else opening.catch(() => {});
+    if (opened) await closeClient(opened, true);
     logger().info({ command: 'export', reason: (error as Error).message }, 'export: one connection');
     return undefined;
   }
+}
+
+/** Rejects as `value` does; never settles if it resolves (a race's loser that only fails). */
+function rejectedWith(value: unknown): Promise<never> {
+  return Promise.resolve(value).then(() => new Promise<never>(() => {}));
 }

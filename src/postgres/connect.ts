@@ -18,6 +18,8 @@ export interface ConnectOptions {
    * has to be trusted to set it): a second wall behind the READ ONLY export transaction.
    */
   readOnlySession?: boolean;
+  /** Abandons the connection while it is being opened: its socket is destroyed and connect rejects. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -72,13 +74,19 @@ export async function connect(url: DatabaseUrl, options: ConnectOptions = {}): P
     });
     // An idle client whose server goes away emits 'error'; without a listener node would crash the process.
     client.on('error', () => {});
+    const abandon = () =>
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    options.signal?.addEventListener('abort', abandon, { once: true });
     try {
+      if (options.signal?.aborted) throw new Error('connection abandoned');
       await client.connect();
     } catch (error) {
       await client.end().catch(() => {});
       lastError = error;
-      if (hopeless.has((error as NodeJS.ErrnoException).code ?? '')) break;
+      if (options.signal?.aborted || hopeless.has((error as NodeJS.ErrnoException).code ?? '')) break;
       continue;
+    } finally {
+      options.signal?.removeEventListener('abort', abandon);
     }
     const stream = (client as unknown as { connection?: { stream?: unknown } }).connection?.stream;
     const tls = describeNegotiated(plan, stream);

@@ -2,6 +2,7 @@
 // the export's own snapshot while another table is written, with the same read-only guarantees, and the
 // capsule comes out with the same rows, bytes and integrity as with one connection.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,6 +13,7 @@ import { DatabaseError } from '../../../src/errors.js';
 import type { ExportGraph } from '../../../src/export/snapshot.js';
 import { openSnapshotPeer, peerBeginStatements } from '../../../src/export/snapshot-peer.js';
 import { connect } from '../../../src/postgres/connect.js';
+import { DatabaseUrl } from '../../../src/postgres/database-url.js';
 import { identifyServer } from '../../../src/postgres/server-identity.js';
 import { exportCapsule, type ExportOptions } from '../../../src/services/export.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
@@ -212,6 +214,44 @@ describe('export on two connections sharing one snapshot', () => {
       expect((error as DatabaseError).sqlState).toBe('22012');
       expect(await exportConnections(db)).toBe(0);
       expect(await readdir(join(dir, 'sub')).catch(() => [])).toEqual([]);
+    },
+  );
+
+  dbTest(
+    'a graph query that fails ends the wait for a second connection the server never answers',
+    async ({ db }) => {
+      // A server (or pooler) that accepts the connection and says nothing: the connect would only end at
+      // its timeout (10 s, longer than this test's). The graph query failing must end it at once.
+      const held: Socket[] = [];
+      let connected = () => {};
+      const arrived = new Promise<void>((resolve) => (connected = resolve));
+      const silent = createServer((socket) => {
+        held.push(socket);
+        connected();
+      });
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const port = (silent.address() as { port: number }).port;
+      try {
+        const client = await connect(db.url, { action: 'test', applicationName: 'replay-env test' });
+        const server = await identifyServer(client).finally(() => client.end());
+        // The graph query fails once the second connection has reached the server.
+        const failed = arrived.then(() => Promise.reject(new Error('graph query failed')));
+        const opened = await openSnapshotPeer({
+          url: DatabaseUrl.parse(`postgres://nobody:pw@127.0.0.1:${port}/db?sslmode=disable`),
+          snapshotId: '00000003-0000001B-1',
+          server,
+          manifest: manifest(),
+          subject: { account_id: 'a1' },
+          graph: failed,
+        });
+        expect(opened).toBeUndefined();
+        expect(held).toHaveLength(1);
+        // The attempt was abandoned, not waited out: the client hung up (the server never answered).
+        await new Promise<void>((resolve) => (held[0]!.closed ? resolve() : held[0]!.once('close', resolve)));
+        expect(held[0]!.closed).toBe(true);
+      } finally {
+        await new Promise((resolve) => silent.close(resolve));
+      }
     },
   );
 
