@@ -175,13 +175,8 @@ describe('export on two connections sharing one snapshot', () => {
     'a table read on the second connection cannot write (25006) and leaves nothing behind',
     async ({ db }) => {
       await db.query(schema);
-      const error = await exportCapsule({
+      const error = await run(db, join('sub', 'c.json'), {
         manifest: manifest([table('accounts', 'a'), table('events', 'e', { where: `nextval('s') > 0` })]),
-        subject: { account_id: 'a1' },
-        databaseUrl: db.url,
-        out: join(dir, 'sub', 'c.json'),
-        sinceDays: 180,
-        redaction: 'safe',
       }).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(DatabaseError);
       expect((error as DatabaseError).sqlState).toBe('25006');
@@ -202,14 +197,9 @@ describe('export on two connections sharing one snapshot', () => {
       parsed.postgres.graphEdges.push(
         `select 'a1', 'x', (1 / z)::text from (select count(*)::int * 0 as z from pg_sleep(0.2)) s`,
       );
-      const error = await exportCapsule({
-        manifest: parsed,
-        subject: { account_id: 'a1' },
-        databaseUrl: db.url,
-        out: join(dir, 'sub', 'c.json'),
-        sinceDays: 180,
-        redaction: 'safe',
-      }).catch((caught: unknown) => caught);
+      const error = await run(db, join('sub', 'c.json'), { manifest: parsed }).catch(
+        (caught: unknown) => caught,
+      );
       expect(error).toBeInstanceOf(DatabaseError);
       expect((error as DatabaseError).sqlState).toBe('22012');
       expect(await exportConnections(db)).toBe(0);
