@@ -59,7 +59,11 @@ export async function explainChecks(
   const checks: DoctorCheck[] = [];
   await client.query('begin transaction read only');
   try {
-    await client.query(`set local statement_timeout = '30s'`);
+    // A cap, not a setting: a stricter statement_timeout the user gave (URL options, role) still holds.
+    await client.query(
+      `select set_config('statement_timeout', '30s', true) from pg_settings
+        where name = 'statement_timeout' and (setting::bigint = 0 or setting::bigint > 30000)`,
+    );
     const settings = buildSessionSettings(stub.params, stub.graphKeys);
     await client.query(settings.text, settings.values);
     for (const statement of planned) {

@@ -1,10 +1,11 @@
-import { closeSync, createReadStream, existsSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { createInterface } from 'node:readline';
 
 import { FileError } from '../errors.js';
 import type { SessionEvent } from '../generated/session.js';
+import { journalLines } from './journal-lines.js';
+import { formatSessionValue } from './session-json.js';
 
 export const journalSuffix = '.journal';
 
@@ -112,8 +113,7 @@ export async function readJournal(path: string): Promise<JournalContents> {
   const bad: number[] = [];
   let lineNumber = 0;
   let lastGood = 0;
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) {
+  for await (const line of journalLines(path)) {
     lineNumber += 1;
     if (!line.trim()) continue;
     try {
@@ -128,9 +128,9 @@ export async function readJournal(path: string): Promise<JournalContents> {
 }
 
 /**
- * Converts `X.json.journal` into `X.json` (pretty JSON array, written to a temp file and renamed, mode
+ * Converts `X.json.journal` into `X.json` (a JSON array laid out by formatSessionValue, written to a temp file and renamed, mode
  * 0600) and deletes the journal. A journal without a `session_end` (proxy killed) gets one with
- * `recovered: true`. Streams: about 64 KiB of events in memory at a time, written in batches (each an
+ * `recovered: true`. Streams: about 256 KiB of events in memory at a time, written in batches (each an
  * awaited write, so other sessions keep being served while a big journal is finalized).
  */
 export async function finalizeJournal(journalPath: string): Promise<string> {
@@ -144,13 +144,10 @@ export async function finalizeJournal(journalPath: string): Promise<string> {
   const bad: number[] = [];
   let lineNumber = 0;
   let lastGood = 0;
-  // A batch of events is printed as one pretty array, whose lines between the brackets are the file's
-  // lines: faster than one JSON.stringify per event, and no re-indenting of lines after the fact (which
-  // also indented after a U+2028/U+2029 inside a value, changing it).
   const write = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const text = JSON.stringify(batch, null, 2);
-    await handle.write(`${count > 0 ? ',\n' : '[\n'}${text.slice(2, -2)}`);
+    const text = batch.map((event) => `  ${formatSessionValue(event, '  ')}`).join(',\n');
+    await handle.write(`${count > 0 ? ',\n' : '[\n'}${text}`);
     count += batch.length;
     batch = [];
     batchChars = 0;
@@ -158,11 +155,10 @@ export async function finalizeJournal(journalPath: string): Promise<string> {
   const add = async (event: SessionEvent, chars: number): Promise<void> => {
     batch.push(event);
     batchChars += chars;
-    if (batchChars >= 65_536) await write();
+    if (batchChars >= 1 << 18) await write();
   };
   try {
-    const lines = createInterface({ input: createReadStream(journalPath, 'utf8'), crlfDelay: Infinity });
-    for await (const line of lines) {
+    for await (const line of journalLines(journalPath)) {
       lineNumber += 1;
       if (!line.trim()) continue;
       let event: SessionEvent;

@@ -65,11 +65,14 @@ describe('replay-env demo', { timeout: 300_000 }, () => {
     expect(await readdir(ownTmp)).toEqual([]);
   });
 
-  it('--json --dir keeps the files, returns one JSON document, and stops the server', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'demo-kept-'));
-    const result = await runCli(['demo', '--dir', dir, '--json'], { timeout: demoTimeoutMs });
+  // One run for --json, --dir and --keep: each demo run costs 20-50 s on a 2-core machine.
+  it('--json --dir --keep: one JSON document, the files kept, a server reachable at the printed URL and stoppable as printed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'demo-keep-'));
+    const result = await runCli(['demo', '--keep', '--dir', dir, '--json'], { timeout: demoTimeoutMs });
     expect(result.exitCode).toBe(0);
-    const demo = parseJsonOutput<DemoJson>(result.stdout);
+    const demo = parseJsonOutput<DemoJson & { kept: { replayUrl: string; pid: number; stop: string } }>(
+      result.stdout,
+    );
     expect(['continue', 'warn']).toContain(demo.verdict);
     expect(demo.steps.map((step) => step.exitCode)).toEqual(demo.steps.map(() => 0));
     expect(existsSync(demo.capsule)).toBe(true);
@@ -109,18 +112,8 @@ describe('replay-env demo', { timeout: 300_000 }, () => {
     expect(dashboard).toMatchObject({ success: true, consoleErrors: [] });
     const png = await readFile(join(demo.dir, dashboard.screenshot));
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
-    // Reported as stopped, with no pid of a process that no longer exists; the kept files are reported.
-    expect(demo).toMatchObject({ serverStopped: true, filesRemoved: false, dir });
-    expect(demo).not.toHaveProperty('serverPid');
-  });
+    expect(demo).toMatchObject({ serverStopped: false, filesRemoved: false, dir });
 
-  it('--keep leaves a server reachable at the printed URL, stoppable as printed', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'demo-keep-'));
-    const result = await runCli(['demo', '--keep', '--dir', dir, '--json'], { timeout: demoTimeoutMs });
-    expect(result.exitCode).toBe(0);
-    const demo = parseJsonOutput<DemoJson & { kept: { replayUrl: string; pid: number; stop: string } }>(
-      result.stdout,
-    );
     expect(isAlive(demo.kept.pid)).toBe(true);
     const pg = await import('pg');
     const client = new pg.default.Client({ connectionString: demo.kept.replayUrl });
