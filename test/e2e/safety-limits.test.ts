@@ -85,7 +85,7 @@ describe('size limits', () => {
 /** Runs the CLI under /usr/bin/time: exit code, wall seconds, max RSS in MB. */
 async function timed(
   args: string[],
-): Promise<{ exitCode: number; seconds: number; rssMb: number; stderr: string }> {
+): Promise<{ exitCode: number; seconds: number; rssMb: number; stdout: string; stderr: string }> {
   const result = await execa('/usr/bin/time', ['-f', 'TIME %e %M', 'node', runJs, ...args], {
     reject: false,
     cwd: repoRoot,
@@ -96,6 +96,7 @@ async function timed(
     exitCode: result.exitCode ?? -1,
     seconds: Number(match[1]),
     rssMb: Math.round(Number(match[2]) / 1024),
+    stdout: String(result.stdout),
     stderr: String(result.stderr),
   };
 }
@@ -116,11 +117,18 @@ dbTest(
     const replay = await db.sibling();
     await replay.query(accountsSchema);
     const loaded = await timed(
-      loadArgs('materialize-postgres', { app, capsule, url: replay.url.connectionString() }),
+      loadArgs('materialize-postgres', { app, capsule, url: replay.url.connectionString() }, ['--json']),
     );
     expect(loaded.exitCode, loaded.stderr).toBe(0);
-    const [a] = await db.query<{ md5: string }>('select md5(body) from events');
-    const [b] = await replay.query<{ md5: string }>('select md5(body) from events');
+    expect(JSON.parse(loaded.stdout)).toMatchObject({
+      verified: true,
+      rowCounts: { accounts: 1, events: 1 },
+    });
+    const [a] = await db.query<{ md5: string; length: number }>('select md5(body), length(body) from events');
+    expect(a!.length).toBe(52_428_800);
+    const [b] = await replay.query<{ md5: string; length: number }>(
+      'select md5(body), length(body) from events',
+    );
     expect(b).toEqual(a);
     const figures = { export: exported, inspect: inspected, materialize: loaded };
     for (const [name, figure] of Object.entries(figures)) {

@@ -10,7 +10,7 @@ import { CapsuleError, DatabaseError, FileError } from '../../../src/errors.js';
 import { exportCapsule } from '../../../src/services/export.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { loadSession } from '../../../src/session/read-session.js';
-import { accountsManifest, accountsSchema, bigEventSql } from '../../setup/accounts-app.js';
+import { accountsManifest, accountsSchema } from '../../setup/accounts-app.js';
 import { dumpTables, lineCapsuleText, writeCapsuleFile } from '../../setup/capsules.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
 import { manifestFrom } from '../export/helpers.js';
@@ -105,25 +105,6 @@ describe('hostile subject values round-trip as data (export → capsule → mate
       await expect(readFile(out)).rejects.toThrow(/ENOENT/);
     },
   );
-});
-
-describe('a single 50 MB text value', () => {
-  dbTest('exports and materializes unchanged', async ({ db }) => {
-    await db.query(schema);
-    await db.query(bigEventSql);
-    const [source] = await db.query<{ md5: string; length: number }>(
-      'select md5(body), length(body) from events',
-    );
-    expect(source!.length).toBe(52_428_800);
-    const capsule = await exportAccount(db, 'big', 'big.json');
-    const replay = await db.sibling();
-    await replay.query(schema);
-    const result = await materialize({ manifest: parsed, capsulePath: capsule, databaseUrl: replay.url });
-    expect(result).toMatchObject({ verified: true, rowCounts: { accounts: 1, events: 1 } });
-    expect(await replay.query('select md5(body), length(body) from events')).toEqual([
-      { md5: source!.md5, length: 52_428_800 },
-    ]);
-  });
 });
 
 const account = { account_id: 'a1', name: 'Ann' };
