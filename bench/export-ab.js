@@ -8,6 +8,7 @@
 //
 //   node bench/export-ab.js --builds old=/path/to/old/checkout,new=. --rows 1000000 --reps 3
 //   node bench/export-ab.js --builds "two=.,one=.+REPLAY_ENV_EXPORT_CONNECTIONS=1"   # one build, two settings
+//   node bench/export-ab.js --workload parents --closure --builds "direct=.,keys=.+REPLAY_ENV_CLOSURE_DIRECT=0"
 // A build is a checkout with dist/, bin/, schemas/, package.json and oclif.manifest.json (node_modules may be a symlink).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -24,6 +25,7 @@ import copyStreams from 'pg-copy-streams';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
 import { exportArgs } from './export-args.js';
 import { cpuOf } from './server-cpu.js';
+import { parents } from './workloads/parents.js';
 import { realistic } from './workloads/realistic.js';
 import { simple } from './workloads/simple.js';
 
@@ -33,6 +35,7 @@ const { values: args } = parseArgs({
     rows: { type: 'string', default: '1000000' },
     reps: { type: 'string', default: '3' },
     workload: { type: 'string', default: 'realistic' },
+    closure: { type: 'boolean', default: false },
   },
 });
 // A build may carry environment variables for its CLI only: `name=path+VAR=value+VAR2=value`.
@@ -42,7 +45,7 @@ const builds = args.builds.split(',').map((b) => {
   const env = Object.fromEntries(vars.map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]));
   return [spec.slice(0, at), spec.slice(at + 1), env];
 });
-const workload = { simple, realistic }[args.workload];
+const workload = { simple, realistic, parents }[args.workload];
 const dir = await mkdtemp(join(tmpdir(), 'replay-env-export-ab-'));
 const server = await startEmbeddedPostgres({
   settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_wal_size: '8GB' },
@@ -94,7 +97,7 @@ try {
     .map((row) => `(${fields.map((f) => literal(row[f.name])).join(', ')})`)
     .join(', ')})`;
   const manifestPath = join(dir, 'bench.json');
-  await writeFile(manifestPath, JSON.stringify(workload.manifest({}), null, 2));
+  await writeFile(manifestPath, JSON.stringify(workload.manifest({ closure: args.closure }), null, 2));
   const capsule = join(dir, 'capsule.json');
 
   const raw = async () => {

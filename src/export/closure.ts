@@ -11,9 +11,11 @@ import {
   buildClosureDirectQuery,
   buildClosureKeysSetting,
   buildClosureRowsQuery,
+  buildHashAggregateSetting,
   buildOwnRowsQuery,
   type ClosureForeignKey,
   keysAsIntegerArray,
+  readHashAggregateSetting,
 } from '../graph/closure-sql.js';
 import { wrapInCopy } from '../graph/export-sql.js';
 import type { ParsedManifest } from '../manifest/index.js';
@@ -216,8 +218,11 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       },
       copy: async (on: pg.Client, sink: Writable) => {
         await run(on, sql, name, sink, `table ${name}`, owned);
-        if (directSql)
+        if (directSql) {
+          const was = await hashAggregates(on, url, 'off');
           directRows.set(name, await run(on, directSql, name, sink, `closure rows of ${name}`, owned));
+          await hashAggregates(on, url, was);
+        }
         if (held(name)) return;
         sink.end();
         await finished(sink);
@@ -404,4 +409,15 @@ async function subjectTables(
   for (const table of tables)
     if (/\bgraph_keys\b/i.test(`${table.from} ${table.where ?? ''}`)) linked.add(table.name);
   return linked;
+}
+
+/** Sets enable_hashagg for the rest of the transaction (buildHashAggregateSetting); returns its old value. */
+async function hashAggregates(on: pg.Client, url: DatabaseUrl, value: string): Promise<string> {
+  try {
+    const { rows } = await on.query<{ value: string }>(readHashAggregateSetting);
+    await on.query(buildHashAggregateSetting(value));
+    return rows[0]!.value;
+  } catch (error) {
+    throw toDatabaseError(error, { url, action: 'export: closure settings' });
+  }
 }

@@ -60,7 +60,10 @@ describe('a snippet ending in a line comment', () => {
     expect(direct).toMatch(
       /orders o \n {4}where\n\/\* tables\[orders\]\.where \*\/\ntrue \n\) as replay_closure_key/,
     );
-    expect(direct).toMatch(/true \n\) and \("o"\."id"\) = /);
+    expect(direct).toMatch(
+      /\nexcept\nselect "o"\."id" from\n\/\* tables\[orders\]\.from \*\/\norders o \n {2}where\n/,
+    );
+    expect(direct).toMatch(/\/\* tables\[orders\]\.where \*\/\ntrue \n\)\nselect/);
   });
 
   it('keeps the delete predicate parenthesis closed', () => {

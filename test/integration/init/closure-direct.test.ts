@@ -119,3 +119,40 @@ dbTest(
     ]);
   },
 );
+
+// The direct query's `except` must sort, not hash: a hashed set operation never spills to disk, so a
+// misestimated key count would take the source server's memory (buildHashAggregateSetting). The
+// setting is the direct query's alone: what runs after it on the connection has the session's again.
+dbTest(
+  'the one query runs with enable_hashagg off; the queries after it have the setting back',
+  async ({ db }) => {
+    await db.query(schema);
+    const seen = `jsonb_build_object('id', t.id, 'hashagg', current_setting('enable_hashagg'))`;
+    const parsed = closureManifest({
+      tables: [
+        { name: 'grand', where: 'false', rowSql: seen },
+        { name: 'parents', where: mine, rowSql: seen },
+        { name: 'combo', where: 'false' },
+        { name: 'kids', where: mine },
+        { name: 'toys', where: mine },
+      ],
+    });
+    const before = process.env.REPLAY_ENV_EXPORT_CONNECTIONS;
+    process.env.REPLAY_ENV_EXPORT_CONNECTIONS = '1'; // one connection: every query after the direct one sees it
+    try {
+      const out = join(dir, 'hashagg.json');
+      await exportOwner(db, parsed, out);
+      const capsule = JSON.parse(await readFile(out, 'utf8')) as {
+        tables: Record<string, { id: number; hashagg: string }[]>;
+      };
+      const setting = (table: string) =>
+        Object.fromEntries(capsule.tables[table]!.map((row) => [row.id, row.hashagg]));
+      // parents 10 is its own query's row; 11, 12, 13 the one query's; grand's come by passed keys after it
+      expect(setting('parents')).toEqual({ 10: 'on', 11: 'off', 12: 'off', 13: 'off' });
+      expect(setting('grand')).toEqual({ 1: 'on', 2: 'on', 3: 'on' });
+    } finally {
+      if (before === undefined) delete process.env.REPLAY_ENV_EXPORT_CONNECTIONS;
+      else process.env.REPLAY_ENV_EXPORT_CONNECTIONS = before;
+    }
+  },
+);
