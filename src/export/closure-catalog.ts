@@ -37,7 +37,14 @@ select con.conname::text as name, cw.name as child, pw.name as parent,
                           select format_type(d.oid, d.typmod) from d order by depth desc limit 1)
                          order by k.ord)
           from unnest(con.confkey) with ordinality k(attnum, ord)
-          join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum) as "referencedTypes"
+          join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum) as "referencedTypes",
+       -- The referenced column's collation, qualified (null: not collatable): a child column may have
+       -- another one, and comparing the two without saying which is an error ("collation mismatch").
+       (select array_agg((select quote_ident(n.nspname) || '.' || quote_ident(c.collname)
+                            from pg_collation c join pg_namespace n on n.oid = c.collnamespace
+                           where c.oid = a.attcollation) order by k.ord)
+          from unnest(con.confkey) with ordinality k(attnum, ord)
+          join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum) as "referencedCollations"
   from pg_constraint con
   join wanted cw on cw.oid = coalesce(pg_partition_root(con.conrelid), con.conrelid)
   join wanted pw on pw.oid = coalesce(pg_partition_root(con.confrelid), con.confrelid)

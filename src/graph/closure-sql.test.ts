@@ -186,6 +186,23 @@ describe('closure SQL', () => {
     );
   });
 
+  it('direct closure rows: child keys are compared in the parent column’s collation', () => {
+    const viaColumns = {
+      ...toPlans,
+      columns: ['plan_tier', 'plan_version'],
+      referencedCollations: ['pg_catalog."C"', null],
+    };
+    const text = buildClosureDirectQuery(
+      manifest,
+      plans,
+      { columns: ['tier', 'version'], types: ['text', 'integer'] },
+      [{ table: lines, fk: viaColumns }],
+      [],
+    ).text;
+    expect(text).toContain('select "l"."plan_tier"::text collate pg_catalog."C" as "tier", case when');
+    expect(text).toContain('then "l"."plan_version"::integer end as "version" from');
+  });
+
   it('keys travel as one JSON array parameter, or one integer array literal', () => {
     const keys = { json: () => Buffer.from('[[1],["a", 2]]'), integerArray: () => Buffer.from('{1,2}') };
     expect(buildClosureKeysSetting(keys)).toEqual({

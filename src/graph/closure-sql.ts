@@ -22,6 +22,8 @@ export interface ClosureForeignKey {
   referencedColumns: string[];
   /** format_type() of each referenced column (for casting the JSON keys back). */
   referencedTypes: string[];
+  /** Each referenced column's collation, schema-qualified and quoted; null where not collatable. */
+  referencedCollations?: (string | null)[];
 }
 
 export const closureKeysSetting = 'replay.closure_keys';
@@ -223,9 +225,12 @@ export function buildClosureDirectQuery(
   const cols = target.columns.map(quoteIdent);
   const childKeys = children.map(({ table: child, fk }) => {
     const c = quoteIdent(child.alias);
-    const picks = fk.columns.map(
-      (col, index) => `${exactCast(`${c}.${quoteIdent(col)}`, target.types[index]!)} as ${cols[index]}`,
-    );
+    // In the parent's collation: a child column of another one could not be compared with it.
+    const picks = fk.columns.map((col, index) => {
+      const collation = fk.referencedCollations?.[index];
+      const key = exactCast(`${c}.${quoteIdent(col)}`, target.types[index]!);
+      return `${key}${collation ? ` collate ${collation}` : ''} as ${cols[index]}`;
+    });
     const childLabel = `tables[${child.name}]`;
     const where = child.where ? [`    where\n/* ${childLabel}.where */\n${child.where}`] : [];
     return [`    select ${picks.join(', ')} from`, `/* ${childLabel}.from */\n${child.from}`, ...where].join(
