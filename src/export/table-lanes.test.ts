@@ -103,6 +103,52 @@ describe('lane scheduler', () => {
     expect(await readdir(dir)).toEqual(['one.json', 'two.json']);
   });
 
+  it('an append that fails cuts every lane and is the error thrown; no capsule, no spool', async () => {
+    // Lanes do not wait for appends (table-lanes.ts): the failure must still stop the lane that has
+    // gone on to its next table (here c, which would otherwise wait forever).
+    const path = join(dir, 'append.json');
+    const writer = await createCapsuleWriter(path, header);
+    const spy: CapsuleWriter = {
+      ...writer,
+      appendSpool: () => Promise.reject(new Error('append of b failed')),
+    };
+    let aGo: () => void = () => {};
+    const aMayEnd = new Promise<void>((resolve) => (aGo = resolve));
+    const cut: string[] = [];
+    let cutC: (error: Error) => void = () => {};
+    const cWaits = new Promise<void>((_, reject) => (cutC = reject));
+    const clients = ['first', 'second'].map(
+      (name) =>
+        ({
+          name,
+          connection: {
+            stream: {
+              destroy: () => {
+                cut.push(name);
+                cutC(new Error(`connection ${name} cut`));
+              },
+            },
+          },
+        }) as unknown as pg.Client,
+    );
+    const tables: LaneTable[] = (['a', 'b', 'c'] as const).map((name) => ({
+      name,
+      options: {},
+      copy: async (_client, destination) => {
+        if (name === 'a') await aMayEnd;
+        await write(destination, data[name]);
+        if (name === 'b') aGo(); // b is in its spool: a ends, b's turn comes, its append fails
+        if (name === 'c') await cWaits;
+        await end(destination);
+      },
+    }));
+    const exported = exportTables({ clients, writer: spy, tables, onTableDone: () => {} });
+    await expect(exported).rejects.toThrow('append of b failed');
+    await writer.abort();
+    expect(cut.sort()).toEqual(['first', 'second']);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it('a promoted table that then fails leaves no capsule and no spool', async () => {
     let aDone: () => void = () => {};
     const aFinished = new Promise<void>((resolve) => (aDone = resolve));

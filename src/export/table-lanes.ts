@@ -26,8 +26,9 @@ export interface LaneTable {
  * streams straight into the capsule; a table read ahead on another connection is framed into a spool file
  * beside it and appended when its turn comes (the same bytes, capsule/table-spool.ts) — or, when its turn
  * comes while it is still being read, moved into the capsule then and written there directly (promoted).
- * So PostgreSQL produces one table while Node frames and writes another. With one client this is the
- * plain loop.
+ * So PostgreSQL produces one table while Node frames and writes another. A lane does not wait for an
+ * append or a promotion (which copies what a spool holds so far) before its next table. With one client
+ * this is the plain loop.
  *
  * Closure's first phase (closure.ts) adds `keepOpen` tables, whose spools go to `kept`, and `idle` work
  * for a lane left without a table while another still reads.
@@ -113,24 +114,25 @@ export async function exportTables(options: {
         spooled.set(index, { spool: await spool.finished(), started });
         open.delete(spool);
       }
-      await appendReady();
+      // Not awaited: the lane's connection starts its next table while a read-ahead table is appended or
+      // promoted (a copy of up to a whole table); appends stay in order on their own chain.
+      appendReady().catch(fail);
     }
     reading -= 1;
     while (options.idle && reading > 0 && !failure)
       if (!(await options.idle(client))) await new Promise((resolve) => setTimeout(resolve, 20));
   };
 
-  const lanes = options.clients.map((client) =>
-    lane(client).catch((error: unknown) => {
-      if (!failure) {
-        failure = { error };
-        // Stops the other lanes' COPY at once; the export's own cleanup ends these clients.
-        for (const other of options.clients) if (other !== client) other.connection.stream.destroy();
-      }
-    }),
-  );
+  /** The first failure stops every lane's COPY at once (`except`: the failing lane's own has ended). */
+  function fail(error: unknown, except?: pg.Client): void {
+    if (failure) return;
+    failure = { error };
+    // The export's own cleanup ends these clients.
+    for (const client of options.clients) if (client !== except) client.connection.stream.destroy();
+  }
+  const lanes = options.clients.map((client) => lane(client).catch((error: unknown) => fail(error, client)));
   await Promise.all(lanes);
-  await appending.catch(() => {});
+  await appending.catch(fail);
   if (failure) {
     for (const spool of [...open, ...kept.values()]) await spool.discard();
     for (const { spool } of spooled.values()) await spool.discard();
