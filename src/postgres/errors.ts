@@ -32,7 +32,7 @@ const sqlStateHints: Record<string, string> = {
   '3D000': 'create the database first, or fix the database name in the URL',
   '25006': 'the statement tried to write inside a read-only transaction',
   '57014': 'the statement was cancelled (statement_timeout or a cancel request)',
-  '57P01': 'the server was shut down while the statement ran',
+  '57P01': 'the server ended the connection: pg_terminate_backend() by an administrator, or a shutdown',
   '42P01': 'a table in the SQL does not exist in this database',
   '42703': 'a column in the SQL does not exist',
 };
