@@ -82,6 +82,10 @@ export function createTableSpool(
       framed = result;
     },
   });
+  // Its errors reach the export through the pipeline writing into it, finished() and promote(). One
+  // emitted after that pipeline was torn down (a queued spool write failing once the connections were
+  // cut) has no listener left and would crash the process with a stack trace (red team, session 13).
+  stream.on('error', () => {});
   const discard = async () => {
     stream.destroy();
     await (await fileReady.catch(() => undefined))?.abort();
@@ -111,6 +115,7 @@ export function createTableSpool(
       return queue;
     },
     async finished() {
+      if (stream.errored) throw stream.errored; // 'finish' would never come
       if (!stream.writableFinished) await once(stream, 'finish');
       await queue;
       const file = await fileReady;

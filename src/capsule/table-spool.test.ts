@@ -1,0 +1,31 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { createTableSpool } from './table-spool.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'table-spool-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('table spool', () => {
+  it('a write that fails with nobody listening any more neither crashes the process nor hangs finished()', async () => {
+    // The spool file cannot be created (its directory is a file): the first spooled write fails, as a
+    // full disk's would, after the pipeline that wrote into the spool has gone (nothing listens to it).
+    await writeFile(join(dir, 'blocker'), '');
+    const spool = createTableSpool(join(dir, 'blocker', 'c.json'), 'c');
+    spool.stream.write(Buffer.from('{"id": 1}\n{"id": 2}\n'));
+    spool.stream.end();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // an unhandled 'error' would have been thrown by now
+    expect(spool.stream.errored?.message).toMatch(/^cannot write .*c\.json\S*: E[A-Z]+/);
+    await expect(spool.finished()).rejects.toThrow(/^cannot write .*c\.json\S*: E[A-Z]+/);
+    await spool.discard();
+    expect(await readdir(dir)).toEqual(['blocker']);
+  });
+});
