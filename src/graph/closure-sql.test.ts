@@ -216,6 +216,10 @@ describe('closure SQL', () => {
     expect(exactCast('o."code"', 'character varying(3)')).toBe(
       'case when o."code"::character varying(3) = o."code" then o."code"::character varying(3) end',
     );
+    // character(n) as the foreign key compares it: without trailing blanks ('ab ' is the parent 'ab')
+    expect(exactCast('o."code"', 'character(3)')).toBe(
+      'case when o."code"::character(3) = o."code"::bpchar then o."code"::character(3) end',
+    );
     expect(exactCast('o."n"', 'numeric(6,2)')).toContain('o."n"::numeric(6,2) = o."n"');
     // A value beyond the type's range is tested before the cast, which would fail (closure-cast-overflow.test.ts).
     expect(exactCast('o."n"', 'numeric(6,2)')).toMatch(

@@ -77,7 +77,10 @@ export function exactCast(value: string, type: string): string {
   if (range) return `case when ${value} between ${range} then ${value}::${type} end`;
   // bigint holds every integer child; text holds every string: no comparison per row for them.
   if (integerTypes.has(type) || type === 'text') return `${value}::${type}`;
-  const exact = `case when ${value}::${type} = ${value} then ${value}::${type} end`;
+  // Against character(n), as the foreign key compares, in bpchar: trailing blanks do not count ('ab ' is
+  // the parent 'ab'). Compared as text they would, and the key would be dropped.
+  const original = /^character\(\d+\)$/.test(type) ? `${value}::bpchar` : value;
+  const exact = `case when ${value}::${type} = ${original} then ${value}::${type} end`;
   const bound = numericBound(type);
   return bound ? `case when abs(${value}) <= ${bound} or ${value} = 'NaN' then ${exact} end` : exact;
 }

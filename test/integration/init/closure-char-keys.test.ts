@@ -28,11 +28,14 @@ for (const closureDirect of [false, true])
       await db.query(`${ddl}
       insert into pads values ('ab', 'x'), ('cd', 'x'), ('zz', 'x');
       insert into plain values ('ab', 'x'), ('cd', 'x');
-      insert into kids values (1, 'me', 'ab ', 'cd', 'ab   '), (2, 'me', 'cd', 'ab  ', 'cd');`);
+      insert into kids values (1, 'me', 'ab ', 'cd', 'ab   '), (2, 'me', 'cd', 'ab  ', 'cd'),
+        (3, 'me', 'zz ', null, null);`);
+      // zz only through a text key with a trailing blank: compared as text, not bpchar, it was dropped
+      // (red team, session 13); ab and cd also come through other keys.
       const out = join(dir, `c-${closureDirect}.json`);
       await exportOwner(db, manifest, out, { closureDirect });
       const capsule = JSON.parse(await readFile(out, 'utf8')) as { tables: Record<string, unknown[]> };
-      expect(capsule.tables.pads).toHaveLength(2);
+      expect(capsule.tables.pads).toHaveLength(3);
       expect(capsule.tables.plain).toHaveLength(2);
       const replay = await db.sibling();
       await replay.query(ddl);
