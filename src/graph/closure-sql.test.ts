@@ -50,6 +50,22 @@ describe('closure SQL', () => {
     ]);
   });
 
+  it('key columns: number, boolean and date-time keys as to_json spells them, others as their text', () => {
+    const types = ['numeric(14,4)', 'timestamp with time zone', 'boolean', 'text[]', 'pair', 'jsonb', 'uuid'];
+    const fk = { ...toPlans, columns: types.map((_, i) => `c${i}`), referencedTypes: types };
+    const parts = keyColumns('l', [fk])[0]!
+      .replace(/ \|\| '\]'$/, '')
+      .split(" || ',' || ");
+    types.forEach((type, index) => {
+      expect(parts[index]).toContain(`then "l"."c${index}"::${type} end`);
+      // Numbers, booleans, date-times as to_json spells them (not through the session's DateStyle);
+      // the others as their text: nested JSON read back by ->> would not cast to the type.
+      if (index < 3) expect(parts[index]).toMatch(/ end\)::text$/);
+      else expect(parts[index]).toMatch(/^to_json\(\(case when .* end\)::text\)::text$/);
+    });
+    expect(parts[0]).toMatch(/^\/\* closure key lines_plan_fk \*\/ '\[' \|\| to_json\(case when abs/);
+  });
+
   it('key columns: a constraint name cannot end or open the label comment', () => {
     const hostile = { ...toPlans, name: 'fk */ select 1; /* x\n' };
     expect(keyColumns('l', [hostile])[0]).toMatch(/^\/\* closure key fk _ select 1; _ x_ \*\/ '\['/);
@@ -114,6 +130,15 @@ describe('closure SQL', () => {
       { columns: ['a', 'b'], types: ['integer', 'integer'], unique: true },
     ])
       expect(keysAsIntegerArray(other)).toBe(false);
+    // An array-typed key: `= any(array(…))` would compare with the elements; the join.
+    const byArrayKey = buildClosureRowsQuery(
+      manifest,
+      plans,
+      { columns: ['tags'], types: ['text[]'], unique: true },
+      [],
+    ).text;
+    expect(byArrayKey).toContain('join replay_closure_keys as replay_closure_key on ("t"."tags")');
+    expect(byArrayKey).not.toContain('any(');
     // Not unique (a reference table's foreign key) or composite: the join, never an array scanned per row.
     const byFk = buildClosureRowsQuery(manifest, plans, { columns: ['id'], types: ['bigint'] }, []).text;
     expect(byFk).toContain(

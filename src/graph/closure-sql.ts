@@ -49,13 +49,28 @@ export function keyColumns(alias: string, fks: readonly ClosureForeignKey[]): st
     const parts = fk.columns.map((col, index) => {
       const ref = `${a}.${quoteIdent(col)}`;
       const type = fk.referencedTypes[index]!;
-      if (!integerTypes.has(type)) return `to_json(${exactCast(ref, type)})::text`;
+      if (!integerTypes.has(type)) return keyJson(exactCast(ref, type), type);
       // A wider child integer (a NOT VALID key) may hold a value beyond the parent's type: no parent.
       const range = integerRanges[type];
       return range ? `case when ${ref} between ${range} then ${ref}::text end` : `${ref}::text`;
     });
     return `/* closure key ${commentText(fk.name)} */ '[' || ${parts.join(" || ',' || ")} || ']'`;
   });
+}
+
+/** Types whose to_json is a JSON number, boolean or ISO date-time string that `->>` gives back castable. */
+const jsonScalarType = /^(numeric|real|double precision|boolean|date|timestamp)\b/;
+
+/**
+ * One key column as JSON text, which the closure query reads back with `(k.value->>i)::type`. to_json of
+ * the value for number, boolean and date-time types (their JSON spelling does not depend on DateStyle);
+ * to_json of its text for every other type. That is to_json's own spelling for most, but an array, a
+ * composite, a jsonb or an hstore would come out as nested JSON, whose `->>` text does not cast back
+ * (`["a", "b"]` is a malformed text[] literal).
+ */
+function keyJson(value: string, type: string): string {
+  const json = jsonScalarType.test(type) || type === 'text' ? value : `(${value})::text`;
+  return `to_json(${json})::text`;
 }
 
 /**
@@ -158,7 +173,8 @@ export function buildClosureRowsQuery(
   const a = quoteIdent(table.alias);
   const cols = target.columns.map(quoteIdent);
   const casts = cols.map((col, index) => `(k.value->>${index})::${target.types[index]} as ${col}`);
-  const byArray = target.unique === true && cols.length === 1;
+  // `= any(array(…))` of an array-typed key would compare the column with the arrays' elements.
+  const byArray = target.unique === true && cols.length === 1 && !target.types[0]!.endsWith('[]');
   const integers = keysAsIntegerArray(target);
   // The array form names the row's own key as replay_closure_key (the lateral select is pulled up), so
   // the own-rows test below reads the same either way. The scalar subquery keeps the planner from
