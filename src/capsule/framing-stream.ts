@@ -17,6 +17,18 @@ export interface TableStreamOptions {
    * callers read the counts between COPYs.
    */
   holdReads?: boolean | undefined;
+  /**
+   * The table's json/jsonb column names, in the order the rows' JSON-null prefixes number them
+   * (graph/json-null-sql.ts): the counts come back by name in FramedTable.jsonNulls.
+   */
+  jsonColumns?: readonly string[] | undefined;
+}
+
+/** A table's rows as framed: their count, sha256-rows-v1 hash (hex) and JSON nulls per column (if any). */
+export interface FramedTable {
+  rows: number;
+  sha256: string;
+  jsonNulls?: Record<string, number>;
 }
 
 /**
@@ -39,8 +51,8 @@ export interface FramingTarget {
   /** Takes the framed bytes of one chunk (`last`: the table's final ones); resolves when more may come. */
   emit(chunk: Buffer, last: boolean): Promise<void>;
   onRows(rows: number): void;
-  /** The table is complete: its row count and sha256-rows-v1 hash (hex). */
-  onDone(framed: { rows: number; sha256: string }): void;
+  /** The table is complete. */
+  onDone(framed: FramedTable): void;
 }
 
 /**
@@ -100,9 +112,25 @@ export function framingStream(name: string, options: TableStreamOptions, target:
         callback(error as Error);
         return;
       }
-      target.onDone({ rows: framing.rows, sha256: framing.hash.digest('hex') });
+      const jsonNulls = jsonNullCounts(framing.jsonNulls, options.jsonColumns);
+      target.onDone({ rows: framing.rows, sha256: framing.hash.digest('hex'), ...jsonNulls });
       options.onRows?.(framing.rows);
       target.emit(framed, true).then(() => callback(), callback);
     },
   });
+}
+
+/** The counts by column name; a prefix naming a column the table does not have is the query's bug. */
+function jsonNullCounts(
+  counts: readonly number[] | undefined,
+  names: readonly string[] | undefined,
+): { jsonNulls?: Record<string, number> } {
+  if (!counts) return {};
+  const byName: Record<string, number> = {};
+  counts.forEach((count, index) => {
+    const name = names?.[index];
+    if (name === undefined) throw new Error(`a JSON-null mark for column ${index}, which is not known`);
+    byName[name] = count;
+  });
+  return { jsonNulls: byName };
 }

@@ -34,5 +34,12 @@ export function checkIntegrity(options: {
     }
   }
   if (problems.length > 0) return { status: 'failed', problems };
-  return { status: options.hashes ? 'verified' : 'counts-only', problems: [] };
+  const jsonNulls = Object.entries(expected).filter(([, entry]) => entry.jsonNulls);
+  return {
+    status: options.hashes ? 'verified' : 'counts-only',
+    problems: [],
+    ...(jsonNulls.length > 0
+      ? { jsonNulls: Object.fromEntries(jsonNulls.map(([table, entry]) => [table, entry.jsonNulls!])) }
+      : {}),
+  };
 }

@@ -28,7 +28,15 @@ export interface CapsuleSummary {
    * and counts checked, no hashes to compare (the original tool's capsules, reformatted files);
    * `failed`: a count or hash does not match (`problems` says which).
    */
-  integrity: { status: IntegrityStatus; problems: string[] };
+  integrity: {
+    status: IntegrityStatus;
+    problems: string[];
+    /**
+     * The trailer's JSON-null counts (table → json/jsonb column → rows that held JSON null in the source,
+     * graph/json-null-sql.ts): those values load as SQL NULL. Absent when none.
+     */
+    jsonNulls?: Record<string, Record<string, number>>;
+  };
   /**
    * The file as stored (compressed bytes for a gzip capsule); `sha256` unless the iteration was asked
    * not to hash the file (`batches({ fileHash: false })`).

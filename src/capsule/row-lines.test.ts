@@ -94,3 +94,51 @@ describe('frameRows with a redactor', () => {
     expect(framed).toContain('"tags": ["ip", "token"]');
   });
 });
+
+describe('frameRows with JSON-null marks (graph/json-null-sql.ts)', () => {
+  for (const redacting of [false, true]) {
+    it(`drops each row's 0x04 prefix, counts it per column, hashes the rows as written (redactor: ${redacting})`, () => {
+      const redactor = redacting ? createRowRedactor(rules(true), 't') : undefined;
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.tuple(fc.integer({ min: 0, max: rows.length - 1 }), fc.subarray([0, 1, 12], { minLength: 0 })),
+            { minLength: 1, maxLength: 40 },
+          ),
+          fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 8 }),
+          (picks, sizes) => {
+            const lines = picks.map(([index]) => rows[index]!);
+            const marked = picks.map(([index, columns]) =>
+              columns.length === 0
+                ? rows[index]!
+                : `\u0004${columns.map((c) => `${c},`).join('')}${rows[index]!}`,
+            );
+            const text = Buffer.from(marked.map((line) => `${line}\n`).join(''));
+            const state: RowFramingState = {
+              table: 't',
+              rows: 0,
+              remainder: undefined,
+              hash: createHash('sha256'),
+              redactor,
+            };
+            const out: Buffer[] = [];
+            for (let at = 0, k = 0; at < text.length; k++) {
+              const size = sizes.length > 0 ? sizes[k % sizes.length]! : text.length;
+              out.push(Buffer.from(frameRows(state, text.subarray(at, at + size))));
+              at += size;
+            }
+            const want = redactor
+              ? expected(redactor, lines)
+              : frame(undefined, Buffer.from(lines.map((line) => `${line}\n`).join('')), []);
+            expect(Buffer.concat(out).toString()).toBe(want.bytes.toString());
+            expect(state.hash.digest('hex')).toBe(want.sha256);
+            const counts: number[] = [];
+            for (const [, columns] of picks) for (const c of columns) counts[c] = (counts[c] ?? 0) + 1;
+            expect(state.jsonNulls ?? []).toEqual(counts);
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
+  }
+});

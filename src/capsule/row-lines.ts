@@ -1,6 +1,7 @@
 import type { Hash } from 'node:crypto';
 
 import { CapsuleError, ManifestError } from '../errors.js';
+import { jsonNullMarker } from '../graph/json-null-sql.js';
 import { jsRedactionMarker, type RowRedactor } from '../redaction/index.js';
 import { maxLineBytes, mib } from './limits.js';
 
@@ -23,6 +24,11 @@ export interface RowFramingState {
    * with jsRedactionMarker go to the redactor (marker dropped); unmarked rows are final as they are.
    */
   redactedInSql?: boolean | undefined;
+  /**
+   * Rows holding a JSON null, per json/jsonb column index (graph/json-null-sql.ts): counted from the
+   * rows' 0x04 prefixes, which are not written. Made on the first such row.
+   */
+  jsonNulls?: number[] | undefined;
 }
 
 const firstSeparator = Buffer.from('\n      ', 'utf8');
@@ -127,13 +133,23 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
   const hits = found?.positions;
   let hit = 0;
   let start = from;
+  // Without a redactor the rows are hashed as they are in `buf`, a run at a time, from here.
+  let hashFrom = from;
   let nl: number;
   while ((nl = buf.indexOf(newline, start)) !== -1) {
-    const marked = sql && buf[start] === jsRedactionMarker;
-    const rowStart = marked ? start + 1 : start;
+    let begin = start;
+    if (buf[start] === jsonNullMarker) {
+      begin = countJsonNulls(state, buf, start, nl);
+      if (!hashed) {
+        state.hash.update(buf.subarray(hashFrom, start));
+        hashFrom = begin;
+      }
+    }
+    const marked = sql && buf[begin] === jsRedactionMarker;
+    const rowStart = marked ? begin + 1 : begin;
     if (nl === rowStart || buf[rowStart] !== openBrace) {
       throw new ManifestError(
-        `tables[${state.table}]: row ${state.rows + 1} is ${nl === start ? 'NULL' : 'not a JSON object'}; rowSql must return one JSON object per row`,
+        `tables[${state.table}]: row ${state.rows + 1} is ${nl === begin ? 'NULL' : 'not a JSON object'}; rowSql must return one JSON object per row`,
       );
     }
     out.put(state.rows === 0 ? firstSeparator : nextSeparator);
@@ -180,8 +196,27 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
     state.rows += 1;
     start = nl + 1;
   }
-  if (!hashed && start > from) state.hash.update(buf.subarray(from, start));
+  if (!hashed && start > hashFrom) state.hash.update(buf.subarray(hashFrom, start));
   return start;
+}
+
+/**
+ * Counts the JSON-null columns a row's prefix names (`0x04 "0,2,"`, before `{` or the redaction marker)
+ * and returns where the row itself starts.
+ */
+function countJsonNulls(state: RowFramingState, buf: Buffer, start: number, nl: number): number {
+  const counts = (state.jsonNulls ??= []);
+  let index = 0;
+  let at = start + 1;
+  for (; at < nl; at++) {
+    const byte = buf[at]!;
+    if (byte >= 0x30 && byte <= 0x39) index = index * 10 + (byte - 0x30);
+    else if (byte === 0x2c) {
+      counts[index] = (counts[index] ?? 0) + 1;
+      index = 0;
+    } else break;
+  }
+  return at;
 }
 
 /** Bytes appended into one buffer that grows by doubling (copied only when it must grow). */

@@ -5,13 +5,11 @@ import type { Writable } from 'node:stream';
 import { FileError } from '../errors.js';
 import { type AtomicFile, createAtomicFile } from './atomic-file.js';
 import { drainOrError } from './drain.js';
-import { framingStream, type TableStreamOptions } from './framing-stream.js';
+import { type FramedTable, framingStream, type TableStreamOptions } from './framing-stream.js';
 
 /** A table framed into a temporary file, complete, waiting to be appended to the capsule. */
-export interface TableSpool {
+export interface TableSpool extends FramedTable {
   name: string;
-  rows: number;
-  sha256: string;
   /** Its rows are already in the capsule (TableSpoolWriter.promote): appending only closes the table. */
   promoted?: boolean;
   /** The framed row lines, as tableStream would have written them (without the table's prefix and end). */
@@ -63,7 +61,7 @@ export function createTableSpool(
     return file;
   });
   fileReady.catch(() => {}); // surfaced by the first write
-  let framed: { rows: number; sha256: string } | undefined;
+  let framed: FramedTable | undefined;
   // Emits and a promotion run one after the other: a chunk never overtakes the spooled bytes.
   let queue: Promise<void> = Promise.resolve();
   let direct: ((chunk: Buffer) => Promise<void>) | undefined;
@@ -123,8 +121,7 @@ export function createTableSpool(
       const result = framed!;
       return {
         name,
-        rows: result.rows,
-        sha256: result.sha256,
+        ...result,
         promoted: direct !== undefined,
         read: () => createReadStream(file.tempPath, { highWaterMark: spoolReadBytes }),
         discard: () => file.abort(),

@@ -19,7 +19,7 @@ import type { ServerIdentity } from '../postgres/server-identity.js';
 import { ageEncryptStream } from './age-stream.js';
 import { type AtomicFile, createAtomicFile } from './atomic-file.js';
 import { drainOrError } from './drain.js';
-import { framingStream, tableEnd, type TableStreamOptions } from './framing-stream.js';
+import { type FramedTable, framingStream, tableEnd, type TableStreamOptions } from './framing-stream.js';
 import { createTableSpool, type TableSpool, type TableSpoolWriter } from './table-spool.js';
 
 export const capsuleLayout = 'replay-env/rows-per-line/v1';
@@ -157,9 +157,13 @@ export async function createCapsuleWriter(
     rowCounts[name] = 0;
     return first;
   };
-  const close = (name: string, framed: { rows: number; sha256: string }) => {
+  const close = (name: string, framed: FramedTable) => {
     rowCounts[name] = framed.rows;
-    integrity.tables[name] = { rows: framed.rows, sha256: framed.sha256 };
+    integrity.tables[name] = {
+      rows: framed.rows,
+      sha256: framed.sha256,
+      ...(framed.jsonNulls ? { jsonNulls: framed.jsonNulls } : {}),
+    };
     openTable = undefined;
   };
   const prefixOf = (name: string, first: boolean) =>

@@ -18,6 +18,7 @@ import {
   readHashAggregateSetting,
 } from '../graph/closure-sql.js';
 import { wrapInCopy } from '../graph/export-sql.js';
+import type { JsonColumn } from '../graph/json-null-sql.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
@@ -51,6 +52,8 @@ export interface ClosureExportOptions {
   chunkSize?: number;
   /** Keys per set held in memory before spilling to disk (default defaultKeysInMemory). */
   keysInMemory?: number;
+  /** Each table's json/jsonb columns (export/json-columns.ts): rows with a JSON null in one are counted. */
+  jsonColumns?: ReadonlyMap<string, JsonColumn[]>;
   /** false: no parent is completed by one joining query (closure-direct.ts); keys are passed for all. */
   direct?: boolean;
 }
@@ -130,7 +133,10 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   for (const name of names) for (const fk of collected(name)) targetOf(fk);
   const targetsOf = (table: string) => [...targets.values()].filter((target) => target.table === table);
   const counts: ClosureCounts = { own: {}, added: {} };
-  const common = { graphSize: options.graphSize };
+  const common = (name: string) => ({
+    graphSize: options.graphSize,
+    jsonColumns: options.jsonColumns?.get(name),
+  });
   const chunkSize = Math.max(1, options.chunkSize ?? closureChunkSize);
   const asserted = new Set<string>();
 
@@ -197,7 +203,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   const tasks = [...closed, ...order.filter(open)].map((name) => {
     const table = byName.get(name)!;
     const owned = targetsOf(name);
-    const sql = buildOwnRowsQuery(manifest, table, keyed(name, owned), common).text;
+    const sql = buildOwnRowsQuery(manifest, table, keyed(name, owned), common(name)).text;
     const completing = direct.get(name);
     const directSql =
       completing &&
@@ -207,13 +213,14 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         completing,
         completing.fks.map((fk) => ({ table: byName.get(fk.child)!, fk })),
         keyed(name, owned),
-        common,
+        common(name),
       ).text;
     return {
       name,
       keepOpen: held(name),
       options: {
         redactor: options.redactorFor(name),
+        jsonColumns: options.jsonColumns?.get(name)?.map((column) => column.name),
         onRows: (rows: number) => options.onProgress?.({ table: name, rows, done: false }),
       },
       copy: async (on: pg.Client, sink: Writable) => {
@@ -280,7 +287,13 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       const name = target.table;
       if (!ownMs.has(name) || target.keys.pendingInMemory < chunkSize) continue;
       const others = targetsOf(name).filter((other) => other !== target);
-      const sql = buildClosureRowsQuery(manifest, byName.get(name)!, target, keyed(name, others), common);
+      const sql = buildClosureRowsQuery(
+        manifest,
+        byName.get(name)!,
+        target,
+        keyed(name, others),
+        common(name),
+      );
       await setKeys(on, target.keys.takeChunk(chunkSize), keysAsIntegerArray(target));
       await run(on, sql.text, name, spools.get(name)!.stream, `closure rows of ${name}`, others);
       return true;
@@ -311,7 +324,13 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       for (const name of group) {
         for (const target of targetsOf(name)) {
           const others = targetsOf(name).filter((other) => other !== target);
-          const sql = buildClosureRowsQuery(manifest, byName.get(name)!, target, keyed(name, others), common);
+          const sql = buildClosureRowsQuery(
+            manifest,
+            byName.get(name)!,
+            target,
+            keyed(name, others),
+            common(name),
+          );
           const chunks = target.keys.takePending(chunkSize, last);
           const integers = keysAsIntegerArray(target);
           if (await fetchChunks(chunks, sql.text, integers, name, `closure rows of ${name}`, others))
@@ -338,7 +357,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   async function referenceRows(name: string, fk: ClosureForeignKey): Promise<void> {
     const owned = targetsOf(name);
     const by = { columns: fk.columns, types: fk.referencedTypes };
-    const sql = buildClosureRowsQuery(manifest, byName.get(name)!, by, keyed(name, owned), common);
+    const sql = buildClosureRowsQuery(manifest, byName.get(name)!, by, keyed(name, owned), common(name));
     const chunks = targetOf(fk).keys.allChunks(chunkSize);
     await fetchChunks(chunks, sql.text, keysAsIntegerArray(by), name, `reference rows of ${name}`, owned);
   }

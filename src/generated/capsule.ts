@@ -73,6 +73,12 @@ export interface Integrity {
     [k: string]: {
       rows: number;
       sha256: string;
+      /**
+       * Rows whose json/jsonb column (named) held the JSON value null (top level, or an element of a json[]/jsonb[]) in the source: the row's JSON writes it as null, which loads as SQL NULL. Absent when none.
+       */
+      jsonNulls?: {
+        [k: string]: number;
+      };
     };
   };
 }

@@ -11,6 +11,7 @@
 import type { ParsedManifest, ParsedTable } from '../manifest/index.js';
 import { quoteIdent, quoteTable } from '../postgres/identifiers.js';
 import { settingsCtes, type SqlStatement } from './export-sql.js';
+import { type JsonColumn, jsonNullPrefix } from './json-null-sql.js';
 
 /** A foreign key between two manifest tables, as closure follows it (child → parent). */
 export interface ClosureForeignKey {
@@ -116,9 +117,21 @@ function numericBound(type: string): string | undefined {
   return match ? `${'9'.repeat(Number(match[1]))}e${-Number(match[2])}` : undefined;
 }
 
-function selectList(table: ParsedTable, fks: readonly ClosureForeignKey[]): string {
-  const first = `(\n/* tables[${table.name}].rowSql */\n${table.rowSql}\n)::jsonb::text`;
+function selectList(
+  table: ParsedTable,
+  fks: readonly ClosureForeignKey[],
+  jsonColumns: readonly JsonColumn[] = [],
+): string {
+  const prefix = jsonNullPrefix(table.alias, jsonColumns);
+  const row = `(\n/* tables[${table.name}].rowSql */\n${table.rowSql}\n)::jsonb::text`;
+  const first = prefix ? `${prefix} || ${row}` : row;
   return [first, ...keyColumns(table.alias, fks)].join(',\n  ');
+}
+
+export interface ClosureQueryOptions {
+  graphSize?: number;
+  /** The table's json/jsonb columns: rows holding a JSON null in one are marked (json-null-sql.ts). */
+  jsonColumns?: readonly JsonColumn[];
 }
 
 /** The table's own rows (its `from`/`where`, as the plain export) with the key columns appended. */
@@ -126,12 +139,12 @@ export function buildOwnRowsQuery(
   manifest: ParsedManifest,
   table: ParsedTable,
   fks: readonly ClosureForeignKey[],
-  options: { graphSize?: number } = {},
+  options: ClosureQueryOptions = {},
 ): { text: string } {
   const label = `tables[${table.name}]`;
   const parts = [
     settingsCtes(manifest.subjectKeys, options.graphSize),
-    `select ${selectList(table, fks)}`,
+    `select ${selectList(table, fks, options.jsonColumns)}`,
     `from\n/* ${label}.from */\n${table.from}`,
   ];
   if (table.where) parts.push(`where\n/* ${label}.where */\n${table.where}`);
@@ -168,7 +181,7 @@ export function buildClosureRowsQuery(
   table: ParsedTable,
   target: { columns: readonly string[]; types: readonly string[]; unique?: boolean },
   fks: readonly ClosureForeignKey[],
-  options: { graphSize?: number } = {},
+  options: ClosureQueryOptions = {},
 ): { text: string } {
   const a = quoteIdent(table.alias);
   const cols = target.columns.map(quoteIdent);
@@ -204,7 +217,7 @@ export function buildClosureRowsQuery(
     text: [
       `${settingsCtes(manifest.subjectKeys, options.graphSize)}${integers ? '' : ','}`,
       ...(integers ? [] : keyRelation),
-      `select ${selectList(table, fks)}`,
+      `select ${selectList(table, fks, options.jsonColumns)}`,
       ...keyed,
       `order by ${cols.map((col) => `${a}.${col}`).join(', ')}`,
     ].join('\n'),
@@ -238,7 +251,7 @@ export function buildClosureDirectQuery(
   target: { columns: readonly string[]; types: readonly string[] },
   children: readonly { table: ParsedTable; fk: ClosureForeignKey }[],
   fks: readonly ClosureForeignKey[],
-  options: { graphSize?: number } = {},
+  options: ClosureQueryOptions = {},
 ): { text: string } {
   const a = quoteIdent(table.alias);
   const cols = target.columns.map(quoteIdent);
@@ -271,7 +284,7 @@ export function buildClosureDirectQuery(
       `/* ${label}.from */\n${table.from}`,
       ...(table.where ? [`  where\n/* ${label}.where */\n${table.where}`] : []),
       `)`,
-      `select ${selectList(table, fks)}`,
+      `select ${selectList(table, fks, options.jsonColumns)}`,
       `from ${quoteTable(table.name)} as ${a}`,
       `where (${cols.map((col) => `${a}.${col}`).join(', ')}) in (select ${cols.join(', ')} from replay_closure_keys)`,
       `order by ${cols.map((col) => `${a}.${col}`).join(', ')}`,

@@ -14,6 +14,7 @@
 import type { ParsedManifest, ParsedRedactionRule, ParsedTable, Subject } from '../manifest/index.js';
 import { quoteIdent, quoteLiteral } from '../postgres/identifiers.js';
 import { buildSqlRedaction } from '../redaction/redaction-sql.js';
+import { type JsonColumn, jsonNullPrefix } from './json-null-sql.js';
 
 export interface SqlStatement {
   text: string;
@@ -123,17 +124,17 @@ export function buildTableQuery(
 ): TableQuery {
   const label = `tables[${table.name}]`;
   const ctes = settingsCtes(manifest.subjectKeys, options.graphSize);
-  const source = (column: string) => {
-    const parts = [
-      `select (\n/* ${label}.rowSql */\n${table.rowSql}\n)::jsonb${column}`,
-      `from\n/* ${label}.from */\n${table.from}`,
-    ];
+  const prefix = jsonNullPrefix(table.alias, options.jsonColumns ?? []);
+  const source = (column: string, prefixAs?: string) => {
+    const row = `(\n/* ${label}.rowSql */\n${table.rowSql}\n)::jsonb${column}`;
+    const select = !prefix ? row : prefixAs ? `${row}, ${prefix} as ${prefixAs}` : `${prefix} || ${row}`;
+    const parts = [`select ${select}`, `from\n/* ${label}.from */\n${table.from}`];
     if (table.where) parts.push(`where\n/* ${label}.where */\n${table.where}`);
     if (table.orderBy) parts.push(`order by\n/* ${label}.orderBy */\n${table.orderBy}`);
     return parts.join('\n');
   };
   const redacted = options.redactionRules
-    ? buildSqlRedaction(options.redactionRules, table.name, source(' as r'))
+    ? buildSqlRedaction(options.redactionRules, table.name, source(' as r', 'n'), prefix !== undefined)
     : undefined;
   if (redacted) return { text: `${ctes}\n${redacted.text}`, redactedInSql: true };
   return { text: `${ctes}\n${source('::text')}`, redactedInSql: false };
@@ -159,6 +160,8 @@ export interface TableQueryOptions {
    * same rows gets parallel plans (docs/performance.md, test/integration/export/graph-keys-plan.test.ts).
    */
   graphSize?: number;
+  /** The table's json/jsonb columns: rows holding a JSON null in one are marked (json-null-sql.ts). */
+  jsonColumns?: readonly JsonColumn[];
   /** The manifest's redaction rules, for a `safe` export that redacts top-level fields in SQL. */
   redactionRules?: readonly ParsedRedactionRule[];
 }

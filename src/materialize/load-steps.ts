@@ -80,6 +80,11 @@ export interface LoadOutcome {
    * `verified` is false (value-digest.ts nestedJsonArraysSql).
    */
   nestedJsonArrays: Record<string, number>;
+  /**
+   * Per table and json/jsonb column, rows that held JSON null in the source (the capsule's integrity
+   * trailer, graph/json-null-sql.ts): loaded as SQL NULL, so `verified` is false when any.
+   */
+  jsonNulls: Record<string, Record<string, number>>;
   /** Tables whose user triggers were off during the load, and tables whose triggers fired. */
   triggers: { disabled: string[]; firing: string[] };
   verified: boolean;
@@ -107,6 +112,7 @@ export function emptyOutcome(phases: Record<MaterializePhase, number>): LoadOutc
     triggers: { disabled: [], firing: [] },
     valueDifferences: {},
     nestedJsonArrays: {},
+    jsonNulls: {},
     verified: false,
     phases,
     plans: [],
@@ -224,5 +230,7 @@ export async function verifyLoadedValues(
   outcome.valueDifferences = found.differing;
   outcome.nestedJsonArrays = found.nestedArrays;
   outcome.verified =
-    Object.keys(found.differing).length === 0 && Object.keys(found.nestedArrays).length === 0;
+    Object.keys(found.differing).length === 0 &&
+    Object.keys(found.nestedArrays).length === 0 &&
+    Object.keys(outcome.jsonNulls).length === 0;
 }

@@ -42,12 +42,15 @@ interface FieldPlan {
 /**
  * The SELECT that redacts the rows of `innerSelect` (which must return one jsonb column named `r`, in
  * export order) in SQL, one text column per row; undefined when no rule applies to `table` or a field or
- * prefix is not plain printable ASCII (the table then stays entirely on the JS path).
+ * prefix is not plain printable ASCII (the table then stays entirely on the JS path). `prefixed`: the
+ * inner select also returns a text column `n`, put before each row (its JSON-null marker,
+ * graph/json-null-sql.ts).
  */
 export function buildSqlRedaction(
   rules: readonly ParsedRedactionRule[],
   table: string,
   innerSelect: string,
+  prefixed = false,
 ): { text: string } | undefined {
   const applicable = rules.filter((rule) => rule.table === undefined || rule.table === table);
   if (applicable.length === 0) return undefined;
@@ -85,7 +88,7 @@ export function buildSqlRedaction(
   }
   const text = [
     `/* redaction of ${table} (top-level fields in SQL; rows marked chr(3) are redacted by replay-env) */`,
-    `select case`,
+    `select ${prefixed ? 's.n || ' : ''}case`,
     `    when s.r is null or jsonb_typeof(s.r) <> 'object' then s.r::text`,
     ...(toJs.length === 0
       ? []
@@ -95,7 +98,7 @@ export function buildSqlRedaction(
     `    else s.t`,
     `  end`,
     `from (`,
-    `  select r, (r\n    || ${patches.join('\n    || ')})::text as t`,
+    `  select r, ${prefixed ? 'n, ' : ''}(r\n    || ${patches.join('\n    || ')})::text as t`,
     `  from (\n${innerSelect}\n  ) as redaction_source`,
     // OFFSET 0 keeps `t` computed once per row (a pulled-up subquery would repeat its expression).
     `  offset 0`,

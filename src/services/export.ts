@@ -2,6 +2,7 @@ import { type CapsuleWriter, createCapsuleWriter } from '../capsule/writer.js';
 import { closeClient } from '../export/close-client.js';
 import { exportWithClosure } from '../export/closure.js';
 import { copyTableTo } from '../export/copy-table.js';
+import { readJsonColumns } from '../export/json-columns.js';
 import {
   applySessionSettings,
   beginExportStatements,
@@ -11,6 +12,7 @@ import {
 import { exportSnapshotId, openSnapshotPeer } from '../export/snapshot-peer.js';
 import { exportTables } from '../export/table-lanes.js';
 import { emptyWindowedTables } from '../export/window-hint.js';
+import type { Integrity } from '../generated/capsule.js';
 import {
   buildGraphQuery,
   buildSessionSettings,
@@ -87,6 +89,11 @@ export interface ExportResult {
   durationMs: number;
   /** With `postgres.closure: parents`: per table, rows closure added beyond the table's own `where`. */
   closureRows?: Record<string, number>;
+  /**
+   * Per table and json/jsonb column, rows that held the JSON value null (not SQL NULL): the capsule writes
+   * it as `null`, which loads as SQL NULL (graph/json-null-sql.ts). Absent when none.
+   */
+  jsonNulls?: Record<string, Record<string, number>>;
   /** With `profile`: phase timings in ms — connect, graph, one per table (`table:<name>`), finish. */
   phases?: Record<string, number>;
 }
@@ -145,6 +152,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     peerOpening = snapshotId
       ? openSnapshotPeer({ url, snapshotId, server, manifest, subject, graph: graphRead })
       : undefined;
+    const jsonColumns = await readJsonColumns(client, url, manifest.postgres.tables);
     const graph = await graphRead;
     peer = await peerOpening;
     lap('graph', { graphSize: graph.entries.length, connections: peer ? 2 : 1 });
@@ -190,6 +198,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
             manifest,
             writer,
             graphSize: graph.entries.length,
+            jsonColumns,
             redactorFor: (table) =>
               options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table) : undefined,
             ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -208,6 +217,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
         tables: manifest.postgres.tables.map((table) => {
           const select = buildTableQuery(manifest, table, {
             graphSize: graph.entries.length,
+            jsonColumns: jsonColumns.get(table.name),
             ...sqlRedactionOption(manifest, options.redaction),
           });
           const action = `export: table ${table.name}`;
@@ -219,6 +229,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
                   ? createRowRedactor(manifest.redactionRules, table.name)
                   : undefined,
               redactedInSql: select.redactedInSql,
+              jsonColumns: jsonColumns.get(table.name)?.map((column) => column.name),
               // Each table's COPY ends its stream (no closure): the counts are read once it has.
               holdReads: true,
               onRows: (rows) => options.onProgress?.({ table: table.name, rows, done: false }),
@@ -269,6 +280,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       sha256: written.sha256,
       durationMs: Math.round(performance.now() - started),
       ...(closure ? { closureRows: closure.added } : {}),
+      ...jsonNullsOf(written.integrity),
       ...(options.profile ? { phases } : {}),
     };
   } finally {
@@ -278,6 +290,12 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     if (peer) await closeClient(peer, !succeeded);
     await closeClient(client, !succeeded);
   }
+}
+
+/** The integrity trailer's JSON-null counts, by table (only tables with any). */
+function jsonNullsOf(integrity: Integrity): Pick<ExportResult, 'jsonNulls'> {
+  const found = Object.entries(integrity.tables).filter(([, entry]) => entry.jsonNulls);
+  return found.length > 0 ? { jsonNulls: Object.fromEntries(found.map(([t, e]) => [t, e.jsonNulls!])) } : {};
 }
 
 /**
@@ -388,10 +406,12 @@ export async function explainExport(options: {
     const graphPlan = await explain(client, url, graphQuery.text, graphQuery.values, 'graph query');
     const graph = await readGraph(client, url, manifest, subject, options.sinceDays);
     await applySessionSettings(client, url, manifest, subject, graph);
+    const jsonColumns = await readJsonColumns(client, url, manifest.postgres.tables);
     const tables: ExplainResult['tables'] = [];
     for (const table of manifest.postgres.tables) {
       const sql = buildTableQuery(manifest, table, {
         graphSize: graph.entries.length,
+        jsonColumns: jsonColumns.get(table.name),
         ...sqlRedactionOption(manifest, options.redaction),
       }).text;
       tables.push({ name: table.name, plan: await explain(client, url, sql, [], `table ${table.name}`) });

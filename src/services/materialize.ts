@@ -72,7 +72,7 @@ export interface MaterializeResult {
   triggers: { disabled: string[]; firing: string[] };
   /**
    * Every capsule row is in the replay database with the capsule's values (counts and values checked);
-   * false when `valueDifferences` or `nestedJsonArrays` has any table.
+   * false when `valueDifferences`, `nestedJsonArrays` or `jsonNulls` has any table.
    */
   verified: boolean;
   /** Capsule rows whose values differ in the replay database, per table with any (the load commits). */
@@ -82,6 +82,11 @@ export interface MaterializeResult {
    * JSON cannot tell it from a one-dimensional array of JSON arrays, so the shape is not verified.
    */
   nestedJsonArrays: Record<string, number>;
+  /**
+   * Per table and json/jsonb column, rows that held the JSON value null in the source (the export counted
+   * them): the capsule writes it as null, which loads as SQL NULL, so the values are not verified.
+   */
+  jsonNulls: Record<string, Record<string, number>>;
   integrity: 'verified' | 'counts-only' | 'failed';
   /**
    * Tables copied straight into the replay table (`copy` strategy, table empty after the deletes); the
@@ -155,6 +160,7 @@ async function run(
     verified: outcome.verified,
     valueDifferences: outcome.valueDifferences,
     nestedJsonArrays: outcome.nestedJsonArrays,
+    jsonNulls: outcome.jsonNulls,
     integrity: outcome.integrity,
     directCopy: outcome.directCopy,
     durationMs: Math.round(performance.now() - started),

@@ -1,6 +1,7 @@
 import { join, relative, resolve } from 'node:path';
 
 import { isCapsuleAccessRefusal } from '../capsule/index.js';
+import { jsonNullList } from '../capsule/json-nulls.js';
 import { type EgressGuard, type GuardUpstream, startEgressGuard } from '../egress/guard.js';
 import type { EgressRecording } from '../egress/recorder.js';
 import { isReplayEnvError, ReplayEnvError, UnsafeTargetError, UsageError } from '../errors.js';
@@ -30,7 +31,7 @@ import { unmetExpectations } from '../scenario/expect.js';
 import { prepareScenarioRun } from '../scenario/prepare.js';
 import { scrubSecrets } from '../secrets.js';
 import { toolInfo } from '../tool-info.js';
-import { materialize } from './materialize.js';
+import { materialize, type MaterializeResult } from './materialize.js';
 
 export interface RunOptions {
   manifest: ParsedManifest;
@@ -348,7 +349,7 @@ async function materializeStep(
       loaded: result.loaded,
       ...(result.deleted ? { deleted: result.deleted } : {}),
       verified: result.verified,
-      ...(result.verified ? {} : { message: notVerified(result.valueDifferences, result.nestedJsonArrays) }),
+      ...(result.verified ? {} : { message: notVerified(result) }),
     };
     return {
       event,
@@ -359,6 +360,7 @@ async function materializeStep(
         loaded: result.loaded,
         valueDifferences: result.valueDifferences ?? {},
         nestedJsonArrays: result.nestedJsonArrays ?? {},
+        jsonNulls: result.jsonNulls ?? {},
       },
     };
   } catch (error) {
@@ -426,10 +428,11 @@ function interruptSignal(signal: AbortSignal): InterruptSignal | undefined {
 }
 
 /** Why a load is not verified: values that differ (value verification), else the row counts. */
-function notVerified(
-  differences: Record<string, number> | undefined,
-  nested: Record<string, number> | undefined,
-): string {
+function notVerified({
+  valueDifferences: differences,
+  nestedJsonArrays: nested,
+  jsonNulls,
+}: Pick<MaterializeResult, 'valueDifferences' | 'nestedJsonArrays' | 'jsonNulls'>): string {
   const rows = (counts: Record<string, number> | undefined) =>
     Object.entries(counts ?? {})
       .map(([table, n]) => `${table} ${n} ${n === 1 ? 'row' : 'rows'}`)
@@ -439,6 +442,9 @@ function notVerified(
       ? [`values in the replay database differ from the capsule: ${rows(differences)}`]
       : []),
     ...(rows(nested) ? [`json/jsonb array shapes not verified: ${rows(nested)}`] : []),
+    ...(Object.keys(jsonNulls ?? {}).length > 0
+      ? [`JSON nulls loaded as SQL NULL: ${jsonNullList(jsonNulls!)}`]
+      : []),
   ];
   return parts.length > 0 ? parts.join('; ') : 'row counts in the replay database do not match the capsule';
 }

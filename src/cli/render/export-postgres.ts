@@ -1,3 +1,4 @@
+import { jsonNullList } from '../../capsule/json-nulls.js';
 import { subjectLabel } from '../../manifest/index.js';
 import type { ExplainResult, ExportPlan, ExportResult } from '../../services/export.js';
 
@@ -23,6 +24,11 @@ export function renderExport(result: ExportResult): string {
           `hint: no rows in ${result.emptyWindowed.join(', ')}, whose query reads since_at: the --since-days ${result.sinceDays} window may have excluded their history (try a larger --since-days)`,
         ]
       : []),
+    ...(result.jsonNulls
+      ? [
+          `warning: JSON null (not SQL NULL) in ${jsonNullList(result.jsonNulls)}: the capsule writes both as null and a load reads SQL NULL, so materialize will not say verified`,
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -45,6 +51,10 @@ export function renderExportPlan(plan: ExportPlan): string {
     values(plan.session.values),
     `${plan.session.sql};`,
     ...plan.tables.flatMap((table) => ['', `-- table ${table.name}`, `${table.sql};`]),
+    '',
+    '-- At run time a table with json/jsonb columns (their types read from the catalog, which this plan does not',
+    "-- connect to) puts a mark before each row's text: coalesce(chr(4) || nullif(concat(case when <column> is the",
+    "-- JSON null then '<index>,' end, …), ''), '') || (<rowSql>)… — it counts JSON nulls (docs/capsule-format.md).",
     ...(plan.closure
       ? [
           '',

@@ -29,4 +29,14 @@ describe('materialize rendering', () => {
       'verified: no (capsule integrity: verified; values differ from the capsule: docs 2 rows; array shapes not verified (json/jsonb arrays of more than one dimension, which the capsule writes like arrays of JSON arrays): docs 1 row)',
     );
   });
+
+  it('names the json/jsonb columns whose JSON nulls loaded as SQL NULL', () => {
+    const text = renderMaterialize(
+      { ...result, valueDifferences: {}, nestedJsonArrays: {}, jsonNulls: { docs: { meta: 2 } } },
+      false,
+    );
+    expect(text).toContain(
+      'verified: no (capsule integrity: verified; JSON null not verified (json/jsonb values null in the source, which the capsule writes like SQL NULL and the load read as NULL): docs.meta 2 rows)',
+    );
+  });
 });

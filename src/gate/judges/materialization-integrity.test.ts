@@ -26,6 +26,19 @@ describe('materialization integrity judge', () => {
     });
   });
 
+  it('fails JSON nulls loaded as SQL NULL, naming the column', () => {
+    const result = judgeMaterializationIntegrity({
+      ...done,
+      verified: false,
+      jsonNulls: { docs: { meta: 2, d: 1 } },
+    });
+    expect(result.verdict).toBe('fail');
+    expect(result.reasons).toEqual([
+      'docs.meta: 2 rows held JSON null in the source, which the capsule writes like SQL NULL (loaded as NULL, not verified)',
+      'docs.d: 1 row held JSON null in the source, which the capsule writes like SQL NULL (loaded as NULL, not verified)',
+    ]);
+  });
+
   it('fails differing values, naming the table', () => {
     const result = judgeMaterializationIntegrity({ ...done, verified: false, valueDifferences: { docs: 2 } });
     expect(result.verdict).toBe('fail');

@@ -25,6 +25,11 @@ export function judgeMaterializationIntegrity(evidence: MaterializationEvidence)
       mismatches.push(
         `${table}: ${n} ${n === 1 ? 'row holds' : 'rows hold'} json/jsonb arrays of more than one dimension, whose shape the capsule cannot record (not verified)`,
       );
+  for (const [table, columns] of Object.entries(evidence.jsonNulls ?? {}))
+    for (const [column, n] of Object.entries(columns))
+      mismatches.push(
+        `${table}.${column}: ${n} ${n === 1 ? 'row' : 'rows'} held JSON null in the source, which the capsule writes like SQL NULL (loaded as NULL, not verified)`,
+      );
   if (mismatches.length > 0) return { id, verdict: 'fail', reasons: mismatches };
   if (!evidence.verified)
     return { id, verdict: 'fail', reasons: ['row counts were not verified after loading'] };

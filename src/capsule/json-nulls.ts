@@ -1,0 +1,13 @@
+/**
+ * JSON-null counts (table → json/jsonb column → rows; graph/json-null-sql.ts) as one phrase:
+ * `docs.d 1 row, docs.meta 3 rows`.
+ */
+export function jsonNullList(jsonNulls: Record<string, Record<string, number>>): string {
+  return Object.entries(jsonNulls)
+    .flatMap(([table, columns]) =>
+      Object.entries(columns).map(
+        ([column, rows]) => `${table}.${column} ${rows} row${rows === 1 ? '' : 's'}`,
+      ),
+    )
+    .join(', ');
+}
