@@ -152,9 +152,10 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     peerOpening = snapshotId
       ? openSnapshotPeer({ url, snapshotId, server, manifest, subject, graph: graphRead })
       : undefined;
-    const jsonColumns = await readJsonColumns(client, url, manifest.postgres.tables);
     const graph = await graphRead;
     peer = await peerOpening;
+    // After the graph: a failed graph query aborts the transaction, and its error is the one to report.
+    const jsonColumns = await readJsonColumns(client, url, manifest.postgres.tables);
     lap('graph', { graphSize: graph.entries.length, connections: peer ? 2 : 1 });
     writer = await createCapsuleWriter(
       options.out,
