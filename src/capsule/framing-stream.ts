@@ -18,17 +18,17 @@ export interface TableStreamOptions {
    */
   holdReads?: boolean | undefined;
   /**
-   * The table's json/jsonb column names, in the order the rows' JSON-null prefixes number them
-   * (graph/json-null-sql.ts): the counts come back by name in FramedTable.jsonNulls.
+   * The table's json/jsonb and array column names, in the order the rows' lossy-value prefixes number them
+   * (graph/lossy-values-sql.ts): the counts come back by name in FramedTable.lossy.
    */
-  jsonColumns?: readonly string[] | undefined;
+  lossyColumns?: readonly string[] | undefined;
 }
 
-/** A table's rows as framed: their count, sha256-rows-v1 hash (hex) and JSON nulls per column (if any). */
+/** A table's rows as framed: their count, sha256-rows-v1 hash (hex) and rows with lossy values per column (if any). */
 export interface FramedTable {
   rows: number;
   sha256: string;
-  jsonNulls?: Record<string, number>;
+  lossy?: Record<string, number>;
 }
 
 /**
@@ -112,8 +112,8 @@ export function framingStream(name: string, options: TableStreamOptions, target:
         callback(error as Error);
         return;
       }
-      const jsonNulls = jsonNullCounts(framing.jsonNulls, options.jsonColumns);
-      target.onDone({ rows: framing.rows, sha256: framing.hash.digest('hex'), ...jsonNulls });
+      const lossy = lossyCounts(framing.lossy, options.lossyColumns);
+      target.onDone({ rows: framing.rows, sha256: framing.hash.digest('hex'), ...lossy });
       options.onRows?.(framing.rows);
       target.emit(framed, true).then(() => callback(), callback);
     },
@@ -121,16 +121,16 @@ export function framingStream(name: string, options: TableStreamOptions, target:
 }
 
 /** The counts by column name; a prefix naming a column the table does not have is the query's bug. */
-function jsonNullCounts(
+function lossyCounts(
   counts: readonly number[] | undefined,
   names: readonly string[] | undefined,
-): { jsonNulls?: Record<string, number> } {
+): { lossy?: Record<string, number> } {
   if (!counts) return {};
   const byName: Record<string, number> = {};
   counts.forEach((count, index) => {
     const name = names?.[index];
-    if (name === undefined) throw new Error(`a JSON-null mark for column ${index}, which is not known`);
+    if (name === undefined) throw new Error(`a lossy-value mark for column ${index}, which is not known`);
     byName[name] = count;
   });
-  return { jsonNulls: byName };
+  return { lossy: byName };
 }

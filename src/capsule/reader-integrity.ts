@@ -34,12 +34,12 @@ export function checkIntegrity(options: {
     }
   }
   if (problems.length > 0) return { status: 'failed', problems };
-  const jsonNulls = Object.entries(expected).filter(([, entry]) => entry.jsonNulls);
+  const lossy = Object.entries(expected).filter(([, entry]) => entry.lossy);
   return {
     status: options.hashes ? 'verified' : 'counts-only',
     problems: [],
-    ...(jsonNulls.length > 0
-      ? { jsonNulls: Object.fromEntries(jsonNulls.map(([table, entry]) => [table, entry.jsonNulls!])) }
+    ...(lossy.length > 0
+      ? { lossy: Object.fromEntries(lossy.map(([table, entry]) => [table, entry.lossy!])) }
       : {}),
   };
 }

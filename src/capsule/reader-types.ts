@@ -32,10 +32,10 @@ export interface CapsuleSummary {
     status: IntegrityStatus;
     problems: string[];
     /**
-     * The trailer's JSON-null counts (table → json/jsonb column → rows that held JSON null in the source,
-     * graph/json-null-sql.ts): those values load as SQL NULL. Absent when none.
+     * The trailer's counts of values it cannot hold exactly (table → column → rows; JSON null, array bounds,
+     * graph/lossy-values-sql.ts): those values load as SQL NULL. Absent when none.
      */
-    jsonNulls?: Record<string, Record<string, number>>;
+    lossy?: Record<string, Record<string, number>>;
   };
   /**
    * The file as stored (compressed bytes for a gzip capsule); `sha256` unless the iteration was asked

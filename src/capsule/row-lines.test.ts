@@ -95,7 +95,7 @@ describe('frameRows with a redactor', () => {
   });
 });
 
-describe('frameRows with JSON-null marks (graph/json-null-sql.ts)', () => {
+describe('frameRows with JSON-null marks (graph/lossy-values-sql.ts)', () => {
   for (const redacting of [false, true]) {
     it(`drops each row's 0x04 prefix, counts it per column, hashes the rows as written (redactor: ${redacting})`, () => {
       const redactor = redacting ? createRowRedactor(rules(true), 't') : undefined;
@@ -134,7 +134,7 @@ describe('frameRows with JSON-null marks (graph/json-null-sql.ts)', () => {
             expect(state.hash.digest('hex')).toBe(want.sha256);
             const counts: number[] = [];
             for (const [, columns] of picks) for (const c of columns) counts[c] = (counts[c] ?? 0) + 1;
-            expect(state.jsonNulls ?? []).toEqual(counts);
+            expect(state.lossy ?? []).toEqual(counts);
           },
         ),
         { numRuns: 200 },

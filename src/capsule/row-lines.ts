@@ -1,7 +1,7 @@
 import type { Hash } from 'node:crypto';
 
 import { CapsuleError, ManifestError } from '../errors.js';
-import { jsonNullMarker } from '../graph/json-null-sql.js';
+import { lossyMarker } from '../graph/lossy-values-sql.js';
 import { jsRedactionMarker, type RowRedactor } from '../redaction/index.js';
 import { maxLineBytes, mib } from './limits.js';
 
@@ -25,10 +25,10 @@ export interface RowFramingState {
    */
   redactedInSql?: boolean | undefined;
   /**
-   * Rows holding a JSON null, per json/jsonb column index (graph/json-null-sql.ts): counted from the
+   * Rows holding a JSON null, per json/jsonb column index (graph/lossy-values-sql.ts): counted from the
    * rows' 0x04 prefixes, which are not written. Made on the first such row.
    */
-  jsonNulls?: number[] | undefined;
+  lossy?: number[] | undefined;
 }
 
 const firstSeparator = Buffer.from('\n      ', 'utf8');
@@ -138,8 +138,8 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
   let nl: number;
   while ((nl = buf.indexOf(newline, start)) !== -1) {
     let begin = start;
-    if (buf[start] === jsonNullMarker) {
-      begin = countJsonNulls(state, buf, start, nl);
+    if (buf[start] === lossyMarker) {
+      begin = countLossy(state, buf, start, nl);
       if (!hashed) {
         state.hash.update(buf.subarray(hashFrom, start));
         hashFrom = begin;
@@ -201,11 +201,11 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
 }
 
 /**
- * Counts the JSON-null columns a row's prefix names (`0x04 "0,2,"`, before `{` or the redaction marker)
+ * Counts the lossy columns a row's prefix names (graph/lossy-values-sql.ts) (`0x04 "0,2,"`, before `{` or the redaction marker)
  * and returns where the row itself starts.
  */
-function countJsonNulls(state: RowFramingState, buf: Buffer, start: number, nl: number): number {
-  const counts = (state.jsonNulls ??= []);
+function countLossy(state: RowFramingState, buf: Buffer, start: number, nl: number): number {
+  const counts = (state.lossy ??= []);
   let index = 0;
   let at = start + 1;
   for (; at < nl; at++) {

@@ -162,7 +162,7 @@ export async function createCapsuleWriter(
     integrity.tables[name] = {
       rows: framed.rows,
       sha256: framed.sha256,
-      ...(framed.jsonNulls ? { jsonNulls: framed.jsonNulls } : {}),
+      ...(framed.lossy ? { lossy: framed.lossy } : {}),
     };
     openTable = undefined;
   };

@@ -18,7 +18,7 @@ import {
   readHashAggregateSetting,
 } from '../graph/closure-sql.js';
 import { wrapInCopy } from '../graph/export-sql.js';
-import type { JsonColumn } from '../graph/json-null-sql.js';
+import type { LossyColumn } from '../graph/lossy-values-sql.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
@@ -52,8 +52,8 @@ export interface ClosureExportOptions {
   chunkSize?: number;
   /** Keys per set held in memory before spilling to disk (default defaultKeysInMemory). */
   keysInMemory?: number;
-  /** Each table's json/jsonb columns (export/json-columns.ts): rows with a JSON null in one are counted. */
-  jsonColumns?: ReadonlyMap<string, JsonColumn[]>;
+  /** Each table's json/jsonb and array columns (export/lossy-columns.ts): rows the capsule cannot hold exactly are counted. */
+  lossyColumns?: ReadonlyMap<string, LossyColumn[]>;
   /** false: no parent is completed by one joining query (closure-direct.ts); keys are passed for all. */
   direct?: boolean;
 }
@@ -135,7 +135,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   const counts: ClosureCounts = { own: {}, added: {} };
   const common = (name: string) => ({
     graphSize: options.graphSize,
-    jsonColumns: options.jsonColumns?.get(name),
+    lossyColumns: options.lossyColumns?.get(name),
   });
   const chunkSize = Math.max(1, options.chunkSize ?? closureChunkSize);
   const asserted = new Set<string>();
@@ -220,7 +220,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       keepOpen: held(name),
       options: {
         redactor: options.redactorFor(name),
-        jsonColumns: options.jsonColumns?.get(name)?.map((column) => column.name),
+        lossyColumns: options.lossyColumns?.get(name)?.map((column) => column.name),
         onRows: (rows: number) => options.onProgress?.({ table: name, rows, done: false }),
       },
       copy: async (on: pg.Client, sink: Writable) => {

@@ -74,9 +74,9 @@ export interface Integrity {
       rows: number;
       sha256: string;
       /**
-       * Rows whose json/jsonb column (named) held the JSON value null (top level, or an element of a json[]/jsonb[]) in the source: the row's JSON writes it as null, which loads as SQL NULL. Absent when none.
+       * Per column, rows whose value the row's JSON cannot hold exactly: a json/jsonb JSON null (top level, or an element of a json[]/jsonb[]), written like SQL NULL and loaded as SQL NULL; an array whose index does not start at 1, written and loaded from 1. Absent when none.
        */
-      jsonNulls?: {
+      lossy?: {
         [k: string]: number;
       };
     };

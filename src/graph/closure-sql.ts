@@ -11,7 +11,7 @@
 import type { ParsedManifest, ParsedTable } from '../manifest/index.js';
 import { quoteIdent, quoteTable } from '../postgres/identifiers.js';
 import { settingsCtes, type SqlStatement } from './export-sql.js';
-import { type JsonColumn, jsonNullPrefix } from './json-null-sql.js';
+import { type LossyColumn, lossyPrefix } from './lossy-values-sql.js';
 
 /** A foreign key between two manifest tables, as closure follows it (child → parent). */
 export interface ClosureForeignKey {
@@ -120,9 +120,9 @@ function numericBound(type: string): string | undefined {
 function selectList(
   table: ParsedTable,
   fks: readonly ClosureForeignKey[],
-  jsonColumns: readonly JsonColumn[] = [],
+  lossyColumns: readonly LossyColumn[] = [],
 ): string {
-  const prefix = jsonNullPrefix(table.alias, jsonColumns);
+  const prefix = lossyPrefix(table.alias, lossyColumns);
   const row = `(\n/* tables[${table.name}].rowSql */\n${table.rowSql}\n)::jsonb::text`;
   const first = prefix ? `${prefix} || ${row}` : row;
   return [first, ...keyColumns(table.alias, fks)].join(',\n  ');
@@ -130,8 +130,8 @@ function selectList(
 
 export interface ClosureQueryOptions {
   graphSize?: number;
-  /** The table's json/jsonb columns: rows holding a JSON null in one are marked (json-null-sql.ts). */
-  jsonColumns?: readonly JsonColumn[];
+  /** The table's json/jsonb columns: rows holding a JSON null in one are marked (lossy-values-sql.ts). */
+  lossyColumns?: readonly LossyColumn[];
 }
 
 /** The table's own rows (its `from`/`where`, as the plain export) with the key columns appended. */
@@ -144,7 +144,7 @@ export function buildOwnRowsQuery(
   const label = `tables[${table.name}]`;
   const parts = [
     settingsCtes(manifest.subjectKeys, options.graphSize),
-    `select ${selectList(table, fks, options.jsonColumns)}`,
+    `select ${selectList(table, fks, options.lossyColumns)}`,
     `from\n/* ${label}.from */\n${table.from}`,
   ];
   if (table.where) parts.push(`where\n/* ${label}.where */\n${table.where}`);
@@ -217,7 +217,7 @@ export function buildClosureRowsQuery(
     text: [
       `${settingsCtes(manifest.subjectKeys, options.graphSize)}${integers ? '' : ','}`,
       ...(integers ? [] : keyRelation),
-      `select ${selectList(table, fks, options.jsonColumns)}`,
+      `select ${selectList(table, fks, options.lossyColumns)}`,
       ...keyed,
       `order by ${cols.map((col) => `${a}.${col}`).join(', ')}`,
     ].join('\n'),
@@ -284,7 +284,7 @@ export function buildClosureDirectQuery(
       `/* ${label}.from */\n${table.from}`,
       ...(table.where ? [`  where\n/* ${label}.where */\n${table.where}`] : []),
       `)`,
-      `select ${selectList(table, fks, options.jsonColumns)}`,
+      `select ${selectList(table, fks, options.lossyColumns)}`,
       `from ${quoteTable(table.name)} as ${a}`,
       `where (${cols.map((col) => `${a}.${col}`).join(', ')}) in (select ${cols.join(', ')} from replay_closure_keys)`,
       `order by ${cols.map((col) => `${a}.${col}`).join(', ')}`,

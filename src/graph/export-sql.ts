@@ -14,7 +14,7 @@
 import type { ParsedManifest, ParsedRedactionRule, ParsedTable, Subject } from '../manifest/index.js';
 import { quoteIdent, quoteLiteral } from '../postgres/identifiers.js';
 import { buildSqlRedaction } from '../redaction/redaction-sql.js';
-import { type JsonColumn, jsonNullPrefix } from './json-null-sql.js';
+import { type LossyColumn, lossyPrefix } from './lossy-values-sql.js';
 
 export interface SqlStatement {
   text: string;
@@ -124,7 +124,7 @@ export function buildTableQuery(
 ): TableQuery {
   const label = `tables[${table.name}]`;
   const ctes = settingsCtes(manifest.subjectKeys, options.graphSize);
-  const prefix = jsonNullPrefix(table.alias, options.jsonColumns ?? []);
+  const prefix = lossyPrefix(table.alias, options.lossyColumns ?? []);
   const source = (column: string, prefixAs?: string) => {
     const row = `(\n/* ${label}.rowSql */\n${table.rowSql}\n)::jsonb${column}`;
     const select = !prefix ? row : prefixAs ? `${row}, ${prefix} as ${prefixAs}` : `${prefix} || ${row}`;
@@ -160,8 +160,8 @@ export interface TableQueryOptions {
    * same rows gets parallel plans (docs/performance.md, test/integration/export/graph-keys-plan.test.ts).
    */
   graphSize?: number;
-  /** The table's json/jsonb columns: rows holding a JSON null in one are marked (json-null-sql.ts). */
-  jsonColumns?: readonly JsonColumn[];
+  /** The table's json/jsonb columns: rows holding a JSON null in one are marked (lossy-values-sql.ts). */
+  lossyColumns?: readonly LossyColumn[];
   /** The manifest's redaction rules, for a `safe` export that redacts top-level fields in SQL. */
   redactionRules?: readonly ParsedRedactionRule[];
 }

@@ -205,7 +205,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     const summary = options.reader.summary();
     outcome.rowCounts = summary.rowCounts;
     outcome.integrity = summary.integrity.status;
-    outcome.jsonNulls = summary.integrity.jsonNulls ?? {};
+    outcome.lossy = summary.integrity.lossy ?? {};
     for (const table of Object.keys(summary.rowCounts)) {
       if (!position.has(table)) throw undeclaredTable(table);
     }

@@ -66,7 +66,7 @@ export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
     const summary = options.reader.summary();
     outcome.rowCounts = summary.rowCounts;
     outcome.integrity = summary.integrity.status;
-    outcome.jsonNulls = summary.integrity.jsonNulls ?? {};
+    outcome.lossy = summary.integrity.lossy ?? {};
     checkStagedCounts(staged, summary.rowCounts);
     endPhase('stage');
 

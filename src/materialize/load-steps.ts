@@ -81,10 +81,10 @@ export interface LoadOutcome {
    */
   nestedJsonArrays: Record<string, number>;
   /**
-   * Per table and json/jsonb column, rows that held JSON null in the source (the capsule's integrity
-   * trailer, graph/json-null-sql.ts): loaded as SQL NULL, so `verified` is false when any.
+   * Per table and column, rows whose value the capsule cannot hold exactly (JSON null, array bounds; its integrity
+   * trailer, graph/lossy-values-sql.ts): loaded as SQL NULL, so `verified` is false when any.
    */
-  jsonNulls: Record<string, Record<string, number>>;
+  lossy: Record<string, Record<string, number>>;
   /** Tables whose user triggers were off during the load, and tables whose triggers fired. */
   triggers: { disabled: string[]; firing: string[] };
   verified: boolean;
@@ -112,7 +112,7 @@ export function emptyOutcome(phases: Record<MaterializePhase, number>): LoadOutc
     triggers: { disabled: [], firing: [] },
     valueDifferences: {},
     nestedJsonArrays: {},
-    jsonNulls: {},
+    lossy: {},
     verified: false,
     phases,
     plans: [],
@@ -232,5 +232,5 @@ export async function verifyLoadedValues(
   outcome.verified =
     Object.keys(found.differing).length === 0 &&
     Object.keys(found.nestedArrays).length === 0 &&
-    Object.keys(outcome.jsonNulls).length === 0;
+    Object.keys(outcome.lossy).length === 0;
 }

@@ -43,8 +43,8 @@ interface FieldPlan {
  * The SELECT that redacts the rows of `innerSelect` (which must return one jsonb column named `r`, in
  * export order) in SQL, one text column per row; undefined when no rule applies to `table` or a field or
  * prefix is not plain printable ASCII (the table then stays entirely on the JS path). `prefixed`: the
- * inner select also returns a text column `n`, put before each row (its JSON-null marker,
- * graph/json-null-sql.ts).
+ * inner select also returns a text column `n`, put before each row (its lossy-value marker,
+ * graph/lossy-values-sql.ts).
  */
 export function buildSqlRedaction(
   rules: readonly ParsedRedactionRule[],

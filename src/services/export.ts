@@ -2,7 +2,7 @@ import { type CapsuleWriter, createCapsuleWriter } from '../capsule/writer.js';
 import { closeClient } from '../export/close-client.js';
 import { exportWithClosure } from '../export/closure.js';
 import { copyTableTo } from '../export/copy-table.js';
-import { readJsonColumns } from '../export/json-columns.js';
+import { readLossyColumns } from '../export/lossy-columns.js';
 import {
   applySessionSettings,
   beginExportStatements,
@@ -90,10 +90,10 @@ export interface ExportResult {
   /** With `postgres.closure: parents`: per table, rows closure added beyond the table's own `where`. */
   closureRows?: Record<string, number>;
   /**
-   * Per table and json/jsonb column, rows that held the JSON value null (not SQL NULL): the capsule writes
-   * it as `null`, which loads as SQL NULL (graph/json-null-sql.ts). Absent when none.
+   * Per table and column, rows whose value the capsule cannot hold exactly (a JSON null in json/jsonb, an
+   * array not indexed from 1; graph/lossy-values-sql.ts): a load changes them. Absent when none.
    */
-  jsonNulls?: Record<string, Record<string, number>>;
+  lossy?: Record<string, Record<string, number>>;
   /** With `profile`: phase timings in ms — connect, graph, one per table (`table:<name>`), finish. */
   phases?: Record<string, number>;
 }
@@ -155,7 +155,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     const graph = await graphRead;
     peer = await peerOpening;
     // After the graph: a failed graph query aborts the transaction, and its error is the one to report.
-    const jsonColumns = await readJsonColumns(client, url, manifest.postgres.tables);
+    const lossyColumns = await readLossyColumns(client, url, manifest.postgres.tables);
     lap('graph', { graphSize: graph.entries.length, connections: peer ? 2 : 1 });
     writer = await createCapsuleWriter(
       options.out,
@@ -199,7 +199,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
             manifest,
             writer,
             graphSize: graph.entries.length,
-            jsonColumns,
+            lossyColumns,
             redactorFor: (table) =>
               options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table) : undefined,
             ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -218,7 +218,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
         tables: manifest.postgres.tables.map((table) => {
           const select = buildTableQuery(manifest, table, {
             graphSize: graph.entries.length,
-            jsonColumns: jsonColumns.get(table.name),
+            lossyColumns: lossyColumns.get(table.name),
             ...sqlRedactionOption(manifest, options.redaction),
           });
           const action = `export: table ${table.name}`;
@@ -230,7 +230,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
                   ? createRowRedactor(manifest.redactionRules, table.name)
                   : undefined,
               redactedInSql: select.redactedInSql,
-              jsonColumns: jsonColumns.get(table.name)?.map((column) => column.name),
+              lossyColumns: lossyColumns.get(table.name)?.map((column) => column.name),
               // Each table's COPY ends its stream (no closure): the counts are read once it has.
               holdReads: true,
               onRows: (rows) => options.onProgress?.({ table: table.name, rows, done: false }),
@@ -281,7 +281,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       sha256: written.sha256,
       durationMs: Math.round(performance.now() - started),
       ...(closure ? { closureRows: closure.added } : {}),
-      ...jsonNullsOf(written.integrity),
+      ...lossyOf(written.integrity),
       ...(options.profile ? { phases } : {}),
     };
   } finally {
@@ -293,10 +293,10 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
   }
 }
 
-/** The integrity trailer's JSON-null counts, by table (only tables with any). */
-function jsonNullsOf(integrity: Integrity): Pick<ExportResult, 'jsonNulls'> {
-  const found = Object.entries(integrity.tables).filter(([, entry]) => entry.jsonNulls);
-  return found.length > 0 ? { jsonNulls: Object.fromEntries(found.map(([t, e]) => [t, e.jsonNulls!])) } : {};
+/** The integrity trailer's lossy-value counts, by table (only tables with any). */
+function lossyOf(integrity: Integrity): Pick<ExportResult, 'lossy'> {
+  const found = Object.entries(integrity.tables).filter(([, entry]) => entry.lossy);
+  return found.length > 0 ? { lossy: Object.fromEntries(found.map(([t, e]) => [t, e.lossy!])) } : {};
 }
 
 /**
@@ -407,12 +407,12 @@ export async function explainExport(options: {
     const graphPlan = await explain(client, url, graphQuery.text, graphQuery.values, 'graph query');
     const graph = await readGraph(client, url, manifest, subject, options.sinceDays);
     await applySessionSettings(client, url, manifest, subject, graph);
-    const jsonColumns = await readJsonColumns(client, url, manifest.postgres.tables);
+    const lossyColumns = await readLossyColumns(client, url, manifest.postgres.tables);
     const tables: ExplainResult['tables'] = [];
     for (const table of manifest.postgres.tables) {
       const sql = buildTableQuery(manifest, table, {
         graphSize: graph.entries.length,
-        jsonColumns: jsonColumns.get(table.name),
+        lossyColumns: lossyColumns.get(table.name),
         ...sqlRedactionOption(manifest, options.redaction),
       }).text;
       tables.push({ name: table.name, plan: await explain(client, url, sql, [], `table ${table.name}`) });

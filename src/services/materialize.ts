@@ -72,7 +72,7 @@ export interface MaterializeResult {
   triggers: { disabled: string[]; firing: string[] };
   /**
    * Every capsule row is in the replay database with the capsule's values (counts and values checked);
-   * false when `valueDifferences`, `nestedJsonArrays` or `jsonNulls` has any table.
+   * false when `valueDifferences`, `nestedJsonArrays` or `lossy` has any table.
    */
   verified: boolean;
   /** Capsule rows whose values differ in the replay database, per table with any (the load commits). */
@@ -83,10 +83,11 @@ export interface MaterializeResult {
    */
   nestedJsonArrays: Record<string, number>;
   /**
-   * Per table and json/jsonb column, rows that held the JSON value null in the source (the export counted
-   * them): the capsule writes it as null, which loads as SQL NULL, so the values are not verified.
+   * Per table and column, rows whose value the capsule cannot hold exactly, as the export counted them
+   * (graph/lossy-values-sql.ts): a JSON null in json/jsonb loaded as SQL NULL, an array not indexed from 1
+   * loaded from 1. The values are not verified.
    */
-  jsonNulls: Record<string, Record<string, number>>;
+  lossy: Record<string, Record<string, number>>;
   integrity: 'verified' | 'counts-only' | 'failed';
   /**
    * Tables copied straight into the replay table (`copy` strategy, table empty after the deletes); the
@@ -160,7 +161,7 @@ async function run(
     verified: outcome.verified,
     valueDifferences: outcome.valueDifferences,
     nestedJsonArrays: outcome.nestedJsonArrays,
-    jsonNulls: outcome.jsonNulls,
+    lossy: outcome.lossy,
     integrity: outcome.integrity,
     directCopy: outcome.directCopy,
     durationMs: Math.round(performance.now() - started),

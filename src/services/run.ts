@@ -1,7 +1,7 @@
 import { join, relative, resolve } from 'node:path';
 
 import { isCapsuleAccessRefusal } from '../capsule/index.js';
-import { jsonNullList } from '../capsule/json-nulls.js';
+import { lossyList } from '../capsule/lossy-values.js';
 import { type EgressGuard, type GuardUpstream, startEgressGuard } from '../egress/guard.js';
 import type { EgressRecording } from '../egress/recorder.js';
 import { isReplayEnvError, ReplayEnvError, UnsafeTargetError, UsageError } from '../errors.js';
@@ -360,7 +360,7 @@ async function materializeStep(
         loaded: result.loaded,
         valueDifferences: result.valueDifferences ?? {},
         nestedJsonArrays: result.nestedJsonArrays ?? {},
-        jsonNulls: result.jsonNulls ?? {},
+        lossy: result.lossy ?? {},
       },
     };
   } catch (error) {
@@ -431,8 +431,8 @@ function interruptSignal(signal: AbortSignal): InterruptSignal | undefined {
 function notVerified({
   valueDifferences: differences,
   nestedJsonArrays: nested,
-  jsonNulls,
-}: Pick<MaterializeResult, 'valueDifferences' | 'nestedJsonArrays' | 'jsonNulls'>): string {
+  lossy,
+}: Pick<MaterializeResult, 'valueDifferences' | 'nestedJsonArrays' | 'lossy'>): string {
   const rows = (counts: Record<string, number> | undefined) =>
     Object.entries(counts ?? {})
       .map(([table, n]) => `${table} ${n} ${n === 1 ? 'row' : 'rows'}`)
@@ -442,8 +442,8 @@ function notVerified({
       ? [`values in the replay database differ from the capsule: ${rows(differences)}`]
       : []),
     ...(rows(nested) ? [`json/jsonb array shapes not verified: ${rows(nested)}`] : []),
-    ...(Object.keys(jsonNulls ?? {}).length > 0
-      ? [`JSON nulls loaded as SQL NULL: ${jsonNullList(jsonNulls!)}`]
+    ...(Object.keys(lossy ?? {}).length > 0
+      ? [`values the capsule cannot hold exactly, loaded changed: ${lossyList(lossy!)}`]
       : []),
   ];
   return parts.length > 0 ? parts.join('; ') : 'row counts in the replay database do not match the capsule';

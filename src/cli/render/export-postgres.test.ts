@@ -21,10 +21,10 @@ describe('export rendering', () => {
     durationMs: 5,
   } as ExportResult;
 
-  it('warns of JSON nulls the capsule cannot tell from SQL NULL, by column; silent without', () => {
-    expect(renderExport(result)).not.toContain('JSON null');
-    expect(renderExport({ ...result, jsonNulls: { docs: { d: 1, meta: 2 } } })).toContain(
-      'warning: JSON null (not SQL NULL) in docs.d 1 row, docs.meta 2 rows: the capsule writes both as null and a load reads SQL NULL, so materialize will not say verified',
+  it('warns of values the capsule cannot hold exactly, by column; silent without', () => {
+    expect(renderExport(result)).not.toContain('warning');
+    expect(renderExport({ ...result, lossy: { docs: { d: 1, meta: 2 } } })).toContain(
+      'warning: values the capsule cannot hold exactly (a JSON null in json/jsonb, written like SQL NULL; an array not indexed from 1, written from 1) in docs.d 1 row, docs.meta 2 rows: materialize will load them changed and not say verified',
     );
   });
 });

@@ -1,4 +1,4 @@
-import { jsonNullList } from '../../capsule/json-nulls.js';
+import { lossyList } from '../../capsule/lossy-values.js';
 import { subjectLabel } from '../../manifest/index.js';
 import type { ExplainResult, ExportPlan, ExportResult } from '../../services/export.js';
 
@@ -24,9 +24,9 @@ export function renderExport(result: ExportResult): string {
           `hint: no rows in ${result.emptyWindowed.join(', ')}, whose query reads since_at: the --since-days ${result.sinceDays} window may have excluded their history (try a larger --since-days)`,
         ]
       : []),
-    ...(result.jsonNulls
+    ...(result.lossy
       ? [
-          `warning: JSON null (not SQL NULL) in ${jsonNullList(result.jsonNulls)}: the capsule writes both as null and a load reads SQL NULL, so materialize will not say verified`,
+          `warning: values the capsule cannot hold exactly (a JSON null in json/jsonb, written like SQL NULL; an array not indexed from 1, written from 1) in ${lossyList(result.lossy)}: materialize will load them changed and not say verified`,
         ]
       : []),
   ].join('\n');
@@ -52,9 +52,9 @@ export function renderExportPlan(plan: ExportPlan): string {
     `${plan.session.sql};`,
     ...plan.tables.flatMap((table) => ['', `-- table ${table.name}`, `${table.sql};`]),
     '',
-    '-- At run time a table with json/jsonb columns (their types read from the catalog, which this plan does not',
-    "-- connect to) puts a mark before each row's text: coalesce(chr(4) || nullif(concat(case when <column> is the",
-    "-- JSON null then '<index>,' end, …), ''), '') || (<rowSql>)… — it counts JSON nulls (docs/capsule-format.md).",
+    '-- At run time a table with json/jsonb or array columns (their types read from the catalog, which this plan does',
+    "-- not connect to) puts a mark before each row's text: coalesce(chr(4) || nullif(concat(case when <column> holds",
+    "-- a JSON null or an array not indexed from 1 then '<index>,' end, …), ''), '') || (<rowSql>)… (docs/capsule-format.md).",
     ...(plan.closure
       ? [
           '',

@@ -30,13 +30,13 @@ describe('materialize rendering', () => {
     );
   });
 
-  it('names the json/jsonb columns whose JSON nulls loaded as SQL NULL', () => {
+  it('names the columns whose values the capsule could not hold exactly', () => {
     const text = renderMaterialize(
-      { ...result, valueDifferences: {}, nestedJsonArrays: {}, jsonNulls: { docs: { meta: 2 } } },
+      { ...result, valueDifferences: {}, nestedJsonArrays: {}, lossy: { docs: { meta: 2 } } },
       false,
     );
     expect(text).toContain(
-      'verified: no (capsule integrity: verified; JSON null not verified (json/jsonb values null in the source, which the capsule writes like SQL NULL and the load read as NULL): docs.meta 2 rows)',
+      'verified: no (capsule integrity: verified; not verified, values the capsule cannot hold exactly (a JSON null in json/jsonb, written like SQL NULL; an array not indexed from 1, written from 1): docs.meta 2 rows)',
     );
   });
 });

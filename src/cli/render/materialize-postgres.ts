@@ -1,4 +1,4 @@
-import { jsonNullList } from '../../capsule/json-nulls.js';
+import { lossyList } from '../../capsule/lossy-values.js';
 import type { ExplainResult, MaterializePlan, MaterializeResult } from '../../services/materialize.js';
 
 /** Plain aligned text: one line per table with capsule rows, deleted and loaded counts. */
@@ -77,11 +77,11 @@ function differences(result: MaterializeResult): string {
       .join(', ');
   const differing = rows(result.valueDifferences);
   const nested = rows(result.nestedJsonArrays);
-  const jsonNulls = Object.keys(result.jsonNulls ?? {}).length > 0 ? jsonNullList(result.jsonNulls) : '';
+  const lossy = Object.keys(result.lossy ?? {}).length > 0 ? lossyList(result.lossy) : '';
   return [
     differing ? `; values differ from the capsule: ${differing}` : '',
-    jsonNulls
-      ? `; JSON null not verified (json/jsonb values null in the source, which the capsule writes like SQL NULL and the load read as NULL): ${jsonNulls}`
+    lossy
+      ? `; not verified, values the capsule cannot hold exactly (a JSON null in json/jsonb, written like SQL NULL; an array not indexed from 1, written from 1): ${lossy}`
       : '',
     nested
       ? `; array shapes not verified (json/jsonb arrays of more than one dimension, which the capsule writes like arrays of JSON arrays): ${nested}`

@@ -26,16 +26,16 @@ describe('materialization integrity judge', () => {
     });
   });
 
-  it('fails JSON nulls loaded as SQL NULL, naming the column', () => {
+  it('fails values the capsule cannot hold exactly, naming the column', () => {
     const result = judgeMaterializationIntegrity({
       ...done,
       verified: false,
-      jsonNulls: { docs: { meta: 2, d: 1 } },
+      lossy: { docs: { meta: 2, d: 1 } },
     });
     expect(result.verdict).toBe('fail');
     expect(result.reasons).toEqual([
-      'docs.meta: 2 rows held JSON null in the source, which the capsule writes like SQL NULL (loaded as NULL, not verified)',
-      'docs.d: 1 row held JSON null in the source, which the capsule writes like SQL NULL (loaded as NULL, not verified)',
+      'docs.meta: 2 rows held a value the capsule cannot write exactly (a JSON null, or an array not indexed from 1): loaded changed, not verified',
+      'docs.d: 1 row held a value the capsule cannot write exactly (a JSON null, or an array not indexed from 1): loaded changed, not verified',
     ]);
   });
 

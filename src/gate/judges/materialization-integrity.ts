@@ -25,10 +25,10 @@ export function judgeMaterializationIntegrity(evidence: MaterializationEvidence)
       mismatches.push(
         `${table}: ${n} ${n === 1 ? 'row holds' : 'rows hold'} json/jsonb arrays of more than one dimension, whose shape the capsule cannot record (not verified)`,
       );
-  for (const [table, columns] of Object.entries(evidence.jsonNulls ?? {}))
+  for (const [table, columns] of Object.entries(evidence.lossy ?? {}))
     for (const [column, n] of Object.entries(columns))
       mismatches.push(
-        `${table}.${column}: ${n} ${n === 1 ? 'row' : 'rows'} held JSON null in the source, which the capsule writes like SQL NULL (loaded as NULL, not verified)`,
+        `${table}.${column}: ${n} ${n === 1 ? 'row' : 'rows'} held a value the capsule cannot write exactly (a JSON null, or an array not indexed from 1): loaded changed, not verified`,
       );
   if (mismatches.length > 0) return { id, verdict: 'fail', reasons: mismatches };
   if (!evidence.verified)

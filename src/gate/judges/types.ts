@@ -44,8 +44,8 @@ export type MaterializationEvidence =
       valueDifferences?: Record<string, number>;
       /** Loaded rows whose json/jsonb array shape the capsule cannot tell (materialize's nestedJsonArrays). */
       nestedJsonArrays?: Record<string, number>;
-      /** Per table and json/jsonb column, rows whose JSON null loaded as SQL NULL (materialize's jsonNulls). */
-      jsonNulls?: Record<string, Record<string, number>>;
+      /** Per table and column, rows whose value the capsule could not hold exactly (materialize's lossy). */
+      lossy?: Record<string, Record<string, number>>;
     };
 
 export interface CredentialScan {

@@ -38,7 +38,7 @@ dbTest(
     expect(result.directCopy).toEqual(['things']);
     // Row 1's docs holds the JSON null 'null' beside a SQL NULL: the capsule writes both as null, both load
     // as SQL NULL (to_jsonb below cannot tell), so the load is not verified and says which column.
-    expect(result.jsonNulls).toEqual({ things: { docs: 1 } });
+    expect(result.lossy).toEqual({ things: { docs: 1 } });
     expect(result.verified).toBe(false);
     expect(await replay.query('select docs[3] is null as lost from things where id = 1')).toEqual([
       { lost: true },

@@ -3,24 +3,28 @@ import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../manifest/index.js';
 import { buildClosureRowsQuery, buildOwnRowsQuery } from './closure-sql.js';
 import { buildTableQuery } from './export-sql.js';
-import { jsonNullPrefix } from './json-null-sql.js';
+import { lossyPrefix } from './lossy-values-sql.js';
 
 const columns = [
   { name: 'd', type: 'jsonb' },
   { name: 'j', type: 'json' },
   { name: 'a', type: 'jsonb[]' },
   { name: 'b', type: 'json[]' },
+  { name: 'tags', type: 'array' },
 ] as const;
 
-describe('JSON-null marks', () => {
+describe('lossy-value marks', () => {
   it('one test per column, numbered in order; no columns, no prefix', () => {
-    expect(jsonNullPrefix('t', [])).toBeUndefined();
-    expect(jsonNullPrefix('t', columns)).toBe(
+    const bounds = (c: string) =>
+      `case when array_ndims("t"."${c}") = 1 then array_lower("t"."${c}", 1) <> 1 else array_dims("t"."${c}") !~ '^(\\[1:[0-9]+\\])+$' end`;
+    expect(lossyPrefix('t', [])).toBeUndefined();
+    expect(lossyPrefix('t', columns)).toBe(
       `coalesce(chr(4) || nullif(concat(` +
         `case when pg_column_size("t"."d") <= 12 and "t"."d" = 'null'::jsonb then '0,' end, ` +
         `case when json_typeof("t"."j") = 'null' then '1,' end, ` +
-        `case when 'null'::jsonb = any("t"."a") then '2,' end, ` +
-        `case when exists (select from unnest("t"."b") as e where json_typeof(e) = 'null') then '3,' end` +
+        `case when (${bounds('a')} or 'null'::jsonb = any("t"."a")) then '2,' end, ` +
+        `case when (${bounds('b')} or exists (select from unnest("t"."b") as e where json_typeof(e) = 'null')) then '3,' end, ` +
+        `case when ${bounds('tags')} then '4,' end` +
         `), ''), '')`,
     );
   });
@@ -37,21 +41,21 @@ describe('JSON-null marks', () => {
       { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
     );
     const table = manifest.postgres.tables[0]!;
-    const prefix = jsonNullPrefix(table.alias, columns)!;
-    const plain = buildTableQuery(manifest, table, { jsonColumns: columns }).text;
+    const prefix = lossyPrefix(table.alias, columns)!;
+    const plain = buildTableQuery(manifest, table, { lossyColumns: columns }).text;
     expect(plain).toContain(`select ${prefix} || (\n/* tables[docs].rowSql */`);
     expect(buildTableQuery(manifest, table).text).not.toContain('chr(4)');
     const redacted = buildTableQuery(manifest, table, {
-      jsonColumns: columns,
+      lossyColumns: columns,
       redactionRules: manifest.redactionRules,
     }).text;
     expect(redacted).toContain('select s.n || case');
     expect(redacted).toContain('  select r, n, (r');
     expect(redacted).toContain(`::jsonb as r, ${prefix} as n\nfrom`);
     for (const text of [
-      buildOwnRowsQuery(manifest, table, [], { jsonColumns: columns }).text,
+      buildOwnRowsQuery(manifest, table, [], { lossyColumns: columns }).text,
       buildClosureRowsQuery(manifest, table, { columns: ['id'], types: ['text'] }, [], {
-        jsonColumns: columns,
+        lossyColumns: columns,
       }).text,
     ])
       expect(text).toContain(`select ${prefix} || (\n/* tables[docs].rowSql */`);
