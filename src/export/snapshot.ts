@@ -20,12 +20,18 @@ export interface ExportGraph {
 export const beginExportStatements = [
   'begin isolation level repeatable read, read only',
   `set local timezone = 'UTC'`,
+  'set local extra_float_digits = 3',
+  `set local intervalstyle = 'postgres'`,
 ];
 
 /**
  * Opens the export transaction: one REPEATABLE READ, READ ONLY snapshot for every statement, so all
  * tables agree and nothing can be written, even by a hostile manifest (SQLSTATE 25006). TimeZone is
- * pinned to UTC for the transaction so timestamps in capsules do not depend on the server's setting.
+ * pinned to UTC for the transaction so timestamps in capsules do not depend on the server's setting;
+ * extra_float_digits and IntervalStyle so a role's or database's own settings cannot change values on
+ * the way: with extra_float_digits 0 or less a float is printed rounded (0.1 + 0.2 as 0.3), and an
+ * interval printed in sql_standard style (`-1 2:00:00`, the sign applying to every field) reads as
+ * another value in the default style (test/integration/export/session-settings.test.ts).
  */
 export async function beginExportTransaction(client: pg.Client, url: DatabaseUrl): Promise<void> {
   try {

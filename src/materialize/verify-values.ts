@@ -96,7 +96,8 @@ function writtenColumns(info: TableInfo, written: readonly string[]): TableInfo[
  * capsule rows whose values are not in the replay table, per table with any (`differing`), and of
  * loaded rows whose json/jsonb arrays' shape the capsule cannot tell (`nestedArrays`,
  * nestedJsonArraysSql). Runs inside the load's
- * transaction, after the load; digests are printed in UTC, as export writes timestamps. One scan per
+ * transaction, after the load; digests are printed in UTC, floats exactly and intervals in the default
+ * style, as export writes them. One scan per
  * table on the server: of the whole table when it was empty before the load, else of the rows with the
  * staged primary keys.
  */
@@ -109,7 +110,9 @@ export async function verifyValues(options: {
   toError: (error: unknown, sql: Sql) => Error;
 }): Promise<{ differing: Record<string, number>; nestedArrays: Record<string, number> }> {
   const { run } = options;
-  await run({ text: `set local timezone = 'UTC'`, values: [] });
+  // Printed as export prints them (src/export/snapshot.ts), whatever the replay database's own settings.
+  for (const setting of [`timezone = 'UTC'`, 'extra_float_digits = 3', `intervalstyle = 'postgres'`])
+    await run({ text: `set local ${setting}`, values: [] });
   const differing: Record<string, number> = {};
   const nestedArrays: Record<string, number> = {};
   const suspects: LoadedTable[] = [];
