@@ -1,4 +1,4 @@
 export { isCapsuleAccessRefusal } from './capsule-access.js';
 export { type CapsuleHeader } from './header.js';
 export { openCapsule } from './open-capsule.js';
-export type { CapsuleReader, IntegrityStatus } from './reader-types.js';
+export type { CapsuleReader, CapsuleSummary, IntegrityStatus } from './reader-types.js';

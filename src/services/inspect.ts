@@ -1,4 +1,4 @@
-import { type CapsuleHeader, openCapsule } from '../capsule/index.js';
+import { type CapsuleHeader, type CapsuleSummary, openCapsule } from '../capsule/index.js';
 import { CapsuleError } from '../errors.js';
 
 export interface InspectResult {
@@ -20,7 +20,8 @@ export interface InspectResult {
   };
   rowCounts: Record<string, number>;
   totalRows: number;
-  integrity: { status: 'verified' | 'counts-only' | 'failed'; problems: string[] };
+  /** `lossy`: values the capsule cannot hold exactly, per table and column (docs/capsule-format.md). */
+  integrity: CapsuleSummary['integrity'];
   file: { bytes: number; sha256: string };
 }
 

@@ -1,3 +1,4 @@
+import { lossyList } from '../../capsule/lossy-values.js';
 import type { InspectResult } from '../../services/inspect.js';
 import { sortGraphForDisplay } from './natural-order.js';
 
@@ -21,6 +22,9 @@ export function renderInspect(result: InspectResult): string {
       'integrity',
       `${result.integrity.status}${result.integrity.problems.length ? `: ${result.integrity.problems.join('; ')}` : ''}`,
     ),
+    ...(result.integrity.lossy
+      ? [field('lossy', `${lossyList(result.integrity.lossy)} (values the capsule cannot hold exactly)`)]
+      : []),
     '',
     `graph: ${result.graph.size} subject(s); by reason: ${pairs(result.graph.reasons) || 'none'}`,
   ];

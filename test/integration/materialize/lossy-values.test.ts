@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 
 import { openCapsule } from '../../../src/capsule/index.js';
+import { renderInspect } from '../../../src/cli/render/inspect.js';
+import { inspectCapsule } from '../../../src/services/inspect.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dbTest } from '../../setup/database.js';
 import { exportOwner, ownerManifest } from '../../setup/export-owner.js';
@@ -74,6 +76,7 @@ for (const way of ['no closure', 'closure by one query', 'closure by passed keys
       const reader = await openCapsule(out);
       for await (const batch of reader.batches()) void batch;
       expect(reader.summary().integrity).toMatchObject({ status: 'verified', lossy: { docs: expected } });
+      expect(renderInspect(await inspectCapsule(out))).toMatch(/\nlossy: +docs\.d \d rows, docs\.j /);
 
       const replay = await db.sibling();
       await replay.query(ddl);
