@@ -51,7 +51,17 @@ describe('closure SQL', () => {
   });
 
   it('key columns: number, boolean and date-time keys as to_json spells them, others as their text', () => {
-    const types = ['numeric(14,4)', 'timestamp with time zone', 'boolean', 'text[]', 'pair', 'jsonb', 'uuid'];
+    const types = [
+      'numeric(14,4)',
+      'timestamp with time zone',
+      'boolean',
+      'text[]',
+      'pair',
+      'jsonb',
+      'uuid',
+      'numeric[]',
+      'timestamp with time zone[]',
+    ];
     const fk = { ...toPlans, columns: types.map((_, i) => `c${i}`), referencedTypes: types };
     const parts = keyColumns('l', [fk])[0]!
       .replace(/ \|\| '\]'$/, '')

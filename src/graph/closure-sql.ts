@@ -70,7 +70,9 @@ const jsonScalarType = /^(numeric|real|double precision|boolean|date|timestamp)\
  * (`["a", "b"]` is a malformed text[] literal).
  */
 function keyJson(value: string, type: string): string {
-  const json = jsonScalarType.test(type) || type === 'text' ? value : `(${value})::text`;
+  // `numeric[]` starts like `numeric`: an array is nested JSON whatever its element type.
+  const scalar = !type.endsWith('[]') && (jsonScalarType.test(type) || type === 'text');
+  const json = scalar ? value : `(${value})::text`;
   return `to_json(${json})::text`;
 }
 
