@@ -1,8 +1,11 @@
 import type pg from 'pg';
 
+import { buildLossyProbe } from '../graph/export-sql.js';
 import type { LossyColumn } from '../graph/lossy-values-sql.js';
+import type { ParsedManifest } from '../manifest/index.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
+import { extendedQuery } from '../postgres/one-statement.js';
 
 /**
  * The columns of each manifest table whose values the capsule may not hold exactly
@@ -11,7 +14,7 @@ import { toDatabaseError } from '../postgres/errors.js';
  * types that are not arrays (int2vector, oidvector: not their element's array type) are left out. Tables
  * the database does not have are left out too (the export fails on them with its own message).
  */
-export async function readLossyColumns(
+async function readLossyColumns(
   client: pg.Client,
   url: DatabaseUrl,
   tables: readonly { name: string }[],
@@ -52,4 +55,51 @@ select name, "column" as name_of_column,
     byTable.set(row.name, list);
   }
   return byTable;
+}
+
+/**
+ * The lossy columns the export can test (readLossyColumns), and the tables it cannot: those whose `from`
+ * does not name the table by `alias` (the tests read `<alias>.<column>`; the original tool's manifests
+ * may write `orders o` with no `alias`). Each table with such columns is probed once (buildLossyProbe,
+ * one statement, no row read, under a savepoint: a failure must not end the read-only transaction); when
+ * the probe fails, the table is exported without the tests, and named in `untested` when the same
+ * statement without them works (a snippet that fails either way is reported by the export's own query,
+ * with its label, as before).
+ */
+export async function resolveLossyColumns(
+  client: pg.Client,
+  url: DatabaseUrl,
+  manifest: ParsedManifest,
+): Promise<{ columns: Map<string, LossyColumn[]>; untested: string[] }> {
+  const columns = await readLossyColumns(client, url, manifest.postgres.tables);
+  const untested: string[] = [];
+  for (const table of manifest.postgres.tables) {
+    const list = columns.get(table.name);
+    if (!list) continue;
+    const fails = async (withTests: boolean): Promise<boolean> => {
+      const sql = buildLossyProbe(manifest, table, list, withTests);
+      await savepoint(client, url, 'savepoint replay_lossy_probe');
+      try {
+        await client.query(extendedQuery(sql));
+        await savepoint(client, url, 'release savepoint replay_lossy_probe');
+        return false;
+      } catch {
+        await savepoint(client, url, 'rollback to savepoint replay_lossy_probe');
+        return true;
+      }
+    };
+    if (!(await fails(true))) continue;
+    // Without the tests: the table's own query then reports a snippet that fails on its own.
+    columns.delete(table.name);
+    if (!(await fails(false))) untested.push(table.name);
+  }
+  return { columns, untested };
+}
+
+async function savepoint(client: pg.Client, url: DatabaseUrl, statement: string): Promise<void> {
+  try {
+    await client.query(statement);
+  } catch (error) {
+    throw toDatabaseError(error, { url, action: 'export: column types' });
+  }
 }

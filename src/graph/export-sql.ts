@@ -220,6 +220,32 @@ export function settingsCtes(subjectKeys: readonly string[], graphSize?: number)
 }
 
 /**
+ * A statement that resolves a table's lossy-value tests against its own `from`/`where` and reads no row:
+ * the tests name the table by `table.alias` ("t" unless the manifest says), which a manifest (the original
+ * tool's too) may not use in its `from` (`orders o`). `withTests: false` gives the same statement without
+ * them, to tell that case from a snippet that fails on its own.
+ *
+ * @example
+ * with params as (…), graph_keys as (…)
+ * select coalesce(chr(4) || …, '') from orders t where t.region = 'eu' limit 0
+ */
+export function buildLossyProbe(
+  manifest: ParsedManifest,
+  table: ParsedTable,
+  columns: readonly LossyColumn[],
+  withTests: boolean,
+): string {
+  const label = `tables[${table.name}]`;
+  return [
+    settingsCtes(manifest.subjectKeys),
+    `select ${withTests ? lossyPrefix(table.alias, columns) : '1'}`,
+    `from\n/* ${label}.from */\n${table.from}`,
+    ...(table.where ? [`where\n/* ${label}.where */\n${table.where}`] : []),
+    'limit 0',
+  ].join('\n');
+}
+
+/**
  * Wraps a table SELECT in COPY … TO STDOUT, CSV with delimiter 0x02 and quote 0x01: bytes JSON text
  * never contains, so Postgres never quotes or escapes a row and every line is one row's JSON, verbatim.
  */

@@ -2,7 +2,7 @@ import { type CapsuleWriter, createCapsuleWriter } from '../capsule/writer.js';
 import { closeClient } from '../export/close-client.js';
 import { exportWithClosure } from '../export/closure.js';
 import { copyTableTo } from '../export/copy-table.js';
-import { readLossyColumns } from '../export/lossy-columns.js';
+import { resolveLossyColumns } from '../export/lossy-columns.js';
 import {
   applySessionSettings,
   beginExportStatements,
@@ -94,6 +94,11 @@ export interface ExportResult {
    * array not indexed from 1; graph/lossy-values-sql.ts): a load changes them. Absent when none.
    */
   lossy?: Record<string, Record<string, number>>;
+  /**
+   * Tables with json/jsonb or array columns whose values the export could not test (their `from` does not
+   * name the table by its `alias`): a load of them may change such values unseen. Absent when none.
+   */
+  lossyUntested?: string[];
   /** With `profile`: phase timings in ms — connect, graph, one per table (`table:<name>`), finish. */
   phases?: Record<string, number>;
 }
@@ -155,7 +160,8 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     const graph = await graphRead;
     peer = await peerOpening;
     // After the graph: a failed graph query aborts the transaction, and its error is the one to report.
-    const lossyColumns = await readLossyColumns(client, url, manifest.postgres.tables);
+    const lossy = await resolveLossyColumns(client, url, manifest);
+    const lossyColumns = lossy.columns;
     lap('graph', { graphSize: graph.entries.length, connections: peer ? 2 : 1 });
     writer = await createCapsuleWriter(
       options.out,
@@ -282,6 +288,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       durationMs: Math.round(performance.now() - started),
       ...(closure ? { closureRows: closure.added } : {}),
       ...lossyOf(written.integrity),
+      ...(lossy.untested.length > 0 ? { lossyUntested: lossy.untested } : {}),
       ...(options.profile ? { phases } : {}),
     };
   } finally {
@@ -407,7 +414,7 @@ export async function explainExport(options: {
     const graphPlan = await explain(client, url, graphQuery.text, graphQuery.values, 'graph query');
     const graph = await readGraph(client, url, manifest, subject, options.sinceDays);
     await applySessionSettings(client, url, manifest, subject, graph);
-    const lossyColumns = await readLossyColumns(client, url, manifest.postgres.tables);
+    const lossyColumns = (await resolveLossyColumns(client, url, manifest)).columns;
     const tables: ExplainResult['tables'] = [];
     for (const table of manifest.postgres.tables) {
       const sql = buildTableQuery(manifest, table, {

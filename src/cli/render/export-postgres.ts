@@ -29,6 +29,11 @@ export function renderExport(result: ExportResult): string {
           `warning: values the capsule cannot hold exactly (a JSON null in json/jsonb, written like SQL NULL; an array not indexed from 1, written from 1) in ${lossyList(result.lossy)}: materialize will load them changed and not say verified`,
         ]
       : []),
+    ...(result.lossyUntested
+      ? [
+          `warning: ${result.lossyUntested.join(', ')}: not tested for values the capsule cannot hold exactly (a JSON null, an array not indexed from 1), as its from does not name the table by its alias (set tables[].alias)`,
+        ]
+      : []),
   ].join('\n');
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 
 import { openCapsule } from '../../../src/capsule/index.js';
+import { renderExport } from '../../../src/cli/render/export-postgres.js';
 import { renderInspect } from '../../../src/cli/render/inspect.js';
 import { inspectCapsule } from '../../../src/services/inspect.js';
 import { materialize } from '../../../src/services/materialize.js';
@@ -142,5 +143,39 @@ dbTest.for(['1', '0'])(
       if (previous === undefined) delete process.env.REPLAY_ENV_EXPORT_SQL_REDACTION;
       else process.env.REPLAY_ENV_EXPORT_SQL_REDACTION = previous;
     }
+  },
+);
+
+// The original tool's manifests may name the table by another alias in `from` and set no `alias`: the
+// tests (which read "t".<column>) cannot run there. The export still works as before, says which table
+// it could not test, and a broken snippet still fails with its own label (red team, session 14).
+dbTest(
+  'a from that names the table by another alias: exported, the table named as untested',
+  async ({ db }) => {
+    await db.query(`${ddl}${rows}`);
+    const aliased = ownerManifest('lossy-values', {
+      tables: [
+        {
+          name: 'docs',
+          from: 'docs o',
+          rowSql: 'to_jsonb(o)',
+          where: 'o.owner = (select owner from params)',
+        },
+      ],
+    });
+    const out = join(dir, 'aliased.json');
+    const exported = await exportOwner(db, aliased, out);
+    expect(exported.lossyUntested).toEqual(['docs']);
+    expect(exported.lossy).toBeUndefined();
+    expect(exported.rowCounts).toEqual({ docs: 4 });
+    expect(renderExport(exported)).toContain(
+      'warning: docs: not tested for values the capsule cannot hold exactly',
+    );
+    const broken = ownerManifest('lossy-values', {
+      tables: [{ name: 'docs', from: 'docs o', rowSql: 'to_jsonb(o)', where: 'o.nope = 1' }],
+    });
+    await expect(exportOwner(db, broken, join(dir, 'broken.json'))).rejects.toThrow(
+      /^export: table docs .*column o\.nope does not exist/,
+    );
   },
 );
