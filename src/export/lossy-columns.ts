@@ -2,7 +2,7 @@ import type pg from 'pg';
 
 import { buildLossyProbe } from '../graph/export-sql.js';
 import type { LossyColumn } from '../graph/lossy-values-sql.js';
-import type { ParsedManifest } from '../manifest/index.js';
+import type { ParsedManifest, ParsedTable } from '../manifest/index.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
 import { extendedQuery } from '../postgres/one-statement.js';
@@ -60,10 +60,9 @@ select name, "column" as name_of_column,
 /**
  * The lossy columns the export can test (readLossyColumns), and the tables it cannot: those whose `from`
  * does not name the table by `alias` (the tests read `<alias>.<column>`; the original tool's manifests
- * may write `orders o` with no `alias`). Each table with such columns is probed once (buildLossyProbe,
- * one statement, no row read, under a savepoint: a failure must not end the read-only transaction); when
- * the probe fails, the table is exported without the tests, and named in `untested` when the same
- * statement without them works (a snippet that fails either way is reported by the export's own query,
+ * may write `orders o` with no `alias`). The tables with such columns are probed (buildLossyProbe: one
+ * statement for all, no row read, under a savepoint; one by one only when it fails); a table whose probe
+ * fails is exported without the tests, and named in `untested` when its statement without them works (a snippet that fails either way is reported by the export's own query,
  * with its label, as before).
  */
 export async function resolveLossyColumns(
@@ -73,27 +72,38 @@ export async function resolveLossyColumns(
 ): Promise<{ columns: Map<string, LossyColumn[]>; untested: string[] }> {
   const columns = await readLossyColumns(client, url, manifest.postgres.tables);
   const untested: string[] = [];
-  for (const table of manifest.postgres.tables) {
-    const list = columns.get(table.name);
-    if (!list) continue;
-    const fails = async (withTests: boolean): Promise<boolean> => {
-      const sql = buildLossyProbe(manifest, table, list, withTests);
-      await savepoint(client, url, 'savepoint replay_lossy_probe');
-      try {
-        await client.query(extendedQuery(sql));
-        await savepoint(client, url, 'release savepoint replay_lossy_probe');
-        return false;
-      } catch {
-        await savepoint(client, url, 'rollback to savepoint replay_lossy_probe');
-        return true;
-      }
-    };
-    if (!(await fails(true))) continue;
+  const probe = (tables: readonly ParsedTable[], tests: boolean) =>
+    fails(
+      client,
+      url,
+      buildLossyProbe(
+        manifest,
+        tables.map((table) => ({ table, columns: columns.get(table.name)! })),
+        tests,
+      ),
+    );
+  const tested = manifest.postgres.tables.filter((table) => columns.has(table.name));
+  if (tested.length === 0 || !(await probe(tested, true))) return { columns, untested };
+  for (const table of tested) {
+    if (!(await probe([table], true))) continue;
     // Without the tests: the table's own query then reports a snippet that fails on its own.
     columns.delete(table.name);
-    if (!(await fails(false))) untested.push(table.name);
+    if (!(await probe([table], false))) untested.push(table.name);
   }
   return { columns, untested };
+}
+
+/** Whether `sql` fails, run under a savepoint (a failure must not end the read-only transaction). */
+async function fails(client: pg.Client, url: DatabaseUrl, sql: string): Promise<boolean> {
+  await savepoint(client, url, 'savepoint replay_lossy_probe');
+  try {
+    await client.query(extendedQuery(sql));
+    await savepoint(client, url, 'release savepoint replay_lossy_probe');
+    return false;
+  } catch {
+    await savepoint(client, url, 'rollback to savepoint replay_lossy_probe');
+    return true;
+  }
 }
 
 async function savepoint(client: pg.Client, url: DatabaseUrl, statement: string): Promise<void> {

@@ -220,29 +220,33 @@ export function settingsCtes(subjectKeys: readonly string[], graphSize?: number)
 }
 
 /**
- * A statement that resolves a table's lossy-value tests against its own `from`/`where` and reads no row:
- * the tests name the table by `table.alias` ("t" unless the manifest says), which a manifest (the original
- * tool's too) may not use in its `from` (`orders o`). `withTests: false` gives the same statement without
- * them, to tell that case from a snippet that fails on its own.
+ * One statement that resolves tables' lossy-value tests against their own `from`/`where` and reads no
+ * row: the tests name each table by `table.alias` ("t" unless the manifest says), which a manifest (the
+ * original tool's too) may not use in its `from` (`orders o`). `tests: false` gives the same statement
+ * without them, to tell that case from a snippet that fails on its own. All tables at once first (one
+ * round trip); one by one only when that fails.
  *
  * @example
  * with params as (…), graph_keys as (…)
- * select coalesce(chr(4) || …, '') from orders t where t.region = 'eu' limit 0
+ * (select coalesce(chr(4) || …, '') from orders t where t.region = 'eu' limit 0)
+ * union all
+ * (select …)
  */
 export function buildLossyProbe(
   manifest: ParsedManifest,
-  table: ParsedTable,
-  columns: readonly LossyColumn[],
-  withTests: boolean,
+  probes: readonly { table: ParsedTable; columns: readonly LossyColumn[] }[],
+  tests: boolean,
 ): string {
-  const label = `tables[${table.name}]`;
-  return [
-    settingsCtes(manifest.subjectKeys),
-    `select ${withTests ? lossyPrefix(table.alias, columns) : '1'}`,
-    `from\n/* ${label}.from */\n${table.from}`,
-    ...(table.where ? [`where\n/* ${label}.where */\n${table.where}`] : []),
-    'limit 0',
-  ].join('\n');
+  const selects = probes.map(({ table, columns }) => {
+    const label = `tables[${table.name}]`;
+    return [
+      `(select ${tests ? lossyPrefix(table.alias, columns) : "''"}`,
+      `from\n/* ${label}.from */\n${table.from}`,
+      ...(table.where ? [`where\n/* ${label}.where */\n${table.where}`] : []),
+      'limit 0)',
+    ].join('\n');
+  });
+  return [settingsCtes(manifest.subjectKeys), selects.join('\nunion all\n')].join('\n');
 }
 
 /**

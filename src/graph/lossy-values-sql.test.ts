@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { parseManifest } from '../manifest/index.js';
 import { buildClosureRowsQuery, buildOwnRowsQuery } from './closure-sql.js';
-import { buildTableQuery } from './export-sql.js';
+import { buildLossyProbe, buildTableQuery } from './export-sql.js';
 import { lossyPrefix } from './lossy-values-sql.js';
 
 const columns = [
@@ -52,6 +52,12 @@ describe('lossy-value marks', () => {
     expect(redacted).toContain('select s.n || case');
     expect(redacted).toContain('  select r, n, (r');
     expect(redacted).toContain(`::jsonb as r, ${prefix} as n\nfrom`);
+    // The probe: every table's from/where with its tests, no row read, one statement.
+    const probe = buildLossyProbe(manifest, [{ table, columns }, { table, columns }], true);
+    expect(probe.split('\nunion all\n')).toHaveLength(2);
+    expect(probe).toContain(`(select ${prefix}\nfrom\n/* tables[docs].from */`);
+    expect(probe).toMatch(/limit 0\)$/);
+    expect(buildLossyProbe(manifest, [{ table, columns }], false)).not.toContain('chr(4)');
     for (const text of [
       buildOwnRowsQuery(manifest, table, [], { lossyColumns: columns }).text,
       buildClosureRowsQuery(manifest, table, { columns: ['id'], types: ['text'] }, [], {
