@@ -53,7 +53,14 @@ describe('lossy-value marks', () => {
     expect(redacted).toContain('  select r, n, (r');
     expect(redacted).toContain(`::jsonb as r, ${prefix} as n\nfrom`);
     // The probe: every table's from/where with its tests, no row read, one statement.
-    const probe = buildLossyProbe(manifest, [{ table, columns }, { table, columns }], true);
+    const probe = buildLossyProbe(
+      manifest,
+      [
+        { table, columns },
+        { table, columns },
+      ],
+      true,
+    );
     expect(probe.split('\nunion all\n')).toHaveLength(2);
     expect(probe).toContain(`(select ${prefix}\nfrom\n/* tables[docs].from */`);
     expect(probe).toMatch(/limit 0\)$/);
