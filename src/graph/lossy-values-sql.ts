@@ -42,7 +42,15 @@ export function lossyPrefix(alias: string, columns: readonly LossyColumn[]): str
     const value = `${a}.${quoteIdent(column.name)}`;
     return `case when ${lossyTest(value, column.type)} then '${index},' end`;
   });
-  return `coalesce(chr(4) || nullif(concat(${tests.join(', ')}), ''), '')`;
+  return `coalesce(chr(4) || nullif(${concatAll(tests)}, ''), '')`;
+}
+
+/** concat() of `parts`, nested 90 at a time: a function takes at most 100 arguments (FUNC_MAX_ARGS). */
+function concatAll(parts: readonly string[]): string {
+  if (parts.length <= 90) return `concat(${parts.join(', ')})`;
+  const groups: string[] = [];
+  for (let at = 0; at < parts.length; at += 90) groups.push(concatAll(parts.slice(at, at + 90)));
+  return concatAll(groups);
 }
 
 /** Whether `value` is (or, for an array, holds) what the capsule cannot write; NULL or false otherwise. */

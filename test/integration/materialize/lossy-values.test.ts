@@ -179,3 +179,17 @@ dbTest(
     );
   },
 );
+
+// 1,600 jsonb columns (the most PostgreSQL allows): the tests go through concat(), which takes at most 100
+// arguments; the last column's JSON null is counted.
+dbTest('a table of 1,600 jsonb columns: exported, its last column counted', async ({ db }) => {
+  const names = Array.from({ length: 1598 }, (_, index) => `c${index}`);
+  await db.query(`create table wide (id int primary key, owner text not null, ${names.map((n) => `${n} jsonb`).join(', ')});
+    insert into wide (id, owner, c1597) values (1, 'me', 'null'), (2, 'me', '1');`);
+  const wide = ownerManifest('lossy-values', {
+    tables: [{ name: 'wide', where: 't.owner = (select owner from params)' }],
+  });
+  const exported = await exportOwner(db, wide, join(dir, 'wide.json'));
+  expect(exported.rowCounts).toEqual({ wide: 2 });
+  expect(exported.lossy).toEqual({ wide: { c1597: 1 } });
+});
