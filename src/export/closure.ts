@@ -282,18 +282,18 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
    * whose own rows are read (so its own keys are known and not asked for): closure's queries overlap the
    * children's, and the key sets stay smaller. A spilled set gives only keys surely in none of its runs.
    */
+  /** The query for the rows of `name` with `target`'s keys; `others`: its targets whose keys the rows report. */
+  function targetRows(name: string, target: Target): { sql: { text: string }; others: Target[] } {
+    const others = targetsOf(name).filter((other) => other !== target);
+    const sql = buildClosureRowsQuery(manifest, byName.get(name)!, target, keyed(name, others), common(name));
+    return { sql, others };
+  }
+
   async function fetchEarly(on: pg.Client): Promise<boolean> {
     for (const target of targets.values()) {
       const name = target.table;
       if (!ownMs.has(name) || target.keys.pendingInMemory < chunkSize) continue;
-      const others = targetsOf(name).filter((other) => other !== target);
-      const sql = buildClosureRowsQuery(
-        manifest,
-        byName.get(name)!,
-        target,
-        keyed(name, others),
-        common(name),
-      );
+      const { sql, others } = targetRows(name, target);
       await setKeys(on, target.keys.takeChunk(chunkSize), keysAsIntegerArray(target));
       await run(on, sql.text, name, spools.get(name)!.stream, `closure rows of ${name}`, others);
       return true;
@@ -323,14 +323,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       more = false;
       for (const name of group) {
         for (const target of targetsOf(name)) {
-          const others = targetsOf(name).filter((other) => other !== target);
-          const sql = buildClosureRowsQuery(
-            manifest,
-            byName.get(name)!,
-            target,
-            keyed(name, others),
-            common(name),
-          );
+          const { sql, others } = targetRows(name, target);
           const chunks = target.keys.takePending(chunkSize, last);
           const integers = keysAsIntegerArray(target);
           if (await fetchChunks(chunks, sql.text, integers, name, `closure rows of ${name}`, others))
