@@ -103,16 +103,17 @@ export function framingStream(name: string, options: TableStreamOptions, target:
     },
     final(callback) {
       let framed: Buffer;
+      let lossy: ReturnType<typeof lossyCounts>;
       try {
         if (held.length > 0) frameHeld();
         // A last row without its newline (not from COPY, but from writeTable callers) still counts.
         if (framing.remainder || framing.pending) frameRowsInto(framing, Buffer.from('\n'));
         framed = takeFramed(framing);
+        lossy = lossyCounts(framing.lossy, options.lossyColumns);
       } catch (error) {
         callback(error as Error);
         return;
       }
-      const lossy = lossyCounts(framing.lossy, options.lossyColumns);
       target.onDone({ rows: framing.rows, sha256: framing.hash.digest('hex'), ...lossy });
       options.onRows?.(framing.rows);
       target.emit(framed, true).then(() => callback(), callback);

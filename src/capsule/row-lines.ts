@@ -25,8 +25,8 @@ export interface RowFramingState {
    */
   redactedInSql?: boolean | undefined;
   /**
-   * Rows holding a JSON null, per json/jsonb column index (graph/lossy-values-sql.ts): counted from the
-   * rows' 0x04 prefixes, which are not written. Made on the first such row.
+   * Rows holding a value the capsule cannot hold exactly, per lossy column index (graph/lossy-values-sql.ts):
+   * counted from the rows' 0x04 prefixes, which are not written. Made on the first such row.
    */
   lossy?: number[] | undefined;
 }
@@ -201,8 +201,8 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
 }
 
 /**
- * Counts the lossy columns a row's prefix names (graph/lossy-values-sql.ts) (`0x04 "0,2,"`, before `{` or the redaction marker)
- * and returns where the row itself starts.
+ * Counts the lossy columns a row's prefix names (`0x04 "0,2,"`, before `{` or the redaction marker) and
+ * returns where the row itself starts.
  */
 function countLossy(state: RowFramingState, buf: Buffer, start: number, nl: number): number {
   const counts = (state.lossy ??= []);

@@ -62,8 +62,8 @@ select name, "column" as name_of_column,
  * does not name the table by `alias` (the tests read `<alias>.<column>`; the original tool's manifests
  * may write `orders o` with no `alias`). The tables with such columns are probed (buildLossyProbe: one
  * statement for all, no row read, under a savepoint; one by one only when it fails); a table whose probe
- * fails is exported without the tests, and named in `untested` when its statement without them works (a snippet that fails either way is reported by the export's own query,
- * with its label, as before).
+ * fails is exported without the tests, and named in `untested` when its statement without them works
+ * (a snippet that fails either way is reported by the export's own query, with its label, as before).
  */
 export async function resolveLossyColumns(
   client: pg.Client,
