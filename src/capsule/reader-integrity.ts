@@ -1,4 +1,5 @@
 import { type CapsuleIntegrity, integrityProblems } from './header.js';
+import { lossyOfTrailer } from './lossy-values.js';
 import type { CapsuleSummary } from './reader-types.js';
 
 /**
@@ -34,12 +35,6 @@ export function checkIntegrity(options: {
     }
   }
   if (problems.length > 0) return { status: 'failed', problems };
-  const lossy = Object.entries(expected).filter(([, entry]) => entry.lossy);
-  return {
-    status: options.hashes ? 'verified' : 'counts-only',
-    problems: [],
-    ...(lossy.length > 0
-      ? { lossy: Object.fromEntries(lossy.map(([table, entry]) => [table, entry.lossy!])) }
-      : {}),
-  };
+  const lossy = lossyOfTrailer(expected);
+  return { status: options.hashes ? 'verified' : 'counts-only', problems: [], ...(lossy ? { lossy } : {}) };
 }

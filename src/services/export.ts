@@ -1,3 +1,4 @@
+import { lossyOfTrailer } from '../capsule/lossy-values.js';
 import { type CapsuleWriter, createCapsuleWriter } from '../capsule/writer.js';
 import { closeClient } from '../export/close-client.js';
 import { exportWithClosure } from '../export/closure.js';
@@ -12,7 +13,6 @@ import {
 import { exportSnapshotId, openSnapshotPeer } from '../export/snapshot-peer.js';
 import { exportTables } from '../export/table-lanes.js';
 import { emptyWindowedTables } from '../export/window-hint.js';
-import type { Integrity } from '../generated/capsule.js';
 import {
   buildGraphQuery,
   buildSessionSettings,
@@ -268,6 +268,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       bytes: written.bytes,
     });
     succeeded = true;
+    const lossyCounts = lossyOfTrailer(written.integrity.tables);
     const reasons: Record<string, number> = {};
     for (const entry of graph.entries)
       for (const reason of entry.reasons) reasons[reason] = (reasons[reason] ?? 0) + 1;
@@ -287,7 +288,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       sha256: written.sha256,
       durationMs: Math.round(performance.now() - started),
       ...(closure ? { closureRows: closure.added } : {}),
-      ...lossyOf(written.integrity),
+      ...(lossyCounts ? { lossy: lossyCounts } : {}),
       ...(lossy.untested.length > 0 ? { lossyUntested: lossy.untested } : {}),
       ...(options.profile ? { phases } : {}),
     };
@@ -298,12 +299,6 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     if (peer) await closeClient(peer, !succeeded);
     await closeClient(client, !succeeded);
   }
-}
-
-/** The integrity trailer's lossy-value counts, by table (only tables with any). */
-function lossyOf(integrity: Integrity): Pick<ExportResult, 'lossy'> {
-  const found = Object.entries(integrity.tables).filter(([, entry]) => entry.lossy);
-  return found.length > 0 ? { lossy: Object.fromEntries(found.map(([t, e]) => [t, e.lossy!])) } : {};
 }
 
 /**
