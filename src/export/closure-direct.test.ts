@@ -65,4 +65,22 @@ describe('directTargets: parents one query completes', () => {
     expect([...directTargets(plan, new Set(['returns'])).keys()]).toEqual([]);
     expect([...directTargets(plan, new Set(['orders'])).keys()]).toEqual(['regions']);
   });
+
+  it('partial: the plain children joined, the others passed; never in a cycle or a self-reference', () => {
+    // users ← logs (plain), tickets ← events (plain); users ← tickets (closure adds to tickets).
+    const tables = ['orgs', 'users', 'tickets', 'events', 'logs'];
+    const fks = [fk('users', 'orgs'), fk('tickets', 'users'), fk('events', 'tickets'), fk('logs', 'users')];
+    const plan = planClosure(tables, fks);
+    expect([...directTargets(plan).keys()]).toEqual(['tickets']);
+    const partial = directTargets(plan, new Set(), true);
+    expect([...partial.keys()].sort()).toEqual(['tickets', 'users']);
+    expect(partial.get('users')!.fks.map((f) => f.child)).toEqual(['logs']);
+    // A child whose query is not repeatable is not joined: its keys are passed.
+    expect(directTargets(plan, new Set(['logs']), true).has('users')).toBe(false);
+    expect(directTargets(plan, new Set(['events']), true).has('tickets')).toBe(false);
+    const cyclic = planClosure(['staff', 'orders'], [fk('staff', 'staff'), fk('orders', 'staff')]);
+    expect([...directTargets(cyclic, new Set(), true).keys()]).toEqual([]);
+    const twoKeys = planClosure(['a', 'b', 'p'], [fk('a', 'p'), fk('b', 'p', ['code']), fk('p', 'p', ['x'])]);
+    expect([...directTargets(twoKeys, new Set(), true).keys()]).toEqual([]);
+  });
 });

@@ -5,7 +5,7 @@ import type { ClosureForeignKey } from '../graph/closure-sql.js';
 export interface DirectTarget {
   columns: string[];
   types: string[];
-  /** The foreign keys into it: every one from a table that exports exactly its own query's rows. */
+  /** The foreign keys into it the query joins: each from a table that exports exactly its own query's rows. */
   fks: ClosureForeignKey[];
 }
 
@@ -19,24 +19,35 @@ export interface DirectTarget {
  * child in `unrepeatable` (closure-catalog.ts readUnrepeatableTables): run a second time without its
  * orderBy, that child's query could select other rows (random(), tablesample, a `limit`) — parents of
  * exported rows would be missed, parents of rows not exported added. Keyed by table name.
+ *
+ * `partial`: a parent with other children too (closure adds rows to them, or their query is not
+ * repeatable) qualifies, outside a cycle or self-reference: the query joins the plain children (those must
+ * reference the same columns) and the others' keys are passed (`fks` lists only the joined ones). Used
+ * by closure.ts's prefix, where every child whose keys are passed is read before the parent is closed.
  */
 export function directTargets(
   plan: ClosurePlan,
   unrepeatable: ReadonlySet<string> = new Set(),
+  partial = false,
 ): Map<string, DirectTarget> {
   const incoming = new Map<string, ClosureForeignKey[]>();
   for (const fks of plan.outgoing.values())
     for (const fk of fks) incoming.set(fk.parent, [...(incoming.get(fk.parent) ?? []), fk]);
   const followed = new Set([...plan.follows.values()].map((fk) => fk.parent));
+  const inCycle = new Set(plan.groups.filter((group) => group.length > 1).flat());
   const plain = (table: string) =>
     !incoming.has(table) && !plan.follows.has(table) && !unrepeatable.has(table);
   const direct = new Map<string, DirectTarget>();
   for (const [table, fks] of incoming) {
-    const columns = fks[0]!.referencedColumns;
-    const sameColumns = fks.every((fk) => fk.referencedColumns.join('\0') === columns.join('\0'));
-    if (!plan.outgoing.has(table) || !sameColumns || plan.follows.has(table) || followed.has(table)) continue;
-    if (!fks.every((fk) => plain(fk.child))) continue;
-    direct.set(table, { columns, types: fks[0]!.referencedTypes, fks });
+    if (!plan.outgoing.has(table) || plan.follows.has(table) || followed.has(table)) continue;
+    const joined = fks.filter((fk) => plain(fk.child));
+    if (joined.length === 0) continue;
+    const cyclic = inCycle.has(table) || fks.some((fk) => fk.child === table);
+    if (joined.length < fks.length && (!partial || cyclic)) continue;
+    const columns = joined[0]!.referencedColumns;
+    if (!joined.every((fk) => fk.referencedColumns.join('\0') === columns.join('\0'))) continue;
+    if (!partial && fks.some((fk) => fk.referencedColumns.join('\0') !== columns.join('\0'))) continue;
+    direct.set(table, { columns, types: joined[0]!.referencedTypes, fks: joined });
   }
   return direct;
 }

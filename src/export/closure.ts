@@ -26,6 +26,7 @@ import { assertOneStatement } from '../postgres/one-statement.js';
 import type { RowRedactor } from '../redaction/index.js';
 import { readClosureForeignKeys, readSubjectPathTables, readUnrepeatableTables } from './closure-catalog.js';
 import { type DirectTarget, directTargets } from './closure-direct.js';
+import { closurePrefix } from './closure-prefix.js';
 import { copyOut } from './copy-out.js';
 import { forwardTo } from './forward-stream.js';
 import { KeySplitter } from './key-splitter.js';
@@ -88,7 +89,9 @@ interface Target {
  *
  * A parent every referencing table of which exports just its own query's rows (closure-direct.ts) is
  * completed in phase 1 instead, by one query joining those queries (as `id in (select parent_id …)`):
- * the server picks a join, and no key of it passes through the export.
+ * the server picks a join, and no key of it passes through the export. When only a prefix of the load
+ * order then takes and passes keys (closure-prefix.ts), a parent with both kinds of children is joined to
+ * the plain ones and passed the others' keys, and phase 2 runs for that prefix alone, as soon as it is read.
  *
  * Only child → parent edges are followed: a parent row never brings in its other children, so no other
  * subject's rows can enter. With `parents-and-reference`, reference tables (planClosure) also take the rows
@@ -108,6 +111,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       : undefined,
   );
   const spill = new SpillDir();
+  const lanes = options.peer ? [client, options.peer] : [client];
   const keysInMemory = options.keysInMemory ?? defaultKeysInMemory;
   const targets = new Map<string, Target>();
   const targetOf = (fk: ClosureForeignKey): Target => {
@@ -125,11 +129,21 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     }
     return target;
   };
-  // Parents one query completes (closure-direct.ts): their children hand on no keys for them.
-  let direct = options.direct === false ? new Map<string, DirectTarget>() : directTargets(plan);
-  if (direct.size > 0)
-    direct = directTargets(plan, await readUnrepeatableTables(client, url, manifest.postgres.tables));
-  const collected = (table: string) => plan.outgoing.get(table)!.filter((fk) => !direct.has(fk.parent));
+  const loadPosition = new Map(manifest.postgres.tableOrder.map((name, index) => [name, index]));
+  const position = (name: string) => loadPosition.get(name) ?? loadPosition.size + names.indexOf(name);
+  const loadOrder = [...names].sort((a, b) => position(a) - position(b));
+  // Parents one query completes (closure-direct.ts): their children hand on no keys for them. Partly,
+  // when that leaves a prefix of the capsule to complete (closure-prefix.ts); else wholly or not at all.
+  let direct = new Map<string, DirectTarget>();
+  let prefix: string[] | undefined;
+  if (options.direct !== false && directTargets(plan, new Set(), true).size > 0) {
+    const unrepeatable = await readUnrepeatableTables(client, url, manifest.postgres.tables);
+    direct = directTargets(plan, unrepeatable, true);
+    prefix = closurePrefix(plan, direct, loadOrder);
+    if (!prefix) direct = directTargets(plan, unrepeatable);
+  } else prefix = closurePrefix(plan, direct, loadOrder);
+  const collected = (table: string) =>
+    plan.outgoing.get(table)!.filter((fk) => !direct.get(fk.parent)?.fks.includes(fk));
   for (const name of names) for (const fk of collected(name)) targetOf(fk);
   const targetsOf = (table: string) => [...targets.values()].filter((target) => target.table === table);
   const counts: ClosureCounts = { own: {}, added: {} };
@@ -191,16 +205,19 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   // every table in load order (`tableOrder`), which materialize's direct COPY needs (load-direct.ts): those
   // before the first table closure can still add to stream straight in; the later ones, closed or not,
   // wait in spool files (on disk, like a table read ahead) and are appended in load order once every
-  // table closure adds to is complete.
+  // table closure adds to is complete. With a prefix (closure-prefix.ts) instead, its tables are read
+  // first and held, then completed and appended once all of them are read (phase 2 for them alone, on
+  // the connection that read the last), while the other connection reads the tables after it, which
+  // then go in as without closure (table-lanes.ts `prefix`).
   const open = (name: string) => targetsOf(name).length > 0 || plan.follows.has(name);
   const order = plan.groups.flat();
-  const loadPosition = new Map(manifest.postgres.tableOrder.map((name, index) => [name, index]));
-  const position = (name: string) => loadPosition.get(name) ?? loadPosition.size + names.indexOf(name);
   const firstOpen = Math.min(...order.filter(open).map(position));
-  const held = (name: string) => open(name) || position(name) > firstOpen;
-  const closed = order.filter((name) => !open(name)).sort((a, b) => position(a) - position(b));
+  const inPrefix = new Set(prefix);
+  const held = (name: string) => (prefix ? inPrefix.has(name) : open(name) || position(name) > firstOpen);
+  const closed = loadOrder.filter((name) => !open(name) && !inPrefix.has(name));
+  const first = prefix ? order.filter((name) => inPrefix.has(name)) : [];
   const directRows = new Map<string, number>();
-  const tasks = [...closed, ...order.filter(open)].map((name) => {
+  const tasks = [...first, ...closed, ...(prefix ? [] : order.filter(open))].map((name) => {
     const table = byName.get(name)!;
     const owned = targetsOf(name);
     const sql = buildOwnRowsQuery(manifest, table, keyed(name, owned), common(name)).text;
@@ -242,19 +259,19 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   // is the capsule's next table: it is promoted (table-spool.ts), so closure's rows for it, early ones
   // included, go straight in rather than through its spool (written and read once more:
   // docs/performance.md).
-  const heldInOrder = order.filter(held).sort((a, b) => position(a) - position(b));
+  const heldInOrder = loadOrder.filter(held);
   const inCapsuleFirst = order.filter((name) => !held(name));
   let promoting: Promise<void> | undefined;
   const promoteFirstHeld = () => {
-    const first = heldInOrder[0];
-    if (promoting || first === undefined || !spools.has(first)) return;
+    const head = heldInOrder[0];
+    if (prefix || promoting || head === undefined || !spools.has(head)) return;
     if (!inCapsuleFirst.every((name) => ownMs.has(name))) return;
-    promoting = options.writer.promoteSpool(spools.get(first)!);
+    promoting = options.writer.promoteSpool(spools.get(head)!);
     promoting.catch(() => {}); // awaited after the first phase; a failure there is thrown then
   };
   try {
     await exportTables({
-      clients: options.peer ? [client, options.peer] : [client],
+      clients: lanes,
       writer: options.writer,
       tables: tasks,
       kept: spools,
@@ -265,12 +282,22 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         if (!held(name)) tableDone(name, rows, ms);
         promoteFirstHeld();
       },
-      idle: fetchEarly,
+      // Early fetches write into a held table's spool: not while the prefix's close may append it.
+      idle: prefix ? undefined : fetchEarly,
+      prefix: prefix && {
+        count: first.length,
+        close: async (on) => {
+          for (const group of plan.groups) if (group.some(open)) await closeGroup(group, [on]);
+          for (const name of heldInOrder) await appendHeld(name);
+        },
+      },
     });
-    promoteFirstHeld();
-    await promoting;
-    for (const group of plan.groups) if (group.some(open)) await closeGroup(group);
-    for (const name of heldInOrder) await appendHeld(name);
+    if (!prefix) {
+      promoteFirstHeld();
+      await promoting;
+      for (const group of plan.groups) if (group.some(open)) await closeGroup(group, lanes);
+      for (const name of heldInOrder) await appendHeld(name);
+    }
   } finally {
     for (const spool of spools.values()) await spool.discard();
     spill.remove();
@@ -310,11 +337,11 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
    * Adds closure's rows to a group's tables (one table, or a foreign-key cycle) until none of their
    * referenced keys is pending, then appends them to the capsule.
    */
-  async function closeGroup(group: string[]): Promise<void> {
+  async function closeGroup(group: string[], on: readonly pg.Client[]): Promise<void> {
     const started = performance.now();
     for (const name of group) {
       const follow = plan.follows.get(name);
-      if (follow) await referenceRows(name, follow);
+      if (follow) await referenceRows(on, name, follow);
     }
     // No table of the group references one of it (no self-reference, no cycle): once drained, no key of
     // its targets is wanted again, so a spilled set keeps no record of the keys done.
@@ -326,7 +353,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
           const { sql, others } = targetRows(name, target);
           const chunks = target.keys.takePending(chunkSize, last);
           const integers = keysAsIntegerArray(target);
-          if (await fetchChunks(chunks, sql.text, integers, name, `closure rows of ${name}`, others))
+          if (await fetchChunks(on, chunks, sql.text, integers, name, `closure rows of ${name}`, others))
             more = true;
         }
       }
@@ -347,20 +374,21 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   }
 
   /** A reference table: the rows that reference an included row of `fk`'s parent (never its own rows). */
-  async function referenceRows(name: string, fk: ClosureForeignKey): Promise<void> {
+  async function referenceRows(on: readonly pg.Client[], name: string, fk: ClosureForeignKey): Promise<void> {
     const owned = targetsOf(name);
     const by = { columns: fk.columns, types: fk.referencedTypes };
     const sql = buildClosureRowsQuery(manifest, byName.get(name)!, by, keyed(name, owned), common(name));
     const chunks = targetOf(fk).keys.allChunks(chunkSize);
-    await fetchChunks(chunks, sql.text, keysAsIntegerArray(by), name, `reference rows of ${name}`, owned);
+    await fetchChunks(on, chunks, sql.text, keysAsIntegerArray(by), name, `reference rows of ${name}`, owned);
   }
 
   /**
-   * Runs `sql` once per chunk of keys into `name`'s spool, on both connections at once (each holds its
-   * chunk's keys in its own transaction; the key splitter hands on whole rows, so the two COPYs interleave
-   * row by row). Returns whether there was any chunk. On a failure the other connection is cut.
+   * Runs `sql` once per chunk of keys into `name`'s spool, on every connection of `lanes` at once (each
+   * holds its chunk's keys in its own transaction; the key splitter hands on whole rows, so the two COPYs
+   * interleave row by row). Returns whether there was any chunk. On a failure the other connection is cut.
    */
   async function fetchChunks(
+    lanes: readonly pg.Client[],
     chunks: AsyncGenerator<KeyChunk>,
     sql: string,
     integers: boolean,
@@ -368,7 +396,6 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     what: string,
     owned: Target[],
   ): Promise<boolean> {
-    const lanes = options.peer ? [client, options.peer] : [client];
     let any = false;
     let failure: { error: unknown } | undefined;
     // Every lane settles before this returns or throws: the caller's cleanup (spool, spilled keys) must

@@ -10,7 +10,7 @@ export interface LaneTable {
   options: TableStreamOptions;
   /**
    * Closure may still add rows to it: its rows stay in an open spool (handed to `kept`) once its own
-   * query is read. Such tables must come after every other one.
+   * query is read. Such tables must come after every other one, or be the `prefix`.
    */
   keepOpen?: boolean;
   /**
@@ -49,12 +49,23 @@ export async function exportTables(options: {
    * false to be asked again a little later.
    */
   idle?: (client: pg.Client) => Promise<boolean>;
+  /**
+   * The first `count` tables (all `keepOpen`) are the capsule's first ones, which the caller writes:
+   * once the last of them is read, `close` runs on that table's connection (closure adds their missing
+   * rows and appends them); no other table is written into the capsule before it resolves, those read
+   * meanwhile wait in spools (the one at the head promoted then).
+   */
+  prefix?: { count: number; close: (client: pg.Client) => Promise<void> };
 }): Promise<void> {
-  const { writer, tables } = options;
+  const { writer, tables, prefix } = options;
+  if (prefix && !tables.slice(0, prefix.count).every((table) => table.keepOpen))
+    throw new Error('the capsule prefix must be keepOpen tables');
   const kept = options.kept ?? new Map<string, TableSpoolWriter>();
   let reading = options.clients.length;
   let cursor = 0;
-  let head = 0;
+  let head = prefix?.count ?? 0;
+  let prefixRead = 0;
+  let prefixWritten = !prefix;
   const spooled = new Map<number, { spool: TableSpool; started: number }>();
   const open = new Set<TableSpoolWriter>();
   let appending: Promise<void> = Promise.resolve();
@@ -66,6 +77,7 @@ export async function exportTables(options: {
 
   const appendReady = (): Promise<void> =>
     (appending = appending.then(async () => {
+      if (!prefixWritten) return;
       for (let next = spooled.get(head); next && !failure; next = spooled.get(head)) {
         spooled.delete(head);
         await writer.appendSpool(next.spool);
@@ -87,7 +99,7 @@ export async function exportTables(options: {
       const count = (total: number) => {
         rows = total;
       };
-      if (index === head && !table.keepOpen) {
+      if (index === head && !table.keepOpen && prefixWritten) {
         const destination = writer.tableStream(table.name, {
           ...table.options,
           onRows: (total) => {
@@ -109,6 +121,11 @@ export async function exportTables(options: {
           kept.set(table.name, spool);
           open.delete(spool);
           options.onTableDone(table.name, rows, performance.now() - started);
+          if (prefix && index < prefix.count && (prefixRead += 1) === prefix.count) {
+            await prefix.close(client);
+            prefixWritten = true;
+            appendReady().catch(fail);
+          }
           continue;
         }
         spooled.set(index, { spool: await spool.finished(), started });
