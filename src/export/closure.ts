@@ -288,6 +288,8 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         count: first.length,
         close: async (on) => {
           for (const group of plan.groups) if (group.some(open)) await closeGroup(group, [on]);
+        },
+        write: async () => {
           for (const name of heldInOrder) await appendHeld(name);
         },
       },

@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import type { TableSpoolWriter } from '../capsule/table-spool.js';
 import { type CapsuleHeaderInput, type CapsuleWriter, createCapsuleWriter } from '../capsule/writer.js';
 import { exportTables, type LaneTable } from './table-lanes.js';
 
@@ -164,6 +165,75 @@ describe('lane scheduler', () => {
       if (name === 'a') aDone();
     });
     await expect(failed).rejects.toThrow('COPY of b failed');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  /** Tables a, b, c, with a the prefix the caller completes (`close`) and writes (`write`) itself. */
+  async function runWithPrefix(path: string, close: () => Promise<void>, events: string[]) {
+    const writer = await createCapsuleWriter(path, header);
+    const kept = new Map<string, TableSpoolWriter>();
+    let cRead: () => void = () => {};
+    const cWasRead = new Promise<void>((resolve) => (cRead = resolve));
+    const tables: LaneTable[] = (['a', 'b', 'c'] as const).map((name) => ({
+      name,
+      options: {},
+      keepOpen: name === 'a',
+      copy: async (_client, destination) => {
+        await write(destination, data[name]);
+        if (name !== 'a') await end(destination);
+        events.push(`read ${name}`);
+        if (name === 'c') cRead();
+      },
+    }));
+    const written = exportTables({
+      clients: [fakeClient()],
+      writer,
+      tables,
+      kept,
+      onTableDone: () => {},
+      prefix: {
+        count: 1,
+        close,
+        write: async () => {
+          // Only once c is read: the lane that closed the prefix must not wait for its write.
+          await cWasRead;
+          events.push('write a');
+          const spool = kept.get('a')!;
+          kept.delete('a');
+          spool.stream.end();
+          await writer.appendSpool(await spool.finished());
+        },
+      },
+    });
+    try {
+      await written;
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+    await writer.finish();
+    return readFile(path, 'utf8');
+  }
+
+  it('a prefix is written by the caller after its close, before any later table; its lane goes on meanwhile', async () => {
+    const reference = await run(join(dir, 'one.json'), 1, async (name, destination) => {
+      await write(destination, data[name]);
+      await end(destination);
+    });
+    const events: string[] = [];
+    const text = await runWithPrefix(join(dir, 'prefix.json'), async () => void events.push('close'), events);
+    expect(events).toEqual(['read a', 'close', 'read b', 'read c', 'write a']);
+    expect(text).toBe(reference.text);
+    expect(await readdir(dir)).toEqual(['one.json', 'prefix.json']);
+  });
+
+  it('a close that fails is the error thrown; no capsule, no spool', async () => {
+    const events: string[] = [];
+    const failing = () => Promise.reject(new Error('closure of a failed'));
+    await expect(runWithPrefix(join(dir, 'failed.json'), failing, events)).rejects.toThrow(
+      'closure of a failed',
+    );
+    expect(events).toEqual(['read a']);
     expect(await readdir(dir)).toEqual([]);
   });
 });

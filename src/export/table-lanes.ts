@@ -52,10 +52,11 @@ export async function exportTables(options: {
   /**
    * The first `count` tables (all `keepOpen`) are the capsule's first ones, which the caller writes:
    * once the last of them is read, `close` runs on that table's connection (closure adds their missing
-   * rows and appends them); no other table is written into the capsule before it resolves, those read
-   * meanwhile wait in spools (the one at the head promoted then).
+   * rows), then `write` on the capsule's append chain while that connection goes on to its next table.
+   * No other table is written into the capsule before `write` resolves: those read meanwhile wait in
+   * spools (the one at the head promoted then).
    */
-  prefix?: { count: number; close: (client: pg.Client) => Promise<void> };
+  prefix?: { count: number; close: (client: pg.Client) => Promise<void>; write: () => Promise<void> };
 }): Promise<void> {
   const { writer, tables, prefix } = options;
   if (prefix && !tables.slice(0, prefix.count).every((table) => table.keepOpen))
@@ -123,7 +124,11 @@ export async function exportTables(options: {
           options.onTableDone(table.name, rows, performance.now() - started);
           if (prefix && index < prefix.count && (prefixRead += 1) === prefix.count) {
             await prefix.close(client);
-            prefixWritten = true;
+            appending = appending.then(async () => {
+              if (failure) return;
+              await prefix.write();
+              prefixWritten = true;
+            });
             appendReady().catch(fail);
           }
           continue;
