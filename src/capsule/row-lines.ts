@@ -72,12 +72,7 @@ export function frameRowsInto(state: RowFramingState, chunk: Buffer, capacity = 
       state.pending.pieces.push(chunk);
       state.pending.length += chunk.length;
       const limit = maxLineBytes();
-      if (state.pending.length > limit) {
-        throw new CapsuleError(
-          `tables[${state.table}]: row ${state.rows + 1} is longer than ${mib(limit)} (the per-line limit)`,
-          { code: 'capsule_line_too_long', hint: 'see docs/safety.md (size limits)' },
-        );
-      }
+      if (state.pending.length > limit) throw rowTooLong(state, limit);
       return;
     }
     // Only the row that spans the reads is joined (nearly every read ends inside a row), not the chunk.
@@ -120,12 +115,23 @@ interface Framing {
   hashed: ByteRun | undefined;
 }
 
+/** The row being framed is longer than the capsule reader takes (limits.ts): refused as it is written. */
+function rowTooLong(state: RowFramingState, limit: number): CapsuleError {
+  return new CapsuleError(
+    `tables[${state.table}]: row ${state.rows + 1} is longer than ${mib(limit)} (the per-line limit)`,
+    { code: 'capsule_line_too_long', hint: 'see docs/safety.md (size limits)' },
+  );
+}
+
 /**
  * Frames the complete lines of `buf` from `from` into `framing`; returns where the incomplete last line
  * starts (buf.length when there is none). Without a redactor the lines are hashed here, in one update.
  */
 function frameLines(framing: Framing, buf: Buffer, from: number): number {
   const { state, out, hashed } = framing;
+  // Each row as written (indent, row, comma: the capsule line the reader will take), whole in one chunk
+  // or not: a row that spanned chunks arrives here whole, and redaction may lengthen a row.
+  const limit = maxLineBytes();
   const sql = state.redactedInSql === true;
   // Rows the redactor may change: marked rows (redacted in SQL), else rows holding one of its needles. A
   // row with no needle is left as it is by redactBytes whatever it holds (row-redactor.ts): it is copied.
@@ -152,6 +158,7 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
         `tables[${state.table}]: row ${state.rows + 1} is ${nl === begin ? 'NULL' : 'not a JSON object'}; rowSql must return one JSON object per row`,
       );
     }
+    const lineStart = out.length;
     out.put(state.rows === 0 ? firstSeparator : nextSeparator);
     if (marked && !state.redactor) {
       throw new Error(`tables[${state.table}]: a row marked for redaction, but no redactor`);
@@ -193,6 +200,7 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
       out.copyFrom(buf, rowStart, nl);
       hashed?.copyFrom(buf, rowStart, nl + 1);
     }
+    if (out.length - lineStart > limit) throw rowTooLong(state, limit);
     state.rows += 1;
     start = nl + 1;
   }

@@ -96,10 +96,13 @@ select null where to_regclass($2) is null`;
 /**
  * Manifest tables whose query may select other rows each time it runs, or fewer than its `from`/`where`:
  * their `from`, `where` or `orderBy` call a volatile function by name (random(), clock_timestamp(),
- * nextval(), a volatile function of the schema…), sample (`tablesample`) or cut (`limit`, `offset`,
- * `fetch`). Matched on the text (case-insensitive; a function's name followed by `(`, against pg_proc),
- * so a false match only costs the one-query closure path (closure-direct.ts), never a row; a volatile
- * function reached only through a view is not seen.
+ * nextval(), a volatile function of the schema…), read the clock (now(), current_timestamp,
+ * statement_timestamp(), `'now'::timestamptz`…: each connection has its own transaction start and each
+ * statement its own time, and closure runs a snippet again in another statement, maybe on the other
+ * connection), call a stable function of the schema (it may read the clock), sample (`tablesample`) or
+ * cut (`limit`, `offset`, `fetch`). Matched on the text (case-insensitive; a function's name followed by
+ * `(`, against pg_proc), so a false match only costs the one-query closure path (closure-direct.ts), never
+ * a row; a function or a clock reached only through a view is not seen.
  */
 export async function readUnrepeatableTables(
   client: pg.Client,
@@ -108,8 +111,13 @@ export async function readUnrepeatableTables(
 ): Promise<Set<string>> {
   const sql = `select s.name from unnest($1::text[], $2::text[]) as s(name, snippet)
  where s.snippet ~* '\\m(tablesample|limit|offset|fetch)\\M'
+    or s.snippet ~* '\\m(current_timestamp|current_date|current_time|localtime|localtimestamp)\\M'
+    or s.snippet ~* '''\\s*(now|today|tomorrow|yesterday)\\s*'''
     or exists (select from pg_proc p
-                where p.provolatile = 'v' and strpos(lower(s.snippet), lower(p.proname)) > 0
+                where (p.provolatile = 'v'
+                       or p.provolatile = 's' and (p.pronamespace <> 'pg_catalog'::regnamespace
+                                                   or p.proname in ('now', 'transaction_timestamp', 'statement_timestamp', 'age')))
+                  and strpos(lower(s.snippet), lower(p.proname)) > 0
                   and s.snippet ~* ('\\m' || regexp_replace(p.proname, '(\\W)', '\\\\\\1', 'g') || '"?\\s*\\('))`;
   const names = tables.map((table) => table.name);
   const snippets = tables.map((table) => [table.from, table.where ?? '', table.orderBy ?? ''].join('\n'));

@@ -66,6 +66,13 @@ describe('directTargets: parents one query completes', () => {
     expect([...directTargets(plan, new Set(['orders'])).keys()]).toEqual(['regions']);
   });
 
+  it('never a parent whose own query is not repeatable (its rows would be left out by running it again)', () => {
+    const plan = planClosure(['orders', 'stores'], [fk('orders', 'stores')]);
+    expect([...directTargets(plan).keys()]).toEqual(['stores']);
+    expect([...directTargets(plan, new Set(['stores'])).keys()]).toEqual([]);
+    expect([...directTargets(plan, new Set(['stores']), true).keys()]).toEqual([]);
+  });
+
   it('partial: the plain children joined, the others passed; never in a cycle or a self-reference', () => {
     // users ← logs (plain), tickets ← events (plain); users ← tickets (closure adds to tickets).
     const tables = ['orgs', 'users', 'tickets', 'events', 'logs'];

@@ -17,8 +17,10 @@ export interface DirectTarget {
  * nothing, and no reference table follows its keys (those need them one by one). A self-reference or a
  * cycle never qualifies (the table, or a member of the cycle, is referenced). Nor does a parent with a
  * child in `unrepeatable` (closure-catalog.ts readUnrepeatableTables): run a second time without its
- * orderBy, that child's query could select other rows (random(), tablesample, a `limit`) — parents of
- * exported rows would be missed, parents of rows not exported added. Keyed by table name.
+ * orderBy, that child's query could select other rows (random(), now(), tablesample, a `limit`) — parents
+ * of exported rows would be missed, parents of rows not exported added — nor a parent in `unrepeatable`
+ * (the query leaves out the parent's own rows by running its query again: rows exported would come
+ * twice). Keyed by table name.
  *
  * `partial`: a parent with other children too (closure adds rows to them, or their query is not
  * repeatable) qualifies, outside a cycle or self-reference: the query joins the plain children (those must
@@ -40,6 +42,7 @@ export function directTargets(
   const direct = new Map<string, DirectTarget>();
   for (const [table, fks] of incoming) {
     if (!plan.outgoing.has(table) || plan.follows.has(table) || followed.has(table)) continue;
+    if (unrepeatable.has(table)) continue;
     const joined = fks.filter((fk) => plain(fk.child));
     if (joined.length === 0) continue;
     const cyclic = inCycle.has(table) || fks.some((fk) => fk.child === table);

@@ -57,9 +57,12 @@ export function toDatabaseError(
     });
   }
   const message = scrubSecrets(oneLine(pgError.message ?? String(error)));
-  if (/Connection terminated|connection timeout|Connection ended/i.test(message)) {
+  // pg's "Client has encountered a connection error and is not queryable": an idle connection was ended
+  // (its own error event came with no query to fail), and this is the next query on it.
+  if (/Connection terminated|connection timeout|Connection ended|not queryable/i.test(message)) {
     return new DatabaseError(oneLine(`${action}: connection lost${where}: ${message}`), {
       code: 'database_connection_lost',
+      hint: 'the server ended the connection (pg_terminate_backend(), a restart, idle timeouts) or the network dropped it',
       cause: error,
     });
   }

@@ -61,31 +61,49 @@ for (const [name, kids] of Object.entries(samplers)) {
   });
 }
 
-dbTest('the usual snippets keep the one-query path; the sampling and cutting ones do not', async ({ db }) => {
-  await db.query(schema);
-  const plain = {
-    own: { where: mine },
-    window: {
-      where: `${mine} and t.id > 0 and now() - interval '1 day' < (select since_at from params) + interval '2 days'`,
-    },
-    joined: { from: 'kids t join graph_keys g on g.owner = t.owner', where: "lower(t.owner) <> 'x'" },
-    nested: { where: `exists (select 1 from parents p where p.id = t.parent_id and p.owner = t.owner)` },
-    named: { where: `${mine} and t.owner <> 'credit_limit_or_random_offset'`, orderBy: 't.id desc' },
-  };
-  const tables = Object.entries({ ...plain, ...samplers }).map(([name, snippets]) => ({ name, ...snippets }));
-  const manifest = manifestOf({
-    tables: tables.map(({ name, ...rest }) => ({ name: `"${name}"`, from: 'kids t', ...rest })),
-  });
-  const client = new pg.Client({ connectionString: db.url.connectionString() });
-  await client.connect();
-  try {
-    const flagged = await readUnrepeatableTables(client, db.url, manifest.postgres.tables);
-    expect([...flagged].sort()).toEqual(
-      Object.keys(samplers)
-        .map((name) => `"${name}"`)
-        .sort(),
-    );
-  } finally {
-    await client.end();
-  }
-});
+dbTest(
+  'the usual snippets keep the one-query path; the sampling, cutting and clock-reading ones do not',
+  async ({ db }) => {
+    await db.query(schema);
+    const plain = {
+      own: { where: mine },
+      window: { where: `${mine} and t.id > 0 and (select since_at from params) < 'infinity'::timestamptz` },
+      joined: { from: 'kids t join graph_keys g on g.owner = t.owner', where: "lower(t.owner) <> 'x'" },
+      nested: { where: `exists (select 1 from parents p where p.id = t.parent_id and p.owner = t.owner)` },
+      named: { where: `${mine} and t.owner <> 'credit_limit_or_random_offset'`, orderBy: 't.id desc' },
+      'named like clocks': { where: `${mine} and t.owner not in ('nowadays', 'current_dates', 'ages')` },
+      'a stable function of the catalog': { where: `${mine} and to_char(t.id, '999') <> ''` },
+    };
+    // Clocks (closure-clock.test.ts): each connection its own now(), each statement its own time.
+    const clocks = {
+      'now()': { where: `${mine} and now() > '2000-01-01'` },
+      'statement_timestamp()': { where: `${mine} and Statement_Timestamp () > '2000-01-01'` },
+      current_date: { where: `${mine} and CURRENT_DATE > '2000-01-01'` },
+      localtimestamp: { where: `${mine} and localtimestamp(3) > '2000-01-01'` },
+      "'now'": { where: `${mine} and ' now'::timestamptz > '2000-01-01'` },
+      "'today'": { where: `${mine} and 'Today'::date > '2000-01-01'` },
+      'age(t)': { where: `${mine} and age('2000-01-01'::timestamp) > '1 day'` },
+      'a stable function of the schema': { where: `${mine} and later(t.id)` },
+    };
+    await db.query(`create function later(n int) returns boolean language sql stable as 'select n > 0'`);
+    const tables = Object.entries({ ...plain, ...samplers, ...clocks }).map(([name, snippets]) => ({
+      name,
+      ...snippets,
+    }));
+    const manifest = manifestOf({
+      tables: tables.map(({ name, ...rest }) => ({ name: `"${name}"`, from: 'kids t', ...rest })),
+    });
+    const client = new pg.Client({ connectionString: db.url.connectionString() });
+    await client.connect();
+    try {
+      const flagged = await readUnrepeatableTables(client, db.url, manifest.postgres.tables);
+      expect([...flagged].sort()).toEqual(
+        Object.keys({ ...samplers, ...clocks })
+          .map((name) => `"${name}"`)
+          .sort(),
+      );
+    } finally {
+      await client.end();
+    }
+  },
+);
