@@ -129,8 +129,8 @@ function rowTooLong(state: RowFramingState, limit: number): CapsuleError {
  */
 function frameLines(framing: Framing, buf: Buffer, from: number): number {
   const { state, out, hashed } = framing;
-  // Each row as written (indent, row, comma: the capsule line the reader will take), whole in one chunk
-  // or not: a row that spanned chunks arrives here whole, and redaction may lengthen a row.
+  // Each row as written (the capsule line the reader will take), whole in one chunk or not: a row that
+  // spanned chunks arrives here whole, and redaction may lengthen a row.
   const limit = maxLineBytes();
   const sql = state.redactedInSql === true;
   // Rows the redactor may change: marked rows (redacted in SQL), else rows holding one of its needles. A
@@ -158,8 +158,9 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
         `tables[${state.table}]: row ${state.rows + 1} is ${nl === begin ? 'NULL' : 'not a JSON object'}; rowSql must return one JSON object per row`,
       );
     }
-    const lineStart = out.length;
-    out.put(state.rows === 0 ? firstSeparator : nextSeparator);
+    const separator = state.rows === 0 ? firstSeparator : nextSeparator;
+    out.put(separator);
+    const rowStartOut = out.length;
     if (marked && !state.redactor) {
       throw new Error(`tables[${state.table}]: a row marked for redaction, but no redactor`);
     }
@@ -200,7 +201,8 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
       out.copyFrom(buf, rowStart, nl);
       hashed?.copyFrom(buf, rowStart, nl + 1);
     }
-    if (out.length - lineStart > limit) throw rowTooLong(state, limit);
+    // The capsule line: six spaces, the row and its comma (the last row has none, which is not known yet).
+    if (out.length - rowStartOut + 7 > limit) throw rowTooLong(state, limit);
     state.rows += 1;
     start = nl + 1;
   }

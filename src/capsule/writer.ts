@@ -13,13 +13,14 @@ import { constants as zlibConstants, createGzip } from 'node:zlib';
 
 import { stringify } from 'lossless-json';
 
-import { FileError } from '../errors.js';
+import { CapsuleError, FileError } from '../errors.js';
 import type { Integrity } from '../generated/capsule.js';
 import type { ServerIdentity } from '../postgres/server-identity.js';
 import { ageEncryptStream } from './age-stream.js';
 import { type AtomicFile, createAtomicFile } from './atomic-file.js';
 import { drainOrError } from './drain.js';
 import { type FramedTable, framingStream, tableEnd, type TableStreamOptions } from './framing-stream.js';
+import { maxLineBytes, mib } from './limits.js';
 import { createTableSpool, type TableSpool, type TableSpoolWriter } from './table-spool.js';
 
 export const capsuleLayout = 'replay-env/rows-per-line/v1';
@@ -278,6 +279,21 @@ export function renderHeader(header: CapsuleHeaderInput): string {
     lines.push(`    ${JSON.stringify(entry)}${index < header.graph.length - 1 ? ',' : ''}`);
   });
   lines.push('  ],', '  "tables": {');
+  // A capsule its reader would refuse is never written (as for rows: row-lines.ts).
+  const limit = maxLineBytes();
+  const long = lines.findIndex((text) => text.length > limit / 3 && Buffer.byteLength(text) > limit);
+  if (long !== -1) {
+    // Named by its key or place, not its text (a subject value is not printed).
+    const graphStart = lines.indexOf('  "graph": [');
+    const what =
+      long > graphStart
+        ? `graph entry ${long - graphStart}`
+        : `"${/^\s*"([^"]{0,40})/.exec(lines[long]!)?.[1]}"`;
+    throw new CapsuleError(
+      `capsule header: the ${what} line is longer than ${mib(limit)} (the per-line limit)`,
+      { code: 'capsule_line_too_long', hint: 'see docs/safety.md (size limits)' },
+    );
+  }
   return lines.join('\n');
 }
 

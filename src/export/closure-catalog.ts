@@ -94,36 +94,84 @@ select null where to_regclass($2) is null`;
 }
 
 /**
+ * Stable functions of pg_catalog a snippet may call and still select the same rows when run again, in
+ * another statement or on the export's other connection: they depend on the query's values and the
+ * session's settings only (the two connections have the same), never on the clock or the connection.
+ */
+const repeatableStableFunctions = [
+  'to_char',
+  'to_date',
+  'to_timestamp',
+  'to_number',
+  'format',
+  'concat',
+  'concat_ws',
+  'date_trunc',
+  'date_part',
+  'extract',
+  'array_to_string',
+  'to_regclass',
+  'to_regtype',
+  'lower',
+  'upper',
+];
+
+/**
  * Manifest tables whose query may select other rows each time it runs, or fewer than its `from`/`where`:
- * their `from`, `where` or `orderBy` call a volatile function by name (random(), clock_timestamp(),
- * nextval(), a volatile function of the schema…), read the clock (now(), current_timestamp,
- * statement_timestamp(), `'now'::timestamptz`…: each connection has its own transaction start and each
- * statement its own time, and closure runs a snippet again in another statement, maybe on the other
- * connection), call a stable function of the schema (it may read the clock), sample (`tablesample`) or
- * cut (`limit`, `offset`, `fetch`). Matched on the text (case-insensitive; a function's name followed by
- * `(`, against pg_proc), so a false match only costs the one-query closure path (closure-direct.ts), never
- * a row; a function or a clock reached only through a view is not seen.
+ * their `from`, `where` or `orderBy` (also read with comments taken out)
+ * - call a volatile function (random(), clock_timestamp(), nextval(), one of the schema's…), a stable
+ *   function of the schema, or one of pg_catalog's other than repeatableStableFunctions — those read
+ *   the clock (now(), statement_timestamp(), age()…) or the connection (pg_backend_pid(),
+ *   current_setting(), inet_client_port()…): each of the export's two connections has its own
+ *   transaction start and backend, each statement its own time, and closure runs a snippet again in
+ *   another statement, maybe on the other connection;
+ * - read the clock otherwise: current_timestamp, current_date, localtimestamp…, a `'now'`/`'today'`…
+ *   literal, a cast to a date or time type (`('no' || 'w')::timestamptz` is now), or a literal spelled
+ *   so these tests cannot read it (`$$…$$`, `E'…'`, `U&'…'`, `'no' 'w'` over two lines);
+ * - use an operator of the schema whose function is not immutable, or name a view (it may do any of
+ *   this inside);
+ * - sample (`tablesample`) or cut (`limit`, `offset`, `fetch`).
+ * Matched on the text (case-insensitive; a function's name followed by `(`, against pg_proc), so a false
+ * match only costs the one-query closure path (closure-direct.ts), never a row. Not seen: a function
+ * declared immutable that is not, and what a function or operator of pg_catalog reaches through its
+ * arguments' types.
  */
 export async function readUnrepeatableTables(
   client: pg.Client,
   url: DatabaseUrl,
   tables: readonly ParsedTable[],
 ): Promise<Set<string>> {
-  const sql = `select s.name from unnest($1::text[], $2::text[]) as s(name, snippet)
- where s.snippet ~* '\\m(tablesample|limit|offset|fetch)\\M'
-    or s.snippet ~* '\\m(current_timestamp|current_date|current_time|localtime|localtimestamp)\\M'
-    or s.snippet ~* '''\\s*(now|today|tomorrow|yesterday)\\s*'''
+  const sql = `select s.name from unnest($1::text[], $2::text[]) as s(name, raw)
+ cross join lateral (select s.raw || chr(10) || regexp_replace(s.raw, '/\\*.*?\\*/|--[^\\n]*', ' ', 'g') as snippet) as t
+ where t.snippet ~* '\\m(tablesample|limit|offset|fetch)\\M'
+    or t.snippet ~* '\\m(current_timestamp|current_date|current_time|localtime|localtimestamp)\\M'
+    or t.snippet ~* '''\\s*(now|today|tomorrow|yesterday)\\s*'''
+    or t.snippet ~* '::\\s*"?(timestamptz|timestamp|date|time|timetz)\\M'
+    or t.snippet ~* '\\m(timestamptz|timestamp|date|time|timetz)"?\\s*\\('
+    or t.snippet ~* '\\mcast\\s*\\(.*\\mas\\s+"?(timestamptz|timestamp|date|time|timetz)\\M'
+    or t.snippet ~ '\\$[A-Za-z_0-9]*\\$'
+    or t.snippet ~* '(^|[^a-z0-9_$])(e|u&)'''
+    or t.snippet ~ '''[ \\t]*\\n\\s*'''
     or exists (select from pg_proc p
                 where (p.provolatile = 'v'
                        or p.provolatile = 's' and (p.pronamespace <> 'pg_catalog'::regnamespace
-                                                   or p.proname in ('now', 'transaction_timestamp', 'statement_timestamp', 'age')))
-                  and strpos(lower(s.snippet), lower(p.proname)) > 0
-                  and s.snippet ~* ('\\m' || regexp_replace(p.proname, '(\\W)', '\\\\\\1', 'g') || '"?\\s*\\('))`;
+                                                   or p.proname <> all ($3::text[])))
+                  and strpos(lower(t.snippet), lower(p.proname)) > 0
+                  and t.snippet ~* ('\\m' || regexp_replace(p.proname, '(\\W)', '\\\\\\1', 'g') || '"?\\s*\\('))
+    or exists (select from pg_operator o join pg_proc p on p.oid = o.oprcode
+                where p.provolatile <> 'i' and o.oprnamespace <> 'pg_catalog'::regnamespace
+                  and strpos(t.snippet, o.oprname) > 0)
+    or exists (select from pg_class c
+                where c.relkind = 'v' and c.relnamespace <> 'information_schema'::regnamespace
+                  and strpos(lower(t.snippet), lower(c.relname)) > 0
+                  and t.snippet ~* ('\\m' || regexp_replace(c.relname, '(\\W)', '\\\\\\1', 'g') || '\\M'))`;
   const names = tables.map((table) => table.name);
   const snippets = tables.map((table) => [table.from, table.where ?? '', table.orderBy ?? ''].join('\n'));
   try {
     return new Set(
-      (await client.query<{ name: string }>(sql, [names, snippets])).rows.map((row) => row.name),
+      (await client.query<{ name: string }>(sql, [names, snippets, repeatableStableFunctions])).rows.map(
+        (row) => row.name,
+      ),
     );
   } catch (error) {
     throw toDatabaseError(error, { url, sql, action: 'export: closure snippets' });

@@ -5,8 +5,8 @@ import type pg from 'pg';
 
 import type { TableSpoolWriter } from '../capsule/table-spool.js';
 import type { CapsuleWriter } from '../capsule/writer.js';
-import { isReplayEnvError } from '../errors.js';
-import { planClosure } from '../graph/closure-plan.js';
+import { isReplayEnvError, ManifestError } from '../errors.js';
+import { type ClosurePlan, planClosure } from '../graph/closure-plan.js';
 import {
   buildClosureDirectQuery,
   buildClosureKeysSetting,
@@ -136,8 +136,13 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   // when that leaves a prefix of the capsule to complete (closure-prefix.ts); else wholly or not at all.
   let direct = new Map<string, DirectTarget>();
   let prefix: string[] | undefined;
-  if (options.direct !== false && directTargets(plan, new Set(), true).size > 0) {
-    const unrepeatable = await readUnrepeatableTables(client, url, manifest.postgres.tables);
+  const joins = options.direct !== false && directTargets(plan, new Set(), true).size > 0;
+  const unrepeatable =
+    joins || plan.follows.size > 0
+      ? await readUnrepeatableTables(client, url, manifest.postgres.tables)
+      : new Set<string>();
+  assertRepeatableReferenceTables(plan, unrepeatable);
+  if (joins) {
     direct = directTargets(plan, unrepeatable, true);
     prefix = closurePrefix(plan, direct, loadOrder);
     if (!prefix) direct = directTargets(plan, unrepeatable);
@@ -421,6 +426,21 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     if (failure) throw failure.error;
     return any;
   }
+}
+
+/**
+ * A reference table's closure rows are those referencing its followed parent's rows, less the rows its
+ * own query exported — found by running that query again (closure-sql.ts notOwnRow). One that would
+ * select other rows then (readUnrepeatableTables) would bring rows twice or miss some: refused.
+ */
+function assertRepeatableReferenceTables(plan: ClosurePlan, unrepeatable: ReadonlySet<string>): void {
+  const name = [...plan.follows.keys()].find((table) => unrepeatable.has(table));
+  if (name === undefined) return;
+  throw new ManifestError(
+    `tables[${name}]: a reference table under closure: parents-and-reference, but its from/where/orderBy reads the clock or the connection, samples or cuts (closure runs it again to leave its own rows out)`,
+    [],
+    'give it a where that selects the same rows every time (e.g. false), or use closure: parents',
+  );
 }
 
 /** Key columns through which a table's rows report their own keys for `targets` (theirs, unique). */

@@ -155,8 +155,14 @@ export function buildOwnRowsQuery(
 }
 
 /**
- * Rows of `table` whose `columns` equal one of the tuples in `replay.closure_keys`, minus rows the table's
- * own `from`/`where` already exports (those are in the capsule once, from the plain query).
+ * Rows of `table` whose `columns` equal one of the tuples in `replay.closure_keys`, none of the table's own
+ * rows (those are in the capsule once, from the plain query):
+ * - `target.unique` (a referenced key): the own rows reported their keys as they streamed, so no own key
+ *   is ever asked for (target-keys.ts), and the own `from`/`where` is not run again — run again, a snippet
+ *   that reads the clock or the connection (now() differs between the export's two connections) would
+ *   call rows own that were not exported;
+ * - otherwise (a reference table's foreign key, closure-plan.ts `follows`): rows the own `from`/`where`
+ *   selects are left out by running it again (`not exists`).
  *
  * `target.unique`: the columns are one column with a unique index (a referenced key): the keys go as one
  * array, `= any(array(…))`, which the index scan sorts and walks in order (no sort node, heap pages in
@@ -170,9 +176,8 @@ export function buildOwnRowsQuery(
  * replay_closure_keys as (select (k.value->>0)::integer as "id"
  *   from jsonb_array_elements(current_setting('replay.closure_keys')::jsonb) as k)
  * select (to_jsonb(t))::jsonb::text, <key columns>
- * from "stores" as "t" cross join lateral (select "t"."id" as "id") as replay_closure_key
+ * from "stores" as "t"
  * where "t"."id" = any(array(select "id" from replay_closure_keys))
- * and not exists (select 1 from stores t where (t.region = 'eu') and ("t"."id") = (replay_closure_key."id"))
  * order by "t"."id"
  *
  * With integer keys (keysAsIntegerArray), no replay_closure_keys relation:
@@ -191,23 +196,17 @@ export function buildClosureRowsQuery(
   // `= any(array(…))` of an array-typed key would compare the column with the arrays' elements.
   const byArray = target.unique === true && cols.length === 1 && !target.types[0]!.endsWith('[]');
   const integers = keysAsIntegerArray(target);
-  // The array form names the row's own key as replay_closure_key (the lateral select is pulled up), so
-  // the own-rows test below reads the same either way. The scalar subquery keeps the planner from
-  // estimating `= any` over every key of the literal (5–16 ms of planning per 10,000 keys, measured).
+  // The scalar subquery keeps the planner from estimating `= any` over every key of the literal (5–16 ms
+  // of planning per 10,000 keys, measured).
   const keys = integers
     ? `(select current_setting('${closureKeysSetting}'))::${target.types[0]}[]`
     : `array(select ${cols[0]} from replay_closure_keys)`;
   const keyed = byArray
-    ? [
-        `from ${quoteTable(table.name)} as ${a}`,
-        `cross join lateral (select ${a}.${cols[0]} as ${cols[0]}) as ${keyAlias}`,
-        ...notOwnRow(table, cols),
-        `and ${a}.${cols[0]} = any(${keys})`,
-      ]
+    ? [`from ${quoteTable(table.name)} as ${a}`, `where ${a}.${cols[0]} = any(${keys})`]
     : [
         `from ${quoteTable(table.name)} as ${a}`,
         `join replay_closure_keys as ${keyAlias} on ${keyMatch(table, cols)}`,
-        ...notOwnRow(table, cols),
+        ...(target.unique === true ? [] : notOwnRow(table, cols)),
       ];
   const keyRelation = [
     `replay_closure_keys as (`,

@@ -1,9 +1,10 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { afterEach, expect } from 'vitest';
 
 import { CapsuleError } from '../../../src/errors.js';
+import { runCli } from '../../setup/cli.js';
 import { dbTest } from '../../setup/database.js';
 import { exportOwner, ownerManifest } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
@@ -58,3 +59,46 @@ for (const closure of [undefined, 'parents'] as const) {
     );
   }
 }
+
+dbTest(
+  'a row line exactly at the limit is written and read back; one byte more is refused',
+  async ({ db }) => {
+    await db.query(schema);
+    const manifest = ownerManifest('long', {
+      tables: [
+        {
+          name: 'users',
+          rowSql: `to_jsonb(t) || jsonb_build_object('pad', repeat('x', 60000))`,
+          orderBy: 't.id',
+        },
+      ],
+    });
+    const out = join(dir, 'c.json');
+    await exportOwner(db, manifest, out);
+    // users 1 is the first of two rows: its capsule line is six spaces, the row and a comma.
+    const line = (await readFile(out, 'utf8')).split('\n').find((text) => text.includes('"id": 1,'))!;
+    expect(line).toMatch(/^ {6}\{.*\},$/);
+    const length = Buffer.byteLength(line);
+    await rm(out);
+    process.env.REPLAY_ENV_MAX_LINE_BYTES = String(length);
+    await exportOwner(db, manifest, out);
+    const inspected = await runCli(['inspect', out], { env: { REPLAY_ENV_MAX_LINE_BYTES: String(length) } });
+    expect(inspected.exitCode).toBe(0);
+    await rm(out);
+    process.env.REPLAY_ENV_MAX_LINE_BYTES = String(length - 1);
+    await expect(exportOwner(db, manifest, out)).rejects.toThrow(/row 1 is longer than/);
+    expect(await readdir(dir)).toEqual([]);
+  },
+);
+
+dbTest('a header line over the limit (a long subject): refused, nothing written', async ({ db }) => {
+  await db.query(schema);
+  const manifest = ownerManifest('long', { tables: [{ name: 'users' }] });
+  process.env.REPLAY_ENV_MAX_LINE_BYTES = '50000';
+  const out = join(dir, 'c.json');
+  const failure = exportOwner(db, manifest, out, { subject: { owner: 'm'.repeat(60000) } });
+  await expect(failure).rejects.toThrow(
+    /^capsule header: the "subject" line is longer than 50000 bytes \(the per-line limit\)$/,
+  );
+  expect(await readdir(dir)).toEqual([]);
+});

@@ -36,6 +36,9 @@ const clocks = {
   'now()': 't.expires_at > now()',
   'statement_timestamp()': 't.expires_at > statement_timestamp()',
   current_timestamp: 't.expires_at > current_timestamp',
+  $$now$$: 't.expires_at > $$now$$::timestamptz',
+  // The connection rather than the clock: each connection selects another half.
+  'pg_backend_pid()': 't.id % 2 = pg_backend_pid() % 2',
   // Not a clock read again: computed once (graph query) and handed to both connections. Kept on the
   // one-query path, which must give the same parents.
   "params' since_at": "t.expires_at > (select since_at from params) + interval '1 day'",
@@ -106,3 +109,40 @@ dbTest('a parent whose own where reads the clock: each of its rows once', async 
   const { tables } = await read(out);
   expect(ids(tables.users!, 'id')).toEqual(ids(tables.sessions!, 'user_id'));
 });
+
+// A parent's own rows are never fetched again: they report their keys as they stream. Running the own
+// where again instead (to leave those rows out) would, on the other connection, call rows own that its
+// now() — or its pg_backend_pid() — did not select there: those parents would be missing.
+const parentClocks = {
+  'now()': 't.expires_at > now()',
+  'pg_backend_pid()': 't.id % 2 = pg_backend_pid() % 2',
+};
+for (const [clock, where] of Object.entries(parentClocks)) {
+  for (const closureDirect of [true, false]) {
+    dbTest(
+      `a parent whose own where reads ${clock} (${closureDirect ? 'one query' : 'passed keys'}): every referenced parent once`,
+      async ({ db }) => {
+        process.env.REPLAY_ENV_EXPORT_CONNECTIONS = '2';
+        await db.query(`
+        create table parents (id int primary key, expires_at timestamptz not null);
+        create table kids (id int primary key, owner text not null, parent_id int references parents);
+        insert into parents select i, clock_timestamp() - interval '1 s' + i * interval '0.1 ms'
+          from generate_series(1, 100000) i;
+        insert into kids select i, 'me', i from generate_series(1, 100000) i;
+      `);
+        const manifest = ownerManifest('clock', {
+          closure: 'parents',
+          tableOrder: ['parents', 'kids'],
+          tables: [
+            { name: 'parents', where },
+            { name: 'kids', where: 't.owner = (select owner from params)' },
+          ],
+        });
+        const out = join(dir, 'c.json');
+        await exportOwner(db, manifest, out, { closureDirect });
+        const { tables } = await read(out);
+        expect(ids(tables.parents!, 'id')).toEqual(ids(tables.kids!, 'parent_id'));
+      },
+    );
+  }
+}

@@ -67,7 +67,7 @@ dbTest(
     await db.query(schema);
     const plain = {
       own: { where: mine },
-      window: { where: `${mine} and t.id > 0 and (select since_at from params) < 'infinity'::timestamptz` },
+      window: { where: `${mine} and t.id > 0 and (select since_at from params) is not null` },
       joined: { from: 'kids t join graph_keys g on g.owner = t.owner', where: "lower(t.owner) <> 'x'" },
       nested: { where: `exists (select 1 from parents p where p.id = t.parent_id and p.owner = t.owner)` },
       named: { where: `${mine} and t.owner <> 'credit_limit_or_random_offset'`, orderBy: 't.id desc' },
@@ -84,8 +84,26 @@ dbTest(
       "'today'": { where: `${mine} and 'Today'::date > '2000-01-01'` },
       'age(t)': { where: `${mine} and age('2000-01-01'::timestamp) > '1 day'` },
       'a stable function of the schema': { where: `${mine} and later(t.id)` },
+      // Red team: spellings the first tests could not read, and the connection instead of the clock.
+      'a comment before the parenthesis': { where: `${mine} and now/**/() > '2000-01-01'` },
+      'a dollar-quoted literal': { where: `${mine} and $$now$$::timestamptz > '2000-01-01'` },
+      'an escaped literal': { where: `${mine} and E'\\x6eow'::timestamptz > '2000-01-01'` },
+      'a Unicode literal': { where: `${mine} and U&'\\006Eow'::timestamptz > '2000-01-01'` },
+      'a computed cast': { where: `${mine} and ('no' || 'w')::timestamptz > '2000-01-01'` },
+      'a cast by cast()': {
+        where: `${mine} and cast('no' || 'w' as timestamp with time zone) > '2000-01-01'`,
+      },
+      'a literal continued on the next line': { where: `${mine} and 'no'\n'w' <> ''` },
+      'pg_backend_pid()': { where: `${mine} and t.id % 2 = pg_backend_pid() % 2` },
+      "current_setting('x')": { where: `${mine} and current_setting('application_name') <> ''` },
+      'an operator of the schema over a stable function': { where: `${mine} and t.id >>>> 0` },
+      'a view': { where: `${mine} and exists (select from pg_stat_activity a where a.pid = t.id)` },
     };
     await db.query(`create function later(n int) returns boolean language sql stable as 'select n > 0'`);
+    await db.query(
+      `create function later2(a int, b int) returns boolean language sql stable as 'select a > b'`,
+    );
+    await db.query(`create operator >>>> (leftarg = int, rightarg = int, function = later2)`);
     const tables = Object.entries({ ...plain, ...samplers, ...clocks }).map(([name, snippets]) => ({
       name,
       ...snippets,

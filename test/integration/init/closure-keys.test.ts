@@ -5,7 +5,7 @@ import { describe, expect } from 'vitest';
 
 import { parseManifest } from '../../../src/manifest/index.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
-import { exportOwner } from '../../setup/export-owner.js';
+import { exportOwner, ownerManifest } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -127,6 +127,35 @@ describe('closure keys of every awkward type travel and come back exactly', () =
       reference.postgres.closure = 'parents-and-reference';
       reference.postgres.subjectTable = 'owners';
       await expectRefused(db, reference, 'postgres.subjectTable: no table "owners" in the source database');
+    },
+  );
+
+  dbTest(
+    'parents-and-reference with a reference table whose where reads the clock: refused, no capsule',
+    async ({ db }) => {
+      // Its rows are compared with its own query run again (another statement, maybe the other
+      // connection): rows would come twice or go missing.
+      await db.query(`create table owners (owner text primary key);
+      create table labels (code text primary key);
+      create table things (id int primary key, owner text references owners, label text references labels);
+      create table label_notes (id int primary key, label text references labels, at timestamptz);`);
+      const reference = ownerManifest('keys', {
+        closure: 'parents-and-reference',
+        subjectTable: 'owners',
+        tables: [
+          { name: 'owners', where: 't.owner = (select owner from params)' },
+          { name: 'labels', where: 'false' },
+          { name: 'things', where: 't.owner = (select owner from params)' },
+          { name: 'label_notes', where: 't.at > now()' },
+        ],
+      });
+      await expectRefused(
+        db,
+        reference,
+        /^tables\[label_notes\]: a reference table under closure: parents-and-reference, but its from\/where\/orderBy reads the clock/,
+      );
+      reference.postgres.tables[3]!.where = 'false';
+      await exportOwner(db, reference, join(dir, 'ok.json'));
     },
   );
 });
