@@ -437,7 +437,7 @@ function assertRepeatableReferenceTables(plan: ClosurePlan, unrepeatable: Readon
   const name = [...plan.follows.keys()].find((table) => unrepeatable.has(table));
   if (name === undefined) return;
   throw new ManifestError(
-    `tables[${name}]: a reference table under closure: parents-and-reference, but its from/where/orderBy reads the clock or the connection, samples or cuts (closure runs it again to leave its own rows out)`,
+    `tables[${name}]: a reference table under closure: parents-and-reference, but its from/where/orderBy may select other rows when closure runs it again to leave its own rows out (it may read the clock or the connection, sample or cut: docs/app-manifest.md)`,
     [],
     'give it a where that selects the same rows every time (e.g. false), or use closure: parents',
   );
