@@ -125,9 +125,10 @@ const repeatableStableFunctions = [
  *   current_setting(), inet_client_port()…): each of the export's two connections has its own
  *   transaction start and backend, each statement its own time, and closure runs a snippet again in
  *   another statement, maybe on the other connection;
- * - read the clock otherwise: current_timestamp, current_date, localtimestamp…, a `'now'`/`'today'`…
- *   literal, a cast to a date or time type (`('no' || 'w')::timestamptz` is now), or a literal spelled
- *   so these tests cannot read it (`$$…$$`, `E'…'`, `U&'…'`, `'no' 'w'` over two lines);
+ * - read the clock otherwise: current_timestamp, current_date, localtimestamp…, a `'now'`/`'today 12:00'`…
+ *   literal, a cast of anything but a literal to a date or time type or a domain over one
+ *   (`('no' || 'w')::pg_catalog.timestamptz` is now), or a literal spelled so these tests cannot read it
+ *   (`$$…$$`, `E'…'`, `U&'…'`, `'no' 'w'` over two lines);
  * - use an operator of the schema whose function is not immutable, or name a view (it may do any of
  *   this inside);
  * - sample (`tablesample`) or cut (`limit`, `offset`, `fetch`).
@@ -145,10 +146,15 @@ export async function readUnrepeatableTables(
  cross join lateral (select s.raw || chr(10) || regexp_replace(s.raw, '/\\*.*?\\*/|--[^\\n]*', ' ', 'g') as snippet) as t
  where t.snippet ~* '\\m(tablesample|limit|offset|fetch)\\M'
     or t.snippet ~* '\\m(current_timestamp|current_date|current_time|localtime|localtimestamp)\\M'
-    or t.snippet ~* '''\\s*(now|today|tomorrow|yesterday)\\s*'''
-    or t.snippet ~* '::\\s*"?(timestamptz|timestamp|date|time|timetz)\\M'
+    or t.snippet ~* '''\\s*(now|today|tomorrow|yesterday)\\M[^'']*'''
+    or t.snippet ~* '(^|[^''\\s])\\s*::\\s*("?pg_catalog"?\\s*\\.\\s*)?"?(timestamptz|timestamp|date|time|timetz)\\M'
     or t.snippet ~* '\\m(timestamptz|timestamp|date|time|timetz)"?\\s*\\('
-    or t.snippet ~* '\\mcast\\s*\\(.*\\mas\\s+"?(timestamptz|timestamp|date|time|timetz)\\M'
+    or t.snippet ~* '\\mcast\\s*\\(.*\\mas\\s+("?pg_catalog"?\\s*\\.\\s*)?"?(timestamptz|timestamp|date|time|timetz)\\M'
+    or exists (select from pg_type ty
+                where ty.typtype = 'd'
+                  and ty.typbasetype = any ('{timestamptz,timestamp,date,time,timetz}'::regtype[])
+                  and strpos(lower(t.snippet), lower(ty.typname)) > 0
+                  and t.snippet ~* ('\\m' || regexp_replace(ty.typname, '(\\W)', '\\\\\\1', 'g') || '\\M'))
     or t.snippet ~ '\\$[A-Za-z_0-9]*\\$'
     or t.snippet ~* '(^|[^a-z0-9_$])(e|u&)'''
     or t.snippet ~ '''[ \\t]*\\n\\s*'''

@@ -137,10 +137,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   let direct = new Map<string, DirectTarget>();
   let prefix: string[] | undefined;
   const joins = options.direct !== false && directTargets(plan, new Set(), true).size > 0;
-  const unrepeatable =
-    joins || plan.follows.size > 0
-      ? await readUnrepeatableTables(client, url, manifest.postgres.tables)
-      : new Set<string>();
+  const unrepeatable = await readUnrepeatableTables(client, url, manifest.postgres.tables);
   assertRepeatableReferenceTables(plan, unrepeatable);
   if (joins) {
     direct = directTargets(plan, unrepeatable, true);
@@ -319,7 +316,11 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   /** The query for the rows of `name` with `target`'s keys; `others`: its targets whose keys the rows report. */
   function targetRows(name: string, target: Target): { sql: { text: string }; others: Target[] } {
     const others = targetsOf(name).filter((other) => other !== target);
-    const sql = buildClosureRowsQuery(manifest, byName.get(name)!, target, keyed(name, others), common(name));
+    // A query that selects other rows when run again cannot tell its own rows: their keys do.
+    const sql = buildClosureRowsQuery(manifest, byName.get(name)!, target, keyed(name, others), {
+      ...common(name),
+      ownRowsByKeys: unrepeatable.has(name),
+    });
     return { sql, others };
   }
 

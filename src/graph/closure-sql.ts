@@ -134,6 +134,11 @@ export interface ClosureQueryOptions {
   graphSize?: number;
   /** The table's json/jsonb columns: rows holding a JSON null in one are marked (lossy-values-sql.ts). */
   lossyColumns?: readonly LossyColumn[];
+  /**
+   * buildClosureRowsQuery, a referenced unique key: the table's own rows are left out by the keys they
+   * reported (never asked for), not by running its own `from`/`where` again.
+   */
+  ownRowsByKeys?: boolean;
 }
 
 /** The table's own rows (its `from`/`where`, as the plain export) with the key columns appended. */
@@ -156,13 +161,12 @@ export function buildOwnRowsQuery(
 
 /**
  * Rows of `table` whose `columns` equal one of the tuples in `replay.closure_keys`, none of the table's own
- * rows (those are in the capsule once, from the plain query):
- * - `target.unique` (a referenced key): the own rows reported their keys as they streamed, so no own key
- *   is ever asked for (target-keys.ts), and the own `from`/`where` is not run again — run again, a snippet
- *   that reads the clock or the connection (now() differs between the export's two connections) would
- *   call rows own that were not exported;
- * - otherwise (a reference table's foreign key, closure-plan.ts `follows`): rows the own `from`/`where`
- *   selects are left out by running it again (`not exists`).
+ * rows (those are in the capsule once, from the plain query): rows its own `from`/`where` selects are left
+ * out by running it again (`not exists`) — as the key's type compares, where a child may spell a key
+ * otherwise than the row (citext's case, numeric's scale). With `ownRowsByKeys` (a referenced unique key
+ * of a table whose query selects other rows when run again: the clock, the connection), by the keys its
+ * own rows reported as they streamed instead, which are never asked for (target-keys.ts); those compare
+ * as text.
  *
  * `target.unique`: the columns are one column with a unique index (a referenced key): the keys go as one
  * array, `= any(array(…))`, which the index scan sorts and walks in order (no sort node, heap pages in
@@ -176,8 +180,9 @@ export function buildOwnRowsQuery(
  * replay_closure_keys as (select (k.value->>0)::integer as "id"
  *   from jsonb_array_elements(current_setting('replay.closure_keys')::jsonb) as k)
  * select (to_jsonb(t))::jsonb::text, <key columns>
- * from "stores" as "t"
- * where "t"."id" = any(array(select "id" from replay_closure_keys))
+ * from "stores" as "t" cross join lateral (select "t"."id" as "id") as replay_closure_key
+ * where not exists (select 1 from stores t where (t.region = 'eu') and ("t"."id") = (replay_closure_key."id"))
+ * and "t"."id" = any(array(select "id" from replay_closure_keys))
  * order by "t"."id"
  *
  * With integer keys (keysAsIntegerArray), no replay_closure_keys relation:
@@ -201,12 +206,24 @@ export function buildClosureRowsQuery(
   const keys = integers
     ? `(select current_setting('${closureKeysSetting}'))::${target.types[0]}[]`
     : `array(select ${cols[0]} from replay_closure_keys)`;
+  const ownRowsOut = !(options.ownRowsByKeys && target.unique === true);
+  // The array form names the row's own key as replay_closure_key (the lateral select is pulled up), so
+  // the own-rows test reads the same either way.
   const keyed = byArray
-    ? [`from ${quoteTable(table.name)} as ${a}`, `where ${a}.${cols[0]} = any(${keys})`]
+    ? [
+        `from ${quoteTable(table.name)} as ${a}`,
+        ...(ownRowsOut
+          ? [
+              `cross join lateral (select ${a}.${cols[0]} as ${cols[0]}) as ${keyAlias}`,
+              ...notOwnRow(table, cols),
+              `and ${a}.${cols[0]} = any(${keys})`,
+            ]
+          : [`where ${a}.${cols[0]} = any(${keys})`]),
+      ]
     : [
         `from ${quoteTable(table.name)} as ${a}`,
         `join replay_closure_keys as ${keyAlias} on ${keyMatch(table, cols)}`,
-        ...(target.unique === true ? [] : notOwnRow(table, cols)),
+        ...(ownRowsOut ? notOwnRow(table, cols) : []),
       ];
   const keyRelation = [
     `replay_closure_keys as (`,

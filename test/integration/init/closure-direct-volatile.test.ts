@@ -73,6 +73,9 @@ dbTest(
       named: { where: `${mine} and t.owner <> 'credit_limit_or_random_offset'`, orderBy: 't.id desc' },
       'named like clocks': { where: `${mine} and t.owner not in ('nowadays', 'current_dates', 'ages')` },
       'a stable function of the catalog': { where: `${mine} and to_char(t.id, '999') <> ''` },
+      'a literal cast to a date type': {
+        where: `${mine} and '2020-01-01'::timestamptz < (select since_at from params)`,
+      },
     };
     // Clocks (closure-clock.test.ts): each connection its own now(), each statement its own time.
     const clocks = {
@@ -97,9 +100,18 @@ dbTest(
       'pg_backend_pid()': { where: `${mine} and t.id % 2 = pg_backend_pid() % 2` },
       "current_setting('x')": { where: `${mine} and current_setting('application_name') <> ''` },
       'an operator of the schema over a stable function': { where: `${mine} and t.id >>>> 0` },
+      'a computed cast to a qualified type': {
+        where: `${mine} and ('no' || 'w')::pg_catalog.timestamptz > '2000-01-01'`,
+      },
+      'cast() to a qualified type': {
+        where: `${mine} and cast('no' || 'w' as pg_catalog.timestamptz) > '2000-01-01'`,
+      },
+      "'today 00:00'": { where: `${mine} and timestamptz 'today 00:00' > '2000-01-01'` },
+      'a cast to a domain over a date type': { where: `${mine} and ('no' || 'w')::moment > '2000-01-01'` },
       'a view': { where: `${mine} and exists (select from pg_stat_activity a where a.pid = t.id)` },
     };
     await db.query(`create function later(n int) returns boolean language sql stable as 'select n > 0'`);
+    await db.query(`create domain moment as timestamptz`);
     await db.query(
       `create function later2(a int, b int) returns boolean language sql stable as 'select a > b'`,
     );
