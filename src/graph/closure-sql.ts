@@ -50,13 +50,31 @@ export function keyColumns(alias: string, fks: readonly ClosureForeignKey[]): st
     const parts = fk.columns.map((col, index) => {
       const ref = `${a}.${quoteIdent(col)}`;
       const type = fk.referencedTypes[index]!;
-      if (!integerTypes.has(type)) return keyJson(exactCast(ref, type), type);
+      if (!integerTypes.has(type)) return keyJson(canonicalKey(exactCast(ref, type), type), type);
       // A wider child integer (a NOT VALID key) may hold a value beyond the parent's type: no parent.
       const range = integerRanges[type];
       return range ? `case when ${ref} between ${range} then ${ref}::text end` : `${ref}::text`;
     });
     return `/* closure key ${commentText(fk.name)} */ '[' || ${parts.join(" || ',' || ")} || ']'`;
   });
+}
+
+/**
+ * One spelling for the values a type calls equal, so the export's key sets (which compare text) find a
+ * key a child spells otherwise than the parent row that reported it: numeric's scale (1.50 is 1.5; a
+ * numeric(p,s) key already has the parent's scale from exactCast), float's -0, an interval's units
+ * ('24 hours' is '1 day'), citext's case. Other types spell equal values alike, but a text key under a
+ * nondeterministic collation (docs/app-manifest.md).
+ */
+function canonicalKey(value: string, type: string): string {
+  if (type === 'numeric') {
+    const text = `(${value})::text`;
+    return `(case when ${text} like '%.%' then rtrim(rtrim(${text}, '0'), '.') else ${text} end)::numeric`;
+  }
+  if (type === 'double precision' || type === 'real') return `(${value} + 0)`;
+  if (type === 'interval') return `justify_interval(${value})`;
+  if (/^(\w+\.)?citext$/.test(type)) return `lower((${value})::text)`;
+  return value;
 }
 
 /** Types whose to_json is a JSON number, boolean or ISO date-time string that `->>` gives back castable. */
