@@ -72,8 +72,11 @@ function canonicalKey(value: string, type: string): string {
     return `(case when ${text} like '%.%' then rtrim(rtrim(${text}, '0'), '.') else ${text} end)::numeric`;
   }
   if (type === 'double precision' || type === 'real') return `(${value} + 0)`;
-  if (type === 'interval') return `justify_interval(${value})`;
-  if (/^(\w+\.)?citext$/.test(type)) return `lower((${value})::text)`;
+  // justify_interval overflows on a far value ('2147483647 mons 30 days'): such keys keep their spelling.
+  if (type === 'interval')
+    return `case when ${value} between interval '-100000 years' and interval '100000 years' then justify_interval(${value}) else ${value} end`;
+  // citext compares lower() in the database's collation, whatever the column's ("tr-TR-x-icu" lowers I to ı).
+  if (/(^|\.)citext$/.test(type)) return `lower((${value})::text collate "default")`;
   return value;
 }
 

@@ -172,6 +172,25 @@ describe('closure keys of every awkward type travel and come back exactly', () =
       );
     }
 
+  dbTest('an interval key too far for justify_interval: exported as it is spelt', async ({ db }) => {
+    await db.query(`create table p (id interval primary key, owner text);
+    create table kids (id int primary key, owner text, pid interval references p);
+    insert into p values ('2147483647 mons 30 days', 'x'), ('1 day', 'x');
+    insert into kids values (1, 'me', '2147483647 mons 30 days'), (2, 'me', '24 hours');`);
+    const far = ownerManifest('keys', {
+      closure: 'parents',
+      tableOrder: ['p', 'kids'],
+      tables: [
+        { name: 'p', where: 'false' },
+        { name: 'kids', where: 't.owner = (select owner from params)' },
+      ],
+    });
+    const out = join(dir, 'far.json');
+    await exportOwner(db, far, out, { closureDirect: false });
+    const tables = (JSON.parse(await readFile(out, 'utf8')) as { tables: Record<string, unknown[]> }).tables;
+    expect(tables.p!.length).toBe(2);
+  });
+
   dbTest('a row closure adds, reached through two spellings of its key: fetched once', async ({ db }) => {
     // kids want p 1.50; p 1.5's boss is 2.0, whose boss is 1.500: the same row three ways.
     await db.query(`create extension if not exists citext;
