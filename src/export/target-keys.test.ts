@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { keyBytesInMemory, KeyChunk, SpillDir, TargetKeys } from './target-keys.js';
+import { keyBytesInMemory, KeyChunk, maxRuns, SpillDir, TargetKeys } from './target-keys.js';
 
 const key = (text: string): [Buffer, number, number] => {
   const bytes = Buffer.from(`__${text}`); // keys in the middle of a buffer, as the splitter hands them
@@ -86,6 +86,32 @@ describe('TargetKeys', () => {
       expect(spillDirs().filter((name) => !before.has(name))).toEqual([]);
     });
   }
+});
+
+describe('TargetKeys spilled many times', () => {
+  it(`keeps at most ${maxRuns} runs on disk (merged, states kept): thousands of spills, each key right`, async () => {
+    const spill = new SpillDir();
+    const before = new Set(spillDirs());
+    try {
+      const keys = new TargetKeys(spill, 1);
+      const seen = { wanted: new Set<string>(), owned: new Set<string>() };
+      let most = 0;
+      for (let i = 0; i < 3000; i += 1) {
+        report(keys, `[${(i * 7919) % 2000}]`, i % 5 === 0, seen);
+        if (i % 100 === 0) {
+          const dir = spillDirs().find((name) => !before.has(name));
+          if (dir) most = Math.max(most, readdirSync(join(tmpdir(), dir)).length);
+        }
+      }
+      expect(most).toBeGreaterThan(maxRuns / 2);
+      expect(most).toBeLessThanOrEqual(maxRuns + 1);
+      const fetched = await drain(keys, 500);
+      expect(new Set(fetched).size).toBe(fetched.length);
+      expect(fetched.sort()).toEqual([...seen.wanted].filter((text) => !seen.owned.has(text)).sort());
+    } finally {
+      spill.remove();
+    }
+  });
 });
 
 describe('TargetKeys drained for the last time', () => {

@@ -23,6 +23,9 @@ export const defaultKeysInMemory = 500_000;
  */
 export const keyBytesInMemory = 8 << 20;
 
+/** Runs a set keeps on disk before merging them into one (#compact): a merge opens each of them. */
+export const maxRuns = 64;
+
 const spillDirName = /^replay-env-closure-(\d+)-[A-Za-z0-9]{6}$/;
 
 /**
@@ -202,6 +205,23 @@ export class TargetKeys {
     return chunk;
   }
 
+  /**
+   * Merges the runs into one, each key's state kept (done wins): a merge reads every run at once, and a
+   * process may open only so many files (1,000 runs failed with EMFILE).
+   */
+  #compact(): void {
+    const runs = this.#runs;
+    const file = this.#spill.file();
+    const merged = new RunWriter(file);
+    try {
+      for (const { key, state } of mergeRuns(runs.map((run) => run.file))) merged.add(runLine(key, state));
+    } finally {
+      merged.close();
+    }
+    this.#runs = [{ file, pending: runs.some((run) => run.pending) }];
+    for (const run of runs) rmSync(run.file, { force: true });
+  }
+
   /** Merges every run (memory flushed first) into one of done keys, yielding the pending ones. */
   *#drainRuns(size: number): Generator<KeyChunk> {
     this.#flush();
@@ -324,6 +344,7 @@ export class TargetKeys {
     }
     writer.close();
     this.#runs.push({ file, pending });
+    if (this.#runs.length >= maxRuns) this.#compact();
     this.#memory.clear();
     for (const at of kept) {
       const from = at + entryHeader;
