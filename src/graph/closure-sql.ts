@@ -116,6 +116,16 @@ export function exactCast(value: string, type: string): string {
   if (range) return `case when ${value} between ${range} then ${value}::${type} end`;
   // bigint holds every integer child; text holds every string: no comparison per row for them.
   if (integerTypes.has(type) || type === 'text') return `${value}::${type}`;
+  // Against real or double precision, as the foreign key compares: a float child through the cross-type
+  // operator (in double precision: 0.1::float8 is no real), any other child cast to the parent's type first
+  // (numeric 0.1 is real 0.1; compared in double it would not be). A value beyond the type's range (a NOT
+  // VALID key) equals no parent: tested first, as its cast would fail.
+  const floatMax = floatBounds[type];
+  if (floatMax) {
+    const cast = `${value}::${type}`;
+    const inRange = `abs(${value}) <= ${floatMax} or (${value})::text in ('NaN', 'Infinity', '-Infinity')`;
+    return `case when ${inRange} then case when pg_typeof(${value}) not in ('real'::regtype, 'double precision'::regtype) or ${cast} = ${value} then ${cast} end end`;
+  }
   // Against character(n), as the foreign key compares, in bpchar: trailing blanks do not count ('ab ' is
   // the parent 'ab'). Compared as text they would, and the key would be dropped.
   const original = /^character\(\d+\)$/.test(type) ? `${value}::bpchar` : value;
@@ -123,6 +133,12 @@ export function exactCast(value: string, type: string): string {
   const bound = numericBound(type);
   return bound ? `case when abs(${value}) <= ${bound} or ${value} = 'NaN' then ${exact} end` : exact;
 }
+
+/** The largest finite value of each float type. */
+const floatBounds: Record<string, string | undefined> = {
+  real: '3.4028234663852886e38',
+  'double precision': '1.7976931348623157e308',
+};
 
 /** Integer types narrower than bigint: the values they hold. */
 const integerRanges: Record<string, string | undefined> = {

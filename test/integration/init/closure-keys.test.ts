@@ -191,6 +191,41 @@ describe('closure keys of every awkward type travel and come back exactly', () =
     expect(tables.p!.length).toBe(2);
   });
 
+  for (const closureDirect of [false, true]) {
+    dbTest(
+      `float parents as the foreign key compares (${closureDirect ? 'one query' : 'passed keys'}): each referenced row, no failure`,
+      async ({ db }) => {
+        // A numeric, integer or bigint child is cast to real first (0.1 is real 0.1; 16777217 is real
+        // 16777216); a float8 child compares in double precision; a NOT VALID numeric beyond double's range
+        // references nothing.
+        await db.query(`create table pr (id real primary key);
+        create table pd (id double precision primary key);
+        create table kids (id int primary key, owner text, n numeric references pr, i int references pr,
+                           b bigint references pr, f float8 references pr, d numeric);
+        insert into pr values (0.1), (16777216), (1e10), (0.5), (7);
+        insert into pd values (1);
+        insert into kids values (1, 'me', 0.1, 16777217, 10000000001, 0.5, 1e400), (2, 'me', null, null, null, null, 1);
+        alter table kids add foreign key (d) references pd not valid;`);
+        const floats = ownerManifest('keys', {
+          closure: 'parents',
+          tableOrder: ['pr', 'pd', 'kids'],
+          tables: [
+            { name: 'pr', where: 'false' },
+            { name: 'pd', where: 'false' },
+            { name: 'kids', where: 't.owner = (select owner from params)' },
+          ],
+        });
+        const out = join(dir, 'floats.json');
+        await exportOwner(db, floats, out, { closureDirect });
+        const tables = (
+          JSON.parse(await readFile(out, 'utf8')) as { tables: Record<string, { id: number }[]> }
+        ).tables;
+        expect(tables.pr!.map((row) => row.id).sort((a, b) => a - b)).toEqual([0.1, 0.5, 16777216, 1e10]);
+        expect(tables.pd!.map((row) => row.id)).toEqual([1]);
+      },
+    );
+  }
+
   dbTest('a row closure adds, reached through two spellings of its key: fetched once', async ({ db }) => {
     // kids want p 1.50; p 1.5's boss is 2.0, whose boss is 1.500: the same row three ways.
     await db.query(`create extension if not exists citext;
