@@ -5,7 +5,7 @@ import { describe, expect } from 'vitest';
 
 import { parseManifest } from '../../../src/manifest/index.js';
 import { dbTest, type TestDatabase } from '../../setup/database.js';
-import { exportOwner, ownerManifest } from '../../setup/export-owner.js';
+import { exportOwner, kidsAndParentsManifest, ownerManifest } from '../../setup/export-owner.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
@@ -177,14 +177,7 @@ describe('closure keys of every awkward type travel and come back exactly', () =
     create table kids (id int primary key, owner text, pid interval references p);
     insert into p values ('2147483647 mons 30 days', 'x'), ('1 day', 'x');
     insert into kids values (1, 'me', '2147483647 mons 30 days'), (2, 'me', '24 hours');`);
-    const far = ownerManifest('keys', {
-      closure: 'parents',
-      tableOrder: ['p', 'kids'],
-      tables: [
-        { name: 'p', where: 'false' },
-        { name: 'kids', where: 't.owner = (select owner from params)' },
-      ],
-    });
+    const far = kidsAndParentsManifest('keys', ['p']);
     const out = join(dir, 'far.json');
     await exportOwner(db, far, out, { closureDirect: false });
     const tables = (JSON.parse(await readFile(out, 'utf8')) as { tables: Record<string, unknown[]> }).tables;
@@ -206,15 +199,7 @@ describe('closure keys of every awkward type travel and come back exactly', () =
         insert into pd values (1);
         insert into kids values (1, 'me', 0.1, 16777217, 10000000001, 0.5, 1e400), (2, 'me', null, null, null, null, 1);
         alter table kids add foreign key (d) references pd not valid;`);
-        const floats = ownerManifest('keys', {
-          closure: 'parents',
-          tableOrder: ['pr', 'pd', 'kids'],
-          tables: [
-            { name: 'pr', where: 'false' },
-            { name: 'pd', where: 'false' },
-            { name: 'kids', where: 't.owner = (select owner from params)' },
-          ],
-        });
+        const floats = kidsAndParentsManifest('keys', ['pr', 'pd']);
         const out = join(dir, 'floats.json');
         await exportOwner(db, floats, out, { closureDirect });
         const tables = (
@@ -237,15 +222,7 @@ describe('closure keys of every awkward type travel and come back exactly', () =
     insert into q values ('B', 'x', null), ('a', 'x', 'b');
     update q set boss = 'A' where id = 'B';
     insert into kids values (1, 'me', 1.50, 'A');`);
-    const selfRefs = ownerManifest('keys', {
-      closure: 'parents',
-      tableOrder: ['p', 'q', 'kids'],
-      tables: [
-        { name: 'p', where: 'false' },
-        { name: 'q', where: 'false' },
-        { name: 'kids', where: 't.owner = (select owner from params)' },
-      ],
-    });
+    const selfRefs = kidsAndParentsManifest('keys', ['p', 'q']);
     const out = join(dir, 'self.json');
     await exportOwner(db, selfRefs, out);
     const tables = (JSON.parse(await readFile(out, 'utf8')) as { tables: Record<string, unknown[]> }).tables;
