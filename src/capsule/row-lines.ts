@@ -158,8 +158,7 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
         `tables[${state.table}]: row ${state.rows + 1} is ${nl === begin ? 'NULL' : 'not a JSON object'}; rowSql must return one JSON object per row`,
       );
     }
-    const separator = state.rows === 0 ? firstSeparator : nextSeparator;
-    out.put(separator);
+    out.put(state.rows === 0 ? firstSeparator : nextSeparator);
     const rowStartOut = out.length;
     if (marked && !state.redactor) {
       throw new Error(`tables[${state.table}]: a row marked for redaction, but no redactor`);

@@ -117,6 +117,15 @@ const repeatableStableFunctions = [
 ];
 
 /**
+ * SQL: whether the snippet (`t.snippet`) holds the catalog name in column `name` as a word (any case),
+ * followed by what the regular expression `after` matches; strpos first, as most names are not there.
+ */
+function named(name: string, after: string): string {
+  return `strpos(lower(t.snippet), lower(${name})) > 0
+                  and t.snippet ~* ('\\m' || regexp_replace(${name}, '(\\W)', '\\\\\\1', 'g') || '${after}')`;
+}
+
+/**
  * Manifest tables whose query may select other rows each time it runs, or fewer than its `from`/`where`:
  * their `from`, `where` or `orderBy` (also read with comments taken out)
  * - call a volatile function (random(), clock_timestamp(), nextval(), one of the schema's…), a stable
@@ -153,8 +162,7 @@ export async function readUnrepeatableTables(
     or exists (select from pg_type ty
                 where ty.typtype = 'd'
                   and ty.typbasetype = any ('{timestamptz,timestamp,date,time,timetz}'::regtype[])
-                  and strpos(lower(t.snippet), lower(ty.typname)) > 0
-                  and t.snippet ~* ('\\m' || regexp_replace(ty.typname, '(\\W)', '\\\\\\1', 'g') || '\\M'))
+                  and ${named('ty.typname', '\\M')})
     or t.snippet ~ '\\$[A-Za-z_0-9]*\\$'
     or t.snippet ~* '(^|[^a-z0-9_$])(e|u&)'''
     or t.snippet ~ '''[ \\t]*\\n\\s*'''
@@ -162,15 +170,13 @@ export async function readUnrepeatableTables(
                 where (p.provolatile = 'v'
                        or p.provolatile = 's' and (p.pronamespace <> 'pg_catalog'::regnamespace
                                                    or p.proname <> all ($3::text[])))
-                  and strpos(lower(t.snippet), lower(p.proname)) > 0
-                  and t.snippet ~* ('\\m' || regexp_replace(p.proname, '(\\W)', '\\\\\\1', 'g') || '"?\\s*\\('))
+                  and ${named('p.proname', '"?\\s*\\(')})
     or exists (select from pg_operator o join pg_proc p on p.oid = o.oprcode
                 where p.provolatile <> 'i' and o.oprnamespace <> 'pg_catalog'::regnamespace
                   and strpos(t.snippet, o.oprname) > 0)
     or exists (select from pg_class c
                 where c.relkind = 'v' and c.relnamespace <> 'information_schema'::regnamespace
-                  and strpos(lower(t.snippet), lower(c.relname)) > 0
-                  and t.snippet ~* ('\\m' || regexp_replace(c.relname, '(\\W)', '\\\\\\1', 'g') || '\\M'))`;
+                  and ${named('c.relname', '\\M')})`;
   const names = tables.map((table) => table.name);
   const snippets = tables.map((table) => [table.from, table.where ?? '', table.orderBy ?? ''].join('\n'));
   try {

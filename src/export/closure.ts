@@ -136,10 +136,9 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   // when that leaves a prefix of the capsule to complete (closure-prefix.ts); else wholly or not at all.
   let direct = new Map<string, DirectTarget>();
   let prefix: string[] | undefined;
-  const joins = options.direct !== false && directTargets(plan, new Set(), true).size > 0;
   const unrepeatable = await readUnrepeatableTables(client, url, manifest.postgres.tables);
   assertRepeatableReferenceTables(plan, unrepeatable);
-  if (joins) {
+  if (options.direct !== false) {
     direct = directTargets(plan, unrepeatable, true);
     prefix = closurePrefix(plan, direct, loadOrder);
     if (!prefix) direct = directTargets(plan, unrepeatable);
