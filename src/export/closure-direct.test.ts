@@ -36,6 +36,35 @@ describe('directTargets: parents one query completes', () => {
     ).toEqual(['stores']);
   });
 
+  it('through: a child completed wholly by plain children is joined by its parent, one level only', () => {
+    const chain = [fk('orders', 'stores'), fk('stores', 'regions')];
+    const plan = planClosure(['orders', 'stores', 'regions'], chain);
+    const targets = directTargets(plan, new Set(), { through: true });
+    expect([...targets.keys()].sort()).toEqual(['regions', 'stores']);
+    expect([...targets.get('regions')!.through!.keys()]).toEqual(['stores']);
+    expect(
+      targets
+        .get('regions')!
+        .through!.get('stores')!
+        .fks.map((f) => f.child),
+    ).toEqual(['orders']);
+    expect(targets.get('stores')!.through).toBeUndefined();
+    // countries would join regions, whose child stores is not plain: its keys are passed
+    const deep = planClosure(
+      ['orders', 'stores', 'regions', 'countries'],
+      [...chain, fk('regions', 'countries')],
+    );
+    expect([...directTargets(deep, new Set(), { through: true }).keys()].sort()).toEqual([
+      'regions',
+      'stores',
+    ]);
+    // a child or grandchild whose query is not repeatable, a child referencing itself: not joined
+    expect(directTargets(plan, new Set(['stores']), { through: true }).has('regions')).toBe(false);
+    expect(directTargets(plan, new Set(['orders']), { through: true }).has('regions')).toBe(false);
+    const selfRef = planClosure(['orders', 'stores', 'regions'], [...chain, fk('stores', 'stores')]);
+    expect(directTargets(selfRef, new Set(), { through: true }).has('regions')).toBe(false);
+  });
+
   it('never a self-reference, a cycle, or a parent referenced through two unique keys', () => {
     expect(direct(['staff', 'orders'], [fk('staff', 'staff'), fk('orders', 'staff')])).toEqual([]);
     expect(direct(['a', 'b', 'c'], [fk('a', 'b'), fk('b', 'a'), fk('c', 'a')])).toEqual([]);
@@ -70,7 +99,7 @@ describe('directTargets: parents one query completes', () => {
     const plan = planClosure(['orders', 'stores'], [fk('orders', 'stores')]);
     expect([...directTargets(plan).keys()]).toEqual(['stores']);
     expect([...directTargets(plan, new Set(['stores'])).keys()]).toEqual([]);
-    expect([...directTargets(plan, new Set(['stores']), true).keys()]).toEqual([]);
+    expect([...directTargets(plan, new Set(['stores']), { partial: true }).keys()]).toEqual([]);
   });
 
   it('partial: the plain children joined, the others passed; never in a cycle or a self-reference', () => {
@@ -79,15 +108,15 @@ describe('directTargets: parents one query completes', () => {
     const fks = [fk('users', 'orgs'), fk('tickets', 'users'), fk('events', 'tickets'), fk('logs', 'users')];
     const plan = planClosure(tables, fks);
     expect([...directTargets(plan).keys()]).toEqual(['tickets']);
-    const partial = directTargets(plan, new Set(), true);
+    const partial = directTargets(plan, new Set(), { partial: true });
     expect([...partial.keys()].sort()).toEqual(['tickets', 'users']);
     expect(partial.get('users')!.fks.map((f) => f.child)).toEqual(['logs']);
     // A child whose query is not repeatable is not joined: its keys are passed.
-    expect(directTargets(plan, new Set(['logs']), true).has('users')).toBe(false);
-    expect(directTargets(plan, new Set(['events']), true).has('tickets')).toBe(false);
+    expect(directTargets(plan, new Set(['logs']), { partial: true }).has('users')).toBe(false);
+    expect(directTargets(plan, new Set(['events']), { partial: true }).has('tickets')).toBe(false);
     const cyclic = planClosure(['staff', 'orders'], [fk('staff', 'staff'), fk('orders', 'staff')]);
-    expect([...directTargets(cyclic, new Set(), true).keys()]).toEqual([]);
+    expect([...directTargets(cyclic, new Set(), { partial: true }).keys()]).toEqual([]);
     const twoKeys = planClosure(['a', 'b', 'p'], [fk('a', 'p'), fk('b', 'p', ['code']), fk('p', 'p', ['x'])]);
-    expect([...directTargets(twoKeys, new Set(), true).keys()]).toEqual([]);
+    expect([...directTargets(twoKeys, new Set(), { partial: true }).keys()]).toEqual([]);
   });
 });

@@ -5,8 +5,16 @@ import type { ClosureForeignKey } from '../graph/closure-sql.js';
 export interface DirectTarget {
   columns: string[];
   types: string[];
-  /** The foreign keys into it the query joins: each from a table that exports exactly its own query's rows. */
+  /**
+   * The foreign keys into it the query joins: each from a table that exports exactly its own query's rows,
+   * or from one in `through`.
+   */
   fks: ClosureForeignKey[];
+  /**
+   * Children of `fks` that closure adds rows to, each completed by one query of its own (a target whose
+   * children are all plain): the query joins such a child's own query and the rows its query adds.
+   */
+  through?: Map<string, DirectTarget>;
 }
 
 /**
@@ -22,6 +30,11 @@ export interface DirectTarget {
  * (the query leaves out the parent's own rows by running its query again: rows exported would come
  * twice). Keyed by table name.
  *
+ * `through`: a child closure adds rows to may be joined too when it is itself such a target with only
+ * plain children, wholly: its rows are then its own query's and those its children's queries reference,
+ * both of which the parent's query can select again — at the price of running the grandchildren's queries
+ * once more. One level only: deeper, each level would run all the queries below it again.
+ *
  * `partial`: a parent with other children too (closure adds rows to them, or their query is not
  * repeatable) qualifies, outside a cycle or self-reference: the query joins the plain children (those must
  * reference the same columns) and the others' keys are passed (`fks` lists only the joined ones). Used
@@ -30,7 +43,7 @@ export interface DirectTarget {
 export function directTargets(
   plan: ClosurePlan,
   unrepeatable: ReadonlySet<string> = new Set(),
-  partial = false,
+  { partial = false, through: nest = false }: { partial?: boolean; through?: boolean } = {},
 ): Map<string, DirectTarget> {
   const incoming = new Map<string, ClosureForeignKey[]>();
   for (const fks of plan.outgoing.values())
@@ -39,18 +52,34 @@ export function directTargets(
   const inCycle = new Set(plan.groups.filter((group) => group.length > 1).flat());
   const plain = (table: string) =>
     !incoming.has(table) && !plan.follows.has(table) && !unrepeatable.has(table);
+  const candidate = (table: string) =>
+    plan.outgoing.has(table) && !plan.follows.has(table) && !followed.has(table) && !unrepeatable.has(table);
+  const cyclic = (table: string, fks: readonly ClosureForeignKey[]) =>
+    inCycle.has(table) || fks.some((fk) => fk.child === table);
+  const sameColumns = (fks: readonly ClosureForeignKey[]) =>
+    fks.every((fk) => fk.referencedColumns.join('\0') === fks[0]!.referencedColumns.join('\0'));
+  const target = (fks: ClosureForeignKey[], through?: Map<string, DirectTarget>): DirectTarget => ({
+    columns: fks[0]!.referencedColumns,
+    types: fks[0]!.referencedTypes,
+    fks,
+    ...(through?.size ? { through } : {}),
+  });
+  // Completed wholly by their plain children: a parent of theirs can join them (`through`).
+  const wholly = new Map<string, DirectTarget>();
+  for (const [table, fks] of incoming)
+    if (candidate(table) && !cyclic(table, fks) && fks.every((fk) => plain(fk.child)) && sameColumns(fks))
+      wholly.set(table, target(fks));
   const direct = new Map<string, DirectTarget>();
   for (const [table, fks] of incoming) {
-    if (!plan.outgoing.has(table) || plan.follows.has(table) || followed.has(table)) continue;
-    if (unrepeatable.has(table)) continue;
-    const joined = fks.filter((fk) => plain(fk.child));
-    if (joined.length === 0) continue;
-    const cyclic = inCycle.has(table) || fks.some((fk) => fk.child === table);
-    if (joined.length < fks.length && (!partial || cyclic)) continue;
-    const columns = joined[0]!.referencedColumns;
-    if (!joined.every((fk) => fk.referencedColumns.join('\0') === columns.join('\0'))) continue;
-    if (!partial && fks.some((fk) => fk.referencedColumns.join('\0') !== columns.join('\0'))) continue;
-    direct.set(table, { columns, types: joined[0]!.referencedTypes, fks: joined });
+    if (!candidate(table)) continue;
+    const joined = fks.filter((fk) => plain(fk.child) || (nest && wholly.has(fk.child)));
+    if (joined.length === 0 || !sameColumns(joined)) continue;
+    if (joined.length < fks.length && (!partial || cyclic(table, fks))) continue;
+    if (!partial && !sameColumns(fks)) continue;
+    const through = new Map(
+      joined.filter((fk) => wholly.has(fk.child)).map((fk) => [fk.child, wholly.get(fk.child)!]),
+    );
+    direct.set(table, target(joined, through));
   }
   return direct;
 }

@@ -16,7 +16,7 @@ const fk = (child: string, parent: string): ClosureForeignKey => ({
 
 const prefix = (order: string[], fks: ClosureForeignKey[], partial = true, subjects?: string[]) => {
   const plan = planClosure(order, fks, subjects ? { subjectTables: new Set(subjects) } : undefined);
-  return closurePrefix(plan, directTargets(plan, new Set(), partial), order);
+  return closurePrefix(plan, directTargets(plan, new Set(), { partial }), order);
 };
 
 describe('closurePrefix: the capsule tables completed before later ones are read', () => {

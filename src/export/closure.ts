@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 
 import type pg from 'pg';
@@ -14,6 +14,7 @@ import {
   buildHashAggregateSetting,
   buildOwnRowsQuery,
   type ClosureForeignKey,
+  type DirectChild,
   keysAsIntegerArray,
   readHashAggregateSetting,
 } from '../graph/closure-sql.js';
@@ -32,6 +33,9 @@ import { forwardTo } from './forward-stream.js';
 import { KeySplitter } from './key-splitter.js';
 import { exportTables } from './table-lanes.js';
 import { defaultKeysInMemory, type KeyChunk, SpillDir, TargetKeys } from './target-keys.js';
+
+/** Closure rows a lane reads ahead for a table still reading its own rows (directAhead), at most, in memory. */
+const directAheadBytes = 8 * 1024 * 1024;
 
 /** Keys handed to one closure query: bounds the setting's size and the server's hash of keys. */
 export const closureChunkSize = 10_000;
@@ -139,9 +143,15 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   const unrepeatable = await readUnrepeatableTables(client, url, manifest.postgres.tables);
   assertRepeatableReferenceTables(plan, unrepeatable);
   if (options.direct !== false) {
-    direct = directTargets(plan, unrepeatable, true);
-    prefix = closurePrefix(plan, direct, loadOrder);
-    if (!prefix) direct = directTargets(plan, unrepeatable);
+    // Joining a child closure adds rows to (`through`) runs its children's queries once more: worth it
+    // only when then no table passes keys, so every table streams into the capsule in load order and
+    // none waits in a spool (docs/performance.md, nineteenth session).
+    direct = directTargets(plan, unrepeatable, { through: true });
+    if (!passesNoKeys(plan, direct)) {
+      direct = directTargets(plan, unrepeatable, { partial: true });
+      prefix = closurePrefix(plan, direct, loadOrder);
+      if (!prefix) direct = directTargets(plan, unrepeatable);
+    }
   } else prefix = closurePrefix(plan, direct, loadOrder);
   const collected = (table: string) =>
     plan.outgoing.get(table)!.filter((fk) => !direct.get(fk.parent)?.fks.includes(fk));
@@ -153,6 +163,15 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     lossyColumns: options.lossyColumns?.get(name),
   });
   const chunkSize = Math.max(1, options.chunkSize ?? closureChunkSize);
+  const directChildren = (completing: DirectTarget): DirectChild[] =>
+    completing.fks.map((fk) => {
+      const through = completing.through?.get(fk.child);
+      return {
+        table: byName.get(fk.child)!,
+        fk,
+        ...(through ? { through: { target: through, children: directChildren(through) } } : {}),
+      };
+    });
   const asserted = new Set<string>();
 
   /**
@@ -218,6 +237,11 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   const closed = loadOrder.filter((name) => !open(name) && !inPrefix.has(name));
   const first = prefix ? order.filter((name) => inPrefix.has(name)) : [];
   const directRows = new Map<string, number>();
+  // Direct closure queries of tables whose own query is being read, until a lane runs them: the table's
+  // own lane once its own rows are in, or, sooner, a lane left without a table (directAhead).
+  const directQueries = new Map<string, string>();
+  const directAheadOf = new Map<string, { rows: PassThrough; done: Promise<number> }>();
+  const unlimitedStatements = await noStatementTimeout(client, url);
   const tasks = [...first, ...closed, ...(prefix ? [] : order.filter(open))].map((name) => {
     const table = byName.get(name)!;
     const owned = targetsOf(name);
@@ -229,7 +253,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         manifest,
         table,
         completing,
-        completing.fks.map((fk) => ({ table: byName.get(fk.child)!, fk })),
+        directChildren(completing),
         keyed(name, owned),
         common(name),
       ).text;
@@ -242,12 +266,9 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         onRows: (rows: number) => options.onProgress?.({ table: name, rows, done: false }),
       },
       copy: async (on: pg.Client, sink: Writable) => {
+        if (directSql) directQueries.set(name, directSql);
         await run(on, sql, name, sink, `table ${name}`, owned);
-        if (directSql) {
-          const was = await hashAggregates(on, url, 'off');
-          directRows.set(name, await run(on, directSql, name, sink, `closure rows of ${name}`, owned));
-          await hashAggregates(on, url, was);
-        }
+        if (directSql) directRows.set(name, await directRowsInto(on, name, sink));
         if (held(name)) return;
         sink.end();
         await finished(sink);
@@ -284,7 +305,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         promoteFirstHeld();
       },
       // Early fetches write into a held table's spool: not while the prefix's close may append it.
-      idle: prefix ? undefined : fetchEarly,
+      idle: prefix ? undefined : async (on) => (await directAhead(on)) || fetchEarly(on),
       prefix: prefix && {
         count: first.length,
         close: async (on) => {
@@ -321,6 +342,50 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       ownRowsByKeys: unrepeatable.has(name),
     });
     return { sql, others };
+  }
+
+  /** The direct closure query of `name` on `on`, its rows into `sink` (not ended). */
+  async function readDirectRows(on: pg.Client, name: string, sink: Writable): Promise<number> {
+    const sql = directQueries.get(name)!;
+    directQueries.delete(name);
+    const was = await hashAggregates(on, url, 'off');
+    const rows = await run(on, sql, name, sink, `closure rows of ${name}`, targetsOf(name));
+    await hashAggregates(on, url, was);
+    return rows;
+  }
+
+  /** A table's closure rows after its own: read ahead by another lane (directAhead), or now on `on`. */
+  async function directRowsInto(on: pg.Client, name: string, sink: Writable): Promise<number> {
+    const ahead = directAheadOf.get(name);
+    if (!ahead) return readDirectRows(on, name, sink);
+    await Promise.all([pipeline(ahead.rows, forwardTo(sink)), ahead.done]);
+    return ahead.done;
+  }
+
+  /**
+   * A lane left without a table runs the direct closure query of a table still reading its own rows,
+   * rather than that table's lane after them (docs/performance.md, nineteenth session). Its rows wait in a
+   * bounded buffer until the own rows are in: past it, the COPY waits (memory stays flat; nothing
+   * unredacted goes to disk) — so not under a statement_timeout, which that wait could overrun.
+   */
+  async function directAhead(on: pg.Client): Promise<boolean> {
+    const name = directQueries.keys().next().value;
+    if (name === undefined || !unlimitedStatements) return false;
+    const rows = new PassThrough({ highWaterMark: directAheadBytes });
+    rows.on('error', () => {}); // reported by `done`, to both lanes
+    const done = readDirectRows(on, name, rows).then(
+      (count) => {
+        rows.end();
+        return count;
+      },
+      (error: unknown) => {
+        rows.destroy(error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      },
+    );
+    directAheadOf.set(name, { rows, done });
+    await done;
+    return true;
   }
 
   async function fetchEarly(on: pg.Client): Promise<boolean> {
@@ -443,6 +508,12 @@ function assertRepeatableReferenceTables(plan: ClosurePlan, unrepeatable: Readon
   );
 }
 
+/** Every foreign key is joined by its parent's one query, and no reference table follows a parent. */
+function passesNoKeys(plan: ClosurePlan, direct: ReadonlyMap<string, DirectTarget>): boolean {
+  if (plan.follows.size > 0) return false;
+  return [...plan.outgoing.values()].flat().every((fk) => direct.get(fk.parent)?.fks.includes(fk));
+}
+
 /** Key columns through which a table's rows report their own keys for `targets` (theirs, unique). */
 function ownKeyColumns(table: string, targets: readonly Target[]): ClosureForeignKey[] {
   return targets.map((target) => ({
@@ -470,6 +541,18 @@ async function subjectTables(
   for (const table of tables)
     if (/\bgraph_keys\b/i.test(`${table.from} ${table.where ?? ''}`)) linked.add(table.name);
   return linked;
+}
+
+/** The session has no statement_timeout (its role's, database's or URL's). */
+async function noStatementTimeout(client: pg.Client, url: DatabaseUrl): Promise<boolean> {
+  try {
+    const { rows } = await client.query<{ off: boolean }>(
+      "select current_setting('statement_timeout') in ('0', '0ms') as off",
+    );
+    return rows[0]!.off;
+  } catch (error) {
+    throw toDatabaseError(error, { url, action: 'export: closure settings' });
+  }
 }
 
 /** Sets enable_hashagg for the rest of the transaction (buildHashAggregateSetting); returns its old value. */

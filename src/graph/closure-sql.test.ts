@@ -240,6 +240,58 @@ describe('closure SQL', () => {
     );
   });
 
+  it('direct closure rows through a child closure completes: its own keys, and those of the rows its one query adds', () => {
+    // plans ← order_lines ← (order_lines' plain child, here plans' own table standing in for it)
+    const viaColumns = { ...toPlans, columns: ['plan_tier', 'plan_version'] };
+    const toLines = {
+      ...toPlans,
+      child: 'plans',
+      parent: 'order_lines',
+      columns: ['line'],
+      referencedColumns: ['id'],
+      referencedTypes: ['bigint'],
+    };
+    const text = buildClosureDirectQuery(
+      manifest,
+      plans,
+      { columns: ['tier', 'version'], types: ['text', 'integer'] },
+      [
+        {
+          table: lines,
+          fk: viaColumns,
+          through: {
+            target: { columns: ['id'], types: ['bigint'] },
+            children: [{ table: plans, fk: toLines }],
+          },
+        },
+      ],
+      [],
+    ).text;
+    const picks =
+      'select "l"."plan_tier"::text as "tier", case when "l"."plan_version" between -2147483648 and 2147483647 then "l"."plan_version"::integer end as "version"';
+    expect(text.slice(text.indexOf('replay_closure_keys as'), text.indexOf('except'))).toBe(
+      [
+        'replay_closure_keys as (',
+        'select replay_closure_key.* from (',
+        `    ${picks} from`,
+        '/* tables[order_lines].from */\n"order_lines" l',
+        '    where\n/* tables[order_lines].where */',
+        'exists (select 1 from graph_keys g where l.customer_id = g.customer_id::int)',
+        '    union all',
+        `    ${picks} from "order_lines" as "l"`,
+        '    where ("l"."id") in (',
+        '    select "id" from (',
+        '    select "t"."line"::bigint as "id" from',
+        '/* tables[plans].from */\n"plans" t',
+        '    where\n/* tables[plans].where */\nfalse',
+        '    ) as replay_closure_key',
+        '    )',
+        ') as replay_closure_key',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('direct closure rows: child keys are compared in the parent column’s collation', () => {
     const viaColumns = {
       ...toPlans,

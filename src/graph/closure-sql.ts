@@ -304,33 +304,19 @@ export function buildClosureDirectQuery(
   manifest: ParsedManifest,
   table: ParsedTable,
   target: { columns: readonly string[]; types: readonly string[] },
-  children: readonly { table: ParsedTable; fk: ClosureForeignKey }[],
+  children: readonly DirectChild[],
   fks: readonly ClosureForeignKey[],
   options: ClosureQueryOptions = {},
 ): { text: string } {
   const a = quoteIdent(table.alias);
   const cols = target.columns.map(quoteIdent);
-  const childKeys = children.map(({ table: child, fk }) => {
-    const c = quoteIdent(child.alias);
-    // In the parent's collation: a child column of another one could not be compared with it.
-    const picks = fk.columns.map((col, index) => {
-      const collation = fk.referencedCollations?.[index];
-      const key = exactCast(`${c}.${quoteIdent(col)}`, target.types[index]!);
-      return `${key}${collation ? ` collate ${collation}` : ''} as ${cols[index]}`;
-    });
-    const childLabel = `tables[${child.name}]`;
-    const where = child.where ? [`    where\n/* ${childLabel}.where */\n${child.where}`] : [];
-    return [`    select ${picks.join(', ')} from`, `/* ${childLabel}.from */\n${child.from}`, ...where].join(
-      '\n',
-    );
-  });
   const label = `tables[${table.name}]`;
   return {
     text: [
       `${settingsCtes(manifest.subjectKeys, options.graphSize)},`,
       `replay_closure_keys as (`,
       `select ${keyAlias}.* from (`,
-      childKeys.join('\n    union all\n'),
+      childKeySelects(target, children).join('\n    union all\n'),
       `) as ${keyAlias}`,
       // The own rows' keys taken away as a set (sorted: buildHashAggregateSetting). A `not exists` per key
       // probed the own query once per child row: 1.4-1.6 s against 0.6 s for 400,000 keys (performance.md).
@@ -345,6 +331,49 @@ export function buildClosureDirectQuery(
       `order by ${cols.map((col) => `${a}.${col}`).join(', ')}`,
     ].join('\n'),
   };
+}
+
+/** A child whose own query a direct closure query joins (closure-direct.ts). */
+export interface DirectChild {
+  table: ParsedTable;
+  fk: ClosureForeignKey;
+  /** Closure adds rows to the child, by one query joining these children of its (`through`). */
+  through?: { target: { columns: readonly string[]; types: readonly string[] }; children: DirectChild[] };
+}
+
+/**
+ * One `select` per child of the keys it references in `target`, named as target's columns: from the
+ * child's own query, and for a child closure completes (`through`), from the rows that query adds — the
+ * child's rows its own children reference (its own rows among them: the key set is taken as a set).
+ */
+function childKeySelects(
+  target: { columns: readonly string[]; types: readonly string[] },
+  children: readonly DirectChild[],
+): string[] {
+  const cols = target.columns.map(quoteIdent);
+  return children.flatMap(({ table: child, fk, through }) => {
+    const c = quoteIdent(child.alias);
+    // In the parent's collation: a child column of another one could not be compared with it.
+    const picks = fk.columns.map((col, index) => {
+      const collation = fk.referencedCollations?.[index];
+      const key = exactCast(`${c}.${quoteIdent(col)}`, target.types[index]!);
+      return `${key}${collation ? ` collate ${collation}` : ''} as ${cols[index]}`;
+    });
+    const childLabel = `tables[${child.name}]`;
+    const where = child.where ? [`    where\n/* ${childLabel}.where */\n${child.where}`] : [];
+    const own = [`    select ${picks.join(', ')} from`, `/* ${childLabel}.from */\n${child.from}`, ...where];
+    if (!through) return [own.join('\n')];
+    const inner = through.target.columns.map(quoteIdent);
+    const added = [
+      `    select ${picks.join(', ')} from ${quoteTable(child.name)} as ${c}`,
+      `    where (${inner.map((col) => `${c}.${col}`).join(', ')}) in (`,
+      `    select ${inner.join(', ')} from (`,
+      childKeySelects(through.target, through.children).join('\n    union all\n'),
+      `    ) as ${keyAlias}`,
+      `    )`,
+    ];
+    return [own.join('\n'), added.join('\n')];
+  });
 }
 
 /** `(t.a, t.b) = (replay_closure_key.a, replay_closure_key.b)`: the table's row has the key. */

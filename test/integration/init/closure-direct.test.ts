@@ -26,7 +26,8 @@ const manifest = closureManifest({
 });
 
 // parents and combo are completed by one query joining kids' and toys' own queries (closure-direct.ts);
-// grand wants the keys of parents' rows, own and added, so they are passed as before.
+// grand wants the keys of parents' rows, own and added: by one query joining parents' own query and
+// parents' one query (`through`), or, with REPLAY_ENV_CLOSURE_DIRECT=0, by passed keys.
 const schema = `
   create table grand (id int primary key, note text);
   create table parents (id bigint primary key, owner text not null, grand_id int references grand);
@@ -133,7 +134,7 @@ dbTest(
         { name: 'grand', where: 'false', rowSql: seen },
         { name: 'parents', where: mine, rowSql: seen },
         { name: 'combo', where: 'false' },
-        { name: 'kids', where: mine },
+        { name: 'kids', where: mine, rowSql: seen },
         { name: 'toys', where: mine },
       ],
     });
@@ -147,9 +148,11 @@ dbTest(
       };
       const setting = (table: string) =>
         Object.fromEntries(capsule.tables[table]!.map((row) => [row.id, row.hashagg]));
-      // parents 10 is its own query's row; 11, 12, 13 the one query's; grand's come by passed keys after it
+      // parents 10 is its own query's row; 11, 12, 13 the one query's; grand's all the one query's
+      // (joining parents' own and one queries); kids' own query runs after both
       expect(setting('parents')).toEqual({ 10: 'on', 11: 'off', 12: 'off', 13: 'off' });
-      expect(setting('grand')).toEqual({ 1: 'on', 2: 'on', 3: 'on' });
+      expect(setting('grand')).toEqual({ 1: 'off', 2: 'off', 3: 'off' });
+      expect(setting('kids')).toEqual({ 1: 'on', 2: 'on', 3: 'on', 5: 'on' });
     } finally {
       if (before === undefined) delete process.env.REPLAY_ENV_EXPORT_CONNECTIONS;
       else process.env.REPLAY_ENV_EXPORT_CONNECTIONS = before;
