@@ -266,9 +266,14 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         onRows: (rows: number) => options.onProgress?.({ table: name, rows, done: false }),
       },
       copy: async (on: pg.Client, sink: Writable) => {
-        if (directSql) directQueries.set(name, directSql);
-        await run(on, sql, name, sink, `table ${name}`, owned);
-        if (directSql) directRows.set(name, await directRowsInto(on, name, sink));
+        try {
+          if (directSql) directQueries.set(name, directSql);
+          await run(on, sql, name, sink, `table ${name}`, owned);
+          if (directSql) directRows.set(name, await directRowsInto(on, name, sink));
+        } catch (error) {
+          abandonAhead(error);
+          throw error;
+        }
         if (held(name)) return;
         sink.end();
         await finished(sink);
@@ -386,6 +391,15 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     directAheadOf.set(name, { rows, done });
     await done;
     return true;
+  }
+
+  /**
+   * A failed table fails the buffers read ahead: a lane whose COPY has ended waits for its buffer to
+   * drain, which only the failed lane would have done — cutting its connection would not reach it.
+   */
+  function abandonAhead(error: unknown): void {
+    for (const { rows } of directAheadOf.values())
+      rows.destroy(error instanceof Error ? error : new Error(String(error)));
   }
 
   async function fetchEarly(on: pg.Client): Promise<boolean> {

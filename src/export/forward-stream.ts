@@ -42,12 +42,25 @@ export function forwardTo(sink: Writable): Writable {
       sink.once('close', onClose);
     },
     final(callback) {
+      let called = false;
       const done = () => {
+        if (called) return;
+        called = true;
         sink.off('error', onSinkError);
+        sink.off('close', onClose);
         callback(failed ?? null);
       };
+      // A sink destroyed with writes in flight may never call them back (a Transform holding one).
+      const onClose = () => {
+        failed ??= sink.errored ?? new Error('capsule table stream closed');
+        done();
+      };
       if (inFlight === 0) done();
-      else onSettled = done;
+      else if (sink.destroyed) onClose();
+      else {
+        onSettled = done;
+        sink.once('close', onClose);
+      }
     },
     destroy(error, callback) {
       sink.off('error', onSinkError);

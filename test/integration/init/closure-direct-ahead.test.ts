@@ -99,3 +99,21 @@ dbTest(
     expect(new Set(parents.map((row) => row.pid)).size).toBe(1);
   },
 );
+
+// Red team (nineteenth session): with the closure rows read ahead past the buffer and their COPY ended,
+// the other connection's lane waited for the buffer to drain, which only the failed lane would have
+// done: the export hung instead of failing.
+dbTest(
+  'the own rows failing after the closure rows were read ahead past the buffer: the error, no hang, no files',
+  async ({ db }) => {
+    await db.query(`${ddl}${rows}`);
+    const out = join(dir, 'own-failed', 'c.json');
+    // Own row 59990 sleeps (the closure rows are read meanwhile), 60000 divides by zero.
+    const broken = manifest(
+      `to_jsonb(t) || jsonb_build_object('q', 1 / (t.id - 60000), 's', case when t.id = 59990 then pg_sleep(2)::text end)`,
+    );
+    await expect(exportOwner(db, broken, out)).rejects.toThrow(/division by zero/);
+    expect(await filesBesidesAudit(join(dir, 'own-failed'))).toEqual([]);
+  },
+  30_000,
+);
