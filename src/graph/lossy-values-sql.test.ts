@@ -15,7 +15,7 @@ const columns = [
 
 describe('lossy-value marks', () => {
   it('one test per column, numbered in order; no columns, no prefix', () => {
-    const bounds = (c: string) => `array_dims("t"."${c}") !~ '^(\\[1:[0-9]+\\])+$'`;
+    const bounds = (c: string) => `strpos(replace(array_dims("t"."${c}"), '[1:', ''), '[') > 0`;
     expect(lossyPrefix('t', [])).toBeUndefined();
     expect(lossyPrefix('t', columns)).toBe(
       `coalesce(chr(4) || nullif(concat(` +

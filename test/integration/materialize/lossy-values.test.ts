@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { openCapsule } from '../../../src/capsule/index.js';
 import { renderExport } from '../../../src/cli/render/export-postgres.js';
 import { renderInspect } from '../../../src/cli/render/inspect.js';
+import { lossyPrefix } from '../../../src/graph/lossy-values-sql.js';
 import { inspectCapsule } from '../../../src/services/inspect.js';
 import { materialize } from '../../../src/services/materialize.js';
 import { dbTest } from '../../setup/database.js';
@@ -192,4 +193,23 @@ dbTest('a table of 1,600 jsonb columns: exported, its last column counted', asyn
   const exported = await exportOwner(db, wide, join(dir, 'wide.json'));
   expect(exported.rowCounts).toEqual({ wide: 2 });
   expect(exported.lossy).toEqual({ wide: { c1597: 1 } });
+});
+
+// The bounds test reads array_dims' text (no regular expression): every spelling of a bound other than 1.
+dbTest('array bounds: lossy exactly when some dimension does not start at 1', async ({ db }) => {
+  const rows = await db.query<{ v: string; lossy: string | null }>(
+    `select v::text, ${lossyPrefix('s', [{ name: 'v', type: 'array' }])} as lossy from (values
+       ('{}'::int[]), (null), ('{1,2}'), ('{{1,2},{3,4}}'), ('[0:1]={1,2}'), ('[10:11]={1,2}'),
+       ('[-1:0]={1,2}'), ('[1:2][0:1]={{1,2},{3,4}}'), ('[1:2][11:12]={{1,2},{3,4}}'), ('[2:3][1:2]={{1,2},{3,4}}'))
+       as s(v)`,
+  );
+  expect(rows.filter((row) => row.lossy !== '').map((row) => row.v)).toEqual([
+    '[0:1]={1,2}',
+    '[10:11]={1,2}',
+    '[-1:0]={1,2}',
+    '[1:2][0:1]={{1,2},{3,4}}',
+    '[1:2][11:12]={{1,2},{3,4}}',
+    '[2:3][1:2]={{1,2},{3,4}}',
+  ]);
+  expect(rows.filter((row) => row.lossy !== '').every((row) => row.lossy === '\u00040,')).toBe(true);
 });
