@@ -34,7 +34,10 @@ import { KeySplitter } from './key-splitter.js';
 import { exportTables } from './table-lanes.js';
 import { defaultKeysInMemory, type KeyChunk, SpillDir, TargetKeys } from './target-keys.js';
 
-/** Closure rows a lane reads ahead for a table still reading its own rows (directAhead), at most, in memory. */
+/**
+ * Closure rows a lane reads ahead for a table still reading its own rows (directAhead), at most, in
+ * memory: half on each side of the PassThrough holding them (each side buffers up to its high-water mark).
+ */
 const directAheadBytes = 8 * 1024 * 1024;
 
 /** Keys handed to one closure query: bounds the setting's size and the server's hash of keys. */
@@ -376,7 +379,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   async function directAhead(on: pg.Client): Promise<boolean> {
     const name = directQueries.keys().next().value;
     if (name === undefined || !unlimitedStatements) return false;
-    const rows = new PassThrough({ highWaterMark: directAheadBytes });
+    const rows = new PassThrough({ highWaterMark: directAheadBytes / 2 });
     rows.on('error', () => {}); // reported by `done`, to both lanes
     const done = readDirectRows(on, name, rows).then(
       (count) => {
