@@ -181,7 +181,9 @@ describe('run', () => {
     const app = await writeApp({
       manifest: {
         commands: [
-          { name: 'hangs', run: 'node tree.js "$PIDS"', timeoutSeconds: 1, env: { PIDS: '' } },
+          // 3 s, not 1: on a loaded machine node started and wrote the pids after 1 s (fresh-clone run,
+          // session 19: ENOENT on the pids file), so the test failed without testing the kill.
+          { name: 'hangs', run: 'node tree.js "$PIDS"', timeoutSeconds: 3, env: { PIDS: '' } },
           { name: 'after', run: 'echo never' },
         ],
       },
@@ -203,7 +205,7 @@ describe('run', () => {
       name: 'hangs',
       success: false,
       timedOut: true,
-      message: 'timed out after 1s; process tree killed',
+      message: 'timed out after 3s; process tree killed',
     });
     expect(result.trace.events[1]).toMatchObject({
       name: 'after',
