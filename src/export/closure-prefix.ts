@@ -1,4 +1,5 @@
 import type { ClosurePlan } from '../graph/closure-plan.js';
+import type { ClosureForeignKey } from '../graph/closure-sql.js';
 import type { DirectTarget } from './closure-direct.js';
 
 /**
@@ -19,10 +20,18 @@ export function closurePrefix(
   loadOrder: readonly string[],
 ): string[] | undefined {
   if (plan.follows.size > 0) return undefined;
-  const passed = [...plan.outgoing.values()].flat().filter((fk) => !direct.get(fk.parent)?.fks.includes(fk));
+  const passed = passedKeys(plan, direct);
   if (passed.length === 0) return undefined;
   const end = Math.max(
     ...passed.flatMap((fk) => [fk.parent, fk.child]).map((name) => loadOrder.indexOf(name)),
   );
   return end < loadOrder.length - 1 ? loadOrder.slice(0, end + 1) : undefined;
+}
+
+/** The foreign keys whose keys pass through the export: those no parent's one query joins. */
+export function passedKeys(
+  plan: ClosurePlan,
+  direct: ReadonlyMap<string, DirectTarget>,
+): ClosureForeignKey[] {
+  return [...plan.outgoing.values()].flat().filter((fk) => !direct.get(fk.parent)?.fks.includes(fk));
 }

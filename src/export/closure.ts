@@ -27,7 +27,7 @@ import { assertOneStatement } from '../postgres/one-statement.js';
 import type { RowRedactor } from '../redaction/index.js';
 import { readClosureForeignKeys, readSubjectPathTables, readUnrepeatableTables } from './closure-catalog.js';
 import { type DirectTarget, directTargets } from './closure-direct.js';
-import { closurePrefix } from './closure-prefix.js';
+import { closurePrefix, passedKeys } from './closure-prefix.js';
 import { copyOut } from './copy-out.js';
 import { forwardTo } from './forward-stream.js';
 import { KeySplitter } from './key-splitter.js';
@@ -387,7 +387,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         return count;
       },
       (error: unknown) => {
-        rows.destroy(error instanceof Error ? error : new Error(String(error)));
+        abandonAhead(error);
         throw error;
       },
     );
@@ -527,8 +527,7 @@ function assertRepeatableReferenceTables(plan: ClosurePlan, unrepeatable: Readon
 
 /** Every foreign key is joined by its parent's one query, and no reference table follows a parent. */
 function passesNoKeys(plan: ClosurePlan, direct: ReadonlyMap<string, DirectTarget>): boolean {
-  if (plan.follows.size > 0) return false;
-  return [...plan.outgoing.values()].flat().every((fk) => direct.get(fk.parent)?.fks.includes(fk));
+  return plan.follows.size === 0 && passedKeys(plan, direct).length === 0;
 }
 
 /** Key columns through which a table's rows report their own keys for `targets` (theirs, unique). */
