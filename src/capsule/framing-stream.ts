@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Writable } from 'node:stream';
 
 import type { RowRedactor } from '../redaction/index.js';
 import { frameRowsInto, type RowFramingState, takeFramed } from './row-lines.js';
+import { type TablePiece, unhashed } from './table-pieces.js';
 
 export interface TableStreamOptions {
   /** Applied to each row the redactor's pre-check flags (see redaction/row-redactor.ts). */
@@ -22,13 +23,18 @@ export interface TableStreamOptions {
    * (graph/lossy-values-sql.ts): the counts come back by name in FramedTable.lossy.
    */
   lossyColumns?: readonly string[] | undefined;
+  /** The rows are one piece of the table (table-pieces.ts); absent: the whole table. */
+  piece?: TablePiece | undefined;
 }
 
 /** A table's rows as framed: their count, sha256-rows-v1 hash (hex) and rows with lossy values per column (if any). */
 export interface FramedTable {
   rows: number;
+  /** Empty for a piece (TablePiece): the writer digests the table's hash after its last piece. */
   sha256: string;
   lossy?: Record<string, number>;
+  /** The first piece of a table in pieces: its hash, not digested, which the later pieces continue. */
+  hash?: Hash;
 }
 
 /**
@@ -61,11 +67,13 @@ export interface FramingTarget {
  * file: both get the very same bytes.
  */
 export function framingStream(name: string, options: TableStreamOptions, target: FramingTarget): Writable {
+  const hash = options.piece?.continues ? undefined : createHash('sha256');
   const framing: RowFramingState = {
     table: name,
     rows: 0,
     remainder: undefined,
-    hash: createHash('sha256'),
+    hash: hash ?? unhashed,
+    continued: options.piece?.continues,
     redactor: options.redactor,
     redactedInSql: options.redactedInSql,
   };
@@ -114,7 +122,11 @@ export function framingStream(name: string, options: TableStreamOptions, target:
         callback(error as Error);
         return;
       }
-      target.onDone({ rows: framing.rows, sha256: framing.hash.digest('hex'), ...lossy });
+      target.onDone({
+        rows: framing.rows,
+        ...(!options.piece ? { sha256: hash!.digest('hex') } : { sha256: '', ...(hash ? { hash } : {}) }),
+        ...lossy,
+      });
       options.onRows?.(framing.rows);
       target.emit(framed, true).then(() => callback(), callback);
     },

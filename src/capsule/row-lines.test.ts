@@ -43,13 +43,8 @@ function expected(redactor: ReturnType<typeof createRowRedactor>, lines: string[
 }
 
 function frame(redactor: ReturnType<typeof createRowRedactor>, text: Buffer, sizes: number[]) {
-  const state: RowFramingState = {
-    table: 't',
-    rows: 0,
-    remainder: undefined,
-    hash: createHash('sha256'),
-    redactor,
-  };
+  const hash = createHash('sha256');
+  const state: RowFramingState = { table: 't', rows: 0, remainder: undefined, hash, redactor };
   const out: Buffer[] = [];
   let at = 0;
   for (let k = 0; at < text.length; k++) {
@@ -59,7 +54,7 @@ function frame(redactor: ReturnType<typeof createRowRedactor>, text: Buffer, siz
   }
   return {
     bytes: Buffer.concat(out),
-    sha256: state.hash.digest('hex'),
+    sha256: hash.digest('hex'),
     rows: state.rows,
     lossy: state.lossy ?? [],
   };

@@ -17,7 +17,12 @@ export interface RowFramingState {
   /** Set by frameRows: pieces of a line longer than one chunk, and their total length. */
   pending?: { pieces: Buffer[]; length: number } | undefined;
   /** sha256-rows-v1 hash of the table: each row text as written, followed by `\n`. */
-  hash: Hash;
+  hash: Pick<Hash, 'update'>;
+  /**
+   * Rows of the table come before these (a later piece of a table read in pieces, capsule/table-pieces):
+   * the first row is written after a comma too.
+   */
+  continued?: boolean | undefined;
   redactor: RowRedactor | undefined;
   /**
    * The rows come from a query that redacted them in SQL (redaction/redaction-sql.ts): only rows marked
@@ -158,7 +163,7 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
         `tables[${state.table}]: row ${state.rows + 1} is ${nl === begin ? 'NULL' : 'not a JSON object'}; rowSql must return one JSON object per row`,
       );
     }
-    out.put(state.rows === 0 ? firstSeparator : nextSeparator);
+    out.put(state.rows === 0 && !state.continued ? firstSeparator : nextSeparator);
     const rowStartOut = out.length;
     if (marked && !state.redactor) {
       throw new Error(`tables[${state.table}]: a row marked for redaction, but no redactor`);

@@ -6,12 +6,15 @@ import { FileError } from '../errors.js';
 import { type AtomicFile, createAtomicFile } from './atomic-file.js';
 import { drainOrError } from './drain.js';
 import { type FramedTable, framingStream, type TableStreamOptions } from './framing-stream.js';
+import type { TablePiece } from './table-pieces.js';
 
 /** A table framed into a temporary file, complete, waiting to be appended to the capsule. */
 export interface TableSpool extends FramedTable {
   name: string;
   /** Its rows are already in the capsule (TableSpoolWriter.promote): appending only closes the table. */
   promoted?: boolean;
+  /** One piece of the table (table-pieces.ts); absent: the whole table. */
+  piece?: TablePiece | undefined;
   /** The framed row lines, as tableStream would have written them (without the table's prefix and end). */
   read(): AsyncIterable<Buffer>;
   /** Removes the file. Safe to call twice. */
@@ -20,6 +23,7 @@ export interface TableSpool extends FramedTable {
 
 export interface TableSpoolWriter {
   name: string;
+  piece?: TablePiece | undefined;
   /** The table's rows as bytes, exactly as for CapsuleWriter.tableStream. */
   stream: Writable;
   /** Resolves once `stream` has ended and every byte is in the file. */
@@ -98,6 +102,7 @@ export function createTableSpool(
     });
   return {
     name,
+    piece: options.piece,
     stream,
     discard,
     promote(write, prefix) {
@@ -121,6 +126,7 @@ export function createTableSpool(
       const result = framed!;
       return {
         name,
+        piece: options.piece,
         ...result,
         promoted: direct !== undefined,
         read: () => createReadStream(file.tempPath, { highWaterMark: spoolReadBytes }),

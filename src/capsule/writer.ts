@@ -21,6 +21,7 @@ import { type AtomicFile, createAtomicFile } from './atomic-file.js';
 import { drainOrError } from './drain.js';
 import { type FramedTable, framingStream, tableEnd, type TableStreamOptions } from './framing-stream.js';
 import { maxLineBytes, mib } from './limits.js';
+import { FramedRowsHash } from './table-pieces.js';
 import { createTableSpool, type TableSpool, type TableSpoolWriter } from './table-spool.js';
 
 export const capsuleLayout = 'replay-env/rows-per-line/v1';
@@ -167,15 +168,69 @@ export async function createCapsuleWriter(
     };
     openTable = undefined;
   };
+  // A table in pieces (table-pieces.ts) between its first piece and its last: open, its hash undigested.
+  let pieces:
+    | { name: string; rows: number; lossy?: Record<string, number>; hash: Hash; rehash: FramedRowsHash }
+    | undefined;
+  /** The first piece is in: the table stays open for the next. */
+  const firstPieceDone = (name: string, framed: FramedTable) => {
+    if (!framed.hash) throw new Error(`table ${name}: the first piece has no hash`);
+    rowCounts[name] = framed.rows;
+    pieces = {
+      name,
+      rows: framed.rows,
+      ...(framed.lossy ? { lossy: { ...framed.lossy } } : {}),
+      hash: framed.hash,
+      rehash: new FramedRowsHash(framed.hash),
+    };
+  };
+  const continuing = (spool: { name: string }) => {
+    if (!pieces || pieces.name !== spool.name || openTable !== spool.name)
+      throw new Error(`table ${spool.name} has no piece open to continue`);
+    return pieces;
+  };
+  /** Writes a later piece's framed bytes (all of its chunks in order), hashing its rows onto the table's. */
+  const pieceWriter = (spool: { name: string }) => {
+    const table = continuing(spool);
+    let started = false;
+    return async (chunk: Buffer) => {
+      if (chunk.length === 0) return;
+      let bytes = chunk;
+      // Its first row was framed after a comma: none when no earlier piece had a row.
+      if (!started && table.rows === 0) bytes = bytes.subarray(1);
+      started = true;
+      table.rehash.update(bytes);
+      await sink.write(bytes);
+    };
+  };
+  /** A later piece is in: its rows counted; after the last one the table is closed. */
+  const pieceDone = async (spool: TableSpool) => {
+    const table = continuing(spool);
+    table.rehash.endPiece();
+    table.rows += spool.rows;
+    rowCounts[spool.name] = table.rows;
+    for (const [column, count] of Object.entries(spool.lossy ?? {}))
+      (table.lossy ??= {})[column] = (table.lossy[column] ?? 0) + count;
+    if (spool.piece?.more) return;
+    pieces = undefined;
+    await sink.write(tableEnd);
+    close(spool.name, {
+      rows: table.rows,
+      sha256: table.hash.digest('hex'),
+      ...(table.lossy ? { lossy: table.lossy } : {}),
+    });
+  };
   const prefixOf = (name: string, first: boolean) =>
     Buffer.from(`${first ? '\n' : ',\n'}    ${JSON.stringify(name)}: [`, 'utf8');
 
   const tableStream = (name: string, streamOptions: TableStreamOptions = {}): Writable => {
+    if (streamOptions.piece?.continues) throw new Error(`table ${name}: a later piece is spooled`);
+    const more = streamOptions.piece?.more === true;
     const first = open(name);
     let prefix: Buffer | undefined = prefixOf(name, first);
     return framingStream(name, streamOptions, {
       async emit(chunk, last) {
-        const parts = [prefix, chunk, last ? tableEnd : undefined].filter(
+        const parts = [prefix, chunk, last && !more ? tableEnd : undefined].filter(
           (part): part is Buffer => part !== undefined && part.length > 0,
         );
         prefix = undefined;
@@ -185,18 +240,31 @@ export async function createCapsuleWriter(
         rowCounts[name] = rows;
       },
       onDone(framed) {
-        close(name, framed);
+        if (more) firstPieceDone(name, framed);
+        else close(name, framed);
       },
     });
   };
 
   const appendSpool = async (spool: TableSpool): Promise<void> => {
     try {
+      if (spool.piece?.continues) {
+        if (!spool.promoted) {
+          const write = pieceWriter(spool);
+          for await (const chunk of spool.read()) await write(chunk as Buffer);
+        }
+        await pieceDone(spool);
+        return;
+      }
       if (!spool.promoted) {
         const first = open(spool.name);
         await sink.write(prefixOf(spool.name, first));
         for await (const chunk of spool.read()) await sink.write(chunk as Buffer);
       } else if (openTable !== spool.name) throw new Error(`table ${spool.name} was not promoted here`);
+      if (spool.piece?.more) {
+        firstPieceDone(spool.name, spool);
+        return;
+      }
       await sink.write(tableEnd);
       close(spool.name, spool);
     } finally {
@@ -209,13 +277,15 @@ export async function createCapsuleWriter(
     tableStream,
     spoolTable: (name, streamOptions) => {
       if (state !== 'open') throw new Error(`capsule writer is ${state}`);
-      if (Object.hasOwn(rowCounts, name)) throw new Error(`table ${name} was already written`);
+      if (Object.hasOwn(rowCounts, name) && !streamOptions?.piece?.continues)
+        throw new Error(`table ${name} was already written`);
       return createTableSpool(file.path, name, streamOptions);
     },
     appendSpool,
     promoteSpool(spool) {
       // No await before promote(): the spool must be promoted in the same step as the caller decided to,
       // or it could finish as a plain spool in between.
+      if (spool.piece?.continues) return spool.promote(pieceWriter(spool), Buffer.alloc(0));
       const first = open(spool.name);
       return spool.promote((chunk) => sink.write(chunk), prefixOf(spool.name, first));
     },

@@ -237,3 +237,131 @@ describe('lane scheduler', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 });
+
+describe('lane scheduler, a table in pieces', () => {
+  /** b's rows cut at row `cuts` into pieces (capsule/table-pieces.ts), between a and c. */
+  async function runPieces(
+    path: string,
+    cuts: readonly number[],
+    copy: (piece: number, bytes: Buffer, destination: Writable) => Promise<void>,
+  ) {
+    const lines = data.b.toString().split(/(?<=\n)/);
+    const bounds = [0, ...cuts, lines.length];
+    const pieces = bounds.slice(1).map((end, k) => Buffer.from(lines.slice(bounds[k], end).join('')));
+    const writer = await createCapsuleWriter(path, header);
+    const promoted: string[] = [];
+    const spy: CapsuleWriter = {
+      ...writer,
+      promoteSpool: (spool) => {
+        promoted.push(`${spool.name}${spool.piece ? `:${spool.piece.continues}` : ''}`);
+        return writer.promoteSpool(spool);
+      },
+    };
+    const done: Array<[string, number]> = [];
+    const tables: LaneTable[] = [
+      { name: 'a', options: {}, copy: (_c, destination) => copy(-1, data.a, destination) },
+      ...pieces.map((bytes, k) => ({
+        name: 'b',
+        options: { piece: { continues: k > 0, more: k < pieces.length - 1 } },
+        copy: (_c: pg.Client, destination: Writable) => copy(k, bytes, destination),
+      })),
+      { name: 'c', options: {}, copy: (_c, destination) => copy(-2, data.c, destination) },
+    ];
+    try {
+      await exportTables({
+        clients: [fakeClient(), fakeClient()],
+        writer: spy,
+        tables,
+        onTableDone: (name, rows) => done.push([name, rows]),
+      });
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+    await writer.finish();
+    return { text: await readFile(path, 'utf8'), promoted, done };
+  }
+  const whole = () =>
+    run(join(dir, 'whole.json'), 1, async (name, destination) => {
+      await write(destination, data[name]);
+      await end(destination);
+    });
+  const plain = async (_piece: number, bytes: Buffer, destination: Writable) => {
+    await write(destination, bytes);
+    await end(destination);
+  };
+
+  it('pieces read in any order of completion give the bytes and sha256-rows-v1 of the table read whole', async () => {
+    const reference = await whole();
+    // The first piece ends last: the later ones wait whole in their spools, then are appended.
+    let laterDone = 0;
+    let release: () => void = () => {};
+    const later = new Promise<void>((resolve) => (release = resolve));
+    const slowFirst = await runPieces(
+      join(dir, 'slow.json'),
+      [1000, 2200],
+      async (piece, bytes, destination) => {
+        if (piece === 0) {
+          await write(destination, bytes.subarray(0, 777)); // mid-row
+          await later;
+          await write(destination, bytes.subarray(777));
+          await end(destination);
+          return;
+        }
+        await plain(piece, bytes, destination);
+        if (piece > 0 && ++laterDone === 2) release();
+      },
+    );
+    expect(slowFirst.text).toBe(reference.text);
+    expect(slowFirst.done).toEqual([
+      ['a', 500],
+      ['b', 3000],
+      ['c', 200],
+    ]);
+    expect(await readdir(dir)).toEqual(['slow.json', 'whole.json']);
+  });
+
+  it('a later piece still being read at its turn is written on into the capsule (promoted): same bytes', async () => {
+    const reference = await whole();
+    let firstDone: () => void = () => {};
+    const first = new Promise<void>((resolve) => (firstDone = resolve));
+    const result = await runPieces(join(dir, 'promoted.json'), [1500], async (piece, bytes, destination) => {
+      if (piece === 1) {
+        await write(destination, bytes.subarray(0, 5001)); // mid-row
+        await first;
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the promotion runs meanwhile
+        await write(destination, bytes.subarray(5001));
+        await end(destination);
+        return;
+      }
+      await plain(piece, bytes, destination);
+      if (piece === 0) firstDone();
+    });
+    expect(result.promoted).toContain('b:true');
+    expect(result.text).toBe(reference.text);
+  });
+
+  it('empty pieces, the first one included, leave the capsule as if read whole', async () => {
+    const reference = await whole();
+    for (const cuts of [
+      [0, 0],
+      [0, 3000],
+      [1200, 1200, 3000],
+    ]) {
+      const result = await runPieces(join(dir, `empty-${cuts.join('-')}.json`), cuts, plain);
+      expect(result.text).toBe(reference.text);
+    }
+  });
+
+  it('a failing later piece: its error, no capsule, no spool', async () => {
+    const failed = runPieces(join(dir, 'failed.json'), [1000, 2000], async (piece, bytes, destination) => {
+      if (piece === 2) {
+        await write(destination, bytes.subarray(0, 100));
+        throw new Error('COPY of a piece failed');
+      }
+      await plain(piece, bytes, destination);
+    });
+    await expect(failed).rejects.toThrow('COPY of a piece failed');
+    expect(await readdir(dir)).toEqual([]);
+  });
+});

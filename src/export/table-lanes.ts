@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 
 import type pg from 'pg';
 
+import type { TablePiece } from '../capsule/table-pieces.js';
 import type { TableSpool, TableSpoolWriter } from '../capsule/table-spool.js';
 import type { CapsuleWriter, TableStreamOptions } from '../capsule/writer.js';
 
@@ -76,13 +77,27 @@ export async function exportTables(options: {
   const inProgress = new Map<number, TableSpoolWriter>();
   const promoted = new Set<TableSpoolWriter>();
 
+  // A table read in pieces is done when its last piece is in: its rows summed, timed from its first.
+  const pieceRows = new Map<string, { rows: number; started: number }>();
+  const landed = (name: string, rows: number, started: number, piece: TablePiece | undefined) => {
+    if (piece) {
+      const before = pieceRows.get(name);
+      rows += before?.rows ?? 0;
+      started = before?.started ?? started;
+      pieceRows.set(name, { rows, started });
+      if (piece.more) return;
+      pieceRows.delete(name);
+    }
+    options.onTableDone(name, rows, performance.now() - started);
+  };
+
   const appendReady = (): Promise<void> =>
     (appending = appending.then(async () => {
       if (!prefixWritten) return;
       for (let next = spooled.get(head); next && !failure; next = spooled.get(head)) {
         spooled.delete(head);
         await writer.appendSpool(next.spool);
-        options.onTableDone(next.spool.name, next.spool.rows, performance.now() - next.started);
+        landed(next.spool.name, next.spool.rows, next.started, next.spool.piece);
         head += 1;
       }
       const current = inProgress.get(head);
@@ -100,7 +115,8 @@ export async function exportTables(options: {
       const count = (total: number) => {
         rows = total;
       };
-      if (index === head && !table.keepOpen && prefixWritten) {
+      const piece = table.options.piece;
+      if (index === head && !table.keepOpen && prefixWritten && !piece?.continues) {
         const destination = writer.tableStream(table.name, {
           ...table.options,
           onRows: (total) => {
@@ -109,13 +125,15 @@ export async function exportTables(options: {
           },
         });
         await table.copy(client, destination);
-        options.onTableDone(table.name, rows, performance.now() - started);
+        landed(table.name, rows, started, piece);
         head += 1;
       } else {
         // Progress shows the head table only: one read ahead is counted, not drawn.
         const spool = writer.spoolTable(table.name, { ...table.options, onRows: count });
         open.add(spool);
         if (!table.keepOpen) inProgress.set(index, spool);
+        // A later piece taken at its turn is spooled (it continues the table's hash) and promoted at once.
+        if (piece?.continues && index === head) appendReady().catch(fail);
         await table.copy(client, spool.stream);
         inProgress.delete(index);
         if (table.keepOpen) {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseManifest } from '../manifest/index.js';
+import { type ParsedTable, parseManifest } from '../manifest/index.js';
 import {
   buildGraphQuery,
   buildSessionSettings,
   buildTableCopy,
   buildTableQuery,
+  pieceCondition,
   wrapInCopy,
 } from './export-sql.js';
 
@@ -137,6 +138,27 @@ describe('buildTableQuery / buildTableCopy', () => {
       expect(buildTableQuery(manifest, orders, { graphSize: size }).text).not.toMatch(/\blimit\b/);
     }
     expect(buildTableQuery(manifest, orders).text).not.toContain('generate_series');
+  });
+
+  it('reads one piece of the table: its where kept whole, then the range of its first order term', () => {
+    const [customers, orders] = manifest.postgres.tables as [ParsedTable, ParsedTable];
+    const piece = { expression: 'o.id', type: 'bigint', from: "1'0", below: '2\\0' };
+    const own = (table: ParsedTable, options = {}) => {
+      const text = buildTableQuery(manifest, table, options).text;
+      return text.slice(text.indexOf('\nfrom\n'));
+    };
+    expect(own(orders, { piece })).toBe(
+      [
+        '\nfrom\n/* tables[orders].from */\norders o join graph_keys g using (shop_id, customer_id)',
+        'where (\n/* tables[orders].where */\no.placed_at >= (select since_at from params)\n)',
+        "and /* tables[orders]: one piece of its order */ o.id >= '1''0'::bigint and o.id < E'2\\\\0'::bigint",
+        'order by\n/* tables[orders].orderBy */\no.id',
+      ].join('\n'),
+    );
+    expect(own(customers, { piece: { expression: 't.id', type: 'text', from: 'm' } })).toBe(
+      `\nfrom\n/* tables[customers].from */\n"customers" t\nwhere /* tables[customers]: one piece of its order */ t.id >= 'm'::text`,
+    );
+    expect(pieceCondition({ expression: 'e.id', type: 'int' })).toBe('true');
   });
 
   it('wraps in a COPY whose CSV delimiter and quote never occur in JSON text', () => {

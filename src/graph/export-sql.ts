@@ -129,7 +129,12 @@ export function buildTableQuery(
     const row = `(\n/* ${label}.rowSql */\n${table.rowSql}\n)::jsonb${column}`;
     const select = !prefix ? row : prefixAs ? `${row}, ${prefix} as ${prefixAs}` : `${prefix} || ${row}`;
     const parts = [`select ${select}`, `from\n/* ${label}.from */\n${table.from}`];
-    if (table.where) parts.push(`where\n/* ${label}.where */\n${table.where}`);
+    const piece = options.piece
+      ? `/* ${label}: one piece of its order */ ${pieceCondition(options.piece)}`
+      : undefined;
+    if (table.where && piece) parts.push(`where (\n/* ${label}.where */\n${table.where}\n)\nand ${piece}`);
+    else if (table.where) parts.push(`where\n/* ${label}.where */\n${table.where}`);
+    else if (piece) parts.push(`where ${piece}`);
     if (table.orderBy) parts.push(`order by\n/* ${label}.orderBy */\n${table.orderBy}`);
     return parts.join('\n');
   };
@@ -164,6 +169,29 @@ export interface TableQueryOptions {
   lossyColumns?: readonly LossyColumn[];
   /** The manifest's redaction rules, for a `safe` export that redacts top-level fields in SQL. */
   redactionRules?: readonly ParsedRedactionRule[];
+  /** Only the rows of one piece of the table (export/table-pieces.ts). */
+  piece?: PieceRange;
+}
+
+/**
+ * A range of a table's order: the rows whose first `order by` term (`expression`, a NOT NULL column of
+ * the table written `<alias>.<column>`) is at least `from` and below `below` (each a value's text, cast to
+ * `type`; absent: unbounded). The type's `<` and `>=` are its btree order, the one `order by` sorts by,
+ * so the pieces, one after the other, hold every row once, in the table's order.
+ */
+export interface PieceRange {
+  expression: string;
+  type: string;
+  from?: string | undefined;
+  below?: string | undefined;
+}
+
+/** The condition of one piece: `e.id >= '350001'::bigint and e.id < '700001'::bigint`. */
+export function pieceCondition(range: PieceRange): string {
+  const bound = (operator: string, value: string | undefined) =>
+    value === undefined ? [] : [`${range.expression} ${operator} ${quoteLiteral(value)}::${range.type}`];
+  const parts = [...bound('>=', range.from), ...bound('<', range.below)];
+  return parts.length > 0 ? parts.join(' and ') : 'true';
 }
 
 /** PostgreSQL (12–17) estimates `unnest` of a computed array at 10 rows; of a written-out list, its length. */

@@ -1,3 +1,7 @@
+import type { Writable } from 'node:stream';
+
+import type pg from 'pg';
+
 import { lossyOfTrailer } from '../capsule/lossy-values.js';
 import { type CapsuleWriter, createCapsuleWriter } from '../capsule/writer.js';
 import { closeClient } from '../export/close-client.js';
@@ -12,16 +16,18 @@ import {
 } from '../export/snapshot.js';
 import { exportSnapshotId, openSnapshotPeer } from '../export/snapshot-peer.js';
 import { exportTables } from '../export/table-lanes.js';
+import { type PieceOptions, planTablePieces } from '../export/table-pieces.js';
 import { emptyWindowedTables } from '../export/window-hint.js';
 import {
   buildGraphQuery,
   buildSessionSettings,
   buildTableCopy,
   buildTableQuery,
+  type PieceRange,
   wrapInCopy,
 } from '../graph/export-sql.js';
 import { logger } from '../log.js';
-import type { ParsedManifest, Subject } from '../manifest/index.js';
+import type { ParsedManifest, ParsedTable, Subject } from '../manifest/index.js';
 import { connect } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
@@ -64,6 +70,12 @@ export interface ExportOptions {
    * REPLAY_ENV_CLOSURE_DIRECT=0; tests and the benchmark measure both paths).
    */
   closureDirect?: boolean;
+  /**
+   * Big tables read in pieces over both connections (export/table-pieces.ts). false: never (default: on
+   * unless env REPLAY_ENV_EXPORT_PIECES=0); the options lower the size or raise the cost that keeps a table
+   * whole (tests).
+   */
+  tablePieces?: false | Omit<PieceOptions, 'lanes'>;
   /** age recipients: the capsule is encrypted while it is written (`out` ends with `.age`). */
   encryptTo?: readonly string[];
   /** Written into the header; loading commands refuse the capsule afterwards. */
@@ -99,6 +111,8 @@ export interface ExportResult {
    * name the table by its `alias`): a load of them may change such values unseen. Absent when none.
    */
   lossyUntested?: string[];
+  /** Tables read in pieces over both connections (export/table-pieces.ts), and into how many. */
+  pieces?: Record<string, number>;
   /** With `profile`: phase timings in ms — connect, graph, one per table (`table:<name>`), finish. */
   phases?: Record<string, number>;
 }
@@ -196,6 +210,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
         `export: table:${name}`,
       );
     };
+    let pieces = new Map<string, PieceRange[]>();
     const closure =
       manifest.postgres.closure !== 'none'
         ? await exportWithClosure({
@@ -218,34 +233,56 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
           })
         : undefined;
     if (!closure) {
+      const selectOf = (table: ParsedTable, piece?: PieceRange) =>
+        buildTableQuery(manifest, table, {
+          graphSize: graph.entries.length,
+          lossyColumns: lossyColumns.get(table.name),
+          ...sqlRedactionOption(manifest, options.redaction),
+          ...(piece ? { piece } : {}),
+        });
+      const clients = peer ? [client, peer] : [client];
+      const wanted = options.tablePieces ?? (process.env.REPLAY_ENV_EXPORT_PIECES === '0' ? false : {});
+      pieces = wanted
+        ? await planTablePieces(
+            client,
+            manifest.postgres.tables.map((table) => ({
+              table,
+              select: (piece?: PieceRange) => selectOf(table, piece).text,
+            })),
+            { lanes: clients.length, ...wanted },
+          )
+        : new Map<string, PieceRange[]>();
+      lap('pieces', {
+        tables: Object.fromEntries([...pieces].map(([name, ranges]) => [name, ranges.length])),
+      });
       await exportTables({
-        clients: peer ? [client, peer] : [client],
+        clients,
         writer,
-        tables: manifest.postgres.tables.map((table) => {
-          const select = buildTableQuery(manifest, table, {
-            graphSize: graph.entries.length,
-            lossyColumns: lossyColumns.get(table.name),
-            ...sqlRedactionOption(manifest, options.redaction),
+        tables: manifest.postgres.tables.flatMap((table) => {
+          const ranges = pieces.get(table.name) ?? [undefined];
+          return ranges.map((piece, index) => {
+            const select = selectOf(table, piece);
+            const action = `export: table ${table.name}`;
+            return {
+              name: table.name,
+              options: {
+                redactor:
+                  options.redaction === 'safe'
+                    ? createRowRedactor(manifest.redactionRules, table.name)
+                    : undefined,
+                redactedInSql: select.redactedInSql,
+                lossyColumns: lossyColumns.get(table.name)?.map((column) => column.name),
+                // Each table's COPY ends its stream (no closure): the counts are read once it has.
+                holdReads: true,
+                onRows: (rows: number) => options.onProgress?.({ table: table.name, rows, done: false }),
+                ...(piece ? { piece: { continues: index > 0, more: index < ranges.length - 1 } } : {}),
+              },
+              async copy(on: pg.Client, destination: Writable) {
+                await assertOneStatement(on, url, select.text, action);
+                await copyTableTo(on, url, wrapInCopy(select).text, destination, action);
+              },
+            };
           });
-          const action = `export: table ${table.name}`;
-          return {
-            name: table.name,
-            options: {
-              redactor:
-                options.redaction === 'safe'
-                  ? createRowRedactor(manifest.redactionRules, table.name)
-                  : undefined,
-              redactedInSql: select.redactedInSql,
-              lossyColumns: lossyColumns.get(table.name)?.map((column) => column.name),
-              // Each table's COPY ends its stream (no closure): the counts are read once it has.
-              holdReads: true,
-              onRows: (rows) => options.onProgress?.({ table: table.name, rows, done: false }),
-            },
-            async copy(on, destination) {
-              await assertOneStatement(on, url, select.text, action);
-              await copyTableTo(on, url, wrapInCopy(select).text, destination, action);
-            },
-          };
         }),
         onTableDone: (name, rows, ms) => {
           tableDone(name, rows, ms);
@@ -288,6 +325,9 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       sha256: written.sha256,
       durationMs: Math.round(performance.now() - started),
       ...(closure ? { closureRows: closure.added } : {}),
+      ...(pieces.size > 0
+        ? { pieces: Object.fromEntries([...pieces].map(([name, ranges]) => [name, ranges.length])) }
+        : {}),
       ...(lossyCounts ? { lossy: lossyCounts } : {}),
       ...(lossy.untested.length > 0 ? { lossyUntested: lossy.untested } : {}),
       ...(options.profile ? { phases } : {}),

@@ -27,4 +27,9 @@ describe('export rendering', () => {
       'warning: values the capsule cannot hold exactly (a JSON null in json/jsonb, written like SQL NULL; an array not indexed from 1, written from 1) in docs.d 1 row, docs.meta 2 rows: materialize will load them changed and not say verified',
     );
   });
+
+  it('says which tables were read in pieces, and into how many', () => {
+    expect(renderExport(result)).toContain('\n  docs: 3\n');
+    expect(renderExport({ ...result, pieces: { docs: 3 } })).toContain('\n  docs: 3 (read in 3 pieces)\n');
+  });
 });

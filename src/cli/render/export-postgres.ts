@@ -9,7 +9,8 @@ export function renderExport(result: ExportResult): string {
   const rows = Object.entries(result.rowCounts)
     .map(([table, count]) => {
       const added = result.closureRows?.[table];
-      return `  ${table}: ${count}${added ? ` (${added} added by closure)` : ''}`;
+      const pieces = result.pieces?.[table];
+      return `  ${table}: ${count}${added ? ` (${added} added by closure)` : ''}${pieces ? ` (read in ${pieces} pieces)` : ''}`;
     })
     .join('\n');
   return [
