@@ -18,7 +18,7 @@ import {
   keysAsIntegerArray,
   readHashAggregateSetting,
 } from '../graph/closure-sql.js';
-import { wrapInCopy } from '../graph/export-sql.js';
+import { type PieceRange, wrapInCopy } from '../graph/export-sql.js';
 import type { LossyColumn } from '../graph/lossy-values-sql.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
@@ -32,6 +32,7 @@ import { copyOut } from './copy-out.js';
 import { forwardTo } from './forward-stream.js';
 import { KeySplitter } from './key-splitter.js';
 import { exportTables } from './table-lanes.js';
+import { type PieceOptions, planTablePieces } from './table-pieces.js';
 import { defaultKeysInMemory, type KeyChunk, SpillDir, TargetKeys } from './target-keys.js';
 
 /**
@@ -64,12 +65,16 @@ export interface ClosureExportOptions {
   lossyColumns?: ReadonlyMap<string, LossyColumn[]>;
   /** false: no parent is completed by one joining query (closure-direct.ts); keys are passed for all. */
   direct?: boolean;
+  /** As ExportOptions.tablePieces (services/export.ts). */
+  tablePieces?: false | Omit<PieceOptions, 'lanes'>;
 }
 
 /** Rows per table: from the table's own query, and added by closure. */
 export interface ClosureCounts {
   own: Record<string, number>;
   added: Record<string, number>;
+  /** Tables read in pieces (table-pieces.ts), and into how many. */
+  pieces?: Record<string, number>;
 }
 
 /** Keys of one referenced unique key of a parent table: wanted but not fetched yet, and fetched. */
@@ -245,10 +250,34 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
   const directQueries = new Map<string, string>();
   const directAheadOf = new Map<string, { rows: PassThrough; done: Promise<number> }>();
   const unlimitedStatements = await noStatementTimeout(client, url);
-  const tasks = [...first, ...closed, ...(prefix ? [] : order.filter(open))].map((name) => {
+  const taskNames = [...first, ...closed, ...(prefix ? [] : order.filter(open))];
+  const ownSql = (name: string, piece?: PieceRange) =>
+    buildOwnRowsQuery(manifest, byName.get(name)!, keyed(name, targetsOf(name)), {
+      ...common(name),
+      piece,
+    }).text;
+  // A table streamed into the capsule with no closure query of its own may be read in pieces as
+  // without closure (table-pieces.ts); its rows still hand on the keys they reference.
+  const pieces =
+    options.tablePieces === false
+      ? new Map<string, PieceRange[]>()
+      : await planTablePieces(
+          client,
+          taskNames.map((name) => ({
+            table: byName.get(name)!,
+            select: (piece?: PieceRange) => ownSql(name, piece),
+            whole: held(name) || direct.has(name),
+          })),
+          { lanes: lanes.length, ...options.tablePieces },
+        );
+  const tasks = taskNames.flatMap((name) => {
+    const ranges = pieces.get(name) ?? [undefined];
+    return ranges.map((piece, index) => task(name, piece, index, ranges.length));
+  });
+  function task(name: string, range: PieceRange | undefined, index: number, count: number) {
     const table = byName.get(name)!;
     const owned = targetsOf(name);
-    const sql = buildOwnRowsQuery(manifest, table, keyed(name, owned), common(name)).text;
+    const sql = ownSql(name, range);
     const completing = direct.get(name);
     const directSql =
       completing &&
@@ -267,6 +296,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         redactor: options.redactorFor(name),
         lossyColumns: options.lossyColumns?.get(name)?.map((column) => column.name),
         onRows: (rows: number) => options.onProgress?.({ table: name, rows, done: false }),
+        ...(range ? { piece: { continues: index > 0, more: index < count - 1 } } : {}),
       },
       copy: async (on: pg.Client, sink: Writable) => {
         try {
@@ -282,7 +312,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         await finished(sink);
       },
     };
-  });
+  }
   const ownMs = new Map<string, number>();
   const spools = new Map<string, TableSpoolWriter>();
   // Once every table before the first held one is in the capsule and that one's own rows are read, it
@@ -334,6 +364,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     for (const spool of spools.values()) await spool.discard();
     spill.remove();
   }
+  for (const [name, ranges] of pieces) (counts.pieces ??= {})[name] = ranges.length;
   return counts;
 
   /**

@@ -117,6 +117,8 @@ export interface PieceOptions {
 
 interface PlannedTable {
   table: ParsedTable;
+  /** Never in pieces (its cost still counts in the export's). */
+  whole?: boolean;
   /** The table's SELECT as the export runs it (buildTableQuery), and the same for a piece. */
   select: (piece?: PieceRange) => string;
 }
@@ -134,8 +136,8 @@ export async function planTablePieces(
   options: PieceOptions,
 ): Promise<Map<string, PieceRange[]>> {
   const { lanes } = options;
-  const candidates = tables.flatMap(({ table, select }) => {
-    const candidate = pieceCandidate(table);
+  const candidates = tables.flatMap(({ table, select, whole }) => {
+    const candidate = whole ? 'read whole' : pieceCandidate(table);
     return typeof candidate === 'string' ? [] : [{ table, select, candidate }];
   });
   if (lanes < 2 || candidates.length === 0) return new Map();

@@ -10,7 +10,7 @@
  */
 import type { ParsedManifest, ParsedTable } from '../manifest/index.js';
 import { quoteIdent, quoteTable } from '../postgres/identifiers.js';
-import { settingsCtes, type SqlStatement } from './export-sql.js';
+import { type PieceRange, settingsCtes, type SqlStatement, whereClause } from './export-sql.js';
 import { type LossyColumn, lossyPrefix } from './lossy-values-sql.js';
 
 /** A foreign key between two manifest tables, as closure follows it (child → parent). */
@@ -176,6 +176,8 @@ export interface ClosureQueryOptions {
    * reported (never asked for), not by running its own `from`/`where` again.
    */
   ownRowsByKeys?: boolean;
+  /** buildOwnRowsQuery: only the rows of one piece of the table (export/table-pieces.ts). */
+  piece?: PieceRange | undefined;
 }
 
 /** The table's own rows (its `from`/`where`, as the plain export) with the key columns appended. */
@@ -191,7 +193,8 @@ export function buildOwnRowsQuery(
     `select ${selectList(table, fks, options.lossyColumns)}`,
     `from\n/* ${label}.from */\n${table.from}`,
   ];
-  if (table.where) parts.push(`where\n/* ${label}.where */\n${table.where}`);
+  const where = whereClause(label, table.where, options.piece);
+  if (where) parts.push(where);
   if (table.orderBy) parts.push(`order by\n/* ${label}.orderBy */\n${table.orderBy}`);
   return { text: parts.join('\n') };
 }

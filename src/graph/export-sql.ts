@@ -129,12 +129,8 @@ export function buildTableQuery(
     const row = `(\n/* ${label}.rowSql */\n${table.rowSql}\n)::jsonb${column}`;
     const select = !prefix ? row : prefixAs ? `${row}, ${prefix} as ${prefixAs}` : `${prefix} || ${row}`;
     const parts = [`select ${select}`, `from\n/* ${label}.from */\n${table.from}`];
-    const piece = options.piece
-      ? `/* ${label}: one piece of its order */ ${pieceCondition(options.piece)}`
-      : undefined;
-    if (table.where && piece) parts.push(`where (\n/* ${label}.where */\n${table.where}\n)\nand ${piece}`);
-    else if (table.where) parts.push(`where\n/* ${label}.where */\n${table.where}`);
-    else if (piece) parts.push(`where ${piece}`);
+    const where = whereClause(label, table.where, options.piece);
+    if (where) parts.push(where);
     if (table.orderBy) parts.push(`order by\n/* ${label}.orderBy */\n${table.orderBy}`);
     return parts.join('\n');
   };
@@ -184,6 +180,18 @@ export interface PieceRange {
   type: string;
   from?: string | undefined;
   below?: string | undefined;
+}
+
+/** A table's `where` (labelled), and the range of one piece of it (absent: the whole table). */
+export function whereClause(
+  label: string,
+  where: string | undefined,
+  piece?: PieceRange,
+): string | undefined {
+  const range = piece ? `/* ${label}: one piece of its order */ ${pieceCondition(piece)}` : undefined;
+  if (where && range) return `where (\n/* ${label}.where */\n${where}\n)\nand ${range}`;
+  if (where) return `where\n/* ${label}.where */\n${where}`;
+  return range && `where ${range}`;
 }
 
 /** The condition of one piece: `e.id >= '350001'::bigint and e.id < '700001'::bigint`. */

@@ -210,7 +210,8 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
         `export: table:${name}`,
       );
     };
-    let pieces = new Map<string, PieceRange[]>();
+    const wanted = options.tablePieces ?? (process.env.REPLAY_ENV_EXPORT_PIECES === '0' ? false : {});
+    let pieces: Record<string, number> | undefined;
     const closure =
       manifest.postgres.closure !== 'none'
         ? await exportWithClosure({
@@ -230,6 +231,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
             ...((options.closureDirect ?? process.env.REPLAY_ENV_CLOSURE_DIRECT !== '0')
               ? {}
               : { direct: false }),
+            tablePieces: wanted,
           })
         : undefined;
     if (!closure) {
@@ -241,8 +243,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
           ...(piece ? { piece } : {}),
         });
       const clients = peer ? [client, peer] : [client];
-      const wanted = options.tablePieces ?? (process.env.REPLAY_ENV_EXPORT_PIECES === '0' ? false : {});
-      pieces = wanted
+      const ranges = wanted
         ? await planTablePieces(
             client,
             manifest.postgres.tables.map((table) => ({
@@ -252,15 +253,15 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
             { lanes: clients.length, ...wanted },
           )
         : new Map<string, PieceRange[]>();
-      lap('pieces', {
-        tables: Object.fromEntries([...pieces].map(([name, ranges]) => [name, ranges.length])),
-      });
+      if (ranges.size > 0)
+        pieces = Object.fromEntries([...ranges].map(([name, list]) => [name, list.length]));
+      lap('pieces', { tables: pieces ?? {} });
       await exportTables({
         clients,
         writer,
         tables: manifest.postgres.tables.flatMap((table) => {
-          const ranges = pieces.get(table.name) ?? [undefined];
-          return ranges.map((piece, index) => {
+          const list = ranges.get(table.name) ?? [undefined];
+          return list.map((piece, index) => {
             const select = selectOf(table, piece);
             const action = `export: table ${table.name}`;
             return {
@@ -275,7 +276,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
                 // Each table's COPY ends its stream (no closure): the counts are read once it has.
                 holdReads: true,
                 onRows: (rows: number) => options.onProgress?.({ table: table.name, rows, done: false }),
-                ...(piece ? { piece: { continues: index > 0, more: index < ranges.length - 1 } } : {}),
+                ...(piece ? { piece: { continues: index > 0, more: index < list.length - 1 } } : {}),
               },
               async copy(on: pg.Client, destination: Writable) {
                 await assertOneStatement(on, url, select.text, action);
@@ -325,9 +326,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       sha256: written.sha256,
       durationMs: Math.round(performance.now() - started),
       ...(closure ? { closureRows: closure.added } : {}),
-      ...(pieces.size > 0
-        ? { pieces: Object.fromEntries([...pieces].map(([name, ranges]) => [name, ranges.length])) }
-        : {}),
+      ...((closure?.pieces ?? pieces) ? { pieces: closure?.pieces ?? pieces } : {}),
       ...(lossyCounts ? { lossy: lossyCounts } : {}),
       ...(lossy.untested.length > 0 ? { lossyUntested: lossy.untested } : {}),
       ...(options.profile ? { phases } : {}),
