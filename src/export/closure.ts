@@ -256,8 +256,9 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       ...common(name),
       piece,
     }).text;
-  // A table streamed into the capsule with no closure query of its own may be read in pieces as
-  // without closure (table-pieces.ts); its rows still hand on the keys they reference.
+  // A table streamed into the capsule (not held) may be read in pieces as without closure
+  // (table-pieces.ts): its rows still hand on the keys they reference, and the rows its one query adds
+  // (closure-direct.ts) follow its last piece.
   const pieces =
     options.tablePieces === false
       ? new Map<string, PieceRange[]>()
@@ -266,7 +267,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
           taskNames.map((name) => ({
             table: byName.get(name)!,
             select: (piece?: PieceRange) => ownSql(name, piece),
-            whole: held(name) || direct.has(name),
+            whole: held(name),
           })),
           { lanes: lanes.length, ...options.tablePieces },
         );
@@ -300,9 +301,10 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
       },
       copy: async (on: pg.Client, sink: Writable) => {
         try {
-          if (directSql) directQueries.set(name, directSql);
+          // Registered as its first piece starts (directAhead may read it meanwhile); read after the last.
+          if (directSql && index === 0) directQueries.set(name, directSql);
           await run(on, sql, name, sink, `table ${name}`, owned);
-          if (directSql) directRows.set(name, await directRowsInto(on, name, sink));
+          if (directSql && index === count - 1) directRows.set(name, await directRowsInto(on, name, sink));
         } catch (error) {
           abandonAhead(error);
           throw error;
