@@ -220,7 +220,8 @@ async function columnStats(
   }>(
     extendedQuery(
       `select format_type(a.atttypid, null) as type, a.attnotnull as notnull,
-              pg_total_relation_size(c.oid) >= $3 as big,
+              coalesce((select sum(pg_total_relation_size(p.relid)) from pg_partition_tree(c.oid) p),
+                       pg_total_relation_size(c.oid)) >= $3 as big,
               ${btreeOrder('coalesce(nullif(t.typbasetype, 0), t.oid)')} as btree,
               (select s.histogram_bounds::text from pg_stats s
                 where s.schemaname = n.nspname and s.tablename = c.relname and s.attname = a.attname

@@ -258,3 +258,45 @@ dbTest(
     }
   },
 );
+
+dbTest(
+  'a partitioned table, once its parent is analyzed, is read in pieces across its partitions',
+  async ({ db }) => {
+    await db.query(`
+    create table notes (id int primary key, owner text not null, body text not null);
+    create table items (id bigint not null, owner text not null, pad text not null) partition by range (id);
+    create table items_low partition of items for values from (0) to (20000);
+    create table items_high partition of items for values from (20000) to (50000);
+    insert into items select i, case when i % 4 = 0 then 'you' else 'me' end, md5(i::text) from generate_series(1, 40000) i;
+    alter table items add primary key (id);
+    analyze items;`);
+    const partitioned = parseManifest(
+      JSON.stringify({
+        appId: 'pieces',
+        adapter: 'postgres-subject-graph.v1',
+        subjectKeys: ['owner'],
+        postgres: {
+          tableOrder: ['notes', 'items'],
+          tables: [
+            { name: 'notes', where: 't.owner = (select owner from params)', orderBy: 't.id' },
+            {
+              name: 'items',
+              alias: 'x',
+              from: 'items x',
+              where: 'x.owner = (select owner from params)',
+              orderBy: 'x.id',
+            },
+          ],
+        },
+      }),
+      { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
+    );
+    const whole = join(dir, 'part-whole.json');
+    const pieces = join(dir, 'part-pieces.json');
+    await exportOwner(db, partitioned, whole, { tablePieces: false });
+    const result = await exportOwner(db, partitioned, pieces, { tablePieces: forced });
+    expect(result.pieces).toEqual({ items: 4 });
+    expect(result.rowCounts.items).toBe(30000);
+    expect(await tablesOf(pieces)).toBe(await tablesOf(whole));
+  },
+);
