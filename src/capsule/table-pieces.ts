@@ -14,6 +14,11 @@ export interface TablePiece {
   more: boolean;
 }
 
+/** Piece `index` of `count`. */
+export function pieceOf(index: number, count: number): TablePiece {
+  return { continues: index > 0, more: index < count - 1 };
+}
+
 /** Stands in for the hash of a piece that continues a table (its rows are hashed when appended). */
 export const unhashed: Pick<Hash, 'update'> = { update: () => unhashed as Hash };
 
@@ -82,6 +87,7 @@ export class FramedRowsHash {
       this.#inRow = false;
     }
     if (length > 0) this.#hash.update(out.subarray(0, length));
+    if (out.length > 1 << 22) this.#scratch = Buffer.allocUnsafe(1 << 16); // after a huge row
   }
 
   /** A piece ended: its last row (which has no comma) is complete. */

@@ -197,6 +197,8 @@ export async function createCapsuleWriter(
       if (chunk.length === 0) return;
       let bytes = chunk;
       // Its first row was framed after a comma: none when no earlier piece had a row.
+      if (!started && bytes[0] !== 0x2c)
+        throw new Error(`table ${spool.name}: a later piece starts without its comma`);
       if (!started && table.rows === 0) bytes = bytes.subarray(1);
       started = true;
       table.rehash.update(bytes);

@@ -3,6 +3,7 @@ import { finished, pipeline } from 'node:stream/promises';
 
 import type pg from 'pg';
 
+import { pieceOf } from '../capsule/table-pieces.js';
 import type { TableSpoolWriter } from '../capsule/table-spool.js';
 import type { CapsuleWriter } from '../capsule/writer.js';
 import { isReplayEnvError, ManifestError } from '../errors.js';
@@ -32,7 +33,7 @@ import { copyOut } from './copy-out.js';
 import { forwardTo } from './forward-stream.js';
 import { KeySplitter } from './key-splitter.js';
 import { exportTables } from './table-lanes.js';
-import { type PieceOptions, planTablePieces } from './table-pieces.js';
+import { pieceCounts, type PieceOptions, planTablePieces } from './table-pieces.js';
 import { defaultKeysInMemory, type KeyChunk, SpillDir, TargetKeys } from './target-keys.js';
 
 /**
@@ -297,7 +298,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
         redactor: options.redactorFor(name),
         lossyColumns: options.lossyColumns?.get(name)?.map((column) => column.name),
         onRows: (rows: number) => options.onProgress?.({ table: name, rows, done: false }),
-        ...(range ? { piece: { continues: index > 0, more: index < count - 1 } } : {}),
+        ...(range ? { piece: pieceOf(index, count) } : {}),
       },
       copy: async (on: pg.Client, sink: Writable) => {
         try {
@@ -366,8 +367,8 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     for (const spool of spools.values()) await spool.discard();
     spill.remove();
   }
-  for (const [name, ranges] of pieces) (counts.pieces ??= {})[name] = ranges.length;
-  return counts;
+  const split = pieceCounts(pieces);
+  return split ? { ...counts, pieces: split } : counts;
 
   /**
    * While children still stream, a free connection fetches a full chunk of keys wanted from a parent

@@ -57,6 +57,15 @@ export function pieceCandidate(table: ParsedTable): PieceCandidate | string {
 }
 
 const maxPieces = 4;
+
+/** How many pieces each table split is read in (undefined: none is). */
+export function pieceCounts(
+  pieces: ReadonlyMap<string, readonly PieceRange[]>,
+): Record<string, number> | undefined {
+  return pieces.size > 0
+    ? Object.fromEntries([...pieces].map(([name, ranges]) => [name, ranges.length]))
+    : undefined;
+}
 /**
  * Tables on disk smaller than this are read whole: pieces are for tables whose reading takes seconds.
  * (Not the planner's row estimate: it joins graph_keys by averages, 5,000 rows for the realistic

@@ -1,13 +1,9 @@
-import type { Writable } from 'node:stream';
-
-import type pg from 'pg';
-
 import { lossyOfTrailer } from '../capsule/lossy-values.js';
 import { type CapsuleWriter, createCapsuleWriter } from '../capsule/writer.js';
 import { closeClient } from '../export/close-client.js';
 import { exportWithClosure } from '../export/closure.js';
-import { copyTableTo } from '../export/copy-table.js';
 import { resolveLossyColumns } from '../export/lossy-columns.js';
+import { exportPlainTables } from '../export/plain-tables.js';
 import {
   applySessionSettings,
   beginExportStatements,
@@ -15,28 +11,20 @@ import {
   readGraph,
 } from '../export/snapshot.js';
 import { exportSnapshotId, openSnapshotPeer } from '../export/snapshot-peer.js';
-import { exportTables } from '../export/table-lanes.js';
-import { type PieceOptions, planTablePieces } from '../export/table-pieces.js';
+import type { PieceOptions } from '../export/table-pieces.js';
 import { emptyWindowedTables } from '../export/window-hint.js';
 import {
   buildGraphQuery,
   buildSessionSettings,
   buildTableCopy,
   buildTableQuery,
-  type PieceRange,
-  wrapInCopy,
 } from '../graph/export-sql.js';
 import { logger } from '../log.js';
-import type { ParsedManifest, ParsedTable, Subject } from '../manifest/index.js';
+import type { ParsedManifest, Subject } from '../manifest/index.js';
 import { connect } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
-import {
-  assertOneStatement,
-  extendedQuery,
-  isMultipleCommands,
-  multipleStatementsError,
-} from '../postgres/one-statement.js';
+import { extendedQuery, isMultipleCommands, multipleStatementsError } from '../postgres/one-statement.js';
 import { identifyServer } from '../postgres/server-identity.js';
 import { createRowRedactor } from '../redaction/index.js';
 import { toolInfo } from '../tool-info.js';
@@ -211,6 +199,8 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       );
     };
     const wanted = options.tablePieces ?? (process.env.REPLAY_ENV_EXPORT_PIECES === '0' ? false : {});
+    const redactorFor = (table: string) =>
+      options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table) : undefined;
     let pieces: Record<string, number> | undefined;
     const closure =
       manifest.postgres.closure !== 'none'
@@ -222,8 +212,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
             writer,
             graphSize: graph.entries.length,
             lossyColumns,
-            redactorFor: (table) =>
-              options.redaction === 'safe' ? createRowRedactor(manifest.redactionRules, table) : undefined,
+            redactorFor,
             ...(options.onProgress ? { onProgress: options.onProgress } : {}),
             onTableDone: tableDone,
             ...(options.closureChunkSize ? { chunkSize: options.closureChunkSize } : {}),
@@ -235,60 +224,19 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
           })
         : undefined;
     if (!closure) {
-      const selectOf = (table: ParsedTable, piece?: PieceRange) =>
-        buildTableQuery(manifest, table, {
-          graphSize: graph.entries.length,
-          lossyColumns: lossyColumns.get(table.name),
-          ...sqlRedactionOption(manifest, options.redaction),
-          ...(piece ? { piece } : {}),
-        });
-      const clients = peer ? [client, peer] : [client];
-      const ranges = wanted
-        ? await planTablePieces(
-            client,
-            manifest.postgres.tables.map((table) => ({
-              table,
-              select: (piece?: PieceRange) => selectOf(table, piece).text,
-            })),
-            { lanes: clients.length, ...wanted },
-          )
-        : new Map<string, PieceRange[]>();
-      if (ranges.size > 0)
-        pieces = Object.fromEntries([...ranges].map(([name, list]) => [name, list.length]));
-      lap('pieces', { tables: pieces ?? {} });
-      await exportTables({
-        clients,
+      pieces = await exportPlainTables({
+        clients: peer ? [client, peer] : [client],
+        url,
+        manifest,
         writer,
-        tables: manifest.postgres.tables.flatMap((table) => {
-          const list = ranges.get(table.name) ?? [undefined];
-          return list.map((piece, index) => {
-            const select = selectOf(table, piece);
-            const action = `export: table ${table.name}`;
-            return {
-              name: table.name,
-              options: {
-                redactor:
-                  options.redaction === 'safe'
-                    ? createRowRedactor(manifest.redactionRules, table.name)
-                    : undefined,
-                redactedInSql: select.redactedInSql,
-                lossyColumns: lossyColumns.get(table.name)?.map((column) => column.name),
-                // Each table's COPY ends its stream (no closure): the counts are read once it has.
-                holdReads: true,
-                onRows: (rows: number) => options.onProgress?.({ table: table.name, rows, done: false }),
-                ...(piece ? { piece: { continues: index > 0, more: index < list.length - 1 } } : {}),
-              },
-              async copy(on: pg.Client, destination: Writable) {
-                await assertOneStatement(on, url, select.text, action);
-                await copyTableTo(on, url, wrapInCopy(select).text, destination, action);
-              },
-            };
-          });
-        }),
-        onTableDone: (name, rows, ms) => {
-          tableDone(name, rows, ms);
-          options.onProgress?.({ table: name, rows, done: true });
-        },
+        graphSize: graph.entries.length,
+        lossyColumns,
+        redactorFor,
+        sqlRedactionRules: sqlRedactionOption(manifest, options.redaction).redactionRules,
+        tablePieces: wanted,
+        onPieces: (planned) => lap('pieces', { tables: planned ?? {} }),
+        onProgress: options.onProgress,
+        onTableDone: tableDone,
       });
     }
     mark = performance.now(); // tables were timed each on its own
