@@ -64,6 +64,7 @@ describe('export-postgres', () => {
       'connect',
       'snapshot',
       'graph',
+      'pieces',
       'table:tenants',
       'table:users',
       'table:tickets',
