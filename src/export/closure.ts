@@ -271,6 +271,7 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
             whole: held(name),
           })),
           { lanes: lanes.length, ...options.tablePieces },
+          { manifest, graphSize: options.graphSize, url },
         );
   const tasks = taskNames.flatMap((name) => {
     const ranges = pieces.get(name) ?? [undefined];

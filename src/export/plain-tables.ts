@@ -50,6 +50,7 @@ export async function exportPlainTables(options: {
           select: (piece?: PieceRange) => selectOf(table, piece).text,
         })),
         { lanes: clients.length, ...options.tablePieces },
+        { manifest, graphSize: options.graphSize, url },
       )
     : new Map<string, PieceRange[]>();
   const pieces = pieceCounts(ranges);

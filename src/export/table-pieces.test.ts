@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
 import type { ParsedTable } from '../manifest/index.js';
-import { pieceCandidate, pieceCount, pieceRanges, splitValues } from './table-pieces.js';
+import {
+  pieceCandidate,
+  pieceCount,
+  pieceRanges,
+  readsClockOrConnection,
+  samplePercent,
+  splitValues,
+} from './table-pieces.js';
 
 const table = (fields: Partial<ParsedTable>): ParsedTable =>
   ({
@@ -15,10 +22,11 @@ const table = (fields: Partial<ParsedTable>): ParsedTable =>
 
 describe('pieceCandidate', () => {
   it('takes <alias>.<column> ascending as the first order by term, the table first in from', () => {
-    expect(pieceCandidate(table({}))).toEqual({ expression: 'e.id', column: 'id' });
+    expect(pieceCandidate(table({}))).toEqual({ expression: 'e.id', column: 'id', fromItemEnd: 8 });
     expect(pieceCandidate(table({ orderBy: 'e.created_at asc, e.id' }))).toEqual({
       expression: 'e.created_at',
       column: 'created_at',
+      fromItemEnd: 8,
     });
     expect(
       pieceCandidate(
@@ -29,10 +37,11 @@ describe('pieceCandidate', () => {
           orderBy: 'e."Id"',
         }),
       ),
-    ).toEqual({ expression: 'e."Id"', column: 'Id' });
+    ).toEqual({ expression: 'e."Id"', column: 'Id', fromItemEnd: 'public."Events" as e'.length });
     expect(pieceCandidate(table({ from: 'events e, graph_keys g' }))).toEqual({
       expression: 'e.id',
       column: 'id',
+      fromItemEnd: 8,
     });
   });
 
@@ -48,8 +57,6 @@ describe('pieceCandidate', () => {
     expect(refused({ from: 'graph_keys g join events e on true' })).toBe('string'); // not first
     expect(refused({ from: 'other e' })).toBe('string');
     expect(refused({ from: 'events x' })).toBe('string');
-    expect(refused({ from: 'events e left join accounts a on a.id = e.account_id' })).toBe('string');
-    expect(refused({ from: 'events e full outer join accounts a on true' })).toBe('string');
     expect(refused({ from: '(select * from events) e' })).toBe('string');
   });
 });
@@ -65,6 +72,14 @@ describe('pieceCount', () => {
   });
 });
 
+describe('samplePercent', () => {
+  it('samples about 256 pages, all of a small table, at least 0.01 %', () => {
+    expect(samplePercent(8192 * 25_600)).toBe(1);
+    expect(samplePercent(8192 * 100)).toBe(100);
+    expect(samplePercent(8192 * 1e9)).toBe(0.01);
+  });
+});
+
 describe('splitValues and pieceRanges', () => {
   const bounds = Array.from({ length: 101 }, (_, i) => String(i * 10));
   it('splits at even quantiles of the histogram, without repeating a value', () => {
@@ -75,11 +90,28 @@ describe('splitValues and pieceRanges', () => {
   });
 
   it('gives ranges from below the first value to unbounded after the last', () => {
-    const candidate = { expression: 'e.id', column: 'id' };
-    expect(pieceRanges(candidate, 'bigint', ['10', '20'])).toEqual([
-      { expression: 'e.id', type: 'bigint', from: undefined, below: '10' },
-      { expression: 'e.id', type: 'bigint', from: '10', below: '20' },
-      { expression: 'e.id', type: 'bigint', from: '20', below: undefined },
+    const candidate = { expression: 'e.id', column: 'id', fromItemEnd: 8 };
+    const operators = { lessThan: 'operator(pg_catalog.<)', atLeast: 'operator(pg_catalog.>=)' };
+    expect(pieceRanges(candidate, { type: 'bigint', operators }, ['10', '20'])).toEqual([
+      { expression: 'e.id', type: 'bigint', operators, from: undefined, below: '10' },
+      { expression: 'e.id', type: 'bigint', operators, from: '10', below: '20' },
+      { expression: 'e.id', type: 'bigint', operators, from: '20', below: undefined },
     ]);
+  });
+});
+
+describe('readsClockOrConnection', () => {
+  it('finds the clock and the connection in rowSql, not in plain row building', () => {
+    expect(readsClockOrConnection('to_jsonb(e)')).toBe(false);
+    expect(readsClockOrConnection("jsonb_build_object('a', e.nowhere, 'b', e.age_group)")).toBe(false);
+    for (const sql of [
+      "to_jsonb(e) || jsonb_build_object('t', now())",
+      "to_jsonb(e) || jsonb_build_object('t', CURRENT_TIMESTAMP)",
+      "jsonb_build_object('pid', pg_backend_pid())",
+      "jsonb_build_object('r', random())",
+      "jsonb_build_object('d', 'today'::date)",
+      "jsonb_build_object('a', age(e.born))",
+    ])
+      expect(readsClockOrConnection(sql), sql).toBe(true);
   });
 });

@@ -1,9 +1,13 @@
 import type pg from 'pg';
 
-import type { PieceRange } from '../graph/export-sql.js';
-import type { ParsedTable } from '../manifest/index.js';
-import { parseTableName, quoteTable } from '../postgres/identifiers.js';
-import { extendedQuery } from '../postgres/one-statement.js';
+import { buildPieceSample, type PieceRange } from '../graph/export-sql.js';
+import type { ParsedManifest, ParsedTable } from '../manifest/index.js';
+import type { DatabaseUrl } from '../postgres/database-url.js';
+import { toDatabaseError } from '../postgres/errors.js';
+import { parseTableName } from '../postgres/identifiers.js';
+import { readUnrepeatableTables } from './closure-catalog.js';
+import { pieceColumn, type PlanOf, planOf, sampledValues } from './piece-catalog.js';
+import { perRowProblem } from './piece-plan.js';
 
 /**
  * Pieces of one big table read on both connections (issue #16): an export whose last table is most of
@@ -23,13 +27,14 @@ export interface PieceCandidate {
   /** The term as written in `order by` (`e.id`): ranges compare it. */
   expression: string;
   column: string;
+  /** Where `from`'s first item (`<table> <alias>`) ends: a sample's `tablesample` goes there. */
+  fromItemEnd: number;
 }
 
 const identifier = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
 const qualified = String.raw`${identifier}(?:\.${identifier})?`;
 const firstTerm = new RegExp(String.raw`^\s*(${identifier}\.${identifier})(?:\s+asc)?\s*(?:,|$)`, 'i');
 const firstFromItem = new RegExp(String.raw`^\s*(${qualified})\s+(?:as\s+)?(${identifier})(?=[\s,]|$)`, 'i');
-const outerJoin = /\b(?:left|right|full)\s+(?:outer\s+)?join\b/i;
 
 /** What `table` may be split on, or why not (a phrase). */
 export function pieceCandidate(table: ParsedTable): PieceCandidate | string {
@@ -52,8 +57,7 @@ export function pieceCandidate(table: ParsedTable): PieceCandidate | string {
     (fromTable.schema ?? manifestTable.schema) !== manifestTable.schema
   )
     return 'its from does not start with the table';
-  if (outerJoin.test(table.from)) return 'its from has an outer join';
-  return { expression: term[1]!, column: parsedTerm.name };
+  return { expression: term[1]!, column: parsedTerm.name, fromItemEnd: from[0].length };
 }
 
 const maxPieces = 4;
@@ -97,12 +101,13 @@ export function splitValues(bounds: readonly string[], count: number): string[] 
 /** The ranges between split values: below the first, …, from the last on. */
 export function pieceRanges(
   candidate: PieceCandidate,
-  type: string,
+  column: { type: string; operators: PieceRange['operators'] },
   splits: readonly string[],
 ): PieceRange[] {
   return [undefined, ...splits].map((from, index) => ({
     expression: candidate.expression,
-    type,
+    type: column.type,
+    operators: column.operators,
     from,
     below: splits[index],
   }));
@@ -124,6 +129,24 @@ export interface PieceOptions {
   maxCostRatio?: number;
 }
 
+/** What the sample queries are built from, and where errors are reported against. */
+interface PieceContext {
+  manifest: ParsedManifest;
+  graphSize: number;
+  url: DatabaseUrl;
+}
+
+/** Sampled order values per piece, at least, for the split values to come from the sample. */
+const minSampleRows = 50;
+/** Table pages a sample reads, about (`tablesample system` reads whole pages). */
+const samplePages = 256;
+
+/** The `tablesample system` percentage that reads about samplePages of a table of `bytes`. */
+export function samplePercent(bytes: number): number {
+  const pages = Math.max(1, bytes / 8192);
+  return Math.min(100, Math.max(0.01, Math.round((samplePages / pages) * 10000) / 100));
+}
+
 interface PlannedTable {
   table: ParsedTable;
   /** Never in pieces (its cost still counts in the export's). */
@@ -134,29 +157,42 @@ interface PlannedTable {
 
 /**
  * Which tables to read in pieces (see above), by name, with their ranges. Asks the planner for every
- * table's cost (EXPLAIN, nothing run) and pg_stats for the split values, in the export's transaction,
- * under a savepoint; a table whose pieces would cost the server more than a fifth above the whole (e.g. a
- * scan repeated per piece) is read whole. A failure here only means no pieces (rolled back to the
- * savepoint): the export's own queries report what is wrong with a snippet.
+ * table's plan and cost (EXPLAIN, nothing run), the catalog for the order column, and a sample of the
+ * table for the split values, in the export's transaction, under a savepoint. Read whole: a table whose
+ * plan does not give each row on its own (piece-plan.ts), whose snippets may select other rows when run
+ * again, in another statement on the other connection (the clock, the connection: closure-catalog.ts;
+ * in `rowSql` too), or whose pieces would cost the server more than maxCostRatio times the whole. A
+ * failure here only means no pieces (rolled back to the savepoint): the export's own queries report what
+ * is wrong with a snippet; a lost connection is reported as such.
  */
 export async function planTablePieces(
   client: pg.Client,
   tables: readonly PlannedTable[],
   options: PieceOptions,
+  context: PieceContext,
 ): Promise<Map<string, PieceRange[]>> {
-  const { lanes } = options;
   const candidates = tables.flatMap(({ table, select, whole }) => {
     const candidate = whole ? 'read whole' : pieceCandidate(table);
     return typeof candidate === 'string' ? [] : [{ table, select, candidate }];
   });
-  if (lanes < 2 || candidates.length === 0) return new Map();
-  await client.query('savepoint replay_table_pieces');
+  if (options.lanes < 2 || candidates.length === 0) return new Map();
+  const statement = async (sql: string) => {
+    try {
+      await client.query(sql);
+    } catch (error) {
+      throw toDatabaseError(error, { url: context.url, action: 'export' });
+    }
+  };
+  await statement('savepoint replay_table_pieces');
   try {
-    const pieces = await choosePieces(client, tables, candidates, options);
-    await client.query('release savepoint replay_table_pieces');
+    const pieces = await choosePieces(client, tables, candidates, options, context);
+    await statement('release savepoint replay_table_pieces');
     return pieces;
-  } catch {
-    await client.query('rollback to savepoint replay_table_pieces');
+  } catch (error) {
+    // Not the planning's failure when the connection itself is gone: that one is the export's.
+    await statement('rollback to savepoint replay_table_pieces').catch(() => {
+      throw toDatabaseError(error, { url: context.url, action: 'export' });
+    });
     return new Map();
   }
 }
@@ -166,90 +202,59 @@ async function choosePieces(
   tables: readonly PlannedTable[],
   candidates: ReadonlyArray<PlannedTable & { candidate: PieceCandidate }>,
   options: PieceOptions,
+  context: PieceContext,
 ): Promise<Map<string, PieceRange[]>> {
   const { lanes, minTableBytes = defaultMinTableBytes, maxCostRatio = defaultMaxCostRatio } = options;
   const pieces = new Map<string, PieceRange[]>();
-  const plans = new Map<string, { cost: number }>();
+  const plans = new Map<string, PlanOf>();
   for (const { table, select } of tables) plans.set(table.name, await planOf(client, select()));
   const total = [...plans.values()].reduce((sum, plan) => sum + plan.cost, 0);
+  const unrepeatable = await readUnrepeatableTables(
+    client,
+    context.url,
+    candidates.map(({ table }) => table),
+  );
   for (const { table, select, candidate } of candidates) {
     const plan = plans.get(table.name)!;
     const count = pieceCount(plan.cost, total, lanes);
-    if (count < 2) continue;
-    const column = await columnStats(client, table.name, candidate.column, minTableBytes);
-    if (!column) continue;
-    const splits = splitValues(column.bounds, count);
-    if (splits.length === 0) continue;
-    const ranges = pieceRanges(candidate, column.type, splits);
-    let cost = 0;
-    for (const range of ranges) cost += (await planOf(client, select(range))).cost;
-    if (cost <= plan.cost * maxCostRatio) pieces.set(table.name, ranges);
+    if (count < 2 || unrepeatable.has(table.name) || readsClockOrConnection(table.rowSql)) continue;
+    const column = await pieceColumn(client, table.name, candidate.column);
+    if (!column || column.bytes < minTableBytes) continue;
+    if (perRowProblem(plan.plan, parsedAlias(table), column.relations)) continue;
+    const worthIt = async (splits: readonly string[]) => {
+      let cost = 0;
+      for (const range of pieceRanges(candidate, column, splits))
+        cost += (await planOf(client, select(range))).cost;
+      return cost <= plan.cost * maxCostRatio;
+    };
+    // The plans' shape hardly depends on where the split values fall: checked before sampling.
+    const histogram = splitValues(column.bounds, count);
+    if (histogram.length > 0 && !(await worthIt(histogram))) continue;
+    const sample = buildPieceSample(context.manifest, table, {
+      ...candidate,
+      percent: samplePercent(column.bytes),
+      graphSize: context.graphSize,
+    });
+    const sampled = await sampledValues(client, sample);
+    const splits = sampled.length >= minSampleRows * count ? splitValues(sampled, count) : histogram;
+    if (splits.length === 0 || (histogram.length === 0 && !(await worthIt(splits)))) continue;
+    pieces.set(table.name, pieceRanges(candidate, column, splits));
   }
   return pieces;
 }
 
-/** The planner's total cost of a SELECT (EXPLAIN: planned, not run). */
-async function planOf(client: pg.Client, select: string): Promise<{ cost: number }> {
-  const result = await client.query<Record<string, unknown>>(
-    extendedQuery(`explain (format json) ${select}`),
-  );
-  const plan = (Object.values(result.rows[0] ?? {})[0] as Array<{ Plan?: Record<string, unknown> }>)[0]?.Plan;
-  const cost = Number(plan?.['Total Cost']);
-  if (!Number.isFinite(cost)) throw new Error('no plan cost');
-  return { cost };
+/** The table's alias as PostgreSQL stores it (unquoted: folded to lower case). */
+function parsedAlias(table: ParsedTable): string {
+  const alias = parseTableName(table.alias);
+  return typeof alias === 'string' ? table.alias : alias.name;
 }
 
 /**
- * SQL: true when the only `<` and `>=` operators on (type, type) are strategies 1 and 4 of the type's
- * default btree operator class, the order `order by` sorts by (a domain: its base type's).
+ * A `rowSql` that reads the clock or the connection: each piece's statement, on either connection,
+ * would give its own rows another value (the whole table read at once gives them one).
  */
-function btreeOrder(type: string): string {
-  const only = (name: string, strategy: number) => `
-    exists (select from pg_amop o where o.amopfamily = oc.opcfamily and o.amopstrategy = ${strategy}
-               and o.amoplefttype = ${type} and o.amoprighttype = ${type}
-               and o.amopopr = all (select p.oid from pg_operator p
-                                     where p.oprname = '${name}' and p.oprleft = ${type} and p.oprright = ${type}))`;
-  return `exists (select from pg_opclass oc join pg_am am on am.oid = oc.opcmethod and am.amname = 'btree'
-                   where oc.opcdefault and oc.opcintype = ${type} and ${only('<', 1)} and ${only('>=', 4)})`;
-}
-
-/** The column's type and histogram (as text, in order), when it is NOT NULL, has one, and the table is big. */
-async function columnStats(
-  client: pg.Client,
-  table: string,
-  column: string,
-  minTableBytes: number,
-): Promise<{ type: string; bounds: string[] } | undefined> {
-  const { rows } = await client.query<{
-    type: string;
-    notnull: boolean;
-    big: boolean;
-    btree: boolean;
-    bounds: string | null;
-  }>(
-    extendedQuery(
-      `select format_type(a.atttypid, null) as type, a.attnotnull as notnull,
-              coalesce((select sum(pg_total_relation_size(p.relid)) from pg_partition_tree(c.oid) p),
-                       pg_total_relation_size(c.oid)) >= $3 as big,
-              ${btreeOrder('coalesce(nullif(t.typbasetype, 0), t.oid)')} as btree,
-              (select s.histogram_bounds::text from pg_stats s
-                where s.schemaname = n.nspname and s.tablename = c.relname and s.attname = a.attname
-                order by s.inherited desc limit 1) as bounds
-         from pg_class c join pg_namespace n on n.oid = c.relnamespace
-         join pg_attribute a on a.attrelid = c.oid and a.attname = $2 and a.attnum > 0 and not a.attisdropped
-         join pg_type t on t.oid = a.atttypid
-        where c.oid = to_regclass($1)`,
-      [quoteTable(table), column, minTableBytes],
-    ),
+export function readsClockOrConnection(rowSql: string): boolean {
+  return /\b(now|current_(timestamp|date|time|setting|user|role)|localtime(stamp)?|statement_timestamp|transaction_timestamp|clock_timestamp|timeofday|pg_backend_pid|random|nextval|inet_(client|server)_(addr|port)|txid_current|pg_current_xact_id|age)\b|'\s*(now|today|tomorrow|yesterday)\b/i.test(
+    rowSql,
   );
-  const row = rows[0];
-  if (!row?.notnull || !row.big || !row.btree || row.bounds === null) return undefined;
-  // The server reads the bounds back as values of the column's type (its array syntax, its quoting).
-  const values = await client.query<{ value: string }>(
-    extendedQuery(
-      `select x::text as value from unnest($1::text::${row.type}[]) with ordinality as u(x, i) order by i`,
-      [row.bounds],
-    ),
-  );
-  return { type: row.type, bounds: values.rows.map((value) => value.value) };
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type ParsedTable, parseManifest } from '../manifest/index.js';
 import {
   buildGraphQuery,
+  buildPieceSample,
   buildSessionSettings,
   buildTableCopy,
   buildTableQuery,
@@ -142,7 +143,8 @@ describe('buildTableQuery / buildTableCopy', () => {
 
   it('reads one piece of the table: its where kept whole, then the range of its first order term', () => {
     const [customers, orders] = manifest.postgres.tables as [ParsedTable, ParsedTable];
-    const piece = { expression: 'o.id', type: 'bigint', from: "1'0", below: '2\\0' };
+    const operators = { lessThan: 'operator(pg_catalog.<)', atLeast: 'operator(pg_catalog.>=)' };
+    const piece = { expression: 'o.id', type: 'bigint', operators, from: "1'0", below: '2\\0' };
     const own = (table: ParsedTable, options = {}) => {
       const text = buildTableQuery(manifest, table, options).text;
       return text.slice(text.indexOf('\nfrom\n'));
@@ -151,14 +153,34 @@ describe('buildTableQuery / buildTableCopy', () => {
       [
         '\nfrom\n/* tables[orders].from */\norders o join graph_keys g using (shop_id, customer_id)',
         'where (\n/* tables[orders].where */\no.placed_at >= (select since_at from params)\n)',
-        "and /* tables[orders]: one piece of its order */ o.id >= '1''0'::bigint and o.id < E'2\\\\0'::bigint",
+        "and /* tables[orders]: one piece of its order */ o.id operator(pg_catalog.>=) '1''0'::bigint and o.id operator(pg_catalog.<) E'2\\\\0'::bigint",
         'order by\n/* tables[orders].orderBy */\no.id',
       ].join('\n'),
     );
-    expect(own(customers, { piece: { expression: 't.id', type: 'text', from: 'm' } })).toBe(
-      `\nfrom\n/* tables[customers].from */\n"customers" t\nwhere /* tables[customers]: one piece of its order */ t.id >= 'm'::text`,
+    expect(own(customers, { piece: { expression: 't.id', type: 'text', operators, from: 'm' } })).toBe(
+      `\nfrom\n/* tables[customers].from */\n"customers" t\nwhere /* tables[customers]: one piece of its order */ t.id operator(pg_catalog.>=) 'm'::text`,
     );
-    expect(pieceCondition({ expression: 'e.id', type: 'int' })).toBe('true');
+    expect(pieceCondition({ expression: 'e.id', type: 'int', operators })).toBe('true');
+  });
+
+  it('samples a table for its pieces: tablesample after the first from item, the own where, its order', () => {
+    const orders = manifest.postgres.tables[1]!;
+    const text = buildPieceSample(manifest, orders, {
+      expression: 'o.id',
+      fromItemEnd: 8,
+      percent: 2.5,
+      graphSize: 3,
+    });
+    expect(text.slice(text.indexOf('select (o.id)'))).toBe(
+      [
+        'select (o.id)::text as value',
+        'from\n/* tables[orders].from, sampled */\norders o tablesample system (2.5) join graph_keys g using (shop_id, customer_id)',
+        'where\n/* tables[orders].where */\no.placed_at >= (select since_at from params)',
+        'order by o.id',
+        'limit 100000',
+      ].join('\n'),
+    );
+    expect(text).toContain('generate_series(1, 3)');
   });
 
   it('wraps in a COPY whose CSV delimiter and quote never occur in JSON text', () => {

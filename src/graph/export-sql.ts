@@ -172,14 +172,44 @@ export interface TableQueryOptions {
 /**
  * A range of a table's order: the rows whose first `order by` term (`expression`, a NOT NULL column of
  * the table written `<alias>.<column>`) is at least `from` and below `below` (each a value's text, cast to
- * `type`; absent: unbounded). The type's `<` and `>=` are its btree order, the one `order by` sorts by,
- * so the pieces, one after the other, hold every row once, in the table's order.
+ * `type`; absent: unbounded). Its operators are the type's btree order, the one `order by` sorts by, so
+ * the pieces, one after the other, hold every row once, in the table's order.
  */
 export interface PieceRange {
   expression: string;
   type: string;
+  /**
+   * The type's default btree `<` and `>=` (strategies 1 and 4) as `operator(<schema>.<name>)`: named,
+   * not looked up through the search path (citext's, its schema not on it, would resolve to text's).
+   */
+  operators: { lessThan: string; atLeast: string };
   from?: string | undefined;
   below?: string | undefined;
+}
+
+/**
+ * A sample of a table's rows in the export, `order by` column only, in order: `from` with `tablesample
+ * system (<percent>)` after its first item (`<table> <alias>`, which ends at `fromItemEnd`), the table's
+ * own `where`. Its values split the subject's rows evenly (export/table-pieces.ts), where the whole table's
+ * histogram would not. At most 100,000 values.
+ */
+export function buildPieceSample(
+  manifest: ParsedManifest,
+  table: ParsedTable,
+  sample: { expression: string; fromItemEnd: number; percent: number; graphSize?: number | undefined },
+): string {
+  const label = `tables[${table.name}]`;
+  const from = `${table.from.slice(0, sample.fromItemEnd)} tablesample system (${sample.percent})${table.from.slice(sample.fromItemEnd)}`;
+  return [
+    settingsCtes(manifest.subjectKeys, sample.graphSize),
+    `select (${sample.expression})::text as value`,
+    `from\n/* ${label}.from, sampled */\n${from}`,
+    whereClause(label, table.where),
+    `order by ${sample.expression}`,
+    'limit 100000',
+  ]
+    .filter((part) => part !== undefined)
+    .join('\n');
 }
 
 /** A table's `where` (labelled), and the range of one piece of it (absent: the whole table). */
@@ -194,11 +224,17 @@ export function whereClause(
   return range && `where ${range}`;
 }
 
-/** The condition of one piece: `e.id >= '350001'::bigint and e.id < '700001'::bigint`. */
+/**
+ * The condition of one piece:
+ * `e.id operator(pg_catalog.>=) '350001'::bigint and e.id operator(pg_catalog.<) '700001'::bigint`.
+ */
 export function pieceCondition(range: PieceRange): string {
   const bound = (operator: string, value: string | undefined) =>
     value === undefined ? [] : [`${range.expression} ${operator} ${quoteLiteral(value)}::${range.type}`];
-  const parts = [...bound('>=', range.from), ...bound('<', range.below)];
+  const parts = [
+    ...bound(range.operators.atLeast, range.from),
+    ...bound(range.operators.lessThan, range.below),
+  ];
   return parts.length > 0 ? parts.join(' and ') : 'true';
 }
 

@@ -49,6 +49,12 @@ const forced = { minTableBytes: 0, maxCostRatio: Infinity };
 
 async function prepare(db: TestDatabase): Promise<void> {
   await db.query(ddl);
+  // Declared immutable (falsely), so folded when each statement is planned, on its backend, and not
+  // seen as reading the connection or the clock (table-pieces.ts): they tell the tests which piece, on
+  // which backend, read a row.
+  await db.query(`create function test_backend() returns int immutable language sql as 'select pg_backend_pid()';
+                  create function test_statement() returns text immutable language sql
+                    as 'select statement_timestamp()::text'`);
   await db.query(`alter database ${db.name} set enable_seqscan = off`);
   await db.query(`alter database ${db.name} set enable_bitmapscan = off`);
 }
@@ -122,7 +128,7 @@ dbTest('pieces are read by both backends', async ({ db }) => {
   const out = join(dir, 'pids.json');
   const result = await exportOwner(
     db,
-    manifest({ orderBy: 'x.id', rowSql: `jsonb_build_object('id', x.id, 'pid', pg_backend_pid())` }),
+    manifest({ orderBy: 'x.id', rowSql: `jsonb_build_object('id', x.id, 'pid', test_backend())` }),
     out,
     { tablePieces: forced },
   );
@@ -172,7 +178,15 @@ dbTest('read whole when ranges could miss or repeat rows, or the table is small'
   expect(await whole({ orderBy: 'x.maybe, x.id' }, forced)).toBeUndefined(); // a nullable column
   expect(await whole({ orderBy: 'x.id desc' }, forced)).toBeUndefined();
   expect(
-    await whole({ orderBy: 'x.id', from: 'items x left join notes n on n.id = x.id' }, forced),
+    // (A where strict on x makes PostgreSQL plan the full join as a left one, keeping x: then pieces.)
+    await whole(
+      {
+        orderBy: 'x.id',
+        from: 'items x full join notes n on n.id = x.id',
+        where: 'coalesce(x.owner, n.owner) = (select owner from params)',
+      },
+      forced,
+    ),
   ).toBeUndefined();
   expect(await whole({ orderBy: 'x.id' }, { ...forced, minTableBytes: 1 << 30 })).toBeUndefined(); // small
   // Dearer in pieces (each piece's index scan costs most of the whole's, by the planner's count).
@@ -181,17 +195,17 @@ dbTest('read whole when ranges could miss or repeat rows, or the table is small'
 });
 
 dbTest(
-  'read whole when another `<` on the order type could be the one a range resolves to',
+  "another `<` on the order type, in the search path: ranges still use the btree class's",
   async ({ db }) => {
     await prepare(db);
-    const out = join(dir, 'op.json');
-    const pieces = async () =>
-      (await exportOwner(db, manifest({ orderBy: 'x.id' }), out, { tablePieces: forced })).pieces;
-    expect(await pieces()).toEqual({ items: 4 });
+    // A reversed `<` on bigint in public: a range that looked its operator up could resolve to it.
     await db.query(`create function public.reverse_lt(bigint, bigint) returns boolean language sql immutable
                     as 'select $1 > $2';
-                  create operator public.< (leftarg = bigint, rightarg = bigint, function = public.reverse_lt)`);
-    expect(await pieces()).toBeUndefined();
+                  create operator public.< (leftarg = bigint, rightarg = bigint, function = public.reverse_lt);
+                  alter database ${db.name} set search_path = public, pg_catalog`);
+    const { whole, pieces, piecesResult } = await bothWays(db, { orderBy: 'x.id' });
+    expect(piecesResult.pieces).toEqual({ items: 4 });
+    expect(pieces).toBe(whole);
   },
 );
 
@@ -298,5 +312,124 @@ dbTest(
     expect(result.pieces).toEqual({ items: 4 });
     expect(result.rowCounts.items).toBe(30000);
     expect(await tablesOf(pieces)).toBe(await tablesOf(whole));
+  },
+);
+
+dbTest(
+  "split values come from a sample of the subject's rows: pieces of about equal size where they cluster",
+  async ({ db }) => {
+    await prepare(db);
+    // clustered: 8,000 rows, ids 32,001–40,000, the top fifth of the table's histogram.
+    await db.query(`update items set owner = 'clustered' where id > 32000; analyze items;`);
+    const out = join(dir, 'clustered.json');
+    // Each piece is one COPY statement: its rows share its statement_timestamp().
+    const rowSql = `jsonb_build_object('id', x.id, 'piece', test_statement())`;
+    const result = await exportOwner(db, manifest({ orderBy: 'x.id', rowSql }), out, {
+      tablePieces: forced,
+      subject: { owner: 'clustered' },
+    });
+    expect(result.pieces).toEqual({ items: 4 });
+    const capsule = JSON.parse(await readFile(out, 'utf8')) as { tables: { items: { piece: string }[] } };
+    const sizes = new Map<string, number>();
+    for (const row of capsule.tables.items) sizes.set(row.piece, (sizes.get(row.piece) ?? 0) + 1);
+    expect([...sizes.values()].reduce((sum, n) => sum + n, 0)).toBe(8000);
+    // By the whole table's histogram the first three pieces would be empty; sampled, each holds about 2,000.
+    expect(sizes.size).toBe(4);
+    for (const size of sizes.values()) expect(size).toBeGreaterThan(1000);
+  },
+);
+
+dbTest(
+  'read whole when a piece would number, cut or NULL-extend its own rows, or read its own clock',
+  async ({ db }) => {
+    await prepare(db);
+    const pieces = async (items: Record<string, unknown>) =>
+      (await exportOwner(db, manifest(items), join(dir, 'w.json'), { tablePieces: forced })).pieces;
+    // Red team (session 20): each of these gave other rows in pieces than read whole.
+    expect(
+      await pieces({
+        orderBy: 'x.id',
+        rowSql: `to_jsonb(x) || jsonb_build_object('rn', row_number() over (order by x.id))`,
+      }),
+    ).toBeUndefined();
+    expect(await pieces({ orderBy: 'x.id limit 20000' })).toBeUndefined();
+    expect(await pieces({ orderBy: 'x.id offset 10' })).toBeUndefined();
+    expect(
+      await pieces({
+        orderBy: 'x.id',
+        from: 'items x right/**/join notes n on n.id = x.id',
+        where: 'n.owner = (select owner from params)',
+        rowSql: `jsonb_build_object('n', n.id, 'x', to_jsonb(x))`,
+      }),
+    ).toBeUndefined();
+    expect(
+      await pieces({ orderBy: 'x.id', rowSql: `to_jsonb(x) || jsonb_build_object('at', now())` }),
+    ).toBeUndefined();
+    expect(
+      await pieces({ orderBy: 'x.id', where: `x.owner = (select owner from params) and x.at < now()` }),
+    ).toBeUndefined();
+    // And with none of that: pieces (the checks above are what kept each whole).
+    expect(
+      await pieces({
+        orderBy: 'x.id',
+        rowSql: `to_jsonb(x) || jsonb_build_object('n', n.id)`,
+        from: 'items x left join notes n on n.id = x.id',
+      }),
+    ).toEqual({ items: 4 });
+  },
+);
+
+dbTest(
+  'an order type whose operators are outside the search path: compared by its own btree operators',
+  async ({ db }) => {
+    await prepare(db);
+    // citext in its own schema: `>=` looked up through the search path would be text's (case-sensitive),
+    // while order by sorts by citext's btree class (red team, session 20).
+    await db.query(`
+    create schema ext;
+    create extension citext schema ext;
+    alter table items add column k ext.citext;
+    update items set k = case when id % 2 = 0 then upper(md5(id::text)) else md5(id::text) end;
+    alter table items alter column k set not null;
+    create index on items (k);
+    analyze items;`);
+    const { whole, pieces, piecesResult } = await bothWays(db, { orderBy: 'x.k, x.id' });
+    expect(piecesResult.pieces).toEqual({ items: 4 });
+    expect(pieces).toBe(whole);
+  },
+);
+
+dbTest(
+  "the connection lost while pieces are planned: the export's database error, not an internal one",
+  async ({ db }) => {
+    await prepare(db);
+    // Immutable, so the planner runs it while planning: each EXPLAIN takes 2 s.
+    await db.query(`create function slow_zero() returns bigint immutable language plpgsql
+                    as $$ begin perform pg_sleep(2); return 0; end $$`);
+    const exported = exportOwner(
+      db,
+      manifest({ orderBy: 'x.id', where: 'x.owner = (select owner from params) and x.id > slow_zero()' }),
+      join(dir, 'lost', 'c.json'),
+      { tablePieces: forced },
+    );
+    const outcome = exported.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    let terminated = false;
+    for (let attempt = 0; attempt < 100 && !terminated; attempt++) {
+      const [row] = await db.query<{ done: boolean }>(
+        `select pg_terminate_backend(pid) as done from pg_stat_activity
+        where datname = current_database() and query like 'explain (format json)%' and pid <> pg_backend_pid() limit 1`,
+      );
+      terminated = row?.done === true;
+      if (!terminated) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(terminated).toBe(true);
+    const error = (await outcome) as { code?: string; exitCode?: number } | undefined;
+    // The server's own word (57P01, "terminating connection due to administrator command"), exit 3.
+    expect(error?.code).toMatch(/^database_(error|connection_lost)$/);
+    expect(error?.exitCode).toBe(3);
+    expect(await filesBesidesAudit(join(dir, 'lost'))).toEqual([]);
   },
 );
