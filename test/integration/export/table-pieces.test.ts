@@ -59,15 +59,18 @@ async function prepare(db: TestDatabase): Promise<void> {
   await db.query(`alter database ${db.name} set enable_bitmapscan = off`);
 }
 
-function manifest(items: Record<string, unknown>) {
+/** notes (or `first`), then items with these fields; a hash rule on items' email. */
+function manifest(items: Record<string, unknown>, options: { first?: string; closure?: string } = {}) {
+  const first = options.first ?? 'notes';
   const text = JSON.stringify({
     appId: 'pieces',
     adapter: 'postgres-subject-graph.v1',
     subjectKeys: ['owner'],
     postgres: {
-      tableOrder: ['notes', 'items'],
+      ...(options.closure ? { closure: options.closure } : {}),
+      tableOrder: [first, 'items'],
       tables: [
-        { name: 'notes', where: 't.owner = (select owner from params)', orderBy: 't.id' },
+        { name: first, where: 't.owner = (select owner from params)', orderBy: 't.id' },
         {
           name: 'items',
           alias: 'x',
@@ -224,28 +227,7 @@ dbTest(
       update items set parent_id = 40001 - id where id % 3 = 0;
       analyze items;
       analyze parents;`);
-    const closureManifest = parseManifest(
-      JSON.stringify({
-        appId: 'pieces',
-        adapter: 'postgres-subject-graph.v1',
-        subjectKeys: ['owner'],
-        postgres: {
-          closure: 'parents',
-          tableOrder: ['parents', 'items'],
-          tables: [
-            { name: 'parents', where: 't.owner = (select owner from params)', orderBy: 't.id' },
-            {
-              name: 'items',
-              alias: 'x',
-              from: 'items x',
-              where: 'x.owner = (select owner from params)',
-              orderBy: 'x.id',
-            },
-          ],
-        },
-      }),
-      { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
-    );
+    const closureManifest = manifest({ orderBy: 'x.id' }, { first: 'parents', closure: 'parents' });
     const [added] = await db.query<{ n: string }>(
       `select count(distinct i.parent_id) as n from items i join parents p on p.id = i.parent_id
         where i.owner = 'me' and p.owner = 'other'`,
@@ -284,27 +266,7 @@ dbTest(
     insert into items select i, case when i % 4 = 0 then 'you' else 'me' end, md5(i::text) from generate_series(1, 40000) i;
     alter table items add primary key (id);
     analyze items;`);
-    const partitioned = parseManifest(
-      JSON.stringify({
-        appId: 'pieces',
-        adapter: 'postgres-subject-graph.v1',
-        subjectKeys: ['owner'],
-        postgres: {
-          tableOrder: ['notes', 'items'],
-          tables: [
-            { name: 'notes', where: 't.owner = (select owner from params)', orderBy: 't.id' },
-            {
-              name: 'items',
-              alias: 'x',
-              from: 'items x',
-              where: 'x.owner = (select owner from params)',
-              orderBy: 'x.id',
-            },
-          ],
-        },
-      }),
-      { file: 'm.json', path: '/tmp/m.json', cwd: '/tmp' },
-    );
+    const partitioned = manifest({ orderBy: 'x.id' });
     const whole = join(dir, 'part-whole.json');
     const pieces = join(dir, 'part-pieces.json');
     await exportOwner(db, partitioned, whole, { tablePieces: false });
