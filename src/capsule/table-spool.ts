@@ -39,8 +39,13 @@ export interface TableSpoolWriter {
 }
 
 let spools = 0;
-/** Bytes per read of a spool file copied into the capsule: 1 MiB, not 64 KiB (16 times fewer round trips). */
-const spoolReadBytes = 1 << 20;
+/**
+ * Bytes per read of a spool file copied into the capsule: 256 KiB. 64 KiB took 16 times the round trips
+ * of 1 MiB; 1 MiB reads, with big tables in pieces (several hundred MB spooled), raised the simple 3M
+ * export's peak RSS from 121 to 152 MB (chunks outliving a scavenge wait for a full collection); 256 KiB:
+ * 125 MB (docs/performance.md, twentieth session).
+ */
+const spoolReadBytes = 1 << 18;
 
 /**
  * Spool files live beside the capsule as `.<capsule>.spool-<n>.<pid>.<hex>.tmp` (atomic-file.ts: mode
