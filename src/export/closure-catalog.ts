@@ -114,6 +114,19 @@ const repeatableStableFunctions = [
   'to_regtype',
   'lower',
   'upper',
+  // Building JSON (stable as a timestamp's text follows the session's settings, which the export's
+  // connections share): rowSql's functions, read too when a table is cut in pieces (table-pieces.ts).
+  'to_jsonb',
+  'to_json',
+  'jsonb_build_object',
+  'json_build_object',
+  'jsonb_build_array',
+  'json_build_array',
+  'row_to_json',
+  'array_to_json',
+  'jsonb_agg',
+  'json_agg',
+  'json_object_agg',
 ];
 
 /**
@@ -127,7 +140,8 @@ function named(name: string, after: string): string {
 
 /**
  * Manifest tables whose query may select other rows each time it runs, or fewer than its `from`/`where`:
- * their `from`, `where` or `orderBy` (also read with comments taken out)
+ * their `from`, `where` or `orderBy` — and, with `rowSql` (a table cut in pieces: table-pieces.ts),
+ * their `rowSql`, which could give each piece's rows other values (also read with comments taken out)
  * - call a volatile function (random(), clock_timestamp(), nextval(), one of the schema's…), a stable
  *   function of the schema, or one of pg_catalog's other than repeatableStableFunctions — those read
  *   the clock (now(), statement_timestamp(), age()…) or the connection (pg_backend_pid(),
@@ -139,7 +153,8 @@ function named(name: string, after: string): string {
  *   (`('no' || 'w')::pg_catalog.timestamptz` is now), or a literal spelled so these tests cannot read it
  *   (`$$…$$`, `E'…'`, `U&'…'`, `'no' 'w'` over two lines);
  * - use an operator of the schema whose function is not immutable, or name a view (it may do any of
- *   this inside);
+ *   this inside), a sequence (read outside the snapshot: `last_value` moves) or a foreign table (read
+ *   outside it too);
  * - sample (`tablesample`) or cut (`limit`, `offset`, `fetch`).
  * Matched on the text (case-insensitive; a function's name followed by `(`, against pg_proc), so a false
  * match only costs the one-query closure path (closure-direct.ts), never a row. Not seen: a function
@@ -150,6 +165,7 @@ export async function readUnrepeatableTables(
   client: pg.Client,
   url: DatabaseUrl,
   tables: readonly ParsedTable[],
+  options: { rowSql?: boolean } = {},
 ): Promise<Set<string>> {
   const sql = `select s.name from unnest($1::text[], $2::text[]) as s(name, raw)
  cross join lateral (select s.raw || chr(10) || regexp_replace(s.raw, '/\\*.*?\\*/|--[^\\n]*', ' ', 'g') as snippet) as t
@@ -175,10 +191,12 @@ export async function readUnrepeatableTables(
                 where p.provolatile <> 'i' and o.oprnamespace <> 'pg_catalog'::regnamespace
                   and strpos(t.snippet, o.oprname) > 0)
     or exists (select from pg_class c
-                where c.relkind = 'v' and c.relnamespace <> 'information_schema'::regnamespace
+                where c.relkind in ('v', 'S', 'f') and c.relnamespace <> 'information_schema'::regnamespace
                   and ${named('c.relname', '\\M')})`;
   const names = tables.map((table) => table.name);
-  const snippets = tables.map((table) => [table.from, table.where ?? '', table.orderBy ?? ''].join('\n'));
+  const snippets = tables.map((table) =>
+    [table.from, table.where ?? '', table.orderBy ?? '', options.rowSql ? table.rowSql : ''].join('\n'),
+  );
   try {
     return new Set(
       (await client.query<{ name: string }>(sql, [names, snippets, repeatableStableFunctions])).rows.map(

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { ParsedTable } from '../manifest/index.js';
-import {
-  pieceCandidate,
-  pieceCount,
-  pieceRanges,
-  readsClockOrConnection,
-  samplePercent,
-  splitValues,
-} from './table-pieces.js';
+import { pieceCandidate, pieceCount, pieceRanges, samplePercent, splitValues } from './table-pieces.js';
 
 const table = (fields: Partial<ParsedTable>): ParsedTable =>
   ({
@@ -97,21 +90,5 @@ describe('splitValues and pieceRanges', () => {
       { expression: 'e.id', type: 'bigint', operators, from: '10', below: '20' },
       { expression: 'e.id', type: 'bigint', operators, from: '20', below: undefined },
     ]);
-  });
-});
-
-describe('readsClockOrConnection', () => {
-  it('finds the clock and the connection in rowSql, not in plain row building', () => {
-    expect(readsClockOrConnection('to_jsonb(e)')).toBe(false);
-    expect(readsClockOrConnection("jsonb_build_object('a', e.nowhere, 'b', e.age_group)")).toBe(false);
-    for (const sql of [
-      "to_jsonb(e) || jsonb_build_object('t', now())",
-      "to_jsonb(e) || jsonb_build_object('t', CURRENT_TIMESTAMP)",
-      "jsonb_build_object('pid', pg_backend_pid())",
-      "jsonb_build_object('r', random())",
-      "jsonb_build_object('d', 'today'::date)",
-      "jsonb_build_object('a', age(e.born))",
-    ])
-      expect(readsClockOrConnection(sql), sql).toBe(true);
   });
 });

@@ -161,7 +161,7 @@ interface PlannedTable {
  * table for the split values, in the export's transaction, under a savepoint. Read whole: a table whose
  * plan does not give each row on its own (piece-plan.ts), whose snippets may select other rows when run
  * again, in another statement on the other connection (the clock, the connection: closure-catalog.ts;
- * in `rowSql` too), or whose pieces would cost the server more than maxCostRatio times the whole. A
+ * `rowSql` included), or whose pieces would cost the server more than maxCostRatio times the whole. A
  * failure here only means no pieces (rolled back to the savepoint): the export's own queries report what
  * is wrong with a snippet; a lost connection is reported as such.
  */
@@ -213,11 +213,12 @@ async function choosePieces(
     client,
     context.url,
     candidates.map(({ table }) => table),
+    { rowSql: true },
   );
   for (const { table, select, candidate } of candidates) {
     const plan = plans.get(table.name)!;
     const count = pieceCount(plan.cost, total, lanes);
-    if (count < 2 || unrepeatable.has(table.name) || readsClockOrConnection(table.rowSql)) continue;
+    if (count < 2 || unrepeatable.has(table.name)) continue;
     const column = await pieceColumn(client, table.name, candidate.column);
     if (!column || column.bytes < minTableBytes) continue;
     if (perRowProblem(plan.plan, parsedAlias(table), column.relations)) continue;
@@ -247,14 +248,4 @@ async function choosePieces(
 function parsedAlias(table: ParsedTable): string {
   const alias = parseTableName(table.alias);
   return typeof alias === 'string' ? table.alias : alias.name;
-}
-
-/**
- * A `rowSql` that reads the clock or the connection: each piece's statement, on either connection,
- * would give its own rows another value (the whole table read at once gives them one).
- */
-export function readsClockOrConnection(rowSql: string): boolean {
-  return /\b(now|current_(timestamp|date|time|setting|user|role)|localtime(stamp)?|statement_timestamp|transaction_timestamp|clock_timestamp|timeofday|pg_backend_pid|random|nextval|inet_(client|server)_(addr|port)|txid_current|pg_current_xact_id|age)\b|'\s*(now|today|tomorrow|yesterday)\b/i.test(
-    rowSql,
-  );
 }

@@ -330,6 +330,17 @@ dbTest(
     expect(
       await pieces({ orderBy: 'x.id', where: `x.owner = (select owner from params) and x.at < now()` }),
     ).toBeUndefined();
+    // Second pass: the clock behind a function of the schema or a view, a sequence's last_value (read
+    // outside the snapshot), in rowSql.
+    await db.query(`create function stamp() returns timestamptz language sql stable as 'select now()';
+                    create view v_now as select now() as ts;
+                    create sequence s;`);
+    for (const rowSql of [
+      `to_jsonb(x) || jsonb_build_object('t', stamp())`,
+      `to_jsonb(x) || jsonb_build_object('t', (select ts from v_now))`,
+      `to_jsonb(x) || jsonb_build_object('lv', (select last_value from s))`,
+    ])
+      expect(await pieces({ orderBy: 'x.id', rowSql }), rowSql).toBeUndefined();
     // And with none of that: pieces (the checks above are what kept each whole).
     expect(
       await pieces({
