@@ -10,18 +10,19 @@ import { pieceColumn, type PlanOf, planOf, sampledValues } from './piece-catalog
 import { perRowProblem } from './piece-plan.js';
 
 /**
- * Pieces of one big table read on both connections (issue #16): an export whose last table is most of
- * its work leaves the other connection idle for that long (the simple benchmark: `events`, 4.9 s of
+ * Pieces of one big table read on both connections (issues #16, #18): an export whose last table is most
+ * of its work leaves the other connection idle for that long (the simple benchmark: `events`, 4.9 s of
  * 5.5 s, alone at the end). Such a table is read as ranges of its order, one query per range, each
  * taken by the next free connection; the capsule gets them one after the other (capsule/table-pieces.ts),
  * the same bytes as the table read at once.
  *
- * Only where ranges certainly cover every row once, in order:
+ * Only where ranges certainly give every row once, in order (docs/export.md, step 5):
  * - the first `order by` term is `<alias>.<column>` (ascending, no NULLS clause), `alias` being the
- *   table's, and `from` starts with the table itself under that alias and has no outer join (so the
- *   column is never NULL-extended);
- * - the column is NOT NULL (so `>=` and `<` leave no row out) and has a histogram in pg_stats (the split
- *   values: the whole table's quantiles; a subject's rows spread otherwise only make pieces uneven).
+ *   table's, and `from` starts with the table itself under that alias (pieceCandidate);
+ * - the column is NOT NULL and compared by its type's default btree operators, named (piece-catalog.ts);
+ * - the table's plan passes each of its rows on alone (piece-plan.ts), and its snippets read neither the
+ *   clock nor the connection (closure-catalog.ts, rowSql included).
+ * Split values come from a sample of the subject's rows in the table, else its pg_stats histogram.
  */
 export interface PieceCandidate {
   /** The term as written in `order by` (`e.id`): ranges compare it. */
