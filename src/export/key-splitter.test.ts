@@ -129,4 +129,29 @@ describe('KeySplitter', () => {
   it('passes rows through unchanged when there are no key columns', async () => {
     expect((await split(['{"a":1}\n{"b":2}\n'], 0)).out).toBe('{"a":1}\n{"b":2}\n');
   });
+
+  it('counts the rows it passes on, with and without key columns', async () => {
+    for (const [keys, line] of [
+      [0, '{"a":"x"}\n'],
+      [1, '{"a":"x"}\x02[1]\n'],
+      [2, '{"a":"x"}\x02\x02["k"]\n'],
+    ] as const) {
+      const splitter = new KeySplitter(keys, () => {});
+      const text = line.repeat(1000);
+      const chunks = text.match(/[^]{1,61}/gu)!.map((chunk) => Buffer.from(chunk));
+      let out = '';
+      await pipeline(
+        Readable.from(chunks),
+        splitter,
+        new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            out += chunk.toString();
+            callback();
+          },
+        }),
+      );
+      expect(splitter.rows).toBe(1000);
+      expect(out).toBe('{"a":"x"}\n'.repeat(1000));
+    }
+  });
 });

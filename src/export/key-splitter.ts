@@ -23,6 +23,8 @@ export class KeySplitter extends Transform {
   /** Per foreign key, the previous row's key: its bytes at the start of a reused buffer, and length. */
   readonly #last: Buffer[];
   readonly #lastLength: number[];
+  /** Where a line's delimiters are, found from its end (#rows). */
+  readonly #fields: Int32Array;
   /** The start of a row split across chunks, piece by piece (copied: a chunk may be reused). */
   #pieces: Buffer[] = [];
   #pieceBytes = 0;
@@ -34,6 +36,7 @@ export class KeySplitter extends Transform {
     this.#onKey = onKey;
     this.#last = Array.from({ length: keys }, () => Buffer.allocUnsafe(64));
     this.#lastLength = new Array<number>(keys).fill(-1);
+    this.#fields = new Int32Array(keys);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -72,19 +75,28 @@ export class KeySplitter extends Transform {
   #rows(buf: Buffer, start: number, end: number): number {
     let written = start;
     let nl: number;
+    const keys = this.#keys;
+    const fields = this.#fields;
     while (start < end && (nl = buf.indexOf(newline, start)) !== -1) {
-      let field = buf.indexOf(delimiter, start);
-      if (field === -1 || field > nl) field = nl;
+      // The key columns come last and are short, and JSON text never holds a raw 0x02: a line's
+      // delimiters are found backwards from its end, over the keys only. (Searched forwards, a line
+      // without one — every line when no key is collected — was read on to the end of the chunk.)
+      let found = 0;
+      for (let at = nl; found < keys; found += 1) {
+        at = at > start ? buf.lastIndexOf(delimiter, at - 1) : -1;
+        if (at < start) break;
+        fields[keys - 1 - found] = at;
+      }
+      const first = keys - found;
+      const field = found > 0 ? fields[first]! : nl;
       // Keys are handed on before a later row moves over their bytes.
       if (written !== start) buf.copyWithin(written, start, field);
       written += field - start;
       buf[written++] = newline;
-      for (let index = 0; index < this.#keys && field < nl; index += 1) {
-        const from = field + 1;
-        let to = buf.indexOf(delimiter, from);
-        if (to === -1 || to > nl) to = nl;
+      for (let index = 0; index < found; index += 1) {
+        const from = fields[first + index]! + 1;
+        const to = index + 1 < found ? fields[first + index + 1]! : nl;
         if (to > from) this.#key(index, buf, from, to);
-        field = to;
       }
       start = nl + 1;
       this.#rowCount += 1;
