@@ -25,6 +25,7 @@ import copyStreams from 'pg-copy-streams';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
 import { exportArgs } from './export-args.js';
 import { cpuOf } from './server-cpu.js';
+import { benchServerSettings } from './server-settings.js';
 import { parents } from './workloads/parents.js';
 import { realistic } from './workloads/realistic.js';
 import { simple } from './workloads/simple.js';
@@ -48,7 +49,7 @@ const builds = args.builds.split(',').map((b) => {
 const workload = { simple, realistic, parents }[args.workload];
 const dir = await mkdtemp(join(tmpdir(), 'replay-env-export-ab-'));
 const server = await startEmbeddedPostgres({
-  settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_wal_size: '8GB' },
+  settings: benchServerSettings,
 });
 const url = server.adminUrl.withDatabase('postgres');
 const query = async (sql) => {

@@ -20,6 +20,7 @@ import copyStreams from 'pg-copy-streams';
 import { dropDeferrableIndexes } from '../dist/materialize/deferred-indexes.js';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
 import { cpuOf, postmasterPid } from './server-cpu.js';
+import { benchServerSettings } from './server-settings.js';
 import { realistic } from './workloads/realistic.js';
 import { simple } from './workloads/simple.js';
 
@@ -53,7 +54,7 @@ const scattered = {
 };
 const workloads = { simple, realistic, scattered };
 const server = await startEmbeddedPostgres({
-  settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_wal_size: '8GB' },
+  settings: benchServerSettings,
 });
 const postmaster = await postmasterPid(server.dataDir);
 

@@ -19,6 +19,7 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
+import { benchServerSettings } from './server-settings.js';
 import { realistic } from './workloads/realistic.js';
 import { simple } from './workloads/simple.js';
 
@@ -38,7 +39,7 @@ const workloads = args.workloads.split(',').map((n) => ({ simple, realistic })[n
 const variants = args.variants.split(',');
 
 const server = await startEmbeddedPostgres({
-  settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_wal_size: '8GB' },
+  settings: benchServerSettings,
 });
 const pmStat = () => {
   const f = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');

@@ -40,6 +40,7 @@ import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
 import { ageBench, printAgeCost } from './age.js';
 import { exportArgs as exportCommand } from './export-args.js';
 import { cpuOf } from './server-cpu.js';
+import { benchServerSettings } from './server-settings.js';
 import { parents } from './workloads/parents.js';
 import { realistic } from './workloads/realistic.js';
 import { simple } from './workloads/simple.js';
@@ -479,7 +480,7 @@ async function main() {
   const server = external
     ? undefined
     : await startEmbeddedPostgres({
-        settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_wal_size: '8GB' },
+        settings: benchServerSettings,
       });
   const admin = external ? DatabaseUrl.parse(external) : server.adminUrl;
   serverPid = server?.pid;

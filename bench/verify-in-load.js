@@ -26,6 +26,7 @@ import { tableDigestSql } from '../dist/materialize/value-digest.js';
 import { readTables } from '../dist/postgres/catalog.js';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
 import { cpuOf } from './server-cpu.js';
+import { benchServerSettings } from './server-settings.js';
 import { realistic } from './workloads/realistic.js';
 import { simple } from './workloads/simple.js';
 
@@ -39,7 +40,7 @@ const { values: args } = parseArgs({
 });
 const debian = '/usr/lib/postgresql/15/bin';
 const server = await startEmbeddedPostgres({
-  settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_wal_size: '8GB' },
+  settings: benchServerSettings,
   ...(args.pg15 ? { binaries: { initdb: `${debian}/initdb`, postgres: `${debian}/postgres` } } : {}),
 });
 const dir = await mkdtemp(join(tmpdir(), 'verify-in-load-'));
