@@ -2,6 +2,8 @@ import type { Writable } from 'node:stream';
 
 import type pg from 'pg';
 
+import { BinaryCopyLines } from './binary-lines.js';
+
 /** Backend messages of a COPY OUT (PostgreSQL protocol, "Message Formats"). */
 const copyData = 0x64; // d
 const copyDone = 0x63; // c
@@ -37,9 +39,20 @@ type DataListener = (chunk: Buffer) => void;
  * rejection is pg's DatabaseError, and the client stays usable), a lost or destroyed connection (pg's
  * "Connection terminated"), an error of `destination` itself (then the socket stays paused mid-COPY: the
  * caller closes the client, close-client.ts).
+ *
+ * `binaryLines`: the COPY is binary with text columns only (export-sql.ts wrapInCopy), and
+ * `destination` gets its rows as lines, `column 0x02 column … \n` (binary-lines.ts); output that is not
+ * such a COPY, or ends without its trailer, fails.
  */
-export function copyOut(client: pg.Client, sql: string, destination: Writable): Promise<void> {
+export function copyOut(
+  client: pg.Client,
+  sql: string,
+  destination: Writable,
+  { binaryLines = false }: { binaryLines?: boolean } = {},
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    // A binary COPY's rows become lines as they are moved (binary-lines.ts).
+    const lines = binaryLines ? new BinaryCopyLines() : undefined;
     let settled = false;
     let connection: CopyConnection | undefined;
     let pgListener: DataListener | undefined;
@@ -120,8 +133,18 @@ export function copyOut(client: pg.Client, sql: string, destination: Writable): 
         }
         const end = Math.min(chunk.length, at + left);
         if (type === copyData && end > at) {
-          if (kept !== at) chunk.copyWithin(kept, at, end);
-          kept += end - at;
+          if (lines) {
+            try {
+              kept = lines.convert(chunk, at, end, kept);
+            } catch (error) {
+              fail(error as Error);
+              connection!.stream.destroy();
+              return;
+            }
+          } else {
+            if (kept !== at) chunk.copyWithin(kept, at, end);
+            kept += end - at;
+          }
         }
         left -= end - at;
         at = end;
@@ -132,6 +155,11 @@ export function copyOut(client: pg.Client, sql: string, destination: Writable): 
       }
       write(chunk, kept);
       if (!done) return;
+      if (lines && !lines.ended) {
+        fail(new Error('binary COPY output ended without its trailer'));
+        connection!.stream.destroy();
+        return;
+      }
       copied = true; // before handBack: pg may read ReadyForQuery at once
       handBack(chunk, at);
       destination.end((error?: Error | null) => {

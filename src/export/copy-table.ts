@@ -8,7 +8,7 @@ import { toDatabaseError } from '../postgres/errors.js';
 import { copyOut } from './copy-out.js';
 
 /**
- * Streams `COPY … TO STDOUT` into `destination` with backpressure end to end (copy-out.ts): the socket is
+ * Streams a table's binary `COPY … TO STDOUT` (export-sql.ts wrapInCopy) into `destination` as lines with backpressure end to end (copy-out.ts): the socket is
  * only read as fast as the capsule file is written. A SQL error mid-stream becomes a one-line
  * DatabaseError showing the failing manifest snippet's label.
  */
@@ -20,7 +20,7 @@ export async function copyTableTo(
   action: string,
 ): Promise<void> {
   try {
-    await copyOut(client, copySql, destination);
+    await copyOut(client, copySql, destination, { binaryLines: true });
   } catch (error) {
     if (isReplayEnvError(error)) throw error;
     throw toDatabaseError(error, { url, sql: copySql, action });

@@ -183,12 +183,8 @@ describe('buildTableQuery / buildTableCopy', () => {
     expect(text).toContain('generate_series(1, 3)');
   });
 
-  it('wraps in a COPY whose CSV delimiter and quote never occur in JSON text', () => {
-    expect(wrapInCopy({ text: 'select 1' }).text).toMatchInlineSnapshot(`
-      "copy (
-      select 1
-      ) to stdout with (format csv, delimiter E'\\x02', quote E'\\x01')"
-    `);
+  it('wraps in a binary COPY (text columns sent verbatim)', () => {
+    expect(wrapInCopy({ text: 'select 1' }).text).toBe('copy (\nselect 1\n) to stdout with (format binary)');
     expect(buildTableCopy(manifest, manifest.postgres.tables[0]!).text).toBe(
       wrapInCopy(buildTableQuery(manifest, manifest.postgres.tables[0]!)).text,
     );

@@ -95,8 +95,9 @@ export function buildGraphQuery(manifest: ParsedManifest, subject: Subject, sinc
  * The SELECT of one table (one JSON text column per row), reading `params` and `graph_keys` from the
  * settings made by buildSessionSettings. Usable standalone (e.g. under EXPLAIN) once those are set.
  *
- * `(<rowSql>)::jsonb::text`: jsonb text never contains a raw newline or the bytes 0x01/0x02, which the
- * COPY wrapper relies on; a `json` rowSql (which keeps its input's whitespace) is normalized on the way.
+ * `(<rowSql>)::jsonb::text`: jsonb text never contains a raw newline or the byte 0x02, which the lines
+ * the export reads rely on (export/binary-lines.ts); a `json` rowSql (which keeps its input's whitespace)
+ * is normalized on the way.
  *
  * @example
  * with params as (select p."shop_id", p."customer_id", p.since_at
@@ -322,14 +323,12 @@ export function buildLossyProbe(
 }
 
 /**
- * Wraps a table SELECT in COPY … TO STDOUT, CSV with delimiter 0x02 and quote 0x01: bytes JSON text
- * never contains, so Postgres never quotes or escapes a row and every line is one row's JSON, verbatim.
+ * Wraps a table SELECT in binary COPY … TO STDOUT: every column of the export's selects is text (the row's
+ * JSON, key tuples), which binary COPY sends verbatim, length-prefixed — no scan of each value for bytes
+ * to quote or escape, as CSV or text output makes (export/binary-lines.ts turns the rows into lines).
  */
 export function wrapInCopy<T extends { text: string }>(select: T): T {
-  return {
-    ...select,
-    text: `copy (\n${select.text}\n) to stdout with (format csv, delimiter E'\\x02', quote E'\\x01')`,
-  };
+  return { ...select, text: `copy (\n${select.text}\n) to stdout with (format binary)` };
 }
 
 /** buildTableQuery wrapped in COPY: what the export streams. */

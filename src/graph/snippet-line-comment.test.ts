@@ -39,7 +39,7 @@ describe('a snippet ending in a line comment', () => {
     const sql = uncommented(buildTableCopy(commented, table, {}).text);
     expect(sql).toMatch(/to_jsonb\(o\) \n\)::jsonb::text\nfrom\n/);
     expect(sql).toMatch(/\nwhere\n\/\* tables\[orders\]\.where \*\/\ntrue \norder by\n/);
-    expect(sql).toMatch(/o\.id \n\) to stdout with \(format csv/);
+    expect(sql).toMatch(/o\.id \n\) to stdout with \(format binary\)$/);
   });
 
   it('keeps the closure queries whole', () => {
