@@ -25,8 +25,8 @@ const row = (columns: (string | null)[]) =>
 const trailer = int16(-1);
 
 /** Feeds `payload` in runs of `size` bytes, each in its own buffer after `gap` bytes of (message) header. */
-function convert(payload: Buffer, size: number, gap = 0): string {
-  const lines = new BinaryCopyLines();
+function convert(payload: Buffer, size: number, gap = 0, columns = 3): string {
+  const lines = new BinaryCopyLines({ columns, table: 't' });
   const out: Buffer[] = [];
   for (let at = 0; at < payload.length; at += size) {
     const run = payload.subarray(at, at + size);
@@ -58,28 +58,43 @@ describe('BinaryCopyLines', () => {
 
   it('skips a header extension', () => {
     const withExtension = Buffer.concat([header(Buffer.from('ext!')), row(['{}']), trailer]);
-    expect(convert(withExtension, 3)).toBe('{}\n');
+    expect(convert(withExtension, 3, 0, 1)).toBe('{}\n');
   });
 
   it('one column, many long rows: every byte in order', () => {
     const long = Array.from({ length: 50 }, (_, i) => [`{"i":${i},"s":"${'ü'.repeat(i * 37)}"}`]);
     const stream = Buffer.concat([header(), ...long.map(row), trailer]);
     const lines = long.map(([text]) => `${text}\n`).join('');
-    for (const size of [1, 13, 1000, stream.length]) expect(convert(stream, size)).toBe(lines);
+    for (const size of [1, 13, 1000, stream.length]) expect(convert(stream, size, 0, 1)).toBe(lines);
   });
 
   it('refuses what is not binary COPY output, and output after the trailer', () => {
-    expect(() => new BinaryCopyLines().convert(Buffer.from('{"a":1}\x02[1]\n...........'), 0, 27, 0)).toThrow(
-      /PGCOPY signature/,
-    );
+    expect(() =>
+      new BinaryCopyLines({ columns: 1, table: 't' }).convert(
+        Buffer.from('{"a":1}\x02[1]\n...........'),
+        0,
+        27,
+        0,
+      ),
+    ).toThrow(/PGCOPY signature/);
     const after = Buffer.concat([header(), trailer, row(['{}'])]);
-    expect(() => new BinaryCopyLines().convert(after, 0, after.length, 0)).toThrow(/after its trailer/);
+    expect(() => new BinaryCopyLines({ columns: 1, table: 't' }).convert(after, 0, after.length, 0)).toThrow(
+      /after its trailer/,
+    );
   });
 
   it('has not ended before its trailer', () => {
-    const lines = new BinaryCopyLines();
+    const lines = new BinaryCopyLines({ columns: 1, table: 't' });
     const partial = Buffer.concat([header(), row(['{}'])]);
     lines.convert(partial, 0, partial.length, 0);
     expect(lines.ended).toBe(false);
+  });
+
+  it('refuses a row of another width, naming the table (a rowSql that closed its parentheses)', () => {
+    const wider = Buffer.concat([header(), row(['{}']), row(['{}', '{}']), trailer]);
+    const lines = new BinaryCopyLines({ columns: 1, table: 'orders' });
+    expect(() => lines.convert(wider, 0, wider.length, 0)).toThrow(
+      'tables[orders]: its query returned 2 columns, not 1; rowSql must be one expression, one JSON object per row',
+    );
   });
 });

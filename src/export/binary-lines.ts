@@ -1,3 +1,5 @@
+import { ManifestError } from '../errors.js';
+
 /** PostgreSQL's binary COPY signature (`PGCOPY\n\377\r\n\0`), then the flags and the header extension's length. */
 const signature = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const headerBytes = signature.length + 8;
@@ -18,8 +20,13 @@ type Phase = 'header' | 'extension' | 'count' | 'length' | 'data' | 'end';
  * read: a 0x02 when its field's length is read; a row's newline after its last value, or — when that
  * value ends exactly at `out` (a run that began inside it) — when the next row's field count (or the
  * trailer) is read. Lines end with their run as far as possible, so the reader rarely holds a part.
+ *
+ * Every row must have `columns` columns: a `rowSql` that closes its parentheses could add some (CSV
+ * quoted what binary passes raw), and is refused with one line naming `table`.
  */
 export class BinaryCopyLines {
+  readonly #columns: number;
+  readonly #table: string;
   #phase: Phase = 'header';
   /** The header, a count or a length, gathered across runs when it is split. */
   readonly #gathered = Buffer.alloc(headerBytes);
@@ -29,6 +36,11 @@ export class BinaryCopyLines {
   #left = 0;
   /** A row's newline had no byte to take when its last value ended: the next count (or trailer) writes it. */
   #newlineOwed = false;
+
+  constructor({ columns, table }: { columns: number; table: string }) {
+    this.#columns = columns;
+    this.#table = table;
+  }
 
   /** Whether the trailer has been read: the output ended where a COPY ends. */
   get ended(): boolean {
@@ -84,8 +96,10 @@ export class BinaryCopyLines {
         }
         if (count === -1) {
           this.#phase = 'end';
-        } else if (count < 1) {
-          throw new Error(`binary COPY output: a row of ${count} columns`);
+        } else if (count !== this.#columns) {
+          throw new ManifestError(
+            `tables[${this.#table}]: its query returned ${count} columns, not ${this.#columns}; rowSql must be one expression, one JSON object per row`,
+          );
         } else {
           this.#fields = count;
           this.#field = 0;

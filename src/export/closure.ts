@@ -210,7 +210,9 @@ export async function exportWithClosure(options: ClosureExportOptions): Promise<
     try {
       // Both settle: a failure on either side destroys the splitter, which fails the other with it.
       await Promise.all([
-        copyOut(on, wrapInCopy({ text: sql }).text, splitter, { binaryLines: true }),
+        copyOut(on, wrapInCopy({ text: sql }).text, splitter, {
+          binaryLines: { columns: 1 + onKey.length, table },
+        }),
         pipeline(splitter, forwardTo(sink)),
       ]);
       return splitter.rows;

@@ -40,19 +40,19 @@ type DataListener = (chunk: Buffer) => void;
  * "Connection terminated"), an error of `destination` itself (then the socket stays paused mid-COPY: the
  * caller closes the client, close-client.ts).
  *
- * `binaryLines`: the COPY is binary with text columns only (export-sql.ts wrapInCopy), and
- * `destination` gets its rows as lines, `column 0x02 column … \n` (binary-lines.ts); output that is not
- * such a COPY, or ends without its trailer, fails.
+ * `binaryLines`: the COPY is binary with `columns` text columns (export-sql.ts wrapInCopy) of manifest
+ * table `table`, and `destination` gets its rows as lines, `column 0x02 column … \n` (binary-lines.ts);
+ * output that is not such a COPY, has rows of another width, or ends without its trailer, fails.
  */
 export function copyOut(
   client: pg.Client,
   sql: string,
   destination: Writable,
-  { binaryLines = false }: { binaryLines?: boolean } = {},
+  { binaryLines }: { binaryLines?: { columns: number; table: string } } = {},
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     // A binary COPY's rows become lines as they are moved (binary-lines.ts).
-    const lines = binaryLines ? new BinaryCopyLines() : undefined;
+    const lines = binaryLines ? new BinaryCopyLines(binaryLines) : undefined;
     let settled = false;
     let connection: CopyConnection | undefined;
     let pgListener: DataListener | undefined;

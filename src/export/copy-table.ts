@@ -18,9 +18,11 @@ export async function copyTableTo(
   copySql: string,
   destination: Writable,
   action: string,
+  table: string,
 ): Promise<void> {
   try {
-    await copyOut(client, copySql, destination, { binaryLines: true });
+    // One column: the row's JSON text (export-sql.ts buildTableQuery).
+    await copyOut(client, copySql, destination, { binaryLines: { columns: 1, table } });
   } catch (error) {
     if (isReplayEnvError(error)) throw error;
     throw toDatabaseError(error, { url, sql: copySql, action });

@@ -76,7 +76,7 @@ export async function exportPlainTables(options: {
           },
           async copy(on: pg.Client, destination: Writable) {
             await assertOneStatement(on, url, select.text, action);
-            await copyTableTo(on, url, wrapInCopy(select).text, destination, action);
+            await copyTableTo(on, url, wrapInCopy(select).text, destination, action, table.name);
           },
         };
       });

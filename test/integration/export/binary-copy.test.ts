@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -8,6 +10,11 @@ import { describe, expect } from 'vitest';
 import { copyOut } from '../../../src/export/copy-out.js';
 import { wrapInCopy } from '../../../src/graph/export-sql.js';
 import { dbTest } from '../../setup/database.js';
+import { exportOwner, ownerManifest } from '../../setup/export-owner.js';
+import { useTempDir } from '../../setup/temp-dir.js';
+
+let dir: string;
+useTempDir('binary-copy-', (path) => (dir = path));
 
 function collector() {
   const chunks: Buffer[] = [];
@@ -43,7 +50,9 @@ describe('binary COPY read as lines (export/binary-lines.ts)', () => {
       await client.connect();
       try {
         const ours = collector();
-        await copyOut(client, wrapInCopy({ text: rows }).text, ours.stream, { binaryLines: true });
+        await copyOut(client, wrapInCopy({ text: rows }).text, ours.stream, {
+          binaryLines: { columns: 3, table: 'rows' },
+        });
         const theirs = collector();
         await pipeline(client.query(copyStreams.to(csv(rows))), theirs.stream);
         expect(ours.bytes().length).toBeGreaterThan(3_000_000);
@@ -51,7 +60,7 @@ describe('binary COPY read as lines (export/binary-lines.ts)', () => {
         // No rows: no line at all.
         const empty = collector();
         await copyOut(client, wrapInCopy({ text: 'select 1::text where false' }).text, empty.stream, {
-          binaryLines: true,
+          binaryLines: { columns: 1, table: 'empty' },
         });
         expect(empty.bytes().length).toBe(0);
         expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
@@ -68,7 +77,7 @@ describe('binary COPY read as lines (export/binary-lines.ts)', () => {
       await client.connect();
       try {
         return String(
-          await copyOut(client, sql, collector().stream, { binaryLines: true }).catch(
+          await copyOut(client, sql, collector().stream, { binaryLines: { columns: 1, table: 't' } }).catch(
             (caught: unknown) => caught,
           ),
         );
@@ -80,4 +89,34 @@ describe('binary COPY read as lines (export/binary-lines.ts)', () => {
     // Shorter than binary COPY's header: it ends before one could be read.
     expect(await refusal('copy (select 1::text) to stdout')).toMatch(/ended without its trailer/);
   });
+
+  // CSV quoted what binary passes raw: a rowSql that closes its own parentheses adds a column, and is
+  // refused rather than written (red team, twenty-first session).
+  dbTest(
+    'a rowSql that adds a column is refused with one line naming its table, no capsule',
+    async ({ db }) => {
+      await db.query(`
+      create table parents (id int primary key, owner text not null);
+      create table kids (id int primary key, owner text not null, parent_id int references parents);
+      insert into parents values (1, 'me');
+      insert into kids values (1, 'me', 1);`);
+      const escaping = `to_jsonb(t.*)::text || chr(2) || ''), ('{}'`;
+      const mine = 't.owner = (select owner from params)';
+      for (const closure of [false, true]) {
+        const manifest = ownerManifest('escape', {
+          ...(closure ? { closure: 'parents' } : {}),
+          tables: [
+            { name: 'parents', where: mine },
+            { name: 'kids', where: mine, rowSql: escaping },
+          ],
+        });
+        const out = join(dir, `escape-${closure}.json`);
+        const error = await exportOwner(db, manifest, out).catch((caught: unknown) => caught);
+        // With closure, parents is completed by one query joining kids' (no key column on kids' rows).
+        expect(String(error)).toContain('tables[kids]: its query returned 2 columns, not 1');
+        expect((error as { exitCode?: number }).exitCode).toBe(2);
+        expect(existsSync(out)).toBe(false);
+      }
+    },
+  );
 });
