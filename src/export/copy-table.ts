@@ -8,9 +8,10 @@ import { toDatabaseError } from '../postgres/errors.js';
 import { copyOut } from './copy-out.js';
 
 /**
- * Streams a table's binary `COPY … TO STDOUT` (export-sql.ts wrapInCopy) into `destination` as lines with backpressure end to end (copy-out.ts): the socket is
- * only read as fast as the capsule file is written. A SQL error mid-stream becomes a one-line
- * DatabaseError showing the failing manifest snippet's label.
+ * Streams a table's binary `COPY … TO STDOUT` (export-sql.ts wrapInCopy) into `destination` as lines,
+ * with backpressure end to end (copy-out.ts): the socket is only read as fast as the capsule file is
+ * written. A SQL error mid-stream becomes a one-line DatabaseError showing the failing manifest
+ * snippet's label.
  */
 export async function copyTableTo(
   client: pg.Client,
