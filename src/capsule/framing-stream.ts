@@ -49,6 +49,13 @@ const batchBytes = 1 << 18;
  * updated): 1M realistic rows in 6.4 KiB chunks took ~0.3 s more CPU than in 64 KiB ones.
  */
 const inputBytes = 1 << 16;
+/**
+ * Room made for a batch's framed bytes at once: it is handed over once it holds batchBytes, so it must
+ * also take the last input framed into it (held reads of < inputBytes plus one read) without growing.
+ * With batchBytes + 1/8 nearly every batch outgrew its buffer and was copied whole into a new one
+ * (~0.14 s of a 1M-row realistic export's CPU; docs/performance.md, twenty-second session).
+ */
+const batchCapacity = batchBytes * 2;
 
 /** What closes a table's row list in the capsule. */
 export const tableEnd = Buffer.from('\n    ]', 'utf8');
@@ -84,7 +91,7 @@ export function framingStream(name: string, options: TableStreamOptions, target:
     const input = held.length === 1 ? held[0]! : Buffer.concat(held);
     held = [];
     heldBytes = 0;
-    frameRowsInto(framing, input, batchBytes + (batchBytes >> 3));
+    frameRowsInto(framing, input, batchCapacity);
   };
   return new Writable({
     highWaterMark: 1 << 16,
