@@ -133,17 +133,16 @@ export class LineLayoutRows {
     this.assertUtf8(batch);
     this.hash!.update(batch);
     this.rowCounts[this.table]! += this.count;
-    const text = this.scratch.toString('utf8', this.base, this.used - 1);
-    const rows = this.count === 1 ? [text] : text.split('\n');
     if (this.keepBytes) {
-      out.push({ table: this.table, rows, bytes: batch });
+      // Decoded only if asked for: a direct load converts the bytes themselves (json-to-copy-bytes.ts).
+      out.push(new BatchWithBytes(this.table, batch, this.count));
       // The batch keeps its bytes (the batches of one chunk are all made before the first is used): the
       // next batch's rows follow them in the same buffer, and the next chunk's go to a new one (push). A
       // buffer per batch pinned one chunk-sized buffer per table of a chunk (thousands for small tables).
       // Only when asked: a buffer per chunk costs a load without value verification CPU for nothing.
       this.base = this.used;
     } else {
-      out.push({ table: this.table, rows });
+      out.push({ table: this.table, rows: decodeRows(batch, this.count) });
       this.used = 0;
     }
     this.count = 0;
@@ -172,5 +171,26 @@ export class LineLayoutRows {
     this.hash = createHash('sha256');
     this.hashes.set(this.table, this.hash);
     this.rowCounts[this.table] = 0;
+  }
+}
+
+/** The rows' text: `bytes` holds `count` rows, each followed by `\n`. */
+function decodeRows(bytes: Buffer, count: number): string[] {
+  const text = bytes.toString('utf8', 0, bytes.length - 1);
+  return count === 1 ? [text] : text.split('\n');
+}
+
+/** A batch with its rows' bytes, which are decoded the first time its `rows` are read. */
+class BatchWithBytes implements CapsuleBatch {
+  #rows: string[] | undefined;
+
+  constructor(
+    readonly table: string,
+    readonly bytes: Buffer,
+    private readonly count: number,
+  ) {}
+
+  get rows(): string[] {
+    return (this.#rows ??= decodeRows(this.bytes, this.count));
   }
 }

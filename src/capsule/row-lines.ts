@@ -3,6 +3,7 @@ import type { Hash } from 'node:crypto';
 import { CapsuleError, ManifestError } from '../errors.js';
 import { lossyMarker } from '../graph/lossy-values-sql.js';
 import { jsRedactionMarker, type RowRedactor } from '../redaction/index.js';
+import { ByteRun } from './byte-run.js';
 import { maxLineBytes, mib } from './limits.js';
 
 /** Per-table state of the row framing loop. */
@@ -231,65 +232,6 @@ function countLossy(state: RowFramingState, buf: Buffer, start: number, nl: numb
     } else break;
   }
   return at;
-}
-
-/** Bytes appended into one buffer that grows by doubling (copied only when it must grow). */
-class ByteRun implements FramedOutput {
-  #buffer: Buffer;
-  #length = 0;
-
-  constructor(capacity: number) {
-    this.#buffer = Buffer.allocUnsafe(capacity);
-  }
-
-  get capacity(): number {
-    return this.#buffer.length;
-  }
-
-  get length(): number {
-    return this.#length;
-  }
-
-  /** Empties the run, keeping its buffer. */
-  reset(): this {
-    this.#length = 0;
-    return this;
-  }
-
-  put(bytes: Uint8Array): void {
-    this.#reserve(bytes.length);
-    if (bytes.length > 32) this.#buffer.set(bytes, this.#length);
-    else for (let k = 0; k < bytes.length; k++) this.#buffer[this.#length + k] = bytes[k]!;
-    this.#length += bytes.length;
-  }
-
-  copyFrom(source: Buffer, from: number, to: number): void {
-    this.#reserve(to - from);
-    // Byte by byte when short: Buffer.copy makes a view of the source range on every call (~0.1 µs).
-    if (to - from > 32) this.#length += source.copy(this.#buffer, this.#length, from, to);
-    else for (let k = from; k < to; k++) this.#buffer[this.#length++] = source[k]!;
-  }
-
-  /** Appends bytes [from, to) of another run. */
-  copyRun(run: ByteRun, from: number, to: number): void {
-    this.copyFrom(run.#buffer, from, to);
-  }
-
-  putByte(byte: number): void {
-    this.#reserve(1);
-    this.#buffer[this.#length++] = byte;
-  }
-
-  bytes(): Buffer {
-    return this.#buffer.subarray(0, this.#length);
-  }
-
-  #reserve(more: number): void {
-    if (this.#length + more <= this.#buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, this.#length + more));
-    this.#buffer.copy(grown, 0, 0, this.#length);
-    this.#buffer = grown;
-  }
 }
 
 let hashScratch = new ByteRun(1 << 17);

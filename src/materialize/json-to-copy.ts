@@ -138,6 +138,21 @@ export class RowConverter {
   }
 
   /**
+   * The COPY text of one value of column kind `kind`, the value being all of `text` (json-to-copy-bytes.ts
+   * hands over the values it does not convert on the bytes). The row around it was checked by the caller
+   * as convert checks it (raw control characters, `\u0000`).
+   */
+  valueText(text: string, kind: CopyColumnKind): string {
+    this.s = text;
+    this.i = 0;
+    this.backslash = -1;
+    this.column = undefined;
+    const value = this.value(kind);
+    if (this.i !== text.length) this.invalid(`unexpected text after the value at offset ${this.i}`);
+    return value;
+  }
+
+  /**
    * The `k`th key of the row, as an index into `quoted`: the `k`th key of the previous row when the text
    * has it here, literally (a JSON string's text decodes to one value), else parsed and looked up; a key
    * that is not a loaded column is returned as its text.

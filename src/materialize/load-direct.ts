@@ -6,6 +6,7 @@ import { type CopyTypes, directCopySql, readCopyTypes } from './copy-types.js';
 import { dropDeferrableForeignKeys, type DroppedForeignKeys } from './deferred-foreign-keys.js';
 import { dropDeferrableIndexes, type DroppedIndexes } from './deferred-indexes.js';
 import { type CopyColumn, InvalidRow, RowConverter, UnsupportedRow } from './json-to-copy.js';
+import { ByteRowConverter } from './json-to-copy-bytes.js';
 import {
   doesNotFit,
   invalidRow,
@@ -29,7 +30,7 @@ import {
 import { phaseTimer } from './load-timing.js';
 import { RewriteTally } from './rewrite-tally.js';
 import { copyStageSql, createStageSql, deleteSql, type Sql, targetEmptySql, upsertSql } from './sql.js';
-import { copySink, type Sink, type StagedTable } from './stage.js';
+import { type CopySink, copySink, type StagedTable } from './stage.js';
 import { suspendTriggers } from './triggers.js';
 import { SentDigest } from './verify-values.js';
 
@@ -41,9 +42,10 @@ interface TableLoad {
   info: TableInfo;
   /** Manifest load-order position. */
   position: number;
-  sink?: Sink | undefined;
-  /** Set when the table is copied straight into the target. */
+  sink?: CopySink | undefined;
+  /** Set when the table is copied straight into the target: its rows' text, or their bytes. */
   converter?: RowConverter;
+  bytes?: ByteRowConverter;
   /** The digest of the rows sent (value verification). */
   digest?: SentDigest;
   /** Direct tables: the columns written. */
@@ -169,6 +171,10 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
         await start(current, batch.rows[0]!);
       }
       const load = current;
+      if (load.bytes && !tally.active && batch.bytes) {
+        await copyBytes(load, batch.bytes);
+        continue;
+      }
       const texts = tally.active ? batch.rows.map((row) => tally.row(batch.table, row)) : batch.rows;
       load.digest?.addBatch(batch.rows, texts, batch.bytes);
       // No promise per row: the sink returns one only when it wrote its queued rows.
@@ -281,6 +287,7 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     }
     if (columns !== undefined && (load.info.primaryKey.length === 0 || load.targetWasEmpty)) {
       load.converter = new RowConverter(columns, check.generatedSkipped);
+      load.bytes = new ByteRowConverter(columns, check.generatedSkipped);
       load.written = columns.map((column) => column.name);
       if (load.targetWasEmpty && options.keepIndexes !== true)
         load.indexes = await dropDeferrableIndexes(load.stage.table, run);
@@ -299,6 +306,30 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     }
     await run(createStageSql(load.stage.table, load.stage.index));
     load.sink = copySink(client, copyStageSql(load.stage.table, load.stage.index), load.stage, sinkOptions);
+  }
+}
+
+/**
+ * Copies a batch of a direct table's rows (CapsuleBatch.bytes, as read) into its COPY, converted on the
+ * bytes: no row is decoded unless the conversion needs it (json-to-copy-bytes.ts).
+ */
+async function copyBytes(load: TableLoad, bytes: Buffer): Promise<void> {
+  const sink = load.sink!;
+  const converter = load.bytes!;
+  load.digest?.addBytes(bytes);
+  converter.batch(bytes);
+  for (let from = 0; from < bytes.length;) {
+    const end = bytes.indexOf(0x0a, from);
+    load.stage.rows++;
+    try {
+      converter.convert(from, end, sink.lines);
+    } catch (error) {
+      throw rowError(error, load);
+    }
+    from = end + 1;
+    // No promise per row: the sink returns one only when it wrote its queued rows.
+    const written = sink.added();
+    if (written) await written;
   }
 }
 

@@ -39,3 +39,42 @@ describe('SentDigest.addBatch', () => {
     expect(other.digest()).not.toEqual(oneByOne.digest());
   });
 });
+
+describe('SentDigest.addBytes', () => {
+  // Canonical rows, compact rows (canonicalised first: one of them with `": ` only in a later row, which
+  // must not make it look canonical), multi-byte text, escapes.
+  const rows = [
+    '{"id":1,"s":"compact first"}',
+    '{"id": 2, "s": "plain"}',
+    '{"id": 3, "s": "ü €𝄞 multi-byte"}',
+    '{"id":4,"s":"compact"}',
+    '{"id":5,"s":"a\\": b"}',
+    '{"id": 6, "s": "\\"q\\" \\\\ \\n"}',
+  ];
+  const bytes = Buffer.from(`${rows.join('\n')}\n`);
+
+  it('gives the digest of adding each row text', () => {
+    const oneByOne = new SentDigest(info);
+    for (const row of rows) oneByOne.add(row);
+    const fromBytes = new SentDigest(info);
+    fromBytes.addBytes(bytes);
+    expect(fromBytes.digest()).toEqual(oneByOne.digest());
+  });
+
+  it('canonicalises every row when the table has generated columns (left out on both sides)', () => {
+    const generated = {
+      columns: [
+        { name: 'id', generated: false },
+        { name: 's', generated: true },
+      ],
+    } as unknown as TableInfo;
+    const oneByOne = new SentDigest(generated);
+    for (const row of rows) oneByOne.add(row);
+    const fromBytes = new SentDigest(generated);
+    fromBytes.addBytes(bytes);
+    expect(fromBytes.digest()).toEqual(oneByOne.digest());
+    const withColumn = new SentDigest(info);
+    withColumn.addBytes(bytes);
+    expect(withColumn.digest()).not.toEqual(fromBytes.digest());
+  });
+});
