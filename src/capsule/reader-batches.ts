@@ -139,7 +139,7 @@ export class LineLayoutRows {
       // The batch keeps its bytes (the batches of one chunk are all made before the first is used): the
       // next batch's rows follow them in the same buffer, and the next chunk's go to a new one (push). A
       // buffer per batch pinned one chunk-sized buffer per table of a chunk (thousands for small tables).
-      // Only when asked: a buffer per chunk costs a load without value verification CPU for nothing.
+      // Only when asked: a buffer per chunk costs a reader that decodes every row anyway CPU for nothing.
       this.base = this.used;
     } else {
       out.push({ table: this.table, rows: decodeRows(batch, this.count) });

@@ -12,8 +12,9 @@ export interface CapsuleBatch {
   rows: string[];
   /**
    * The rows' UTF-8 bytes as read, each row followed by `\n`, when asked for (`batches({ bytes: true })`;
-   * line-layout capsules only, and not for a row longer than a read chunk): value verification hashes
-   * these instead of encoding each row's text again.
+   * line-layout capsules only, and not for a row longer than a read chunk): the direct load converts
+   * these (json-to-copy-bytes.ts) and value verification hashes them, instead of the rows' text. `rows`
+   * are then decoded only when read.
    */
   bytes?: Buffer;
 }

@@ -153,9 +153,10 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       endPhase('upsert');
     };
 
-    const withBytes = options.verifyValues !== false;
-    // The file's own SHA-256 is not used here (the rows' hashes are checked against the trailer).
-    for await (const batch of options.reader.batches({ bytes: withBytes, fileHash: false })) {
+    // The rows' bytes: direct tables are converted from them (json-to-copy-bytes.ts), and value
+    // verification hashes them. The file's own SHA-256 is not used here (the rows' hashes are checked
+    // against the trailer).
+    for await (const batch of options.reader.batches({ bytes: true, fileHash: false })) {
       if (batch.table !== current?.stage.table) {
         if (current) await finish(current);
         const at = position.get(batch.table);
