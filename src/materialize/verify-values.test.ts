@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { CapsuleError } from '../errors.js';
 import type { TableInfo } from '../postgres/catalog.js';
 import { SentDigest } from './verify-values.js';
 
@@ -76,5 +77,18 @@ describe('SentDigest.addBytes', () => {
     const withColumn = new SentDigest(info);
     withColumn.addBytes(bytes);
     expect(withColumn.digest()).not.toEqual(fromBytes.digest());
+  });
+});
+
+describe('SentDigest, a row that is not JSON', () => {
+  const named = { name: 'notes', columns: [{ name: 'id', generated: false }] } as unknown as TableInfo;
+
+  it.each([
+    ['addBytes', (digest: SentDigest) => digest.addBytes(Buffer.from('{"id":1}\n{"id":2} x\n{"id":3}\n'))],
+    ['add', (digest: SentDigest) => ['{"id":1}', '{"id":2,'].forEach((row) => digest.add(row))],
+  ])('%s: the capsule is corrupt at that row (one line, not an internal error)', (_name, feed) => {
+    const digest = new SentDigest(named);
+    expect(() => feed(digest)).toThrow(CapsuleError);
+    expect(() => feed(new SentDigest(named))).toThrow(/^tables\[notes\] row 2: invalid JSON: /);
   });
 });

@@ -4,6 +4,7 @@ import type { CapsuleReader } from '../capsule/index.js';
 import { rewriteSubjectInText, type SubjectRewrite } from '../capsule/rewrite-subject.js';
 import type { TableInfo } from '../postgres/catalog.js';
 import { canonicalJson } from './canonical-json.js';
+import { invalidRow } from './load-errors.js';
 import { copyStageSql, createStageSql, type Sql } from './sql.js';
 import { copySink, type Sink } from './stage.js';
 import {
@@ -36,7 +37,10 @@ export class SentDigest {
   private readonly accumulator = new DigestAccumulator();
   private readonly drop: ReadonlySet<string>;
 
+  private readonly table: string;
+
   constructor(info: TableInfo) {
+    this.table = info.name;
     // Generated columns are not written (Postgres computes them): left out on both sides.
     this.drop = new Set(info.columns.filter((column) => column.generated).map((column) => column.name));
   }
@@ -50,7 +54,7 @@ export class SentDigest {
     // Rows that were re-serialised (redacted, rewritten: compact JSON) are canonicalised first. A row
     // taken for canonical that is not makes the digest differ, and the exact comparison decides.
     const canonical = this.drop.size === 0 && rowText.startsWith('{"') && rowText.includes('": ');
-    if (!canonical) this.accumulator.add(canonicalJson(rowText, this.drop));
+    if (!canonical) this.accumulator.add(this.canonical(rowText));
     else if (utf8) this.accumulator.addBytes(utf8, start, end);
     else this.accumulator.add(rowText);
   }
@@ -91,8 +95,21 @@ export class SentDigest {
       const canonical =
         this.drop.size === 0 && bytes[from] === openBrace && bytes[from + 1] === quote && keyEnd < end;
       if (canonical) this.accumulator.addBytes(bytes, from, end);
-      else this.accumulator.add(canonicalJson(bytes.toString('utf8', from, end), this.drop));
+      else this.accumulator.add(this.canonical(bytes.toString('utf8', from, end)));
       from = end + 1;
+    }
+  }
+
+  /**
+   * The canonical text of the next row; a row that is not JSON is the capsule's fault, reported as the
+   * converter reports one (this may see it first: rows are hashed before they are converted or staged).
+   */
+  private canonical(rowText: string): string {
+    try {
+      return canonicalJson(rowText, this.drop);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      throw invalidRow(this.table, this.accumulator.rows + 1, error.message);
     }
   }
 

@@ -108,6 +108,38 @@ dbTest.for(cases)(
   },
 );
 
+// Value verification hashes a batch's rows before they are converted, and parses each row that is not
+// printed as to_jsonb prints it (these are compact): a malformed row was an internal error (exit 1).
+dbTest.for([
+  ['a short row (read with its batch’s bytes)', 'c'],
+  ['a row longer than a read chunk (read as text)', 'y'.repeat(100_000)],
+])(
+  'a malformed row after the first, %s: refused in one line naming it, nothing loaded',
+  async ([, body], { db }) => {
+    await db.query(schemaSql);
+    const text = lineCapsuleText({
+      graph: [{ shop_id: 's1', customer_id: 'c1', reasons: ['subject'] }],
+      tables: {
+        customers: [shopCustomer],
+        orders: [order],
+        order_notes: [note(1, 'a'), note(2, 'b'), note(3, body!), note(4, 'd')],
+      },
+    });
+    const broken = text.replace(`"body":"${body}"`, `"body":"${body}"} x`);
+    expect(broken).not.toBe(text);
+    const path = await writeCapsuleFile(dir, `malformed-${body!.length}.json`, broken);
+    const thrown = await materialize({ manifest, capsulePath: path, databaseUrl: db.url }).then(
+      (result) => result,
+      (caught: unknown) => caught,
+    );
+    expect(thrown).toBeInstanceOf(CapsuleError);
+    expect((thrown as Error).message).toMatch(
+      /^tables\[order_notes\] row 3: invalid JSON: unexpected text at \d+$/,
+    );
+    expect(await dumpTables(db, tables)).toEqual(Object.fromEntries(tables.map((table) => [table, []])));
+  },
+);
+
 dbTest('CRLF line ends: loaded exactly (through the staging table), verified', async ({ db }) => {
   await db.query(schemaSql);
   const path = await writeCapsuleFile(dir, 'crlf.json', valid.replaceAll('\n', '\r\n'));
