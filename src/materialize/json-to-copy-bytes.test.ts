@@ -4,21 +4,15 @@ import { ByteRun } from '../capsule/byte-run.js';
 import { type CopyColumn, RowConverter } from './json-to-copy.js';
 import { ByteRowConverter } from './json-to-copy-bytes.js';
 
-const text = { type: 'scalar', numeric: false } as const;
-const num = { type: 'scalar', numeric: true } as const;
-const json = { type: 'json' } as const;
-const textArray = { type: 'array', element: 'scalar', numeric: false } as const;
-const numArray = { type: 'array', element: 'scalar', numeric: true } as const;
-const jsonArray = { type: 'array', element: 'json', numeric: false } as const;
-
+// One column of each kind the converter knows, and a name JSON must escape.
 const columns: CopyColumn[] = [
-  { name: 'id', kind: num },
-  { name: 's', kind: text },
-  { name: 'j', kind: json },
-  { name: 'a', kind: textArray },
-  { name: 'n', kind: numArray },
-  { name: 'ja', kind: jsonArray },
-  { name: 'we"ird\\ké', kind: text },
+  { name: 'id', kind: { type: 'scalar', numeric: true } },
+  { name: 's', kind: { type: 'scalar', numeric: false } },
+  { name: 'j', kind: { type: 'json' } },
+  { name: 'a', kind: { type: 'array', element: 'scalar', numeric: false } },
+  { name: 'n', kind: { type: 'array', element: 'scalar', numeric: true } },
+  { name: 'ja', kind: { type: 'array', element: 'json', numeric: false } },
+  { name: 'we"ird\\ké', kind: { type: 'scalar', numeric: false } },
 ];
 const skipped = ['gen'];
 
