@@ -295,10 +295,13 @@ dbTest(
     const sizes = new Map<string, number>();
     for (const row of capsule.tables.items) sizes.set(row.piece, (sizes.get(row.piece) ?? 0) + 1);
     expect([...sizes.values()].reduce((sum, n) => sum + n, 0)).toBe(8000);
-    // By the whole table's histogram the first three pieces would be empty; sampled, each holds about 2,000.
+    // By the whole table's histogram the first three pieces would be empty and the last would hold all
+    // 8,000 rows; sampled, each holds about 2,000, but only about: tablesample system picks whole pages
+    // (~25 rows each) at random, ~50 of the cluster's ~320, so a piece's size varies by ~500-700 rows
+    // from run to run (980 and 449 seen; a bound of 500 failed once). Asserted: every piece has rows,
+    // and none has half of them (each ~3 standard deviations away), which the histogram's split fails.
     expect(sizes.size).toBe(4);
-    // tablesample system picks pages at random: a piece came out at 980 in one run (npm test, 12:15).
-    for (const size of sizes.values()) expect(size).toBeGreaterThan(500);
+    for (const size of sizes.values()) expect(size).toBeLessThan(4000);
   },
 );
 
