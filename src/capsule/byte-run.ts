@@ -35,8 +35,10 @@ export class ByteRun {
 
   /** Appends `text` as UTF-8. */
   putString(text: string): void {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
-    this.#reserve(text.length * 3);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units). A long text
+    // is measured instead: room for 3× a row of tens of MB would be that much memory for nothing.
+    const most = text.length * 3;
+    this.#reserve(most <= 1 << 16 ? most : Buffer.byteLength(text));
     this.#length += this.#buffer.write(text, this.#length);
   }
 
