@@ -1,9 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import type { BrowserContextOptions } from 'playwright-core';
 import { expect, it } from 'vitest';
 
 import type { ProbeEvent } from '../../../src/generated/trace.js';
+import { BrowserSession, browserSource } from '../../../src/run/browser-session.js';
+import { runBrowserProbe } from '../../../src/run/probes/browser/run-browser-probe.js';
 import { runReplay } from '../../../src/services/run.js';
 import { validateAgainstSchema } from '../../../src/validation.js';
 import { chromiumDescendants, describeWithChromiumSite, pngSize } from '../../setup/browser.js';
@@ -282,6 +285,44 @@ await describeWithChromiumSite('browser probes', (site) => {
     }
     controller.abort('SIGINT');
     await expect(running).rejects.toThrow('interrupted by SIGINT');
+    expect(chromiumDescendants(process.pid)).toEqual([]);
+  });
+
+  it('an abort while the page context is being made ends the probe at once, not at its timeout', async () => {
+    const app = await writeApp({
+      manifest: {
+        probes: [{ name: 'hangs', kind: 'browser', url: `${site.base}/slow`, timeoutSeconds: 120 }],
+      },
+    });
+    const session = new BrowserSession(browserSource(process.env, undefined));
+    const controller = new AbortController();
+    const real = await session.browser();
+    // The real Chromium, whose newContext gets the abort while it is still pending.
+    const browser = new Proxy(real, {
+      get(target, key) {
+        if (key !== 'newContext') return Reflect.get(target, key, target) as unknown;
+        return async (options: BrowserContextOptions) => {
+          const made = await target.newContext(options);
+          controller.abort('SIGINT');
+          return made;
+        };
+      },
+    });
+    const started = performance.now();
+    try {
+      const event = await runBrowserProbe(app.manifest.probes[0]!, {
+        manifest: app.manifest,
+        env: {},
+        databaseUrl: undefined,
+        graceMs: 1000,
+        signal: controller.signal,
+        browser: { browser: async () => browser } as unknown as BrowserSession,
+      });
+      expect(event).toMatchObject({ success: false, message: 'interrupted', steps: [] });
+      expect(performance.now() - started).toBeLessThan(60_000);
+    } finally {
+      await session.close();
+    }
     expect(chromiumDescendants(process.pid)).toEqual([]);
   });
 

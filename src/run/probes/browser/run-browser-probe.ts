@@ -52,6 +52,8 @@ export async function runBrowserProbe(probe: ParsedProbe, context: ProbeContext)
       viewport: probe.viewport,
       ...(context.proxy ? { proxy: { server: context.proxy.url } } : {}),
     });
+    // A stop while the context was being made had nothing to close: the page must not load for minutes.
+    if (interrupted) throw new ProbeStopped();
     const page = await browserContext.newPage();
     const evidence = collectEvidence(page, ignorePatterns(probe.ignoreConsole));
     const deadline = Date.now() + probe.timeoutSeconds * 1000;
@@ -70,7 +72,7 @@ export async function runBrowserProbe(probe: ParsedProbe, context: ProbeContext)
     if (Object.values(evidence.dropped).some((n) => n > 0)) event.droppedEvidence = evidence.dropped;
     if (!event.message && !probe.allowConsoleErrors) event.message = consoleFailure(evidence);
   } catch (error) {
-    event.message = firstLine(error);
+    if (!(error instanceof ProbeStopped)) event.message = firstLine(error);
   } finally {
     clearTimeout(guard);
     context.signal?.removeEventListener('abort', stop);
@@ -84,6 +86,9 @@ export async function runBrowserProbe(probe: ParsedProbe, context: ProbeContext)
   event.durationMs = Math.round(performance.now() - started);
   return event;
 }
+
+/** Thrown when the probe was stopped before its page was opened; the message says why it stopped. */
+class ProbeStopped extends Error {}
 
 /** A PNG of the viewport next to the trace; none without a trace file, or when `screenshot: false`. */
 async function takeScreenshot(
