@@ -39,6 +39,8 @@ export async function runShell(options: {
     void child.stop(options.graceMs);
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // Aborted before the listener was added: no event will come.
+  if (options.signal?.aborted) onAbort();
   try {
     await child.exited;
   } finally {

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
 
 import type { RecordedRedactionRule } from '../generated/session.js';
+import { sendCancel } from '../postgres/cancel.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import {
   authenticationCleartextPassword,
@@ -22,7 +23,6 @@ import type { LoginThrottle } from './login-throttle.js';
 import { type RecorderEvent, SessionRecorder } from './session-recorder.js';
 import {
   connectUpstream,
-  sendCancel,
   type UpstreamConnection,
   type UpstreamFailure,
   UpstreamLoginError,

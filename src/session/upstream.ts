@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 import { serialize } from 'pg-protocol';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
 import { Parser } from 'pg-protocol/dist/parser.js';
 
+import { openSocket } from '../postgres/cancel.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { describeNegotiated, type NegotiatedTls, type TlsPlan, tlsPlan } from '../postgres/tls.js';
 import { ScramClient } from './scram-client.js';
@@ -303,20 +304,6 @@ function loginRefused(message: string, sqlState: string | undefined): UpstreamLo
   if (sqlState === '28000' && /no encryption|SSL off/i.test(message))
     return new UpstreamLoginError(text, sqlState, 'tls-required');
   return new UpstreamLoginError(text, sqlState, 'refused');
-}
-
-/** Sends a CancelRequest for the real backend (a fresh connection, as the protocol requires). */
-export function sendCancel(url: DatabaseUrl, processId: number, secretKey: number): void {
-  const socket = openSocket(url);
-  socket.on('error', () => {});
-  socket.once('connect', () => socket.end(serialize.cancel(processId, secretKey)));
-}
-
-function openSocket(url: DatabaseUrl): Socket {
-  // A host starting with "/" is a unix-socket directory, as in libpq.
-  return url.host.startsWith('/')
-    ? netConnect(`${url.host}/.s.PGSQL.${url.port}`)
-    : netConnect({ host: url.host, port: url.port });
 }
 
 function md5Password(user: string, password: string, salt: Buffer): string {

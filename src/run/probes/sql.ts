@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 
+import { sendCancel } from '../../postgres/cancel.js';
 import { withClient } from '../../postgres/connect.js';
 import { toDatabaseError } from '../../postgres/errors.js';
 import { extendedQuery, isMultipleCommands, multipleStatementsError } from '../../postgres/one-statement.js';
@@ -16,6 +17,12 @@ import {
 const textTypes = { getTypeParser: () => (value: string) => value };
 const valueExcerptChars = 1024;
 const rowsKept = 200;
+
+/** What pg's Client keeps of BackendKeyData (not in its types): a CancelRequest names the backend by it. */
+interface BackendKey {
+  processID: number | null;
+  secretKey: number | null;
+}
 
 /**
  * An sql probe: runs the query against the replay database inside a transaction that is rolled back (a
@@ -41,16 +48,25 @@ export async function runSqlProbe(probe: ParsedProbe, context: ProbeContext): Pr
         applicationName: 'replay-env run',
       },
       async (client) => {
-        await client.query('begin read only');
+        // Ctrl-C/SIGTERM cancels the running query, rather than waiting for its statement timeout.
+        const cancel = (): void => {
+          const { processID, secretKey } = client as unknown as BackendKey;
+          if (processID !== null && secretKey !== null) sendCancel(url, processID, secretKey);
+        };
+        context.signal?.addEventListener('abort', cancel, { once: true });
         try {
+          if (context.signal?.aborted) throw new Error('interrupted');
+          await client.query('begin read only');
           // Extended protocol: one statement, so `select 1; commit; update …` cannot escape the
           // rolled-back transaction.
           const query = { ...extendedQuery(probe.sql!), rowMode: 'array' as const, types: textTypes };
           return await client.query(query);
         } catch (error) {
+          if (context.signal?.aborted) throw new Error('interrupted');
           if (isMultipleCommands(error)) throw multipleStatementsError(`probe ${probe.name}`);
           throw toDatabaseError(error, { url, sql: probe.sql!, action: `probe ${probe.name}` });
         } finally {
+          context.signal?.removeEventListener('abort', cancel);
           await client.query('rollback').catch(() => {});
         }
       },

@@ -145,6 +145,43 @@ describe('run', () => {
     expectValidTrace(result.trace);
   });
 
+  dbTest('an abort cancels a running sql probe at once, not at its timeout', async ({ db }) => {
+    const app = await writeApp({
+      manifest: {
+        probes: [
+          { name: 'slow', kind: 'sql', sql: 'select pg_sleep(60)', timeoutSeconds: 90 },
+          { name: 'after', kind: 'sql', sql: 'select 1' },
+        ],
+      },
+    });
+    const controller = new AbortController();
+    const traceOut = join(app.dir, 'trace.json');
+    const running = runReplay({
+      manifest: app.manifest,
+      skipMaterialize: true,
+      dbUrl: db.url.connectionString(),
+      traceOut,
+      signal: controller.signal,
+    });
+    running.catch(() => {});
+    const sleeping = () =>
+      db.query(`select pid from pg_stat_activity where query = 'select pg_sleep(60)' and state = 'active'`);
+    for (let i = 0; i < 200 && (await sleeping()).length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await sleeping()).toHaveLength(1);
+    const aborted = performance.now();
+    controller.abort('SIGINT');
+    await expect(running).rejects.toThrow('interrupted by SIGINT');
+    expect(performance.now() - aborted).toBeLessThan(20_000);
+    expect(await sleeping()).toEqual([]);
+    const trace = JSON.parse(await readFile(traceOut, 'utf8'));
+    expectValidTrace(trace);
+    expect(stepEvents(trace.events).map((event) => [event.name, event.success, event.message])).toEqual([
+      ['slow', false, 'interrupted'],
+      ['after', false, 'not run: interrupted by SIGINT'],
+    ]);
+  });
+
   dbTest('allowFailure steps do not block (warn)', async ({ db }) => {
     await createSchema(db);
     const app = await writeApp({
