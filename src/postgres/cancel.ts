@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 
+import type pg from 'pg';
 import { serialize } from 'pg-protocol';
 
 import type { DatabaseUrl } from './database-url.js';
@@ -17,4 +18,16 @@ export function openSocket(url: DatabaseUrl): Socket {
   return url.host.startsWith('/')
     ? netConnect(`${url.host}/.s.PGSQL.${url.port}`)
     : netConnect({ host: url.host, port: url.port });
+}
+
+/**
+ * Cancels the statement `client` is running, if any (its backend key, which pg's Client keeps from
+ * BackendKeyData but does not type). A no-op before the client has connected.
+ */
+export function cancelStatement(client: pg.Client, url: DatabaseUrl): void {
+  const { processID, secretKey } = client as unknown as {
+    processID: number | null;
+    secretKey: number | null;
+  };
+  if (processID !== null && secretKey !== null) sendCancel(url, processID, secretKey);
 }

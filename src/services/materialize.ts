@@ -1,5 +1,8 @@
+import type pg from 'pg';
+
 import { type CapsuleHeader, openCapsule } from '../capsule/index.js';
-import { UsageError } from '../errors.js';
+import { ReplayEnvError, UsageError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import { logger } from '../log.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import {
@@ -20,6 +23,7 @@ import {
   upsertSql,
 } from '../materialize/sql.js';
 import type { LoadStrategy } from '../materialize/stage.js';
+import { cancelStatement } from '../postgres/cancel.js';
 import { withClient } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { checkTargetAfterConnect } from '../postgres/target.js';
@@ -47,6 +51,18 @@ export interface MaterializeOptions {
   directCopy?: boolean;
   onProgress?: (event: MaterializeProgress) => void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Aborting it stops the load: the running statement is cancelled and the connection closed, so the
+   * transaction never commits (`run`'s Ctrl-C). The promise then rejects with MaterializeInterrupted.
+   */
+  signal?: AbortSignal;
+}
+
+/** The load was stopped by MaterializeOptions.signal; nothing of it was committed. */
+export class MaterializeInterrupted extends ReplayEnvError {
+  constructor() {
+    super('interrupted', 'interrupted; the load was rolled back', { exitCode: ExitCode.interrupted });
+  }
 }
 
 export interface MaterializeResult {
@@ -120,32 +136,33 @@ async function run(
   const outcome = await withClient(
     options.databaseUrl,
     { action: 'replay database', applicationName: 'replay-env materialize' },
-    async (client) => {
-      // Before any write: is the server we reached the export source, whatever the URL said?
-      await checkTargetAfterConnect(client, options.databaseUrl, {
-        capsuleSource: reader.header.source,
-        allowUnsafeTarget: options.allowUnsafeTarget,
-      });
-      await takeLoadLock(client, options.databaseUrl);
-      return loadCapsule({
-        client,
-        url: options.databaseUrl,
-        reader,
-        subjectKeys: options.manifest.subjectKeys,
-        prepared,
-        strategy,
-        chunkSize,
-        explain,
-        keepTriggers: options.keepTriggers ?? false,
-        keepIndexes: options.keepIndexes ?? false,
-        keepForeignKeys: options.keepForeignKeys ?? false,
-        // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
-        direct: options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
-        // REPLAY_ENV_MATERIALIZE_VERIFY_VALUES=0: no value verification, never `verified` (A/B of its cost).
-        verifyValues: (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_VERIFY_VALUES'] !== '0',
-        onProgress: logMaterializeProgress(options.onProgress),
-      });
-    },
+    (client) =>
+      untilAborted(client, options.databaseUrl, options.signal, async () => {
+        // Before any write: is the server we reached the export source, whatever the URL said?
+        await checkTargetAfterConnect(client, options.databaseUrl, {
+          capsuleSource: reader.header.source,
+          allowUnsafeTarget: options.allowUnsafeTarget,
+        });
+        await takeLoadLock(client, options.databaseUrl);
+        return loadCapsule({
+          client,
+          url: options.databaseUrl,
+          reader,
+          subjectKeys: options.manifest.subjectKeys,
+          prepared,
+          strategy,
+          chunkSize,
+          explain,
+          keepTriggers: options.keepTriggers ?? false,
+          keepIndexes: options.keepIndexes ?? false,
+          keepForeignKeys: options.keepForeignKeys ?? false,
+          // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
+          direct: options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
+          // REPLAY_ENV_MATERIALIZE_VERIFY_VALUES=0: no value verification, never `verified` (A/B of its cost).
+          verifyValues: (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_VERIFY_VALUES'] !== '0',
+          onProgress: logMaterializeProgress(options.onProgress),
+        });
+      }),
   );
   const result: MaterializeResult = {
     app: options.manifest.appId,
@@ -178,6 +195,34 @@ async function run(
     'materialize: done',
   );
   return { outcome, result };
+}
+
+/**
+ * Runs `work` on `client` until `signal` aborts: then the running statement is cancelled (a
+ * CancelRequest: the server stops at once) and the connection ended, so no commit can follow, and the
+ * promise rejects with MaterializeInterrupted whatever error the stopped work gave.
+ */
+async function untilAborted<T>(
+  client: pg.Client,
+  url: DatabaseUrl,
+  signal: AbortSignal | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!signal) return work();
+  if (signal.aborted) throw new MaterializeInterrupted();
+  const stop = (): void => {
+    cancelStatement(client, url);
+    void client.end().catch(() => {});
+  };
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    return await work();
+  } catch (error) {
+    if (signal.aborted) throw new MaterializeInterrupted();
+    throw error;
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
 }
 
 /**

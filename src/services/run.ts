@@ -171,7 +171,7 @@ export async function runReplay(input: RunOptions): Promise<RunResult> {
     if (!options.skipMaterialize && capsulePath && databaseUrl && !controller.signal.aborted) {
       notify({ kind: 'start', step: 'materialize', name: 'materialize' });
       const { event, evidence } = await timed('materialize', () =>
-        materializeStep(options, capsulePath, databaseUrl, examination, parentEnv),
+        materializeStep(options, capsulePath, databaseUrl, examination, parentEnv, controller.signal),
       );
       materialization = evidence;
       events.push(event);
@@ -321,6 +321,7 @@ async function materializeStep(
   databaseUrl: DatabaseUrl,
   examination: CapsuleExamination | undefined,
   env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
 ): Promise<{ event: MaterializeEvent; evidence: MaterializationEvidence }> {
   const at = new Date().toISOString();
   const started = performance.now();
@@ -336,6 +337,7 @@ async function materializeStep(
       ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
       ...(options.allowUnsafeTarget ? { allowUnsafeTarget: true } : {}),
       env,
+      signal,
     });
     const event: MaterializeEvent = {
       kind: 'materialize',

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 
-import { sendCancel } from '../../postgres/cancel.js';
+import { cancelStatement } from '../../postgres/cancel.js';
 import { withClient } from '../../postgres/connect.js';
 import { toDatabaseError } from '../../postgres/errors.js';
 import { extendedQuery, isMultipleCommands, multipleStatementsError } from '../../postgres/one-statement.js';
@@ -17,12 +17,6 @@ import {
 const textTypes = { getTypeParser: () => (value: string) => value };
 const valueExcerptChars = 1024;
 const rowsKept = 200;
-
-/** What pg's Client keeps of BackendKeyData (not in its types): a CancelRequest names the backend by it. */
-interface BackendKey {
-  processID: number | null;
-  secretKey: number | null;
-}
 
 /**
  * An sql probe: runs the query against the replay database inside a transaction that is rolled back (a
@@ -49,10 +43,7 @@ export async function runSqlProbe(probe: ParsedProbe, context: ProbeContext): Pr
       },
       async (client) => {
         // Ctrl-C/SIGTERM cancels the running query, rather than waiting for its statement timeout.
-        const cancel = (): void => {
-          const { processID, secretKey } = client as unknown as BackendKey;
-          if (processID !== null && secretKey !== null) sendCancel(url, processID, secretKey);
-        };
+        const cancel = (): void => cancelStatement(client, url);
         context.signal?.addEventListener('abort', cancel, { once: true });
         try {
           if (context.signal?.aborted) throw new Error('interrupted');
