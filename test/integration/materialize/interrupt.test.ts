@@ -6,14 +6,20 @@ import { expect } from 'vitest';
 
 import { loadManifest } from '../../../src/manifest/index.js';
 import { materialize, MaterializeInterrupted } from '../../../src/services/materialize.js';
+import { runReplay } from '../../../src/services/run.js';
 import { bulkOrders, lineCapsuleText, shopCustomer, writeCapsuleFile } from '../../setup/capsules.js';
 import { repoRoot } from '../../setup/cli.js';
-import { dbTest } from '../../setup/database.js';
+import { dbTest, type TestDatabase } from '../../setup/database.js';
 import { useTempDir } from '../../setup/temp-dir.js';
 
 let dir: string;
 useTempDir('materialize-interrupt-', (path) => (dir = path));
 const original = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
+/** The load's backend while it copies orders. */
+const copying = (db: TestDatabase) =>
+  db.query(
+    `select pid from pg_stat_activity where application_name = 'replay-env materialize' and query like '/* tables[orders] copy */ copy %' and state = 'active'`,
+  );
 
 // `run`'s Ctrl-C during the load: another session holds orders, so the load waits on its lock for as long
 // as the test wants; the abort must end it at once (a CancelRequest), and nothing of it may be committed.
@@ -64,3 +70,61 @@ dbTest(
     expect(await db.query('select count(*)::int as n from orders')).toEqual([{ n: 500 }]);
   },
 );
+
+// The abort while rows stream into a COPY (nothing waits): the COPY stream and the connection end under
+// the load; no error may escape unhandled, and nothing is committed.
+dbTest('an abort mid-COPY stops the load; nothing is committed', async ({ db }) => {
+  const manifest = await loadManifest(original('manifest.json'));
+  await db.query(await readFile(original('schema.sql'), 'utf8'));
+  const capsulePath = await writeCapsuleFile(
+    dir,
+    'big.json',
+    lineCapsuleText({ tables: { customers: [shopCustomer], orders: bulkOrders(300_000), order_notes: [] } }),
+  );
+  const controller = new AbortController();
+  const loading = materialize({ manifest, capsulePath, databaseUrl: db.url, signal: controller.signal });
+  loading.catch(() => {});
+  for (let i = 0; i < 400 && (await copying(db)).length === 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(await copying(db)).toHaveLength(1);
+  controller.abort('SIGTERM');
+  await expect(loading).rejects.toBeInstanceOf(MaterializeInterrupted);
+  for (let i = 0; i < 100 && (await copying(db)).length > 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(await copying(db)).toEqual([]);
+  expect(await db.query('select count(*)::int as n from orders')).toEqual([{ n: 0 }]);
+  expect(await db.query('select count(*)::int as n from customers')).toEqual([{ n: 0 }]);
+});
+
+// The same through `run`: its Ctrl-C reaches the load, and the trace says what happened.
+dbTest("run's abort during its materialize step: interrupted, the load rolled back", async ({ db }) => {
+  const manifest = await loadManifest(original('manifest.json'));
+  await db.query(await readFile(original('schema.sql'), 'utf8'));
+  const capsulePath = await writeCapsuleFile(
+    dir,
+    'run.json',
+    lineCapsuleText({ tables: { customers: [shopCustomer], orders: bulkOrders(300_000), order_notes: [] } }),
+  );
+  const controller = new AbortController();
+  const traceOut = join(dir, 'trace.json');
+  const running = runReplay({
+    manifest,
+    capsule: capsulePath,
+    dbUrl: db.url.connectionString(),
+    traceOut,
+    signal: controller.signal,
+  });
+  running.catch(() => {});
+  for (let i = 0; i < 400 && (await copying(db)).length === 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(await copying(db)).toHaveLength(1);
+  controller.abort('SIGINT');
+  await expect(running).rejects.toThrow('interrupted by SIGINT');
+  const trace = JSON.parse(await readFile(traceOut, 'utf8'));
+  expect(trace).toMatchObject({ interrupted: 'SIGINT', gate: 'block' });
+  expect(trace.events.find((event: { kind: string }) => event.kind === 'materialize')).toMatchObject({
+    success: false,
+    message: 'interrupted; the load was rolled back',
+  });
+  expect(await db.query('select count(*)::int as n from orders')).toEqual([{ n: 0 }]);
+});
