@@ -15,6 +15,18 @@ import { useTempDir } from '../../setup/temp-dir.js';
 let dir: string;
 useTempDir('materialize-interrupt-', (path) => (dir = path));
 const original = (name: string) => join(repoRoot, 'test/fixtures/original-tool', name);
+/** The original tool's shop schema in `db`, and a capsule of one customer with `orders` orders. */
+async function shop(db: TestDatabase, orders: number) {
+  const manifest = await loadManifest(original('manifest.json'));
+  await db.query(await readFile(original('schema.sql'), 'utf8'));
+  const capsulePath = await writeCapsuleFile(
+    dir,
+    `shop-${orders}.json`,
+    lineCapsuleText({ tables: { customers: [shopCustomer], orders: bulkOrders(orders), order_notes: [] } }),
+  );
+  return { manifest, capsulePath };
+}
+
 /** The load's backend while it copies orders. */
 const copying = (db: TestDatabase) =>
   db.query(
@@ -26,13 +38,7 @@ const copying = (db: TestDatabase) =>
 dbTest(
   'an abort stops a waiting load at once; nothing is committed and the next load runs',
   async ({ db }) => {
-    const manifest = await loadManifest(original('manifest.json'));
-    await db.query(await readFile(original('schema.sql'), 'utf8'));
-    const capsulePath = await writeCapsuleFile(
-      dir,
-      'c.json',
-      lineCapsuleText({ tables: { customers: [shopCustomer], orders: bulkOrders(500), order_notes: [] } }),
-    );
+    const { manifest, capsulePath } = await shop(db, 500);
     const holder = new pg.Client({ connectionString: db.url.connectionString() });
     await holder.connect();
     const waiting = () =>
@@ -74,13 +80,7 @@ dbTest(
 // The abort while rows stream into a COPY (nothing waits): the COPY stream and the connection end under
 // the load; no error may escape unhandled, and nothing is committed.
 dbTest('an abort mid-COPY stops the load; nothing is committed', async ({ db }) => {
-  const manifest = await loadManifest(original('manifest.json'));
-  await db.query(await readFile(original('schema.sql'), 'utf8'));
-  const capsulePath = await writeCapsuleFile(
-    dir,
-    'big.json',
-    lineCapsuleText({ tables: { customers: [shopCustomer], orders: bulkOrders(300_000), order_notes: [] } }),
-  );
+  const { manifest, capsulePath } = await shop(db, 300_000);
   const controller = new AbortController();
   const loading = materialize({ manifest, capsulePath, databaseUrl: db.url, signal: controller.signal });
   loading.catch(() => {});
@@ -98,13 +98,7 @@ dbTest('an abort mid-COPY stops the load; nothing is committed', async ({ db }) 
 
 // The same through `run`: its Ctrl-C reaches the load, and the trace says what happened.
 dbTest("run's abort during its materialize step: interrupted, the load rolled back", async ({ db }) => {
-  const manifest = await loadManifest(original('manifest.json'));
-  await db.query(await readFile(original('schema.sql'), 'utf8'));
-  const capsulePath = await writeCapsuleFile(
-    dir,
-    'run.json',
-    lineCapsuleText({ tables: { customers: [shopCustomer], orders: bulkOrders(300_000), order_notes: [] } }),
-  );
+  const { manifest, capsulePath } = await shop(db, 300_000);
   const controller = new AbortController();
   const traceOut = join(dir, 'trace.json');
   const running = runReplay({
