@@ -1,4 +1,6 @@
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { defineConfig } from 'vitest/config';
 
@@ -13,6 +15,15 @@ const withDatabase = ['test/setup/global-setup.ts'];
 // folder, and none may observe server-wide state (filter pg_stat_activity by datname). The unit files
 // (CPU only) run first, on their own, one worker per core.
 const cores = availableParallelism();
+
+// Every temp folder the tests and the CLIs they start make goes under one folder of this run (workers
+// inherit TMPDIR), removed when vitest exits: hundreds of test folders no longer pile up in /tmp.
+if (!process.env['REPLAY_ENV_TEST_TMPDIR']) {
+  const runTmp = mkdtempSync(join(tmpdir(), 'replay-env-tests-'));
+  process.env['REPLAY_ENV_TEST_TMPDIR'] = runTmp;
+  process.env['TMPDIR'] = runTmp;
+  process.on('exit', () => rmSync(runTmp, { recursive: true, force: true }));
+}
 const withDatabaseWorkers = { maxWorkers: Math.max(3, cores), sequence: { groupOrder: 1 } };
 
 export default defineConfig({
