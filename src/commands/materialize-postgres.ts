@@ -87,6 +87,7 @@ export default class MaterializePostgres extends BaseCommand<typeof MaterializeP
       keepIndexes: flags['keep-indexes'],
       keepForeignKeys: flags['keep-foreign-keys'],
       allowUnsafeTarget: flags['allow-unsafe-target'],
+      handleSignals: true,
     };
     if (flags['dry-run-sql']) {
       const plan = await planMaterialize(base);

@@ -27,6 +27,7 @@ import { cancelStatement } from '../postgres/cancel.js';
 import { withClient } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { checkTargetAfterConnect } from '../postgres/target.js';
+import { handleInterrupts } from '../run/interrupt.js';
 
 export type { LoadStrategy, MaterializeProgress };
 
@@ -56,12 +57,19 @@ export interface MaterializeOptions {
    * transaction never commits (`run`'s Ctrl-C). The promise then rejects with MaterializeInterrupted.
    */
   signal?: AbortSignal;
+  /**
+   * SIGINT/SIGTERM abort the load (as `signal` does; a second one exits at once): the command line's
+   * Ctrl-C rolls the load back and says so, rather than leaving the server running its statement.
+   */
+  handleSignals?: boolean;
 }
 
-/** The load was stopped by MaterializeOptions.signal; nothing of it was committed. */
+/** The load was stopped by MaterializeOptions.signal (its reason 'SIGTERM': exit 143); nothing was committed. */
 export class MaterializeInterrupted extends ReplayEnvError {
-  constructor() {
-    super('interrupted', 'interrupted; the load was rolled back', { exitCode: ExitCode.interrupted });
+  constructor(reason?: unknown) {
+    super('interrupted', 'interrupted; the load was rolled back', {
+      exitCode: reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted,
+    });
   }
 }
 
@@ -209,7 +217,7 @@ async function untilAborted<T>(
   work: () => Promise<T>,
 ): Promise<T> {
   if (!signal) return work();
-  if (signal.aborted) throw new MaterializeInterrupted();
+  if (signal.aborted) throw new MaterializeInterrupted(signal.reason);
   const stop = (): void => {
     cancelStatement(client, url);
     void client.end().catch(() => {});
@@ -218,7 +226,7 @@ async function untilAborted<T>(
   try {
     return await work();
   } catch (error) {
-    if (signal.aborted) throw new MaterializeInterrupted();
+    if (signal.aborted) throw new MaterializeInterrupted(signal.reason);
     throw error;
   } finally {
     signal.removeEventListener('abort', stop);
@@ -231,7 +239,25 @@ async function untilAborted<T>(
  * upserts, verifies, commits. On any failure the transaction is rolled back and the error thrown.
  */
 export async function materialize(options: MaterializeOptions): Promise<MaterializeResult> {
-  return (await run(options, false)).result;
+  return withSignals(options, async (withSignal) => (await run(withSignal, false)).result);
+}
+
+/** `work` with options whose signal also aborts on SIGINT/SIGTERM, when `handleSignals` asks for it. */
+async function withSignals<T>(
+  options: MaterializeOptions,
+  work: (options: MaterializeOptions) => Promise<T>,
+): Promise<T> {
+  if (!options.handleSignals) return work(options);
+  const controller = new AbortController();
+  const forward = (): void => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', forward, { once: true });
+  const removeHandlers = handleInterrupts(controller);
+  try {
+    return await work({ ...options, signal: controller.signal });
+  } finally {
+    removeHandlers();
+    options.signal?.removeEventListener('abort', forward);
+  }
 }
 
 export interface ExplainResult extends MaterializeResult {
@@ -240,8 +266,10 @@ export interface ExplainResult extends MaterializeResult {
 
 /** `--explain`: stages the capsule, runs deletes and upserts under EXPLAIN ANALYZE, then rolls back. */
 export async function explainMaterialize(options: MaterializeOptions): Promise<ExplainResult> {
-  const { outcome, result } = await run(options, true);
-  return { ...result, verified: false, plans: outcome.plans };
+  return withSignals(options, async (withSignal) => {
+    const { outcome, result } = await run(withSignal, true);
+    return { ...result, verified: false, plans: outcome.plans };
+  });
 }
 
 export interface MaterializePlan {

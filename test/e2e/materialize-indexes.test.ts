@@ -52,12 +52,14 @@ describe('kill -9 of the CLI with secondary indexes dropped for the load', () =>
       'while the foreign keys are added again',
       '/* tables[orders] foreign keys */ alter table % add constraint%',
     ],
-    // Ctrl-C: no handler in materialize, so Node exits on the signal and the server rolls back too.
+    // Ctrl-C and SIGTERM: the CLI cancels the statement, ends the connection and exits 130 / 143.
     [
       'SIGINT while the foreign keys are added again',
       '/* tables[orders] foreign keys */ alter table % add constraint%',
       'SIGINT',
     ],
+    ['SIGTERM in the COPY', '/* tables[orders] copy */%', 'SIGTERM'],
+    ['SIGINT while the indexes are built again', '/* tables[orders] indexes */ CREATE INDEX%', 'SIGINT'],
   ] as const)('%s: the catalog and the rows are as before', async ([, running, signal], { db }) => {
     await db.query(schemaSql);
     await db.query(orderIndexes);
@@ -65,7 +67,19 @@ describe('kill -9 of the CLI with secondary indexes dropped for the load', () =>
     const keysBefore = await foreignKeyCatalog(db);
     const rows = await dumpTables(db, tables);
     const killed = await killLoadWhile({ app, capsule, url: db.url.connectionString() }, running, signal);
-    expect(killed).toEqual({ seen: true, signal: signal ?? 'SIGKILL' });
+    if (signal === undefined) expect(killed).toMatchObject({ seen: true, signal: 'SIGKILL' });
+    else {
+      expect(killed).toMatchObject({
+        seen: true,
+        signal: undefined,
+        exitCode: signal === 'SIGINT' ? 130 : 143,
+      });
+      expect(killed.stderr.trim()).toBe('error: interrupted; the load was rolled back');
+      // The statement was cancelled, not left running: the next load is not refused as in progress.
+      const loads = `select 1 from pg_stat_activity where datname = current_database()
+        and application_name = 'replay-env materialize'`;
+      expect(await db.query(loads)).toEqual([]);
+    }
     expect(await indexCatalog(db)).toEqual(before);
     expect(await foreignKeyCatalog(db)).toEqual(keysBefore);
     expect(await dumpTables(db, tables)).toEqual(rows);

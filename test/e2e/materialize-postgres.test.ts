@@ -215,7 +215,7 @@ describe('materialize-postgres', () => {
     const path = await writeCapsuleFile(dir, 'big.json', lineCapsuleText({ tables: { customers, orders } }));
     // Wait until the load is under way (its COPY or a later statement is running), then kill it.
     const killed = await killLoadWhile({ app, capsule: path, url: db.url.connectionString() }, '%copy%');
-    expect(killed).toEqual({ seen: true, signal: 'SIGKILL' });
+    expect(killed).toMatchObject({ seen: true, signal: 'SIGKILL' });
     expect(await dumpTables(db, tables)).toEqual(before);
   });
 });

@@ -43,15 +43,15 @@ export function exportArgs(
 
 /**
  * Starts `materialize-postgres` of `target` through the built CLI, waits until its backend runs a
- * statement matching `running` (a LIKE pattern), kills the CLI with SIGKILL, and waits until the server
- * has ended the backend (and so rolled its transaction back). `seen` is false when the statement never
+ * statement matching `running` (a LIKE pattern), sends the CLI `signal` (SIGKILL by default), and waits
+ * until the server has ended the backend (and so rolled its transaction back). `seen` is false when the statement never
  * showed up (the CLI is killed anyway).
  */
 export async function killLoadWhile(
   target: LoadTarget,
   running: string,
   signal: NodeJS.Signals = 'SIGKILL',
-): Promise<{ seen: boolean; signal: string | undefined }> {
+): Promise<{ seen: boolean; signal: string | undefined; exitCode: number | undefined; stderr: string }> {
   const child = execa('node', [runJs, ...loadArgs('materialize-postgres', target)], {
     reject: false,
     cwd: repoRoot,
@@ -78,7 +78,7 @@ export async function killLoadWhile(
       if (rows.length === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    return { seen, signal: ended.signal };
+    return { seen, signal: ended.signal, exitCode: ended.exitCode, stderr: String(ended.stderr) };
   } finally {
     await admin.end();
   }
