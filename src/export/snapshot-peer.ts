@@ -68,6 +68,7 @@ export async function openSnapshotPeer(options: {
       action: 'export',
       applicationName: 'replay-env export',
       readOnlySession: true,
+      endWithClient: true,
       signal: abandon.signal,
     });
     opened = peer;

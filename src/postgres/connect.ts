@@ -20,7 +20,17 @@ export interface ConnectOptions {
   readOnlySession?: boolean;
   /** Abandons the connection while it is being opened: its socket is destroyed and connect rejects. */
   signal?: AbortSignal;
+  /**
+   * The server checks every second, even inside a long statement, that the client is still there, and
+   * ends the backend when it is gone (`client_connection_check_interval`, PostgreSQL ≥ 14 on Linux;
+   * silently not set where the server lacks it): a CLI killed during a long sort or index build leaves
+   * no statement running on, loading the source server or holding the load lock.
+   */
+  endWithClient?: boolean;
 }
+
+/** Where the server has no client_connection_check_interval (before 14, or not on Linux), the SET fails. */
+const clientCheck = `set client_connection_check_interval = '1s'`;
 
 /**
  * node-postgres settings for `url`: the URL without its TLS parameters plus `ssl` options built with
@@ -88,6 +98,7 @@ export async function connect(url: DatabaseUrl, options: ConnectOptions = {}): P
     } finally {
       options.signal?.removeEventListener('abort', abandon);
     }
+    if (options.endWithClient) await client.query(clientCheck).catch(() => {});
     const stream = (client as unknown as { connection?: { stream?: unknown } }).connection?.stream;
     const tls = describeNegotiated(plan, stream);
     negotiated.set(client, tls);

@@ -127,6 +127,7 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     action: 'export',
     applicationName: 'replay-env export',
     readOnlySession: true,
+    endWithClient: true,
   });
   let writer: CapsuleWriter | undefined;
   let peer: Awaited<ReturnType<typeof openSnapshotPeer>>;
@@ -389,6 +390,7 @@ export async function explainExport(options: {
     action: 'export --explain',
     applicationName: 'replay-env export',
     readOnlySession: true,
+    endWithClient: true,
   });
   try {
     await beginExportTransaction(client, url);

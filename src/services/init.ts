@@ -58,7 +58,11 @@ export async function initManifest(options: InitOptions): Promise<InitResult> {
   if (out !== undefined && (await exists(out)))
     throw new UsageError(`init: ${out} exists`, 'init never overwrites a manifest; choose another --out');
   const url = DatabaseUrl.parse(options.dbUrl, '--db-url');
-  const client = await connect(url, { action: 'init', applicationName: 'replay-env init' });
+  const client = await connect(url, {
+    action: 'init',
+    applicationName: 'replay-env init',
+    endWithClient: true,
+  });
   let draft: InitDraft;
   let counts: Record<string, number | null> | undefined;
   try {

@@ -143,7 +143,7 @@ async function run(
   const prepared = prepare(options, reader.header, options.allowUnsafeTarget);
   const outcome = await withClient(
     options.databaseUrl,
-    { action: 'replay database', applicationName: 'replay-env materialize' },
+    { action: 'replay database', applicationName: 'replay-env materialize', endWithClient: true },
     (client) =>
       untilAborted(client, options.databaseUrl, options.signal, async () => {
         // Before any write: is the server we reached the export source, whatever the URL said?
