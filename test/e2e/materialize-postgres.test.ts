@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import pg from 'pg';
 import { beforeAll, describe, expect } from 'vitest';
 
 import {
@@ -217,5 +218,25 @@ describe('materialize-postgres', () => {
     const killed = await killLoadWhile({ app, capsule: path, url: db.url.connectionString() }, '%copy%');
     expect(killed).toMatchObject({ seen: true, signal: 'SIGKILL' });
     expect(await dumpTables(db, tables)).toEqual(before);
+  });
+
+  // A load killed while it waits for another session's lock: nothing tells its backend, which would wait
+  // (holding the load lock) until that session ends; it checks every second that its client is there.
+  dbTest('kill -9 of a load waiting on a lock: its backend ends within seconds', async ({ db }) => {
+    await db.query(schemaSql);
+    const holder = new pg.Client({ connectionString: db.url.connectionString() });
+    await holder.connect();
+    try {
+      await holder.query('begin; lock table orders in access exclusive mode');
+      const killed = await killLoadWhile({ app, capsule, url: db.url.connectionString() }, '%orders%');
+      expect(killed).toMatchObject({ seen: true, signal: 'SIGKILL' });
+      // killLoadWhile waited up to 10 s for the backend to end; the holder still holds the lock.
+      const loads = `select 1 from pg_stat_activity where datname = current_database()
+        and application_name = 'replay-env materialize'`;
+      expect(await db.query(loads)).toEqual([]);
+    } finally {
+      await holder.query('rollback').catch(() => {});
+      await holder.end();
+    }
   });
 });
