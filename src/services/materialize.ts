@@ -141,36 +141,49 @@ async function run(
   const { strategy, chunkSize } = defaults(options);
   const reader = await openCapsule(options.capsulePath);
   const prepared = prepare(options, reader.header, options.allowUnsafeTarget);
+  const logProgress = logMaterializeProgress(options.onProgress);
+  // Once COMMIT is sent an abort no longer stops the load: its outcome is then the server's answer.
+  let committing = false;
   const outcome = await withClient(
     options.databaseUrl,
     { action: 'replay database', applicationName: 'replay-env materialize', endWithClient: true },
     (client) =>
-      untilAborted(client, options.databaseUrl, options.signal, async () => {
-        // Before any write: is the server we reached the export source, whatever the URL said?
-        await checkTargetAfterConnect(client, options.databaseUrl, {
-          capsuleSource: reader.header.source,
-          allowUnsafeTarget: options.allowUnsafeTarget,
-        });
-        await takeLoadLock(client, options.databaseUrl);
-        return loadCapsule({
-          client,
-          url: options.databaseUrl,
-          reader,
-          subjectKeys: options.manifest.subjectKeys,
-          prepared,
-          strategy,
-          chunkSize,
-          explain,
-          keepTriggers: options.keepTriggers ?? false,
-          keepIndexes: options.keepIndexes ?? false,
-          keepForeignKeys: options.keepForeignKeys ?? false,
-          // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
-          direct: options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
-          // REPLAY_ENV_MATERIALIZE_VERIFY_VALUES=0: no value verification, never `verified` (A/B of its cost).
-          verifyValues: (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_VERIFY_VALUES'] !== '0',
-          onProgress: logMaterializeProgress(options.onProgress),
-        });
-      }),
+      untilAborted(
+        client,
+        options.databaseUrl,
+        options.signal,
+        () => committing,
+        async () => {
+          // Before any write: is the server we reached the export source, whatever the URL said?
+          await checkTargetAfterConnect(client, options.databaseUrl, {
+            capsuleSource: reader.header.source,
+            allowUnsafeTarget: options.allowUnsafeTarget,
+          });
+          await takeLoadLock(client, options.databaseUrl);
+          return loadCapsule({
+            client,
+            url: options.databaseUrl,
+            reader,
+            subjectKeys: options.manifest.subjectKeys,
+            prepared,
+            strategy,
+            chunkSize,
+            explain,
+            keepTriggers: options.keepTriggers ?? false,
+            keepIndexes: options.keepIndexes ?? false,
+            keepForeignKeys: options.keepForeignKeys ?? false,
+            // REPLAY_ENV_MATERIALIZE_DIRECT=0 turns the direct COPY off (A/B measurements, bench/run.js).
+            direct:
+              options.directCopy ?? (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_DIRECT'] !== '0',
+            // REPLAY_ENV_MATERIALIZE_VERIFY_VALUES=0: no value verification, never `verified` (A/B of its cost).
+            verifyValues: (options.env ?? process.env)['REPLAY_ENV_MATERIALIZE_VERIFY_VALUES'] !== '0',
+            onProgress: (event) => {
+              if (event.phase === 'commit') committing = true;
+              logProgress(event);
+            },
+          });
+        },
+      ),
   );
   const result: MaterializeResult = {
     app: options.manifest.appId,
@@ -208,17 +221,20 @@ async function run(
 /**
  * Runs `work` on `client` until `signal` aborts: then the running statement is cancelled (a
  * CancelRequest: the server stops at once) and the connection ended, so no commit can follow, and the
- * promise rejects with MaterializeInterrupted whatever error the stopped work gave.
+ * promise rejects with MaterializeInterrupted whatever error the stopped work gave. Not once
+ * `committing()`: ending the connection then could leave a committed load reported as rolled back.
  */
 async function untilAborted<T>(
   client: pg.Client,
   url: DatabaseUrl,
   signal: AbortSignal | undefined,
+  committing: () => boolean,
   work: () => Promise<T>,
 ): Promise<T> {
   if (!signal) return work();
   if (signal.aborted) throw new MaterializeInterrupted(signal.reason);
   const stop = (): void => {
+    if (committing()) return;
     cancelStatement(client, url);
     void client.end().catch(() => {});
   };

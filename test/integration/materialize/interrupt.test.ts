@@ -30,7 +30,7 @@ async function shop(db: TestDatabase, orders: number) {
 /** The load's backend while it copies orders. */
 const copying = (db: TestDatabase) =>
   db.query(
-    `select pid from pg_stat_activity where application_name = 'replay-env materialize' and query like '/* tables[orders] copy */ copy %' and state = 'active'`,
+    `select pid from pg_stat_activity where datname = current_database() and application_name = 'replay-env materialize' and query like '/* tables[orders] copy */ copy %' and state = 'active'`,
   );
 
 // `run`'s Ctrl-C during the load: another session holds orders, so the load waits on its lock for as long
@@ -43,7 +43,7 @@ dbTest(
     await holder.connect();
     const waiting = () =>
       db.query(
-        `select pid from pg_stat_activity where application_name = 'replay-env materialize' and wait_event_type = 'Lock'`,
+        `select pid from pg_stat_activity where datname = current_database() and application_name = 'replay-env materialize' and wait_event_type = 'Lock'`,
       );
     try {
       await holder.query('begin; lock table orders in access exclusive mode');

@@ -165,7 +165,9 @@ describe('run', () => {
     });
     running.catch(() => {});
     const sleeping = () =>
-      db.query(`select pid from pg_stat_activity where query = 'select pg_sleep(60)' and state = 'active'`);
+      db.query(
+        `select pid from pg_stat_activity where datname = current_database() and query = 'select pg_sleep(60)' and state = 'active'`,
+      );
     for (let i = 0; i < 200 && (await sleeping()).length === 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await sleeping()).toHaveLength(1);
