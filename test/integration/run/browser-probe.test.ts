@@ -288,43 +288,59 @@ await describeWithChromiumSite('browser probes', (site) => {
     expect(chromiumDescendants(process.pid)).toEqual([]);
   });
 
-  it('an abort while the page context is being made ends the probe at once, not at its timeout', async () => {
-    const app = await writeApp({
-      manifest: {
-        probes: [{ name: 'hangs', kind: 'browser', url: `${site.base}/slow`, timeoutSeconds: 120 }],
-      },
-    });
-    const session = new BrowserSession(browserSource(process.env, undefined));
-    const controller = new AbortController();
-    const real = await session.browser();
-    // The real Chromium, whose newContext gets the abort while it is still pending.
-    const browser = new Proxy(real, {
-      get(target, key) {
-        if (key !== 'newContext') return Reflect.get(target, key, target) as unknown;
-        return async (options: BrowserContextOptions) => {
-          const made = await target.newContext(options);
-          controller.abort('SIGINT');
-          return made;
-        };
-      },
-    });
-    const started = performance.now();
-    try {
-      const event = await runBrowserProbe(app.manifest.probes[0]!, {
-        manifest: app.manifest,
-        env: {},
-        databaseUrl: undefined,
-        graceMs: 1000,
-        signal: controller.signal,
-        browser: { browser: async () => browser } as unknown as BrowserSession,
+  it.each(['newContext', 'newPage'] as const)(
+    'an abort while %s is pending ends the probe at once, not at its timeout (or never)',
+    async (pending) => {
+      const app = await writeApp({
+        manifest: {
+          probes: [{ name: 'hangs', kind: 'browser', url: `${site.base}/slow`, timeoutSeconds: 120 }],
+        },
       });
-      expect(event).toMatchObject({ success: false, message: 'interrupted', steps: [] });
-      expect(performance.now() - started).toBeLessThan(60_000);
-    } finally {
-      await session.close();
-    }
-    expect(chromiumDescendants(process.pid)).toEqual([]);
-  });
+      const session = new BrowserSession(browserSource(process.env, undefined));
+      const controller = new AbortController();
+      const real = await session.browser();
+      // The real Chromium. newContext: the abort comes while it is still pending. newPage: the abort comes
+      // as the page is asked for; Playwright never settles a newPage whose context is closed meanwhile.
+      const browser = new Proxy(real, {
+        get(target, key) {
+          if (key !== 'newContext') return Reflect.get(target, key, target) as unknown;
+          return async (options: BrowserContextOptions) => {
+            const made = await target.newContext(options);
+            if (pending === 'newContext') {
+              controller.abort('SIGINT');
+              return made;
+            }
+            return new Proxy(made, {
+              get(context, name) {
+                if (name !== 'newPage') return Reflect.get(context, name, context) as unknown;
+                return () => {
+                  const page = context.newPage();
+                  controller.abort('SIGINT');
+                  return page;
+                };
+              },
+            });
+          };
+        },
+      });
+      const started = performance.now();
+      try {
+        const event = await runBrowserProbe(app.manifest.probes[0]!, {
+          manifest: app.manifest,
+          env: {},
+          databaseUrl: undefined,
+          graceMs: 1000,
+          signal: controller.signal,
+          browser: { browser: async () => browser } as unknown as BrowserSession,
+        });
+        expect(event).toMatchObject({ success: false, message: 'interrupted', steps: [] });
+        expect(performance.now() - started).toBeLessThan(60_000);
+      } finally {
+        await session.close();
+      }
+      expect(chromiumDescendants(process.pid)).toEqual([]);
+    },
+  );
 
   it('each probe gets a fresh context: no cookies carried over from the probe before', async () => {
     const url = `${site.base}/cookie`;

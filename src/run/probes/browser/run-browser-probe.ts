@@ -34,8 +34,14 @@ export async function runBrowserProbe(probe: ParsedProbe, context: ProbeContext)
   const started = performance.now();
   let browserContext: BrowserContext | undefined;
   let interrupted = false;
+  let stopped!: () => void;
+  // Settles when the probe is stopped: Playwright never settles a newPage() whose context was closed
+  // meanwhile, so that wait must lose this race rather than hold the run forever.
+  const whenStopped = new Promise<never>((_, reject) => (stopped = () => reject(new ProbeStopped())));
+  whenStopped.catch(() => {});
   const stop = (): void => {
     interrupted = true;
+    stopped();
     void browserContext?.close().catch(() => {});
   };
   context.signal?.addEventListener('abort', stop, { once: true });
@@ -54,7 +60,9 @@ export async function runBrowserProbe(probe: ParsedProbe, context: ProbeContext)
     });
     // A stop while the context was being made had nothing to close: the page must not load for minutes.
     if (interrupted) throw new ProbeStopped();
-    const page = await browserContext.newPage();
+    const opening = browserContext.newPage();
+    opening.catch(() => {});
+    const page = await Promise.race([opening, whenStopped]);
     const evidence = collectEvidence(page, ignorePatterns(probe.ignoreConsole));
     const deadline = Date.now() + probe.timeoutSeconds * 1000;
     try {
@@ -76,7 +84,13 @@ export async function runBrowserProbe(probe: ParsedProbe, context: ProbeContext)
   } finally {
     clearTimeout(guard);
     context.signal?.removeEventListener('abort', stop);
-    await browserContext?.close().catch(() => {});
+    // Bounded: a context whose page never opened may never report closed (the session's close ends it).
+    let closeTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      browserContext?.close().catch(() => {}),
+      new Promise((done) => (closeTimer = setTimeout(done, 5000))),
+    ]);
+    clearTimeout(closeTimer);
   }
   // The guard fired: keep the step's own failure (a load that timed out) when there is one.
   if (interrupted && !context.signal?.aborted) event.message ??= `no result within ${probe.timeoutSeconds}s`;
