@@ -1,3 +1,4 @@
+import type { Server as NetServer, Socket } from 'node:net';
 import { dirname } from 'node:path';
 
 import { type CompletedRequest, generateCACertificate, getLocal, type Mockttp } from 'mockttp';
@@ -161,6 +162,7 @@ export async function startEgressGuard(
         record('CONNECT', normalizeHost(host), failure.destination?.port ?? 443, null, 'denied');
     });
     await server.start();
+    acceptLoopbackOnly(server);
     return { url: `http://127.0.0.1:${server.port}`, caCert: ca.cert };
   }
 
@@ -185,4 +187,25 @@ export async function startEgressGuard(
     },
   };
   return guard;
+}
+
+/**
+ * mockttp's start() takes no host and listens on every interface, which made a step's proxy an open
+ * proxy to the rest of the network (red team, session 23). Connections from anywhere but loopback are
+ * closed before they are read. Fails closed: without the listening server to guard, the run stops.
+ */
+function acceptLoopbackOnly(server: Mockttp): void {
+  const listening = (server as unknown as { server?: NetServer }).server;
+  if (!listening || typeof listening.prependListener !== 'function')
+    throw new Error('egress guard: cannot restrict its proxy to loopback (mockttp changed)');
+  listening.prependListener('connection', (socket: Socket) => {
+    if (!isLoopbackAddress(socket.remoteAddress)) socket.destroy();
+  });
+}
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (a server listening on `::`). */
+function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return plain === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(plain);
 }
