@@ -199,13 +199,8 @@ function acceptLoopbackOnly(server: Mockttp): void {
   if (!listening || typeof listening.prependListener !== 'function')
     throw new Error('egress guard: cannot restrict its proxy to loopback (mockttp changed)');
   listening.prependListener('connection', (socket: Socket) => {
-    if (!isLoopbackAddress(socket.remoteAddress)) socket.destroy();
+    // An IPv4 peer of a server listening on `::` arrives IPv4-mapped (::ffff:127.0.0.1).
+    const address = (socket.remoteAddress ?? '').replace(/^::ffff:/i, '');
+    if (!address || !isLoopbackHost(address)) socket.destroy();
   });
-}
-
-/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (a server listening on `::`). */
-function isLoopbackAddress(address: string | undefined): boolean {
-  if (!address) return false;
-  const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return plain === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(plain);
 }
