@@ -10,7 +10,7 @@ import { loadManifest } from '../manifest/index.js';
 import { defaultProdDatabaseUrlEnv, defaultReplayDatabaseUrlEnv } from '../manifest/parsed-manifest.js';
 import { checkTargetBeforeConnect, resolveDatabaseUrl } from '../postgres/target.js';
 import { scrubSecrets } from '../secrets.js';
-import { replaySession, type ReplaySessionResult } from '../services/replay.js';
+import { type ReplaySessionResult, replayUntilInterrupted } from '../services/replay.js';
 
 export default class Replay extends BaseCommand<typeof Replay> {
   static override summary = 'Re-execute a recorded session and compare every result with the recording.';
@@ -76,7 +76,7 @@ export default class Replay extends BaseCommand<typeof Replay> {
       allowUnsafeTarget: this.flags['allow-unsafe-target'],
     });
     const live = !this.jsonEnabled();
-    const result = await replaySession({
+    const result = await replayUntilInterrupted({
       file: this.args.file,
       databaseUrl,
       // Rolled back unless --commit: replaying writes into a database is the exception, not the rule.

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 
 import type { QueryError } from '../generated/session.js';
+import { cancelStatement } from '../postgres/cancel.js';
 import { connect } from '../postgres/connect.js';
 import type { DatabaseUrl } from '../postgres/database-url.js';
 import { toDatabaseError } from '../postgres/errors.js';
@@ -66,6 +67,11 @@ export interface ReplaySessionOptions {
   ignoreColumns?: string[];
   unordered?: boolean;
   onEvent?: (event: ReplayEvent) => void;
+  /**
+   * Stops the replay: the running statement is cancelled, nothing after it runs, and the promise
+   * rejects with the signal's reason (what was replayed is rolled back with `rollback`).
+   */
+  signal?: AbortSignal;
 }
 
 /** Hands every value back as the server's text, as the proxy recorded it. */
@@ -90,10 +96,18 @@ export async function replaySession(options: ReplaySessionOptions): Promise<Repl
     events: session.events.length,
     queries: session.queries.length,
   });
+  const stop = options.signal;
   const client = await connect(options.databaseUrl, {
     action: 'replay',
     applicationName: 'replay-env replay',
+    // A replay killed mid-statement must not leave that statement running on the replay database.
+    endWithClient: true,
+    ...(stop ? { signal: stop } : {}),
+  }).catch((error: unknown) => {
+    throw stop?.aborted ? stop.reason : error;
   });
+  const cancel = (): void => cancelStatement(client, options.databaseUrl);
+  stop?.addEventListener('abort', cancel, { once: true });
   emit({ kind: 'connected' });
   const queries: ReplayedQuery[] = [];
   // Isolation cannot change inside the replay's transaction (savepoints): it starts at the level the
@@ -116,9 +130,10 @@ export async function replaySession(options: ReplaySessionOptions): Promise<Repl
     }
     let previousAt: number | undefined;
     for (const recorded of session.queries) {
+      stop?.throwIfAborted();
       const at = Date.parse(recorded.at);
       if (options.speed && previousAt !== undefined && at > previousAt)
-        await sleep((at - previousAt) / options.speed);
+        await sleep((at - previousAt) / options.speed, undefined, stop ? { signal: stop } : {});
       previousAt = at;
       const { query_number: queryNumber, sql } = recorded.query;
       emit({ kind: 'query', queryNumber, sql, at: recorded.at });
@@ -152,10 +167,15 @@ export async function replaySession(options: ReplaySessionOptions): Promise<Repl
         const actual = await runner.run(recorded, sql, { guard: false, extended: false });
         replayed = verdictFor(recorded, actual, session.redaction, options);
       }
+      // A cancelled statement's error is the stop, not a verdict on the recording.
+      stop?.throwIfAborted();
       queries.push(replayed);
       emit({ kind: 'verdict', query: replayed });
     }
+  } catch (error) {
+    throw stop?.aborted ? stop.reason : error;
   } finally {
+    stop?.removeEventListener('abort', cancel);
     if (options.rollback) await client.query('rollback').catch(() => {});
     await client.end().catch(() => {});
   }

@@ -85,3 +85,64 @@ dbTest('replay: bad input fails with one line and a usage exit code', async ({ d
     expect(result.stderr).not.toContain(testerPassword());
   }
 });
+
+dbTest.for([
+  ['SIGINT', [], 130, 'after 1 queries; the replay was rolled back', 0],
+  ['SIGTERM', ['--commit'], 143, 'after 1 queries; what they wrote is kept (--commit)', 1],
+] as const)(
+  'replay: %s mid-statement cancels it, exits with the signal code and one line',
+  async ([signal, extra, exitCode, said, kept], { db }) => {
+    const { execa } = await import('execa');
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { repoRoot, runJs } = await import('../setup/cli.js');
+    await db.query('create table replayed (id int)');
+    const at = '2025-10-07T21:30:15Z';
+    const file = join(await mkdtemp(join(tmpdir(), 'replay-signal-')), 'session.json');
+    await writeFile(
+      file,
+      JSON.stringify(
+        [
+          [1, 'insert into replayed values (1)', [], 'INSERT 0 1'],
+          [2, 'select pg_sleep(60)', ['pg_sleep'], 'SELECT 1'],
+        ].flatMap(([n, sql, columns, tag]) => [
+          { type: 'query', timestamp: at, data: { query_number: n, sql } },
+          {
+            type: 'query_result',
+            timestamp: at,
+            data: {
+              query_number: n,
+              columns,
+              rows: (columns as string[]).length ? [['']] : [],
+              row_count: (columns as string[]).length,
+              command_tag: tag,
+              error: null,
+            },
+          },
+        ]),
+      ),
+    );
+    const child = execa('node', [runJs, 'replay', file, '--db-url', db.url.connectionString(), ...extra], {
+      reject: false,
+      cwd: repoRoot,
+    });
+    const sleeping = `select pid from pg_stat_activity where datname = current_database()
+      and application_name = 'replay-env replay' and query = 'select pg_sleep(60)' and state = 'active'`;
+    for (let i = 0; i < 600 && (await db.query(sleeping)).length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await db.query(sleeping)).toHaveLength(1);
+    const signalled = performance.now();
+    child.kill(signal);
+    const ended = await child;
+    expect(performance.now() - signalled).toBeLessThan(10_000);
+    expect(ended.exitCode).toBe(exitCode);
+    expect(String(ended.stderr).trim()).toBe(`error: interrupted by ${signal} ${said}`);
+    const left = `select 1 from pg_stat_activity where datname = current_database()
+      and application_name = 'replay-env replay'`;
+    for (let i = 0; i < 100 && (await db.query(left)).length > 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await db.query(left)).toEqual([]);
+    expect(await db.query('select count(*)::int as n from replayed')).toEqual([{ n: kept }]);
+  },
+);

@@ -20,14 +20,22 @@ export async function runSessionProbe(probe: ParsedProbe, context: ProbeContext)
   const event: ProbeEvent = { ...probeEventBase(probe, new Date().toISOString()), session: file };
   return settleProbe(event, performance.now(), async () => {
     if (!context.databaseUrl) throw new Error('no replay database URL');
-    const replay = replaySession({
+    // The timeout and Ctrl-C both stop the replay itself (its statement cancelled, its transaction
+    // rolled back), not only the wait for it.
+    const timeout = AbortSignal.timeout(probe.timeoutSeconds * 1000);
+    const signal = context.signal ? AbortSignal.any([context.signal, timeout]) : timeout;
+    const result = await replaySession({
       file,
       databaseUrl: context.databaseUrl,
       rollback: true,
+      signal,
       ...(probe.ignoreColumns ? { ignoreColumns: probe.ignoreColumns } : {}),
       ...(probe.unordered !== undefined ? { unordered: probe.unordered } : {}),
+    }).catch((error: unknown) => {
+      if (context.signal?.aborted) throw new Error('interrupted');
+      if (timeout.aborted) throw new Error(`no result within ${probe.timeoutSeconds}s`);
+      throw error;
     });
-    const result = await withTimeout(replay, probe.timeoutSeconds);
     Object.assign(event, {
       queriesExecuted: result.queriesExecuted,
       matched: result.matched,
@@ -40,16 +48,4 @@ export async function runSessionProbe(probe: ParsedProbe, context: ProbeContext)
     }
     return undefined;
   });
-}
-
-async function withTimeout<T>(work: Promise<T>, seconds: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no result within ${seconds}s`)), seconds * 1000);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

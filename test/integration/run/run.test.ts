@@ -389,6 +389,28 @@ describe('run', () => {
   });
 });
 
+const recordedAt = '2025-10-07T21:30:15Z';
+const recordedQuery = (n: number, sql: string) => ({
+  type: 'query',
+  timestamp: recordedAt,
+  data: { query_number: n, sql },
+});
+const recordedResult = (n: number, columns: string[], rows: string[][], tag: string) => ({
+  type: 'query_result',
+  timestamp: recordedAt,
+  data: { query_number: n, columns, rows, row_count: rows.length, command_tag: tag, error: null },
+});
+
+/** A recorded session that writes a note, then sleeps a minute on the server. */
+const sleepingSession = [
+  recordedQuery(1, "insert into notes values (9, 't1', 'u1', 'from the session')"),
+  recordedResult(1, [], [], 'INSERT 0 1'),
+  recordedQuery(2, 'select pg_sleep(60)'),
+  recordedResult(2, ['pg_sleep'], [['']], 'SELECT 1'),
+  recordedQuery(3, 'select 1'),
+  recordedResult(3, ['?column?'], [['1']], 'SELECT 1'),
+];
+
 describe('run: session probes', () => {
   dbTest('replays a recorded session, rolled back; mismatches block', async ({ db }) => {
     const { writeFile } = await import('node:fs/promises');
@@ -396,27 +418,16 @@ describe('run: session probes', () => {
     const app = await writeApp({
       manifest: { probes: [{ name: 'recorded', kind: 'session', session: 'SESSION' }] },
     });
-    const at = '2025-10-07T21:30:15Z';
-    const query = (n: number, sql: string) => ({
-      type: 'query',
-      timestamp: at,
-      data: { query_number: n, sql },
-    });
-    const result = (n: number, columns: string[], rows: string[][], tag: string) => ({
-      type: 'query_result',
-      timestamp: at,
-      data: { query_number: n, columns, rows, row_count: rows.length, command_tag: tag, error: null },
-    });
     const session = join(app.dir, 'session.json');
     await writeFile(
       session,
       JSON.stringify([
-        query(1, 'select count(*) from users'),
-        result(1, ['count'], [['2']], 'SELECT 1'),
-        query(2, "insert into notes values (9, 't1', 'u1', 'from the session')"),
-        result(2, [], [], 'INSERT 0 1'),
-        query(3, "select name from users where user_id = 'u2'"),
-        result(3, ['name'], [['Robert']], 'SELECT 1'),
+        recordedQuery(1, 'select count(*) from users'),
+        recordedResult(1, ['count'], [['2']], 'SELECT 1'),
+        recordedQuery(2, "insert into notes values (9, 't1', 'u1', 'from the session')"),
+        recordedResult(2, [], [], 'INSERT 0 1'),
+        recordedQuery(3, "select name from users where user_id = 'u2'"),
+        recordedResult(3, ['name'], [['Robert']], 'SELECT 1'),
       ]),
     );
     app.manifest.probes[0]!.session = session;
@@ -433,5 +444,75 @@ describe('run: session probes', () => {
     // Rolled back: the session's insert is not in the replay database.
     expect(await db.query('select count(*)::int as n from notes')).toEqual([{ n: 1 }]);
     expectValidTrace(run.trace);
+  });
+
+  const sessionBackends = (db: { query: (sql: string) => Promise<unknown[]> }) =>
+    db.query(
+      `select pid from pg_stat_activity where datname = current_database() and query = 'select pg_sleep(60)'`,
+    );
+
+  dbTest('an abort stops a running session probe at once and rolls its writes back', async ({ db }) => {
+    const { writeFile } = await import('node:fs/promises');
+    await createSchema(db);
+    const app = await writeApp({
+      manifest: {
+        probes: [
+          { name: 'recorded', kind: 'session', session: 'SESSION', timeoutSeconds: 90 },
+          { name: 'after', kind: 'sql', sql: 'select 1' },
+        ],
+      },
+    });
+    const session = join(app.dir, 'session.json');
+    await writeFile(session, JSON.stringify(sleepingSession));
+    app.manifest.probes[0]!.session = session;
+    const controller = new AbortController();
+    const traceOut = join(app.dir, 'trace.json');
+    const running = runReplay({
+      manifest: app.manifest,
+      skipMaterialize: true,
+      dbUrl: db.url.connectionString(),
+      traceOut,
+      signal: controller.signal,
+    });
+    running.catch(() => {});
+    for (let i = 0; i < 200 && (await sessionBackends(db)).length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await sessionBackends(db)).toHaveLength(1);
+    const aborted = performance.now();
+    controller.abort('SIGINT');
+    await expect(running).rejects.toThrow('interrupted by SIGINT');
+    expect(performance.now() - aborted).toBeLessThan(20_000);
+    expect(await sessionBackends(db)).toEqual([]);
+    expect(await db.query('select count(*)::int as n from notes')).toEqual([{ n: 0 }]);
+    const trace = JSON.parse(await readFile(traceOut, 'utf8'));
+    expectValidTrace(trace);
+    expect(stepEvents(trace.events).map((event) => [event.name, event.success, event.message])).toEqual([
+      ['recorded', false, 'interrupted'],
+      ['after', false, 'not run: interrupted by SIGINT'],
+    ]);
+  });
+
+  dbTest('a session probe past its timeout fails and leaves no statement running', async ({ db }) => {
+    const { writeFile } = await import('node:fs/promises');
+    await createSchema(db);
+    const app = await writeApp({
+      manifest: { probes: [{ name: 'recorded', kind: 'session', session: 'SESSION', timeoutSeconds: 2 }] },
+    });
+    const session = join(app.dir, 'session.json');
+    await writeFile(session, JSON.stringify(sleepingSession));
+    app.manifest.probes[0]!.session = session;
+    const started = performance.now();
+    const run = await runReplay({
+      manifest: app.manifest,
+      skipMaterialize: true,
+      dbUrl: db.url.connectionString(),
+    });
+    expect(performance.now() - started).toBeLessThan(20_000);
+    const event = run.trace.events.find((entry) => entry.name === 'recorded')!;
+    expect(event).toMatchObject({ success: false, message: 'no result within 2s' });
+    expect(run.gate).toBe('block');
+    // Before the replay itself was stopped, its pg_sleep(60) ran on after the probe had failed.
+    expect(await sessionBackends(db)).toEqual([]);
+    expect(await db.query('select count(*)::int as n from notes')).toEqual([{ n: 0 }]);
   });
 });
