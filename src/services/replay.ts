@@ -22,7 +22,7 @@ export class ReplayInterrupted extends ReplayEnvError {
       'interrupted',
       rolledBack
         ? `interrupted by ${signal} after ${compared} queries; the replay was rolled back`
-        : `interrupted by ${signal} after ${compared} queries; what they wrote is kept (--commit)`,
+        : `interrupted by ${signal} after ${compared} queries; what they committed is kept (--commit)`,
       { exitCode: interruptExitCodes[signal] },
     );
   }
