@@ -4,15 +4,51 @@ import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 
 import { stepEvents } from '../../../src/egress/event.js';
+import type { RunTrace } from '../../../src/generated/trace.js';
 import { freePort } from '../../../src/postgres/embedded.js';
 import { processAlive } from '../../../src/run/process-group.js';
 import { runReplay } from '../../../src/services/run.js';
 import { validateAgainstSchema } from '../../../src/validation.js';
-import { dbTest, testerPassword } from '../../setup/database.js';
-import { appCapsule, createSchema, portOpen, writeApp } from './helpers.js';
+import { dbTest, type TestDatabase, testerPassword } from '../../setup/database.js';
+import { appCapsule, type AppSetup, createSchema, portOpen, writeApp } from './helpers.js';
 
 function expectValidTrace(trace: unknown): void {
   expect(validateAgainstSchema('trace', trace)).toEqual([]);
+}
+
+/** Backends of this test's database running (or left with) `select pg_sleep(60)`; `active`: running it. */
+function sleepingBackends(db: TestDatabase, active = false): Promise<unknown[]> {
+  return db.query(
+    `select pid from pg_stat_activity where datname = current_database() and query = 'select pg_sleep(60)'${active ? ` and state = 'active'` : ''}`,
+  );
+}
+
+/**
+ * Runs `app` (no materialize), aborts it with SIGINT once a probe's `select pg_sleep(60)` runs on the
+ * server, checks that the run stopped at once and left no such backend, and returns its valid trace.
+ */
+async function interruptWhileSleeping(app: AppSetup, db: TestDatabase): Promise<RunTrace> {
+  const controller = new AbortController();
+  const traceOut = join(app.dir, 'trace.json');
+  const running = runReplay({
+    manifest: app.manifest,
+    skipMaterialize: true,
+    dbUrl: db.url.connectionString(),
+    traceOut,
+    signal: controller.signal,
+  });
+  running.catch(() => {});
+  for (let i = 0; i < 200 && (await sleepingBackends(db, true)).length === 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(await sleepingBackends(db, true)).toHaveLength(1);
+  const aborted = performance.now();
+  controller.abort('SIGINT');
+  await expect(running).rejects.toThrow('interrupted by SIGINT');
+  expect(performance.now() - aborted).toBeLessThan(20_000);
+  expect(await sleepingBackends(db)).toEqual([]);
+  const trace = JSON.parse(await readFile(traceOut, 'utf8'));
+  expectValidTrace(trace);
+  return trace;
 }
 
 describe('run', () => {
@@ -154,30 +190,7 @@ describe('run', () => {
         ],
       },
     });
-    const controller = new AbortController();
-    const traceOut = join(app.dir, 'trace.json');
-    const running = runReplay({
-      manifest: app.manifest,
-      skipMaterialize: true,
-      dbUrl: db.url.connectionString(),
-      traceOut,
-      signal: controller.signal,
-    });
-    running.catch(() => {});
-    const sleeping = () =>
-      db.query(
-        `select pid from pg_stat_activity where datname = current_database() and query = 'select pg_sleep(60)' and state = 'active'`,
-      );
-    for (let i = 0; i < 200 && (await sleeping()).length === 0; i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await sleeping()).toHaveLength(1);
-    const aborted = performance.now();
-    controller.abort('SIGINT');
-    await expect(running).rejects.toThrow('interrupted by SIGINT');
-    expect(performance.now() - aborted).toBeLessThan(20_000);
-    expect(await sleeping()).toEqual([]);
-    const trace = JSON.parse(await readFile(traceOut, 'utf8'));
-    expectValidTrace(trace);
+    const trace = await interruptWhileSleeping(app, db);
     expect(stepEvents(trace.events).map((event) => [event.name, event.success, event.message])).toEqual([
       ['slow', false, 'interrupted'],
       ['after', false, 'not run: interrupted by SIGINT'],
@@ -446,11 +459,6 @@ describe('run: session probes', () => {
     expectValidTrace(run.trace);
   });
 
-  const sessionBackends = (db: { query: (sql: string) => Promise<unknown[]> }) =>
-    db.query(
-      `select pid from pg_stat_activity where datname = current_database() and query = 'select pg_sleep(60)'`,
-    );
-
   dbTest('an abort stops a running session probe at once and rolls its writes back', async ({ db }) => {
     const { writeFile } = await import('node:fs/promises');
     await createSchema(db);
@@ -465,27 +473,9 @@ describe('run: session probes', () => {
     const session = join(app.dir, 'session.json');
     await writeFile(session, JSON.stringify(sleepingSession));
     app.manifest.probes[0]!.session = session;
-    const controller = new AbortController();
-    const traceOut = join(app.dir, 'trace.json');
-    const running = runReplay({
-      manifest: app.manifest,
-      skipMaterialize: true,
-      dbUrl: db.url.connectionString(),
-      traceOut,
-      signal: controller.signal,
-    });
-    running.catch(() => {});
-    for (let i = 0; i < 200 && (await sessionBackends(db)).length === 0; i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await sessionBackends(db)).toHaveLength(1);
-    const aborted = performance.now();
-    controller.abort('SIGINT');
-    await expect(running).rejects.toThrow('interrupted by SIGINT');
-    expect(performance.now() - aborted).toBeLessThan(20_000);
-    expect(await sessionBackends(db)).toEqual([]);
+    const trace = await interruptWhileSleeping(app, db);
+    // Rolled back: the session's insert is not in the replay database.
     expect(await db.query('select count(*)::int as n from notes')).toEqual([{ n: 0 }]);
-    const trace = JSON.parse(await readFile(traceOut, 'utf8'));
-    expectValidTrace(trace);
     expect(stepEvents(trace.events).map((event) => [event.name, event.success, event.message])).toEqual([
       ['recorded', false, 'interrupted'],
       ['after', false, 'not run: interrupted by SIGINT'],
@@ -512,7 +502,7 @@ describe('run: session probes', () => {
     expect(event).toMatchObject({ success: false, message: 'no result within 2s' });
     expect(run.gate).toBe('block');
     // Before the replay itself was stopped, its pg_sleep(60) ran on after the probe had failed.
-    expect(await sessionBackends(db)).toEqual([]);
+    expect(await sleepingBackends(db)).toEqual([]);
     expect(await db.query('select count(*)::int as n from notes')).toEqual([{ n: 0 }]);
   });
 });
