@@ -82,17 +82,19 @@ const selectedWorkloads = args.workloads
     return workloads[name];
   });
 
-/** `with graph_keys(…) as (values …)`: the graph's key tuples inlined for the raw baseline's queries. */
-async function graphKeysCte(url, workload) {
-  const client = await connect(url);
-  try {
-    const { rows, fields } = await client.query(workload.graphKeysSql);
-    const literal = (value) => `'${String(value).replace(/'/g, "''")}'`;
-    const values = rows.map((row) => `(${fields.map((f) => literal(row[f.name])).join(', ')})`).join(', ');
-    return `with graph_keys(${fields.map((f) => f.name).join(', ')}) as (values ${values})`;
-  } finally {
-    await client.end();
-  }
+/**
+ * `with graph_keys(…) as (values …)`: the graph's key tuples, from the workload's own query for them,
+ * inlined for the raw baseline's queries.
+ */
+async function graphKeysCte(client, workload) {
+  const { rows, fields } = await client.query(workload.graphKeysSql);
+  const literal = (value) => `'${String(value).replace(/'/g, "''")}'`;
+  // Sorted: a union gives its rows in no set order, and the timed runs' keys are compared with the first's.
+  const values = rows
+    .map((row) => `(${fields.map((f) => literal(row[f.name])).join(', ')})`)
+    .sort()
+    .join(', ');
+  return `with graph_keys(${fields.map((f) => f.name).join(', ')}) as (values ${values})`;
 }
 
 async function connect(url) {
@@ -114,14 +116,20 @@ async function fsyncFile(file) {
 }
 
 /**
- * Raw export: each table's in-scope rows as `to_jsonb(x)::text` via COPY into one file, in the export's
- * order, fsync'd — the physical limit for export. Returns bytes and per-table seconds.
+ * Raw export: the graph's keys (the workload's one query for them, as the export must find them too),
+ * then each table's in-scope rows as `to_jsonb(x)::text` via COPY into one file, in the export's order,
+ * fsync'd — the physical limit for export. Returns bytes, the graph query's and per-table seconds.
+ * `expectedCte`: the keys computed before the timed steps (for the native dump), which these must equal.
  */
-async function rawExport(url, workload, keysCte, file) {
+async function rawExport(url, workload, expectedCte, file) {
   const client = await connect(url);
   const perTable = {};
   const rows = {};
   try {
+    const graphStart = process.hrtime.bigint();
+    const keysCte = await graphKeysCte(client, workload);
+    const graphSeconds = Number(process.hrtime.bigint() - graphStart) / 1e9;
+    if (keysCte !== expectedCte) throw new Error('raw COPY TO: the graph keys changed between runs');
     const out = createWriteStream(file);
     out.setMaxListeners(0); // one pipeline per table into the same file (end: false)
     for (const t of workload.tables) {
@@ -135,10 +143,10 @@ async function rawExport(url, workload, keysCte, file) {
     }
     await new Promise((resolve, reject) => out.end((error) => (error ? reject(error) : resolve())));
     await fsyncFile(file);
+    return { bytes: (await stat(file)).size, perTable, rows, graphSeconds };
   } finally {
     await client.end();
   }
-  return { bytes: (await stat(file)).size, perTable, rows };
 }
 
 /** Native COPY text of the in-scope rows, one file per table (not timed). */
@@ -340,7 +348,8 @@ async function benchSize(admin, workload, totalRows, work) {
     BENCH_PROD_DATABASE_URL: sourceUrl.connectionString(),
     BENCH_REPLAY_DATABASE_URL: replayUrl.connectionString(),
   };
-  const keysCte = await graphKeysCte(sourceUrl, workload);
+  const keysClient = await connect(sourceUrl);
+  const keysCte = await graphKeysCte(keysClient, workload).finally(() => keysClient.end());
   const native = await dumpNative(sourceUrl, workload, keysCte, work);
   let nativeBytes = 0;
   for (const file of Object.values(native)) nativeBytes += (await stat(file)).size;
@@ -367,6 +376,7 @@ async function benchSize(admin, workload, totalRows, work) {
     samples.rawExport.push({
       seconds: raw.seconds,
       perTable: raw.value.perTable,
+      graphSeconds: raw.value.graphSeconds,
       serverCpuSeconds: (await serverCpu(admin)) - rawExportCpu,
     });
     await rm(join(work, 'raw.jsonl'));
@@ -470,7 +480,19 @@ async function benchSize(admin, workload, totalRows, work) {
     ),
     ...(age ? age.steps(samples, strategies[0], summarize) : []),
   ];
-  // Per table: the raw COPY of that table vs the export's `table:<name>` phase, paired per repetition.
+  // Per table: the raw COPY of that table vs the export's `table:<name>` phase, paired per repetition;
+  // first the graph's keys: raw's one query for them vs the export's `graph` phase.
+  const graphRaw = samples.rawExport.map((s) => s.graphSeconds);
+  const graphTool = samples.export.map((s) => (s.result.phases?.graph ?? NaN) / 1000);
+  const graphRatios = graphRaw.map((r, i) => r / graphTool[i]);
+  const graphRow = {
+    table: '(graph keys)',
+    rows: null,
+    raw: graphRaw,
+    tool: graphTool,
+    ratioWorst: Math.min(...graphRatios),
+    ratioBest: Math.max(...graphRatios),
+  };
   const perTable = tables.map((table) => {
     const raw = samples.rawExport.map((s) => s.perTable[table]);
     const tool = samples.export.map((s) => (s.result.phases?.[`table:${table}`] ?? NaN) / 1000);
@@ -484,7 +506,13 @@ async function benchSize(admin, workload, totalRows, work) {
       ratioBest: Math.max(...ratios),
     };
   });
-  return { workload: workload.name, rowsInScope: totalRows, counts, steps, perTable };
+  return {
+    workload: workload.name,
+    rowsInScope: totalRows,
+    counts,
+    steps,
+    perTable: [graphRow, ...perTable],
+  };
 }
 
 async function main() {
@@ -579,7 +607,7 @@ function printSize(size) {
     const ratio =
       repeat > 1 ? `${t.ratioWorst.toFixed(2)}–${t.ratioBest.toFixed(2)}×` : `${t.ratioBest.toFixed(2)}×`;
     process.stdout.write(
-      `${line([`  ${t.table}`, span(t.raw), span(t.tool), (t.rows ?? 0).toLocaleString('en-US'), '', ratio])}\n`,
+      `${line([`  ${t.table}`, span(t.raw), span(t.tool), t.rows === null ? '' : (t.rows ?? 0).toLocaleString('en-US'), '', ratio])}\n`,
     );
   }
 }
