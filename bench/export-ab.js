@@ -24,6 +24,7 @@ import copyStreams from 'pg-copy-streams';
 
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
 import { exportArgs } from './export-args.js';
+import { graphKeysCte } from './graph-keys.js';
 import { cpuOf } from './server-cpu.js';
 import { benchServerSettings } from './server-settings.js';
 import { parents } from './workloads/parents.js';
@@ -91,12 +92,8 @@ try {
   const seeder = new pg.Client({ connectionString: url.connectionString() });
   await seeder.connect();
   await workload.seed(seeder, Number(args.rows));
-  const { rows: keys, fields } = await seeder.query(workload.graphKeysSql);
+  const keysCte = await graphKeysCte(seeder, workload);
   await seeder.end();
-  const literal = (value) => `'${String(value).replace(/'/g, "''")}'`;
-  const keysCte = `with graph_keys(${fields.map((f) => f.name).join(', ')}) as (values ${keys
-    .map((row) => `(${fields.map((f) => literal(row[f.name])).join(', ')})`)
-    .join(', ')})`;
   const manifestPath = join(dir, 'bench.json');
   await writeFile(manifestPath, JSON.stringify(workload.manifest({ closure: args.closure }), null, 2));
   const capsule = join(dir, 'capsule.json');

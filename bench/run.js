@@ -39,6 +39,7 @@ import { DatabaseUrl } from '../dist/postgres/database-url.js';
 import { startEmbeddedPostgres } from '../dist/postgres/embedded.js';
 import { ageBench, printAgeCost } from './age.js';
 import { exportArgs as exportCommand } from './export-args.js';
+import { graphKeysCte } from './graph-keys.js';
 import { cpuOf } from './server-cpu.js';
 import { benchServerSettings } from './server-settings.js';
 import { parents } from './workloads/parents.js';
@@ -81,21 +82,6 @@ const selectedWorkloads = args.workloads
       throw new Error(`unknown workload ${name} (known: ${Object.keys(workloads).join(', ')})`);
     return workloads[name];
   });
-
-/**
- * `with graph_keys(…) as (values …)`: the graph's key tuples, from the workload's own query for them,
- * inlined for the raw baseline's queries.
- */
-async function graphKeysCte(client, workload) {
-  const { rows, fields } = await client.query(workload.graphKeysSql);
-  const literal = (value) => `'${String(value).replace(/'/g, "''")}'`;
-  // Sorted: a union gives its rows in no set order, and the timed runs' keys are compared with the first's.
-  const values = rows
-    .map((row) => `(${fields.map((f) => literal(row[f.name])).join(', ')})`)
-    .sort()
-    .join(', ');
-  return `with graph_keys(${fields.map((f) => f.name).join(', ')}) as (values ${values})`;
-}
 
 async function connect(url) {
   const client = new pg.Client({ connectionString: url.connectionString() });
@@ -482,37 +468,28 @@ async function benchSize(admin, workload, totalRows, work) {
   ];
   // Per table: the raw COPY of that table vs the export's `table:<name>` phase, paired per repetition;
   // first the graph's keys: raw's one query for them vs the export's `graph` phase.
-  const graphRaw = samples.rawExport.map((s) => s.graphSeconds);
-  const graphTool = samples.export.map((s) => (s.result.phases?.graph ?? NaN) / 1000);
-  const graphRatios = graphRaw.map((r, i) => r / graphTool[i]);
-  const graphRow = {
-    table: '(graph keys)',
-    rows: null,
-    raw: graphRaw,
-    tool: graphTool,
-    ratioWorst: Math.min(...graphRatios),
-    ratioBest: Math.max(...graphRatios),
-  };
-  const perTable = tables.map((table) => {
-    const raw = samples.rawExport.map((s) => s.perTable[table]);
-    const tool = samples.export.map((s) => (s.result.phases?.[`table:${table}`] ?? NaN) / 1000);
+  const tableRow = (table, rows, raw, tool) => {
     const ratios = raw.map((r, i) => r / tool[i]);
-    return {
-      table,
-      rows: samples.export[0].result.rowCounts[table],
-      raw,
-      tool,
-      ratioWorst: Math.min(...ratios),
-      ratioBest: Math.max(...ratios),
-    };
-  });
-  return {
-    workload: workload.name,
-    rowsInScope: totalRows,
-    counts,
-    steps,
-    perTable: [graphRow, ...perTable],
+    return { table, rows, raw, tool, ratioWorst: Math.min(...ratios), ratioBest: Math.max(...ratios) };
   };
+  const toolSeconds = (phase) => samples.export.map((s) => (s.result.phases?.[phase] ?? NaN) / 1000);
+  const perTable = [
+    tableRow(
+      '(graph keys)',
+      null,
+      samples.rawExport.map((s) => s.graphSeconds),
+      toolSeconds('graph'),
+    ),
+    ...tables.map((table) =>
+      tableRow(
+        table,
+        samples.export[0].result.rowCounts[table],
+        samples.rawExport.map((s) => s.perTable[table]),
+        toolSeconds(`table:${table}`),
+      ),
+    ),
+  ];
+  return { workload: workload.name, rowsInScope: totalRows, counts, steps, perTable };
 }
 
 async function main() {
