@@ -174,7 +174,7 @@ describe('buildTableQuery / buildTableCopy', () => {
     expect(text.slice(text.indexOf('select (o.id)'))).toBe(
       [
         'select (o.id)::text as value',
-        'from\n/* tables[orders].from, sampled */\norders o tablesample system (2.5) join graph_keys g using (shop_id, customer_id)',
+        'from\n/* tables[orders].from, sampled */\norders o tablesample system (2.5) repeatable (0) join graph_keys g using (shop_id, customer_id)',
         'where\n/* tables[orders].where */\no.placed_at >= (select since_at from params)',
         'order by o.id',
         'limit 100000',

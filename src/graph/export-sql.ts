@@ -190,9 +190,10 @@ export interface PieceRange {
 
 /**
  * A sample of a table's rows in the export, `order by` column only, in order: `from` with `tablesample
- * system (<percent>)` after its first item (`<table> <alias>`, which ends at `fromItemEnd`), the table's
- * own `where`. Its values split the subject's rows evenly (export/table-pieces.ts), where the whole table's
- * histogram would not. At most 100,000 values.
+ * system (<percent>) repeatable (0)` after its first item (`<table> <alias>`, which ends at
+ * `fromItemEnd`), the table's own `where`. Its values split the subject's rows evenly
+ * (export/table-pieces.ts), where the whole table's histogram would not. At most 100,000 values.
+ * `repeatable`: the same table gives the same pages, so the same pieces, on every export.
  */
 export function buildPieceSample(
   manifest: ParsedManifest,
@@ -200,7 +201,7 @@ export function buildPieceSample(
   sample: { expression: string; fromItemEnd: number; percent: number; graphSize?: number | undefined },
 ): string {
   const label = `tables[${table.name}]`;
-  const from = `${table.from.slice(0, sample.fromItemEnd)} tablesample system (${sample.percent})${table.from.slice(sample.fromItemEnd)}`;
+  const from = `${table.from.slice(0, sample.fromItemEnd)} tablesample system (${sample.percent}) repeatable (0)${table.from.slice(sample.fromItemEnd)}`;
   return [
     settingsCtes(manifest.subjectKeys, sample.graphSize),
     `select (${sample.expression})::text as value`,
