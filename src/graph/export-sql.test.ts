@@ -135,7 +135,11 @@ describe('buildTableQuery / buildTableCopy', () => {
       `    unnest(array[(current_setting('replay.graph_keys')::jsonb -> 0) ->> 'customer_id', (current_setting('replay.graph_keys')::jsonb -> 1) ->> 'customer_id']::text[]),\n    generate_series(1, 2)\n`,
     );
     expect(buildTableQuery(manifest, orders, { graphSize: 0 }).text).toContain(`unnest(array[]::text[])`);
-    for (const size of [undefined, 0, 2, 25]) {
+    // One key tuple: one row of scalar subqueries, which the planner turns into a filter on the table.
+    expect(buildTableQuery(manifest, orders, { graphSize: 1 }).text).toContain(
+      `graph_keys as (\n  select (select (current_setting('replay.graph_keys')::jsonb -> 0) ->> 'shop_id') as "shop_id", (select (current_setting('replay.graph_keys')::jsonb -> 0) ->> 'customer_id') as "customer_id"\n)`,
+    );
+    for (const size of [undefined, 0, 1, 2, 25]) {
       expect(buildTableQuery(manifest, orders, { graphSize: size }).text).not.toMatch(/\blimit\b/);
     }
     expect(buildTableQuery(manifest, orders).text).not.toContain('generate_series');

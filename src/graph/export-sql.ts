@@ -250,8 +250,8 @@ const unnestDefaultRows = 10;
  * `jsonb_to_recordset`: its columns stay plain columns and, with `graphSize`, the planner's estimate is the
  * real count, with no LIMIT (which would forbid parallel plans): `generate_series(1, <n>)` is estimated
  * at exactly n rows and a ROWS FROM at its largest function's estimate; below 10 keys each array is
- * written out (`array[<key 0>, <key 1>]`), whose unnest is estimated at its length. Keys are read with
- * `->>` from the same JSON (never spliced into an array literal), in the JSON array's order. (Planner
+ * written out (`array[<key 0>, <key 1>]`), whose unnest is estimated at its length; one key tuple is one
+ * row of scalar subqueries (oneKeyTuple). Keys are read with `->>` from the same JSON (never spliced into an array literal), in the JSON array's order. (Planner
  * support functions came with PostgreSQL 12; an 11 server, not tested, would assume 1,000 rows.)
  *
  * @example
@@ -268,11 +268,26 @@ export function settingsCtes(subjectKeys: readonly string[], graphSize?: number)
   const cols = subjectKeys.map(quoteIdent);
   const typed = cols.map((col) => `${col} text`).join(', ');
   const size = graphSize === undefined ? undefined : Math.max(0, Math.floor(graphSize));
-  const keys = `current_setting('${graphKeysSetting}')::jsonb`;
+  return [
+    `with params as (`,
+    `  select ${cols.map((col) => `p.${col}`).join(', ')}, p.since_at`,
+    `  from jsonb_to_record(current_setting('${paramsSetting}')::jsonb) as p(${typed}, since_at timestamptz)`,
+    `),`,
+    `graph_keys as (`,
+    size === 1 ? oneKeyTuple(subjectKeys) : keyTuples(subjectKeys, size),
+    `)`,
+  ].join('\n');
+}
+
+const graphKeys = `current_setting('${graphKeysSetting}')::jsonb`;
+
+/** graph_keys' body for any number of key tuples (settingsCtes). */
+function keyTuples(subjectKeys: readonly string[], size: number | undefined): string {
+  const cols = subjectKeys.map(quoteIdent);
   const keyArray = (key: string) =>
     size !== undefined && size < unnestDefaultRows
-      ? `array[${Array.from({ length: size }, (_, index) => `(${keys} -> ${index}) ->> ${quoteLiteral(key)}`).join(', ')}]::text[]`
-      : `array(select e.k ->> ${quoteLiteral(key)} from jsonb_array_elements(${keys}) with ordinality as e(k, i) order by e.i)`;
+      ? `array[${Array.from({ length: size }, (_, index) => `(${graphKeys} -> ${index}) ->> ${quoteLiteral(key)}`).join(', ')}]::text[]`
+      : `array(select e.k ->> ${quoteLiteral(key)} from jsonb_array_elements(${graphKeys}) with ordinality as e(k, i) order by e.i)`;
   const functions = subjectKeys.map((key) => `unnest(${keyArray(key)})`);
   const names = [...cols];
   if (size !== undefined) {
@@ -280,17 +295,24 @@ export function settingsCtes(subjectKeys: readonly string[], graphSize?: number)
     names.push('"replay graph row"');
   }
   return [
-    `with params as (`,
-    `  select ${cols.map((col) => `p.${col}`).join(', ')}, p.since_at`,
-    `  from jsonb_to_record(current_setting('${paramsSetting}')::jsonb) as p(${typed}, since_at timestamptz)`,
-    `),`,
-    `graph_keys as (`,
     `  select ${cols.map((col) => `g.${col}`).join(', ')}`,
     `  from rows from (`,
     functions.map((fn) => `    ${fn}`).join(',\n'),
     `  ) as g(${names.join(', ')})`,
-    `)`,
   ].join('\n');
+}
+
+/**
+ * graph_keys' body for exactly one key tuple: one row of scalar subqueries. The planner pulls it up and
+ * the join on it becomes a filter on values computed once (InitPlans), the plan of a written-out
+ * `where account_id = '…'`; a `rows from (…)` of one row is joined by a nested loop that reads it again
+ * for every row of the table.
+ */
+function oneKeyTuple(subjectKeys: readonly string[]): string {
+  const values = subjectKeys.map(
+    (key) => `(select (${graphKeys} -> 0) ->> ${quoteLiteral(key)}) as ${quoteIdent(key)}`,
+  );
+  return `  select ${values.join(', ')}`;
 }
 
 /**

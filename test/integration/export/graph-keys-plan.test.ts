@@ -140,9 +140,41 @@ describe('the planner and graph_keys', () => {
         accounts,
         `${settingsCtes(['account_id'], size)}\nselect * from graph_keys`,
       );
-      expect([plan['Node Type'], plan['Plan Rows']]).toEqual(['Function Scan', size ?? 10]);
+      // One key tuple is one row of scalar subqueries, no function (settingsCtes).
+      expect([plan['Node Type'], plan['Plan Rows']]).toEqual([
+        size === 1 ? 'Result' : 'Function Scan',
+        size ?? 10,
+      ]);
     }
   });
+
+  dbTest(
+    "one key tuple: the table is filtered on the keys' values, the plan of a written-out key; no join",
+    async ({ db }) => {
+      await db.query(`create table events (id bigint primary key, account_id text not null, payload jsonb not null);
+        insert into events select i, 'acct-' || (i % 3), '{}' from generate_series(1, 30000) i;
+        analyze events;`);
+      const sql = buildTableQuery(manifest, events, { graphSize: 1 }).text;
+      const plan = await explain(db, ['acct-1'], sql, { analyze: true });
+      const types = nodes(plan).map((node) => node['Node Type']);
+      // With graph_keys as a one-row `rows from (…)`: a join (a Hash Join here; on bigger tables a
+      // Nested Loop that rescans the Function Scan for each of the table's rows).
+      expect(types).not.toContain('Nested Loop');
+      expect(types).not.toContain('Function Scan');
+      expect(plan['Actual Rows']).toBe(10000);
+      const literal = sql.replace(
+        /graph_keys as \(\n[\s\S]*?\n\)\nselect/,
+        `graph_keys as (select 'acct-1'::text as account_id)\nselect`,
+      );
+      expect(literal).not.toBe(sql);
+      const literalPlan = await explain(db, ['acct-1'], literal, { analyze: true });
+      const scans = (node: PlanNode) =>
+        nodes(node)
+          .filter((each) => each['Relation Name'])
+          .map((each) => each['Node Type']);
+      expect(scans(plan)).toEqual(scans(literalPlan));
+    },
+  );
 
   dbTest('graph_keys gives back exactly the keys handed over, hostile ones included', async ({ db }) => {
     const hostile = [
