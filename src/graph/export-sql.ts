@@ -251,8 +251,9 @@ const unnestDefaultRows = 10;
  * real count, with no LIMIT (which would forbid parallel plans): `generate_series(1, <n>)` is estimated
  * at exactly n rows and a ROWS FROM at its largest function's estimate; below 10 keys each array is
  * written out (`array[<key 0>, <key 1>]`), whose unnest is estimated at its length; one key tuple is one
- * row of scalar subqueries (oneKeyTuple). Keys are read with `->>` from the same JSON (never spliced into an array literal), in the JSON array's order. (Planner
- * support functions came with PostgreSQL 12; an 11 server, not tested, would assume 1,000 rows.)
+ * row of scalar subqueries (oneKeyTuple). Keys are read with `->>` from the same JSON (never spliced into
+ * an array literal), in the JSON array's order. (Planner support functions came with PostgreSQL 12; an
+ * 11 server, not tested, would assume 1,000 rows.)
  *
  * @example
  * graph_keys as (
@@ -305,8 +306,8 @@ function keyTuples(subjectKeys: readonly string[], size: number | undefined): st
 /**
  * graph_keys' body for exactly one key tuple: one row of scalar subqueries. The planner pulls it up and
  * the join on it becomes a filter on values computed once (InitPlans), the plan of a written-out
- * `where account_id = '…'`; a `rows from (…)` of one row is joined by a nested loop that reads it again
- * for every row of the table.
+ * `where account_id = '…'`; a `rows from (…)` of one row is joined to the table (a hash join, or a
+ * nested loop that reads it again for every row of the table: 4.33 s against 4.10 s on 1M rows).
  */
 function oneKeyTuple(subjectKeys: readonly string[]): string {
   const values = subjectKeys.map(
