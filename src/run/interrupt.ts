@@ -1,3 +1,4 @@
+import { takeHeldSignal } from '../early-signals.js';
 import { ReplayEnvError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { killAllGroupsNow } from './process-group.js';
@@ -17,7 +18,8 @@ export class RunInterruptedError extends ReplayEnvError {
 
 /**
  * Turns SIGINT/SIGTERM into an abort of `controller` (the run stops its process trees, writes the trace
- * and exits 130/143). A second signal kills every tracked group at once and exits immediately.
+ * and exits 130/143). A second signal kills every tracked group at once and exits immediately. A signal
+ * held since the command's start-up (early-signals.ts) aborts `controller` at once.
  * Returns a function that removes the handlers.
  */
 export function handleInterrupts(controller: AbortController): () => void {
@@ -32,6 +34,9 @@ export function handleInterrupts(controller: AbortController): () => void {
   const onTerm = (): void => handler('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  // One that came during the command's start-up (early-signals.ts) stops it now.
+  const early = takeHeldSignal();
+  if (early) handler(early);
   return () => {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);

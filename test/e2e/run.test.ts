@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { constants, existsSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { execa } from 'execa';
-import { describe, expect } from 'vitest';
+import { describe, expect, test } from 'vitest';
 
 import { freePort } from '../../src/postgres/embedded.js';
 import { processAlive } from '../../src/run/process-group.js';
@@ -171,5 +172,57 @@ describe('replay-env run (built CLI)', () => {
     expect(validateAgainstSchema('trace', written)).toEqual([]);
     expect(written).toMatchObject({ interrupted: 'SIGINT', gate: 'block' });
     expect(written.gateReasons[0]).toBe('block: interrupted by SIGINT');
+  });
+
+  test('SIGINT during start-up (before the run has its handler) still stops it with a trace and 130', async () => {
+    const app = await writeApp({});
+    const marker = join(app.dir, 'ran');
+    const manifestPath = join(app.dir, 'app.json');
+    const raw = JSON.parse(await readFile(manifestPath, 'utf8'));
+    raw.commands = [{ name: 'marker', run: `touch ${marker}` }];
+    await writeFile(manifestPath, JSON.stringify(raw));
+    // gate.yaml is a FIFO: reading it, the run waits in its start-up until the test writes it.
+    const loop = join(app.dir, 'loop');
+    await mkdir(loop);
+    const gate = join(loop, 'gate.yaml');
+    execFileSync('mkfifo', [gate]);
+    const trace = join(app.dir, 'trace.json');
+    const child = execa(
+      'node',
+      [runJs, 'run', '--app', manifestPath, '--loop', loop, '--skip-materialize', '--trace-out', trace],
+      { cwd: repoRoot, reject: false, env: { NO_COLOR: '1' } },
+    );
+    // Wait until a thread of the run is blocked opening the FIFO (kernel wait channel wait_for_partner):
+    // the run is then in its start-up, past bin/run.js's first line, before its own handler exists.
+    const openingGate = async () => {
+      const tasks = await readdir(`/proc/${child.pid}/task`).catch(() => []);
+      for (const task of tasks) {
+        const wchan = await readFile(`/proc/${child.pid}/task/${task}/wchan`, 'utf8').catch(() => '');
+        if (wchan === 'wait_for_partner') return true;
+      }
+      return false;
+    };
+    let waiting = false;
+    for (let i = 0; i < 400 && !waiting; i++) {
+      waiting = await openingGate();
+      if (!waiting) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(waiting).toBe(true);
+    child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Before early-signals.ts the run died of that signal here. Non-blocking: ENXIO (no reader left)
+    // rather than a test that hangs.
+    const writer = await open(gate, constants.O_WRONLY | constants.O_NONBLOCK);
+    await writer.write('warn_if: []\n');
+    await writer.close();
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(String(result.stderr).trim()).toBe(
+      'error: interrupted by SIGINT; background and running processes were stopped',
+    );
+    const written = JSON.parse(await readFile(trace, 'utf8'));
+    expect(validateAgainstSchema('trace', written)).toEqual([]);
+    expect(written).toMatchObject({ interrupted: 'SIGINT', gate: 'block' });
+    expect(existsSync(marker)).toBe(false);
   });
 });

@@ -1,0 +1,56 @@
+import { ExitCode } from './exit-codes.js';
+
+/**
+ * Ctrl-C or SIGTERM during a command's start-up — Node loading the CLI, the command reading its manifest,
+ * gate and judges files: up to ~1.5 s for `run`, longer on a slow disk — comes before the command's own
+ * handler exists, and Node's default then kills the process: no line, no trace. For the commands that
+ * stop cleanly on a signal (they call takeHeldSignal when they install their handler: run/interrupt.ts),
+ * bin/run.js holds such a signal from its first line instead; the command takes it and stops at once, as
+ * if it had come a moment later. A second signal while one is held exits at once (130 / 143); a held
+ * signal that no handler took still sets the exit code.
+ */
+export type HeldSignal = 'SIGINT' | 'SIGTERM';
+
+/** The commands whose handler takes a held signal (each installs handleInterrupts). */
+const commandsTakingSignals = new Set(['run', 'check', 'materialize-postgres', 'replay']);
+
+const exitCodes = { SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated } as const;
+
+let held: HeldSignal | undefined;
+let holding = false;
+
+const onInt = (): void => hold('SIGINT');
+const onTerm = (): void => hold('SIGTERM');
+
+function hold(signal: HeldSignal): void {
+  if (held) process.exit(exitCodes[signal]);
+  held = signal;
+}
+
+function onExit(): void {
+  if (held && !process.exitCode) process.exitCode = exitCodes[held];
+}
+
+/** Holds SIGINT/SIGTERM until takeHeldSignal when `argv` (the CLI's arguments) names such a command. */
+export function holdSignalsDuringStartUp(argv: readonly string[]): void {
+  if (holding || !commandsTakingSignals.has(argv[0] ?? '')) return;
+  holding = true;
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  process.on('exit', onExit);
+}
+
+/**
+ * Stops holding (the caller has just installed its own handlers) and returns the signal that came
+ * meanwhile, if any: the caller acts on it now.
+ */
+export function takeHeldSignal(): HeldSignal | undefined {
+  if (!holding) return undefined;
+  holding = false;
+  process.off('SIGINT', onInt);
+  process.off('SIGTERM', onTerm);
+  process.off('exit', onExit);
+  const signal = held;
+  held = undefined;
+  return signal;
+}
