@@ -166,6 +166,7 @@ export async function startEgressGuard(
     return { url: `http://127.0.0.1:${server.port}`, caCert: ca.cert };
   }
 
+  const unmute = muteRequestFailures();
   const guard: EgressGuard = {
     ca: caFiles,
     events,
@@ -173,6 +174,7 @@ export async function startEgressGuard(
     proxyFor,
     async stop() {
       await Promise.allSettled(servers.map((server) => server.stop()));
+      unmute();
       await caFiles.remove();
       if (!recorder) return;
       try {
@@ -187,6 +189,37 @@ export async function startEgressGuard(
     },
   };
   return guard;
+}
+
+/** Guards running in this process (a scenario check may overlap them). */
+let running = 0;
+let consoleError: typeof console.error | undefined;
+
+/**
+ * mockttp reports a request it could not pass through (an upstream that hung up or cannot be reached —
+ * often a browser probe stopped while its page loaded) with console.error('Failed to handle request:', …)
+ * in this process: a stray line in the library's words, unscrubbed, among the run's own (red team D6).
+ * The client gets the failure (a 5xx or a reset), a browser probe counts it (browser_failed_requests), so
+ * those lines are dropped while a guard runs; everything else still prints. Returns the undo, once.
+ */
+function muteRequestFailures(): () => void {
+  if (running++ === 0) {
+    const original = console.error;
+    consoleError = original;
+    console.error = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].startsWith('Failed to handle request')) return;
+      original.apply(console, args);
+    };
+  }
+  let undone = false;
+  return () => {
+    if (undone) return;
+    undone = true;
+    if (--running === 0 && consoleError) {
+      console.error = consoleError;
+      consoleError = undefined;
+    }
+  };
 }
 
 /**

@@ -55,6 +55,9 @@ await describeWithChromiumSite('run with browser probes (built CLI)', (site) => 
       const result = await child;
       expect(result.exitCode).toBe(code);
       expect(String(result.stderr)).toContain(`error: interrupted by ${signal}`);
+      expect(String(result.stderr)).toMatch(/^ {2}hangs: interrupted \(/m);
+      // The page's request through the egress guard was cut: mockttp's own line stays out (red team D6).
+      expect(String(result.stderr)).not.toContain('Failed to handle request');
       expect([...seen].filter(alive)).toEqual([]);
       const written = JSON.parse(await readFile(trace, 'utf8'));
       expect(validateAgainstSchema('trace', written)).toEqual([]);

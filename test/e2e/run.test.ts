@@ -164,6 +164,7 @@ describe('replay-env run (built CLI)', () => {
     const result = await child;
     expect(result.exitCode).toBe(130);
     expect(String(result.stderr)).toContain('error: interrupted by SIGINT');
+    expect(String(result.stderr)).toMatch(/^ {2}long: interrupted \(/m);
     const [server, worker] = (await readFile(pids, 'utf8')).split(' ').map(Number);
     expect(processAlive(server!)).toBe(false);
     expect(processAlive(worker!)).toBe(false);

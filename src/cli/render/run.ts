@@ -67,6 +67,8 @@ function kindLabel(event: StepEvent): string {
 function outcome(event: StepEvent): string {
   if (event.skipped) return 'skipped';
   if (event.success) return 'ok';
+  // Stopped by Ctrl-C/SIGTERM (`interrupted`, `interrupted; process tree stopped`): not a failure of its own.
+  if (event.message?.startsWith('interrupted')) return 'interrupted';
   return 'allowFailure' in event && event.allowFailure ? 'failed (allowed)' : 'FAILED';
 }
 
