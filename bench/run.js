@@ -218,6 +218,15 @@ async function serverCpu(url) {
 }
 let serverPid;
 
+/**
+ * CPU seconds (user + system, all threads) this process spent since `start` (process.cpuUsage()): the
+ * raw baselines' own client, which runs in here and is otherwise idle, to compare with the CLI's CPU.
+ */
+function clientCpuSince(start) {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
 /** Runs the built CLI; peak RSS comes from getrusage in the process itself (bench/rss-probe.js). */
 function runCli(cliArgs, env, work) {
   const rssFile = join(work, `rss-${process.hrtime.bigint()}`);
@@ -250,6 +259,7 @@ function runCli(cliArgs, env, work) {
         seconds,
         peakMb: peakKb / 1024,
         cpuSeconds: (userUs + systemUs) / 1e6,
+        systemCpuSeconds: systemUs / 1e6,
         result: JSON.parse(stdout),
       });
     });
@@ -304,6 +314,8 @@ function summarize(step, samples, extra = {}) {
     samples: seconds,
     peakMb: peaks.length > 0 ? Math.max(...peaks) : null,
     cpuSeconds: samples.map((s) => s.cpuSeconds).filter((v) => v !== undefined),
+    systemCpuSeconds: samples.map((s) => s.systemCpuSeconds).filter((v) => v !== undefined),
+    phasesPerRun: samples.map((s) => s.result?.phases).filter((v) => v !== undefined),
     serverCpuSeconds: samples
       .map((s) => s.serverCpuSeconds)
       .filter((v) => v !== undefined && !Number.isNaN(v)),
@@ -357,10 +369,12 @@ async function benchSize(admin, workload, totalRows, work) {
     process.stderr.write(`[${rep}/${repeat}] raw COPY export …\n`);
     await checkpoint(sourceUrl);
     const rawExportCpu = await serverCpu(admin);
+    const rawClientCpu = process.cpuUsage();
     const raw = await timed(() => rawExport(sourceUrl, workload, keysCte, join(work, 'raw.jsonl')));
     rawBytes = raw.value.bytes;
     samples.rawExport.push({
       seconds: raw.seconds,
+      cpuSeconds: clientCpuSince(rawClientCpu),
       perTable: raw.value.perTable,
       graphSeconds: raw.value.graphSeconds,
       serverCpuSeconds: (await serverCpu(admin)) - rawExportCpu,
@@ -394,8 +408,13 @@ async function benchSize(admin, workload, totalRows, work) {
     process.stderr.write(`[${rep}/${repeat}] raw COPY load …\n`);
     await resetTarget(replayUrl, tables);
     const rawCpu = await serverCpu(admin);
+    const rawLoadClientCpu = process.cpuUsage();
     const rawSeconds = await rawLoad(replayUrl, tables, native);
-    samples.rawLoad.push({ seconds: rawSeconds, serverCpuSeconds: (await serverCpu(admin)) - rawCpu });
+    samples.rawLoad.push({
+      seconds: rawSeconds,
+      cpuSeconds: clientCpuSince(rawLoadClientCpu),
+      serverCpuSeconds: (await serverCpu(admin)) - rawCpu,
+    });
 
     for (const strategy of strategies) {
       process.stderr.write(`[${rep}/${repeat}] materialize-postgres --load-strategy ${strategy} …\n`);
