@@ -237,10 +237,6 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
       .filter((load) => load.converter && outcome.loaded[load.stage.table] !== load.stage.rows)
       .map((load) => rowsMissing(load.stage.table, outcome.loaded[load.stage.table]!, load.stage.rows));
     if (problems.length > 0) throw verificationFailed(problems);
-    await resyncSequences(
-      names.map((name) => infos.get(name)!),
-      run,
-    );
     await verifyLoadedValues(
       outcome,
       options,
@@ -261,6 +257,12 @@ export async function loadDirect(options: LoadOptions): Promise<LoadOutcome | un
     outcome.directCopy = loads.filter((load) => load.converter).map((load) => load.stage.table);
     endPhase('verify');
     await triggers.restore();
+    // Last before the commit: setval is not transactional, so a load that fails or is interrupted
+    // earlier (value verification can take a while) leaves the sequences as they were.
+    await resyncSequences(
+      names.map((name) => infos.get(name)!),
+      run,
+    );
     options.onProgress?.({ phase: 'commit' });
     await run({ text: 'commit', values: [] });
     endPhase('commit');

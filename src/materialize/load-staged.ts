@@ -134,10 +134,6 @@ export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
     await run({ text: 'set constraints all immediate', values: [] });
     options.onProgress?.({ phase: 'verify' });
     await verify(ordered, shapes, outcome, run);
-    await resyncSequences(
-      ordered.map((item) => infos.get(item.table.name)!),
-      run,
-    );
     await verifyLoadedValues(
       outcome,
       options,
@@ -157,6 +153,12 @@ export async function loadStaged(options: LoadOptions): Promise<LoadOutcome> {
     );
     endPhase('verify');
     await triggers.restore();
+    // Last before the commit: setval is not transactional, so a load that fails or is interrupted
+    // earlier (value verification can take a while) leaves the sequences as they were.
+    await resyncSequences(
+      ordered.map((item) => infos.get(item.table.name)!),
+      run,
+    );
     options.onProgress?.({ phase: 'commit' });
     await run({ text: 'commit', values: [] });
     endPhase('commit');
