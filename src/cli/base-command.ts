@@ -7,6 +7,7 @@ import { setCapsuleAccess } from '../capsule/capsule-access.js';
 import { isReplayEnvError, ManifestError, oneLine, ReplayEnvError, UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { createLogger, logger, type LogLevel, logLevels } from '../log.js';
+import { setForcedExitNotice } from '../run/interrupt.js';
 import { scrubSecrets } from '../secrets.js';
 import { setWarningSink } from '../warnings.js';
 
@@ -54,6 +55,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       refuseExpired: 'allow-expired' in (this.ctor.flags ?? {}) && !access['allow-expired'],
     });
     setWarningSink((line) => process.stderr.write(`warning: ${scrubSecrets(oneLine(line))}\n`));
+    setForcedExitNotice((line) => process.stderr.write(`error: ${line}\n`));
   }
 
   /**

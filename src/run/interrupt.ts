@@ -16,6 +16,13 @@ export class RunInterruptedError extends ReplayEnvError {
   }
 }
 
+/** The CLI's one `error:` line when a second signal ends the process at once (no catch runs then). */
+let forcedExitNotice: ((message: string) => void) | undefined;
+
+export function setForcedExitNotice(notice: ((message: string) => void) | undefined): void {
+  forcedExitNotice = notice;
+}
+
 /**
  * Turns SIGINT/SIGTERM into an abort of `controller` (the run stops its process trees, writes the trace
  * and exits 130/143). A second signal kills every tracked group at once and exits immediately. A signal
@@ -26,6 +33,9 @@ export function handleInterrupts(controller: AbortController): () => void {
   const handler = (signal: InterruptSignal): void => {
     if (controller.signal.aborted) {
       killAllGroupsNow();
+      forcedExitNotice?.(
+        `stopped at once by a second ${signal}: process trees killed, no trace or report written (an open transaction is rolled back by the server as the connection drops)`,
+      );
       process.exit(interruptExitCodes[signal]);
     }
     controller.abort(signal);

@@ -175,6 +175,40 @@ describe('replay-env run (built CLI)', () => {
     expect(written.gateReasons[0]).toBe('block: interrupted by SIGINT');
   });
 
+  test('a second SIGINT while the run stops its commands ends it at once, with one line', async () => {
+    const app = await writeApp({});
+    const manifestPath = join(app.dir, 'app.json');
+    const pidFile = join(app.dir, 'stubborn.pid');
+    const raw = JSON.parse(await readFile(manifestPath, 'utf8'));
+    // Ignores SIGTERM: the run's stop waits its 5 s grace before SIGKILL, the window for a second signal.
+    raw.commands = [{ name: 'stubborn', run: `trap '' TERM; echo $$ > ${pidFile}; sleep 60 & wait` }];
+    await writeFile(manifestPath, JSON.stringify(raw));
+    const trace = join(app.dir, 'trace.json');
+    const child = execa(
+      'node',
+      [runJs, 'run', '--app', manifestPath, '--skip-materialize', '--trace-out', trace],
+      { cwd: repoRoot, reject: false, env: { NO_COLOR: '1' } },
+    );
+    for (let i = 0; i < 300 && !existsSync(pidFile); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const shell = Number((await readFile(pidFile, 'utf8')).trim());
+    child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const second = performance.now();
+    child.kill('SIGINT');
+    const result = await child;
+    expect(performance.now() - second).toBeLessThan(3000);
+    expect(result.exitCode).toBe(130);
+    const errors = String(result.stderr)
+      .split('\n')
+      .filter((line) => line.startsWith('error:'));
+    expect(errors).toEqual([
+      'error: stopped at once by a second SIGINT: process trees killed, no trace or report written (an open transaction is rolled back by the server as the connection drops)',
+    ]);
+    expect(existsSync(trace)).toBe(false);
+    expect(processAlive(shell)).toBe(false);
+  });
+
   test('SIGINT during start-up (before the run has its handler) still stops it with a trace and 130', async () => {
     const app = await writeApp({});
     const marker = join(app.dir, 'ran');
