@@ -16,6 +16,29 @@ import { dbTest, testerPassword } from '../setup/database.js';
 
 const runJs = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
 
+/**
+ * Whether a thread of process `pid` comes to be blocked opening a FIFO (kernel wait channel
+ * wait_for_partner) within 20 s: a command held in its start-up by a manifest or gate file that is one.
+ */
+async function openingFifo(pid: number): Promise<boolean> {
+  for (let i = 0; i < 400; i++) {
+    const tasks = await readdir(`/proc/${pid}/task`).catch(() => []);
+    for (const task of tasks) {
+      const wchan = await readFile(`/proc/${pid}/task/${task}/wchan`, 'utf8').catch(() => '');
+      if (wchan === 'wait_for_partner') return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+/** Writes `text` into the FIFO at `path` if a reader has it open (ENXIO, not a hang, if none). */
+async function feedFifo(path: string, text: string): Promise<void> {
+  const writer = await open(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  await writer.write(text);
+  await writer.close();
+}
+
 describe('replay-env run (built CLI)', () => {
   dbTest('--json prints one document with the trace; exit 0 on continue; junit written', async ({ db }) => {
     await createSchema(db);
@@ -227,29 +250,13 @@ describe('replay-env run (built CLI)', () => {
       [runJs, 'run', '--app', manifestPath, '--loop', loop, '--skip-materialize', '--trace-out', trace],
       { cwd: repoRoot, reject: false, env: { NO_COLOR: '1' } },
     );
-    // Wait until a thread of the run is blocked opening the FIFO (kernel wait channel wait_for_partner):
-    // the run is then in its start-up, past bin/run.js's first line, before its own handler exists.
-    const openingGate = async () => {
-      const tasks = await readdir(`/proc/${child.pid}/task`).catch(() => []);
-      for (const task of tasks) {
-        const wchan = await readFile(`/proc/${child.pid}/task/${task}/wchan`, 'utf8').catch(() => '');
-        if (wchan === 'wait_for_partner') return true;
-      }
-      return false;
-    };
-    let waiting = false;
-    for (let i = 0; i < 400 && !waiting; i++) {
-      waiting = await openingGate();
-      if (!waiting) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(waiting).toBe(true);
+    // The run is then in its start-up, past bin/run.js's first line, before its own handler exists.
+    expect(await openingFifo(child.pid!)).toBe(true);
     child.kill('SIGINT');
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Before early-signals.ts the run died of that signal here. Non-blocking: ENXIO (no reader left)
     // rather than a test that hangs.
-    const writer = await open(gate, constants.O_WRONLY | constants.O_NONBLOCK);
-    await writer.write('warn_if: []\n');
-    await writer.close();
+    await feedFifo(gate, 'warn_if: []\n');
     const result = await child;
     expect(result.exitCode).toBe(130);
     expect(String(result.stderr).trim()).toBe(
@@ -260,4 +267,37 @@ describe('replay-env run (built CLI)', () => {
     expect(written).toMatchObject({ interrupted: 'SIGINT', gate: 'block' });
     expect(existsSync(marker)).toBe(false);
   });
+
+  dbTest(
+    'materialize-postgres: SIGINT while it reads its manifest stops it before the load',
+    async ({ db }) => {
+      await createSchema(db);
+      const app = await writeApp({});
+      // The manifest is a FIFO: the command waits in its start-up until the test writes it.
+      const manifestFifo = join(app.dir, 'held.json');
+      execFileSync('mkfifo', [manifestFifo]);
+      const child = execa(
+        'node',
+        [
+          runJs,
+          'materialize-postgres',
+          '--app',
+          manifestFifo,
+          '--capsule',
+          app.capsule,
+          '--db-url',
+          db.url.connectionString(),
+        ],
+        { cwd: repoRoot, reject: false, env: { NO_COLOR: '1' } },
+      );
+      expect(await openingFifo(child.pid!)).toBe(true);
+      child.kill('SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await feedFifo(manifestFifo, await readFile(join(app.dir, 'app.json'), 'utf8'));
+      const result = await child;
+      expect(result.exitCode).toBe(130);
+      expect(String(result.stderr).trim()).toBe('error: interrupted; the load was rolled back');
+      expect(await db.query('select count(*)::int as n from users')).toEqual([{ n: 0 }]);
+    },
+  );
 });
