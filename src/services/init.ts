@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 
 import { writeFileAtomically } from '../capsule/atomic-file.js';
 import { UsageError } from '../errors.js';
@@ -55,6 +55,12 @@ export async function initManifest(options: InitOptions): Promise<InitResult> {
   for (const name of options.subjectKeys ?? [])
     if (!isPlainIdentifier(name)) throw new UsageError(`init: "${name}" is not a plain SQL identifier`);
   const out = options.out === undefined ? undefined : resolve(options.out);
+  // The draft is YAML with its reasoning as comments: under a .json name the loader reads it as JSON.
+  if (out !== undefined && extname(out).toLowerCase() === '.json')
+    throw new UsageError(
+      `init: --out ${options.out}: init writes YAML (its reasoning as comments), not JSON`,
+      'name the manifest .yaml or .yml',
+    );
   if (out !== undefined && (await exists(out)))
     throw new UsageError(`init: ${out} exists`, 'init never overwrites a manifest; choose another --out');
   const url = DatabaseUrl.parse(options.dbUrl, '--db-url');

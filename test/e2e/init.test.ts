@@ -82,6 +82,14 @@ describe('replay-env init', () => {
       expect(result.stderr).not.toContain(testerPassword());
     }
     await expect(readFile(out)).rejects.toThrow();
+    // A .json name: refused before connecting (the draft is YAML; the loader would read it as JSON).
+    const json = join(dir, 'x.json');
+    const asJson = await runCli(['init', '--db-url', url, '--subject-table', 'customers', '--out', json]);
+    expect(asJson.exitCode).toBe(2);
+    expect(asJson.stderr).toMatch(
+      /^error: init: --out .*x\.json: init writes YAML \(its reasoning as comments\), not JSON$/m,
+    );
+    await expect(readFile(json)).rejects.toThrow();
   });
 
   dbTest('init only reads: a read-only transaction, nothing changes in the database', async ({ db }) => {
