@@ -9,26 +9,27 @@ import { ExitCode } from './exit-codes.js';
  * if it had come a moment later. A second signal while one is held exits at once (130 / 143); a held
  * signal that no handler took still sets the exit code.
  */
-export type HeldSignal = 'SIGINT' | 'SIGTERM';
+
+/** Conventional shell exit statuses for death by SIGINT (128+2) and SIGTERM (128+15). */
+export const interruptExitCodes = { SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated } as const;
+export type InterruptSignal = keyof typeof interruptExitCodes;
 
 /** The commands whose handler takes a held signal (each installs handleInterrupts). */
 const commandsTakingSignals = new Set(['run', 'check', 'materialize-postgres', 'replay']);
 
-const exitCodes = { SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated } as const;
-
-let held: HeldSignal | undefined;
+let held: InterruptSignal | undefined;
 let holding = false;
 
 const onInt = (): void => hold('SIGINT');
 const onTerm = (): void => hold('SIGTERM');
 
-function hold(signal: HeldSignal): void {
-  if (held) process.exit(exitCodes[signal]);
+function hold(signal: InterruptSignal): void {
+  if (held) process.exit(interruptExitCodes[signal]);
   held = signal;
 }
 
 function onExit(): void {
-  if (held && !process.exitCode) process.exitCode = exitCodes[held];
+  if (held && !process.exitCode) process.exitCode = interruptExitCodes[held];
 }
 
 /** Holds SIGINT/SIGTERM until takeHeldSignal when `argv` (the CLI's arguments) names such a command. */
@@ -44,7 +45,7 @@ export function holdSignalsDuringStartUp(argv: readonly string[]): void {
  * Stops holding (the caller has just installed its own handlers) and returns the signal that came
  * meanwhile, if any: the caller acts on it now.
  */
-export function takeHeldSignal(): HeldSignal | undefined {
+export function takeHeldSignal(): InterruptSignal | undefined {
   if (!holding) return undefined;
   holding = false;
   process.off('SIGINT', onInt);

@@ -1,11 +1,9 @@
-import { takeHeldSignal } from '../early-signals.js';
+import { interruptExitCodes, type InterruptSignal, takeHeldSignal } from '../early-signals.js';
 import { ReplayEnvError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
 import { killAllGroupsNow } from './process-group.js';
 
-/** Conventional shell exit statuses for death by SIGINT (128+2) and SIGTERM (128+15). */
-export const interruptExitCodes = { SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated } as const;
-export type InterruptSignal = keyof typeof interruptExitCodes;
+// Defined beside the start-up hold (which loads before anything else), used from here by the services.
+export { interruptExitCodes, type InterruptSignal };
 
 /** The run was interrupted; process trees were stopped and the trace written before this is thrown. */
 export class RunInterruptedError extends ReplayEnvError {

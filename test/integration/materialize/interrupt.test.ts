@@ -27,11 +27,20 @@ async function shop(db: TestDatabase, orders: number) {
   return { manifest, capsulePath };
 }
 
-/** The load's backend while it copies orders. */
-const copying = (db: TestDatabase) =>
+/** The load's backend (not its parallel workers) while it runs a statement whose text starts with `start`. */
+const loadRunning = (db: TestDatabase, start: string) =>
   db.query(
-    `select pid from pg_stat_activity where datname = current_database() and application_name = 'replay-env materialize' and query like '/* tables[orders] copy */ copy %' and state = 'active'`,
+    `select pid from pg_stat_activity where datname = current_database() and application_name = 'replay-env materialize' and backend_type = 'client backend' and query like $1 and state = 'active'`,
+    [`${start}%`],
   );
+/** loadRunning, once the load runs that statement (polled every `ms`, at most `tries` times). */
+async function whenLoadRuns(db: TestDatabase, start: string, tries: number, ms: number) {
+  for (let i = 0; i < tries && (await loadRunning(db, start)).length === 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  return loadRunning(db, start);
+}
+const copyOrders = '/* tables[orders] copy */ copy ';
+const copying = (db: TestDatabase) => loadRunning(db, copyOrders);
 
 // `run`'s Ctrl-C during the load: another session holds orders, so the load waits on its lock for as long
 // as the test wants; the abort must end it at once (a CancelRequest), and nothing of it may be committed.
@@ -84,9 +93,7 @@ dbTest('an abort mid-COPY stops the load; nothing is committed', async ({ db }) 
   const controller = new AbortController();
   const loading = materialize({ manifest, capsulePath, databaseUrl: db.url, signal: controller.signal });
   loading.catch(() => {});
-  for (let i = 0; i < 400 && (await copying(db)).length === 0; i++)
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(await copying(db)).toHaveLength(1);
+  expect(await whenLoadRuns(db, copyOrders, 400, 10)).toHaveLength(1);
   controller.abort('SIGTERM');
   await expect(loading).rejects.toBeInstanceOf(MaterializeInterrupted);
   for (let i = 0; i < 100 && (await copying(db)).length > 0; i++)
@@ -109,9 +116,7 @@ dbTest("run's abort during its materialize step: interrupted, the load rolled ba
     signal: controller.signal,
   });
   running.catch(() => {});
-  for (let i = 0; i < 400 && (await copying(db)).length === 0; i++)
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(await copying(db)).toHaveLength(1);
+  expect(await whenLoadRuns(db, copyOrders, 400, 10)).toHaveLength(1);
   controller.abort('SIGINT');
   await expect(running).rejects.toThrow('interrupted by SIGINT');
   const trace = JSON.parse(await readFile(traceOut, 'utf8'));
@@ -122,12 +127,6 @@ dbTest("run's abort during its materialize step: interrupted, the load rolled ba
   });
   expect(await db.query('select count(*)::int as n from orders')).toEqual([{ n: 0 }]);
 });
-
-/** The load's backend while it checks the loaded orders' values against the capsule. */
-const verifying = (db: TestDatabase) =>
-  db.query(
-    `select pid from pg_stat_activity where datname = current_database() and application_name = 'replay-env materialize' and backend_type = 'client backend' and query like '/* tables[orders] verify values */%' and state = 'active'`,
-  );
 
 // Red team D2: setval is not transactional, and the sequences were moved before value verification (a
 // scan of every loaded row): a load stopped or failing there rolled its rows back and left the sequence
@@ -149,9 +148,8 @@ dbTest.for(['copy', 'jsonb'] as const)(
       signal: controller.signal,
     });
     loading.catch(() => {});
-    for (let i = 0; i < 1000 && (await verifying(db)).length === 0; i++)
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(await verifying(db)).toHaveLength(1);
+    // Checking the loaded orders' values against the capsule.
+    expect(await whenLoadRuns(db, '/* tables[orders] verify values */', 1000, 5)).toHaveLength(1);
     controller.abort('SIGINT');
     await expect(loading).rejects.toBeInstanceOf(MaterializeInterrupted);
     expect(await db.query('select count(*)::int as n from orders')).toEqual([{ n: 0 }]);
