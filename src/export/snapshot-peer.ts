@@ -33,6 +33,22 @@ export async function exportSnapshotId(
   return undefined;
 }
 
+/**
+ * What both connections run once the second one is open: their queries get no parallel workers. The two
+ * connections already read two tables at once; each query's workers (up to max_parallel_workers_per_gather
+ * processes more per connection, two by default) would make the export take up to six processes of the
+ * production server instead of two, and on the benchmark's two cores they cost more than they saved:
+ * server CPU 8.5–8.8 s against 7.8 s, the export 7.0–7.2 s against 6.7–6.8 s (docs/performance.md,
+ * twenty-eighth session). On one connection PostgreSQL's own parallel plans are kept.
+ */
+export const twoConnectionStatements = ['set local max_parallel_workers_per_gather = 0'];
+
+/** Runs twoConnectionStatements on `clients`, the export's two connections (read-only transactions open). */
+export async function limitToTwoConnections(clients: readonly pg.Client[]): Promise<void> {
+  for (const client of clients)
+    for (const statement of twoConnectionStatements) await client.query(statement);
+}
+
 /** What the second connection's transaction runs first: the same read-only transaction, on the snapshot. */
 export function peerBeginStatements(snapshotId: string): string[] {
   if (!snapshotIdPattern.test(snapshotId)) throw new Error(`not a snapshot id: ${snapshotId}`);

@@ -10,7 +10,12 @@ import {
   beginExportTransaction,
   readGraph,
 } from '../export/snapshot.js';
-import { exportSnapshotId, openSnapshotPeer } from '../export/snapshot-peer.js';
+import {
+  exportSnapshotId,
+  limitToTwoConnections,
+  openSnapshotPeer,
+  twoConnectionStatements,
+} from '../export/snapshot-peer.js';
 import type { PieceOptions } from '../export/table-pieces.js';
 import { emptyWindowedTables } from '../export/window-hint.js';
 import {
@@ -162,6 +167,10 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
       : undefined;
     const graph = await graphRead;
     peer = await peerOpening;
+    if (peer)
+      await limitToTwoConnections([client, peer]).catch((error: unknown) => {
+        throw toDatabaseError(error, { url, action: 'export' });
+      });
     // After the graph: a failed graph query aborts the transaction, and its error is the one to report.
     const lossy = await resolveLossyColumns(client, url, manifest);
     const lossyColumns = lossy.columns;
@@ -327,6 +336,8 @@ export interface ExportPlan {
   graph: { sql: string; values: unknown[] };
   /** The set_config statement; its values are computed from the graph at run time. */
   session: { sql: string; values: string[] };
+  /** Run on both connections when the export reads on two (snapshot-peer.ts). */
+  twoConnections: string[];
   /** Each table's COPY, in load order. */
   tables: Array<{ name: string; sql: string }>;
   /** The manifest's closure when it asks for one (its keyed queries need the catalog). */
@@ -358,6 +369,7 @@ export function planExport(options: {
         `<JSON array of {${keys}} — the graph query's rows>`,
       ],
     },
+    twoConnections: twoConnectionStatements,
     tables: manifest.postgres.tables.map((table) => ({
       name: table.name,
       sql: buildTableCopy(manifest, table, sqlRedactionOption(manifest, options.redaction)).text,
@@ -398,6 +410,11 @@ export async function explainExport(options: {
     const graphPlan = await explain(client, url, graphQuery.text, graphQuery.values, 'graph query');
     const graph = await readGraph(client, url, manifest, subject, options.sinceDays);
     await applySessionSettings(client, url, manifest, subject, graph);
+    // The plans of an export on two connections (the usual case: more than one table, not encrypted).
+    if (connectionsWanted({}) > 1 && manifest.postgres.tables.length > 1)
+      await limitToTwoConnections([client]).catch((error: unknown) => {
+        throw toDatabaseError(error, { url, action: 'export --explain' });
+      });
     const lossyColumns = (await resolveLossyColumns(client, url, manifest)).columns;
     const tables: ExplainResult['tables'] = [];
     for (const table of manifest.postgres.tables) {
