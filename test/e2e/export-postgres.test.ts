@@ -137,13 +137,17 @@ describe('export-postgres', () => {
     expect(result.stdout).toContain('--   $1 = "acme"\n--   $2 = "ada"\n--   $3 = 180');
     expect(result.stdout).toContain('/* graphEdges[3] */');
     expect(result.stdout).toContain('/* tables[audit_events].where */');
+    expect(result.stdout).toMatch(/on both connections:\nset local max_parallel_workers_per_gather = 0;\n/);
     expect(result.stdout.match(/^copy \($/gm)).toHaveLength(6);
     expect(result.stdout).not.toMatch(/'acme'|'ada'/);
     const json = await runCli(['export-postgres', '--app', app, ...subject, '--dry-run-sql', '--json']);
-    const plan = parseJsonOutput<{ graph: { values: unknown[] }; tables: Array<{ name: string }> }>(
-      json.stdout,
-    );
+    const plan = parseJsonOutput<{
+      graph: { values: unknown[] };
+      twoConnections: string[];
+      tables: Array<{ name: string }>;
+    }>(json.stdout);
     expect(plan.graph.values).toEqual(['acme', 'ada', 180]);
+    expect(plan.twoConnections).toEqual(['set local max_parallel_workers_per_gather = 0']);
     expect(plan.tables.map((table) => table.name)).toEqual([
       'tenants',
       'users',
