@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import type { ParsedRedactionRule } from '../manifest/index.js';
-import { createRowRedactor } from '../redaction/index.js';
+import { createRowRedactor, jsRedactionMarker } from '../redaction/index.js';
 import { frameRows, type RowFramingState } from './row-lines.js';
 
 const rules = (recursive: boolean) =>
@@ -129,4 +129,55 @@ describe('frameRows with JSON-null marks (graph/lossy-values-sql.ts)', () => {
       );
     });
   }
+});
+
+describe('frameRows of rows redacted in SQL (redaction/redaction-sql.ts)', () => {
+  it('passes unmarked rows as they are, redacts marked ones without their marker; one hash however chunked', () => {
+    const redactor = createRowRedactor(rules(true), 't')!;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: rows.length - 1 }), fc.boolean(), fc.boolean()), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 8 }),
+        (picks, sizes) => {
+          const text = Buffer.from(
+            picks
+              .map(([index, marked, lossy]) => {
+                const row = `${marked ? String.fromCharCode(jsRedactionMarker) : ''}${rows[index]!}`;
+                return `${lossy ? '\u00040,' : ''}${row}\n`;
+              })
+              .join(''),
+          );
+          const written = picks.map(([index, marked]) =>
+            marked ? redactor.redactBytes(Buffer.from(rows[index]!)) : Buffer.from(rows[index]!),
+          );
+          const hash = createHash('sha256');
+          for (const row of written) hash.update(Buffer.concat([row, Buffer.from('\n')]));
+          const state: RowFramingState = {
+            table: 't',
+            rows: 0,
+            remainder: undefined,
+            hash: createHash('sha256'),
+            redactor,
+            redactedInSql: true,
+          };
+          const out: Buffer[] = [];
+          for (let at = 0, k = 0; at < text.length; k++) {
+            const size = sizes.length > 0 ? sizes[k % sizes.length]! : text.length;
+            out.push(Buffer.from(frameRows(state, text.subarray(at, at + size))));
+            at += size;
+          }
+          const framed = Buffer.concat(
+            written.flatMap((row, index) => [Buffer.from(index === 0 ? '\n      ' : ',\n      '), row]),
+          );
+          expect(Buffer.concat(out).toString()).toBe(framed.toString());
+          expect((state.hash as ReturnType<typeof createHash>).digest('hex')).toBe(hash.digest('hex'));
+          expect(state.rows).toBe(picks.length);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });

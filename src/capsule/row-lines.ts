@@ -91,16 +91,13 @@ export function frameRowsInto(state: RowFramingState, chunk: Buffer, capacity = 
   const framing: Framing = {
     state,
     out: output ?? new ByteRun(Math.max(capacity, size + (size >> 3) + 64)),
-    // Rows as written (`row\n`) when some may be redacted: hashed once per chunk (Hash.update costs
-    // ~0.3 µs a call, several per redacted row). Consumed before frameRows returns: one scratch for all.
+    // Redacted rows as written (`row\n`), put together for the hash (see frameLines). Emptied before
+    // frameLines returns: one scratch for all.
     hashed: state.redactor ? hashScratch.reset() : undefined,
   };
   if (spanning) frameLines(framing, spanning, 0);
   const end = frameLines(framing, chunk, from);
-  if (framing.hashed) {
-    state.hash.update(framing.hashed.bytes());
-    if (framing.hashed.capacity > 1 << 22) hashScratch = new ByteRun(1 << 17); // after a huge row
-  }
+  if (framing.hashed && framing.hashed.capacity > 1 << 22) hashScratch = new ByteRun(1 << 17); // after a huge row
   // Copy the tail so the (large) chunk it points into can be released.
   if (end < chunk.length) state.remainder = Buffer.from(chunk.subarray(end));
   state.output = framing.out;
@@ -117,7 +114,7 @@ interface Framing {
   state: RowFramingState;
   /** The capsule row lines of the chunk. */
   out: ByteRun;
-  /** With a redactor: the rows as written, each followed by `\n` (sha256-rows-v1). */
+  /** With a redactor: rows it rewrote, as written, each followed by `\n`, not hashed yet. */
   hashed: ByteRun | undefined;
 }
 
@@ -131,7 +128,13 @@ function rowTooLong(state: RowFramingState, limit: number): CapsuleError {
 
 /**
  * Frames the complete lines of `buf` from `from` into `framing`; returns where the incomplete last line
- * starts (buf.length when there is none). Without a redactor the lines are hashed here, in one update.
+ * starts (buf.length when there is none).
+ *
+ * The sha256-rows-v1 hash takes each row as written followed by `\n`, in order. Rows left as they are
+ * lie in `buf` one after the other (a lossy-value prefix or a redaction marker between two ends a run):
+ * hashed straight from it, one update per run. Rows the redactor rewrote are put together in `hashed`,
+ * one update per group of them (Hash.update costs ~0.3 µs a call, several per row if each piece were
+ * hashed alone). Whichever is pending is hashed when the other kind comes, and at the end.
  */
 function frameLines(framing: Framing, buf: Buffer, from: number): number {
   const { state, out, hashed } = framing;
@@ -145,18 +148,13 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
   const hits = found?.positions;
   let hit = 0;
   let start = from;
-  // Without a redactor the rows are hashed as they are in `buf`, a run at a time, from here.
-  let hashFrom = from;
+  // The open run of unchanged rows, buf[runFrom, runTo) (none while runFrom is -1).
+  let runFrom = -1;
+  let runTo = 0;
   let nl: number;
   while ((nl = buf.indexOf(newline, start)) !== -1) {
     let begin = start;
-    if (buf[start] === lossyMarker) {
-      begin = countLossy(state, buf, start, nl);
-      if (!hashed) {
-        state.hash.update(buf.subarray(hashFrom, start));
-        hashFrom = begin;
-      }
-    }
+    if (buf[start] === lossyMarker) begin = countLossy(state, buf, start, nl);
     const marked = sql && buf[begin] === jsRedactionMarker;
     const rowStart = marked ? begin + 1 : begin;
     if (nl === rowStart || buf[rowStart] !== openBrace) {
@@ -184,6 +182,15 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
             escapes: found!.escapes,
           })
         : undefined;
+    if (edits || marked || hit > first) {
+      if (runFrom !== -1) {
+        state.hash.update(buf.subarray(runFrom, runTo));
+        runFrom = -1;
+      }
+    } else if (hashed && hashed.length > 0) {
+      state.hash.update(hashed.bytes());
+      hashed.reset();
+    }
     if (edits) {
       // The row with its new values, put together from the chunk once (no Buffer per row), then copied.
       const hashedStart = hashed!.length;
@@ -204,14 +211,22 @@ function frameLines(framing: Framing, buf: Buffer, from: number): number {
       hashed!.putByte(newline);
     } else {
       out.copyFrom(buf, rowStart, nl);
-      hashed?.copyFrom(buf, rowStart, nl + 1);
+      if (runFrom === -1 || runTo !== rowStart) {
+        if (runFrom !== -1) state.hash.update(buf.subarray(runFrom, runTo));
+        runFrom = rowStart;
+      }
+      runTo = nl + 1;
     }
     // The capsule line: six spaces, the row and its comma (the last row has none, which is not known yet).
     if (out.length - rowStartOut + 7 > limit) throw rowTooLong(state, limit);
     state.rows += 1;
     start = nl + 1;
   }
-  if (!hashed && start > hashFrom) state.hash.update(buf.subarray(hashFrom, start));
+  if (runFrom !== -1) state.hash.update(buf.subarray(runFrom, runTo));
+  if (hashed && hashed.length > 0) {
+    state.hash.update(hashed.bytes());
+    hashed.reset();
+  }
   return start;
 }
 
