@@ -6,8 +6,9 @@ import { ExitCode } from './exit-codes.js';
  * handler exists, and Node's default then kills the process: no line, no trace. For the commands that
  * stop cleanly on a signal (they call takeHeldSignal when they install their handler: run/interrupt.ts),
  * bin/run.js holds such a signal from its first line instead; the command takes it and stops at once, as
- * if it had come a moment later. A second signal while one is held exits at once (130 / 143); a held
- * signal that no handler took still sets the exit code.
+ * if it had come a moment later. A second signal while one is held ends the process at once with one
+ * line (death by that signal: the shell's 130 / 143); a held signal that no handler took still sets the
+ * exit code.
  */
 
 /** Conventional shell exit statuses for death by SIGINT (128+2) and SIGTERM (128+15). */
@@ -24,7 +25,18 @@ const onInt = (): void => hold('SIGINT');
 const onTerm = (): void => hold('SIGTERM');
 
 function hold(signal: InterruptSignal): void {
-  if (held) process.exit(interruptExitCodes[signal]);
+  if (held) {
+    // No CLI layer is loaded yet to say it: one plain line. Then the signal's own death (the shell's
+    // 130 / 143), not process.exit, which joins libuv's threads and so waits for a file open that blocks
+    // (a FIFO, a hung network mount) before exiting.
+    process.stderr.write(
+      `error: stopped at once by a second ${signal} during start-up; the command had not begun\n`,
+    );
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    process.kill(process.pid, signal);
+    return;
+  }
   held = signal;
 }
 

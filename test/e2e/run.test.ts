@@ -268,6 +268,38 @@ describe('replay-env run (built CLI)', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  test('a second SIGINT during start-up exits at once with one line; nothing runs, no trace', async () => {
+    const app = await writeApp({});
+    const marker = join(app.dir, 'ran');
+    const manifestPath = join(app.dir, 'app.json');
+    const raw = JSON.parse(await readFile(manifestPath, 'utf8'));
+    raw.commands = [{ name: 'marker', run: `touch ${marker}` }];
+    await writeFile(manifestPath, JSON.stringify(raw));
+    const loop = join(app.dir, 'loop');
+    await mkdir(loop);
+    const gate = join(loop, 'gate.yaml');
+    execFileSync('mkfifo', [gate]);
+    const trace = join(app.dir, 'trace.json');
+    const child = execa(
+      'node',
+      [runJs, 'run', '--app', manifestPath, '--loop', loop, '--skip-materialize', '--trace-out', trace],
+      { cwd: repoRoot, reject: false, env: { NO_COLOR: '1' } },
+    );
+    expect(await openingFifo(child.pid!)).toBe(true);
+    child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.kill('SIGINT');
+    // The gate file is never written: the run must end without it, not wait on it.
+    const result = await child;
+    // Death by the signal, which a shell reports as 130.
+    expect(result.signal).toBe('SIGINT');
+    expect(String(result.stderr).trim()).toBe(
+      'error: stopped at once by a second SIGINT during start-up; the command had not begun',
+    );
+    expect(existsSync(trace)).toBe(false);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   dbTest(
     'materialize-postgres: SIGINT while it reads its manifest stops it before the load',
     async ({ db }) => {
