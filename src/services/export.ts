@@ -145,14 +145,11 @@ export async function exportCapsule(options: ExportOptions): Promise<ExportResul
     });
     lap('connect');
     await beginExportTransaction(client, url);
-    const snapshotId =
-      connectionsWanted(options) > 1 && manifest.postgres.tables.length > 1
-        ? await exportSnapshotId(client, () => beginExportTransaction(client, url)).catch(
-            (error: unknown) => {
-              throw toDatabaseError(error, { url, action: 'export' });
-            },
-          )
-        : undefined;
+    const snapshotId = wantsSecondConnection(options, manifest)
+      ? await exportSnapshotId(client, () => beginExportTransaction(client, url)).catch((error: unknown) => {
+          throw toDatabaseError(error, { url, action: 'export' });
+        })
+      : undefined;
     lap('snapshot');
     const graphRead = readGraph(client, url, manifest, subject, options.sinceDays).then(async (graph) => {
       await applySessionSettings(client, url, manifest, subject, graph);
@@ -308,6 +305,11 @@ function connectionsWanted(options: Pick<ExportOptions, 'encryptTo'>): number {
   return process.env.REPLAY_ENV_EXPORT_CONNECTIONS === '1' ? 1 : 2;
 }
 
+/** Whether the export tries a second connection: allowed (connectionsWanted) and more than one table. */
+function wantsSecondConnection(options: Pick<ExportOptions, 'encryptTo'>, manifest: ParsedManifest): boolean {
+  return connectionsWanted(options) > 1 && manifest.postgres.tables.length > 1;
+}
+
 function keysInMemoryOption(given: number | undefined): { keysInMemory?: number } {
   const value = given ?? Number(process.env.REPLAY_ENV_CLOSURE_KEYS_IN_MEMORY);
   return Number.isInteger(value) && value > 0 ? { keysInMemory: value } : {};
@@ -411,7 +413,7 @@ export async function explainExport(options: {
     const graph = await readGraph(client, url, manifest, subject, options.sinceDays);
     await applySessionSettings(client, url, manifest, subject, graph);
     // The plans of an export on two connections (the usual case: more than one table, not encrypted).
-    if (connectionsWanted({}) > 1 && manifest.postgres.tables.length > 1)
+    if (wantsSecondConnection({}, manifest))
       await limitToTwoConnections([client]).catch((error: unknown) => {
         throw toDatabaseError(error, { url, action: 'export --explain' });
       });

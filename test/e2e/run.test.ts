@@ -232,14 +232,17 @@ describe('replay-env run (built CLI)', () => {
     expect(processAlive(shell)).toBe(false);
   });
 
-  test('SIGINT during start-up (before the run has its handler) still stops it with a trace and 130', async () => {
+  /**
+   * A run held in its start-up: its gate.yaml is a FIFO, so it waits reading it (past bin/run.js's first
+   * line, before its own handler exists) until the test writes it. Its one command would leave `marker`.
+   */
+  async function runHeldInStartUp() {
     const app = await writeApp({});
     const marker = join(app.dir, 'ran');
     const manifestPath = join(app.dir, 'app.json');
     const raw = JSON.parse(await readFile(manifestPath, 'utf8'));
     raw.commands = [{ name: 'marker', run: `touch ${marker}` }];
     await writeFile(manifestPath, JSON.stringify(raw));
-    // gate.yaml is a FIFO: reading it, the run waits in its start-up until the test writes it.
     const loop = join(app.dir, 'loop');
     await mkdir(loop);
     const gate = join(loop, 'gate.yaml');
@@ -250,8 +253,12 @@ describe('replay-env run (built CLI)', () => {
       [runJs, 'run', '--app', manifestPath, '--loop', loop, '--skip-materialize', '--trace-out', trace],
       { cwd: repoRoot, reject: false, env: { NO_COLOR: '1' } },
     );
-    // The run is then in its start-up, past bin/run.js's first line, before its own handler exists.
     expect(await openingFifo(child.pid!)).toBe(true);
+    return { child, gate, trace, marker };
+  }
+
+  test('SIGINT during start-up (before the run has its handler) still stops it with a trace and 130', async () => {
+    const { child, gate, trace, marker } = await runHeldInStartUp();
     child.kill('SIGINT');
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Before early-signals.ts the run died of that signal here. Non-blocking: ENXIO (no reader left)
@@ -269,23 +276,7 @@ describe('replay-env run (built CLI)', () => {
   });
 
   test('a second SIGINT during start-up exits at once with one line; nothing runs, no trace', async () => {
-    const app = await writeApp({});
-    const marker = join(app.dir, 'ran');
-    const manifestPath = join(app.dir, 'app.json');
-    const raw = JSON.parse(await readFile(manifestPath, 'utf8'));
-    raw.commands = [{ name: 'marker', run: `touch ${marker}` }];
-    await writeFile(manifestPath, JSON.stringify(raw));
-    const loop = join(app.dir, 'loop');
-    await mkdir(loop);
-    const gate = join(loop, 'gate.yaml');
-    execFileSync('mkfifo', [gate]);
-    const trace = join(app.dir, 'trace.json');
-    const child = execa(
-      'node',
-      [runJs, 'run', '--app', manifestPath, '--loop', loop, '--skip-materialize', '--trace-out', trace],
-      { cwd: repoRoot, reject: false, env: { NO_COLOR: '1' } },
-    );
-    expect(await openingFifo(child.pid!)).toBe(true);
+    const { child, trace, marker } = await runHeldInStartUp();
     child.kill('SIGINT');
     await new Promise((resolve) => setTimeout(resolve, 300));
     child.kill('SIGINT');
